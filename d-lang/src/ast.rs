@@ -1,0 +1,4 @@
+//! The syntax tree (placeholder while the parser lands).
+/// A parsed D program.
+#[derive(Debug, Clone, Default)]
+pub struct Script {}
