@@ -1,0 +1,380 @@
+//! The live probe catalogue: every probe this system offers, numbered, for the compiler and `-l`.
+//!
+//! [`LiveCatalog`] implements d-lang's [`ProbeCatalog`]. It is built from the
+//! providers in [`crate::providers`] and from tracefs ([`crate::tracefs`]):
+//!
+//! - IDs are assigned once, in a fixed order: `dtrace` (BEGIN 1, END 2,
+//!   ERROR 3), `profile`'s listed probes, `syscall` (by syscall name, entry
+//!   then return), `sdt` (by subsystem, then event). Probes made on demand
+//!   (`profile:::tick-7ms`) take the next free ID.
+//! - Building it reads one tracefs file (`available_events`), so listing
+//!   stays fast. Argument types come from `format` files, read only for
+//!   probes a description matched, and cached.
+//! - Without tracefs (not root, no kernel support) the catalogue still holds
+//!   `dtrace` and `profile`; [`LiveCatalog::kernel_error`] says why.
+
+pub mod format;
+
+use crate::providers::{self, ArgSource, ProbeSpec};
+use crate::tracefs::{Tracefs, TracefsError};
+use d_lang::catalog::{glob_match, ProbeArg, ProbeCatalog, ProbeDesc, ProbeInfo};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+/// One numbered probe and where its argument types come from.
+#[derive(Debug, Clone)]
+struct Entry {
+    /// The probe, with `args` left empty.
+    info: ProbeInfo,
+    args: ArgSource,
+}
+
+/// The probes of the running system.
+#[derive(Debug)]
+pub struct LiveCatalog {
+    /// Probes known at build time; entry `i` has ID `i + 1`.
+    fixed: Vec<Entry>,
+    /// Probes made on demand, with IDs after `fixed`.
+    on_demand: Mutex<Vec<Entry>>,
+    /// Argument types already read, by probe ID.
+    args_cache: Mutex<HashMap<u32, Vec<ProbeArg>>>,
+    tracefs: Option<Tracefs>,
+    kernel_error: Option<TracefsError>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl LiveCatalog {
+    /// The catalogue of this machine: mounts tracefs if needed. Never fails;
+    /// kernel providers are missing (see [`Self::kernel_error`]) when tracefs is
+    /// unusable.
+    pub fn open() -> LiveCatalog {
+        match Tracefs::open().and_then(LiveCatalog::from_tracefs) {
+            Ok(catalog) => catalog,
+            Err(e) => LiveCatalog::build(Vec::new(), None, Some(e)),
+        }
+    }
+
+    /// The catalogue of the tracefs tree at `tracefs`.
+    pub fn from_tracefs(tracefs: Tracefs) -> Result<LiveCatalog, TracefsError> {
+        let events = tracefs.events()?;
+        let mut kernel = providers::syscall::probes(&events);
+        kernel.extend(providers::sdt::probes(&events));
+        Ok(LiveCatalog::build(kernel, Some(tracefs), None))
+    }
+
+    /// A catalogue with only the probes that need no kernel support
+    /// (`dtrace`, `profile`).
+    pub fn without_kernel() -> LiveCatalog {
+        LiveCatalog::build(Vec::new(), None, None)
+    }
+
+    fn build(kernel: Vec<ProbeSpec>, tracefs: Option<Tracefs>, kernel_error: Option<TracefsError>) -> Self {
+        let specs = providers::dtrace::probes()
+            .into_iter()
+            .chain(providers::profile::listed())
+            .chain(kernel);
+        let fixed = specs
+            .enumerate()
+            .map(|(i, spec)| entry(i as u32 + 1, spec))
+            .collect();
+        LiveCatalog {
+            fixed,
+            on_demand: Mutex::new(Vec::new()),
+            args_cache: Mutex::new(HashMap::new()),
+            tracefs,
+            kernel_error,
+        }
+    }
+
+    /// Why kernel probes (`syscall`, `sdt`) are unavailable, if they are.
+    pub fn kernel_error(&self) -> Option<&TracefsError> {
+        self.kernel_error.as_ref()
+    }
+
+    /// How many probes exist right now.
+    pub fn len(&self) -> usize {
+        self.fixed.len() + lock(&self.on_demand).len()
+    }
+
+    /// Whether the catalogue is empty (it never is: `dtrace` is always there).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Probes matching `desc`, in ID order, with `args` left empty (cheap:
+    /// reads no format files). Makes an on-demand `profile` probe if `desc`
+    /// names one exactly.
+    pub fn list(&self, desc: &ProbeDesc) -> Vec<ProbeInfo> {
+        self.make_on_demand(desc);
+        let mut out: Vec<ProbeInfo> = self
+            .fixed
+            .iter()
+            .filter(|e| desc.matches(&e.info))
+            .map(|e| e.info.clone())
+            .collect();
+        out.extend(
+            lock(&self.on_demand)
+                .iter()
+                .filter(|e| desc.matches(&e.info))
+                .map(|e| e.info.clone()),
+        );
+        out
+    }
+
+    /// The probe with ID `id`, without `args`.
+    pub fn by_id(&self, id: u32) -> Option<ProbeInfo> {
+        let index = (id as usize).checked_sub(1)?;
+        if let Some(e) = self.fixed.get(index) {
+            return Some(e.info.clone());
+        }
+        lock(&self.on_demand)
+            .get(index - self.fixed.len())
+            .map(|e| e.info.clone())
+    }
+
+    /// The typed arguments of a probe (reads its format file once, then caches).
+    /// Unreadable or unparsable formats give no arguments.
+    pub fn args(&self, id: u32) -> Vec<ProbeArg> {
+        if let Some(args) = lock(&self.args_cache).get(&id) {
+            return args.clone();
+        }
+        let source = match (id as usize).checked_sub(1).and_then(|i| self.fixed.get(i)) {
+            Some(e) => e.args.clone(),
+            None => ArgSource::None,
+        };
+        let args = self.read_args(&source);
+        lock(&self.args_cache).insert(id, args.clone());
+        args
+    }
+
+    /// `probe` with its `args` filled in.
+    pub fn with_args(&self, mut probe: ProbeInfo) -> ProbeInfo {
+        probe.args = self.args(probe.id);
+        probe
+    }
+
+    fn read_args(&self, source: &ArgSource) -> Vec<ProbeArg> {
+        let (event, syscall) = match source {
+            ArgSource::None => return Vec::new(),
+            ArgSource::Tracepoint(e) => (e, false),
+            ArgSource::Syscall(e) => (e, true),
+        };
+        let Some(tracefs) = &self.tracefs else {
+            return Vec::new();
+        };
+        let Ok(text) = tracefs.read_format(event) else {
+            return Vec::new();
+        };
+        let Ok(fmt) = format::parse_format(&text) else {
+            return Vec::new();
+        };
+        let fields = fmt.event_fields();
+        if syscall {
+            fields
+                .skip_while(|f| f.name != "__syscall_nr")
+                .skip(1)
+                .map(|f| f.to_probe_arg())
+                .collect()
+        } else {
+            fields.map(|f| f.to_probe_arg()).collect()
+        }
+    }
+
+    /// Make `profile:::NAME` if `desc` names a valid timer exactly and it does not exist yet.
+    fn make_on_demand(&self, desc: &ProbeDesc) {
+        let provider = providers::profile::PROVIDER;
+        if !desc.is_exact()
+            || !glob_match(&desc.provider, provider)
+            || !desc.module.is_empty()
+            || !desc.function.is_empty()
+        {
+            return;
+        }
+        let Some(spec) = providers::profile::on_demand(&desc.name) else {
+            return;
+        };
+        let exists = |e: &Entry| e.info.provider == provider && e.info.name == desc.name;
+        let mut extra = lock(&self.on_demand);
+        if self.fixed.iter().any(exists) || extra.iter().any(exists) {
+            return;
+        }
+        let id = (self.fixed.len() + extra.len()) as u32 + 1;
+        extra.push(entry(id, spec));
+    }
+}
+
+fn entry(id: u32, spec: ProbeSpec) -> Entry {
+    Entry {
+        info: ProbeInfo {
+            id,
+            provider: spec.provider.to_string(),
+            module: spec.module,
+            function: spec.function,
+            name: spec.name,
+            args: Vec::new(),
+        },
+        args: spec.args,
+    }
+}
+
+impl ProbeCatalog for LiveCatalog {
+    fn matching(&self, desc: &ProbeDesc) -> Vec<ProbeInfo> {
+        self.list(desc)
+            .into_iter()
+            .map(|p| self.with_args(p))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+pub mod test_utils {
+    //! A fake tracefs tree for catalogue tests.
+    use std::fs;
+    use std::path::Path;
+
+    /// Format text of `syscalls:sys_enter_read` as this kernel writes it.
+    pub const SYS_ENTER_READ: &str = "name: sys_enter_read\nID: 842\nformat:\n\
+\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\
+\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n\
+\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n\
+\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n\
+\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n\
+\tfield:unsigned int fd;\toffset:16;\tsize:8;\tsigned:0;\n\
+\tfield:char * buf;\toffset:24;\tsize:8;\tsigned:0;\n\
+\tfield:size_t count;\toffset:32;\tsize:8;\tsigned:0;\n\n\
+print fmt: \"fd: 0x%08lx\", ((unsigned long)(REC->fd))\n";
+
+    /// Format text of `syscalls:sys_exit_read`.
+    pub const SYS_EXIT_READ: &str = "name: sys_exit_read\nID: 841\nformat:\n\
+\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\
+\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n\
+\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n\
+\tfield:long ret;\toffset:16;\tsize:8;\tsigned:1;\n\n\
+print fmt: \"0x%lx\", REC->ret\n";
+
+    /// Format text of `sched:sched_process_exec`.
+    pub const SCHED_PROCESS_EXEC: &str = "name: sched_process_exec\nID: 365\nformat:\n\
+\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\
+\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n\
+\tfield:__data_loc char[] filename;\toffset:8;\tsize:4;\tsigned:0;\n\
+\tfield:pid_t pid;\toffset:12;\tsize:4;\tsigned:1;\n\
+\tfield:pid_t old_pid;\toffset:16;\tsize:4;\tsigned:1;\n\n\
+print fmt: \"filename=%s\", __get_str(filename)\n";
+
+    /// Lay out a tracefs tree under `root` with the given `(subsystem, event, format)`s.
+    pub fn fake_tracefs(root: &Path, events: &[(&str, &str, &str)]) {
+        let mut list = String::new();
+        for (subsys, event, format) in events {
+            let dir = root.join("events").join(subsys).join(event);
+            fs::create_dir_all(&dir).expect("create event dir");
+            fs::write(dir.join("format"), format).expect("write format");
+            list.push_str(&format!("{subsys}:{event}\n"));
+        }
+        fs::write(root.join("available_events"), list).expect("write available_events");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_utils::*;
+    use super::*;
+    use d_lang::catalog::DescField;
+
+    fn desc(s: &str) -> ProbeDesc {
+        ProbeDesc::parse(s, DescField::Name).unwrap()
+    }
+
+    fn fake() -> (tempfile::TempDir, LiveCatalog) {
+        let dir = tempfile::tempdir().unwrap();
+        fake_tracefs(
+            dir.path(),
+            &[
+                ("sched", "sched_process_exec", SCHED_PROCESS_EXEC),
+                ("syscalls", "sys_exit_read", SYS_EXIT_READ),
+                ("syscalls", "sys_enter_read", SYS_ENTER_READ),
+                ("ftrace", "function", "name: function\nformat:\n"),
+                ("block", "block_rq_issue", "garbage"),
+            ],
+        );
+        let cat = LiveCatalog::from_tracefs(Tracefs::at(dir.path())).unwrap();
+        (dir, cat)
+    }
+
+    #[test]
+    fn id_order() {
+        let (_dir, cat) = fake();
+        let all: Vec<String> = cat
+            .list(&desc(":::"))
+            .iter()
+            .map(|p| format!("{} {}", p.id, p.full_name()))
+            .collect();
+        assert_eq!(all[0], "1 dtrace:::BEGIN");
+        assert_eq!(all[1], "2 dtrace:::END");
+        assert_eq!(all[2], "3 dtrace:::ERROR");
+        assert_eq!(all[3], "4 profile:::profile-97");
+        assert_eq!(all[15], "16 profile:::tick-5000");
+        assert_eq!(
+            &all[16..],
+            [
+                "17 syscall:vmlinux:read:entry",
+                "18 syscall:vmlinux:read:return",
+                "19 sdt:block::block_rq_issue",
+                "20 sdt:sched::sched_process_exec",
+            ]
+        );
+        assert_eq!(cat.len(), 20);
+    }
+
+    #[test]
+    fn glob_listing() {
+        let (_dir, cat) = fake();
+        let names = |d: &str| -> Vec<u32> { cat.list(&desc(d)).iter().map(|p| p.id).collect() };
+        assert_eq!(names("syscall::read*:"), [17, 18]);
+        assert_eq!(names("BEGIN"), [1]);
+        assert_eq!(names("sdt:sched::"), [20]);
+        assert_eq!(names("tick-1*"), [11, 12, 13, 15]);
+        assert!(names("nosuch:::").is_empty());
+        let p = ProbeDesc::parse("profile", DescField::Provider).unwrap();
+        assert_eq!(cat.list(&p).len(), 13);
+    }
+
+    #[test]
+    fn on_demand_profile_probes() {
+        let (_dir, cat) = fake();
+        assert_eq!(cat.list(&desc("tick-7ms"))[0].id, 21);
+        assert_eq!(cat.list(&desc("profile:::tick-7ms"))[0].id, 21);
+        assert_eq!(cat.list(&desc("profile-1234"))[0].id, 22);
+        assert!(cat.list(&desc("tick-7parsecs")).is_empty());
+        assert!(cat.list(&desc("syscall:::tick-8ms")).is_empty());
+        assert_eq!(cat.by_id(22).unwrap().name, "profile-1234");
+        assert_eq!(cat.len(), 22);
+        assert_eq!(cat.list(&desc("tick-9*")).len(), 0);
+    }
+
+    #[test]
+    fn lazy_typed_args() {
+        let (_dir, cat) = fake();
+        let entry = cat.matching(&desc("syscall::read:entry"));
+        let types: Vec<&str> = entry[0].args.iter().map(|a| a.native_type.as_str()).collect();
+        assert_eq!(types, ["unsigned int", "char *", "size_t"]);
+        let ret = cat.matching(&desc("syscall::read:return"));
+        assert_eq!(ret[0].args[0].native_type, "long");
+        let exec = cat.matching(&desc("sdt:sched::sched_process_exec"));
+        assert_eq!(exec[0].args[0].d_type, "string");
+        assert_eq!(exec[0].args.len(), 3);
+        // An unparsable format gives no arguments rather than an error.
+        assert!(cat.matching(&desc("sdt:block::"))[0].args.is_empty());
+        // Listing does not read formats.
+        assert!(cat.list(&desc("syscall::read:entry"))[0].args.is_empty());
+    }
+
+    #[test]
+    fn without_kernel() {
+        let cat = LiveCatalog::without_kernel();
+        assert_eq!(cat.len(), 16);
+        assert!(cat.kernel_error().is_none());
+    }
+}

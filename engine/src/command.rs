@@ -1,0 +1,493 @@
+//! The dtrace(1) command: parsed arguments in, listing or compiled programs out, an exit status back.
+//!
+//! Order of work, as in DTrace's `main`: parse the command line (usage
+//! errors: status 2); `-V`; set options (`-x`, `-b`, option flags); open the
+//! probe catalogue; then either list probes (`-l`) or compile every program
+//! in command-line order, stopping at the first error. `-e` stops after
+//! compiling; otherwise the `matched N probes` notices are printed and, as
+//! execution is not built yet, the run ends with an error.
+
+use crate::catalog::LiveCatalog;
+use crate::cli::{self, DtraceArgs, ProgramArg, SettingOrigin};
+use crate::error::{reason, DtraceError};
+use crate::{cpp, listing, snippet};
+use d_lang::catalog::{ProbeDesc, ProbeInfo};
+use d_lang::options::{self, OptionValue};
+use d_lang::{CompileOptions, Diagnostic, Origin};
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+/// What `-V` prints.
+pub const VERSION_LINE: &str = concat!(
+    "dtrace: Lumen dtrace ",
+    env!("CARGO_PKG_VERSION"),
+    " (D language compatible with Oracle DTrace 2.0)"
+);
+
+/// Where the command writes: trace data and listings to `out`, every
+/// `dtrace: …` message to `err`.
+pub struct Console<'a> {
+    /// Standard output.
+    pub out: &'a mut dyn Write,
+    /// Standard error.
+    pub err: &'a mut dyn Write,
+    /// Whether stderr is a terminal (compile errors then get a caret snippet).
+    pub err_is_terminal: bool,
+}
+
+/// Run dtrace(1) with `args` (without the program name); returns the exit status.
+pub fn run(args: &[String], console: &mut Console<'_>) -> i32 {
+    let parsed = match cli::parse(args) {
+        Ok(parsed) => parsed,
+        Err(usage) => {
+            if let Some(message) = usage.message() {
+                let _ = writeln!(console.err, "{message}");
+            }
+            let _ = console.err.write_all(cli::USAGE.as_bytes());
+            return 2;
+        }
+    };
+    if parsed.version {
+        return match writeln!(console.out, "{VERSION_LINE}") {
+            Ok(()) => 0,
+            Err(_) => 1,
+        };
+    }
+    let mut session = Session::new(console);
+    match session.run(&parsed) {
+        Ok(status) => status,
+        Err(Failure { error, snippet }) => {
+            let _ = session.out().flush();
+            if let DtraceError::Write(e) = &error {
+                if e.kind() == io::ErrorKind::BrokenPipe {
+                    return 1;
+                }
+            }
+            let err = &mut *session.console.err;
+            let _ = writeln!(err, "dtrace: {error}");
+            if let Some(snippet) = snippet {
+                let _ = err.write_all(snippet.as_bytes());
+            }
+            1
+        }
+    }
+}
+
+/// An error plus, for compile errors on a terminal, the caret snippet.
+struct Failure {
+    error: DtraceError,
+    snippet: Option<String>,
+}
+
+impl From<DtraceError> for Failure {
+    fn from(error: DtraceError) -> Self {
+        Failure {
+            error,
+            snippet: None,
+        }
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        DtraceError::Write(e).into()
+    }
+}
+
+/// Option values in force, last setting wins.
+#[derive(Debug, Default)]
+struct Settings {
+    values: HashMap<String, OptionValue>,
+    /// Preprocessor arguments from `-D -U -I -H` and `-x define/undef/incdir`.
+    cpp_args: Vec<String>,
+}
+
+impl Settings {
+    fn is_set(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
+    fn text(&self, name: &str) -> Option<&str> {
+        match self.values.get(name) {
+            Some(OptionValue::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// One compiled program and what is needed to report on it.
+struct Compiled {
+    arg: ProgramArg,
+    program: d_lang::ir::Program,
+}
+
+/// State for one run.
+struct Session<'c, 'a> {
+    console: &'c mut Console<'a>,
+    /// `-o FILE`, replacing stdout for trace output and listings.
+    output: Option<std::fs::File>,
+    settings: Settings,
+}
+
+impl<'c, 'a> Session<'c, 'a> {
+    fn new(console: &'c mut Console<'a>) -> Self {
+        Session {
+            console,
+            output: None,
+            settings: Settings::default(),
+        }
+    }
+
+    fn out(&mut self) -> &mut dyn Write {
+        match self.output.as_mut() {
+            Some(file) => file,
+            None => &mut *self.console.out,
+        }
+    }
+
+    fn quiet(&self) -> bool {
+        self.settings.is_set("quiet")
+    }
+
+    fn notice(&mut self, text: &str) {
+        if !self.quiet() {
+            let _ = writeln!(self.console.err, "dtrace: {text}");
+        }
+    }
+
+    fn run(&mut self, args: &DtraceArgs) -> Result<i32, Failure> {
+        self.apply_settings(args)?;
+        if let Some(flag) = args.unsupported.first() {
+            let letter = flag.split_whitespace().next().unwrap_or(flag);
+            return Err(DtraceError::Unsupported(letter.to_string()).into());
+        }
+        if args.data_model == Some(32) {
+            return Err(DtraceError::Unsupported("-32".into()).into());
+        }
+        if let Some(path) = &args.output {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| DtraceError::Open {
+                    path: path.clone(),
+                    reason: reason(&e),
+                })?;
+            self.output = Some(file);
+        }
+        if args.programs.is_empty() && !args.list {
+            return Err(DtraceError::NoProbesSpecified.into());
+        }
+        let catalog = LiveCatalog::open();
+        if let Some(e) = catalog.kernel_error() {
+            self.notice(&format!("kernel probes (syscall, sdt) are unavailable: {e}"));
+        }
+        if args.list {
+            self.list(args, &catalog)?;
+            self.out().flush()?;
+            return Ok(0);
+        }
+        let mut compiled = Vec::new();
+        for arg in &args.programs {
+            let program = self.compile(arg, args, &catalog)?;
+            if args.show_ir {
+                write!(self.out(), "{program}")?;
+            }
+            compiled.push(Compiled {
+                arg: arg.clone(),
+                program,
+            });
+        }
+        self.out().flush()?;
+        if args.compile_only {
+            return Ok(0);
+        }
+        let mut total = 0;
+        for c in &compiled {
+            let n = c.program.matched_probes();
+            total += n;
+            let pragma_quiet = c.program.options.iter().any(|o| o.name == "quiet");
+            if !pragma_quiet {
+                self.notice(&matched_notice(&c.arg, n));
+            }
+        }
+        if total == 0 {
+            return Err(DtraceError::NoProbesMatched.into());
+        }
+        Err(DtraceError::ExecutionUnsupported.into())
+    }
+
+    /// Validate and record every option setting, in order.
+    fn apply_settings(&mut self, args: &DtraceArgs) -> Result<(), Failure> {
+        let mut ignored = Vec::new();
+        for s in &args.settings {
+            let value = options::parse_option(&s.name, s.value.as_deref()).map_err(|source| {
+                DtraceError::SetOption {
+                    culprit: s.culprit(),
+                    source,
+                }
+            })?;
+            let supported = options::spec(&s.name).is_some_and(|spec| spec.supported);
+            if !supported && s.origin == SettingOrigin::X {
+                ignored.push(s.name.clone());
+            }
+            match (s.name.as_str(), &value) {
+                ("define", OptionValue::Text(v)) => self.settings.cpp_args.push(format!("-D{v}")),
+                ("undef", OptionValue::Text(v)) => self.settings.cpp_args.push(format!("-U{v}")),
+                ("incdir", OptionValue::Text(v)) => self.settings.cpp_args.push(format!("-I{v}")),
+                _ => {}
+            }
+            self.settings.values.insert(s.name.clone(), value);
+        }
+        self.settings.cpp_args.extend(args.cpp_args.iter().cloned());
+        for name in ignored {
+            self.notice(&format!("option {name} is not supported by Lumen yet and is ignored"));
+        }
+        Ok(())
+    }
+
+    fn compile_options(&self, origin: Origin, zeroth: &str, args: &DtraceArgs) -> CompileOptions {
+        let mut opts = CompileOptions::new(origin);
+        opts.macro_args = std::iter::once(zeroth.to_string())
+            .chain(args.operands.iter().cloned())
+            .collect();
+        opts.pid = std::process::id();
+        opts.ppid = std::os::unix::process::parent_id();
+        opts.uid = nix::unistd::getuid().as_raw();
+        opts.gid = nix::unistd::getgid().as_raw();
+        opts.zdefs = self.settings.is_set("zdefs");
+        opts.defaultargs = self.settings.is_set("defaultargs");
+        opts.destructive = self.settings.is_set("destructive");
+        opts
+    }
+
+    /// Compile one program; errors come back worded for the command line.
+    fn compile(
+        &mut self,
+        arg: &ProgramArg,
+        args: &DtraceArgs,
+        catalog: &LiveCatalog,
+    ) -> Result<d_lang::ir::Program, Failure> {
+        let errtags = self.settings.is_set("errtags");
+        let (source, opts) = match arg {
+            ProgramArg::Script(file) => {
+                let text = std::fs::read_to_string(file).map_err(|e| DtraceError::Open {
+                    path: file.clone(),
+                    reason: reason(&e),
+                })?;
+                let text = if self.settings.is_set("cpp") {
+                    let cpp_path = self.settings.text("cpppath").unwrap_or(cpp::DEFAULT_CPP);
+                    cpp::preprocess(cpp_path, &self.settings.cpp_args, file, &text).map_err(
+                        |e| DtraceError::CompileScript {
+                            file: file.clone(),
+                            body: e.to_string(),
+                        },
+                    )?
+                } else {
+                    text
+                };
+                (text, self.compile_options(Origin::File(file.clone()), file, args))
+            }
+            ProgramArg::Spec(field, text) => (
+                text.clone(),
+                self.compile_options(Origin::Spec(*field), "dtrace", args),
+            ),
+            ProgramArg::ProbeId(text) => (
+                text.clone(),
+                self.compile_options(Origin::ProbeId, "dtrace", args),
+            ),
+        };
+        d_lang::compile(&source, &opts, catalog).map_err(|diag| self.compile_failure(arg, &source, &diag, errtags))
+    }
+
+    fn compile_failure(&self, arg: &ProgramArg, source: &str, diag: &Diagnostic, errtags: bool) -> Failure {
+        let error = match arg {
+            ProgramArg::Script(file) => DtraceError::CompileScript {
+                file: file.clone(),
+                body: diag.body(errtags, true),
+            },
+            other => DtraceError::InvalidSpecifier {
+                spec: other.text().to_string(),
+                body: diag.body(errtags, false),
+            },
+        };
+        let snippet = if self.console.err_is_terminal {
+            snippet::caret_snippet(source, diag)
+        } else {
+            None
+        };
+        Failure { error, snippet }
+    }
+
+    /// `-l`: list the probes each program names (all probes when none).
+    fn list(&mut self, args: &DtraceArgs, catalog: &LiveCatalog) -> Result<(), Failure> {
+        write!(self.out(), "{}", listing::header())?;
+        let zdefs = self.settings.is_set("zdefs");
+        if args.programs.is_empty() {
+            for probe in catalog.list(&ProbeDesc::default()) {
+                self.list_probe(probe, args.verbose, catalog)?;
+            }
+            return Ok(());
+        }
+        for arg in &args.programs {
+            let probes: Vec<ProbeInfo> = match arg {
+                ProgramArg::Spec(field, text) => {
+                    let desc = ProbeDesc::parse(text, *field).map_err(|body| {
+                        DtraceError::InvalidSpecifier {
+                            spec: text.clone(),
+                            body,
+                        }
+                    })?;
+                    let probes = catalog.list(&desc);
+                    if probes.is_empty() && !zdefs {
+                        self.out().flush()?;
+                        return Err(DtraceError::NoMatch {
+                            desc: desc.to_string(),
+                        }
+                        .into());
+                    }
+                    probes
+                }
+                ProgramArg::ProbeId(text) => {
+                    let id = text.trim().parse::<u32>().map_err(|_| DtraceError::InvalidSpecifier {
+                        spec: text.clone(),
+                        body: format!("invalid probe identifier {text}"),
+                    })?;
+                    match catalog.by_id(id) {
+                        Some(p) => vec![p],
+                        None if zdefs => Vec::new(),
+                        None => {
+                            self.out().flush()?;
+                            return Err(DtraceError::NoMatch {
+                                desc: format!("probe ID {id}"),
+                            }
+                            .into());
+                        }
+                    }
+                }
+                ProgramArg::Script(_) => {
+                    let program = self.compile(arg, args, catalog)?;
+                    program
+                        .clauses
+                        .into_iter()
+                        .flat_map(|c| c.probes)
+                        .collect()
+                }
+            };
+            for probe in probes {
+                self.list_probe(probe, args.verbose, catalog)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn list_probe(&mut self, probe: ProbeInfo, verbose: bool, catalog: &LiveCatalog) -> Result<(), Failure> {
+        let out = self.out();
+        out.write_all(listing::row(&probe).as_bytes())?;
+        if verbose {
+            let args = if probe.args.is_empty() {
+                catalog.args(probe.id)
+            } else {
+                probe.args
+            };
+            out.write_all(listing::verbose_block(&probe.provider, &args).as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// `script 'F' matched N probes` or `description 'D' matched N probes`.
+fn matched_notice(arg: &ProgramArg, n: usize) -> String {
+    let plural = if n == 1 { "" } else { "s" };
+    match arg {
+        ProgramArg::Script(file) => format!("script '{file}' matched {n} probe{plural}"),
+        other => format!(
+            "description '{}' matched {n} probe{plural}",
+            description_name(other.text())
+        ),
+    }
+}
+
+/// The description part of a probe specifier: the text before its first `{`, `/` or `;`.
+pub fn description_name(spec: &str) -> &str {
+    spec.find(['{', '/', ';']).map_or(spec, |i| &spec[..i])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use d_lang::catalog::DescField;
+
+    fn run_args(args: &[&str]) -> (i32, String, String) {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let status = run(
+            &args,
+            &mut Console {
+                out: &mut out,
+                err: &mut err,
+                err_is_terminal: false,
+            },
+        );
+        (
+            status,
+            String::from_utf8_lossy(&out).into_owned(),
+            String::from_utf8_lossy(&err).into_owned(),
+        )
+    }
+
+    #[test]
+    fn description_names() {
+        assert_eq!(description_name("BEGIN { exit(0); }"), "BEGIN ");
+        assert_eq!(description_name("syscall::read:entry/pid == 1/"), "syscall::read:entry");
+        assert_eq!(description_name("BEGIN;END"), "BEGIN");
+        assert_eq!(description_name("tick-1s"), "tick-1s");
+        assert_eq!(
+            matched_notice(&ProgramArg::Script("a.d".into()), 1),
+            "script 'a.d' matched 1 probe"
+        );
+        assert_eq!(
+            matched_notice(&ProgramArg::Spec(DescField::Name, "BEGIN{}".into()), 3),
+            "description 'BEGIN' matched 3 probes"
+        );
+    }
+
+    #[test]
+    fn usage_and_options() {
+        let (status, out, err) = run_args(&[]);
+        assert_eq!((status, out.as_str()), (2, ""));
+        assert!(err.starts_with("Usage: dtrace [-32|-64]"));
+        let (status, _, err) = run_args(&["-k"]);
+        assert_eq!(status, 2);
+        assert!(err.starts_with("dtrace: invalid option -- 'k'\nUsage: dtrace"));
+        let (status, _, err) = run_args(&["-x", "nosuch", "-n", "BEGIN"]);
+        assert_eq!((status, err.as_str()), (1, "dtrace: failed to set -x nosuch: Invalid option name\n"));
+        let (status, _, err) = run_args(&["-xbufsize=lots", "-n", "BEGIN"]);
+        assert_eq!(
+            (status, err.as_str()),
+            (1, "dtrace: failed to set -x bufsize: Invalid value for specified option\n")
+        );
+        let (status, _, err) = run_args(&["-b", "huge", "-n", "BEGIN"]);
+        assert_eq!(
+            (status, err.as_str()),
+            (1, "dtrace: failed to set -b huge: Invalid value for specified option\n")
+        );
+        let (status, out, _) = run_args(&["-V"]);
+        assert_eq!((status, out.as_str()), (0, format!("{VERSION_LINE}\n").as_str()));
+        let (status, _, err) = run_args(&["-G", "-s", "x.d"]);
+        assert_eq!((status, err.as_str()), (1, "dtrace: -G is not supported by Lumen yet\n"));
+        let (status, _, err) = run_args(&["-c", "ls", "-n", "BEGIN"]);
+        assert_eq!((status, err.as_str()), (1, "dtrace: -c is not supported by Lumen yet\n"));
+        let (status, _, err) = run_args(&["-q"]);
+        assert_eq!((status, err.as_str()), (1, "dtrace: no probes specified\n"));
+    }
+
+    #[test]
+    fn missing_script() {
+        let (status, _, err) = run_args(&["-q", "-e", "-s", "/nonexistent/x.d"]);
+        assert_eq!(
+            (status, err.as_str()),
+            (1, "dtrace: failed to open /nonexistent/x.d: No such file or directory\n")
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! The `syscall` provider: `syscall:vmlinux:NAME:entry` and `:return` on the `syscalls` tracepoints.
+//!
+//! | kernel event | probe |
+//! |---|---|
+//! | `syscalls:sys_enter_NAME` | `syscall:vmlinux:NAME:entry`, `args[]` = the format's fields after `__syscall_nr` |
+//! | `syscalls:sys_exit_NAME` | `syscall:vmlinux:NAME:return`, `args[0]` = `long ret` |
+//!
+//! Probes are ordered by syscall name, `entry` before `return`.
+
+use super::{ArgSource, ProbeSpec};
+use crate::tracefs::EventName;
+use std::collections::BTreeMap;
+
+/// The provider's name.
+pub const PROVIDER: &str = "syscall";
+/// The module every syscall probe has.
+pub const MODULE: &str = "vmlinux";
+/// The tracefs subsystem the probes come from.
+pub const SUBSYSTEM: &str = "syscalls";
+
+/// The probes for the `syscalls:*` events among `events`.
+pub fn probes(events: &[EventName]) -> Vec<ProbeSpec> {
+    // name -> (enter event, exit event)
+    let mut calls: BTreeMap<&str, (Option<&EventName>, Option<&EventName>)> = BTreeMap::new();
+    for ev in events.iter().filter(|e| e.subsystem == SUBSYSTEM) {
+        if let Some(name) = ev.event.strip_prefix("sys_enter_") {
+            calls.entry(name).or_default().0 = Some(ev);
+        } else if let Some(name) = ev.event.strip_prefix("sys_exit_") {
+            calls.entry(name).or_default().1 = Some(ev);
+        }
+    }
+    let mut out = Vec::new();
+    for (name, (enter, exit)) in calls {
+        for (ev, probe_name) in [(enter, "entry"), (exit, "return")] {
+            if let Some(ev) = ev {
+                out.push(ProbeSpec {
+                    provider: PROVIDER,
+                    module: MODULE.to_string(),
+                    function: name.to_string(),
+                    name: probe_name.to_string(),
+                    args: ArgSource::Syscall(ev.clone()),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(s: &str, e: &str) -> EventName {
+        EventName {
+            subsystem: s.into(),
+            event: e.into(),
+        }
+    }
+
+    #[test]
+    fn entry_and_return_in_name_order() {
+        let events = [
+            ev("syscalls", "sys_exit_write"),
+            ev("syscalls", "sys_enter_write"),
+            ev("syscalls", "sys_enter_read"),
+            ev("syscalls", "sys_exit_read"),
+            ev("sched", "sched_switch"),
+        ];
+        let names: Vec<String> = probes(&events)
+            .iter()
+            .map(|p| format!("{}:{}:{}:{}", p.provider, p.module, p.function, p.name))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "syscall:vmlinux:read:entry",
+                "syscall:vmlinux:read:return",
+                "syscall:vmlinux:write:entry",
+                "syscall:vmlinux:write:return"
+            ]
+        );
+    }
+}
