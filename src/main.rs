@@ -1,1 +1,84 @@
-fn main(){}
+//! `lumen`: the one binary. `lumen dtrace …` (or this binary installed as
+//! `dtrace`) runs the tracer's command line; other subcommands join as
+//! their crates land.
+
+use anyhow::{bail, Context, Result};
+use std::ffi::OsString;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+Usage: lumen <command> [arguments]
+
+Commands:
+  dtrace    the DTrace-compatible tracer (`lumen dtrace -l`, `lumen dtrace -h`…)
+
+Install or link this binary as `dtrace` to run the tracer directly.
+";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(status) => ExitCode::from(status),
+        Err(e) => {
+            eprintln!("lumen: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run() -> Result<u8> {
+    let mut args = std::env::args_os();
+    let argv0 = args.next().unwrap_or_default();
+    let rest: Vec<OsString> = args.collect();
+    let invoked_as = Path::new(&argv0)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if invoked_as == "dtrace" {
+        return dtrace(&rest);
+    }
+    let Some(command) = rest.first() else {
+        eprint!("{USAGE}");
+        return Ok(2);
+    };
+    match command.to_str() {
+        Some("dtrace") => dtrace(&rest[1..]),
+        Some("--help") | Some("help") => {
+            print!("{USAGE}");
+            Ok(0)
+        }
+        _ => {
+            eprintln!("lumen: unknown command '{}'", command.to_string_lossy());
+            eprint!("{USAGE}");
+            Ok(2)
+        }
+    }
+}
+
+/// Run the dtrace(1) command line with `args` (after the program name).
+fn dtrace(args: &[OsString]) -> Result<u8> {
+    let mut strings = Vec::with_capacity(args.len());
+    for a in args {
+        match a.to_str() {
+            Some(s) => strings.push(s.to_string()),
+            None => bail!("dtrace: argument {:?} is not valid UTF-8", a),
+        }
+    }
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let err_is_terminal = stderr.is_terminal();
+    // Buffered: `-l` prints thousands of rows. The engine flushes before
+    // every message it writes to stderr, so the two streams stay in order.
+    let (mut out, mut err) = (BufWriter::new(stdout.lock()), stderr.lock());
+    let status = engine::dtrace_main(
+        &strings,
+        &mut engine::Console {
+            out: &mut out,
+            err: &mut err,
+            err_is_terminal,
+        },
+    );
+    out.flush().context("flushing standard output")?;
+    Ok(u8::try_from(status & 0xff).unwrap_or(1))
+}
