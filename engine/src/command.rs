@@ -151,6 +151,7 @@ impl<'c, 'a> Session<'c, 'a> {
 
     fn notice(&mut self, text: &str) {
         if !self.quiet() {
+            let _ = self.out().flush();
             let _ = writeln!(self.console.err, "dtrace: {text}");
         }
     }
