@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install what the tests need (if missing), then run every test of the workspace.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_apt=()
+command -v cpp >/dev/null 2>&1 || need_apt+=(cpp)
+if ((${#need_apt[@]})); then
+    if [ "$(id -u)" -eq 0 ]; then
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_apt[@]}"
+    else
+        echo "test.sh: missing ${need_apt[*]}; install with: sudo apt-get install ${need_apt[*]}" >&2
+        exit 1
+    fi
+fi
+
+cargo test --workspace
