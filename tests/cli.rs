@@ -34,7 +34,8 @@ fn kernel_probes(test: &str) -> bool {
         Some("not running as root".to_string())
     } else {
         let out = dtrace(&["-l", "-P", "syscall"]);
-        (!out.status.success()).then(|| format!("tracefs unavailable: {}", text(&out.stderr).trim()))
+        (!out.status.success())
+            .then(|| format!("tracefs unavailable: {}", text(&out.stderr).trim()))
     };
     match reason {
         None => true,
@@ -106,7 +107,10 @@ fn version() {
 fn unsupported_flag() {
     let out = dtrace(&["-G", "-s", "x.d"]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(text(&out.stderr), "dtrace: -G is not supported by Lumen yet\n");
+    assert_eq!(
+        text(&out.stderr),
+        "dtrace: -G is not supported by Lumen yet\n"
+    );
 }
 
 #[test]
@@ -115,7 +119,9 @@ fn list_begin_exactly() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        format!("{HEADER}    1     dtrace                                                     BEGIN\n")
+        format!(
+            "{HEADER}    1     dtrace                                                     BEGIN\n"
+        )
     );
 }
 
@@ -151,7 +157,10 @@ fn list_on_demand_profile_probe() {
     assert_eq!(out.status.code(), Some(0));
     let stdout = text(&out.stdout);
     let row = stdout.lines().nth(1).expect("a probe row");
-    assert!(row.ends_with("    profile                                                     tick-7ms"), "{row}");
+    assert!(
+        row.ends_with("    profile                                                     tick-7ms"),
+        "{row}"
+    );
 }
 
 #[test]
@@ -198,7 +207,10 @@ fn list_tracepoints_as_sdt() {
     assert_eq!(out.status.code(), Some(0));
     let stdout = text(&out.stdout);
     assert!(stdout.contains(" sdt             sched "), "{stdout}");
-    assert!(stdout.contains("\t\targs[0]: string\n\t\targs[1]: pid_t\n"), "{stdout}");
+    assert!(
+        stdout.contains("\t\targs[0]: string\n\t\targs[1]: pid_t\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -219,12 +231,18 @@ fn invoked_as_dtrace() {
 
 #[test]
 fn lumen_usage() {
-    let out = Command::new(LUMEN).arg("--help").output().expect("run lumen");
+    let out = Command::new(LUMEN)
+        .arg("--help")
+        .output()
+        .expect("run lumen");
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("dtrace"));
     let out = Command::new(LUMEN).output().expect("run lumen");
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(LUMEN).arg("frobnicate").output().expect("run lumen");
+    let out = Command::new(LUMEN)
+        .arg("frobnicate")
+        .output()
+        .expect("run lumen");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).starts_with("lumen: unknown command 'frobnicate'"));
 }
@@ -238,7 +256,11 @@ fn write_script(dir: &Path, name: &str, body: &str) -> String {
 #[test]
 fn cpp_with_define() {
     if Command::new("cpp").arg("--version").output().is_err() {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "cpp is missing under CI");
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "cpp is missing under CI"
+        );
         eprintln!("skipping cpp_with_define: no cpp");
         return;
     }
@@ -274,7 +296,10 @@ fn running_is_not_supported_yet() {
     let out = dtrace(&["-n", "BEGIN"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("dtrace: description 'BEGIN' matched "), "{stderr}");
+    assert!(
+        stderr.contains("dtrace: description 'BEGIN' matched "),
+        "{stderr}"
+    );
     let out = dtrace(&["-q", "-n", "BEGIN"]);
     assert!(!text(&out.stderr).contains("description 'BEGIN' matched"));
 }
@@ -305,7 +330,9 @@ fn compile_error_in_script_has_line_and_tag() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.starts_with(&format!("dtrace: failed to compile script {script}: line 3: ")),
+        stderr.starts_with(&format!(
+            "dtrace: failed to compile script {script}: line 3: "
+        )),
         "{stderr}"
     );
     // Not a terminal: no caret snippet, just the one line.

@@ -193,8 +193,7 @@ pub fn parse(args: &[String]) -> Result<DtraceArgs, UsageError> {
             out.operands.push(arg.clone());
             continue;
         };
-        let mut chars = cluster.char_indices();
-        while let Some((at, letter)) = chars.next() {
+        for (at, letter) in cluster.char_indices() {
             let takes_arg = takes_argument(letter).ok_or(UsageError::InvalidOption(letter))?;
             if !takes_arg {
                 out.flag(letter);
@@ -256,9 +255,15 @@ impl DtraceArgs {
         match letter {
             's' => self.programs.push(ProgramArg::Script(value)),
             'n' => self.programs.push(ProgramArg::Spec(DescField::Name, value)),
-            'P' => self.programs.push(ProgramArg::Spec(DescField::Provider, value)),
-            'm' => self.programs.push(ProgramArg::Spec(DescField::Module, value)),
-            'f' => self.programs.push(ProgramArg::Spec(DescField::Function, value)),
+            'P' => self
+                .programs
+                .push(ProgramArg::Spec(DescField::Provider, value)),
+            'm' => self
+                .programs
+                .push(ProgramArg::Spec(DescField::Module, value)),
+            'f' => self
+                .programs
+                .push(ProgramArg::Spec(DescField::Function, value)),
             'i' => self.programs.push(ProgramArg::ProbeId(value)),
             'x' => match value.split_once('=') {
                 Some((name, v)) => self.set(name, Some(v.to_string()), SettingOrigin::X),
@@ -294,12 +299,24 @@ mod tests {
     #[test]
     fn clustered_flags_and_attached_arguments() {
         let a = p(&["-qn", "BEGIN", "-xbufsize=8k", "-x", "errtags", "-lvZ"]).unwrap();
-        assert_eq!(a.programs, [ProgramArg::Spec(DescField::Name, "BEGIN".into())]);
+        assert_eq!(
+            a.programs,
+            [ProgramArg::Spec(DescField::Name, "BEGIN".into())]
+        );
         assert!(a.list && a.verbose);
-        let names: Vec<_> = a.settings.iter().map(|s| (s.name.as_str(), s.value.as_deref())).collect();
+        let names: Vec<_> = a
+            .settings
+            .iter()
+            .map(|s| (s.name.as_str(), s.value.as_deref()))
+            .collect();
         assert_eq!(
             names,
-            [("quiet", None), ("bufsize", Some("8k")), ("errtags", None), ("zdefs", None)]
+            [
+                ("quiet", None),
+                ("bufsize", Some("8k")),
+                ("errtags", None),
+                ("zdefs", None)
+            ]
         );
         let a = p(&["-nBEGIN{exit(0)}"]).unwrap();
         assert_eq!(a.programs[0].text(), "BEGIN{exit(0)}");
@@ -307,8 +324,10 @@ mod tests {
 
     #[test]
     fn program_order_and_operands() {
-        let a = p(&["-s", "a.d", "foo", "-P", "syscall", "-m", "vmlinux", "-f", "read", "-i", "3", "bar"])
-            .unwrap();
+        let a = p(&[
+            "-s", "a.d", "foo", "-P", "syscall", "-m", "vmlinux", "-f", "read", "-i", "3", "bar",
+        ])
+        .unwrap();
         assert_eq!(
             a.programs,
             [

@@ -181,7 +181,9 @@ impl<'c, 'a> Session<'c, 'a> {
         }
         let catalog = LiveCatalog::open();
         if let Some(e) = catalog.kernel_error() {
-            self.notice(&format!("kernel probes (syscall, sdt) are unavailable: {e}"));
+            self.notice(&format!(
+                "kernel probes (syscall, sdt) are unavailable: {e}"
+            ));
         }
         if args.list {
             self.list(args, &catalog)?;
@@ -242,7 +244,9 @@ impl<'c, 'a> Session<'c, 'a> {
         }
         self.settings.cpp_args.extend(args.cpp_args.iter().cloned());
         for name in ignored {
-            self.notice(&format!("option {name} is not supported by Lumen yet and is ignored"));
+            self.notice(&format!(
+                "option {name} is not supported by Lumen yet and is ignored"
+            ));
         }
         Ok(())
     }
@@ -287,7 +291,10 @@ impl<'c, 'a> Session<'c, 'a> {
                 } else {
                     text
                 };
-                (text, self.compile_options(Origin::File(file.clone()), file, args))
+                (
+                    text,
+                    self.compile_options(Origin::File(file.clone()), file, args),
+                )
             }
             ProgramArg::Spec(field, text) => (
                 text.clone(),
@@ -298,10 +305,17 @@ impl<'c, 'a> Session<'c, 'a> {
                 self.compile_options(Origin::ProbeId, "dtrace", args),
             ),
         };
-        d_lang::compile(&source, &opts, catalog).map_err(|diag| self.compile_failure(arg, &source, &diag, errtags))
+        d_lang::compile(&source, &opts, catalog)
+            .map_err(|diag| self.compile_failure(arg, &source, &diag, errtags))
     }
 
-    fn compile_failure(&self, arg: &ProgramArg, source: &str, diag: &Diagnostic, errtags: bool) -> Failure {
+    fn compile_failure(
+        &self,
+        arg: &ProgramArg,
+        source: &str,
+        diag: &Diagnostic,
+        errtags: bool,
+    ) -> Failure {
         let error = match arg {
             ProgramArg::Script(file) => DtraceError::CompileScript {
                 file: file.clone(),
@@ -350,10 +364,13 @@ impl<'c, 'a> Session<'c, 'a> {
                     probes
                 }
                 ProgramArg::ProbeId(text) => {
-                    let id = text.trim().parse::<u32>().map_err(|_| DtraceError::InvalidSpecifier {
-                        spec: text.clone(),
-                        body: format!("invalid probe identifier {text}"),
-                    })?;
+                    let id =
+                        text.trim()
+                            .parse::<u32>()
+                            .map_err(|_| DtraceError::InvalidSpecifier {
+                                spec: text.clone(),
+                                body: format!("invalid probe identifier {text}"),
+                            })?;
                     match catalog.by_id(id) {
                         Some(p) => vec![p],
                         None if zdefs => Vec::new(),
@@ -368,11 +385,7 @@ impl<'c, 'a> Session<'c, 'a> {
                 }
                 ProgramArg::Script(_) => {
                     let program = self.compile(arg, args, catalog)?;
-                    program
-                        .clauses
-                        .into_iter()
-                        .flat_map(|c| c.probes)
-                        .collect()
+                    program.clauses.into_iter().flat_map(|c| c.probes).collect()
                 }
             };
             for probe in probes {
@@ -382,7 +395,12 @@ impl<'c, 'a> Session<'c, 'a> {
         Ok(())
     }
 
-    fn list_probe(&mut self, probe: ProbeInfo, verbose: bool, catalog: &LiveCatalog) -> Result<(), Failure> {
+    fn list_probe(
+        &mut self,
+        probe: ProbeInfo,
+        verbose: bool,
+        catalog: &LiveCatalog,
+    ) -> Result<(), Failure> {
         let out = self.out();
         out.write_all(listing::row(&probe).as_bytes())?;
         if verbose {
@@ -440,7 +458,10 @@ mod tests {
     #[test]
     fn description_names() {
         assert_eq!(description_name("BEGIN { exit(0); }"), "BEGIN ");
-        assert_eq!(description_name("syscall::read:entry/pid == 1/"), "syscall::read:entry");
+        assert_eq!(
+            description_name("syscall::read:entry/pid == 1/"),
+            "syscall::read:entry"
+        );
         assert_eq!(description_name("BEGIN;END"), "BEGIN");
         assert_eq!(description_name("tick-1s"), "tick-1s");
         assert_eq!(
@@ -462,23 +483,41 @@ mod tests {
         assert_eq!(status, 2);
         assert!(err.starts_with("dtrace: invalid option -- 'k'\nUsage: dtrace"));
         let (status, _, err) = run_args(&["-x", "nosuch", "-n", "BEGIN"]);
-        assert_eq!((status, err.as_str()), (1, "dtrace: failed to set -x nosuch: Invalid option name\n"));
+        assert_eq!(
+            (status, err.as_str()),
+            (1, "dtrace: failed to set -x nosuch: Invalid option name\n")
+        );
         let (status, _, err) = run_args(&["-xbufsize=lots", "-n", "BEGIN"]);
         assert_eq!(
             (status, err.as_str()),
-            (1, "dtrace: failed to set -x bufsize: Invalid value for specified option\n")
+            (
+                1,
+                "dtrace: failed to set -x bufsize: Invalid value for specified option\n"
+            )
         );
         let (status, _, err) = run_args(&["-b", "huge", "-n", "BEGIN"]);
         assert_eq!(
             (status, err.as_str()),
-            (1, "dtrace: failed to set -b huge: Invalid value for specified option\n")
+            (
+                1,
+                "dtrace: failed to set -b huge: Invalid value for specified option\n"
+            )
         );
         let (status, out, _) = run_args(&["-V"]);
-        assert_eq!((status, out.as_str()), (0, format!("{VERSION_LINE}\n").as_str()));
+        assert_eq!(
+            (status, out.as_str()),
+            (0, format!("{VERSION_LINE}\n").as_str())
+        );
         let (status, _, err) = run_args(&["-G", "-s", "x.d"]);
-        assert_eq!((status, err.as_str()), (1, "dtrace: -G is not supported by Lumen yet\n"));
+        assert_eq!(
+            (status, err.as_str()),
+            (1, "dtrace: -G is not supported by Lumen yet\n")
+        );
         let (status, _, err) = run_args(&["-c", "ls", "-n", "BEGIN"]);
-        assert_eq!((status, err.as_str()), (1, "dtrace: -c is not supported by Lumen yet\n"));
+        assert_eq!(
+            (status, err.as_str()),
+            (1, "dtrace: -c is not supported by Lumen yet\n")
+        );
         let (status, _, err) = run_args(&["-q"]);
         assert_eq!((status, err.as_str()), (1, "dtrace: no probes specified\n"));
     }
@@ -488,7 +527,10 @@ mod tests {
         let (status, _, err) = run_args(&["-q", "-e", "-s", "/nonexistent/x.d"]);
         assert_eq!(
             (status, err.as_str()),
-            (1, "dtrace: failed to open /nonexistent/x.d: No such file or directory\n")
+            (
+                1,
+                "dtrace: failed to open /nonexistent/x.d: No such file or directory\n"
+            )
         );
     }
 }

@@ -45,7 +45,12 @@ pub enum CppError {
 }
 
 /// Preprocess `source` (read from `file`) with `cpp` and the user's `args`.
-pub fn preprocess(cpp: &str, args: &[String], file: &str, source: &str) -> Result<String, CppError> {
+pub fn preprocess(
+    cpp: &str,
+    args: &[String],
+    file: &str,
+    source: &str,
+) -> Result<String, CppError> {
     let input = cpp_input(file, source);
     let mut child = Command::new(cpp)
         .arg("-undef")
@@ -69,7 +74,9 @@ pub fn preprocess(cpp: &str, args: &[String], file: &str, source: &str) -> Resul
     });
     let mut output = Vec::new();
     if let Some(mut stdout) = child.stdout.take() {
-        stdout.read_to_end(&mut output).map_err(|_| CppError::Failed)?;
+        stdout
+            .read_to_end(&mut output)
+            .map_err(|_| CppError::Failed)?;
     }
     let _ = writer.join();
     let status = child.wait().map_err(|_| CppError::Failed)?;

@@ -1,8 +1,8 @@
 //! Caret snippets: the source line a compile error points at, for a terminal.
 //!
 //! ```text
-//!     3 | 	x = ;
-//!       | 	    ^
+//!     3 |     x = ;
+//!       |         ^
 //! ```
 
 use d_lang::span::SourceMap;
@@ -48,11 +48,22 @@ mod tests {
     fn points_at_span() {
         let src = "BEGIN\n{\n\tx = ;\n}\n";
         let start = src.find(';').unwrap();
-        let d = Diagnostic::new(ErrTag::D_SYNTAX, Some(Span::new(start, start + 1)), "syntax error");
-        assert_eq!(caret_snippet(src, &d).unwrap(), "3 | \tx = ;\n  | \t    ^\n");
+        let d = Diagnostic::new(
+            ErrTag::D_SYNTAX,
+            Some(Span::new(start, start + 1)),
+            "syntax error",
+        );
+        assert_eq!(
+            caret_snippet(src, &d).unwrap(),
+            "3 | \tx = ;\n  | \t    ^\n"
+        );
         let d = Diagnostic::new(ErrTag::D_SYNTAX, Some(Span::new(0, 5)), "x");
         assert_eq!(caret_snippet(src, &d).unwrap(), "1 | BEGIN\n  | ^^^^^\n");
-        let end = Diagnostic::new(ErrTag::D_SYNTAX, Some(Span::new(src.len(), src.len())), "eof");
+        let end = Diagnostic::new(
+            ErrTag::D_SYNTAX,
+            Some(Span::new(src.len(), src.len())),
+            "eof",
+        );
         assert!(caret_snippet(src, &end).is_some());
         let none = Diagnostic::new(ErrTag::D_SYNTAX, None, "x");
         assert_eq!(caret_snippet(src, &none), None);

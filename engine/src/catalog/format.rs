@@ -6,10 +6,10 @@
 //! name: sched_process_exec
 //! ID: 365
 //! format:
-//! 	field:unsigned short common_type;	offset:0;	size:2;	signed:0;
-//! 	...
-//! 	field:__data_loc char[] filename;	offset:8;	size:4;	signed:0;
-//! 	field:pid_t pid;	offset:12;	size:4;	signed:1;
+//!     field:unsigned short common_type;    offset:0;    size:2;    signed:0;
+//!     ...
+//!     field:__data_loc char[] filename;    offset:8;    size:4;    signed:0;
+//!     field:pid_t pid;    offset:12;    size:4;    signed:1;
 //!
 //! print fmt: "filename=%s pid=%d", __get_str(filename), REC->pid
 //! ```
@@ -332,9 +332,12 @@ print fmt: \"filename=%s pid=%d old_pid=%d\", __get_str(filename), REC->pid, REC
         let a = f.to_probe_arg();
         assert_eq!(a.native_type, "__data_loc unsigned long[]");
         assert_eq!(a.d_type, "unsigned long []");
-        let f = parse_field_line("field:const char *name;\toffset:8;\tsize:8;\tsigned:0;", 1)
-            .unwrap();
-        assert_eq!((f.name.as_str(), f.c_type.as_str()), ("name", "const char *"));
+        let f =
+            parse_field_line("field:const char *name;\toffset:8;\tsize:8;\tsigned:0;", 1).unwrap();
+        assert_eq!(
+            (f.name.as_str(), f.c_type.as_str()),
+            ("name", "const char *")
+        );
         let f = parse_field_line("field:u8 **pp;", 1).unwrap();
         assert_eq!(f.c_type, "u8 **");
         let f = parse_field_line("field:struct in6_addr saddr[4];", 1).unwrap();

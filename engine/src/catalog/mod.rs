@@ -71,7 +71,11 @@ impl LiveCatalog {
         LiveCatalog::build(Vec::new(), None, None)
     }
 
-    fn build(kernel: Vec<ProbeSpec>, tracefs: Option<Tracefs>, kernel_error: Option<TracefsError>) -> Self {
+    fn build(
+        kernel: Vec<ProbeSpec>,
+        tracefs: Option<Tracefs>,
+        kernel_error: Option<TracefsError>,
+    ) -> Self {
         let specs = providers::dtrace::probes()
             .into_iter()
             .chain(providers::profile::listed())
@@ -358,7 +362,11 @@ mod tests {
     fn lazy_typed_args() {
         let (_dir, cat) = fake();
         let entry = cat.matching(&desc("syscall::read:entry"));
-        let types: Vec<&str> = entry[0].args.iter().map(|a| a.native_type.as_str()).collect();
+        let types: Vec<&str> = entry[0]
+            .args
+            .iter()
+            .map(|a| a.native_type.as_str())
+            .collect();
         assert_eq!(types, ["unsigned int", "char *", "size_t"]);
         let ret = cat.matching(&desc("syscall::read:return"));
         assert_eq!(ret[0].args[0].native_type, "long");

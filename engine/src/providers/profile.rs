@@ -55,14 +55,22 @@ pub fn parse_timer(name: &str) -> Option<Timer> {
     } else {
         return None;
     };
-    let digits = rate.find(|c: char| !c.is_ascii_digit()).unwrap_or(rate.len());
+    let digits = rate
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rate.len());
     let (number, unit) = rate.split_at(digits);
     let n: u64 = number.parse().ok()?;
     if n == 0 {
         return None;
     }
     let unit_ns: u64 = match unit {
-        "" | "hz" => return Some(Timer { kind, period_ns: 1_000_000_000 / n }).filter(|t| t.period_ns > 0),
+        "" | "hz" => {
+            return Some(Timer {
+                kind,
+                period_ns: 1_000_000_000 / n,
+            })
+            .filter(|t| t.period_ns > 0)
+        }
         "ns" | "nsec" => 1,
         "us" | "usec" => 1_000,
         "ms" | "msec" => 1_000_000,

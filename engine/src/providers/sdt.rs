@@ -51,7 +51,11 @@ mod tests {
         let p = probes(&events);
         assert_eq!(p.len(), 1);
         assert_eq!(
-            (p[0].module.as_str(), p[0].function.as_str(), p[0].name.as_str()),
+            (
+                p[0].module.as_str(),
+                p[0].function.as_str(),
+                p[0].name.as_str()
+            ),
             ("sched", "", "sched_switch")
         );
     }
