@@ -1,0 +1,351 @@
+//! Parser: tokens to [`ast::Script`], by recursive descent.
+//!
+//! The top level alternates between probe clauses and declarations; the
+//! parser decides which by looking at the first word (a declaration starts
+//! with a type, class or `inline`/`translator`/`provider`), then asks the
+//! lexer for probe specifiers or C tokens accordingly. Expressions use C's
+//! precedence and associativity ([`expr`]); declarations follow C's
+//! declarator grammar ([`decl`]).
+
+mod decl;
+mod expr;
+
+use crate::ast::{self, Clause, Item, Pragma, Stmt};
+use crate::diag::{diag, DResult, ErrTag};
+use crate::lexer::{Keyword, Lexer, Mode, Tok, Token};
+use crate::span::Span;
+use crate::types::BUILTIN_TYPEDEFS;
+use crate::{CompileOptions, Origin};
+use std::collections::HashSet;
+
+/// Parse a whole program.
+pub fn parse(src: &str, opts: &CompileOptions) -> DResult<ast::Script> {
+    let mut p = Parser::new(src, opts);
+    p.script()
+}
+
+/// Parse a type name such as `const char *` or `char [16]` (used for probe
+/// argument types reported by catalogues).
+pub fn parse_type_name(src: &str) -> DResult<ast::TypeName> {
+    let opts = CompileOptions::new(Origin::Spec(crate::DescField::Name));
+    let mut p = Parser::new(src, &opts);
+    let t = p.type_name()?;
+    p.expect_eof()?;
+    Ok(t)
+}
+
+/// Recursion bound: deeper nesting is refused rather than risking the stack.
+const MAX_DEPTH: usize = 200;
+
+pub(crate) struct Parser<'a> {
+    lex: Lexer<'a>,
+    peeked: Option<(Mode, usize, Token)>,
+    typedefs: HashSet<String>,
+    is_file: bool,
+    depth: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn new(src: &'a str, opts: &'a CompileOptions) -> Self {
+        Parser {
+            lex: Lexer::new(src, opts),
+            peeked: None,
+            typedefs: BUILTIN_TYPEDEFS.iter().map(|(n, _)| (*n).to_string()).collect(),
+            is_file: matches!(opts.origin, Origin::File(_)),
+            depth: 0,
+        }
+    }
+
+    /// Peek at the next token in `mode` without consuming it.
+    fn peek_mode(&mut self, mode: Mode) -> DResult<&Token> {
+        let pos = self.lex.pos();
+        let stale = match &self.peeked {
+            Some((m, p, _)) => *m != mode || *p != pos,
+            None => true,
+        };
+        if stale {
+            let t = self.lex.next(mode)?;
+            self.lex.seek(pos);
+            self.peeked = Some((mode, pos, t));
+        }
+        match &self.peeked {
+            Some((_, _, t)) => Ok(t),
+            None => unreachable!("peeked was just filled"),
+        }
+    }
+
+    fn peek(&mut self) -> DResult<&Token> {
+        self.peek_mode(Mode::Code)
+    }
+
+    fn peek_tok(&mut self) -> DResult<Tok> {
+        Ok(self.peek()?.tok.clone())
+    }
+
+    /// Consume the next token in `mode`.
+    fn bump_mode(&mut self, mode: Mode) -> DResult<Token> {
+        let pos = self.lex.pos();
+        if let Some((m, p, t)) = self.peeked.take() {
+            if m == mode && p == pos {
+                self.lex.seek(t.span.end);
+                return Ok(t);
+            }
+        }
+        self.lex.next(mode)
+    }
+
+    fn bump(&mut self) -> DResult<Token> {
+        self.bump_mode(Mode::Code)
+    }
+
+    fn is_punct(&mut self, p: &str) -> DResult<bool> {
+        Ok(matches!(self.peek()?.tok, Tok::Punct(q) if q == p))
+    }
+
+    fn eat_punct(&mut self, p: &str) -> DResult<bool> {
+        if self.is_punct(p)? {
+            self.bump()?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    fn is_kw(&mut self, k: Keyword) -> DResult<bool> {
+        Ok(self.peek()?.tok == Tok::Kw(k))
+    }
+
+    fn expect_punct(&mut self, p: &str) -> DResult<Span> {
+        let t = self.peek()?.clone();
+        match t.tok {
+            Tok::Punct(q) if q == p => {
+                self.bump()?;
+                Ok(t.span)
+            }
+            _ => Err(self.syntax_error(&t)),
+        }
+    }
+
+    fn expect_ident(&mut self) -> DResult<(String, Span)> {
+        let t = self.peek()?.clone();
+        match t.tok {
+            Tok::Ident(name) => {
+                self.bump()?;
+                Ok((name, t.span))
+            }
+            _ => Err(self.syntax_error(&t)),
+        }
+    }
+
+    fn expect_eof(&mut self) -> DResult<()> {
+        let t = self.peek()?.clone();
+        if t.tok == Tok::Eof {
+            Ok(())
+        } else {
+            Err(self.syntax_error(&t))
+        }
+    }
+
+    /// `syntax error near "TOK"`, as DTrace words it.
+    fn syntax_error(&self, t: &Token) -> crate::diag::Diagnostic {
+        if t.tok == Tok::Eof {
+            return diag(ErrTag::D_SYNTAX, t.span, "syntax error near end of input");
+        }
+        let text = &self.lex.source()[t.span.start..t.span.end];
+        let text = match &t.tok {
+            Tok::Pragma(_) => "#",
+            _ => text.lines().next().unwrap_or(text),
+        };
+        diag(ErrTag::D_SYNTAX, t.span, format!("syntax error near \"{text}\""))
+    }
+
+    fn enter(&mut self, span: Span) -> DResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(diag(ErrTag::D_SYNTAX, span, "expression or declaration is nested too deeply"));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    fn script(&mut self) -> DResult<ast::Script> {
+        let mut items = Vec::new();
+        loop {
+            let t = self.peek()?.clone();
+            match &t.tok {
+                Tok::Eof => break,
+                Tok::Pragma(body) => {
+                    self.bump()?;
+                    let words = body.split_whitespace().map(str::to_string).collect();
+                    items.push(Item::Pragma(Pragma { words, span: t.span }));
+                }
+                Tok::Punct(";") => {
+                    self.bump()?;
+                }
+                Tok::Punct("}") => {
+                    return Err(diag(ErrTag::D_SYNTAX, t.span, "extra } in input stream"));
+                }
+                _ if self.starts_declaration(&t.tok) => items.push(self.top_declaration()?),
+                _ => items.push(Item::Clause(self.clause()?)),
+            }
+        }
+        Ok(ast::Script { items })
+    }
+
+    /// Whether a top-level item beginning with `tok` is a declaration.
+    fn starts_declaration(&self, tok: &Tok) -> bool {
+        match tok {
+            Tok::Kw(k) => {
+                use Keyword::*;
+                matches!(
+                    k,
+                    Auto | Char | Const | Double | Enum | Extern | Float | Inline | Int | Long | Provider
+                        | Register | Restrict | SelfKw | Short | Signed | Static | String | Struct
+                        | This | Translator | Typedef | Union | Unsigned | Void | Volatile
+                )
+            }
+            Tok::Ident(name) => self.typedefs.contains(name),
+            _ => false,
+        }
+    }
+
+    fn clause(&mut self) -> DResult<Clause> {
+        let start = self.lex.pos();
+        let mut descs = Vec::new();
+        loop {
+            let t = self.peek_mode(Mode::ProbeSpec)?.clone();
+            match t.tok {
+                Tok::ProbeSpec(s) => {
+                    self.bump_mode(Mode::ProbeSpec)?;
+                    descs.push((s, t.span));
+                }
+                _ => return Err(self.syntax_error(&t)),
+            }
+            if !self.eat_punct(",")? {
+                break;
+            }
+        }
+        let mut predicate = None;
+        if self.is_punct("/")? {
+            self.bump()?;
+            let e = self.expression()?;
+            let t = self.peek()?.clone();
+            if t.tok != Tok::EndPred {
+                return Err(self.syntax_error(&t));
+            }
+            self.bump()?;
+            predicate = Some(e);
+        }
+        let mut body = None;
+        if self.is_punct("{")? {
+            self.bump()?;
+            body = Some(self.statements_until_brace()?);
+        } else if predicate.is_none() {
+            let t = self.peek()?.clone();
+            if self.is_file || t.tok != Tok::Eof {
+                let span = descs.last().map(|d| d.1).unwrap_or(t.span);
+                if t.tok != Tok::Eof {
+                    return Err(self.syntax_error(&t));
+                }
+                return Err(diag(
+                    ErrTag::D_SYNTAX,
+                    span,
+                    "expected predicate and/or actions following probe description",
+                ));
+            }
+        }
+        Ok(Clause { descs, predicate, body, span: Span::new(start, self.lex.pos()) })
+    }
+
+    /// Statements up to and including the closing `}`.
+    fn statements_until_brace(&mut self) -> DResult<Vec<Stmt>> {
+        let mut stmts = Vec::new();
+        loop {
+            let t = self.peek()?.clone();
+            match &t.tok {
+                Tok::Punct("}") => {
+                    self.bump()?;
+                    return Ok(stmts);
+                }
+                Tok::Punct(";") => {
+                    self.bump()?;
+                }
+                Tok::Eof => return Err(self.syntax_error(&t)),
+                _ => {
+                    let s = self.statement()?;
+                    let needs_terminator = matches!(s, Stmt::Expr(_));
+                    stmts.push(s);
+                    if needs_terminator && !self.eat_punct(";")? && !self.is_punct("}")? {
+                        let t = self.peek()?.clone();
+                        return Err(self.syntax_error(&t));
+                    }
+                }
+            }
+        }
+    }
+
+    fn statement(&mut self) -> DResult<Stmt> {
+        let t = self.peek()?.clone();
+        self.enter(t.span)?;
+        let r = self.statement_inner(t);
+        self.leave();
+        r
+    }
+
+    fn statement_inner(&mut self, t: Token) -> DResult<Stmt> {
+        match &t.tok {
+            Tok::Punct("{") => {
+                self.bump()?;
+                Ok(Stmt::Block(self.statements_until_brace()?))
+            }
+            Tok::Kw(Keyword::If) => {
+                self.bump()?;
+                self.expect_punct("(")?;
+                let cond = self.expression()?;
+                self.expect_punct(")")?;
+                let then = self.branch()?;
+                let els = if self.is_kw(Keyword::Else)? {
+                    self.bump()?;
+                    Some(self.branch()?)
+                } else {
+                    None
+                };
+                Ok(Stmt::If { cond, then, els, span: t.span })
+            }
+            Tok::Kw(Keyword::This | Keyword::SelfKw) => {
+                // `this->x …` is an expression; `this int x;` a declaration.
+                let mut probe = self.lex.clone();
+                probe.seek(t.span.end);
+                let next = probe.next(Mode::Code)?;
+                if next.tok == Tok::Punct("->") {
+                    Ok(Stmt::Expr(self.expression()?))
+                } else {
+                    Ok(Stmt::Decl(self.declaration()?))
+                }
+            }
+            tok if self.starts_declaration(tok) && !matches!(tok, Tok::Ident(_)) => {
+                Ok(Stmt::Decl(self.declaration()?))
+            }
+            _ => Ok(Stmt::Expr(self.expression()?)),
+        }
+    }
+
+    /// The body of an `if`/`else`: a block or one statement.
+    fn branch(&mut self) -> DResult<Vec<Stmt>> {
+        if self.eat_punct("{")? {
+            return self.statements_until_brace();
+        }
+        let s = self.statement()?;
+        if matches!(s, Stmt::Expr(_)) && !self.eat_punct(";")? && !self.is_punct("}")? {
+            let t = self.peek()?.clone();
+            return Err(self.syntax_error(&t));
+        }
+        Ok(vec![s])
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,321 @@
+//! Resolution and type checking: [`ast::Script`] in, typed [`ir::Program`] out.
+//!
+//! One pass over the items in source order, as libdtrace cooks them:
+//! declarations define types and variables; each clause's descriptions are
+//! matched through the [`ProbeCatalog`]; its predicate and actions are typed
+//! ([`expr`], [`call`]) with D's rules, creating variables and aggregations
+//! at their first assignment. The first error stops compilation, carrying
+//! DTrace's tag and wording.
+
+mod call;
+mod expr;
+mod typing;
+
+use crate::ast::{self, Item};
+use crate::catalog::{DescField, ProbeCatalog, ProbeDesc, ProbeInfo};
+use crate::diag::{diag, DResult, ErrTag, Region};
+use crate::ir::{self, AggId, Program, Scope, VarId};
+use crate::span::Span;
+use crate::types::Type;
+use crate::{CompileOptions, Origin};
+use std::collections::HashMap;
+
+pub use typing::TypeTable;
+
+/// Resolve and type-check a parsed program.
+pub fn resolve(script: &ast::Script, opts: &CompileOptions, catalog: &dyn ProbeCatalog) -> DResult<Program> {
+    let mut r = Resolver::new(opts, catalog);
+    for item in &script.items {
+        r.item(item)?;
+    }
+    Ok(r.prog)
+}
+
+/// A translator: input type, output type, member expressions (still AST,
+/// resolved at each `xlate` with the parameter bound).
+#[derive(Debug, Clone)]
+pub(crate) struct TranslatorDef {
+    output: Type,
+    input: Type,
+    param: String,
+    members: Vec<(String, ast::Expr)>,
+}
+
+/// What the current clause has done so far, for the speculation rules.
+#[derive(Debug, Clone, Copy, Default)]
+struct ClauseActs {
+    speculated: bool,
+    committed: bool,
+    recorded: bool,
+    aggregated: bool,
+}
+
+pub(crate) struct Resolver<'a> {
+    opts: &'a CompileOptions,
+    catalog: &'a dyn ProbeCatalog,
+    types: TypeTable,
+    prog: Program,
+    globals: HashMap<String, VarId>,
+    thread_vars: HashMap<String, VarId>,
+    clause_vars: HashMap<String, VarId>,
+    aggs: HashMap<String, AggId>,
+    inlines: HashMap<String, (Type, ast::Expr)>,
+    translators: Vec<TranslatorDef>,
+    /// Probes of the clause being checked (for `args[]`).
+    probes: Vec<ProbeInfo>,
+    /// Description text of the clause, for messages.
+    clause_desc: String,
+    acts: ClauseActs,
+    /// Names of inlines and translator parameters being expanded (recursion guard and bindings).
+    bound: Vec<(String, ir::Expr)>,
+    depth: usize,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(opts: &'a CompileOptions, catalog: &'a dyn ProbeCatalog) -> Self {
+        Resolver {
+            opts,
+            catalog,
+            types: TypeTable::new(),
+            prog: Program::default(),
+            globals: HashMap::new(),
+            thread_vars: HashMap::new(),
+            clause_vars: HashMap::new(),
+            aggs: HashMap::new(),
+            inlines: HashMap::new(),
+            translators: Vec::new(),
+            probes: Vec::new(),
+            clause_desc: String::new(),
+            acts: ClauseActs::default(),
+            bound: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    fn item(&mut self, item: &Item) -> DResult<()> {
+        match item {
+            Item::Pragma(p) => self.pragma(p),
+            Item::Decl(d) => self.declaration(d),
+            Item::Inline(i) => self.inline(i),
+            Item::Translator(t) => self.translator(t),
+            Item::Provider(p) => self.provider(p),
+            Item::Clause(c) => {
+                let clause = self.clause(c)?;
+                self.prog.clauses.push(clause);
+                Ok(())
+            }
+        }
+    }
+
+    fn pragma(&mut self, p: &ast::Pragma) -> DResult<()> {
+        let words: Vec<&str> = p.words.iter().map(String::as_str).collect();
+        match words.as_slice() {
+            ["D", "option", rest @ ..] => {
+                if rest.is_empty() {
+                    return Err(diag(ErrTag::D_PRAGMA_MALFORM, p.span, "malformed #pragma D option"));
+                }
+                for opt in rest {
+                    let (name, value) = match opt.split_once('=') {
+                        Some((n, v)) => (n, Some(v)),
+                        None => (*opt, None),
+                    };
+                    if let Err(e) = crate::options::parse_option(name, value) {
+                        let msg = match value {
+                            Some(v) => format!("failed to set option '{name}' to '{v}': {e}"),
+                            None => format!("failed to set option '{name}': {e}"),
+                        };
+                        return Err(diag(ErrTag::D_PRAGMA_OPTSET, p.span, msg));
+                    }
+                    self.prog.options.push(ir::PragmaOption {
+                        name: name.to_string(),
+                        value: value.map(str::to_string),
+                    });
+                }
+                Ok(())
+            }
+            ["D", "depends_on", kind, what] => match *kind {
+                "provider" => {
+                    let desc = ProbeDesc { provider: (*what).to_string(), ..Default::default() };
+                    if self.catalog.matching(&desc).is_empty() && !self.opts.zdefs {
+                        return Err(diag(
+                            ErrTag::D_PRAGMA_DEPEND,
+                            p.span,
+                            format!("program requires provider {what}"),
+                        ));
+                    }
+                    Ok(())
+                }
+                "module" | "library" => Ok(()),
+                _ => Err(diag(
+                    ErrTag::D_PRAGMA_INVAL,
+                    p.span,
+                    format!("invalid class {kind} specified by #pragma D depends_on"),
+                )),
+            },
+            ["D", "depends_on", ..] => {
+                Err(diag(ErrTag::D_PRAGMA_MALFORM, p.span, "malformed #pragma D depends_on"))
+            }
+            ["D", "attributes", attrs, _ident] => {
+                if attrs.split('/').count() != 3 {
+                    return Err(diag(
+                        ErrTag::D_PRAGMA_INVAL,
+                        p.span,
+                        format!("invalid attributes specified by #pragma D attributes: {attrs}"),
+                    ));
+                }
+                Ok(())
+            }
+            ["D", "attributes", ..] => {
+                Err(diag(ErrTag::D_PRAGMA_MALFORM, p.span, "malformed #pragma D attributes"))
+            }
+            ["D", "binding", _version, _ident] => Ok(()),
+            ["D", "binding", ..] => Err(diag(ErrTag::D_PRAGMA_MALFORM, p.span, "malformed #pragma D binding")),
+            ["D", "ident", ..] => Ok(()),
+            ["D", other, ..] => Err(diag(
+                ErrTag::D_PRAGMA_INVAL,
+                p.span,
+                format!("invalid control directive: #pragma D {other}"),
+            )),
+            ["D"] => Err(diag(ErrTag::D_PRAGMA_MALFORM, p.span, "malformed #pragma D")),
+            ["error", rest @ ..] => Err(diag(ErrTag::D_PRAGERR, p.span, format!("#pragma error: {}", rest.join(" ")))),
+            // Other pragmas (ident, C compilers' own) are ignored, as DTrace does.
+            _ => Ok(()),
+        }
+    }
+
+    fn provider(&mut self, p: &ast::ProviderDecl) -> DResult<()> {
+        for (_, args) in &p.probes {
+            for a in args {
+                self.type_of_name(a)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Which field a clause's probe descriptions end at.
+    fn desc_field(&self) -> DescField {
+        match self.opts.origin {
+            Origin::Spec(f) => f,
+            Origin::File(_) | Origin::ProbeId => DescField::Name,
+        }
+    }
+
+    fn match_probes(&self, text: &str, span: Span) -> DResult<Vec<ProbeInfo>> {
+        if self.opts.origin == Origin::ProbeId {
+            let id: u32 = crate::options::parse_int(text)
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| diag(ErrTag::D_PDESC_INVAL, span, format!("invalid probe identifier {text}")))?;
+            let all = self.catalog.matching(&ProbeDesc::default());
+            let found: Vec<_> = all.into_iter().filter(|p| p.id == id).collect();
+            if found.is_empty() && !self.opts.zdefs {
+                return Err(diag(
+                    ErrTag::D_PDESC_ZERO,
+                    span,
+                    format!("probe description {id} does not match any probes"),
+                ));
+            }
+            return Ok(found);
+        }
+        let desc = ProbeDesc::parse(text, self.desc_field()).map_err(|_| {
+            diag(ErrTag::D_PDESC_INVAL, span, format!("invalid probe description \"{text}\": Overspecified probe description"))
+        })?;
+        let probes = self.catalog.matching(&desc);
+        if probes.is_empty() && !self.opts.zdefs {
+            return Err(diag(
+                ErrTag::D_PDESC_ZERO,
+                span,
+                format!("probe description {desc} does not match any probes"),
+            ));
+        }
+        Ok(probes)
+    }
+
+    fn clause(&mut self, c: &ast::Clause) -> DResult<ir::Clause> {
+        let mut probes: Vec<ProbeInfo> = Vec::new();
+        for (text, span) in &c.descs {
+            for p in self.match_probes(text, *span)? {
+                if !probes.iter().any(|q| q.id == p.id) {
+                    probes.push(p);
+                }
+            }
+        }
+        probes.sort_by_key(|p| p.id);
+        self.probes = probes.clone();
+        self.clause_desc = c.descs.first().map(|d| d.0.clone()).unwrap_or_default();
+        self.acts = ClauseActs::default();
+        let predicate = match &c.predicate {
+            Some(p) => {
+                let e = self.expr(p).map_err(|d| d.in_region(Region::Predicate))?;
+                let e = self.rvalue(e).map_err(|d| d.in_region(Region::Predicate))?;
+                if !e.ty.is_scalar() {
+                    return Err(diag(ErrTag::D_PRED_SCALAR, p.span, "predicate result must be of scalar type")
+                        .in_region(Region::Predicate));
+                }
+                Some(e)
+            }
+            None => None,
+        };
+        let body = match &c.body {
+            Some(stmts) => self.stmts(stmts).map_err(|d| d.in_region(Region::ActionList))?,
+            None => Vec::new(),
+        };
+        let default_action = body.is_empty();
+        Ok(ir::Clause {
+            probes,
+            descs: c.descs.iter().map(|d| d.0.clone()).collect(),
+            predicate,
+            body,
+            default_action,
+            span: c.span,
+        })
+    }
+
+    fn stmts(&mut self, stmts: &[ast::Stmt]) -> DResult<Vec<ir::Stmt>> {
+        let mut out = Vec::new();
+        for s in stmts {
+            match s {
+                ast::Stmt::Empty => {}
+                ast::Stmt::Block(b) => out.extend(self.stmts(b)?),
+                ast::Stmt::Decl(d) => self.declaration(d)?,
+                ast::Stmt::If { cond, then, els, .. } => {
+                    let c = self.expr(cond)?;
+                    let c = self.rvalue(c)?;
+                    if !c.ty.is_scalar() {
+                        return Err(diag(
+                            ErrTag::D_OP_SCALAR,
+                            cond.span,
+                            "if condition must be of scalar type",
+                        ));
+                    }
+                    let t = self.stmts(then)?;
+                    let e = match els {
+                        Some(e) => self.stmts(e)?,
+                        None => Vec::new(),
+                    };
+                    out.push(ir::Stmt::If(c, t, e));
+                }
+                ast::Stmt::Expr(e) => out.push(self.statement_expr(e)?),
+            }
+        }
+        Ok(out)
+    }
+
+    fn new_var(&mut self, name: &str, scope: Scope, ty: Type, keys: Option<Vec<Type>>) -> VarId {
+        let id = VarId(self.prog.variables.len() as u32);
+        self.prog.variables.push(ir::Variable { name: name.to_string(), scope, ty, keys });
+        let map = match scope {
+            Scope::Global => &mut self.globals,
+            Scope::Thread => &mut self.thread_vars,
+            Scope::Clause => &mut self.clause_vars,
+        };
+        map.insert(name.to_string(), id);
+        id
+    }
+
+    fn var(&self, id: VarId) -> &ir::Variable {
+        &self.prog.variables[id.0 as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests;

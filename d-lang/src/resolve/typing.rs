@@ -1,0 +1,512 @@
+//! Types from declarations: specifiers and declarators to [`Type`]s,
+//! struct/union layout, enums, typedefs, and variable declarations.
+
+use super::{Resolver, TranslatorDef};
+use crate::ast::{self, ArrayDim, BaseType, Declarator, StorageClass};
+use crate::diag::{diag, DResult, ErrTag};
+use crate::ir::Scope;
+use crate::lexer::Keyword;
+use crate::span::Span;
+use crate::types::{int_named, EnumType, FuncType, MemberType, SouType, Type, BUILTIN_TYPEDEFS};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// The type namespace: typedefs, struct/union/enum tags, enumerators.
+#[derive(Debug, Clone, Default)]
+pub struct TypeTable {
+    typedefs: HashMap<String, Type>,
+    sous: HashMap<(bool, String), Rc<SouType>>,
+    enums: HashMap<String, Rc<EnumType>>,
+    pub(crate) enumerators: HashMap<String, (i64, Type)>,
+}
+
+impl TypeTable {
+    /// A table holding D's built-in typedefs.
+    pub fn new() -> Self {
+        let mut t = TypeTable::default();
+        for (name, text) in BUILTIN_TYPEDEFS {
+            if let Some(ty) = t.parse_builtin(text) {
+                t.typedefs.insert((*name).to_string(), Type::Named((*name).into(), Rc::new(ty)));
+            }
+        }
+        t
+    }
+
+    /// Built-in typedef texts are simple: words and `*`.
+    fn parse_builtin(&self, text: &str) -> Option<Type> {
+        let stars = text.matches('*').count();
+        let words: Vec<&str> = text.trim_end_matches(['*', ' ']).split_whitespace().collect();
+        let mut ty = words_type(&words)?;
+        for _ in 0..stars {
+            ty = Type::Pointer(Rc::new(ty));
+        }
+        Some(ty)
+    }
+
+    /// A typedef by name.
+    pub fn typedef(&self, name: &str) -> Option<&Type> {
+        self.typedefs.get(name)
+    }
+}
+
+/// Base types named by keyword combinations (`unsigned long long`).
+fn words_type(words: &[&str]) -> Option<Type> {
+    let count = |w: &str| words.iter().filter(|x| **x == w).count();
+    let (signed, unsigned) = (count("signed"), count("unsigned"));
+    let (short, long) = (count("short"), count("long"));
+    let (chr, int_, void, float, double, string) =
+        (count("char"), count("int"), count("void"), count("float"), count("double"), count("string"));
+    if signed + unsigned > 1 || short > 1 || long > 2 || (short > 0 && long > 0) {
+        return None;
+    }
+    let kinds = chr + void + float + double + string;
+    if kinds > 1 || int_ > 1 || (kinds > 0 && int_ > 0) {
+        return None;
+    }
+    let sign = unsigned == 0;
+    if void == 1 {
+        return (words.len() == 1).then_some(Type::Void);
+    }
+    if string == 1 {
+        return (words.len() == 1).then_some(Type::String);
+    }
+    if float == 1 {
+        return (words.len() == 1).then_some(Type::Float(4));
+    }
+    if double == 1 {
+        return match (long, words.len()) {
+            (0, 1) => Some(Type::Float(8)),
+            (1, 2) => Some(Type::Float(16)),
+            _ => None,
+        };
+    }
+    if chr == 1 {
+        if short + long > 0 {
+            return None;
+        }
+        return Some(match (signed, unsigned) {
+            (1, _) => int_named(1, true, "signed char"),
+            (_, 1) => int_named(1, false, "unsigned char"),
+            _ => int_named(1, true, "char"),
+        });
+    }
+    Some(match (short, long) {
+        (1, _) => int_named(2, sign, if sign { "short" } else { "unsigned short" }),
+        (_, 1) => int_named(8, sign, if sign { "long" } else { "unsigned long" }),
+        (_, 2) => int_named(8, sign, if sign { "long long" } else { "unsigned long long" }),
+        _ => int_named(4, sign, if sign { "int" } else { "unsigned int" }),
+    })
+}
+
+impl Resolver<'_> {
+    /// The type named by declaration specifiers.
+    pub(crate) fn specs_type(&mut self, specs: &ast::DeclSpecs) -> DResult<Type> {
+        match &specs.base {
+            BaseType::Words(words) => {
+                let w: Vec<&str> = words.iter().map(|k| k.as_str()).collect();
+                words_type(&w).ok_or_else(|| {
+                    let tag = if words.iter().filter(|k| **k == Keyword::Long).count() > 2 {
+                        ErrTag::D_DECL_LONGINT
+                    } else if words.contains(&Keyword::Signed) && words.contains(&Keyword::Unsigned) {
+                        ErrTag::D_DECL_SIGNINT
+                    } else {
+                        ErrTag::D_DECL_COMBO
+                    };
+                    diag(tag, specs.span, "invalid type combination")
+                })
+            }
+            BaseType::Named(name) => self
+                .types
+                .typedefs
+                .get(name)
+                .cloned()
+                .ok_or_else(|| diag(ErrTag::D_TYPE_ERR, specs.span, format!("failed to resolve type {name}"))),
+            BaseType::Struct(name, members) => self.sou(false, name, members.as_deref(), specs.span),
+            BaseType::Union(name, members) => self.sou(true, name, members.as_deref(), specs.span),
+            BaseType::Enum(name, items) => self.enumeration(name, items.as_deref(), specs.span),
+        }
+    }
+
+    fn sou(
+        &mut self,
+        is_union: bool,
+        name: &Option<String>,
+        members: Option<&[ast::Member]>,
+        span: Span,
+    ) -> DResult<Type> {
+        let kw = if is_union { "union" } else { "struct" };
+        let Some(members) = members else {
+            // A reference: the known definition, or a forward declaration.
+            let n = name.clone().unwrap_or_default();
+            let entry = self.types.sous.entry((is_union, n.clone())).or_insert_with(|| {
+                Rc::new(SouType { name: Some(n), is_union, members: vec![], size: 0, align: 1, complete: false })
+            });
+            return Ok(Type::Sou(entry.clone()));
+        };
+        if let Some(n) = name {
+            if let Some(prev) = self.types.sous.get(&(is_union, n.clone())) {
+                if prev.complete {
+                    return Err(diag(ErrTag::D_DECL_TYPERED, span, format!("type redeclared: {kw} {n}")));
+                }
+            }
+        }
+        let mut out: Vec<MemberType> = Vec::new();
+        let (mut offset, mut align, mut size) = (0u64, 1u64, 0u64);
+        let mut bit_cursor: Option<(u64, u32, u64)> = None; // (unit offset, bits used, unit size)
+        for m in members {
+            let base = self.specs_type(&m.specs)?;
+            let (mname, ty, _) = self.apply_declarator(base, &m.decl, false)?;
+            let mname = mname.map(|(n, _)| n).unwrap_or_default();
+            if !mname.is_empty() && out.iter().any(|o| o.name == mname) {
+                return Err(diag(ErrTag::D_DECL_MNAME, m.span, format!("member redeclared: {mname}")));
+            }
+            if ty.is_void() {
+                return Err(diag(ErrTag::D_DECL_VOIDOBJ, m.span, format!("cannot have void object: {mname}")));
+            }
+            let a = ty.align();
+            align = align.max(a);
+            let (moff, bits) = if let Some(w) = &m.bits {
+                if !ty.is_integer() {
+                    return Err(diag(ErrTag::D_DECL_BFTYPE, m.span, format!("invalid type for bit-field: {mname}")));
+                }
+                let width = self.const_int(w, ErrTag::D_DECL_BFCONST, "positive integral constant expression must be used as a bit-field width")?;
+                let unit = ty.size();
+                if width < 0 || width as u64 > unit * 8 || (width == 0 && !mname.is_empty()) {
+                    return Err(diag(
+                        ErrTag::D_DECL_BFSIZE,
+                        m.span,
+                        format!("bit-field size {width} is invalid for type {}", ty.name()),
+                    ));
+                }
+                let width = width as u32;
+                let (uoff, used) = match bit_cursor {
+                    Some((uoff, used, usize_)) if !is_union && usize_ == unit && used + width <= unit as u32 * 8 => (uoff, used),
+                    _ => {
+                        let uoff = if is_union { 0 } else { offset.div_ceil(a) * a };
+                        if !is_union {
+                            offset = uoff + unit;
+                        }
+                        (uoff, 0)
+                    }
+                };
+                bit_cursor = Some((uoff, used + width, unit));
+                size = size.max(uoff + unit);
+                (uoff, Some((used, width)))
+            } else {
+                bit_cursor = None;
+                let moff = if is_union { 0 } else { offset.div_ceil(a) * a };
+                if !is_union {
+                    offset = moff + ty.size();
+                }
+                size = size.max(moff + ty.size());
+                (moff, None)
+            };
+            out.push(MemberType { name: mname, ty, offset: moff, bits });
+        }
+        let size = size.div_ceil(align) * align;
+        let def = SouType { name: name.clone(), is_union, members: out, size, align, complete: true };
+        let rc = Rc::new(def);
+        if let Some(n) = name {
+            self.types.sous.insert((is_union, n.clone()), rc.clone());
+        }
+        Ok(Type::Sou(rc))
+    }
+
+    fn enumeration(
+        &mut self,
+        name: &Option<String>,
+        items: Option<&[(String, Option<ast::Expr>, Span)]>,
+        span: Span,
+    ) -> DResult<Type> {
+        let Some(items) = items else {
+            let n = name.clone().unwrap_or_default();
+            return self
+                .types
+                .enums
+                .get(&n)
+                .map(|e| Type::Enum(e.clone()))
+                .ok_or_else(|| diag(ErrTag::D_TYPE_ERR, span, format!("failed to resolve type enum {n}")));
+        };
+        if let Some(n) = name {
+            if self.types.enums.contains_key(n) {
+                return Err(diag(ErrTag::D_DECL_TYPERED, span, format!("type redeclared: enum {n}")));
+            }
+        }
+        let mut values = Vec::new();
+        let mut next: i64 = 0;
+        for (ename, value, espan) in items {
+            if let Some(v) = value {
+                next = self.const_int(v, ErrTag::D_DECL_ENCONST, &format!("enumerator '{ename}' must be assigned an integral constant expression"))?;
+            }
+            if i32::try_from(next).is_err() {
+                return Err(diag(ErrTag::D_DECL_ENOFLOW, *espan, format!("enumerator '{ename}' overflows INT_MAX (2147483647)")));
+            }
+            if self.types.enumerators.contains_key(ename) || crate::builtins::variable(ename).is_some() {
+                return Err(diag(ErrTag::D_DECL_IDRED, *espan, format!("identifier redeclared: {ename}")));
+            }
+            values.push((ename.clone(), next));
+            next += 1;
+        }
+        let def = Rc::new(EnumType { name: name.clone(), values: values.clone() });
+        for (n, v) in values {
+            self.types.enumerators.insert(n, (v, Type::Enum(def.clone())));
+        }
+        if let Some(n) = name {
+            self.types.enums.insert(n.clone(), def.clone());
+        }
+        Ok(Type::Enum(def))
+    }
+
+    /// A constant integer expression (array sizes, bit widths, enum values).
+    pub(crate) fn const_int(&mut self, e: &ast::Expr, tag: ErrTag, msg: &str) -> DResult<i64> {
+        let r = self.expr(e)?;
+        match r.as_const() {
+            Some(v) if r.ty.is_integer() => Ok(v as i64),
+            _ => Err(diag(tag, e.span, msg)),
+        }
+    }
+
+    /// Apply a declarator to a base type. Returns the name, the full type, and
+    /// associative-array key types when the declarator declares one.
+    pub(crate) fn apply_declarator(
+        &mut self,
+        base: Type,
+        d: &Declarator,
+        allow_keys: bool,
+    ) -> DResult<(Option<(String, Span)>, Type, Option<Vec<Type>>)> {
+        match d {
+            Declarator::Name(n, s) => Ok((n.clone().map(|n| (n, *s)), base, None)),
+            Declarator::Pointer(inner) => self.apply_declarator(Type::Pointer(Rc::new(base)), inner, allow_keys),
+            Declarator::Array(inner, dim) => match dim {
+                Some(ArrayDim::Keys(keys)) => {
+                    if !allow_keys || !matches!(**inner, Declarator::Name(..)) {
+                        return Err(diag(
+                            ErrTag::D_DECL_ARRSUB,
+                            d.name().map(|n| n.1).unwrap_or_default(),
+                            "associative array dimensions may only be used in variable declarations",
+                        ));
+                    }
+                    let mut kt = Vec::new();
+                    for k in keys {
+                        let t = self.type_of_name(k)?;
+                        if t.is_void() {
+                            return Err(diag(ErrTag::D_KEY_TYPE, k.span, "void expression may not be used as associative array index: key #1"));
+                        }
+                        kt.push(t);
+                    }
+                    let (name, ty, _) = self.apply_declarator(base, inner, false)?;
+                    Ok((name, ty, Some(kt)))
+                }
+                Some(ArrayDim::Size(e)) => {
+                    let n = self.const_int(e, ErrTag::D_DECL_ARRSUB, "positive integral constant expression or tuple signature expected as array declaration subscript")?;
+                    if n <= 0 {
+                        return Err(diag(ErrTag::D_DECL_ARRSUB, e.span, "positive integral constant expression or tuple signature expected as array declaration subscript"));
+                    }
+                    if (n as u64).saturating_mul(base.size()) > u32::MAX as u64 {
+                        return Err(diag(ErrTag::D_DECL_ARRBIG, e.span, "array dimension too large"));
+                    }
+                    self.apply_declarator(Type::Array(Rc::new(base), n as u64), inner, allow_keys)
+                }
+                None => Err(diag(
+                    ErrTag::D_DECL_ARRNULL,
+                    d.name().map(|n| n.1).unwrap_or_default(),
+                    "array declaration requires array dimension or tuple signature",
+                )),
+            },
+            Declarator::Function(inner, params, varargs) => {
+                let mut ps = Vec::new();
+                for p in params {
+                    let t = self.type_of_name(&p.ty)?;
+                    if t.is_void() && params.len() == 1 {
+                        continue;
+                    }
+                    ps.push(t);
+                }
+                let f = Type::Function(Rc::new(FuncType { ret: base, params: ps, varargs: *varargs }));
+                self.apply_declarator(f, inner, allow_keys)
+            }
+        }
+    }
+
+    /// The type named by a type name (`char *`, `struct s`).
+    pub(crate) fn type_of_name(&mut self, t: &ast::TypeName) -> DResult<Type> {
+        let base = self.specs_type(&t.specs)?;
+        let (_, ty, _) = self.apply_declarator(base, &t.decl, false)?;
+        Ok(ty)
+    }
+
+    /// A declaration: typedef, variable or type-only.
+    pub(crate) fn declaration(&mut self, d: &ast::Decl) -> DResult<()> {
+        let base = self.specs_type(&d.specs)?;
+        if d.declarators.is_empty() {
+            let defines_type = matches!(
+                d.specs.base,
+                BaseType::Struct(_, Some(_)) | BaseType::Union(_, Some(_)) | BaseType::Enum(_, Some(_))
+                    | BaseType::Struct(Some(_), None) | BaseType::Union(Some(_), None)
+            );
+            if !defines_type {
+                return Err(diag(ErrTag::D_DECL_USELESS, d.span, "useless declaration"));
+            }
+            return Ok(());
+        }
+        for decl in &d.declarators {
+            let (name, ty, keys) = self.apply_declarator(base.clone(), decl, true)?;
+            let Some((name, nspan)) = name else {
+                return Err(diag(ErrTag::D_DECL_IDENT, d.span, "identifier expected in declaration"));
+            };
+            match d.specs.class {
+                Some(StorageClass::Typedef) => {
+                    if let Some(prev) = self.types.typedefs.get(&name) {
+                        if prev.strip() != ty.strip() {
+                            return Err(diag(ErrTag::D_DECL_IDRED, nspan, format!("identifier redeclared: {name}")));
+                        }
+                    }
+                    self.types.typedefs.insert(name.clone(), Type::Named(name.as_str().into(), Rc::new(ty)));
+                }
+                Some(StorageClass::Extern) => {
+                    // `extern` names a kernel symbol's type; nothing to allocate.
+                }
+                class => {
+                    let scope = match class {
+                        Some(StorageClass::SelfScope) => Scope::Thread,
+                        Some(StorageClass::ThisScope) => Scope::Clause,
+                        Some(StorageClass::Auto | StorageClass::Register) => {
+                            return Err(diag(
+                                ErrTag::D_DECL_BADCLASS,
+                                d.span,
+                                "auto and register storage classes are not supported in D",
+                            ))
+                        }
+                        _ => Scope::Global,
+                    };
+                    self.declare_var(&name, nspan, scope, ty, keys)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn declare_var(&mut self, name: &str, span: Span, scope: Scope, ty: Type, keys: Option<Vec<Type>>) -> DResult<()> {
+        if ty.is_void() {
+            return Err(diag(ErrTag::D_DECL_VOIDOBJ, span, format!("cannot have void object: {name}")));
+        }
+        if matches!(ty.strip(), Type::Function(_)) {
+            return Err(diag(ErrTag::D_DECL_DYNOBJ, span, format!("cannot declare function variable: {name}")));
+        }
+        if let Type::Sou(s) = ty.strip() {
+            if !s.complete {
+                return Err(diag(ErrTag::D_DECL_INCOMPLETE, span, format!("declaration of {name} has incomplete type {}", ty.name())));
+            }
+        }
+        if scope == Scope::Clause && keys.is_some() {
+            return Err(diag(
+                ErrTag::D_DECL_LOCASSC,
+                span,
+                format!("associative arrays may not be declared as local variables: {name}"),
+            ));
+        }
+        if scope == Scope::Global
+            && (crate::builtins::variable(name).is_some()
+                || crate::builtins::func(name).is_some()
+                || self.inlines.contains_key(name)
+                || self.types.enumerators.contains_key(name))
+        {
+            return Err(diag(ErrTag::D_DECL_IDRED, span, format!("identifier redeclared: {name}")));
+        }
+        let map = match scope {
+            Scope::Global => &self.globals,
+            Scope::Thread => &self.thread_vars,
+            Scope::Clause => &self.clause_vars,
+        };
+        if let Some(&id) = map.get(name) {
+            let v = self.var(id);
+            if v.ty.strip() != ty.strip() || v.keys != keys {
+                return Err(diag(ErrTag::D_DECL_IDRED, span, format!("identifier redeclared: {name}")));
+            }
+            return Ok(());
+        }
+        self.new_var(name, scope, ty, keys);
+        Ok(())
+    }
+
+    /// `inline type name = expr;`
+    pub(crate) fn inline(&mut self, i: &ast::Inline) -> DResult<()> {
+        let base = self.specs_type(&i.specs)?;
+        let (name, ty, _) = self.apply_declarator(base, &i.decl, false)?;
+        let Some((name, nspan)) = name else {
+            return Err(diag(ErrTag::D_DECL_IDENT, i.span, "identifier expected in inline declaration"));
+        };
+        if self.inlines.contains_key(&name)
+            || self.globals.contains_key(&name)
+            || crate::builtins::variable(&name).is_some()
+        {
+            return Err(diag(ErrTag::D_DECL_IDRED, nspan, format!("identifier redeclared: {name}")));
+        }
+        // Check the value now so errors point at the inline, not its uses.
+        let v = self.expr(&i.value)?;
+        let v = self.rvalue(v)?;
+        if !ty.accepts(&v.ty) {
+            return Err(diag(
+                ErrTag::D_OP_INCOMPAT,
+                i.value.span,
+                format!("inline {name} definition uses incompatible types: \"{}\" = \"{}\"", ty.name(), v.ty.name()),
+            ));
+        }
+        self.inlines.insert(name, (ty, i.value.clone()));
+        Ok(())
+    }
+
+    /// `translator out < in name > { … };`
+    pub(crate) fn translator(&mut self, t: &ast::Translator) -> DResult<()> {
+        let output = self.type_of_name(&t.output)?;
+        let input = self.type_of_name(&t.input)?;
+        let Type::Sou(sou) = output.strip().clone() else {
+            return Err(diag(
+                ErrTag::D_XLATE_SOU,
+                t.output.span,
+                format!("translator output type must be a struct or union: {}", output.name()),
+            ));
+        };
+        if self.translators.iter().any(|x| x.output.strip() == output.strip() && x.input.strip() == input.strip()) {
+            return Err(diag(
+                ErrTag::D_XLATE_REDECL,
+                t.span,
+                format!("translator from {} to {} has already been declared", input.name(), output.name()),
+            ));
+        }
+        for (m, _, span) in &t.members {
+            if !sou.members.iter().any(|x| &x.name == m) {
+                return Err(diag(
+                    ErrTag::D_XLATE_MEMB,
+                    *span,
+                    format!("translator member {m} is not a member of {}", output.name()),
+                ));
+            }
+        }
+        self.translators.push(TranslatorDef {
+            output,
+            input,
+            param: t.param.clone(),
+            members: t.members.iter().map(|(n, e, _)| (n.clone(), e.clone())).collect(),
+        });
+        Ok(())
+    }
+
+    /// Find a translator to `output` that accepts `input`.
+    pub(crate) fn find_translator(&self, output: &Type, input: &Type) -> Option<TranslatorDef> {
+        self.translators
+            .iter()
+            .find(|x| x.output.strip() == output.strip() && x.input.accepts(input))
+            .cloned()
+    }
+
+    /// Parse and resolve a type given as text (probe argument types).
+    pub(crate) fn type_from_text(&mut self, text: &str) -> Option<Type> {
+        let t = text.trim();
+        if t == "string" {
+            return Some(Type::String);
+        }
+        let tn = crate::parser::parse_type_name(t).ok()?;
+        self.type_of_name(&tn).ok()
+    }
+}
