@@ -12,7 +12,7 @@ const USAGE: &str = "\
 Usage: lumen <command> [arguments]
 
 Commands:
-  dtrace    the DTrace-compatible tracer (`lumen dtrace -l`, `lumen dtrace -h`…)
+  dtrace    the DTrace-compatible tracer (try `lumen dtrace -l`)
 
 Install or link this binary as `dtrace` to run the tracer directly.
 ";

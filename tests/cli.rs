@@ -144,10 +144,9 @@ fn list_verbose_dtrace_probe() {
 fn list_nothing_matched() {
     let out = dtrace(&["-l", "-n", "nosuch:::"]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        text(&out.stderr),
-        "dtrace: failed to match nosuch:::: No probe matches description\n"
-    );
+    // Without kernel probes a second line says why; the first is DTrace's.
+    assert!(text(&out.stderr)
+        .starts_with("dtrace: failed to match nosuch:::: No probe matches description\n"));
     assert_eq!(text(&out.stdout), HEADER);
 }
 
@@ -335,8 +334,8 @@ fn compile_error_in_script_has_line_and_tag() {
         )),
         "{stderr}"
     );
-    // Not a terminal: no caret snippet, just the one line.
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // Not a terminal: no caret snippet.
+    assert!(!stderr.contains(" | "), "{stderr}");
     let out = dtrace(&["-x", "errtags", "-e", "-s", &script]);
     assert!(
         text(&out.stderr).starts_with(&format!(

@@ -13,7 +13,7 @@ use crate::error::{reason, DtraceError};
 use crate::{cpp, listing, snippet};
 use d_lang::catalog::{ProbeDesc, ProbeInfo};
 use d_lang::options::{self, OptionValue};
-use d_lang::{CompileOptions, Diagnostic, Origin};
+use d_lang::{CompileOptions, Diagnostic, ErrTag, Origin};
 use std::collections::HashMap;
 use std::io::{self, Write};
 
@@ -56,17 +56,25 @@ pub fn run(args: &[String], console: &mut Console<'_>) -> i32 {
     let mut session = Session::new(console);
     match session.run(&parsed) {
         Ok(status) => status,
-        Err(Failure { error, snippet }) => {
+        Err(Failure {
+            error,
+            snippet,
+            kernel_hint,
+        }) => {
             let _ = session.out().flush();
             if let DtraceError::Write(e) = &error {
                 if e.kind() == io::ErrorKind::BrokenPipe {
                     return 1;
                 }
             }
+            let kernel_note = session.kernel_note.take();
             let err = &mut *session.console.err;
             let _ = writeln!(err, "dtrace: {error}");
             if let Some(snippet) = snippet {
                 let _ = err.write_all(snippet.as_bytes());
+            }
+            if let (true, Some(note)) = (kernel_hint, kernel_note) {
+                let _ = writeln!(err, "dtrace: note: {note}");
             }
             1
         }
@@ -77,13 +85,21 @@ pub fn run(args: &[String], console: &mut Console<'_>) -> i32 {
 struct Failure {
     error: DtraceError,
     snippet: Option<String>,
+    /// The error is about descriptions matching nothing, which missing
+    /// kernel probes may explain.
+    kernel_hint: bool,
 }
 
 impl From<DtraceError> for Failure {
     fn from(error: DtraceError) -> Self {
+        let kernel_hint = matches!(
+            error,
+            DtraceError::NoMatch { .. } | DtraceError::NoProbesMatched
+        );
         Failure {
             error,
             snippet: None,
+            kernel_hint,
         }
     }
 }
@@ -127,6 +143,8 @@ struct Session<'c, 'a> {
     /// `-o FILE`, replacing stdout for trace output and listings.
     output: Option<std::fs::File>,
     settings: Settings,
+    /// Why kernel probes are missing, told after an error about matching.
+    kernel_note: Option<String>,
 }
 
 impl<'c, 'a> Session<'c, 'a> {
@@ -135,6 +153,7 @@ impl<'c, 'a> Session<'c, 'a> {
             console,
             output: None,
             settings: Settings::default(),
+            kernel_note: None,
         }
     }
 
@@ -180,11 +199,9 @@ impl<'c, 'a> Session<'c, 'a> {
             return Err(DtraceError::NoProbesSpecified.into());
         }
         let catalog = LiveCatalog::open();
-        if let Some(e) = catalog.kernel_error() {
-            self.notice(&format!(
-                "kernel probes (syscall, sdt) are unavailable: {e}"
-            ));
-        }
+        self.kernel_note = catalog
+            .kernel_error()
+            .map(|e| format!("kernel probes (syscall, sdt) are unavailable: {e}"));
         if args.list {
             self.list(args, &catalog)?;
             self.out().flush()?;
@@ -331,7 +348,11 @@ impl<'c, 'a> Session<'c, 'a> {
         } else {
             None
         };
-        Failure { error, snippet }
+        Failure {
+            error,
+            snippet,
+            kernel_hint: diag.tag == ErrTag::D_PDESC_ZERO,
+        }
     }
 
     /// `-l`: list the probes each program names (all probes when none).

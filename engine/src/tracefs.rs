@@ -16,10 +16,10 @@ pub const DEFAULT_MOUNT_POINT: &str = "/sys/kernel/tracing";
 #[derive(Debug, thiserror::Error)]
 pub enum TracefsError {
     /// `/proc/mounts` could not be read.
-    #[error("cannot read /proc/mounts: {0}")]
+    #[error("cannot read /proc/mounts: {}", crate::error::reason(.0))]
     Mounts(#[source] io::Error),
     /// Mounting tracefs failed (usually: not root).
-    #[error("cannot mount tracefs on {path}: {source}")]
+    #[error("cannot mount tracefs on {path}: {}", .source.desc())]
     Mount {
         /// The mount point tried.
         path: String,
@@ -28,7 +28,7 @@ pub enum TracefsError {
         source: nix::Error,
     },
     /// A tracefs file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {}", crate::error::reason(.source))]
     Read {
         /// The file.
         path: String,
