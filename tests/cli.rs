@@ -294,13 +294,16 @@ fn missing_script_file() {
 fn running_is_not_supported_yet() {
     let out = dtrace(&["-n", "BEGIN"]);
     assert_eq!(out.status.code(), Some(1));
-    let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("dtrace: description 'BEGIN' matched "),
-        "{stderr}"
+    assert_eq!(
+        text(&out.stderr),
+        "dtrace: description 'BEGIN' matched 1 probe\n\
+         dtrace: executing D programs is not supported yet (compile-only: use -e)\n"
     );
     let out = dtrace(&["-q", "-n", "BEGIN"]);
-    assert!(!text(&out.stderr).contains("description 'BEGIN' matched"));
+    assert_eq!(
+        text(&out.stderr),
+        "dtrace: executing D programs is not supported yet (compile-only: use -e)\n"
+    );
 }
 
 #[test]
@@ -343,5 +346,43 @@ fn compile_error_in_script_has_line_and_tag() {
         )),
         "{}",
         text(&out.stderr)
+    );
+}
+
+#[test]
+fn zero_matches_without_z_is_a_compile_error() {
+    let out = dtrace(&["-e", "-n", "nosuch:::{}"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with(
+        "dtrace: invalid probe specifier nosuch:::{}: probe description nosuch::: does not match any probes"
+    ));
+    let out = dtrace(&["-Z", "-e", "-n", "nosuch:::{}"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn intermediate_form_on_stdout() {
+    let out = dtrace(&["-S", "-e", "-n", "BEGIN { trace(1); }"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("dtrace:::BEGIN"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn output_file_is_appended() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("out.txt");
+    std::fs::write(&file, "before\n").expect("seed output file");
+    let path = file.display().to_string();
+    let out = dtrace(&["-o", &path, "-l", "-n", "BEGIN"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let written = std::fs::read_to_string(&file).expect("read output file");
+    assert_eq!(
+        written,
+        format!("before\n{HEADER}    1     dtrace                                                     BEGIN\n")
     );
 }
