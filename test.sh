@@ -15,4 +15,5 @@ if ((${#need_apt[@]})); then
     fi
 fi
 
-cargo test --workspace
+# --no-fail-fast: one crate's failing tests must not hide the others' results.
+cargo test --workspace --no-fail-fast
