@@ -310,3 +310,50 @@ mod tests {
         assert!(ProbeDesc::parse("a:b", DescField::Provider).is_err());
     }
 }
+
+impl StaticCatalog {
+    /// A small catalogue shaped like Lumen's view of Linux (dtrace, profile,
+    /// syscall, proc, sched, io and a few `sdt` tracepoints), for tests,
+    /// benchmarks and fuzzing of the compiler without a kernel.
+    pub fn sample() -> StaticCatalog {
+        let mut c = StaticCatalog::default();
+        c.add("dtrace", "", "", "BEGIN", &[]);
+        c.add("dtrace", "", "", "END", &[]);
+        c.add("dtrace", "", "", "ERROR", &[]);
+        for p in ["profile-97", "profile-199", "profile-997", "profile-1ms", "tick-1", "tick-10", "tick-1s", "tick-5s", "tick-10s", "tick-1sec", "tick-5sec", "tick-10ms"] {
+            c.add("profile", "", "", p, &[]);
+        }
+        let syscalls: &[(&str, &[(&str, &str)])] = &[
+            ("read", &[("fd", "unsigned int"), ("buf", "char *"), ("count", "size_t")]),
+            ("write", &[("fd", "unsigned int"), ("buf", "const char *"), ("count", "size_t")]),
+            ("open", &[("filename", "const char *"), ("flags", "int"), ("mode", "umode_t")]),
+            ("openat", &[("dfd", "int"), ("filename", "const char *"), ("flags", "int"), ("mode", "umode_t")]),
+            ("close", &[("fd", "unsigned int")]),
+            ("getpid", &[]),
+            ("nanosleep", &[("rqtp", "struct __kernel_timespec *"), ("rmtp", "struct __kernel_timespec *")]),
+            ("execve", &[("filename", "const char *"), ("argv", "const char *const *"), ("envp", "const char *const *")]),
+            ("mmap", &[("addr", "unsigned long"), ("len", "unsigned long"), ("prot", "unsigned long"), ("flags", "unsigned long"), ("fd", "unsigned long"), ("off", "unsigned long")]),
+        ];
+        for (name, args) in syscalls {
+            c.add("syscall", "vmlinux", name, "entry", args);
+            c.add("syscall", "vmlinux", name, "return", &[("ret", "long")]);
+        }
+        c.add("proc", "", "", "exec-success", &[]);
+        c.add("proc", "", "", "exit", &[("reason", "int")]);
+        c.add("proc", "", "", "create", &[("pid", "pid_t")]);
+        c.add("proc", "", "", "signal-send", &[("pid", "pid_t"), ("sig", "int")]);
+        c.add("sched", "", "", "on-cpu", &[]);
+        c.add("sched", "", "", "off-cpu", &[]);
+        c.add("sched", "", "", "wakeup", &[("pid", "pid_t")]);
+        c.add("sched", "", "", "enqueue", &[]);
+        c.add("io", "", "", "start", &[("dev", "dev_t"), ("sector", "sector_t"), ("bytes", "unsigned int")]);
+        c.add("io", "", "", "done", &[("dev", "dev_t"), ("sector", "sector_t"), ("bytes", "unsigned int")]);
+        c.add("sdt", "sched", "", "sched_switch", &[
+            ("prev_comm", "char [16]"), ("prev_pid", "pid_t"), ("prev_prio", "int"), ("prev_state", "long"),
+            ("next_comm", "char [16]"), ("next_pid", "pid_t"), ("next_prio", "int"),
+        ]);
+        c.add("sdt", "sched", "", "sched_process_exec", &[("filename", "string"), ("pid", "pid_t"), ("old_pid", "pid_t")]);
+        c.add("sdt", "block", "", "block_rq_issue", &[("dev", "dev_t"), ("sector", "sector_t"), ("nr_sector", "unsigned int"), ("bytes", "unsigned int")]);
+        c
+    }
+}

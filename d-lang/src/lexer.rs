@@ -371,6 +371,11 @@ impl<'a> Lexer<'a> {
                 if word.starts_with("pragma") {
                     return Ok(());
                 }
+                if self.pos == 0 && line.starts_with('!') {
+                    // `#!/usr/sbin/dtrace -s`: the interpreter line of an executable script.
+                    self.pos += line_end;
+                    continue;
+                }
                 if word.starts_with(|c: char| c.is_ascii_digit()) || word.starts_with("line") || word.is_empty() {
                     // A preprocessor line marker or a null directive: [`line_of`] reads markers.
                     self.pos += line_end;

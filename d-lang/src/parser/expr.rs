@@ -99,12 +99,27 @@ impl Parser<'_> {
             return self.unary();
         }
         let mut lhs = self.binary(level + 1)?;
+        let mut chained = 0;
         loop {
             let op = match self.peek_tok()? {
                 Tok::Punct(p) => LEVELS[level].iter().find(|(s, _)| *s == p).map(|(_, op)| *op),
                 _ => None,
             };
-            let Some(op) = op else { return Ok(lhs) };
+            let Some(op) = op else {
+                for _ in 0..chained {
+                    self.leave();
+                }
+                return Ok(lhs);
+            };
+            // A chain `a + b + c …` builds a left-deep tree: count its depth
+            // like nesting so later recursive passes stay within bounds.
+            if let Err(e) = self.enter(lhs.span) {
+                for _ in 0..chained {
+                    self.leave();
+                }
+                return Err(e);
+            }
+            chained += 1;
             self.bump()?;
             let rhs = self.binary(level + 1)?;
             let span = lhs.span.to(rhs.span);

@@ -1,0 +1,5 @@
+BEGIN
+{
+	trace("hello, world");
+	exit(0);
+}
