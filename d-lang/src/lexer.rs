@@ -297,7 +297,7 @@ fn punct(i: &str) -> IResult<&str, &'static str> {
 /// `0x1f`, `017`, `42`, then the letters that follow (suffix or junk).
 fn number_text(i: &str) -> IResult<&str, (&str, &str)> {
     let (rest, digits) = alt((
-        recognize(pair(alt((tag("0x"), tag("0X"))), take_while(|c: char| c.is_ascii_alphanumeric()))),
+        recognize(pair(alt((tag("0x"), tag("0X"))), take_while(|c: char| c.is_ascii_hexdigit()))),
         take_while1(|c: char| c.is_ascii_digit()),
     ))(i)?;
     let (rest, suffix) = take_while(|c: char| c.is_ascii_alphanumeric() || c == '_')(rest)?;
