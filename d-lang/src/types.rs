@@ -113,6 +113,8 @@ pub enum Type {
     Named(Rc<str>, Rc<Type>),
     /// A D-only type.
     Dyn(DynType),
+    /// A `const`-qualified type (kept for names such as `const char *`).
+    Const(Rc<Type>),
 }
 
 /// Names of the integer types by (size, signed).
@@ -221,7 +223,7 @@ impl Type {
     /// Strip typedef names down to the real type.
     pub fn strip(&self) -> &Type {
         let mut t = self;
-        while let Type::Named(_, inner) = t {
+        while let Type::Named(_, inner) | Type::Const(inner) = t {
             t = inner;
         }
         t
@@ -288,7 +290,7 @@ impl Type {
             Type::Array(t, n) => t.size().saturating_mul(*n),
             Type::Sou(s) => s.size,
             Type::Enum(_) => 4,
-            Type::Named(_, t) => t.size(),
+            Type::Named(_, t) | Type::Const(t) => t.size(),
             Type::Dyn(DynType::Stack) | Type::Dyn(DynType::UStack) => 8,
             Type::Dyn(_) => 8,
         }
@@ -381,6 +383,10 @@ impl Type {
             Type::Float(_) => ("long double".into(), String::new()),
             Type::String => ("string".into(), String::new()),
             Type::Named(n, _) => (n.to_string(), String::new()),
+            Type::Const(t) => {
+                let (b, d) = t.split_name();
+                (format!("const {b}"), d)
+            }
             Type::Sou(s) => (
                 format!(
                     "{} {}",

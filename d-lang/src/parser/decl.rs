@@ -221,7 +221,7 @@ impl Parser<'_> {
     pub(crate) fn declarator(&mut self, abstract_ok: bool) -> DResult<Declarator> {
         let t = self.peek()?.clone();
         self.enter(t.span)?;
-        let r = self.declarator_inner(abstract_ok);
+        let r = super::grow(|| self.declarator_inner(abstract_ok));
         self.leave();
         r
     }

@@ -56,7 +56,7 @@ impl Parser<'_> {
     pub(crate) fn assignment(&mut self) -> DResult<Expr> {
         let start = self.peek()?.span;
         self.enter(start)?;
-        let r = self.assignment_inner();
+        let r = super::grow(|| self.assignment_inner());
         self.leave();
         r
     }
@@ -89,48 +89,54 @@ impl Parser<'_> {
     fn conditional_nested(&mut self) -> DResult<Expr> {
         let start = self.peek()?.span;
         self.enter(start)?;
-        let r = self.conditional();
+        let r = super::grow(|| self.conditional());
         self.leave();
         r
     }
 
-    fn binary(&mut self, level: usize) -> DResult<Expr> {
-        if level == LEVELS.len() {
-            return self.unary();
-        }
-        let mut lhs = self.binary(level + 1)?;
+    /// The operator at the cursor, if it is a binary one: (level, op).
+    fn peek_binop(&mut self) -> DResult<Option<(usize, BinOp)>> {
+        Ok(match self.peek_tok()? {
+            Tok::Punct(p) => LEVELS
+                .iter()
+                .enumerate()
+                .find_map(|(lvl, ops)| ops.iter().find(|(s, _)| *s == p).map(|(_, op)| (lvl, *op))),
+            _ => None,
+        })
+    }
+
+    /// Precedence climbing: operators at `min_level` or tighter. One frame
+    /// per nesting rather than one per precedence level keeps deep inputs
+    /// within the stack.
+    fn binary(&mut self, min_level: usize) -> DResult<Expr> {
+        let mut lhs = self.unary()?;
         let mut chained = 0;
-        loop {
-            let op = match self.peek_tok()? {
-                Tok::Punct(p) => LEVELS[level].iter().find(|(s, _)| *s == p).map(|(_, op)| *op),
-                _ => None,
-            };
-            let Some(op) = op else {
-                for _ in 0..chained {
-                    self.leave();
-                }
-                return Ok(lhs);
-            };
+        let result = loop {
+            let Some((level, op)) = self.peek_binop()? else { break Ok(lhs) };
+            if level < min_level {
+                break Ok(lhs);
+            }
             // A chain `a + b + c …` builds a left-deep tree: count its depth
             // like nesting so later recursive passes stay within bounds.
             if let Err(e) = self.enter(lhs.span) {
-                for _ in 0..chained {
-                    self.leave();
-                }
-                return Err(e);
+                break Err(e);
             }
             chained += 1;
             self.bump()?;
             let rhs = self.binary(level + 1)?;
             let span = lhs.span.to(rhs.span);
             lhs = mk(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span);
+        };
+        for _ in 0..chained {
+            self.leave();
         }
+        result
     }
 
     fn unary(&mut self) -> DResult<Expr> {
         let t = self.peek()?.clone();
         self.enter(t.span)?;
-        let r = self.unary_inner(t);
+        let r = super::grow(|| self.unary_inner(t));
         self.leave();
         r
     }

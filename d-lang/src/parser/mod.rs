@@ -34,8 +34,15 @@ pub fn parse_type_name(src: &str) -> DResult<ast::TypeName> {
     Ok(t)
 }
 
-/// Recursion bound: deeper nesting is refused rather than risking the stack.
-const MAX_DEPTH: usize = 200;
+/// Nesting bound: deeper input is refused. The stack itself never limits
+/// depth: recursive stages run through [`grow`], which moves to a fresh stack
+/// segment when the current one runs low.
+const MAX_DEPTH: usize = 1000;
+
+/// Run a recursive step with at least 64 KiB of stack, growing it if needed.
+pub(crate) fn grow<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
+}
 
 pub(crate) struct Parser<'a> {
     lex: Lexer<'a>,
@@ -290,7 +297,7 @@ impl<'a> Parser<'a> {
     fn statement(&mut self) -> DResult<Stmt> {
         let t = self.peek()?.clone();
         self.enter(t.span)?;
-        let r = self.statement_inner(t);
+        let r = grow(|| self.statement_inner(t));
         self.leave();
         r
     }

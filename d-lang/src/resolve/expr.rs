@@ -9,7 +9,7 @@ use crate::span::Span;
 use crate::types::{int, int_named, Type};
 use std::rc::Rc;
 
-const MAX_DEPTH: usize = 256;
+const MAX_DEPTH: usize = 1200;
 
 fn mk(kind: I, ty: Type, span: Span) -> Expr {
     Expr { kind, ty, span }
@@ -63,7 +63,7 @@ impl Resolver<'_> {
             self.depth -= 1;
             return Err(diag(ErrTag::D_SYNTAX, e.span, "expression is nested too deeply"));
         }
-        let r = self.expr_inner(e);
+        let r = crate::parser::grow(|| self.expr_inner(e));
         self.depth -= 1;
         r
     }
@@ -540,6 +540,9 @@ impl Resolver<'_> {
         };
         let ty = match op {
             BinOp::Comma => {
+                if l.as_const().is_some() && r.as_const().is_some() {
+                    return Ok(Expr { span, ..r });
+                }
                 let ty = r.ty.clone();
                 return Ok(mk(I::Binary(op, Box::new(l), Box::new(r)), ty, span));
             }

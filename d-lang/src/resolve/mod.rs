@@ -155,7 +155,7 @@ impl<'a> Resolver<'a> {
             ["D", "depends_on", ..] => {
                 Err(diag(ErrTag::D_PRAGMA_MALFORM, p.span, "malformed #pragma D depends_on"))
             }
-            ["D", "attributes", attrs, _ident] => {
+            ["D", "attributes", attrs, _, ..] => {
                 if attrs.split('/').count() != 3 {
                     return Err(diag(
                         ErrTag::D_PRAGMA_INVAL,

@@ -101,6 +101,14 @@ fn words_type(words: &[&str]) -> Option<Type> {
 impl Resolver<'_> {
     /// The type named by declaration specifiers.
     pub(crate) fn specs_type(&mut self, specs: &ast::DeclSpecs) -> DResult<Type> {
+        let base = self.base_type(specs)?;
+        if specs.qualifiers.contains(&Keyword::Const) {
+            return Ok(Type::Const(Rc::new(base)));
+        }
+        Ok(base)
+    }
+
+    fn base_type(&mut self, specs: &ast::DeclSpecs) -> DResult<Type> {
         match &specs.base {
             BaseType::Words(words) => {
                 let w: Vec<&str> = words.iter().map(|k| k.as_str()).collect();
