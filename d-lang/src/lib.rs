@@ -17,6 +17,7 @@ pub mod ir;
 pub mod lexer;
 pub mod options;
 pub mod parser;
+pub mod prelude;
 pub mod printf;
 pub mod resolve;
 pub mod span;

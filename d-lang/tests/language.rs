@@ -454,3 +454,13 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let moderate = format!("BEGIN {{ trace({}1{}); }}", "(".repeat(40), ")".repeat(40));
     assert!(compile(&moderate, &opts, &StaticCatalog::sample()).is_ok());
 }
+
+#[test]
+fn stable_types_from_the_prelude() {
+    assert_eq!(type_name("curpsinfo->pr_pid"), "pid_t");
+    assert_eq!(type_name("curpsinfo->pr_fname"), "char [16]");
+    assert_eq!(type_name("curlwpsinfo->pr_lwpid"), "id_t");
+    assert_eq!(type_name("(bufinfo_t *)arg0"), "bufinfo_t *");
+    assert_eq!(value("sizeof (devinfo_t)"), 4 * 3 + 256 * 3);
+    assert_eq!(type_name("((fileinfo_t *)arg0)->fi_pathname"), "string");
+}

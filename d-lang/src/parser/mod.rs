@@ -57,7 +57,12 @@ impl<'a> Parser<'a> {
         Parser {
             lex: Lexer::new(src, opts),
             peeked: None,
-            typedefs: BUILTIN_TYPEDEFS.iter().map(|(n, _)| (*n).to_string()).collect(),
+            typedefs: BUILTIN_TYPEDEFS
+                .iter()
+                .map(|(n, _)| *n)
+                .chain(crate::prelude::PRELUDE_TYPEDEFS.iter().copied())
+                .map(str::to_string)
+                .collect(),
             is_file: matches!(opts.origin, Origin::File(_)),
             depth: 0,
         }

@@ -73,6 +73,11 @@ pub(crate) struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     fn new(opts: &'a CompileOptions, catalog: &'a dyn ProbeCatalog) -> Self {
+        Resolver { types: crate::prelude::types(), ..Self::bare(opts, catalog) }
+    }
+
+    /// A resolver with only the built-in typedefs (used to build the prelude).
+    pub(crate) fn bare(opts: &'a CompileOptions, catalog: &'a dyn ProbeCatalog) -> Self {
         Resolver {
             opts,
             catalog,
@@ -310,6 +315,11 @@ impl<'a> Resolver<'a> {
         };
         map.insert(name.to_string(), id);
         id
+    }
+
+    /// The type table, once the prelude is declared.
+    pub(crate) fn into_types(self) -> TypeTable {
+        self.types
     }
 
     fn var(&self, id: VarId) -> &ir::Variable {

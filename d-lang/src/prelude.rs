@@ -1,0 +1,142 @@
+//! D's stable types that every program sees: `psinfo_t`, `lwpsinfo_t`,
+//! `bufinfo_t`, `devinfo_t` and `fileinfo_t` (as DTrace's `procfs.d` and
+//! `io.d` declare them), compiled once per thread and copied into each
+//! resolver's type table.
+
+use crate::ast::Item;
+use crate::resolve::TypeTable;
+
+/// Typedef names the prelude declares (the parser must know them as types).
+pub const PRELUDE_TYPEDEFS: &[&str] = &["psinfo_t", "lwpsinfo_t", "bufinfo_t", "devinfo_t", "fileinfo_t"];
+
+/// The prelude's D source.
+pub const PRELUDE: &str = r#"
+typedef struct psinfo {
+	int	pr_flag;
+	int	pr_nlwp;
+	pid_t	pr_pid;
+	pid_t	pr_ppid;
+	pid_t	pr_pgid;
+	pid_t	pr_sid;
+	uid_t	pr_uid;
+	uid_t	pr_euid;
+	gid_t	pr_gid;
+	gid_t	pr_egid;
+	uintptr_t pr_addr;
+	size_t	pr_size;
+	size_t	pr_rssize;
+	dev_t	pr_ttydev;
+	ushort_t pr_pctcpu;
+	ushort_t pr_pctmem;
+	int64_t	pr_start;
+	int64_t	pr_time;
+	int64_t	pr_ctime;
+	char	pr_fname[16];
+	char	pr_psargs[80];
+	int	pr_wstat;
+	int	pr_argc;
+	uintptr_t pr_argv;
+	uintptr_t pr_envp;
+	char	pr_dmodel;
+	taskid_t pr_taskid;
+	projid_t pr_projid;
+	int	pr_nzomb;
+	int	pr_poolid;
+	zoneid_t pr_zoneid;
+	id_t	pr_contract;
+} psinfo_t;
+
+typedef struct lwpsinfo {
+	int	pr_flag;
+	id_t	pr_lwpid;
+	uintptr_t pr_addr;
+	uintptr_t pr_wchan;
+	char	pr_stype;
+	char	pr_state;
+	char	pr_sname;
+	char	pr_nice;
+	short	pr_syscall;
+	char	pr_oldpri;
+	char	pr_cpu;
+	int	pr_pri;
+	ushort_t pr_pctcpu;
+	int64_t	pr_start;
+	int64_t	pr_time;
+	char	pr_clname[8];
+	char	pr_name[16];
+	processorid_t pr_onpro;
+	processorid_t pr_bindpro;
+	psetid_t pr_bindpset;
+} lwpsinfo_t;
+
+typedef struct bufinfo {
+	int	b_flags;
+	size_t	b_bcount;
+	uintptr_t b_addr;
+	uint64_t b_lblkno;
+	uint64_t b_blkno;
+	size_t	b_resid;
+	size_t	b_bufsize;
+	uintptr_t b_iodone;
+	int	b_error;
+	dev_t	b_edev;
+} bufinfo_t;
+
+typedef struct devinfo {
+	int	dev_major;
+	int	dev_minor;
+	int	dev_instance;
+	string	dev_name;
+	string	dev_statname;
+	string	dev_pathname;
+} devinfo_t;
+
+typedef struct fileinfo {
+	string	fi_name;
+	string	fi_dirname;
+	string	fi_pathname;
+	uint64_t fi_offset;
+	string	fi_fs;
+	string	fi_mount;
+	int	fi_oflags;
+} fileinfo_t;
+"#;
+
+thread_local! {
+    static TABLE: TypeTable = build();
+}
+
+fn build() -> TypeTable {
+    let opts = crate::CompileOptions::new(crate::Origin::File("<prelude>".into()));
+    let script = match crate::parser::parse(PRELUDE, &opts) {
+        Ok(s) => s,
+        Err(d) => unreachable!("the built-in prelude parses: {d}"),
+    };
+    let catalog = crate::catalog::StaticCatalog::default();
+    let mut r = crate::resolve::Resolver::bare(&opts, &catalog);
+    for item in &script.items {
+        if let Item::Decl(d) = item {
+            if let Err(e) = r.declaration(d) {
+                unreachable!("the built-in prelude resolves: {e}");
+            }
+        }
+    }
+    r.into_types()
+}
+
+/// A copy of the type table with D's built-in typedefs and the prelude's types.
+pub fn types() -> TypeTable {
+    TABLE.with(|t| t.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prelude_types_resolve() {
+        let t = super::types();
+        for name in super::PRELUDE_TYPEDEFS {
+            assert!(t.typedef(name).is_some(), "{name}");
+        }
+        assert_eq!(t.typedef("psinfo_t").map(|t| t.size()), Some(256));
+    }
+}
