@@ -606,6 +606,9 @@ impl<'a> Lexer<'a> {
                         "newline encountered in string literal",
                     ))
                 }
+                Some(b'\\') if i + 1 >= bytes.len() => {
+                    return Err(diag(ErrTag::D_SYNTAX, Span::new(start, self.src.len()), "unterminated string literal"))
+                }
                 Some(b'\\') => match Self::escape(s, i) {
                     Some((v, used)) => {
                         out.push(v);
@@ -614,7 +617,7 @@ impl<'a> Lexer<'a> {
                     None => {
                         return Err(diag(
                             ErrTag::D_SYNTAX,
-                            Span::new(start + i, start + i + 2),
+                            Span::new(start + i, (start + i + 2).min(self.src.len())),
                             "\\x used with no following hex digits",
                         ))
                     }
@@ -658,7 +661,7 @@ impl<'a> Lexer<'a> {
                     None => {
                         return Err(diag(
                             ErrTag::D_SYNTAX,
-                            Span::new(start + i, start + i + 2),
+                            Span::new(start + i, (start + i + 2).min(self.src.len())),
                             "\\x used with no following hex digits",
                         ))
                     }
