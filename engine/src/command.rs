@@ -201,7 +201,7 @@ impl<'c, 'a> Session<'c, 'a> {
         let catalog = LiveCatalog::open();
         self.kernel_note = catalog
             .kernel_error()
-            .map(|e| format!("kernel probes (syscall, sdt) are unavailable: {e}"));
+            .map(|e| format!("kernel probes (syscall, proc, sched, io, sdt) are unavailable: {e}"));
         if args.list {
             self.list(args, &catalog)?;
             self.out().flush()?;

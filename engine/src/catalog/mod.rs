@@ -5,11 +5,18 @@
 //!
 //! - IDs are assigned once, in a fixed order: `dtrace` (BEGIN 1, END 2,
 //!   ERROR 3), `profile`'s listed probes, `syscall` (by syscall name, entry
-//!   then return), `sdt` (by subsystem, then event). Probes made on demand
-//!   (`profile:::tick-7ms`) take the next free ID.
+//!   then return), the stable providers `proc`, `sched` and `io` (each in
+//!   its table's order), `sdt` (by subsystem, then event). Probes made on
+//!   demand (`profile:::tick-7ms`) take the next free ID.
+//! - The order depends only on the set of tracepoints, never on the order
+//!   of `available_events` or of directory reads, so `-l` lists the same
+//!   rows with the same IDs on every run, as long as the kernel offers the
+//!   same tracepoints (loading a module that adds some shifts later IDs).
 //! - Building it reads one tracefs file (`available_events`), so listing
 //!   stays fast. Argument types come from `format` files, read only for
 //!   probes a description matched, and cached.
+//!   The stable providers' argument types are fixed (DTrace's `psinfo_t *`,
+//!   `bufinfo_t *`…) and need no file at all.
 //! - Without tracefs (not root, no kernel support) the catalogue still holds
 //!   `dtrace` and `profile`; [`LiveCatalog::kernel_error`] says why.
 
@@ -61,6 +68,9 @@ impl LiveCatalog {
     pub fn from_tracefs(tracefs: Tracefs) -> Result<LiveCatalog, TracefsError> {
         let events = tracefs.events()?;
         let mut kernel = providers::syscall::probes(&events);
+        kernel.extend(providers::proc::probes(&events));
+        kernel.extend(providers::sched::probes(&events));
+        kernel.extend(providers::io::probes(&events));
         kernel.extend(providers::sdt::probes(&events));
         Ok(LiveCatalog::build(kernel, Some(tracefs), None))
     }
@@ -93,7 +103,8 @@ impl LiveCatalog {
         }
     }
 
-    /// Why kernel probes (`syscall`, `sdt`) are unavailable, if they are.
+    /// Why kernel probes (`syscall`, `proc`, `sched`, `io`, `sdt`) are
+    /// unavailable, if they are.
     pub fn kernel_error(&self) -> Option<&TracefsError> {
         self.kernel_error.as_ref()
     }
@@ -163,6 +174,16 @@ impl LiveCatalog {
     fn read_args(&self, source: &ArgSource) -> Vec<ProbeArg> {
         let (event, syscall) = match source {
             ArgSource::None => return Vec::new(),
+            ArgSource::Fixed(types) => {
+                return types
+                    .iter()
+                    .map(|t| ProbeArg {
+                        name: String::new(),
+                        native_type: t.to_string(),
+                        d_type: t.to_string(),
+                    })
+                    .collect()
+            }
             ArgSource::Tracepoint(e) => (e, false),
             ArgSource::Syscall(e) => (e, true),
         };
@@ -291,20 +312,32 @@ mod tests {
         ProbeDesc::parse(s, DescField::Name).unwrap()
     }
 
-    fn fake() -> (tempfile::TempDir, LiveCatalog) {
+    const FAKE_EVENTS: &[(&str, &str, &str)] = &[
+        ("sched", "sched_process_exec", SCHED_PROCESS_EXEC),
+        ("syscalls", "sys_exit_read", SYS_EXIT_READ),
+        ("syscalls", "sys_enter_read", SYS_ENTER_READ),
+        ("ftrace", "function", "name: function\nformat:\n"),
+        ("block", "block_rq_issue", "garbage"),
+        ("sched", "sched_switch", "name: sched_switch\nformat:\n"),
+    ];
+
+    fn fake_with(events: &[(&str, &str, &str)]) -> (tempfile::TempDir, LiveCatalog) {
         let dir = tempfile::tempdir().unwrap();
-        fake_tracefs(
-            dir.path(),
-            &[
-                ("sched", "sched_process_exec", SCHED_PROCESS_EXEC),
-                ("syscalls", "sys_exit_read", SYS_EXIT_READ),
-                ("syscalls", "sys_enter_read", SYS_ENTER_READ),
-                ("ftrace", "function", "name: function\nformat:\n"),
-                ("block", "block_rq_issue", "garbage"),
-            ],
-        );
+        fake_tracefs(dir.path(), events);
         let cat = LiveCatalog::from_tracefs(Tracefs::at(dir.path())).unwrap();
         (dir, cat)
+    }
+
+    fn fake() -> (tempfile::TempDir, LiveCatalog) {
+        fake_with(FAKE_EVENTS)
+    }
+
+    /// Every probe as `-l` prints it.
+    fn rows(cat: &LiveCatalog) -> Vec<String> {
+        cat.list(&ProbeDesc::default())
+            .iter()
+            .map(crate::listing::row)
+            .collect()
     }
 
     #[test]
@@ -325,11 +358,74 @@ mod tests {
             [
                 "17 syscall:vmlinux:read:entry",
                 "18 syscall:vmlinux:read:return",
-                "19 sdt:block::block_rq_issue",
-                "20 sdt:sched::sched_process_exec",
+                "19 proc:::exec-success",
+                "20 sched:::off-cpu",
+                "21 sched:::on-cpu",
+                "22 sched:::preempt",
+                "23 sched:::sleep",
+                "24 io:::start",
+                "25 sdt:block::block_rq_issue",
+                "26 sdt:sched::sched_process_exec",
+                "27 sdt:sched::sched_switch",
             ]
         );
-        assert_eq!(cat.len(), 20);
+        assert_eq!(cat.len(), 27);
+    }
+
+    #[test]
+    fn listing_is_the_same_on_every_build() {
+        let (_a, first) = fake();
+        // The same tracepoints, listed by the kernel in another order, twice.
+        let mut shuffled: Vec<_> = FAKE_EVENTS.iter().rev().copied().collect();
+        shuffled.extend_from_slice(&FAKE_EVENTS[..2]);
+        let (_b, second) = fake_with(&shuffled);
+        assert_eq!(rows(&first), rows(&second));
+        let (_c, third) = fake();
+        assert_eq!(rows(&first), rows(&third));
+    }
+
+    #[test]
+    fn live_listing_is_the_same_on_every_build() {
+        // With or without tracefs here, two builds must agree row for row.
+        let (first, second) = (LiveCatalog::open(), LiveCatalog::open());
+        assert!(first.len() >= 16);
+        assert_eq!(rows(&first), rows(&second));
+    }
+
+    #[test]
+    fn stable_providers_have_dtrace_types() {
+        let (_dir, cat) = fake();
+        // `block_rq_issue`'s format is garbage: stable types need no format file.
+        let start = cat.matching(&desc("io:::start"));
+        assert_eq!(start.len(), 1);
+        let types: Vec<(&str, &str)> = start[0]
+            .args
+            .iter()
+            .map(|a| (a.d_type.as_str(), a.native_type.as_str()))
+            .collect();
+        assert_eq!(
+            types,
+            [
+                ("bufinfo_t *", "bufinfo_t *"),
+                ("devinfo_t *", "devinfo_t *"),
+                ("fileinfo_t *", "fileinfo_t *")
+            ]
+        );
+        assert_eq!(cat.args(20).len(), 2);
+        assert_eq!(cat.args(20)[1].d_type, "psinfo_t *");
+        assert!(cat.matching(&desc("proc:::exec-success"))[0]
+            .args
+            .is_empty());
+        assert!(cat.list(&desc("proc:::exit")).is_empty());
+        assert_eq!(cat.list(&desc("sched:::*-cpu")).len(), 2);
+    }
+
+    #[test]
+    fn stable_providers_need_tracefs() {
+        let cat = LiveCatalog::without_kernel();
+        for p in ["proc:::", "sched:::", "io:::"] {
+            assert!(cat.list(&desc(p)).is_empty(), "{p}");
+        }
     }
 
     #[test]
@@ -338,7 +434,8 @@ mod tests {
         let names = |d: &str| -> Vec<u32> { cat.list(&desc(d)).iter().map(|p| p.id).collect() };
         assert_eq!(names("syscall::read*:"), [17, 18]);
         assert_eq!(names("BEGIN"), [1]);
-        assert_eq!(names("sdt:sched::"), [20]);
+        assert_eq!(names("sdt:sched::"), [26, 27]);
+        assert_eq!(names("sched:::"), [20, 21, 22, 23]);
         assert_eq!(names("tick-1*"), [11, 12, 13, 15]);
         assert!(names("nosuch:::").is_empty());
         let p = ProbeDesc::parse("profile", DescField::Provider).unwrap();
@@ -348,13 +445,13 @@ mod tests {
     #[test]
     fn on_demand_profile_probes() {
         let (_dir, cat) = fake();
-        assert_eq!(cat.list(&desc("tick-7ms"))[0].id, 21);
-        assert_eq!(cat.list(&desc("profile:::tick-7ms"))[0].id, 21);
-        assert_eq!(cat.list(&desc("profile-1234"))[0].id, 22);
+        assert_eq!(cat.list(&desc("tick-7ms"))[0].id, 28);
+        assert_eq!(cat.list(&desc("profile:::tick-7ms"))[0].id, 28);
+        assert_eq!(cat.list(&desc("profile-1234"))[0].id, 29);
         assert!(cat.list(&desc("tick-7parsecs")).is_empty());
         assert!(cat.list(&desc("syscall:::tick-8ms")).is_empty());
-        assert_eq!(cat.by_id(22).unwrap().name, "profile-1234");
-        assert_eq!(cat.len(), 22);
+        assert_eq!(cat.by_id(29).unwrap().name, "profile-1234");
+        assert_eq!(cat.len(), 29);
         assert_eq!(cat.list(&desc("tick-9*")).len(), 0);
     }
 

@@ -5,13 +5,22 @@
 //! | `dtrace` | `dtrace:::BEGIN`, `END`, `ERROR` | [`dtrace`] |
 //! | `profile` | `profile:::profile-N`, `profile:::tick-N` (any rate, made on demand) | [`profile`] |
 //! | `syscall` | `syscall:vmlinux:NAME:entry` / `return` from `syscalls:sys_enter_NAME` / `sys_exit_NAME` | [`syscall`] |
+//! | `proc` | DTrace's stable process probes (`exec-success`, `exit`, `signal-send`…) on `sched`, `signal` and `syscalls` tracepoints | [`proc`] |
+//! | `sched` | DTrace's stable scheduler probes (`on-cpu`, `off-cpu`, `wakeup`…) on `sched` tracepoints | [`sched`] |
+//! | `io` | DTrace's stable block I/O probes (`start`, `done`) on `block` tracepoints | [`io`] |
 //! | `sdt` | `sdt:SUBSYSTEM::EVENT` for every other tracepoint `SUBSYSTEM:EVENT` | [`sdt`] |
 //!
 //! A provider hands the catalogue [`ProbeSpec`]s; argument types are read
-//! later, only for probes that a description matched ([`ArgSource`]).
+//! later, only for probes that a description matched ([`ArgSource`]). The
+//! stable providers (`proc`, `sched`, `io`) declare each probe once as a
+//! [`StableProbe`]: its name, the tracepoints it maps onto and DTrace's
+//! argument types.
 
 pub mod dtrace;
+pub mod io;
+pub mod proc;
 pub mod profile;
+pub mod sched;
 pub mod sdt;
 pub mod syscall;
 
@@ -26,6 +35,9 @@ pub enum ArgSource {
     Tracepoint(EventName),
     /// A syscall tracepoint: the fields after `__syscall_nr`.
     Syscall(EventName),
+    /// Types fixed by the provider (a stable provider's translated
+    /// `args[]`): D type text, also used as the native type.
+    Fixed(&'static [&'static str]),
 }
 
 /// DTrace's stability levels, as `-l -v` prints them.
@@ -47,9 +59,17 @@ impl Stability {
     }
 }
 
-/// The stability of a provider's probe names and arguments.
+/// The stability of a provider's probe names and arguments: `Stable` for
+/// DTrace's own and its stable providers, `Evolving` for kernel-shaped ones.
 pub fn stability_of(provider: &str) -> Stability {
-    if provider == dtrace::PROVIDER {
+    if [
+        dtrace::PROVIDER,
+        proc::PROVIDER,
+        sched::PROVIDER,
+        io::PROVIDER,
+    ]
+    .contains(&provider)
+    {
         Stability::Stable
     } else {
         Stability::Evolving
@@ -80,6 +100,102 @@ impl ProbeSpec {
             function: function.to_string(),
             name: name.to_string(),
             args: ArgSource::None,
+        }
+    }
+}
+
+/// One probe of a stable provider (`proc`, `sched`, `io`) and the kernel
+/// tracepoints it is built on.
+///
+/// The probe exists when any of its tracepoints is in `available_events`.
+/// Which firings of a tracepoint are this probe, and in whose context, is
+/// written in the provider's module doc; attaching reads it from there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StableProbe {
+    /// The probe name, e.g. `exec-success`.
+    pub name: &'static str,
+    /// The tracepoints, as `(subsystem, event)`.
+    pub tracepoints: &'static [(&'static str, &'static str)],
+    /// `args[]` D types, as DTrace documents them.
+    pub args: &'static [&'static str],
+}
+
+impl StableProbe {
+    /// Whether one of the probe's tracepoints is among `events`.
+    pub fn available(&self, events: &[EventName]) -> bool {
+        events.iter().any(|e| {
+            self.tracepoints
+                .iter()
+                .any(|(subsystem, event)| e.subsystem == *subsystem && e.event == *event)
+        })
+    }
+}
+
+/// The probes of a stable provider whose tracepoints are among `events`,
+/// in the order of `table`; module and function are empty.
+pub fn stable_probes(
+    provider: &'static str,
+    table: &[StableProbe],
+    events: &[EventName],
+) -> Vec<ProbeSpec> {
+    table
+        .iter()
+        .filter(|p| p.available(events))
+        .map(|p| ProbeSpec {
+            provider,
+            module: String::new(),
+            function: String::new(),
+            name: p.name.to_string(),
+            args: ArgSource::Fixed(p.args),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(s: &str, e: &str) -> EventName {
+        EventName {
+            subsystem: s.into(),
+            event: e.into(),
+        }
+    }
+
+    const TABLE: &[StableProbe] = &[
+        StableProbe {
+            name: "b",
+            tracepoints: &[("x", "missing"), ("x", "there")],
+            args: &["int"],
+        },
+        StableProbe {
+            name: "a",
+            tracepoints: &[("x", "absent")],
+            args: &[],
+        },
+    ];
+
+    #[test]
+    fn stable_probes_need_a_tracepoint() {
+        let events = [ev("a", "z"), ev("x", "there"), ev("y", "absent")];
+        let specs = stable_probes("prov", TABLE, &events);
+        assert_eq!(specs.len(), 1);
+        assert_eq!(specs[0].name, "b");
+        assert_eq!(
+            (specs[0].module.as_str(), specs[0].function.as_str()),
+            ("", "")
+        );
+        assert_eq!(specs[0].args, ArgSource::Fixed(&["int"]));
+        assert!(stable_probes("prov", TABLE, &[]).is_empty());
+    }
+
+    #[test]
+    fn stability() {
+        for p in ["dtrace", "proc", "sched", "io"] {
+            assert_eq!(stability_of(p), Stability::Stable, "{p}");
+        }
+        for p in ["syscall", "sdt", "profile"] {
+            assert_eq!(stability_of(p), Stability::Evolving, "{p}");
         }
     }
 }
