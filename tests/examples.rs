@@ -1,0 +1,105 @@
+//! End-to-end tests of `examples/*.d`: each compiles cleanly with `lumen dtrace -e` on the live catalogue.
+//!
+//! The examples use kernel probes (`syscall`, `proc`, `sched`, `sdt`), so the
+//! test needs root and tracefs; as in `tests/cli.rs`, it skips with a note
+//! when they are missing, except under `CI=true`, where it fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const LUMEN: &str = env!("CARGO_BIN_EXE_lumen");
+
+/// The workspace root: examples are run by their path relative to it.
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn dtrace(args: &[&str]) -> Output {
+    Command::new(LUMEN)
+        .current_dir(root())
+        .arg("dtrace")
+        .args(args)
+        .output()
+        .expect("run lumen")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Whether kernel probes can be listed here; panics under CI when not.
+fn kernel_probes(test: &str) -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        == Some("0");
+    let reason = if !root {
+        Some("not running as root".to_string())
+    } else {
+        let out = dtrace(&["-l", "-P", "syscall"]);
+        (!out.status.success())
+            .then(|| format!("tracefs unavailable: {}", text(&out.stderr).trim()))
+    };
+    match reason {
+        None => true,
+        Some(why) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{test}: kernel probes are required under CI=true, but {why}")
+        }
+        Some(why) => {
+            eprintln!("skipping {test}: {why}");
+            false
+        }
+    }
+}
+
+/// `examples/*.d`, sorted, relative to the workspace root.
+fn example_scripts() -> Vec<PathBuf> {
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .expect("read examples/")
+        .map(|e| e.expect("read examples/ entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "d"))
+        .map(|p| p.strip_prefix(root()).expect("under root").to_path_buf())
+        .collect();
+    scripts.sort();
+    scripts
+}
+
+#[test]
+fn every_example_compiles() {
+    if !kernel_probes("every_example_compiles") {
+        return;
+    }
+    let scripts = example_scripts();
+    assert!(!scripts.is_empty(), "no examples/*.d found");
+    let mut failures = Vec::new();
+    for script in &scripts {
+        let path = script.to_str().expect("UTF-8 path");
+        let out = dtrace(&["-e", "-s", path]);
+        if out.status.code() != Some(0) || !out.stderr.is_empty() {
+            failures.push(format!(
+                "lumen dtrace -e -s {path}: exit {:?}, stderr:\n{}",
+                out.status.code(),
+                text(&out.stderr)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} examples failed:\n{}",
+        failures.len(),
+        scripts.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn hello_intermediate_form() {
+    // hello.d uses only dtrace:::BEGIN, so this needs no kernel probes.
+    let out = dtrace(&["-e", "-S", "-s", "examples/hello.d"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    let ir = text(&out.stdout);
+    assert!(ir.contains("dtrace:::BEGIN"), "{ir}");
+}
