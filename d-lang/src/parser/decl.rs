@@ -121,7 +121,7 @@ impl Parser<'_> {
                     self.bump()?;
                     base = Some(self.enum_body()?);
                 }
-                Tok::Ident(name) if base.is_none() && words.is_empty() && self.typedefs.contains(name) => {
+                Tok::Ident(name) if base.is_none() && words.is_empty() && self.is_typedef(name) => {
                     base = Some(BaseType::Named(name.clone()));
                     self.bump()?;
                 }
@@ -284,7 +284,7 @@ impl Parser<'_> {
         let next = probe.next(Mode::Code)?;
         Ok(match next.tok {
             Tok::Punct("*") | Tok::Punct("(") | Tok::Punct("[") => true,
-            Tok::Ident(ref n) => !abstract_ok || !self.typedefs.contains(n),
+            Tok::Ident(ref n) => !abstract_ok || !self.is_typedef(n),
             _ => false,
         })
     }
@@ -295,7 +295,7 @@ impl Parser<'_> {
                 is_type_word(k)
                     || matches!(k, Keyword::Struct | Keyword::Union | Keyword::Enum | Keyword::Const | Keyword::Volatile)
             }
-            Tok::Ident(n) => self.typedefs.contains(&n),
+            Tok::Ident(n) => self.is_typedef(&n),
             _ => false,
         })
     }

@@ -210,7 +210,7 @@ impl Parser<'_> {
                         | Union | Unsigned | Void | Volatile | Restrict
                 )
             }
-            Tok::Ident(name) => self.typedefs.contains(name),
+            Tok::Ident(name) => self.is_typedef(name),
             _ => false,
         })
     }

@@ -34,6 +34,20 @@ pub fn parse_type_name(src: &str) -> DResult<ast::TypeName> {
     Ok(t)
 }
 
+/// D's built-in and prelude typedef names, indexed once per process.
+fn builtin_typedef(name: &str) -> bool {
+    static NAMES: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            BUILTIN_TYPEDEFS
+                .iter()
+                .map(|(n, _)| *n)
+                .chain(crate::prelude::PRELUDE_TYPEDEFS.iter().copied())
+                .collect()
+        })
+        .contains(name)
+}
+
 /// Nesting bound: deeper input is refused. The stack itself never limits
 /// depth: recursive stages run through [`grow`], which moves to a fresh stack
 /// segment when the current one runs low.
@@ -47,6 +61,7 @@ pub(crate) fn grow<R>(f: impl FnOnce() -> R) -> R {
 pub(crate) struct Parser<'a> {
     lex: Lexer<'a>,
     peeked: Option<(Mode, usize, Token)>,
+    /// Typedef names declared by this program (built-in ones are in [`builtin_typedef`]).
     typedefs: HashSet<String>,
     is_file: bool,
     depth: usize,
@@ -57,15 +72,15 @@ impl<'a> Parser<'a> {
         Parser {
             lex: Lexer::new(src, opts),
             peeked: None,
-            typedefs: BUILTIN_TYPEDEFS
-                .iter()
-                .map(|(n, _)| *n)
-                .chain(crate::prelude::PRELUDE_TYPEDEFS.iter().copied())
-                .map(str::to_string)
-                .collect(),
+            typedefs: HashSet::new(),
             is_file: matches!(opts.origin, Origin::File(_)),
             depth: 0,
         }
+    }
+
+    /// Whether `name` names a type, so that `(name)` starts a cast.
+    fn is_typedef(&self, name: &str) -> bool {
+        builtin_typedef(name) || self.typedefs.contains(name)
     }
 
     /// Peek at the next token in `mode` without consuming it.
@@ -219,7 +234,7 @@ impl<'a> Parser<'a> {
                         | This | Translator | Typedef | Union | Unsigned | Void | Volatile
                 )
             }
-            Tok::Ident(name) => self.typedefs.contains(name),
+            Tok::Ident(name) => self.is_typedef(name),
             _ => false,
         }
     }

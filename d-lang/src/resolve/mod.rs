@@ -69,6 +69,8 @@ pub(crate) struct Resolver<'a> {
     /// Names of inlines and translator parameters being expanded (recursion guard and bindings).
     bound: Vec<(String, ir::Expr)>,
     depth: usize,
+    /// Types already parsed from text (built-in variables, probe arguments).
+    text_types: HashMap<String, Option<Type>>,
 }
 
 impl<'a> Resolver<'a> {
@@ -94,6 +96,7 @@ impl<'a> Resolver<'a> {
             acts: ClauseActs::default(),
             bound: Vec::new(),
             depth: 0,
+            text_types: HashMap::new(),
         }
     }
 

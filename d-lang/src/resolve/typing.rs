@@ -510,6 +510,15 @@ impl Resolver<'_> {
 
     /// Parse and resolve a type given as text (probe argument types).
     pub(crate) fn type_from_text(&mut self, text: &str) -> Option<Type> {
+        if let Some(t) = self.text_types.get(text) {
+            return t.clone();
+        }
+        let t = self.parse_type_text(text);
+        self.text_types.insert(text.to_string(), t.clone());
+        t
+    }
+
+    fn parse_type_text(&mut self, text: &str) -> Option<Type> {
         let t = text.trim();
         if t == "string" {
             return Some(Type::String);
