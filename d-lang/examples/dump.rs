@@ -14,10 +14,17 @@ fn main() {
             std::process::exit(2);
         }
     };
-    match compile(&src, &CompileOptions::new(Origin::File(path.clone())), &StaticCatalog::sample()) {
+    match compile(
+        &src,
+        &CompileOptions::new(Origin::File(path.clone())),
+        &StaticCatalog::sample(),
+    ) {
         Ok(p) => print!("{p}"),
         Err(d) => {
-            eprintln!("dtrace: failed to compile script {path}: {}", d.body(true, true));
+            eprintln!(
+                "dtrace: failed to compile script {path}: {}",
+                d.body(true, true)
+            );
             std::process::exit(1);
         }
     }

@@ -297,7 +297,9 @@ impl Declarator {
     pub fn name(&self) -> Option<(&str, Span)> {
         match self {
             Declarator::Name(n, s) => n.as_deref().map(|n| (n, *s)),
-            Declarator::Pointer(d) | Declarator::Array(d, _) | Declarator::Function(d, _, _) => d.name(),
+            Declarator::Pointer(d) | Declarator::Array(d, _) | Declarator::Function(d, _, _) => {
+                d.name()
+            }
         }
     }
 }

@@ -88,7 +88,10 @@ pub const VARIABLES: &[(&str, &str, BuiltinVar)] = &[
 
 /// Look a built-in variable up by name.
 pub fn variable(name: &str) -> Option<(&'static str, BuiltinVar)> {
-    VARIABLES.iter().find(|(n, _, _)| *n == name).map(|(_, t, v)| (*t, *v))
+    VARIABLES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, t, v)| (*t, *v))
 }
 
 /// What a built-in function is.
@@ -129,9 +132,18 @@ pub struct Func {
     pub flags: ActionFlags,
 }
 
-const REC: ActionFlags = ActionFlags { records: true, destructive: false };
-const DESTR: ActionFlags = ActionFlags { records: true, destructive: true };
-const NONE: ActionFlags = ActionFlags { records: false, destructive: false };
+const REC: ActionFlags = ActionFlags {
+    records: true,
+    destructive: false,
+};
+const DESTR: ActionFlags = ActionFlags {
+    records: true,
+    destructive: true,
+};
+const NONE: ActionFlags = ActionFlags {
+    records: false,
+    destructive: false,
+};
 
 const fn f(
     name: &'static str,
@@ -141,7 +153,14 @@ const fn f(
     required: usize,
     flags: ActionFlags,
 ) -> Func {
-    Func { name, kind, ret, params, required, flags }
+    Func {
+        name,
+        kind,
+        ret,
+        params,
+        required,
+        flags,
+    }
 }
 
 use FuncKind::{Action as A, Aggregating as G, Subroutine as S};
@@ -151,8 +170,22 @@ pub const FUNCS: &[Func] = &[
     // Aggregating functions.
     f("avg", G, "void", &["*"], 1, NONE),
     f("count", G, "void", &[], 0, NONE),
-    f("llquantize", G, "void", &["*", "int", "int", "int", "int", "*"], 5, NONE),
-    f("lquantize", G, "void", &["*", "int", "int", "int", "*"], 3, NONE),
+    f(
+        "llquantize",
+        G,
+        "void",
+        &["*", "int", "int", "int", "int", "*"],
+        5,
+        NONE,
+    ),
+    f(
+        "lquantize",
+        G,
+        "void",
+        &["*", "int", "int", "int", "*"],
+        3,
+        NONE,
+    ),
     f("max", G, "void", &["*"], 1, NONE),
     f("min", G, "void", &["*"], 1, NONE),
     f("quantize", G, "void", &["*", "*"], 1, NONE),
@@ -163,8 +196,22 @@ pub const FUNCS: &[Func] = &[
     f("chill", A, "void", &["int"], 1, DESTR),
     f("clear", A, "void", &["@"], 1, NONE),
     f("commit", A, "void", &["int"], 1, NONE),
-    f("copyout", A, "void", &["void *", "uintptr_t", "size_t"], 3, DESTR),
-    f("copyoutstr", A, "void", &["string", "uintptr_t", "size_t"], 3, DESTR),
+    f(
+        "copyout",
+        A,
+        "void",
+        &["void *", "uintptr_t", "size_t"],
+        3,
+        DESTR,
+    ),
+    f(
+        "copyoutstr",
+        A,
+        "void",
+        &["string", "uintptr_t", "size_t"],
+        3,
+        DESTR,
+    ),
     f("denormalize", A, "void", &["@"], 1, NONE),
     f("discard", A, "void", &["int"], 1, NONE),
     f("exit", A, "void", &["int"], 1, REC),
@@ -183,7 +230,14 @@ pub const FUNCS: &[Func] = &[
     f("stop", A, "void", &[], 0, DESTR),
     f("system", A, "void", &["string", "..."], 1, DESTR),
     f("trace", A, "void", &["*"], 1, REC),
-    f("tracemem", A, "void", &["void *", "size_t", "size_t"], 2, REC),
+    f(
+        "tracemem",
+        A,
+        "void",
+        &["void *", "size_t", "size_t"],
+        2,
+        REC,
+    ),
     f("trunc", A, "void", &["@", "uint64_t"], 1, NONE),
     f("ustack", A, "ustack", &["uint32_t", "uint32_t"], 0, REC),
     // Symbol-address conversions (values usable as keys and in printf).
@@ -201,7 +255,14 @@ pub const FUNCS: &[Func] = &[
     f("cleanpath", S, "string", &["string"], 1, NONE),
     f("copyin", S, "void *", &["uintptr_t", "size_t"], 2, NONE),
     f("copyinstr", S, "string", &["uintptr_t", "size_t"], 1, NONE),
-    f("copyinto", S, "void", &["uintptr_t", "size_t", "void *"], 3, NONE),
+    f(
+        "copyinto",
+        S,
+        "void",
+        &["uintptr_t", "size_t", "void *"],
+        3,
+        NONE,
+    ),
     f("d_path", S, "string", &["struct path *"], 1, NONE),
     f("dirname", S, "string", &["string"], 1, NONE),
     f("getmajor", S, "dev_t", &["dev_t"], 1, NONE),

@@ -28,7 +28,9 @@ impl ProbeDesc {
         let parts: Vec<&str> = split_fields(text);
         let last_index = last as usize;
         if parts.len() > last_index + 1 {
-            return Err(format!("invalid probe description \"{text}\": too many fields"));
+            return Err(format!(
+                "invalid probe description \"{text}\": too many fields"
+            ));
         }
         let mut fields: [String; 4] = Default::default();
         let first = last_index + 1 - parts.len();
@@ -36,7 +38,12 @@ impl ProbeDesc {
             fields[first + i] = (*p).to_string();
         }
         let [provider, module, function, name] = fields;
-        Ok(ProbeDesc { provider, module, function, name })
+        Ok(ProbeDesc {
+            provider,
+            module,
+            function,
+            name,
+        })
     }
 
     /// Whether a concrete probe's fields match this description's globs.
@@ -83,7 +90,11 @@ fn split_fields(text: &str) -> Vec<&str> {
 
 impl fmt::Display for ProbeDesc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}:{}", self.provider, self.module, self.function, self.name)
+        write!(
+            f,
+            "{}:{}:{}:{}",
+            self.provider, self.module, self.function, self.name
+        )
     }
 }
 
@@ -101,17 +112,20 @@ pub enum DescField {
 }
 
 /// DTrace glob matching: `*`, `?`, `[a-z]`, `[!x]`, and `\` escapes. An empty
-/// pattern matches everything.
+/// pattern matches everything. Works on bytes and allocates nothing: the
+/// catalogue calls it for every probe of every description.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     if pattern.is_empty() {
         return true;
     }
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    glob_at(&p, &t)
+    let p = pattern.as_bytes();
+    if !p.iter().any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\')) {
+        return pattern == text;
+    }
+    glob_at(p, text.as_bytes())
 }
 
-fn glob_at(p: &[char], t: &[char]) -> bool {
+fn glob_at(p: &[u8], t: &[u8]) -> bool {
     // Iterative matcher with single-star backtracking: linear in practice and
     // never recursive on `*`, so hostile patterns cannot blow the stack.
     let (mut pi, mut ti) = (0usize, 0usize);
@@ -119,30 +133,30 @@ fn glob_at(p: &[char], t: &[char]) -> bool {
     while ti < t.len() {
         if pi < p.len() {
             match p[pi] {
-                '*' => {
+                b'*' => {
                     star = Some((pi, ti));
                     pi += 1;
                     continue;
                 }
-                '?' => {
+                b'?' => {
                     pi += 1;
                     ti += 1;
                     continue;
                 }
-                '[' => {
+                b'[' => {
                     if let Some((ok, next)) = class_match(&p[pi..], t[ti]) {
                         if ok {
                             pi += next;
                             ti += 1;
                             continue;
                         }
-                    } else if t[ti] == '[' {
+                    } else if t[ti] == b'[' {
                         pi += 1;
                         ti += 1;
                         continue;
                     }
                 }
-                '\\' if pi + 1 < p.len() => {
+                b'\\' if pi + 1 < p.len() => {
                     if p[pi + 1] == t[ti] {
                         pi += 2;
                         ti += 1;
@@ -167,13 +181,13 @@ fn glob_at(p: &[char], t: &[char]) -> bool {
             None => return false,
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 /// Match one `[...]` class at the start of `p`; returns (matched, pattern length).
-fn class_match(p: &[char], c: char) -> Option<(bool, usize)> {
+fn class_match(p: &[u8], c: u8) -> Option<(bool, usize)> {
     let mut i = 1;
-    let negate = matches!(p.get(1), Some('!') | Some('^'));
+    let negate = matches!(p.get(1), Some(b'!') | Some(b'^'));
     if negate {
         i += 1;
     }
@@ -181,11 +195,11 @@ fn class_match(p: &[char], c: char) -> Option<(bool, usize)> {
     let mut first = true;
     while i < p.len() {
         let lo = p[i];
-        if lo == ']' && !first {
+        if lo == b']' && !first {
             return Some((matched != negate, i + 1));
         }
         first = false;
-        if i + 2 < p.len() && p[i + 1] == '-' && p[i + 2] != ']' {
+        if i + 2 < p.len() && p[i + 1] == b'-' && p[i + 2] != b']' {
             if lo <= c && c <= p[i + 2] {
                 matched = true;
             }
@@ -232,7 +246,10 @@ pub struct ProbeInfo {
 impl ProbeInfo {
     /// `provider:module:function:name`.
     pub fn full_name(&self) -> String {
-        format!("{}:{}:{}:{}", self.provider, self.module, self.function, self.name)
+        format!(
+            "{}:{}:{}:{}",
+            self.provider, self.module, self.function, self.name
+        )
     }
 }
 
@@ -253,7 +270,14 @@ pub struct StaticCatalog {
 
 impl StaticCatalog {
     /// Add a probe with the next ID; `args` are `(name, type)` pairs.
-    pub fn add(&mut self, provider: &str, module: &str, function: &str, name: &str, args: &[(&str, &str)]) -> u32 {
+    pub fn add(
+        &mut self,
+        provider: &str,
+        module: &str,
+        function: &str,
+        name: &str,
+        args: &[(&str, &str)],
+    ) -> u32 {
         let id = self.probes.len() as u32 + 1;
         self.probes.push(ProbeInfo {
             id,
@@ -263,7 +287,11 @@ impl StaticCatalog {
             name: name.into(),
             args: args
                 .iter()
-                .map(|(n, t)| ProbeArg { name: (*n).into(), native_type: (*t).into(), d_type: (*t).into() })
+                .map(|(n, t)| ProbeArg {
+                    name: (*n).into(),
+                    native_type: (*t).into(),
+                    d_type: (*t).into(),
+                })
                 .collect(),
         });
         id
@@ -272,7 +300,181 @@ impl StaticCatalog {
 
 impl ProbeCatalog for StaticCatalog {
     fn matching(&self, desc: &ProbeDesc) -> Vec<ProbeInfo> {
-        self.probes.iter().filter(|p| desc.matches(p)).cloned().collect()
+        self.probes
+            .iter()
+            .filter(|p| desc.matches(p))
+            .cloned()
+            .collect()
+    }
+}
+
+impl StaticCatalog {
+    /// A small catalogue shaped like Lumen's view of Linux (dtrace, profile,
+    /// syscall, proc, sched, io and a few `sdt` tracepoints), for tests,
+    /// benchmarks and fuzzing of the compiler without a kernel.
+    pub fn sample() -> StaticCatalog {
+        let mut c = StaticCatalog::default();
+        c.add("dtrace", "", "", "BEGIN", &[]);
+        c.add("dtrace", "", "", "END", &[]);
+        c.add("dtrace", "", "", "ERROR", &[]);
+        for p in [
+            "profile-97",
+            "profile-199",
+            "profile-997",
+            "profile-1ms",
+            "tick-1",
+            "tick-10",
+            "tick-1s",
+            "tick-5s",
+            "tick-10s",
+            "tick-1sec",
+            "tick-5sec",
+            "tick-10ms",
+        ] {
+            c.add("profile", "", "", p, &[]);
+        }
+        let syscalls: &[(&str, &[(&str, &str)])] = &[
+            (
+                "read",
+                &[
+                    ("fd", "unsigned int"),
+                    ("buf", "char *"),
+                    ("count", "size_t"),
+                ],
+            ),
+            (
+                "write",
+                &[
+                    ("fd", "unsigned int"),
+                    ("buf", "const char *"),
+                    ("count", "size_t"),
+                ],
+            ),
+            (
+                "open",
+                &[
+                    ("filename", "const char *"),
+                    ("flags", "int"),
+                    ("mode", "umode_t"),
+                ],
+            ),
+            (
+                "openat",
+                &[
+                    ("dfd", "int"),
+                    ("filename", "const char *"),
+                    ("flags", "int"),
+                    ("mode", "umode_t"),
+                ],
+            ),
+            ("close", &[("fd", "unsigned int")]),
+            ("getpid", &[]),
+            (
+                "nanosleep",
+                &[
+                    ("rqtp", "struct __kernel_timespec *"),
+                    ("rmtp", "struct __kernel_timespec *"),
+                ],
+            ),
+            (
+                "execve",
+                &[
+                    ("filename", "const char *"),
+                    ("argv", "const char *const *"),
+                    ("envp", "const char *const *"),
+                ],
+            ),
+            (
+                "mmap",
+                &[
+                    ("addr", "unsigned long"),
+                    ("len", "unsigned long"),
+                    ("prot", "unsigned long"),
+                    ("flags", "unsigned long"),
+                    ("fd", "unsigned long"),
+                    ("off", "unsigned long"),
+                ],
+            ),
+        ];
+        for (name, args) in syscalls {
+            c.add("syscall", "vmlinux", name, "entry", args);
+            c.add("syscall", "vmlinux", name, "return", &[("ret", "long")]);
+        }
+        c.add("proc", "", "", "exec-success", &[]);
+        c.add("proc", "", "", "exit", &[("reason", "int")]);
+        c.add("proc", "", "", "create", &[("pid", "pid_t")]);
+        c.add(
+            "proc",
+            "",
+            "",
+            "signal-send",
+            &[("pid", "pid_t"), ("sig", "int")],
+        );
+        c.add("sched", "", "", "on-cpu", &[]);
+        c.add("sched", "", "", "off-cpu", &[]);
+        c.add("sched", "", "", "wakeup", &[("pid", "pid_t")]);
+        c.add("sched", "", "", "enqueue", &[]);
+        c.add(
+            "io",
+            "",
+            "",
+            "start",
+            &[
+                ("dev", "dev_t"),
+                ("sector", "sector_t"),
+                ("bytes", "unsigned int"),
+            ],
+        );
+        c.add(
+            "io",
+            "",
+            "",
+            "done",
+            &[
+                ("dev", "dev_t"),
+                ("sector", "sector_t"),
+                ("bytes", "unsigned int"),
+            ],
+        );
+        c.add(
+            "sdt",
+            "sched",
+            "",
+            "sched_switch",
+            &[
+                ("prev_comm", "char [16]"),
+                ("prev_pid", "pid_t"),
+                ("prev_prio", "int"),
+                ("prev_state", "long"),
+                ("next_comm", "char [16]"),
+                ("next_pid", "pid_t"),
+                ("next_prio", "int"),
+            ],
+        );
+        c.add(
+            "sdt",
+            "sched",
+            "",
+            "sched_process_exec",
+            &[
+                ("filename", "string"),
+                ("pid", "pid_t"),
+                ("old_pid", "pid_t"),
+            ],
+        );
+        c.add(
+            "sdt",
+            "block",
+            "",
+            "block_rq_issue",
+            &[
+                ("dev", "dev_t"),
+                ("sector", "sector_t"),
+                ("nr_sector", "unsigned int"),
+                ("bytes", "unsigned int"),
+            ],
+        );
+        c
     }
 }
 
@@ -305,55 +507,11 @@ mod tests {
         let d = ProbeDesc::parse("syscall", DescField::Provider).unwrap();
         assert_eq!(d.provider, "syscall");
         let d = ProbeDesc::parse("syscall::read", DescField::Function).unwrap();
-        assert_eq!((d.provider.as_str(), d.function.as_str()), ("syscall", "read"));
+        assert_eq!(
+            (d.provider.as_str(), d.function.as_str()),
+            ("syscall", "read")
+        );
         assert!(ProbeDesc::parse("a:b:c:d:e", DescField::Name).is_err());
         assert!(ProbeDesc::parse("a:b", DescField::Provider).is_err());
-    }
-}
-
-impl StaticCatalog {
-    /// A small catalogue shaped like Lumen's view of Linux (dtrace, profile,
-    /// syscall, proc, sched, io and a few `sdt` tracepoints), for tests,
-    /// benchmarks and fuzzing of the compiler without a kernel.
-    pub fn sample() -> StaticCatalog {
-        let mut c = StaticCatalog::default();
-        c.add("dtrace", "", "", "BEGIN", &[]);
-        c.add("dtrace", "", "", "END", &[]);
-        c.add("dtrace", "", "", "ERROR", &[]);
-        for p in ["profile-97", "profile-199", "profile-997", "profile-1ms", "tick-1", "tick-10", "tick-1s", "tick-5s", "tick-10s", "tick-1sec", "tick-5sec", "tick-10ms"] {
-            c.add("profile", "", "", p, &[]);
-        }
-        let syscalls: &[(&str, &[(&str, &str)])] = &[
-            ("read", &[("fd", "unsigned int"), ("buf", "char *"), ("count", "size_t")]),
-            ("write", &[("fd", "unsigned int"), ("buf", "const char *"), ("count", "size_t")]),
-            ("open", &[("filename", "const char *"), ("flags", "int"), ("mode", "umode_t")]),
-            ("openat", &[("dfd", "int"), ("filename", "const char *"), ("flags", "int"), ("mode", "umode_t")]),
-            ("close", &[("fd", "unsigned int")]),
-            ("getpid", &[]),
-            ("nanosleep", &[("rqtp", "struct __kernel_timespec *"), ("rmtp", "struct __kernel_timespec *")]),
-            ("execve", &[("filename", "const char *"), ("argv", "const char *const *"), ("envp", "const char *const *")]),
-            ("mmap", &[("addr", "unsigned long"), ("len", "unsigned long"), ("prot", "unsigned long"), ("flags", "unsigned long"), ("fd", "unsigned long"), ("off", "unsigned long")]),
-        ];
-        for (name, args) in syscalls {
-            c.add("syscall", "vmlinux", name, "entry", args);
-            c.add("syscall", "vmlinux", name, "return", &[("ret", "long")]);
-        }
-        c.add("proc", "", "", "exec-success", &[]);
-        c.add("proc", "", "", "exit", &[("reason", "int")]);
-        c.add("proc", "", "", "create", &[("pid", "pid_t")]);
-        c.add("proc", "", "", "signal-send", &[("pid", "pid_t"), ("sig", "int")]);
-        c.add("sched", "", "", "on-cpu", &[]);
-        c.add("sched", "", "", "off-cpu", &[]);
-        c.add("sched", "", "", "wakeup", &[("pid", "pid_t")]);
-        c.add("sched", "", "", "enqueue", &[]);
-        c.add("io", "", "", "start", &[("dev", "dev_t"), ("sector", "sector_t"), ("bytes", "unsigned int")]);
-        c.add("io", "", "", "done", &[("dev", "dev_t"), ("sector", "sector_t"), ("bytes", "unsigned int")]);
-        c.add("sdt", "sched", "", "sched_switch", &[
-            ("prev_comm", "char [16]"), ("prev_pid", "pid_t"), ("prev_prio", "int"), ("prev_state", "long"),
-            ("next_comm", "char [16]"), ("next_pid", "pid_t"), ("next_prio", "int"),
-        ]);
-        c.add("sdt", "sched", "", "sched_process_exec", &[("filename", "string"), ("pid", "pid_t"), ("old_pid", "pid_t")]);
-        c.add("sdt", "block", "", "block_rq_issue", &[("dev", "dev_t"), ("sector", "sector_t"), ("nr_sector", "unsigned int"), ("bytes", "unsigned int")]);
-        c
     }
 }

@@ -200,7 +200,10 @@ mod tests {
         );
         assert_eq!(d.body(false, false), "syntax error near \"}\"");
         let d = d.in_region(Region::ActionList);
-        assert_eq!(d.body(true, false), "[D_SYNTAX] in action list: syntax error near \"}\"");
+        assert_eq!(
+            d.body(true, false),
+            "[D_SYNTAX] in action list: syntax error near \"}\""
+        );
         assert_eq!(ErrTag::D_PROTO_LEN.name(), "D_PROTO_LEN");
     }
 }

@@ -321,7 +321,9 @@ impl Program {
     }
 
     fn agg_name(&self, id: AggId) -> String {
-        self.aggregations.get(id.0 as usize).map_or_else(|| format!("@#{}", id.0), |a| format!("@{}", a.name))
+        self.aggregations
+            .get(id.0 as usize)
+            .map_or_else(|| format!("@#{}", id.0), |a| format!("@{}", a.name))
     }
 
     fn fmt_expr(&self, e: &Expr) -> String {
@@ -343,9 +345,19 @@ impl Program {
             ExprKind::ProbeArg(n) => format!("args[{n}]"),
             ExprKind::KernelSym(s) => format!("`{s}"),
             ExprKind::Unary(op, a) => format!("({} {})", op.as_str(), self.fmt_expr(a)),
-            ExprKind::Binary(op, a, b) => format!("({} {} {})", op.as_str(), self.fmt_expr(a), self.fmt_expr(b)),
+            ExprKind::Binary(op, a, b) => format!(
+                "({} {} {})",
+                op.as_str(),
+                self.fmt_expr(a),
+                self.fmt_expr(b)
+            ),
             ExprKind::Ternary(c, a, b) => {
-                format!("(?: {} {} {})", self.fmt_expr(c), self.fmt_expr(a), self.fmt_expr(b))
+                format!(
+                    "(?: {} {} {})",
+                    self.fmt_expr(c),
+                    self.fmt_expr(a),
+                    self.fmt_expr(b)
+                )
             }
             ExprKind::Cast(a) => format!("(cast {})", self.fmt_expr(a)),
             ExprKind::Assign(t, op, v) => format!(
@@ -354,7 +366,11 @@ impl Program {
                 self.fmt_expr(t),
                 self.fmt_expr(v)
             ),
-            ExprKind::IncDec { target, inc, prefix } => format!(
+            ExprKind::IncDec {
+                target,
+                inc,
+                prefix,
+            } => format!(
                 "({}{} {})",
                 if *prefix { "pre" } else { "post" },
                 if *inc { "++" } else { "--" },
@@ -372,7 +388,10 @@ impl Program {
             }
             ExprKind::Stringof(a) => format!("(stringof {})", self.fmt_expr(a)),
             ExprKind::Xlate(a, members) => {
-                let m: Vec<_> = members.iter().map(|(n, x)| format!("{n}={}", self.fmt_expr(x))).collect();
+                let m: Vec<_> = members
+                    .iter()
+                    .map(|(n, x)| format!("{n}={}", self.fmt_expr(x)))
+                    .collect();
                 format!("(xlate {} {{{}}})", self.fmt_expr(a), m.join(", "))
             }
         };
@@ -392,11 +411,22 @@ impl Program {
                         self.fmt_stmts(f, b, indent + 1)?;
                     }
                 }
-                Stmt::AggUpdate { agg, keys, args, .. } => {
+                Stmt::AggUpdate {
+                    agg, keys, args, ..
+                } => {
                     let k: Vec<_> = keys.iter().map(|x| self.fmt_expr(x)).collect();
                     let a: Vec<_> = args.iter().map(|x| self.fmt_expr(x)).collect();
-                    let func = self.aggregations.get(agg.0 as usize).map_or("?", |g| g.func.name());
-                    writeln!(f, "{pad}{}[{}] <- {func}({})", self.agg_name(*agg), k.join(", "), a.join(", "))?;
+                    let func = self
+                        .aggregations
+                        .get(agg.0 as usize)
+                        .map_or("?", |g| g.func.name());
+                    writeln!(
+                        f,
+                        "{pad}{}[{}] <- {func}({})",
+                        self.agg_name(*agg),
+                        k.join(", "),
+                        a.join(", ")
+                    )?;
                 }
                 Stmt::Action(a) => writeln!(f, "{pad}{}", self.fmt_action(a))?,
             }
@@ -405,7 +435,12 @@ impl Program {
     }
 
     fn fmt_action(&self, a: &Action) -> String {
-        let list = |v: &[Expr]| v.iter().map(|x| self.fmt_expr(x)).collect::<Vec<_>>().join(", ");
+        let list = |v: &[Expr]| {
+            v.iter()
+                .map(|x| self.fmt_expr(x))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match a {
             Action::Trace(e) => format!("trace({})", self.fmt_expr(e)),
             Action::Print(e) => format!("print({})", self.fmt_expr(e)),
@@ -430,7 +465,9 @@ impl Program {
                 Some(n) => format!("trunc({}, {})", self.agg_name(*a), self.fmt_expr(n)),
                 None => format!("trunc({})", self.agg_name(*a)),
             },
-            Action::Normalize(a, n) => format!("normalize({}, {})", self.agg_name(*a), self.fmt_expr(n)),
+            Action::Normalize(a, n) => {
+                format!("normalize({}, {})", self.agg_name(*a), self.fmt_expr(n))
+            }
             Action::Denormalize(a) => format!("denormalize({})", self.agg_name(*a)),
             Action::Setopt(n, v) => match v {
                 Some(v) => format!("setopt({n:?}, {v:?})"),
@@ -439,7 +476,9 @@ impl Program {
             Action::Speculate(e) => format!("speculate({})", self.fmt_expr(e)),
             Action::Commit(e) => format!("commit({})", self.fmt_expr(e)),
             Action::Discard(e) => format!("discard({})", self.fmt_expr(e)),
-            Action::Record(name, v) | Action::Destructive(name, v) => format!("{name}({})", list(v)),
+            Action::Record(name, v) | Action::Destructive(name, v) => {
+                format!("{name}({})", list(v))
+            }
         }
     }
 }
@@ -456,7 +495,10 @@ impl fmt::Display for Program {
         }
         for (i, v) in self.variables.iter().enumerate() {
             let keys = v.keys.as_ref().map(|k| {
-                format!("[{}]", k.iter().map(|t| t.name()).collect::<Vec<_>>().join(", "))
+                format!(
+                    "[{}]",
+                    k.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
+                )
             });
             writeln!(
                 f,
@@ -472,7 +514,12 @@ impl fmt::Display for Program {
             writeln!(f, "agg {i} @{}[{}] = {:?}", a.name, keys.join(", "), a.func)?;
         }
         for (i, c) in self.clauses.iter().enumerate() {
-            writeln!(f, "clause {i} ({} probes: {})", c.probes.len(), c.descs.join(", "))?;
+            writeln!(
+                f,
+                "clause {i} ({} probes: {})",
+                c.probes.len(),
+                c.descs.join(", ")
+            )?;
             for p in &c.probes {
                 writeln!(f, "  probe {} {}", p.id, p.full_name())?;
             }

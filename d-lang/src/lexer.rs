@@ -291,13 +291,19 @@ fn punct(i: &str) -> IResult<&str, &'static str> {
             return Ok((rest, p));
         }
     }
-    Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Tag)))
+    Err(nom::Err::Error(nom::error::Error::new(
+        i,
+        nom::error::ErrorKind::Tag,
+    )))
 }
 
 /// `0x1f`, `017`, `42`, then the letters that follow (suffix or junk).
 fn number_text(i: &str) -> IResult<&str, (&str, &str)> {
     let (rest, digits) = alt((
-        recognize(pair(alt((tag("0x"), tag("0X"))), take_while(|c: char| c.is_ascii_hexdigit()))),
+        recognize(pair(
+            alt((tag("0x"), tag("0X"))),
+            take_while(|c: char| c.is_ascii_hexdigit()),
+        )),
         take_while1(|c: char| c.is_ascii_digit()),
     ))(i)?;
     let (rest, suffix) = take_while(|c: char| c.is_ascii_alphanumeric() || c == '_')(rest)?;
@@ -309,7 +315,10 @@ fn float_tail(i: &str) -> IResult<&str, &str> {
         opt(pair(nchar('.'), take_while(|c: char| c.is_ascii_digit()))),
         opt(pair(
             alt((nchar('e'), nchar('E'))),
-            pair(opt(alt((nchar('+'), nchar('-')))), take_while1(|c: char| c.is_ascii_digit())),
+            pair(
+                opt(alt((nchar('+'), nchar('-')))),
+                take_while1(|c: char| c.is_ascii_digit()),
+            ),
         )),
     ))(i)
 }
@@ -317,7 +326,12 @@ fn float_tail(i: &str) -> IResult<&str, &str> {
 impl<'a> Lexer<'a> {
     /// A lexer over `src` that substitutes macro arguments from `opts`.
     pub fn new(src: &'a str, opts: &'a CompileOptions) -> Self {
-        Lexer { src, pos: 0, opts, _private: () }
+        Lexer {
+            src,
+            pos: 0,
+            opts,
+            _private: (),
+        }
     }
 
     /// The source text.
@@ -341,7 +355,11 @@ impl<'a> Lexer<'a> {
     }
 
     fn at_line_start(&self, pos: usize) -> bool {
-        self.src[..pos].chars().rev().take_while(|&c| c != '\n').all(|c| c == ' ' || c == '\t')
+        self.src[..pos]
+            .chars()
+            .rev()
+            .take_while(|&c| c != '\n')
+            .all(|c| c == ' ' || c == '\t')
     }
 
     /// Skip blanks, comments and line markers; `#pragma` lines are tokens.
@@ -351,8 +369,8 @@ impl<'a> Lexer<'a> {
             let trimmed = rest.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
             self.pos += rest.len() - trimmed.len();
             let rest = self.rest();
-            if rest.starts_with("/*") {
-                match rest[2..].find("*/") {
+            if let Some(body) = rest.strip_prefix("/*") {
+                match body.find("*/") {
                     Some(end) => self.pos += end + 4,
                     None => {
                         return Err(diag(
@@ -376,7 +394,10 @@ impl<'a> Lexer<'a> {
                     self.pos += line_end;
                     continue;
                 }
-                if word.starts_with(|c: char| c.is_ascii_digit()) || word.starts_with("line") || word.is_empty() {
+                if word.starts_with(|c: char| c.is_ascii_digit())
+                    || word.starts_with("line")
+                    || word.is_empty()
+                {
                     // A preprocessor line marker or a null directive: [`line_of`] reads markers.
                     self.pos += line_end;
                     continue;
@@ -399,7 +420,10 @@ impl<'a> Lexer<'a> {
         let start = self.pos;
         let rest = self.rest();
         let Some(c) = rest.chars().next() else {
-            return Ok(Token { tok: Tok::Eof, span: Span::new(start, start) });
+            return Ok(Token {
+                tok: Tok::Eof,
+                span: Span::new(start, start),
+            });
         };
         let tok = if c == '#' {
             let line_end = rest.find('\n').unwrap_or(rest.len());
@@ -442,7 +466,10 @@ impl<'a> Lexer<'a> {
                 format!("syntax error near \"{c}\""),
             ));
         };
-        Ok(Token { tok, span: Span::new(start, self.pos) })
+        Ok(Token {
+            tok,
+            span: Span::new(start, self.pos),
+        })
     }
 
     /// dt_lex.l's rule: a `/` closes a predicate when the next non-blank
@@ -460,7 +487,11 @@ impl<'a> Lexer<'a> {
 
     fn near(&self, start: usize) -> crate::diag::Diagnostic {
         let text: String = self.src[start..].chars().take(1).collect();
-        diag(ErrTag::D_SYNTAX, Span::new(start, start + text.len()), format!("syntax error near \"{text}\""))
+        diag(
+            ErrTag::D_SYNTAX,
+            Span::new(start, start + text.len()),
+            format!("syntax error near \"{text}\""),
+        )
     }
 
     fn number(&mut self, start: usize) -> DResult<Tok> {
@@ -482,29 +513,44 @@ impl<'a> Lexer<'a> {
         let end = start + (rest.len() - r.len());
         let span = Span::new(start, end);
         let text = &rest[..digits.len()];
-        let (radix, body, decimal) = if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-            (16, h, false)
-        } else if text.len() > 1 && text.starts_with('0') {
-            (8, &text[1..], false)
-        } else {
-            (10, text, true)
-        };
+        let (radix, body, decimal) =
+            if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+                (16, h, false)
+            } else if text.len() > 1 && text.starts_with('0') {
+                (8, &text[1..], false)
+            } else {
+                (10, text, true)
+            };
         if let Some(bad) = body.chars().find(|c| !c.is_digit(radix)) {
             return Err(diag(
                 ErrTag::D_INT_DIGIT,
                 span,
-                format!("invalid digit '{bad}' in {} constant", match radix {
-                    16 => "hexadecimal",
-                    8 => "octal",
-                    _ => "decimal",
-                }),
+                format!(
+                    "invalid digit '{bad}' in {} constant",
+                    match radix {
+                        16 => "hexadecimal",
+                        8 => "octal",
+                        _ => "decimal",
+                    }
+                ),
             ));
         }
         if body.is_empty() {
-            return Err(diag(ErrTag::D_INT_DIGIT, span, "invalid digit in hexadecimal constant"));
+            return Err(diag(
+                ErrTag::D_INT_DIGIT,
+                span,
+                "invalid digit in hexadecimal constant",
+            ));
         }
         let value = u64::from_str_radix(body, radix).map_err(|_| {
-            diag(ErrTag::D_INT_OFLOW, span, format!("integer constant {} results in integer overflow", &rest[..end - start]))
+            diag(
+                ErrTag::D_INT_OFLOW,
+                span,
+                format!(
+                    "integer constant {} results in integer overflow",
+                    &rest[..end - start]
+                ),
+            )
         })?;
         let mut sfx = IntSuffix::default();
         let lower = suffix.to_ascii_lowercase();
@@ -534,7 +580,11 @@ impl<'a> Lexer<'a> {
             ));
         }
         self.pos = end;
-        Ok(Tok::Int { value, suffix: sfx, decimal })
+        Ok(Tok::Int {
+            value,
+            suffix: sfx,
+            decimal,
+        })
     }
 
     /// Decode one escape after a backslash at byte `i` of `s`; returns the
@@ -593,7 +643,11 @@ impl<'a> Lexer<'a> {
         loop {
             match bytes.get(i) {
                 None => {
-                    return Err(diag(ErrTag::D_SYNTAX, Span::new(start, self.src.len()), "unterminated string literal"))
+                    return Err(diag(
+                        ErrTag::D_SYNTAX,
+                        Span::new(start, self.src.len()),
+                        "unterminated string literal",
+                    ))
                 }
                 Some(b'"') => {
                     i += 1;
@@ -607,7 +661,11 @@ impl<'a> Lexer<'a> {
                     ))
                 }
                 Some(b'\\') if i + 1 >= bytes.len() => {
-                    return Err(diag(ErrTag::D_SYNTAX, Span::new(start, self.src.len()), "unterminated string literal"))
+                    return Err(diag(
+                        ErrTag::D_SYNTAX,
+                        Span::new(start, self.src.len()),
+                        "unterminated string literal",
+                    ))
                 }
                 Some(b'\\') => match Self::escape(s, i) {
                     Some((v, used)) => {
@@ -640,7 +698,11 @@ impl<'a> Lexer<'a> {
         loop {
             match bytes.get(i) {
                 None => {
-                    return Err(diag(ErrTag::D_SYNTAX, Span::new(start, self.src.len()), "unterminated character constant"))
+                    return Err(diag(
+                        ErrTag::D_SYNTAX,
+                        Span::new(start, self.src.len()),
+                        "unterminated character constant",
+                    ))
                 }
                 Some(b'\'') => {
                     i += 1;
@@ -677,7 +739,11 @@ impl<'a> Lexer<'a> {
             return Err(diag(ErrTag::D_CHR_NULL, span, "empty character constant"));
         }
         if vals.len() > 8 {
-            return Err(diag(ErrTag::D_CHR_OFLOW, span, "character constant is too long"));
+            return Err(diag(
+                ErrTag::D_CHR_OFLOW,
+                span,
+                "character constant is too long",
+            ));
         }
         // Multi-character constants pack big-endian, as C compilers do; a
         // single char is a signed char promoted to int.
@@ -716,11 +782,21 @@ impl<'a> Lexer<'a> {
                     None if idx == 0 => "dtrace".into(),
                     None if o.defaultargs => return Ok(None),
                     None => {
-                        return Err(diag(ErrTag::D_MACRO_UNDEF, span, format!("macro argument ${n} is not defined")))
+                        return Err(diag(
+                            ErrTag::D_MACRO_UNDEF,
+                            span,
+                            format!("macro argument ${n} is not defined"),
+                        ))
                     }
                 }
             }
-            _ => return Err(diag(ErrTag::D_SYNTAX, span, format!("syntax error near \"${name}\""))),
+            _ => {
+                return Err(diag(
+                    ErrTag::D_SYNTAX,
+                    span,
+                    format!("syntax error near \"${name}\""),
+                ))
+            }
         }))
     }
 
@@ -730,7 +806,9 @@ impl<'a> Lexer<'a> {
         let rest = self.rest();
         let as_string = rest.starts_with("$$");
         let name_start = if as_string { 2 } else { 1 };
-        let name_len = rest[name_start..].find(|c: char| !is_ident_char(c)).unwrap_or(rest.len() - name_start);
+        let name_len = rest[name_start..]
+            .find(|c: char| !is_ident_char(c))
+            .unwrap_or(rest.len() - name_start);
         let name = &rest[name_start..name_start + name_len];
         let span = Span::new(start, start + name_start + name_len);
         if name.is_empty() {
@@ -740,7 +818,11 @@ impl<'a> Lexer<'a> {
         let value = self.macro_value(name, span)?;
         let tok = match value {
             None if as_string => Tok::Str(Vec::new()),
-            None => Tok::Int { value: 0, suffix: IntSuffix::default(), decimal: true },
+            None => Tok::Int {
+                value: 0,
+                suffix: IntSuffix::default(),
+                decimal: true,
+            },
             Some(v) if as_string => Tok::Str(v.into_bytes()),
             Some(v) => {
                 let trimmed = v.trim();
@@ -750,8 +832,15 @@ impl<'a> Lexer<'a> {
                     crate::options::parse_int(trimmed)
                 };
                 if let Some(n) = num {
-                    Tok::Int { value: n, suffix: IntSuffix::default(), decimal: true }
-                } else if identifier(trimmed).map(|(r, _)| r.is_empty()).unwrap_or(false) {
+                    Tok::Int {
+                        value: n,
+                        suffix: IntSuffix::default(),
+                        decimal: true,
+                    }
+                } else if identifier(trimmed)
+                    .map(|(r, _)| r.is_empty())
+                    .unwrap_or(false)
+                {
                     match Keyword::from_word(trimmed) {
                         Some(k) => Tok::Kw(k),
                         None => Tok::Ident(trimmed.to_string()),
@@ -779,7 +868,9 @@ impl<'a> Lexer<'a> {
             out.push_str(&rest[..i]);
             let after = &rest[i + 1..];
             let after = after.strip_prefix('$').unwrap_or(after);
-            let n = after.find(|c: char| !is_ident_char(c)).unwrap_or(after.len());
+            let n = after
+                .find(|c: char| !is_ident_char(c))
+                .unwrap_or(after.len());
             let name = &after[..n];
             if name.is_empty() {
                 out.push('$');
@@ -847,7 +938,14 @@ mod tests {
         assert_eq!(toks[1], Tok::Punct("<<="));
         assert_eq!(
             toks[2],
-            Tok::Int { value: 31, suffix: IntSuffix { unsigned: true, longs: 1 }, decimal: false }
+            Tok::Int {
+                value: 31,
+                suffix: IntSuffix {
+                    unsigned: true,
+                    longs: 1
+                },
+                decimal: false
+            }
         );
         assert_eq!(toks[4], Tok::Char(97));
         assert_eq!(toks[5], Tok::Punct("^^"));
@@ -860,17 +958,38 @@ mod tests {
         assert_eq!(toks[0], Tok::Str(b"a\tbAA\n\\\"".to_vec()));
         let e = lex_all("\"abc\ndef\"", Mode::Code).unwrap_err();
         assert_eq!(e.tag, ErrTag::D_STR_NL);
-        assert_eq!(lex_all("''", Mode::Code).unwrap_err().tag, ErrTag::D_CHR_NULL);
+        assert_eq!(
+            lex_all("''", Mode::Code).unwrap_err().tag,
+            ErrTag::D_CHR_NULL
+        );
     }
 
     #[test]
     fn numbers() {
-        assert_eq!(lex_all("1.5", Mode::Code).unwrap_err().message, "floating-point constants are not permitted");
-        assert_eq!(lex_all("09", Mode::Code).unwrap_err().tag, ErrTag::D_INT_DIGIT);
-        assert_eq!(lex_all("0x", Mode::Code).unwrap_err().tag, ErrTag::D_INT_DIGIT);
-        assert_eq!(lex_all("99999999999999999999", Mode::Code).unwrap_err().tag, ErrTag::D_INT_OFLOW);
-        assert_eq!(lex_all("12q", Mode::Code).unwrap_err().tag, ErrTag::D_INT_DIGIT);
-        assert!(matches!(lex_all("017", Mode::Code).unwrap()[0], Tok::Int { value: 15, .. }));
+        assert_eq!(
+            lex_all("1.5", Mode::Code).unwrap_err().message,
+            "floating-point constants are not permitted"
+        );
+        assert_eq!(
+            lex_all("09", Mode::Code).unwrap_err().tag,
+            ErrTag::D_INT_DIGIT
+        );
+        assert_eq!(
+            lex_all("0x", Mode::Code).unwrap_err().tag,
+            ErrTag::D_INT_DIGIT
+        );
+        assert_eq!(
+            lex_all("99999999999999999999", Mode::Code).unwrap_err().tag,
+            ErrTag::D_INT_OFLOW
+        );
+        assert_eq!(
+            lex_all("12q", Mode::Code).unwrap_err().tag,
+            ErrTag::D_INT_DIGIT
+        );
+        assert!(matches!(
+            lex_all("017", Mode::Code).unwrap()[0],
+            Tok::Int { value: 15, .. }
+        ));
     }
 
     #[test]
@@ -882,11 +1001,18 @@ mod tests {
 
     #[test]
     fn pspec_and_comments() {
-        let toks = lex_all("/* c */ syscall::read*:entry, profile-97 // x\n", Mode::ProbeSpec).unwrap();
+        let toks = lex_all(
+            "/* c */ syscall::read*:entry, profile-97 // x\n",
+            Mode::ProbeSpec,
+        )
+        .unwrap();
         assert_eq!(toks[0], Tok::ProbeSpec("syscall::read*:entry".into()));
         assert_eq!(toks[1], Tok::Punct(","));
         assert_eq!(toks[2], Tok::ProbeSpec("profile-97".into()));
-        assert_eq!(lex_all("/* open", Mode::Code).unwrap_err().tag, ErrTag::D_SYNTAX);
+        assert_eq!(
+            lex_all("/* open", Mode::Code).unwrap_err().tag,
+            ErrTag::D_SYNTAX
+        );
     }
 
     #[test]
@@ -895,14 +1021,23 @@ mod tests {
         opts.macro_args = vec!["x.d".into(), "42".into(), "foo".into()];
         opts.pid = 7;
         let mut l = Lexer::new("$1 $2 $$1 $pid $3", &opts);
-        assert!(matches!(l.next(Mode::Code).unwrap().tok, Tok::Int { value: 42, .. }));
+        assert!(matches!(
+            l.next(Mode::Code).unwrap().tok,
+            Tok::Int { value: 42, .. }
+        ));
         assert_eq!(l.next(Mode::Code).unwrap().tok, Tok::Ident("foo".into()));
         assert_eq!(l.next(Mode::Code).unwrap().tok, Tok::Str(b"42".to_vec()));
-        assert!(matches!(l.next(Mode::Code).unwrap().tok, Tok::Int { value: 7, .. }));
+        assert!(matches!(
+            l.next(Mode::Code).unwrap().tok,
+            Tok::Int { value: 7, .. }
+        ));
         let e = l.next(Mode::Code).unwrap_err();
         assert_eq!(e.message, "macro argument $3 is not defined");
         let mut l = Lexer::new("pid$1:::entry", &opts);
-        assert_eq!(l.next(Mode::ProbeSpec).unwrap().tok, Tok::ProbeSpec("pid42:::entry".into()));
+        assert_eq!(
+            l.next(Mode::ProbeSpec).unwrap().tok,
+            Tok::ProbeSpec("pid42:::entry".into())
+        );
     }
 
     #[test]
@@ -912,6 +1047,9 @@ mod tests {
         assert_eq!(toks[1], Tok::Ident("x".into()));
         let src = "# 10 \"a.d\"\nx\ny";
         assert_eq!(line_of(src, src.len() - 1), (Some("a.d".into()), 11));
-        assert_eq!(lex_all("#define X 1\n", Mode::Code).unwrap_err().tag, ErrTag::D_PRAGCTL_INVAL);
+        assert_eq!(
+            lex_all("#define X 1\n", Mode::Code).unwrap_err().tag,
+            ErrTag::D_PRAGCTL_INVAL
+        );
     }
 }

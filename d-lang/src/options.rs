@@ -34,7 +34,11 @@ pub struct OptionSpec {
 }
 
 const fn opt(name: &'static str, kind: OptionKind, supported: bool) -> OptionSpec {
-    OptionSpec { name, kind, supported }
+    OptionSpec {
+        name,
+        kind,
+        supported,
+    }
 }
 
 use OptionKind::*;
@@ -69,7 +73,11 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("dynvarsize", Size, true),
     opt("empty", Flag, true),
     opt("errtags", Flag, true),
-    opt("evaltime", Choice(&["exec", "preinit", "postinit", "main"]), false),
+    opt(
+        "evaltime",
+        Choice(&["exec", "preinit", "postinit", "main"]),
+        false,
+    ),
     opt("flowindent", Flag, true),
     opt("grabanon", Flag, false),
     opt("incdir", Text, true),
@@ -79,7 +87,11 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("lazyload", Flag, false),
     opt("ldpath", Text, false),
     opt("libdir", Text, false),
-    opt("linkmode", Choice(&["kernel", "primary", "dynamic", "static"]), false),
+    opt(
+        "linkmode",
+        Choice(&["kernel", "primary", "dynamic", "static"]),
+        false,
+    ),
     opt("linktype", Choice(&["elf", "dof"]), false),
     opt("maxframes", Count, true),
     opt("nolibs", Flag, false),
@@ -154,9 +166,15 @@ pub fn parse_option(name: &str, value: Option<&str>) -> Result<OptionValue, Opti
         (Flag, None) => Ok(OptionValue::Set),
         (Flag, Some(_)) => Err(OptionError::BadValue),
         (_, None) => Err(OptionError::BadValue),
-        (Size, Some(v)) => parse_size(v).map(OptionValue::Number).ok_or(OptionError::BadValue),
-        (Time, Some(v)) => parse_time(v).map(OptionValue::Number).ok_or(OptionError::BadValue),
-        (Count, Some(v)) => parse_int(v).map(OptionValue::Number).ok_or(OptionError::BadValue),
+        (Size, Some(v)) => parse_size(v)
+            .map(OptionValue::Number)
+            .ok_or(OptionError::BadValue),
+        (Time, Some(v)) => parse_time(v)
+            .map(OptionValue::Number)
+            .ok_or(OptionError::BadValue),
+        (Count, Some(v)) => parse_int(v)
+            .map(OptionValue::Number)
+            .ok_or(OptionError::BadValue),
         (Choice(words), Some(v)) => {
             if words.contains(&v) {
                 Ok(OptionValue::Text(v.to_string()))
@@ -187,7 +205,9 @@ pub fn parse_int(s: &str) -> Option<u64> {
 fn split_number(s: &str) -> (&str, &str) {
     let s = s.trim();
     let digits_end = if s.starts_with("0x") || s.starts_with("0X") {
-        2 + s[2..].find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(s.len() - 2)
+        2 + s[2..]
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(s.len() - 2)
     } else {
         s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len())
     };
@@ -254,9 +274,18 @@ mod tests {
         assert_eq!(parse_option("quiet", None), Ok(OptionValue::Set));
         assert_eq!(parse_option("quiet", Some("1")), Err(OptionError::BadValue));
         assert_eq!(parse_option("nosuch", None), Err(OptionError::BadName));
-        assert_eq!(parse_option("bufsize", Some("8k")), Ok(OptionValue::Number(8192)));
-        assert_eq!(parse_option("bufpolicy", Some("ring")), Ok(OptionValue::Text("ring".into())));
-        assert_eq!(parse_option("bufpolicy", Some("odd")), Err(OptionError::BadValue));
+        assert_eq!(
+            parse_option("bufsize", Some("8k")),
+            Ok(OptionValue::Number(8192))
+        );
+        assert_eq!(
+            parse_option("bufpolicy", Some("ring")),
+            Ok(OptionValue::Text("ring".into()))
+        );
+        assert_eq!(
+            parse_option("bufpolicy", Some("odd")),
+            Err(OptionError::BadValue)
+        );
         let mut names: Vec<_> = OPTIONS.iter().map(|o| o.name).collect();
         let n = names.len();
         names.dedup();

@@ -7,7 +7,13 @@ use crate::ast::Item;
 use crate::resolve::TypeTable;
 
 /// Typedef names the prelude declares (the parser must know them as types).
-pub const PRELUDE_TYPEDEFS: &[&str] = &["psinfo_t", "lwpsinfo_t", "bufinfo_t", "devinfo_t", "fileinfo_t"];
+pub const PRELUDE_TYPEDEFS: &[&str] = &[
+    "psinfo_t",
+    "lwpsinfo_t",
+    "bufinfo_t",
+    "devinfo_t",
+    "fileinfo_t",
+];
 
 /// The prelude's D source.
 pub const PRELUDE: &str = r#"
@@ -113,7 +119,7 @@ fn build() -> TypeTable {
         Err(d) => unreachable!("the built-in prelude parses: {d}"),
     };
     let catalog = crate::catalog::StaticCatalog::default();
-    let mut r = crate::resolve::Resolver::bare(&opts, &catalog);
+    let mut r = crate::resolve::Resolver::with_types(&opts, &catalog, TypeTable::new());
     for item in &script.items {
         if let Item::Decl(d) = item {
             if let Err(e) = r.declaration(d) {

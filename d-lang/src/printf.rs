@@ -128,7 +128,9 @@ impl Format {
             let width = count(&mut chars, &mut spec);
             if chars.peek() == Some(&'$') {
                 return Err(FormatError {
-                    message: format!("format conversion #{n} uses unsupported positional format (%n$)"),
+                    message: format!(
+                        "format conversion #{n} uses unsupported positional format (%n$)"
+                    ),
                 });
             }
             let precision = if chars.peek() == Some(&'.') {
@@ -150,7 +152,9 @@ impl Format {
             }
             spec.push_str(&prefix);
             let Some(conv) = chars.next() else {
-                return Err(FormatError { message: format!("format conversion #{n} name expected") });
+                return Err(FormatError {
+                    message: format!("format conversion #{n} name expected"),
+                });
             };
             spec.push(conv);
             size = match prefix.as_str() {
@@ -161,7 +165,9 @@ impl Format {
                 "L" => SizePrefix::LongDouble,
                 "w" => SizePrefix::Wide,
                 _ => {
-                    return Err(FormatError { message: format!("format conversion #{n} is undefined: %{spec}") });
+                    return Err(FormatError {
+                        message: format!("format conversion #{n} is undefined: %{spec}"),
+                    });
                 }
             };
             let valid = match size {
@@ -172,9 +178,18 @@ impl Format {
                 SizePrefix::Wide => "cs".contains(conv),
             };
             if !valid {
-                return Err(FormatError { message: format!("format conversion #{n} is undefined: %{spec}") });
+                return Err(FormatError {
+                    message: format!("format conversion #{n} is undefined: %{spec}"),
+                });
             }
-            pieces.push(Piece::Conv(Conversion { flags, width, precision, size, conv, text: spec }));
+            pieces.push(Piece::Conv(Conversion {
+                flags,
+                width,
+                precision,
+                size,
+                conv,
+                text: spec,
+            }));
         }
         if !text.is_empty() {
             pieces.push(Piece::Text(text));
@@ -256,8 +271,14 @@ mod tests {
 
     #[test]
     fn rejects_bad_conversions() {
-        assert_eq!(Format::parse("%hhd").unwrap_err().message, "format conversion #1 is undefined: %hhd");
-        assert_eq!(Format::parse("%d %q").unwrap_err().message, "format conversion #2 is undefined: %q");
+        assert_eq!(
+            Format::parse("%hhd").unwrap_err().message,
+            "format conversion #1 is undefined: %hhd"
+        );
+        assert_eq!(
+            Format::parse("%d %q").unwrap_err().message,
+            "format conversion #2 is undefined: %q"
+        );
         assert!(Format::parse("%1$d").is_err());
         assert!(Format::parse("abc %").is_err());
     }

@@ -241,7 +241,14 @@ impl Type {
 
     /// Arithmetic types and pointers: what predicates and `!` accept.
     pub fn is_scalar(&self) -> bool {
-        self.is_arith() || self.is_pointer() || matches!(self.strip(), Type::Dyn(DynType::Symaddr | DynType::Usymaddr | DynType::Modaddr | DynType::Umodaddr))
+        self.is_arith()
+            || self.is_pointer()
+            || matches!(
+                self.strip(),
+                Type::Dyn(
+                    DynType::Symaddr | DynType::Usymaddr | DynType::Modaddr | DynType::Umodaddr
+                )
+            )
     }
 
     /// Pointer types (arrays are not, until they decay).
@@ -348,7 +355,11 @@ impl Type {
         let (ua, ub) = (!a.is_signed(), !b.is_signed());
         if sa == sb {
             if ua == ub {
-                return if a.strip() == b.strip() { a } else { int(sa, !ua) };
+                return if a.strip() == b.strip() {
+                    a
+                } else {
+                    int(sa, !ua)
+                };
             }
             return if ua { a } else { b };
         }
@@ -366,8 +377,6 @@ impl Type {
         let (base, decl) = self.split_name();
         if decl.is_empty() {
             base
-        } else if decl.starts_with('[') || decl.starts_with('(') {
-            format!("{base} {decl}")
         } else {
             format!("{base} {decl}")
         }
@@ -395,7 +404,10 @@ impl Type {
                 ),
                 String::new(),
             ),
-            Type::Enum(e) => (format!("enum {}", e.name.as_deref().unwrap_or("<anon>")), String::new()),
+            Type::Enum(e) => (
+                format!("enum {}", e.name.as_deref().unwrap_or("<anon>")),
+                String::new(),
+            ),
             Type::Dyn(d) => (
                 match d {
                     DynType::Stack => "stack",
@@ -447,7 +459,12 @@ impl Type {
             (Type::Pointer(_), Type::Pointer(_)) => {
                 let (a, b) = (to.referent(), fr.referent());
                 match (a, b) {
-                    (Some(a), Some(b)) => a.is_void() || b.is_void() || a.strip() == b.strip() || (a.int_size() == b.int_size() && a.is_integer() && b.is_integer()),
+                    (Some(a), Some(b)) => {
+                        a.is_void()
+                            || b.is_void()
+                            || a.strip() == b.strip()
+                            || (a.int_size() == b.int_size() && a.is_integer() && b.is_integer())
+                    }
                     _ => false,
                 }
             }
@@ -456,8 +473,18 @@ impl Type {
             (Type::Int(i), Type::Pointer(_)) => i.size == 8,
             (Type::Sou(a), Type::Sou(b)) => a == b,
             (Type::Dyn(a), Type::Dyn(b)) => a == b,
-            (Type::Int(_), Type::Dyn(DynType::Symaddr | DynType::Usymaddr | DynType::Modaddr | DynType::Umodaddr)) => true,
-            (Type::Dyn(DynType::Symaddr | DynType::Usymaddr | DynType::Modaddr | DynType::Umodaddr), Type::Int(_)) => true,
+            (
+                Type::Int(_),
+                Type::Dyn(
+                    DynType::Symaddr | DynType::Usymaddr | DynType::Modaddr | DynType::Umodaddr,
+                ),
+            ) => true,
+            (
+                Type::Dyn(
+                    DynType::Symaddr | DynType::Usymaddr | DynType::Modaddr | DynType::Umodaddr,
+                ),
+                Type::Int(_),
+            ) => true,
             (Type::Array(a, n), Type::Array(b, m)) => a.strip() == b.strip() && n == m,
             (Type::Void, Type::Void) => true,
             _ => false,

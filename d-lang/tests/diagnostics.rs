@@ -171,16 +171,26 @@ fn every_case_reports_its_tag_and_message() {
     let mut failures = Vec::new();
     for (tag, src, want) in CASES {
         match compile_file(src) {
-            Ok(_) => failures.push(format!("{tag}: compiled, expected error\n  script: {src:?}")),
+            Ok(_) => failures.push(format!(
+                "{tag}: compiled, expected error\n  script: {src:?}"
+            )),
             Err(d) => {
                 let got = d.body(true, true);
                 if got != *want {
-                    failures.push(format!("{tag}:\n  script: {src:?}\n  want: {want:?}\n  got:  {got:?}"));
+                    failures.push(format!(
+                        "{tag}:\n  script: {src:?}\n  want: {want:?}\n  got:  {got:?}"
+                    ));
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), CASES.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -194,9 +204,15 @@ fn probe_specifier_errors_carry_region_not_line() {
     let opts = CompileOptions::new(Origin::Spec(DescField::Name));
     let cat = StaticCatalog::sample();
     let d = compile("BEGIN { x = \"a\" + 1; }", &opts, &cat).unwrap_err();
-    assert_eq!(d.body(false, false), "in action list: operands have incompatible types: \"string\" + \"int\"");
+    assert_eq!(
+        d.body(false, false),
+        "in action list: operands have incompatible types: \"string\" + \"int\""
+    );
     let d = compile("BEGIN /execname/ { }", &opts, &cat).unwrap_err();
-    assert_eq!(d.body(true, false), "[D_PRED_SCALAR] in predicate: predicate result must be of scalar type");
+    assert_eq!(
+        d.body(true, false),
+        "[D_PRED_SCALAR] in predicate: predicate result must be of scalar type"
+    );
     let d = compile("BEGIN { x = ; }", &opts, &cat).unwrap_err();
     assert_eq!(d.body(false, false), "syntax error near \";\"");
 }
@@ -205,7 +221,12 @@ fn probe_specifier_errors_carry_region_not_line() {
 fn zdefs_allows_unmatched_descriptions() {
     let mut opts = CompileOptions::new(Origin::File("t.d".into()));
     opts.zdefs = true;
-    let p = compile("nosuch:::probe { trace(1); }", &opts, &StaticCatalog::sample()).unwrap();
+    let p = compile(
+        "nosuch:::probe { trace(1); }",
+        &opts,
+        &StaticCatalog::sample(),
+    )
+    .unwrap();
     assert_eq!(p.matched_probes(), 0);
     assert_eq!(p.clauses.len(), 1);
 }
@@ -214,7 +235,12 @@ fn zdefs_allows_unmatched_descriptions() {
 fn defaultargs_makes_missing_macros_zero() {
     let mut opts = CompileOptions::new(Origin::File("t.d".into()));
     opts.defaultargs = true;
-    let p = compile("BEGIN { trace($3); trace($$3); }", &opts, &StaticCatalog::sample()).unwrap();
+    let p = compile(
+        "BEGIN { trace($3); trace($$3); }",
+        &opts,
+        &StaticCatalog::sample(),
+    )
+    .unwrap();
     assert_eq!(p.clauses[0].body.len(), 2);
 }
 
@@ -222,5 +248,8 @@ fn defaultargs_makes_missing_macros_zero() {
 fn cpp_line_markers_name_the_original_file() {
     let src = "# 1 \"orig.d\"\n\n\n# 40 \"orig.d\"\nBEGIN { x = ; }\n";
     let d = compile_file(src).unwrap_err();
-    assert_eq!(d.body(false, true), "\"orig.d\", line 40: syntax error near \";\"");
+    assert_eq!(
+        d.body(false, true),
+        "\"orig.d\", line 40: syntax error near \";\""
+    );
 }

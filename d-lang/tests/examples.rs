@@ -9,7 +9,10 @@ fn every_example_compiles() {
     let catalog = StaticCatalog::sample();
     let mut n = 0;
     let mut failures = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir).expect("examples/ exists").flatten().collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .expect("examples/ exists")
+        .flatten()
+        .collect();
     entries.sort_by_key(|e| e.path());
     for entry in entries {
         let path = entry.path();
@@ -25,6 +28,10 @@ fn every_example_compiles() {
         }
         n += 1;
     }
-    assert!(failures.is_empty(), "examples failed to compile:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "examples failed to compile:\n{}",
+        failures.join("\n")
+    );
     assert!(n >= 12, "expected at least 12 examples, found {n}");
 }

@@ -52,21 +52,120 @@ const SEEDS: &[&str] = &[
 ];
 
 const TOKENS: &[&str] = &[
-    "@", "@a", "self->", "this->", "->", ".", "[", "]", "(", ")", "{", "}", "/", ";", ",", "\"", "'", "$1",
-    "$$1", "$target", "$pid", "#pragma D option ", "#pragma D ", "\n#", "int ", "string ", "struct ", "union ",
-    "enum ", "typedef ", "inline ", "translator ", "sizeof ", "offsetof(", "stringof ", "xlate<", "?", ":",
-    "=", "+=", "<<=", "++", "--", "&&", "^^", "||", "!", "~", "*", "&", "-", "0x", "0", "1.5", "'\\x'",
-    "99999999999999999999", "\\", "/*", "*/", "//", "count()", "quantize(", "lquantize(x, 0, ", "printa(",
-    "printf(\"%", "%@d", "%hhd", "%*.*s", "trace(", "exit(", "stack(", "args[", "arg0", "curthread->",
-    "`", "syscall:::", "profile-", "tick-", ":::", "*", "BEGIN", "END", "é", "\0", "\t", "\n", " ",
+    "@",
+    "@a",
+    "self->",
+    "this->",
+    "->",
+    ".",
+    "[",
+    "]",
+    "(",
+    ")",
+    "{",
+    "}",
+    "/",
+    ";",
+    ",",
+    "\"",
+    "'",
+    "$1",
+    "$$1",
+    "$target",
+    "$pid",
+    "#pragma D option ",
+    "#pragma D ",
+    "\n#",
+    "int ",
+    "string ",
+    "struct ",
+    "union ",
+    "enum ",
+    "typedef ",
+    "inline ",
+    "translator ",
+    "sizeof ",
+    "offsetof(",
+    "stringof ",
+    "xlate<",
+    "?",
+    ":",
+    "=",
+    "+=",
+    "<<=",
+    "++",
+    "--",
+    "&&",
+    "^^",
+    "||",
+    "!",
+    "~",
+    "*",
+    "&",
+    "-",
+    "0x",
+    "0",
+    "1.5",
+    "'\\x'",
+    "99999999999999999999",
+    "\\",
+    "/*",
+    "*/",
+    "//",
+    "count()",
+    "quantize(",
+    "lquantize(x, 0, ",
+    "printa(",
+    "printf(\"%",
+    "%@d",
+    "%hhd",
+    "%*.*s",
+    "trace(",
+    "exit(",
+    "stack(",
+    "args[",
+    "arg0",
+    "curthread->",
+    "`",
+    "syscall:::",
+    "profile-",
+    "tick-",
+    ":::",
+    "*",
+    "BEGIN",
+    "END",
+    "é",
+    "\0",
+    "\t",
+    "\n",
+    " ",
 ];
 
 const EXPR_ATOMS: &[&str] = &[
-    "1", "0", "-1", "0xff", "'c'", "\"s\"", "pid", "execname", "timestamp", "arg0", "args[0]", "x", "self->t",
-    "this->u", "a[1]", "curpsinfo->pr_pid", "sizeof (int)", "(char)300", "cpu", "probefunc",
+    "1",
+    "0",
+    "-1",
+    "0xff",
+    "'c'",
+    "\"s\"",
+    "pid",
+    "execname",
+    "timestamp",
+    "arg0",
+    "args[0]",
+    "x",
+    "self->t",
+    "this->u",
+    "a[1]",
+    "curpsinfo->pr_pid",
+    "sizeof (int)",
+    "(char)300",
+    "cpu",
+    "probefunc",
 ];
 const BINOPS: &[&str] = &[
-    "+", "-", "*", "/", "%", "<<", ">>", "<", ">", "<=", ">=", "==", "!=", "&", "^", "|", "&&", "^^", "||", ",",
+    "+", "-", "*", "/", "%", "<<", ">>", "<", ">", "<=", ">=", "==", "!=", "&", "^", "|", "&&",
+    "^^", "||", ",",
 ];
 
 fn gen_expr(rng: &mut Rng, depth: usize) -> String {
@@ -75,24 +174,75 @@ fn gen_expr(rng: &mut Rng, depth: usize) -> String {
     }
     match rng.below(7) {
         0 => format!("({})", gen_expr(rng, depth - 1)),
-        1 => format!("{}{}", rng.pick(&["-", "!", "~", "*", "&", "+"]), gen_expr(rng, depth - 1)),
-        2 => format!("{} ? {} : {}", gen_expr(rng, depth - 1), gen_expr(rng, depth - 1), gen_expr(rng, depth - 1)),
-        3 => format!("{}({})", rng.pick(&["strlen", "copyinstr", "stringof", "lltostr", "htons", "trace"]), gen_expr(rng, depth - 1)),
-        4 => format!("({}){}", rng.pick(&["int", "char *", "uint64_t", "string", "void"]), gen_expr(rng, depth - 1)),
-        _ => format!("{} {} {}", gen_expr(rng, depth - 1), rng.pick(BINOPS), gen_expr(rng, depth - 1)),
+        1 => format!(
+            "{}{}",
+            rng.pick(&["-", "!", "~", "*", "&", "+"]),
+            gen_expr(rng, depth - 1)
+        ),
+        2 => format!(
+            "{} ? {} : {}",
+            gen_expr(rng, depth - 1),
+            gen_expr(rng, depth - 1),
+            gen_expr(rng, depth - 1)
+        ),
+        3 => format!(
+            "{}({})",
+            rng.pick(&[
+                "strlen",
+                "copyinstr",
+                "stringof",
+                "lltostr",
+                "htons",
+                "trace"
+            ]),
+            gen_expr(rng, depth - 1)
+        ),
+        4 => format!(
+            "({}){}",
+            rng.pick(&["int", "char *", "uint64_t", "string", "void"]),
+            gen_expr(rng, depth - 1)
+        ),
+        _ => format!(
+            "{} {} {}",
+            gen_expr(rng, depth - 1),
+            rng.pick(BINOPS),
+            gen_expr(rng, depth - 1)
+        ),
     }
 }
 
 fn gen_clause(rng: &mut Rng) -> String {
-    let probe = rng.pick(&["BEGIN", "END", "syscall::read:entry", "syscall:::return", "profile-97", "tick-1s", "sched:::on-cpu"]);
-    let pred = if rng.below(2) == 0 { format!("/{}/", gen_expr(rng, 3)) } else { String::new() };
+    let probe = rng.pick(&[
+        "BEGIN",
+        "END",
+        "syscall::read:entry",
+        "syscall:::return",
+        "profile-97",
+        "tick-1s",
+        "sched:::on-cpu",
+    ]);
+    let pred = if rng.below(2) == 0 {
+        format!("/{}/", gen_expr(rng, 3))
+    } else {
+        String::new()
+    };
     let mut body = String::new();
     for _ in 0..rng.below(4) {
         let stmt = match rng.below(6) {
             0 => format!("x = {};", gen_expr(rng, 3)),
-            1 => format!("@{}[{}] = {}({});", rng.pick(&["", "a", "b"]), gen_expr(rng, 2), rng.pick(&["count", "sum", "avg", "quantize", "max"]), gen_expr(rng, 2)),
+            1 => format!(
+                "@{}[{}] = {}({});",
+                rng.pick(&["", "a", "b"]),
+                gen_expr(rng, 2),
+                rng.pick(&["count", "sum", "avg", "quantize", "max"]),
+                gen_expr(rng, 2)
+            ),
             2 => format!("trace({});", gen_expr(rng, 3)),
-            3 => format!("printf(\"{}\", {});", rng.pick(&["%d", "%s", "%d %d", "%x\\n", "%@d"]), gen_expr(rng, 2)),
+            3 => format!(
+                "printf(\"{}\", {});",
+                rng.pick(&["%d", "%s", "%d %d", "%x\\n", "%@d"]),
+                gen_expr(rng, 2)
+            ),
             4 => format!("self->t = {};", gen_expr(rng, 3)),
             _ => format!("if ({}) {{ trace(1); }}", gen_expr(rng, 2)),
         };
@@ -144,12 +294,22 @@ fn mutate(rng: &mut Rng, corpus: &[String]) -> Vec<u8> {
 
 #[test]
 fn front_end_never_panics() {
-    let cases: usize = std::env::var("LUMEN_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    let seed: u64 = std::env::var("LUMEN_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_1ee7_d00d);
+    let cases: usize = std::env::var("LUMEN_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let seed: u64 = std::env::var("LUMEN_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_1ee7_d00d);
     let mut rng = Rng(seed | 1);
     let mut corpus: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
-    let mut paths: Vec<_> = std::fs::read_dir(dir).expect("examples/").flatten().map(|e| e.path()).collect();
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .expect("examples/")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     paths.sort();
     for p in paths {
         if p.extension().and_then(|e| e.to_str()) == Some("d") {
@@ -160,25 +320,36 @@ fn front_end_never_panics() {
     let (mut programs, mut diagnostics) = (0usize, 0usize);
     for i in 0..cases {
         let input = if i % 5 == 0 {
-            (0..1 + rng.below(3)).map(|_| gen_clause(&mut rng)).collect::<String>()
+            (0..1 + rng.below(3))
+                .map(|_| gen_clause(&mut rng))
+                .collect::<String>()
         } else {
             String::from_utf8_lossy(&mutate(&mut rng, &corpus)).into_owned()
         };
-        let origin = if i % 3 == 0 { Origin::Spec(DescField::Name) } else { Origin::File("fuzz.d".into()) };
+        let origin = if i % 3 == 0 {
+            Origin::Spec(DescField::Name)
+        } else {
+            Origin::File("fuzz.d".into())
+        };
         let mut opts = CompileOptions::new(origin);
         opts.macro_args = vec!["fuzz.d".into(), "7".into()];
-        let outcome = catch_unwind(AssertUnwindSafe(|| match compile(&input, &opts, &catalog) {
-            Ok(p) => {
-                let _ = p.to_string();
-                Ok(())
-            }
-            Err(d) => {
-                let body = d.body(true, true);
-                assert!(!d.message.is_empty(), "empty message");
-                if let Some(span) = d.span {
-                    assert!(span.start <= span.end && span.end <= input.len(), "span {span:?} outside input");
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            match compile(&input, &opts, &catalog) {
+                Ok(p) => {
+                    let _ = p.to_string();
+                    Ok(())
                 }
-                Err(body)
+                Err(d) => {
+                    let body = d.body(true, true);
+                    assert!(!d.message.is_empty(), "empty message");
+                    if let Some(span) = d.span {
+                        assert!(
+                            span.start <= span.end && span.end <= input.len(),
+                            "span {span:?} outside input"
+                        );
+                    }
+                    Err(body)
+                }
             }
         }));
         match outcome {

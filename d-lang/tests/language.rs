@@ -150,12 +150,23 @@ fn probe_descriptions() {
 #[test]
 fn probe_specifier_kinds() {
     let cat = StaticCatalog::sample();
-    let run = |origin: Origin, src: &str| compile(src, &CompileOptions::new(origin), &cat).map(|p| p.matched_probes());
+    let run = |origin: Origin, src: &str| {
+        compile(src, &CompileOptions::new(origin), &cat).map(|p| p.matched_probes())
+    };
     assert_eq!(run(Origin::Spec(DescField::Name), "BEGIN"), Ok(1));
     assert_eq!(run(Origin::Spec(DescField::Provider), "syscall"), Ok(18));
-    assert_eq!(run(Origin::Spec(DescField::Module), "syscall:vmlinux"), Ok(18));
+    assert_eq!(
+        run(Origin::Spec(DescField::Module), "syscall:vmlinux"),
+        Ok(18)
+    );
     assert_eq!(run(Origin::Spec(DescField::Function), "read"), Ok(2));
-    assert_eq!(run(Origin::Spec(DescField::Function), "syscall::read{ trace(1) }"), Ok(2));
+    assert_eq!(
+        run(
+            Origin::Spec(DescField::Function),
+            "syscall::read{ trace(1) }"
+        ),
+        Ok(2)
+    );
     assert_eq!(run(Origin::ProbeId, "2"), Ok(1));
     assert!(run(Origin::ProbeId, "9999").is_err());
     // A bare description is only allowed outside script files.
@@ -181,7 +192,11 @@ fn variables_of_every_scope() {
          BEGIN { g = 1; self->depth++; this->s = \"x\"; start = timestamp; a[pid, \"k\"] = 3; self->t[1] = 2; }\n\
          END { trace(g); trace(a[1, \"z\"]); trace(self->t[4]); }",
     );
-    let scopes: Vec<_> = p.variables.iter().map(|v| (v.name.as_str(), v.scope, v.keys.is_some())).collect();
+    let scopes: Vec<_> = p
+        .variables
+        .iter()
+        .map(|v| (v.name.as_str(), v.scope, v.keys.is_some()))
+        .collect();
     assert!(scopes.contains(&("depth", Scope::Thread, false)));
     assert!(scopes.contains(&("s", Scope::Clause, false)));
     assert!(scopes.contains(&("g", Scope::Global, false)));
@@ -196,7 +211,9 @@ fn variables_of_every_scope() {
 
 #[test]
 fn declared_associative_arrays() {
-    let p = file("int counts[string, int];\nBEGIN { counts[\"a\", 1] = 2; trace(counts[execname, pid]); }");
+    let p = file(
+        "int counts[string, int];\nBEGIN { counts[\"a\", 1] = 2; trace(counts[execname, pid]); }",
+    );
     let v = p.variables.iter().find(|v| v.name == "counts").unwrap();
     assert_eq!(v.keys.as_ref().unwrap().len(), 2);
 }
@@ -218,9 +235,15 @@ fn casts_sizeof_offsetof_stringof() {
     assert_eq!(value("sizeof (execname)"), 256);
     assert_eq!(type_name("sizeof (int)"), "size_t");
     let decl = "struct s { char c; int i; long l; short sh; };";
-    assert_eq!(traced_with(decl, "offsetof(struct s, l)").as_const(), Some(8));
+    assert_eq!(
+        traced_with(decl, "offsetof(struct s, l)").as_const(),
+        Some(8)
+    );
     assert_eq!(traced_with(decl, "sizeof (struct s)").as_const(), Some(24));
-    assert_eq!(traced_with(decl, "offsetof(struct s, sh)").as_const(), Some(16));
+    assert_eq!(
+        traced_with(decl, "offsetof(struct s, sh)").as_const(),
+        Some(16)
+    );
     assert_eq!(type_name("stringof(pid)"), "string");
     assert_eq!(type_name("(char *)arg0"), "char *");
     assert_eq!(type_name("(uint64_t)pid"), "uint64_t");
@@ -256,13 +279,19 @@ fn structs_unions_enums_typedefs_bitfields() {
     assert_eq!(traced_with(decls, "ev").ty.name(), "e_t");
     // D variables live in dynamic storage: their address cannot be taken.
     let opts = CompileOptions::new(Origin::File("t.d".into()));
-    let e = compile(&format!("{decls}\nBEGIN {{ trace((&p)->y); }}"), &opts, &StaticCatalog::sample()).unwrap_err();
+    let e = compile(
+        &format!("{decls}\nBEGIN {{ trace((&p)->y); }}"),
+        &opts,
+        &StaticCatalog::sample(),
+    )
+    .unwrap_err();
     assert_eq!(e.tag, d_lang::ErrTag::D_ADDROF_VAR);
 }
 
 #[test]
 fn pointers_arrays_and_function_pointers_in_declarations() {
-    let decls = "int *ip; char **argv; int (*fp)(int, char *); int *arr[4]; int (*parr)[4]; char buf[16];";
+    let decls =
+        "int *ip; char **argv; int (*fp)(int, char *); int *arr[4]; int (*parr)[4]; char buf[16];";
     let p = file(&format!("{decls}\nBEGIN {{ }}"));
     let ty = |n: &str| p.variables.iter().find(|v| v.name == n).unwrap().ty.name();
     assert_eq!(ty("ip"), "int *");
@@ -295,10 +324,19 @@ fn pragmas() {
          #pragma D attributes Evolving/Evolving/Common provider syscall\n#pragma D binding \"1.0\" myfunc\n\
          #pragma ident \"whatever\"\nBEGIN { }",
     );
-    let names: Vec<_> = p.options.iter().map(|o| (o.name.as_str(), o.value.as_deref())).collect();
+    let names: Vec<_> = p
+        .options
+        .iter()
+        .map(|o| (o.name.as_str(), o.value.as_deref()))
+        .collect();
     assert_eq!(
         names,
-        vec![("quiet", None), ("bufsize", Some("8m")), ("switchrate", Some("10hz")), ("aggsortkey", None)]
+        vec![
+            ("quiet", None),
+            ("bufsize", Some("8m")),
+            ("switchrate", Some("10hz")),
+            ("aggsortkey", None)
+        ]
     );
 }
 
@@ -343,8 +381,17 @@ fn aggregations_of_every_function() {
          END { printa(@c); printa(\"%@d\\n\", @c); printa(\"%s %@d %@d\\n\", @s, @s); normalize(@s, 10); denormalize(@s); trunc(@q); trunc(@q, 5); clear(@c); }",
     );
     let funcs: Vec<_> = p.aggregations.iter().map(|a| a.func.clone()).collect();
-    assert!(funcs.contains(&AggFunc::Lquantize { base: -10, limit: 100, step: 10 }));
-    assert!(funcs.contains(&AggFunc::Llquantize { factor: 10, low: 0, high: 6, nsteps: 20 }));
+    assert!(funcs.contains(&AggFunc::Lquantize {
+        base: -10,
+        limit: 100,
+        step: 10
+    }));
+    assert!(funcs.contains(&AggFunc::Llquantize {
+        factor: 10,
+        low: 0,
+        high: 6,
+        nsteps: 20
+    }));
     assert_eq!(p.aggregations.len(), 13);
     let anon = p.aggregations.iter().find(|a| a.name.is_empty()).unwrap();
     assert_eq!(anon.keys[1].name(), "stack");
@@ -396,7 +443,9 @@ fn if_else_statements_and_blocks() {
 #[test]
 fn typed_probe_arguments() {
     assert_eq!(
-        file("syscall::read:entry { trace(args[2]); }").clauses[0].body.len(),
+        file("syscall::read:entry { trace(args[2]); }").clauses[0]
+            .body
+            .len(),
         1
     );
     let e = {
@@ -431,9 +480,15 @@ fn intermediate_form_prints_typed_ir() {
     let text = p.to_string();
     assert!(text.contains("probe "), "{text}");
     assert!(text.contains("syscall:vmlinux:read:entry"), "{text}");
-    assert!(text.contains("predicate (== pid:pid_t 1:int):int"), "{text}");
+    assert!(
+        text.contains("predicate (== pid:pid_t 1:int):int"),
+        "{text}"
+    );
     assert!(text.contains("@[execname:string] <- count()"), "{text}");
-    assert!(text.contains("(= self->ts:uint64_t timestamp:uint64_t):uint64_t"), "{text}");
+    assert!(
+        text.contains("(= self->ts:uint64_t timestamp:uint64_t):uint64_t"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -443,7 +498,11 @@ fn provider_declarations_parse() {
 
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
-    let deep = format!("BEGIN {{ trace({}1{}); }}", "(".repeat(5000), ")".repeat(5000));
+    let deep = format!(
+        "BEGIN {{ trace({}1{}); }}",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
     let opts = CompileOptions::new(Origin::File("t.d".into()));
     let e = compile(&deep, &opts, &StaticCatalog::sample()).unwrap_err();
     assert_eq!(e.tag, d_lang::ErrTag::D_SYNTAX);

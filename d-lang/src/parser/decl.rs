@@ -12,7 +12,10 @@ use crate::span::Span;
 
 fn is_type_word(k: Keyword) -> bool {
     use Keyword::*;
-    matches!(k, Void | Char | Short | Int | Long | Float | Double | Signed | Unsigned | String)
+    matches!(
+        k,
+        Void | Char | Short | Int | Long | Float | Double | Signed | Unsigned | String
+    )
 }
 
 impl Parser<'_> {
@@ -54,7 +57,11 @@ impl Parser<'_> {
             ));
         }
         let end = self.expect_punct(";")?;
-        Ok(Decl { specs, declarators, span: start.to(end) })
+        Ok(Decl {
+            specs,
+            declarators,
+            span: start.to(end),
+        })
     }
 
     /// Declaration specifiers in any order, as C allows.
@@ -97,14 +104,22 @@ impl Parser<'_> {
                 }
                 Tok::Kw(k) if is_type_word(*k) => {
                     if base.is_some() {
-                        return Err(diag(ErrTag::D_DECL_COMBO, t.span, "invalid type combination"));
+                        return Err(diag(
+                            ErrTag::D_DECL_COMBO,
+                            t.span,
+                            "invalid type combination",
+                        ));
                     }
                     words.push(*k);
                     self.bump()?;
                 }
                 Tok::Kw(k @ (Keyword::Struct | Keyword::Union)) => {
                     if base.is_some() || !words.is_empty() {
-                        return Err(diag(ErrTag::D_DECL_COMBO, t.span, "invalid type combination"));
+                        return Err(diag(
+                            ErrTag::D_DECL_COMBO,
+                            t.span,
+                            "invalid type combination",
+                        ));
                     }
                     self.bump()?;
                     let (name, members) = self.sou_body()?;
@@ -116,7 +131,11 @@ impl Parser<'_> {
                 }
                 Tok::Kw(Keyword::Enum) => {
                     if base.is_some() || !words.is_empty() {
-                        return Err(diag(ErrTag::D_DECL_COMBO, t.span, "invalid type combination"));
+                        return Err(diag(
+                            ErrTag::D_DECL_COMBO,
+                            t.span,
+                            "invalid type combination",
+                        ));
                     }
                     self.bump()?;
                     base = Some(self.enum_body()?);
@@ -133,13 +152,20 @@ impl Parser<'_> {
             Some(b) => b,
             None if !words.is_empty() => BaseType::Words(words),
             // `self x;` or `const x;`: C's implicit int.
-            None if class.is_some() || !qualifiers.is_empty() => BaseType::Words(vec![Keyword::Int]),
+            None if class.is_some() || !qualifiers.is_empty() => {
+                BaseType::Words(vec![Keyword::Int])
+            }
             None => {
                 let t = self.peek()?.clone();
                 return Err(self.syntax_error(&t));
             }
         };
-        Ok(DeclSpecs { class, qualifiers, base, span: start.to(end) })
+        Ok(DeclSpecs {
+            class,
+            qualifiers,
+            base,
+            span: start.to(end),
+        })
     }
 
     /// `name? { members }?` after `struct`/`union`.
@@ -168,9 +194,18 @@ impl Parser<'_> {
                 } else {
                     self.declarator(false)?
                 };
-                let bits = if self.eat_punct(":")? { Some(self.conditional_expr()?) } else { None };
+                let bits = if self.eat_punct(":")? {
+                    Some(self.conditional_expr()?)
+                } else {
+                    None
+                };
                 let end = self.peek()?.span;
-                members.push(Member { specs: specs.clone(), decl, bits, span: start.to(end) });
+                members.push(Member {
+                    specs: specs.clone(),
+                    decl,
+                    bits,
+                    span: start.to(end),
+                });
                 if !self.eat_punct(",")? {
                     break;
                 }
@@ -207,7 +242,11 @@ impl Parser<'_> {
                 break;
             }
             let (n, span) = self.expect_ident()?;
-            let value = if self.eat_punct("=")? { Some(self.conditional_expr()?) } else { None };
+            let value = if self.eat_punct("=")? {
+                Some(self.conditional_expr()?)
+            } else {
+                None
+            };
             items.push((n, value, span));
             if !self.eat_punct(",")? {
                 self.expect_punct("}")?;
@@ -228,7 +267,9 @@ impl Parser<'_> {
 
     fn declarator_inner(&mut self, abstract_ok: bool) -> DResult<Declarator> {
         if self.eat_punct("*")? {
-            while let Tok::Kw(Keyword::Const | Keyword::Volatile | Keyword::Restrict) = self.peek_tok()? {
+            while let Tok::Kw(Keyword::Const | Keyword::Volatile | Keyword::Restrict) =
+                self.peek_tok()?
+            {
                 self.bump()?;
             }
             let inner = self.declarator(abstract_ok)?;
@@ -293,7 +334,14 @@ impl Parser<'_> {
         Ok(match self.peek_tok()? {
             Tok::Kw(k) => {
                 is_type_word(k)
-                    || matches!(k, Keyword::Struct | Keyword::Union | Keyword::Enum | Keyword::Const | Keyword::Volatile)
+                    || matches!(
+                        k,
+                        Keyword::Struct
+                            | Keyword::Union
+                            | Keyword::Enum
+                            | Keyword::Const
+                            | Keyword::Volatile
+                    )
             }
             Tok::Ident(n) => self.is_typedef(&n),
             _ => false,
@@ -316,7 +364,13 @@ impl Parser<'_> {
             let specs = self.decl_specs()?;
             let decl = self.declarator(true)?;
             let end = self.peek()?.span;
-            params.push(Param { ty: TypeName { specs, decl, span: start.to(end) } });
+            params.push(Param {
+                ty: TypeName {
+                    specs,
+                    decl,
+                    span: start.to(end),
+                },
+            });
             if !self.eat_punct(",")? {
                 break;
             }
@@ -331,7 +385,11 @@ impl Parser<'_> {
         let specs = self.decl_specs()?;
         let decl = self.declarator(true)?;
         let end = self.lex.pos();
-        Ok(TypeName { specs, decl, span: Span::new(start.start, end.max(start.start)) })
+        Ok(TypeName {
+            specs,
+            decl,
+            span: Span::new(start.start, end.max(start.start)),
+        })
     }
 
     fn inline(&mut self) -> DResult<Inline> {
@@ -341,7 +399,12 @@ impl Parser<'_> {
         self.expect_punct("=")?;
         let value = self.assignment()?;
         let end = self.expect_punct(";")?;
-        Ok(Inline { specs, decl, value, span: start.to(end) })
+        Ok(Inline {
+            specs,
+            decl,
+            value,
+            span: start.to(end),
+        })
     }
 
     fn translator(&mut self) -> DResult<Translator> {
@@ -361,7 +424,13 @@ impl Parser<'_> {
             members.push((name, e, span));
         }
         let end = self.expect_punct(";")?;
-        Ok(Translator { output, input, param, members, span: start.to(end) })
+        Ok(Translator {
+            output,
+            input,
+            param,
+            members,
+            span: start.to(end),
+        })
     }
 
     /// The input type of a translator: its declarator is abstract and the
@@ -374,7 +443,11 @@ impl Parser<'_> {
             decl = Declarator::Pointer(Box::new(decl));
         }
         let end = self.lex.pos();
-        Ok(TypeName { specs, decl, span: Span::new(start.start, end) })
+        Ok(TypeName {
+            specs,
+            decl,
+            span: Span::new(start.start, end),
+        })
     }
 
     fn provider(&mut self) -> DResult<ProviderDecl> {
@@ -397,9 +470,16 @@ impl Parser<'_> {
                 let _ = self.params()?;
             }
             self.expect_punct(";")?;
-            probes.push((pname.replace("__", "-"), params.into_iter().map(|p| p.ty).collect()));
+            probes.push((
+                pname.replace("__", "-"),
+                params.into_iter().map(|p| p.ty).collect(),
+            ));
         }
         let end = self.expect_punct(";")?;
-        Ok(ProviderDecl { name, probes, span: start.to(end) })
+        Ok(ProviderDecl {
+            name,
+            probes,
+            span: start.to(end),
+        })
     }
 }

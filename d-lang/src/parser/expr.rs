@@ -16,7 +16,12 @@ const LEVELS: &[&[(&str, BinOp)]] = &[
     &[("^", BinOp::BitXor)],
     &[("&", BinOp::BitAnd)],
     &[("==", BinOp::Eq), ("!=", BinOp::Ne)],
-    &[("<", BinOp::Lt), (">", BinOp::Gt), ("<=", BinOp::Le), (">=", BinOp::Ge)],
+    &[
+        ("<", BinOp::Lt),
+        (">", BinOp::Gt),
+        ("<=", BinOp::Le),
+        (">=", BinOp::Ge),
+    ],
     &[("<<", BinOp::Shl), (">>", BinOp::Shr)],
     &[("+", BinOp::Add), ("-", BinOp::Sub)],
     &[("*", BinOp::Mul), ("/", BinOp::Div), ("%", BinOp::Mod)],
@@ -47,7 +52,10 @@ impl Parser<'_> {
         while self.eat_punct(",")? {
             let r = self.assignment()?;
             let span = e.span.to(r.span);
-            e = mk(ExprKind::Binary(BinOp::Comma, Box::new(e), Box::new(r)), span);
+            e = mk(
+                ExprKind::Binary(BinOp::Comma, Box::new(e), Box::new(r)),
+                span,
+            );
         }
         Ok(e)
     }
@@ -68,7 +76,10 @@ impl Parser<'_> {
                 self.bump()?;
                 let rhs = self.assignment()?;
                 let span = lhs.span.to(rhs.span);
-                return Ok(mk(ExprKind::Assign(*op, Box::new(lhs), Box::new(rhs)), span));
+                return Ok(mk(
+                    ExprKind::Assign(*op, Box::new(lhs), Box::new(rhs)),
+                    span,
+                ));
             }
         }
         Ok(lhs)
@@ -81,7 +92,10 @@ impl Parser<'_> {
             self.expect_punct(":")?;
             let b = self.conditional_nested()?;
             let span = cond.span.to(b.span);
-            return Ok(mk(ExprKind::Ternary(Box::new(cond), Box::new(a), Box::new(b)), span));
+            return Ok(mk(
+                ExprKind::Ternary(Box::new(cond), Box::new(a), Box::new(b)),
+                span,
+            ));
         }
         Ok(cond)
     }
@@ -112,7 +126,9 @@ impl Parser<'_> {
         let mut lhs = self.unary()?;
         let mut chained = 0;
         let result = loop {
-            let Some((level, op)) = self.peek_binop()? else { break Ok(lhs) };
+            let Some((level, op)) = self.peek_binop()? else {
+                break Ok(lhs);
+            };
             if level < min_level {
                 break Ok(lhs);
             }
@@ -156,7 +172,14 @@ impl Parser<'_> {
                 self.bump()?;
                 let e = self.unary()?;
                 let span = t.span.to(e.span);
-                Ok(mk(ExprKind::IncDec { inc: p == "++", prefix: true, expr: Box::new(e) }, span))
+                Ok(mk(
+                    ExprKind::IncDec {
+                        inc: p == "++",
+                        prefix: true,
+                        expr: Box::new(e),
+                    },
+                    span,
+                ))
             }
             Tok::Punct(p) if prefix(p).is_some() => {
                 self.bump()?;
@@ -206,8 +229,21 @@ impl Parser<'_> {
                 use Keyword::*;
                 matches!(
                     k,
-                    Char | Const | Double | Enum | Float | Int | Long | Short | Signed | String | Struct
-                        | Union | Unsigned | Void | Volatile | Restrict
+                    Char | Const
+                        | Double
+                        | Enum
+                        | Float
+                        | Int
+                        | Long
+                        | Short
+                        | Signed
+                        | String
+                        | Struct
+                        | Union
+                        | Unsigned
+                        | Void
+                        | Volatile
+                        | Restrict
                 )
             }
             Tok::Ident(name) => self.is_typedef(name),
@@ -258,12 +294,26 @@ impl Parser<'_> {
                     self.bump()?;
                     let (member, mspan) = self.member_name()?;
                     let span = e.span.to(mspan);
-                    e = mk(ExprKind::Member { base: Box::new(e), member, arrow: p == "->" }, span);
+                    e = mk(
+                        ExprKind::Member {
+                            base: Box::new(e),
+                            member,
+                            arrow: p == "->",
+                        },
+                        span,
+                    );
                 }
                 Tok::Punct(p @ ("++" | "--")) => {
                     self.bump()?;
                     let span = e.span.to(t.span);
-                    e = mk(ExprKind::IncDec { inc: p == "++", prefix: false, expr: Box::new(e) }, span);
+                    e = mk(
+                        ExprKind::IncDec {
+                            inc: p == "++",
+                            prefix: false,
+                            expr: Box::new(e),
+                        },
+                        span,
+                    );
                 }
                 _ => return Ok(e),
             }
@@ -286,10 +336,19 @@ impl Parser<'_> {
     fn primary(&mut self) -> DResult<Expr> {
         let t = self.peek()?.clone();
         match t.tok {
-            Tok::Int { value, suffix, decimal } => {
+            Tok::Int {
+                value,
+                suffix,
+                decimal,
+            } => {
                 self.bump()?;
                 Ok(mk(
-                    ExprKind::Int { value, unsigned: suffix.unsigned, longs: suffix.longs, decimal },
+                    ExprKind::Int {
+                        value,
+                        unsigned: suffix.unsigned,
+                        longs: suffix.longs,
+                        decimal,
+                    },
                     t.span,
                 ))
             }
@@ -319,7 +378,11 @@ impl Parser<'_> {
                 let (name, nspan) = self.member_name()?;
                 let span = t.span.to(nspan);
                 Ok(mk(
-                    if k == Keyword::SelfKw { ExprKind::SelfVar(name) } else { ExprKind::ThisVar(name) },
+                    if k == Keyword::SelfKw {
+                        ExprKind::SelfVar(name)
+                    } else {
+                        ExprKind::ThisVar(name)
+                    },
                     span,
                 ))
             }
@@ -344,7 +407,10 @@ impl Parser<'_> {
                 self.bump()?;
                 let e = self.expression()?;
                 let end = self.expect_punct(")")?;
-                Ok(Expr { kind: e.kind, span: t.span.to(end) })
+                Ok(Expr {
+                    kind: e.kind,
+                    span: t.span.to(end),
+                })
             }
             Tok::Kw(Keyword::Offsetof) => {
                 self.bump()?;

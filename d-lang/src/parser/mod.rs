@@ -183,13 +183,21 @@ impl<'a> Parser<'a> {
             Tok::Pragma(_) => "#",
             _ => text.lines().next().unwrap_or(text),
         };
-        diag(ErrTag::D_SYNTAX, t.span, format!("syntax error near \"{text}\""))
+        diag(
+            ErrTag::D_SYNTAX,
+            t.span,
+            format!("syntax error near \"{text}\""),
+        )
     }
 
     fn enter(&mut self, span: Span) -> DResult<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(diag(ErrTag::D_SYNTAX, span, "expression or declaration is nested too deeply"));
+            return Err(diag(
+                ErrTag::D_SYNTAX,
+                span,
+                "expression or declaration is nested too deeply",
+            ));
         }
         Ok(())
     }
@@ -207,7 +215,10 @@ impl<'a> Parser<'a> {
                 Tok::Pragma(body) => {
                     self.bump()?;
                     let words = body.split_whitespace().map(str::to_string).collect();
-                    items.push(Item::Pragma(Pragma { words, span: t.span }));
+                    items.push(Item::Pragma(Pragma {
+                        words,
+                        span: t.span,
+                    }));
                 }
                 Tok::Punct(";") => {
                     self.bump()?;
@@ -229,9 +240,31 @@ impl<'a> Parser<'a> {
                 use Keyword::*;
                 matches!(
                     k,
-                    Auto | Char | Const | Double | Enum | Extern | Float | Inline | Int | Long | Provider
-                        | Register | Restrict | SelfKw | Short | Signed | Static | String | Struct
-                        | This | Translator | Typedef | Union | Unsigned | Void | Volatile
+                    Auto | Char
+                        | Const
+                        | Double
+                        | Enum
+                        | Extern
+                        | Float
+                        | Inline
+                        | Int
+                        | Long
+                        | Provider
+                        | Register
+                        | Restrict
+                        | SelfKw
+                        | Short
+                        | Signed
+                        | Static
+                        | String
+                        | Struct
+                        | This
+                        | Translator
+                        | Typedef
+                        | Union
+                        | Unsigned
+                        | Void
+                        | Volatile
                 )
             }
             Tok::Ident(name) => self.is_typedef(name),
@@ -284,7 +317,12 @@ impl<'a> Parser<'a> {
                 ));
             }
         }
-        Ok(Clause { descs, predicate, body, span: Span::new(start, self.lex.pos()) })
+        Ok(Clause {
+            descs,
+            predicate,
+            body,
+            span: Span::new(start, self.lex.pos()),
+        })
     }
 
     /// Statements up to and including the closing `}`.
@@ -340,7 +378,12 @@ impl<'a> Parser<'a> {
                 } else {
                     None
                 };
-                Ok(Stmt::If { cond, then, els, span: t.span })
+                Ok(Stmt::If {
+                    cond,
+                    then,
+                    els,
+                    span: t.span,
+                })
             }
             Tok::Kw(Keyword::This | Keyword::SelfKw) => {
                 // `this->x …` is an expression; `this int x;` a declaration.

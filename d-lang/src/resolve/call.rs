@@ -21,16 +21,23 @@ impl Resolver<'_> {
                     return Err(diag(
                         ErrTag::D_AGG_FUNC,
                         l.span,
-                        format!("{} must be assigned the result of an aggregating function", agg_text(l)),
+                        format!(
+                            "{} must be assigned the result of an aggregating function",
+                            agg_text(l)
+                        ),
                     ));
                 }
                 self.aggregation(l, r, e.span)
             }
-            A::Agg(_) | A::Index(..) if is_agg(e) => {
-                Err(diag(ErrTag::D_AGG_NULL, e.span, format!("expression has null effect: {}", agg_text(e))))
-            }
+            A::Agg(_) | A::Index(..) if is_agg(e) => Err(diag(
+                ErrTag::D_AGG_NULL,
+                e.span,
+                format!("expression has null effect: {}", agg_text(e)),
+            )),
             A::Call(name, args, nspan) => match builtins::func(name) {
-                Some(f) if f.kind == FuncKind::Action => self.action(f, args, e.span, *nspan).map(Stmt::Action),
+                Some(f) if f.kind == FuncKind::Action => {
+                    self.action(f, args, e.span, *nspan).map(Stmt::Action)
+                }
                 _ => {
                     let v = self.expr(e)?;
                     Ok(Stmt::Expr(v))
@@ -75,7 +82,11 @@ impl Resolver<'_> {
         let mut out = Vec::new();
         for (i, a) in args.iter().enumerate() {
             let param = f.params.get(i).copied().unwrap_or("...");
-            let param = if f.params.last() == Some(&"...") && i + 1 >= f.params.len() { "..." } else { param };
+            let param = if f.params.last() == Some(&"...") && i + 1 >= f.params.len() {
+                "..."
+            } else {
+                param
+            };
             if param == "@" {
                 continue;
             }
@@ -93,9 +104,14 @@ impl Resolver<'_> {
                 p => self.type_from_text(p).unwrap_or(Type::Void),
             };
             let ok = if want.is_integer() {
-                v.ty.is_integer() || (want.int_size() == 8 && (v.ty.is_pointer() || matches!(v.ty.strip(), Type::Dyn(_))))
+                v.ty.is_integer()
+                    || (want.int_size() == 8
+                        && (v.ty.is_pointer() || matches!(v.ty.strip(), Type::Dyn(_))))
             } else if want.is_pointer() {
-                v.ty.is_pointer() || v.ty.is_integer() || v.ty.is_char_string() || matches!(v.ty.strip(), Type::Array(..))
+                v.ty.is_pointer()
+                    || v.ty.is_integer()
+                    || v.ty.is_char_string()
+                    || matches!(v.ty.strip(), Type::Array(..))
             } else {
                 want.accepts(&v.ty)
             };
@@ -121,7 +137,13 @@ impl Resolver<'_> {
     }
 
     /// A call used for its value.
-    pub(crate) fn call_value(&mut self, name: &str, args: &[ast::Expr], span: Span, nspan: Span) -> DResult<Expr> {
+    pub(crate) fn call_value(
+        &mut self,
+        name: &str,
+        args: &[ast::Expr],
+        span: Span,
+        nspan: Span,
+    ) -> DResult<Expr> {
         let Some(f) = builtins::func(name) else {
             return Err(self.not_a_function(name, nspan));
         };
@@ -129,7 +151,10 @@ impl Resolver<'_> {
             FuncKind::Aggregating => Err(diag(
                 ErrTag::D_AGG_FUNC,
                 span,
-                format!("aggregating function {}( ) may only be used as the value of an aggregation", f.name),
+                format!(
+                    "aggregating function {}( ) may only be used as the value of an aggregation",
+                    f.name
+                ),
             )),
             FuncKind::Action if f.ret == "void" => Err(diag(
                 ErrTag::D_OP_ACT,
@@ -147,14 +172,21 @@ impl Resolver<'_> {
                     "_umodaddr" => Type::Dyn(DynType::Umodaddr),
                     t => self.type_from_text(t).unwrap_or(Type::Void),
                 };
-                Ok(Expr { kind: I::Call(f.name, vals), ty, span })
+                Ok(Expr {
+                    kind: I::Call(f.name, vals),
+                    ty,
+                    span,
+                })
             }
         }
     }
 
     fn not_a_function(&self, name: &str, span: Span) -> crate::diag::Diagnostic {
         let kind = if builtins::variable(name).is_some() || self.globals.contains_key(name) {
-            let is_array = self.globals.get(name).is_some_and(|&id| self.var(id).keys.is_some());
+            let is_array = self
+                .globals
+                .get(name)
+                .is_some_and(|&id| self.var(id).keys.is_some());
             Some(if is_array { "array" } else { "scalar" })
         } else if self.inlines.contains_key(name) {
             Some("inline")
@@ -164,8 +196,16 @@ impl Resolver<'_> {
             None
         };
         match kind {
-            Some(k) => diag(ErrTag::D_FUNC_IDKIND, span, format!("{k} '{name}' may not be referenced as a function")),
-            None => diag(ErrTag::D_FUNC_UNDEF, span, format!("undefined function name: {name}")),
+            Some(k) => diag(
+                ErrTag::D_FUNC_IDKIND,
+                span,
+                format!("{k} '{name}' may not be referenced as a function"),
+            ),
+            None => diag(
+                ErrTag::D_FUNC_UNDEF,
+                span,
+                format!("undefined function name: {name}"),
+            ),
         }
     }
 
@@ -173,23 +213,40 @@ impl Resolver<'_> {
     fn agg_arg(&self, f: &Func, a: &ast::Expr, argno: usize, tag: ErrTag) -> DResult<AggId> {
         let A::Agg(name) = &a.kind else {
             let msg = match tag {
-                ErrTag::D_PRINTA_AGGARG => format!("{} argument #{argno} must be an aggregation", f.display_name()),
-                _ => format!("{} argument #{argno} must be an aggregation", f.display_name()),
+                ErrTag::D_PRINTA_AGGARG => format!(
+                    "{} argument #{argno} must be an aggregation",
+                    f.display_name()
+                ),
+                _ => format!(
+                    "{} argument #{argno} must be an aggregation",
+                    f.display_name()
+                ),
             };
             return Err(diag(tag, a.span, msg));
         };
-        self.aggs
-            .get(name)
-            .copied()
-            .ok_or_else(|| diag(ErrTag::D_PRINTA_AGGBAD, a.span, format!("undefined aggregation: @{name}")))
+        self.aggs.get(name).copied().ok_or_else(|| {
+            diag(
+                ErrTag::D_PRINTA_AGGBAD,
+                a.span,
+                format!("undefined aggregation: @{name}"),
+            )
+        })
     }
 
     fn note_record(&mut self, f: &Func, span: Span) -> DResult<()> {
         if self.acts.committed && f.flags.records {
-            return Err(diag(ErrTag::D_COMM_DREC, span, "data-recording actions may not follow commit( )"));
+            return Err(diag(
+                ErrTag::D_COMM_DREC,
+                span,
+                "data-recording actions may not follow commit( )",
+            ));
         }
         if f.flags.destructive && self.acts.speculated {
-            return Err(diag(ErrTag::D_ACT_SPEC, span, "destructive actions may not follow speculate( )"));
+            return Err(diag(
+                ErrTag::D_ACT_SPEC,
+                span,
+                "destructive actions may not follow speculate( )",
+            ));
         }
         if f.flags.records {
             self.acts.recorded = true;
@@ -201,7 +258,13 @@ impl Resolver<'_> {
     }
 
     /// An action statement.
-    fn action(&mut self, f: &'static Func, args: &[ast::Expr], span: Span, nspan: Span) -> DResult<Action> {
+    fn action(
+        &mut self,
+        f: &'static Func,
+        args: &[ast::Expr],
+        span: Span,
+        nspan: Span,
+    ) -> DResult<Action> {
         let _ = nspan;
         match f.name {
             "printf" => {
@@ -215,9 +278,17 @@ impl Resolver<'_> {
             }
             "clear" | "denormalize" => {
                 self.checked_len(f, args, span)?;
-                let tag = if f.name == "clear" { ErrTag::D_CLEAR_AGGARG } else { ErrTag::D_NORMALIZE_AGGARG };
+                let tag = if f.name == "clear" {
+                    ErrTag::D_CLEAR_AGGARG
+                } else {
+                    ErrTag::D_NORMALIZE_AGGARG
+                };
                 let id = self.agg_arg(f, &args[0], 1, tag)?;
-                Ok(if f.name == "clear" { Action::Clear(id) } else { Action::Denormalize(id) })
+                Ok(if f.name == "clear" {
+                    Action::Clear(id)
+                } else {
+                    Action::Denormalize(id)
+                })
             }
             "trunc" | "normalize" => {
                 self.checked_len(f, args, span)?;
@@ -231,7 +302,11 @@ impl Resolver<'_> {
                     Some(a) => {
                         let v = self.expr(a)?;
                         if !v.ty.is_scalar() {
-                            return Err(diag(sctag, a.span, format!("{} argument #2 must be of scalar type", f.display_name())));
+                            return Err(diag(
+                                sctag,
+                                a.span,
+                                format!("{} argument #2 must be of scalar type", f.display_name()),
+                            ));
                         }
                         Some(v)
                     }
@@ -250,11 +325,19 @@ impl Resolver<'_> {
                     _ => None,
                 };
                 let Some(name) = lit(&args[0]) else {
-                    return Err(diag(ErrTag::D_PROTO_ARG, args[0].span, "setopt( ) argument #1 must be a string constant"));
+                    return Err(diag(
+                        ErrTag::D_PROTO_ARG,
+                        args[0].span,
+                        "setopt( ) argument #1 must be a string constant",
+                    ));
                 };
                 let value = match args.get(1) {
                     Some(a) => Some(lit(a).ok_or_else(|| {
-                        diag(ErrTag::D_PROTO_ARG, a.span, "setopt( ) argument #2 must be a string constant")
+                        diag(
+                            ErrTag::D_PROTO_ARG,
+                            a.span,
+                            "setopt( ) argument #2 must be a string constant",
+                        )
                     })?),
                     None => None,
                 };
@@ -262,58 +345,124 @@ impl Resolver<'_> {
             }
             "speculate" => {
                 if self.acts.speculated {
-                    return Err(diag(ErrTag::D_SPEC_SPEC, span, "speculate( ) may not follow speculate( )"));
+                    return Err(diag(
+                        ErrTag::D_SPEC_SPEC,
+                        span,
+                        "speculate( ) may not follow speculate( )",
+                    ));
                 }
                 if self.acts.committed {
-                    return Err(diag(ErrTag::D_SPEC_COMM, span, "speculate( ) may not follow commit( )"));
+                    return Err(diag(
+                        ErrTag::D_SPEC_COMM,
+                        span,
+                        "speculate( ) may not follow commit( )",
+                    ));
                 }
                 if self.acts.recorded {
-                    return Err(diag(ErrTag::D_SPEC_DREC, span, "speculate( ) may not follow data-recording actions"));
+                    return Err(diag(
+                        ErrTag::D_SPEC_DREC,
+                        span,
+                        "speculate( ) may not follow data-recording actions",
+                    ));
                 }
                 if self.acts.aggregated {
-                    return Err(diag(ErrTag::D_SPEC_DREC, span, "speculate( ) may not follow aggregating actions"));
+                    return Err(diag(
+                        ErrTag::D_SPEC_DREC,
+                        span,
+                        "speculate( ) may not follow aggregating actions",
+                    ));
                 }
                 let v = self.checked_args(f, args, span)?;
                 self.acts.speculated = true;
-                Ok(Action::Speculate(v.into_iter().next().unwrap_or_else(|| zero(span))))
+                Ok(Action::Speculate(
+                    v.into_iter().next().unwrap_or_else(|| zero(span)),
+                ))
             }
             "commit" | "discard" => {
                 if f.name == "commit" {
                     if self.acts.speculated {
-                        return Err(diag(ErrTag::D_ACT_SPEC, span, "commit( ) may not follow speculate( )"));
+                        return Err(diag(
+                            ErrTag::D_ACT_SPEC,
+                            span,
+                            "commit( ) may not follow speculate( )",
+                        ));
                     }
                     if self.acts.committed {
-                        return Err(diag(ErrTag::D_COMM_COMM, span, "commit( ) may not follow commit( )"));
+                        return Err(diag(
+                            ErrTag::D_COMM_COMM,
+                            span,
+                            "commit( ) may not follow commit( )",
+                        ));
                     }
                     if self.acts.recorded {
-                        return Err(diag(ErrTag::D_COMM_DREC, span, "commit( ) may not follow data-recording actions"));
+                        return Err(diag(
+                            ErrTag::D_COMM_DREC,
+                            span,
+                            "commit( ) may not follow data-recording actions",
+                        ));
                     }
                     self.acts.committed = true;
                 } else if self.acts.speculated {
-                    return Err(diag(ErrTag::D_ACT_SPEC, span, "discard( ) may not follow speculate( )"));
+                    return Err(diag(
+                        ErrTag::D_ACT_SPEC,
+                        span,
+                        "discard( ) may not follow speculate( )",
+                    ));
                 }
-                let v = self.checked_args(f, args, span)?.into_iter().next().unwrap_or_else(|| zero(span));
-                Ok(if f.name == "commit" { Action::Commit(v) } else { Action::Discard(v) })
+                let v = self
+                    .checked_args(f, args, span)?
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| zero(span));
+                Ok(if f.name == "commit" {
+                    Action::Commit(v)
+                } else {
+                    Action::Discard(v)
+                })
             }
             "exit" => {
                 if self.acts.speculated {
-                    return Err(diag(ErrTag::D_EXIT_SPEC, span, "exit( ) may not follow speculate( )"));
+                    return Err(diag(
+                        ErrTag::D_EXIT_SPEC,
+                        span,
+                        "exit( ) may not follow speculate( )",
+                    ));
                 }
                 self.note_record(f, span)?;
                 let v = self.checked_args(f, args, span)?;
-                Ok(Action::Exit(v.into_iter().next().unwrap_or_else(|| zero(span))))
+                Ok(Action::Exit(
+                    v.into_iter().next().unwrap_or_else(|| zero(span)),
+                ))
             }
             "trace" | "print" => {
                 self.note_record(f, span)?;
                 self.checked_len(f, args, span)?;
                 let v = self.expr(&args[0])?;
                 if v.ty.is_void() {
-                    return Err(diag(ErrTag::D_TRACE_VOID, args[0].span, format!("{} may not be applied to a void expression", f.display_name())));
+                    return Err(diag(
+                        ErrTag::D_TRACE_VOID,
+                        args[0].span,
+                        format!(
+                            "{} may not be applied to a void expression",
+                            f.display_name()
+                        ),
+                    ));
                 }
                 if matches!(v.ty.strip(), Type::Dyn(DynType::Stack | DynType::UStack)) {
-                    return Err(diag(ErrTag::D_TRACE_DYN, args[0].span, format!("{} may not be applied to a dynamic expression", f.display_name())));
+                    return Err(diag(
+                        ErrTag::D_TRACE_DYN,
+                        args[0].span,
+                        format!(
+                            "{} may not be applied to a dynamic expression",
+                            f.display_name()
+                        ),
+                    ));
                 }
-                Ok(if f.name == "trace" { Action::Trace(v) } else { Action::Print(v) })
+                Ok(if f.name == "trace" {
+                    Action::Trace(v)
+                } else {
+                    Action::Print(v)
+                })
             }
             "tracemem" => {
                 self.note_record(f, span)?;
@@ -334,16 +483,23 @@ impl Resolver<'_> {
                 format!(
                     "{} is not supported on Linux: eBPF cannot {} the kernel",
                     f.display_name(),
-                    if f.name == "panic" { "panic" } else { "enter a debugger from" }
+                    if f.name == "panic" {
+                        "panic"
+                    } else {
+                        "enter a debugger from"
+                    }
                 ),
             )),
             _ if f.flags.destructive => {
                 self.note_record(f, span)?;
                 let v = self.checked_args(f, args, span)?;
-                if f.name == "system" || f.name == "freopen" {
-                    if !matches!(args[0].kind, A::Str(_)) {
-                        return Err(diag(ErrTag::D_PRINTF_ARG_FMT, args[0].span, format!("{} argument #1 must be a string constant", f.display_name())));
-                    }
+                if (f.name == "system" || f.name == "freopen") && !matches!(args[0].kind, A::Str(_))
+                {
+                    return Err(diag(
+                        ErrTag::D_PRINTF_ARG_FMT,
+                        args[0].span,
+                        format!("{} argument #1 must be a string constant", f.display_name()),
+                    ));
                 }
                 Ok(Action::Destructive(f.name, v))
             }
@@ -353,17 +509,33 @@ impl Resolver<'_> {
                 if let Some(c) = v.first().and_then(|x| x.as_const()) {
                     if matches!(f.name, "stack" | "ustack") && c == 0 {
                         return Err(diag(
-                            if f.name == "stack" { ErrTag::D_STACK_SIZE } else { ErrTag::D_USTACK_FRAMES },
+                            if f.name == "stack" {
+                                ErrTag::D_STACK_SIZE
+                            } else {
+                                ErrTag::D_USTACK_FRAMES
+                            },
                             args[0].span,
-                            format!("{} size must be a non-zero positive integer constant", f.display_name()),
+                            format!(
+                                "{} size must be a non-zero positive integer constant",
+                                f.display_name()
+                            ),
                         ));
                     }
                 }
-                if matches!(f.name, "stack" | "ustack") && v.first().is_some_and(|x| x.as_const().is_none()) {
+                if matches!(f.name, "stack" | "ustack")
+                    && v.first().is_some_and(|x| x.as_const().is_none())
+                {
                     return Err(diag(
-                        if f.name == "stack" { ErrTag::D_STACK_PROTO } else { ErrTag::D_USTACK_PROTO },
+                        if f.name == "stack" {
+                            ErrTag::D_STACK_PROTO
+                        } else {
+                            ErrTag::D_USTACK_PROTO
+                        },
                         args[0].span,
-                        format!("{} argument #1 must be a non-zero positive integer constant", f.display_name()),
+                        format!(
+                            "{} argument #1 must be a non-zero positive integer constant",
+                            f.display_name()
+                        ),
                     ));
                 }
                 Ok(Action::Record(f.name, v))
@@ -392,12 +564,21 @@ impl Resolver<'_> {
         };
         let text = String::from_utf8_lossy(bytes);
         if text.is_empty() && f.name == "printf" {
-            return Err(diag(ErrTag::D_PRINTF_FMT_EMPTY, a.span, format!("{} format string is empty", f.display_name())));
+            return Err(diag(
+                ErrTag::D_PRINTF_FMT_EMPTY,
+                a.span,
+                format!("{} format string is empty", f.display_name()),
+            ));
         }
         Format::parse(&text).map_err(|e| diag(ErrTag::D_PRINTF_ARG_FMT, a.span, e.message))
     }
 
-    fn printf_args(&mut self, f: &Func, args: &[ast::Expr], span: Span) -> DResult<(Format, Vec<Expr>)> {
+    fn printf_args(
+        &mut self,
+        f: &Func,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> DResult<(Format, Vec<Expr>)> {
         if args.is_empty() {
             let _ = self.checked_args(f, args, span)?;
         }
@@ -430,12 +611,15 @@ impl Resolver<'_> {
                     return Err(diag(
                         ErrTag::D_PRINTF_AGG_CONV,
                         span,
-                        format!("%@ conversion requires an aggregation and is for use with printa( ) only"),
+                        "%@ conversion requires an aggregation and is for use with printa( ) only",
                     ));
                 }
                 continue;
             }
-            let stars = [c.width, c.precision].iter().filter(|x| **x == Some(Count::Star)).count();
+            let stars = [c.width, c.precision]
+                .iter()
+                .filter(|x| **x == Some(Count::Star))
+                .count();
             for _ in 0..stars {
                 let Some(v) = vals.get(next) else {
                     return Err(self.missing(f, convno, &c.text, span));
@@ -501,14 +685,22 @@ impl Resolver<'_> {
 
     fn printa(&mut self, f: &Func, args: &[ast::Expr], span: Span) -> DResult<Action> {
         if args.is_empty() {
-            return Err(diag(ErrTag::D_PRINTA_PROTO, span, "printa( ) prototype mismatch: 0 args passed, at least 1 expected"));
+            return Err(diag(
+                ErrTag::D_PRINTA_PROTO,
+                span,
+                "printa( ) prototype mismatch: 0 args passed, at least 1 expected",
+            ));
         }
         let (fmt, rest, first) = match &args[0].kind {
             A::Str(_) => (Some(self.format_arg(f, &args[0])?), &args[1..], 2),
             _ => (None, args, 1),
         };
         if rest.is_empty() {
-            return Err(diag(ErrTag::D_PRINTA_PROTO, span, "printa( ) prototype mismatch: aggregation argument expected"));
+            return Err(diag(
+                ErrTag::D_PRINTA_PROTO,
+                span,
+                "printa( ) prototype mismatch: aggregation argument expected",
+            ));
         }
         let mut ids = Vec::new();
         for (i, a) in rest.iter().enumerate() {
@@ -518,7 +710,10 @@ impl Resolver<'_> {
         for (i, id) in ids.iter().enumerate().skip(1) {
             let other = &self.prog.aggregations[id.0 as usize];
             let same = other.keys.len() == keys.len()
-                && other.keys.iter().zip(&keys).all(|(a, b)| a.strip() == b.strip() || (a.is_integer() && b.is_integer() && a.int_size() == b.int_size()));
+                && other.keys.iter().zip(&keys).all(|(a, b)| {
+                    a.strip() == b.strip()
+                        || (a.is_integer() && b.is_integer() && a.int_size() == b.int_size())
+                });
             if !same {
                 let sig = |k: &[Type]| k.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ");
                 return Err(diag(
@@ -538,7 +733,11 @@ impl Resolver<'_> {
             // Keys are the format's leading arguments; `%@` takes the values.
             let key_vals: Vec<Expr> = keys
                 .iter()
-                .map(|t| Expr { kind: I::Const(0), ty: t.clone(), span })
+                .map(|t| Expr {
+                    kind: I::Const(0),
+                    ty: t.clone(),
+                    span,
+                })
                 .collect();
             self.check_printa_keys(f, fm, &key_vals, span)?;
         }
@@ -581,7 +780,11 @@ impl Resolver<'_> {
             A::Index(b, k) => match &b.kind {
                 A::Agg(n) => (n.clone(), k.as_slice()),
                 A::Index(..) => {
-                    return Err(diag(ErrTag::D_AGG_MDIM, l.span, "multi-dimensional aggregation arrays may not be used"))
+                    return Err(diag(
+                        ErrTag::D_AGG_MDIM,
+                        l.span,
+                        "multi-dimensional aggregation arrays may not be used",
+                    ))
                 }
                 _ => unreachable!("is_agg checked the shape"),
             },
@@ -605,7 +808,11 @@ impl Resolver<'_> {
             }
         };
         if self.acts.speculated {
-            return Err(diag(ErrTag::D_ACT_SPEC, span, "aggregating actions may not follow speculate( )"));
+            return Err(diag(
+                ErrTag::D_ACT_SPEC,
+                span,
+                "aggregating actions may not follow speculate( )",
+            ));
         }
         let keys = {
             let mut out = Vec::new();
@@ -615,7 +822,10 @@ impl Resolver<'_> {
                     return Err(diag(
                         ErrTag::D_KEY_TYPE,
                         k.span,
-                        format!("void expression may not be used as an aggregation key: key #{}", i + 1),
+                        format!(
+                            "void expression may not be used as an aggregation key: key #{}",
+                            i + 1
+                        ),
                     ));
                 }
                 out.push(v);
@@ -635,13 +845,27 @@ impl Resolver<'_> {
         }
         // Only the value and the optional increment reach codegen.
         let args: Vec<Expr> = match &func {
-            AggFunc::Lquantize { .. } => vals.iter().enumerate().filter(|(i, _)| *i == 0 || *i == 4).map(|(_, v)| v.clone()).collect(),
-            AggFunc::Llquantize { .. } => vals.iter().enumerate().filter(|(i, _)| *i == 0 || *i == 5).map(|(_, v)| v.clone()).collect(),
+            AggFunc::Lquantize { .. } => vals
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i == 0 || *i == 4)
+                .map(|(_, v)| v.clone())
+                .collect(),
+            AggFunc::Llquantize { .. } => vals
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i == 0 || *i == 5)
+                .map(|(_, v)| v.clone())
+                .collect(),
             _ => vals,
         };
         for inc in args.iter().skip(1) {
             if !inc.ty.is_scalar() {
-                return Err(diag(ErrTag::D_AGG_SCALAR, inc.span, format!("{} increment must be of scalar type", f.display_name())));
+                return Err(diag(
+                    ErrTag::D_AGG_SCALAR,
+                    inc.span,
+                    format!("{} increment must be of scalar type", f.display_name()),
+                ));
             }
         }
         let id = match self.aggs.get(&name).copied() {
@@ -674,12 +898,24 @@ impl Resolver<'_> {
             }
         };
         self.acts.aggregated = true;
-        Ok(Stmt::AggUpdate { agg: id, keys, args, span })
+        Ok(Stmt::AggUpdate {
+            agg: id,
+            keys,
+            args,
+            span,
+        })
     }
 
     fn check_agg_params(&self, prev: &AggFunc, cur: &AggFunc, span: Span) -> DResult<()> {
         match (prev, cur) {
-            (AggFunc::Lquantize { base: b0, limit: l0, step: s0 }, AggFunc::Lquantize { base, limit, step }) => {
+            (
+                AggFunc::Lquantize {
+                    base: b0,
+                    limit: l0,
+                    step: s0,
+                },
+                AggFunc::Lquantize { base, limit, step },
+            ) => {
                 let check = |tag, what: &str, n: u32, a: i64, b: i64| {
                     if a != b {
                         Err(diag(tag, span, format!("lquantize( ) {what} (argument #{n}) doesn't match previous declaration: expected {a}, found {b}")))
@@ -687,11 +923,42 @@ impl Resolver<'_> {
                         Ok(())
                     }
                 };
-                check(ErrTag::D_LQUANT_MATCHBASE, "base", 1, *b0 as i64, *base as i64)?;
-                check(ErrTag::D_LQUANT_MATCHLIM, "limit", 2, *l0 as i64, *limit as i64)?;
-                check(ErrTag::D_LQUANT_MATCHSTEP, "step", 3, *s0 as i64, *step as i64)
+                check(
+                    ErrTag::D_LQUANT_MATCHBASE,
+                    "base",
+                    1,
+                    *b0 as i64,
+                    *base as i64,
+                )?;
+                check(
+                    ErrTag::D_LQUANT_MATCHLIM,
+                    "limit",
+                    2,
+                    *l0 as i64,
+                    *limit as i64,
+                )?;
+                check(
+                    ErrTag::D_LQUANT_MATCHSTEP,
+                    "step",
+                    3,
+                    *s0 as i64,
+                    *step as i64,
+                )
             }
-            (AggFunc::Llquantize { factor: f0, low: lo0, high: h0, nsteps: n0 }, AggFunc::Llquantize { factor, low, high, nsteps }) => {
+            (
+                AggFunc::Llquantize {
+                    factor: f0,
+                    low: lo0,
+                    high: h0,
+                    nsteps: n0,
+                },
+                AggFunc::Llquantize {
+                    factor,
+                    low,
+                    high,
+                    nsteps,
+                },
+            ) => {
                 let check = |tag, what: &str, n: u32, a: u16, b: u16| {
                     if a != b {
                         Err(diag(tag, span, format!("llquantize( ) {what} (argument #{n}) doesn't match previous declaration: expected {a}, found {b}")))
@@ -702,7 +969,13 @@ impl Resolver<'_> {
                 check(ErrTag::D_LLQUANT_FACTORMATCH, "factor", 1, *f0, *factor)?;
                 check(ErrTag::D_LLQUANT_LOWMATCH, "low magnitude", 2, *lo0, *low)?;
                 check(ErrTag::D_LLQUANT_HIGHMATCH, "high magnitude", 3, *h0, *high)?;
-                check(ErrTag::D_LLQUANT_NSTEPMATCH, "linear steps per magnitude", 4, *n0, *nsteps)
+                check(
+                    ErrTag::D_LLQUANT_NSTEPMATCH,
+                    "linear steps per magnitude",
+                    4,
+                    *n0,
+                    *nsteps,
+                )
             }
             _ => Ok(()),
         }
@@ -714,7 +987,7 @@ impl Resolver<'_> {
         let konst = |i: usize| -> Option<i64> {
             let v = vals.get(i)?;
             if v.ty.is_integer() {
-                v.as_const().map(|c| if v.ty.is_signed() { c as i64 } else { c as i64 })
+                v.as_const().map(|c| c as i64)
             } else {
                 None
             }
@@ -730,16 +1003,32 @@ impl Resolver<'_> {
             "quantize" => AggFunc::Quantize,
             "lquantize" => {
                 let Some(base) = konst(1) else {
-                    return Err(diag(ErrTag::D_LQUANT_BASETYPE, sp(1), "lquantize( ) argument #1 must be an integer constant"));
+                    return Err(diag(
+                        ErrTag::D_LQUANT_BASETYPE,
+                        sp(1),
+                        "lquantize( ) argument #1 must be an integer constant",
+                    ));
                 };
                 if i32::try_from(base).is_err() {
-                    return Err(diag(ErrTag::D_LQUANT_BASEVAL, sp(1), "lquantize( ) argument #1 must be a 32-bit quantity"));
+                    return Err(diag(
+                        ErrTag::D_LQUANT_BASEVAL,
+                        sp(1),
+                        "lquantize( ) argument #1 must be a 32-bit quantity",
+                    ));
                 }
                 let Some(limit) = konst(2) else {
-                    return Err(diag(ErrTag::D_LQUANT_LIMTYPE, sp(2), "lquantize( ) argument #2 must be an integer constant"));
+                    return Err(diag(
+                        ErrTag::D_LQUANT_LIMTYPE,
+                        sp(2),
+                        "lquantize( ) argument #2 must be an integer constant",
+                    ));
                 };
                 if i32::try_from(limit).is_err() {
-                    return Err(diag(ErrTag::D_LQUANT_LIMVAL, sp(2), "lquantize( ) argument #2 must be a 32-bit quantity"));
+                    return Err(diag(
+                        ErrTag::D_LQUANT_LIMVAL,
+                        sp(2),
+                        "lquantize( ) argument #2 must be a 32-bit quantity",
+                    ));
                 }
                 if limit < base {
                     return Err(diag(
@@ -752,17 +1041,19 @@ impl Resolver<'_> {
                     Some(_) => match konst(3) {
                         Some(s) if s > 0 => {
                             if s > u16::MAX as i64 {
-                                return Err(diag(ErrTag::D_LQUANT_STEPVAL, sp(3), "lquantize( ) argument #3 must be a 16-bit quantity"));
+                                return Err(diag(
+                                    ErrTag::D_LQUANT_STEPVAL,
+                                    sp(3),
+                                    "lquantize( ) argument #3 must be a 16-bit quantity",
+                                ));
                             }
                             s
                         }
-                        _ => {
-                            return Err(diag(
-                                ErrTag::D_LQUANT_STEPTYPE,
-                                sp(3),
-                                "lquantize( ) argument #3 must be a non-zero positive integer constant",
-                            ))
-                        }
+                        _ => return Err(diag(
+                            ErrTag::D_LQUANT_STEPTYPE,
+                            sp(3),
+                            "lquantize( ) argument #3 must be a non-zero positive integer constant",
+                        )),
                     },
                     None => 1,
                 };
@@ -781,15 +1072,29 @@ impl Resolver<'_> {
                         "lquantize( ) step (argument #3) too small: number of quantization levels must be a 16-bit quantity",
                     ));
                 }
-                AggFunc::Lquantize { base: base as i32, limit: limit as i32, step: step as u16 }
+                AggFunc::Lquantize {
+                    base: base as i32,
+                    limit: limit as i32,
+                    step: step as u16,
+                }
             }
             "llquantize" => {
                 let get = |i: usize, ttag: ErrTag, vtag: ErrTag| -> DResult<u16> {
                     let Some(v) = konst(i) else {
-                        return Err(diag(ttag, sp(i), format!("llquantize( ) argument #{i} must be an integer constant")));
+                        return Err(diag(
+                            ttag,
+                            sp(i),
+                            format!("llquantize( ) argument #{i} must be an integer constant"),
+                        ));
                     };
                     u16::try_from(v).map_err(|_| {
-                        diag(vtag, sp(i), format!("llquantize( ) argument #{i} must be an unsigned 16-bit quantity"))
+                        diag(
+                            vtag,
+                            sp(i),
+                            format!(
+                                "llquantize( ) argument #{i} must be an unsigned 16-bit quantity"
+                            ),
+                        )
                     })
                 };
                 let factor = get(1, ErrTag::D_LLQUANT_FACTORTYPE, ErrTag::D_LLQUANT_FACTORVAL)?;
@@ -797,7 +1102,11 @@ impl Resolver<'_> {
                 let high = get(3, ErrTag::D_LLQUANT_HIGHTYPE, ErrTag::D_LLQUANT_HIGHVAL)?;
                 let nsteps = get(4, ErrTag::D_LLQUANT_NSTEPTYPE, ErrTag::D_LLQUANT_NSTEPVAL)?;
                 if factor < 2 {
-                    return Err(diag(ErrTag::D_LLQUANT_FACTORSMALL, sp(1), "llquantize( ) argument #1 (factor) must be at least 2"));
+                    return Err(diag(
+                        ErrTag::D_LLQUANT_FACTORSMALL,
+                        sp(1),
+                        "llquantize( ) argument #1 (factor) must be at least 2",
+                    ));
                 }
                 if nsteps == 0 || (factor % nsteps != 0 && nsteps % factor != 0) {
                     return Err(diag(
@@ -824,10 +1133,15 @@ impl Resolver<'_> {
                     return Err(diag(
                         ErrTag::D_LLQUANT_MAGTOOBIG,
                         sp(3),
-                        format!("llquantize( ) argument #1 (factor) raised to the power of argument #3 (high magnitude) plus one must fit in 64 bits"),
+                        "llquantize( ) argument #1 (factor) raised to the power of argument #3 (high magnitude) plus one must fit in 64 bits",
                     ));
                 }
-                AggFunc::Llquantize { factor, low, high, nsteps }
+                AggFunc::Llquantize {
+                    factor,
+                    low,
+                    high,
+                    nsteps,
+                }
             }
             _ => AggFunc::Count,
         })
@@ -835,7 +1149,11 @@ impl Resolver<'_> {
 }
 
 fn zero(span: Span) -> Expr {
-    Expr { kind: I::Const(0), ty: crate::types::int(4, true), span }
+    Expr {
+        kind: I::Const(0),
+        ty: crate::types::int(4, true),
+        span,
+    }
 }
 
 /// Whether an expression names an aggregation (`@a` or `@a[…]`).

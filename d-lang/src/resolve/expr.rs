@@ -36,7 +36,11 @@ fn literal_type(value: u64, unsigned: bool, longs: u8, decimal: bool) -> Type {
     let fits_i32 = value <= i32::MAX as u64;
     let fits_u32 = value <= u32::MAX as u64;
     let fits_i64 = value <= i64::MAX as u64;
-    let (long_s, long_u) = if longs == 2 { ("long long", "unsigned long long") } else { ("long", "unsigned long") };
+    let (long_s, long_u) = if longs == 2 {
+        ("long long", "unsigned long long")
+    } else {
+        ("long", "unsigned long")
+    };
     if unsigned {
         if longs == 0 && fits_u32 {
             return int_named(4, false, "unsigned int");
@@ -61,7 +65,11 @@ impl Resolver<'_> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             self.depth -= 1;
-            return Err(diag(ErrTag::D_SYNTAX, e.span, "expression is nested too deeply"));
+            return Err(diag(
+                ErrTag::D_SYNTAX,
+                e.span,
+                "expression is nested too deeply",
+            ));
         }
         let r = crate::parser::grow(|| self.expr_inner(e));
         self.depth -= 1;
@@ -173,14 +181,29 @@ impl Resolver<'_> {
     }
 
     fn size_t(&self) -> Type {
-        self.types.typedef("size_t").cloned().unwrap_or_else(|| int(8, false))
+        self.types
+            .typedef("size_t")
+            .cloned()
+            .unwrap_or_else(|| int(8, false))
     }
 
     fn sizeof_type(&self, t: &Type, span: Span) -> DResult<Expr> {
         match t.strip() {
-            Type::Void => Err(diag(ErrTag::D_SIZEOF_TYPE, span, "cannot apply sizeof to an expression of type void")),
-            Type::Function(_) => Err(diag(ErrTag::D_SIZEOF_TYPE, span, "cannot apply sizeof to a function")),
-            Type::Dyn(_) => Err(diag(ErrTag::D_SIZEOF_TYPE, span, "cannot apply sizeof to an expression of dynamic type")),
+            Type::Void => Err(diag(
+                ErrTag::D_SIZEOF_TYPE,
+                span,
+                "cannot apply sizeof to an expression of type void",
+            )),
+            Type::Function(_) => Err(diag(
+                ErrTag::D_SIZEOF_TYPE,
+                span,
+                "cannot apply sizeof to a function",
+            )),
+            Type::Dyn(_) => Err(diag(
+                ErrTag::D_SIZEOF_TYPE,
+                span,
+                "cannot apply sizeof to an expression of dynamic type",
+            )),
             Type::Sou(s) if !s.complete => Err(diag(
                 ErrTag::D_SIZEOF_TYPE,
                 span,
@@ -193,13 +216,21 @@ impl Resolver<'_> {
     /// An identifier used for its value.
     fn ident(&mut self, name: &str, span: Span) -> DResult<Expr> {
         if let Some((_, bound)) = self.bound.iter().rev().find(|(n, _)| n == name) {
-            return Ok(Expr { span, ..bound.clone() });
+            return Ok(Expr {
+                span,
+                ..bound.clone()
+            });
         }
         if let Some((ty, value)) = self.inlines.get(name).cloned() {
             if self.bound.iter().filter(|(n, _)| n == "\0inline").count() > 64 {
-                return Err(diag(ErrTag::D_SYNTAX, span, format!("inline {name} is recursive")));
+                return Err(diag(
+                    ErrTag::D_SYNTAX,
+                    span,
+                    format!("inline {name} is recursive"),
+                ));
             }
-            self.bound.push(("\0inline".into(), mk(I::Const(0), Type::Void, span)));
+            self.bound
+                .push(("\0inline".into(), mk(I::Const(0), Type::Void, span)));
             let v = self.expr(&value);
             self.bound.pop();
             let v = v?;
@@ -224,7 +255,11 @@ impl Resolver<'_> {
             return Ok(mk(I::Var(id), v.ty.clone(), span));
         }
         if name == "args" {
-            return Err(diag(ErrTag::D_ARGS_IDX, span, "args[ ] must be indexed by an integer constant"));
+            return Err(diag(
+                ErrTag::D_ARGS_IDX,
+                span,
+                "args[ ] must be indexed by an integer constant",
+            ));
         }
         if crate::builtins::func(name).is_some() {
             return Err(diag(
@@ -233,7 +268,11 @@ impl Resolver<'_> {
                 format!("function '{name}' may not be referenced as a scalar"),
             ));
         }
-        Err(diag(ErrTag::D_IDENT_UNDEF, span, format!("failed to resolve {name}: Unknown variable name")))
+        Err(diag(
+            ErrTag::D_IDENT_UNDEF,
+            span,
+            format!("failed to resolve {name}: Unknown variable name"),
+        ))
     }
 
     fn scope_map(&self, scope: Scope) -> &std::collections::HashMap<String, VarId> {
@@ -260,7 +299,10 @@ impl Resolver<'_> {
                     return Err(diag(
                         ErrTag::D_IDENT_BADREF,
                         span,
-                        format!("array '{}' may not be referenced as a scalar", Self::scoped_name(scope, name)),
+                        format!(
+                            "array '{}' may not be referenced as a scalar",
+                            Self::scoped_name(scope, name)
+                        ),
                     ));
                 }
                 Ok(mk(I::Var(id), v.ty.clone(), span))
@@ -268,7 +310,10 @@ impl Resolver<'_> {
             None => Err(diag(
                 ErrTag::D_VAR_UNDEF,
                 span,
-                format!("{} has not yet been declared or assigned", Self::scoped_name(scope, name)),
+                format!(
+                    "{} has not yet been declared or assigned",
+                    Self::scoped_name(scope, name)
+                ),
             )),
         }
     }
@@ -299,7 +344,11 @@ impl Resolver<'_> {
                 return Err(diag(
                     ErrTag::D_KEY_TYPE,
                     k.span,
-                    format!("{} expression may not be used as associative array index: key #{}", v.ty.name(), i + 1),
+                    format!(
+                        "{} expression may not be used as associative array index: key #{}",
+                        v.ty.name(),
+                        i + 1
+                    ),
                 ));
             }
             out.push(v);
@@ -308,7 +357,13 @@ impl Resolver<'_> {
     }
 
     /// Check keys against an array's (or aggregation's) signature.
-    pub(crate) fn check_keys(&self, what: &str, sig: &[Type], keys: &[Expr], span: Span) -> DResult<()> {
+    pub(crate) fn check_keys(
+        &self,
+        what: &str,
+        sig: &[Type],
+        keys: &[Expr],
+        span: Span,
+    ) -> DResult<()> {
         if sig.len() != keys.len() {
             return Err(diag(
                 ErrTag::D_PROTO_LEN,
@@ -322,7 +377,9 @@ impl Resolver<'_> {
             ));
         }
         for (i, (t, k)) in sig.iter().zip(keys).enumerate() {
-            let ok = (t.is_integer() && k.ty.is_integer()) || t.accepts(&k.ty) || (t.is_string() && k.ty.is_string());
+            let ok = (t.is_integer() && k.ty.is_integer())
+                || t.accepts(&k.ty)
+                || (t.is_string() && k.ty.is_string());
             if !ok {
                 return Err(diag(
                     ErrTag::D_PROTO_ARG,
@@ -346,16 +403,27 @@ impl Resolver<'_> {
             }
         }
         if let A::Agg(name) = &base.kind {
-            return Err(diag(ErrTag::D_AGG_NULL, span, format!("expression has null effect: @{name}")));
+            return Err(diag(
+                ErrTag::D_AGG_NULL,
+                span,
+                format!("expression has null effect: @{name}"),
+            ));
         }
         if let Some((scope, name)) = self.array_ref(base) {
             let k = self.keys(keys)?;
             let Some(&id) = self.scope_map(scope).get(&name) else {
-                let tag = if scope == Scope::Global { ErrTag::D_IDENT_UNDEF } else { ErrTag::D_VAR_UNDEF };
+                let tag = if scope == Scope::Global {
+                    ErrTag::D_IDENT_UNDEF
+                } else {
+                    ErrTag::D_VAR_UNDEF
+                };
                 let msg = if scope == Scope::Global {
                     format!("failed to resolve {name}: Unknown variable name")
                 } else {
-                    format!("{} has not yet been declared or assigned", Self::scoped_name(scope, &name))
+                    format!(
+                        "{} has not yet been declared or assigned",
+                        Self::scoped_name(scope, &name)
+                    )
                 };
                 return Err(diag(tag, base.span, msg));
             };
@@ -367,41 +435,71 @@ impl Resolver<'_> {
         // C indexing of a pointer or array.
         let b = self.expr(base)?;
         if keys.len() != 1 {
-            return Err(diag(ErrTag::D_OP_PTR, span, "operator [ ] requires exactly one index for a pointer or array"));
+            return Err(diag(
+                ErrTag::D_OP_PTR,
+                span,
+                "operator [ ] requires exactly one index for a pointer or array",
+            ));
         }
         let i = self.expr(&keys[0])?;
         let Some(elem) = b.ty.referent().cloned() else {
             return Err(diag(
                 ErrTag::D_OP_PTR,
                 span,
-                format!("operator [ ] may not be applied to operand of type \"{}\"", b.ty.name()),
+                format!(
+                    "operator [ ] may not be applied to operand of type \"{}\"",
+                    b.ty.name()
+                ),
             ));
         };
         if !i.ty.is_integer() {
-            return Err(diag(ErrTag::D_OP_INT, keys[0].span, "operator [ ] requires an index of integral type"));
+            return Err(diag(
+                ErrTag::D_OP_INT,
+                keys[0].span,
+                "operator [ ] requires an index of integral type",
+            ));
         }
         if elem.is_void() {
-            return Err(diag(ErrTag::D_DEREF_VOID, span, "cannot dereference pointer to void"));
+            return Err(diag(
+                ErrTag::D_DEREF_VOID,
+                span,
+                "cannot dereference pointer to void",
+            ));
         }
         let ptr_ty = Type::Pointer(Rc::new(elem.clone()));
-        let sum = mk(I::Binary(BinOp::Add, Box::new(b), Box::new(i)), ptr_ty, span);
+        let sum = mk(
+            I::Binary(BinOp::Add, Box::new(b), Box::new(i)),
+            ptr_ty,
+            span,
+        );
         Ok(mk(I::Deref(Box::new(sum)), elem, span))
     }
 
     fn probe_arg(&mut self, keys: &[ast::Expr], span: Span) -> DResult<Expr> {
         if keys.len() != 1 {
-            return Err(diag(ErrTag::D_ARGS_IDX, span, "args[ ] requires exactly one index"));
+            return Err(diag(
+                ErrTag::D_ARGS_IDX,
+                span,
+                "args[ ] requires exactly one index",
+            ));
         }
         let k = self.expr(&keys[0])?;
         let Some(n) = k.as_const().filter(|_| k.ty.is_integer()) else {
-            return Err(diag(ErrTag::D_ARGS_IDX, keys[0].span, "args[ ] must be indexed by an integer constant"));
+            return Err(diag(
+                ErrTag::D_ARGS_IDX,
+                keys[0].span,
+                "args[ ] must be indexed by an integer constant",
+            ));
         };
         let probes = self.probes.clone();
         let Some(first) = probes.first() else {
             return Err(diag(
                 ErrTag::D_ARGS_NONE,
                 span,
-                format!("args[ ] may not be referenced because probe description {} matches no probes", self.clause_desc),
+                format!(
+                    "args[ ] may not be referenced because probe description {} matches no probes",
+                    self.clause_desc
+                ),
             ));
         };
         if probes.iter().any(|p| p.args != first.args) {
@@ -418,10 +516,16 @@ impl Resolver<'_> {
             return Err(diag(
                 ErrTag::D_ARGS_IDX,
                 keys[0].span,
-                format!("index {} is out of range for {} args[ ]", n as i64, first.full_name()),
+                format!(
+                    "index {} is out of range for {} args[ ]",
+                    n as i64,
+                    first.full_name()
+                ),
             ));
         };
-        let ty = self.type_from_text(&arg.d_type).unwrap_or_else(|| int(8, true));
+        let ty = self
+            .type_from_text(&arg.d_type)
+            .unwrap_or_else(|| int(8, true));
         Ok(mk(I::ProbeArg(n as u32), ty, span))
     }
 
@@ -429,8 +533,18 @@ impl Resolver<'_> {
         let b = self.expr(base)?;
         let op = if arrow { "->" } else { "." };
         let (sou_ty, base_val) = if arrow {
-            let Some(target) = b.ty.strip().clone().referent().cloned().filter(|_| b.ty.is_pointer()) else {
-                return Err(diag(ErrTag::D_OP_PTR, span, format!("operator {op} must be applied to a pointer")));
+            let Some(target) =
+                b.ty.strip()
+                    .clone()
+                    .referent()
+                    .cloned()
+                    .filter(|_| b.ty.is_pointer())
+            else {
+                return Err(diag(
+                    ErrTag::D_OP_PTR,
+                    span,
+                    format!("operator {op} must be applied to a pointer"),
+                ));
             };
             let t = target.clone();
             (t, mk(I::Deref(Box::new(b)), target, span))
@@ -455,9 +569,21 @@ impl Resolver<'_> {
             ));
         }
         let Some(m) = s.members.iter().find(|m| m.name == member) else {
-            return Err(diag(ErrTag::D_TYPE_MEMBER, span, format!("{member} is not a member of {}", sou_ty.name())));
+            return Err(diag(
+                ErrTag::D_TYPE_MEMBER,
+                span,
+                format!("{member} is not a member of {}", sou_ty.name()),
+            ));
         };
-        Ok(mk(I::Member { base: Box::new(base_val), offset: m.offset, bits: m.bits }, m.ty.clone(), span))
+        Ok(mk(
+            I::Member {
+                base: Box::new(base_val),
+                offset: m.offset,
+                bits: m.bits,
+            },
+            m.ty.clone(),
+            span,
+        ))
     }
 
     fn unary(&mut self, op: UnOp, x: &ast::Expr, span: Span) -> DResult<Expr> {
@@ -466,17 +592,29 @@ impl Resolver<'_> {
         match op {
             UnOp::Neg | UnOp::Plus => {
                 if !v.ty.is_arith() {
-                    return Err(diag(ErrTag::D_OP_ARITH, span, format!("operator {opname} requires an operand of arithmetic type")));
+                    return Err(diag(
+                        ErrTag::D_OP_ARITH,
+                        span,
+                        format!("operator {opname} requires an operand of arithmetic type"),
+                    ));
                 }
             }
             UnOp::BitNot => {
                 if !v.ty.is_integer() {
-                    return Err(diag(ErrTag::D_OP_INT, span, format!("operator {opname} requires an operand of integral type")));
+                    return Err(diag(
+                        ErrTag::D_OP_INT,
+                        span,
+                        format!("operator {opname} requires an operand of integral type"),
+                    ));
                 }
             }
             UnOp::LogNot => {
                 if !v.ty.is_scalar() {
-                    return Err(diag(ErrTag::D_OP_SCALAR, span, format!("operator {opname} requires an operand of scalar type")));
+                    return Err(diag(
+                        ErrTag::D_OP_SCALAR,
+                        span,
+                        format!("operator {opname} requires an operand of scalar type"),
+                    ));
                 }
                 if let Some(c) = v.as_const() {
                     return Ok(mk(I::Const((c == 0) as u64), int(4, true), span));
@@ -484,24 +622,46 @@ impl Resolver<'_> {
                 return Ok(mk(I::Unary(op, Box::new(v)), int(4, true), span));
             }
             UnOp::Deref => {
-                if matches!(v.ty.strip(), Type::Function(_)) || matches!(v.ty.referent().map(|t| t.strip()), Some(Type::Function(_))) {
-                    return Err(diag(ErrTag::D_DEREF_FUNC, span, "cannot dereference function pointer"));
+                if matches!(v.ty.strip(), Type::Function(_))
+                    || matches!(v.ty.referent().map(|t| t.strip()), Some(Type::Function(_)))
+                {
+                    return Err(diag(
+                        ErrTag::D_DEREF_FUNC,
+                        span,
+                        "cannot dereference function pointer",
+                    ));
                 }
                 let Some(t) = v.ty.referent().cloned().filter(|_| v.ty.is_pointer()) else {
-                    return Err(diag(ErrTag::D_DEREF_NONPTR, span, "cannot dereference non-pointer type"));
+                    return Err(diag(
+                        ErrTag::D_DEREF_NONPTR,
+                        span,
+                        "cannot dereference non-pointer type",
+                    ));
                 };
                 if t.is_void() {
-                    return Err(diag(ErrTag::D_DEREF_VOID, span, "cannot dereference pointer to void"));
+                    return Err(diag(
+                        ErrTag::D_DEREF_VOID,
+                        span,
+                        "cannot dereference pointer to void",
+                    ));
                 }
                 return Ok(mk(I::Deref(Box::new(v)), t, span));
             }
             UnOp::AddrOf => {
                 match &v.kind {
                     I::Var(_) | I::Elem(..) => {
-                        return Err(diag(ErrTag::D_ADDROF_VAR, span, "cannot take address of dynamic variable"))
+                        return Err(diag(
+                            ErrTag::D_ADDROF_VAR,
+                            span,
+                            "cannot take address of dynamic variable",
+                        ))
                     }
                     I::Member { bits: Some(_), .. } => {
-                        return Err(diag(ErrTag::D_ADDROF_BITFIELD, span, "cannot take address of bit-field"))
+                        return Err(diag(
+                            ErrTag::D_ADDROF_BITFIELD,
+                            span,
+                            "cannot take address of bit-field",
+                        ))
                     }
                     I::Deref(inner) => {
                         // &*p is p, with the pointer type of the lvalue.
@@ -512,7 +672,13 @@ impl Resolver<'_> {
                         let ty = Type::Pointer(Rc::new(v.ty.clone()));
                         return Ok(mk(I::AddrOf(Box::new(v)), ty, span));
                     }
-                    _ => return Err(diag(ErrTag::D_ADDROF_LVAL, span, "unacceptable operand for unary & operator")),
+                    _ => {
+                        return Err(diag(
+                            ErrTag::D_ADDROF_LVAL,
+                            span,
+                            "unacceptable operand for unary & operator",
+                        ))
+                    }
                 }
             }
         }
@@ -529,13 +695,23 @@ impl Resolver<'_> {
     }
 
     /// Type a binary operation on already-typed operands.
-    pub(crate) fn binary_typed(&mut self, op: BinOp, l: Expr, r: Expr, span: Span) -> DResult<Expr> {
+    pub(crate) fn binary_typed(
+        &mut self,
+        op: BinOp,
+        l: Expr,
+        r: Expr,
+        span: Span,
+    ) -> DResult<Expr> {
         let opname = op.as_str();
         let incompat = |l: &Expr, r: &Expr| {
             diag(
                 ErrTag::D_OP_INCOMPAT,
                 span,
-                format!("operands have incompatible types: \"{}\" {opname} \"{}\"", l.ty.name(), r.ty.name()),
+                format!(
+                    "operands have incompatible types: \"{}\" {opname} \"{}\"",
+                    l.ty.name(),
+                    r.ty.name()
+                ),
             )
         };
         let ty = match op {
@@ -553,32 +729,52 @@ impl Resolver<'_> {
                     l.ty.clone()
                 } else if op == BinOp::Add && l.ty.is_integer() && r.ty.is_pointer() {
                     r.ty.clone()
-                } else if op == BinOp::Sub && l.ty.is_pointer() && r.ty.is_pointer() && l.ty.strip() == r.ty.strip() {
-                    self.types.typedef("ssize_t").cloned().unwrap_or_else(|| int(8, true))
+                } else if op == BinOp::Sub
+                    && l.ty.is_pointer()
+                    && r.ty.is_pointer()
+                    && l.ty.strip() == r.ty.strip()
+                {
+                    self.types
+                        .typedef("ssize_t")
+                        .cloned()
+                        .unwrap_or_else(|| int(8, true))
                 } else {
                     return Err(incompat(&l, &r));
                 }
             }
             BinOp::Mul | BinOp::Div => {
                 if !l.ty.is_arith() || !r.ty.is_arith() {
-                    return Err(diag(ErrTag::D_OP_ARITH, span, format!("operator {opname} requires operands of arithmetic type")));
+                    return Err(diag(
+                        ErrTag::D_OP_ARITH,
+                        span,
+                        format!("operator {opname} requires operands of arithmetic type"),
+                    ));
                 }
                 Type::arith_result(&l.ty, &r.ty)
             }
             BinOp::Mod | BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor => {
                 if !l.ty.is_integer() || !r.ty.is_integer() {
-                    return Err(diag(ErrTag::D_OP_INT, span, format!("operator {opname} requires operands of integral type")));
+                    return Err(diag(
+                        ErrTag::D_OP_INT,
+                        span,
+                        format!("operator {opname} requires operands of integral type"),
+                    ));
                 }
                 Type::arith_result(&l.ty, &r.ty)
             }
             BinOp::Shl | BinOp::Shr => {
                 if !l.ty.is_integer() || !r.ty.is_integer() {
-                    return Err(diag(ErrTag::D_OP_INT, span, format!("operator {opname} requires operands of integral type")));
+                    return Err(diag(
+                        ErrTag::D_OP_INT,
+                        span,
+                        format!("operator {opname} requires operands of integral type"),
+                    ));
                 }
                 l.ty.promote()
             }
             BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge | BinOp::Eq | BinOp::Ne => {
-                let strings = (l.ty.is_string() || l.ty.is_char_string()) && (r.ty.is_string() || r.ty.is_char_string())
+                let strings = (l.ty.is_string() || l.ty.is_char_string())
+                    && (r.ty.is_string() || r.ty.is_char_string())
                     && (l.ty.is_string() || r.ty.is_string());
                 let ok = (l.ty.is_arith() && r.ty.is_arith())
                     || strings
@@ -594,13 +790,21 @@ impl Resolver<'_> {
             }
             BinOp::LogAnd | BinOp::LogOr | BinOp::LogXor => {
                 if !l.ty.is_scalar() || !r.ty.is_scalar() {
-                    return Err(diag(ErrTag::D_OP_SCALAR, span, format!("operator {opname} requires operands of scalar type")));
+                    return Err(diag(
+                        ErrTag::D_OP_SCALAR,
+                        span,
+                        format!("operator {opname} requires operands of scalar type"),
+                    ));
                 }
                 int(4, true)
             }
         };
         if matches!(op, BinOp::Div | BinOp::Mod) && r.as_const() == Some(0) && r.ty.is_integer() {
-            return Err(diag(ErrTag::D_DIV_ZERO, span, "expression contains division by zero"));
+            return Err(diag(
+                ErrTag::D_DIV_ZERO,
+                span,
+                "expression contains division by zero",
+            ));
         }
         if let (Some(a), Some(b)) = (l.as_const(), r.as_const()) {
             if l.ty.is_integer() && r.ty.is_integer() {
@@ -618,23 +822,39 @@ impl Resolver<'_> {
         self.binary_typed(op, lv, rv, span)
     }
 
-    fn ternary(&mut self, c: &ast::Expr, a: &ast::Expr, b: &ast::Expr, span: Span) -> DResult<Expr> {
+    fn ternary(
+        &mut self,
+        c: &ast::Expr,
+        a: &ast::Expr,
+        b: &ast::Expr,
+        span: Span,
+    ) -> DResult<Expr> {
         let cv = self.expr(c)?;
         if !cv.ty.is_scalar() {
-            return Err(diag(ErrTag::D_OP_SCALAR, c.span, "operator ?: requires an operand of scalar type"));
+            return Err(diag(
+                ErrTag::D_OP_SCALAR,
+                c.span,
+                "operator ?: requires an operand of scalar type",
+            ));
         }
         let av = self.expr(a)?;
         let bv = self.expr(b)?;
         let ty = if av.ty.is_arith() && bv.ty.is_arith() {
             Type::arith_result(&av.ty, &bv.ty)
-        } else if (av.ty.is_string() || av.ty.is_char_string()) && (bv.ty.is_string() || bv.ty.is_char_string()) {
+        } else if (av.ty.is_string() || av.ty.is_char_string())
+            && (bv.ty.is_string() || bv.ty.is_char_string())
+        {
             Type::String
-        } else if av.ty.is_pointer() && bv.ty.is_pointer() && (av.ty.accepts(&bv.ty)) {
-            av.ty.clone()
-        } else if av.ty.strip() == bv.ty.strip() {
+        } else if (av.ty.is_pointer() && bv.ty.is_pointer() && av.ty.accepts(&bv.ty))
+            || av.ty.strip() == bv.ty.strip()
+        {
             av.ty.clone()
         } else {
-            return Err(diag(ErrTag::D_OP_INCOMPAT, span, "operator ?: operands must have compatible types"));
+            return Err(diag(
+                ErrTag::D_OP_INCOMPAT,
+                span,
+                "operator ?: operands must have compatible types",
+            ));
         };
         if let Some(cc) = cv.as_const() {
             if let (Some(x), Some(y)) = (av.as_const(), bv.as_const()) {
@@ -642,7 +862,11 @@ impl Resolver<'_> {
                 return Ok(mk(I::Const(fit(v, &ty)), ty, span));
             }
         }
-        Ok(mk(I::Ternary(Box::new(cv), Box::new(av), Box::new(bv)), ty, span))
+        Ok(mk(
+            I::Ternary(Box::new(cv), Box::new(av), Box::new(bv)),
+            ty,
+            span,
+        ))
     }
 
     pub(crate) fn cast(&mut self, v: Expr, to: Type, span: Span) -> DResult<Expr> {
@@ -656,7 +880,11 @@ impl Resolver<'_> {
             return Err(diag(
                 ErrTag::D_CAST_INVAL,
                 span,
-                format!("invalid cast expression: \"{}\" to \"{}\"", from.name(), to.name()),
+                format!(
+                    "invalid cast expression: \"{}\" to \"{}\"",
+                    from.name(),
+                    to.name()
+                ),
             ));
         }
         if let Some(c) = v.as_const() {
@@ -688,7 +916,11 @@ impl Resolver<'_> {
 
     fn check_writable(&self, v: &Expr, opname: &str, span: Span) -> DResult<()> {
         if !v.is_lvalue() {
-            return Err(diag(ErrTag::D_OP_LVAL, span, format!("operator {opname} requires modifiable lvalue as an operand")));
+            return Err(diag(
+                ErrTag::D_OP_LVAL,
+                span,
+                format!("operator {opname} requires modifiable lvalue as an operand"),
+            ));
         }
         let mut root = v;
         while let I::Member { base, .. } = &root.kind {
@@ -705,16 +937,27 @@ impl Resolver<'_> {
     }
 
     /// `lhs = rhs` and `lhs op= rhs` (aggregations are handled by the caller).
-    fn assign(&mut self, op: Option<BinOp>, l: &ast::Expr, r: &ast::Expr, span: Span) -> DResult<Expr> {
+    fn assign(
+        &mut self,
+        op: Option<BinOp>,
+        l: &ast::Expr,
+        r: &ast::Expr,
+        span: Span,
+    ) -> DResult<Expr> {
         let opname = match op {
             Some(o) => format!("{}=", o.as_str()),
             None => "=".to_string(),
         };
-        if matches!(l.kind, A::Agg(_)) || matches!(&l.kind, A::Index(b, _) if matches!(b.kind, A::Agg(_))) {
+        if matches!(l.kind, A::Agg(_))
+            || matches!(&l.kind, A::Index(b, _) if matches!(b.kind, A::Agg(_)))
+        {
             return Err(diag(
                 ErrTag::D_AGG_FUNC,
                 l.span,
-                format!("{} must be assigned the result of an aggregating function", agg_text(l)),
+                format!(
+                    "{} must be assigned the result of an aggregating function",
+                    agg_text(l)
+                ),
             ));
         }
         let rv = self.expr(r)?;
@@ -726,11 +969,19 @@ impl Resolver<'_> {
                 return Err(diag(
                     ErrTag::D_OP_INCOMPAT,
                     span,
-                    format!("operands have incompatible types: \"{}\" {opname} \"{}\"", target.ty.name(), rv.ty.name()),
+                    format!(
+                        "operands have incompatible types: \"{}\" {opname} \"{}\"",
+                        target.ty.name(),
+                        rv.ty.name()
+                    ),
                 ));
             }
             let ty = target.ty.clone();
-            return Ok(mk(I::Assign(Box::new(target), Some(o), Box::new(rv)), ty, span));
+            return Ok(mk(
+                I::Assign(Box::new(target), Some(o), Box::new(rv)),
+                ty,
+                span,
+            ));
         }
         if rv.ty.is_void() {
             return Err(diag(
@@ -744,18 +995,28 @@ impl Resolver<'_> {
             return Err(diag(
                 ErrTag::D_OP_INCOMPAT,
                 span,
-                format!("operands have incompatible types: \"{}\" = \"{}\"", target.ty.name(), rv.ty.name()),
+                format!(
+                    "operands have incompatible types: \"{}\" = \"{}\"",
+                    target.ty.name(),
+                    rv.ty.name()
+                ),
             ));
         }
         let ty = target.ty.clone();
-        Ok(mk(I::Assign(Box::new(target), None, Box::new(rv)), ty, span))
+        Ok(mk(
+            I::Assign(Box::new(target), None, Box::new(rv)),
+            ty,
+            span,
+        ))
     }
 
     /// The type a new variable gets from the first value stored in it.
     fn storage_type(v: &Expr) -> Type {
         match v.ty.strip() {
             Type::Array(e, _) if e.int_size() == 1 => Type::String,
-            _ if v.ty.is_integer() && matches!(v.kind, I::Const(_)) && v.ty.int_size() < 8 => v.ty.clone(),
+            _ if v.ty.is_integer() && matches!(v.kind, I::Const(_)) && v.ty.int_size() < 8 => {
+                v.ty.clone()
+            }
             _ => v.ty.clone(),
         }
     }
@@ -770,12 +1031,18 @@ impl Resolver<'_> {
                     return Err(diag(
                         ErrTag::D_IDENT_BADREF,
                         span,
-                        format!("array '{}' may not be referenced as a scalar", Self::scoped_name(scope, name)),
+                        format!(
+                            "array '{}' may not be referenced as a scalar",
+                            Self::scoped_name(scope, name)
+                        ),
                     ));
                 }
                 return Ok(mk(I::Var(id), v.ty.clone(), span));
             }
-            if matches!(rv.ty.strip(), Type::Dyn(crate::types::DynType::Stack | crate::types::DynType::UStack)) {
+            if matches!(
+                rv.ty.strip(),
+                Type::Dyn(crate::types::DynType::Stack | crate::types::DynType::UStack)
+            ) {
                 return Err(diag(
                     ErrTag::D_OP_DYN,
                     span,
@@ -788,14 +1055,29 @@ impl Resolver<'_> {
         };
         match &l.kind {
             A::Ident(n) => {
-                if self.bound.iter().any(|(b, _)| b == n) || self.inlines.contains_key(n) || self.types.enumerators.contains_key(n) {
-                    return Err(diag(ErrTag::D_OP_LVAL, span, format!("operator {opname} requires modifiable lvalue as an operand")));
+                if self.bound.iter().any(|(b, _)| b == n)
+                    || self.inlines.contains_key(n)
+                    || self.types.enumerators.contains_key(n)
+                {
+                    return Err(diag(
+                        ErrTag::D_OP_LVAL,
+                        span,
+                        format!("operator {opname} requires modifiable lvalue as an operand"),
+                    ));
                 }
                 if crate::builtins::variable(n).is_some() {
-                    return Err(diag(ErrTag::D_OP_WRITE, span, format!("operator {opname} can only be applied to a writable variable")));
+                    return Err(diag(
+                        ErrTag::D_OP_WRITE,
+                        span,
+                        format!("operator {opname} can only be applied to a writable variable"),
+                    ));
                 }
                 if crate::builtins::func(n).is_some() {
-                    return Err(diag(ErrTag::D_OP_LVAL, span, format!("operator {opname} requires modifiable lvalue as an operand")));
+                    return Err(diag(
+                        ErrTag::D_OP_LVAL,
+                        span,
+                        format!("operator {opname} requires modifiable lvalue as an operand"),
+                    ));
                 }
                 scalar(self, Scope::Global, n)
             }
@@ -806,10 +1088,15 @@ impl Resolver<'_> {
                     let k = self.keys(keys)?;
                     if let Some(&id) = self.scope_map(scope).get(&name) {
                         let v = self.var(id).clone();
-                        self.check_keys(&Self::scoped_name(scope, &name), v.keys.as_deref().unwrap_or(&[]), &k, span)?;
+                        self.check_keys(
+                            &Self::scoped_name(scope, &name),
+                            v.keys.as_deref().unwrap_or(&[]),
+                            &k,
+                            span,
+                        )?;
                         return Ok(mk(I::Elem(id, k), v.ty, span));
                     }
-                    let key_types: Vec<Type> = k.iter().map(|x| Self::storage_type(x)).collect();
+                    let key_types: Vec<Type> = k.iter().map(Self::storage_type).collect();
                     let ty = Self::storage_type(rv);
                     let id = self.new_var(&name, scope, ty.clone(), Some(key_types));
                     return Ok(mk(I::Elem(id, k), ty, span));
@@ -837,11 +1124,19 @@ impl Resolver<'_> {
             return Err(diag(
                 ErrTag::D_XLATE_NONE,
                 span,
-                format!("cannot translate from \"{}\" to \"{}\"", v.ty.name(), to.name()),
+                format!(
+                    "cannot translate from \"{}\" to \"{}\"",
+                    v.ty.name(),
+                    to.name()
+                ),
             ));
         };
         let Type::Sou(sou) = tr.output.strip().clone() else {
-            return Err(diag(ErrTag::D_XLATE_SOU, span, "translator output must be a struct or union"));
+            return Err(diag(
+                ErrTag::D_XLATE_SOU,
+                span,
+                "translator output must be a struct or union",
+            ));
         };
         self.bound.push((tr.param.clone(), v.clone()));
         let mut members = Vec::new();
@@ -849,7 +1144,11 @@ impl Resolver<'_> {
         for (name, e) in &tr.members {
             match self.expr(e) {
                 Ok(mv) => {
-                    let want = sou.members.iter().find(|m| &m.name == name).map(|m| m.ty.clone());
+                    let want = sou
+                        .members
+                        .iter()
+                        .find(|m| &m.name == name)
+                        .map(|m| m.ty.clone());
                     if let Some(want) = want {
                         if !want.accepts(&mv.ty) {
                             result = Err(diag(
@@ -870,7 +1169,11 @@ impl Resolver<'_> {
         }
         self.bound.pop();
         result?;
-        let ty = if pointer { to.clone() } else { tr.output.clone() };
+        let ty = if pointer {
+            to.clone()
+        } else {
+            tr.output.clone()
+        };
         Ok(mk(I::Xlate(Box::new(v), members), ty, span))
     }
 }

@@ -23,7 +23,11 @@ use std::collections::HashMap;
 pub use typing::TypeTable;
 
 /// Resolve and type-check a parsed program.
-pub fn resolve(script: &ast::Script, opts: &CompileOptions, catalog: &dyn ProbeCatalog) -> DResult<Program> {
+pub fn resolve(
+    script: &ast::Script,
+    opts: &CompileOptions,
+    catalog: &dyn ProbeCatalog,
+) -> DResult<Program> {
     let mut r = Resolver::new(opts, catalog);
     for item in &script.items {
         r.item(item)?;
@@ -75,15 +79,20 @@ pub(crate) struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     fn new(opts: &'a CompileOptions, catalog: &'a dyn ProbeCatalog) -> Self {
-        Resolver { types: crate::prelude::types(), ..Self::bare(opts, catalog) }
+        Self::with_types(opts, catalog, crate::prelude::types())
     }
 
-    /// A resolver with only the built-in typedefs (used to build the prelude).
-    pub(crate) fn bare(opts: &'a CompileOptions, catalog: &'a dyn ProbeCatalog) -> Self {
+    /// A resolver over a given type table (the prelude is built with only
+    /// the built-in typedefs).
+    pub(crate) fn with_types(
+        opts: &'a CompileOptions,
+        catalog: &'a dyn ProbeCatalog,
+        types: TypeTable,
+    ) -> Self {
         Resolver {
             opts,
             catalog,
-            types: TypeTable::new(),
+            types,
             prog: Program::default(),
             globals: HashMap::new(),
             thread_vars: HashMap::new(),
@@ -120,7 +129,11 @@ impl<'a> Resolver<'a> {
         match words.as_slice() {
             ["D", "option", rest @ ..] => {
                 if rest.is_empty() {
-                    return Err(diag(ErrTag::D_PRAGMA_MALFORM, p.span, "malformed #pragma D option"));
+                    return Err(diag(
+                        ErrTag::D_PRAGMA_MALFORM,
+                        p.span,
+                        "malformed #pragma D option",
+                    ));
                 }
                 for opt in rest {
                     let (name, value) = match opt.split_once('=') {
@@ -143,7 +156,10 @@ impl<'a> Resolver<'a> {
             }
             ["D", "depends_on", kind, what] => match *kind {
                 "provider" => {
-                    let desc = ProbeDesc { provider: (*what).to_string(), ..Default::default() };
+                    let desc = ProbeDesc {
+                        provider: (*what).to_string(),
+                        ..Default::default()
+                    };
                     if self.catalog.matching(&desc).is_empty() && !self.opts.zdefs {
                         return Err(diag(
                             ErrTag::D_PRAGMA_DEPEND,
@@ -160,9 +176,11 @@ impl<'a> Resolver<'a> {
                     format!("invalid class {kind} specified by #pragma D depends_on"),
                 )),
             },
-            ["D", "depends_on", ..] => {
-                Err(diag(ErrTag::D_PRAGMA_MALFORM, p.span, "malformed #pragma D depends_on"))
-            }
+            ["D", "depends_on", ..] => Err(diag(
+                ErrTag::D_PRAGMA_MALFORM,
+                p.span,
+                "malformed #pragma D depends_on",
+            )),
             ["D", "attributes", attrs, _, ..] => {
                 if attrs.split('/').count() != 3 {
                     return Err(diag(
@@ -173,19 +191,33 @@ impl<'a> Resolver<'a> {
                 }
                 Ok(())
             }
-            ["D", "attributes", ..] => {
-                Err(diag(ErrTag::D_PRAGMA_MALFORM, p.span, "malformed #pragma D attributes"))
-            }
+            ["D", "attributes", ..] => Err(diag(
+                ErrTag::D_PRAGMA_MALFORM,
+                p.span,
+                "malformed #pragma D attributes",
+            )),
             ["D", "binding", _version, _ident] => Ok(()),
-            ["D", "binding", ..] => Err(diag(ErrTag::D_PRAGMA_MALFORM, p.span, "malformed #pragma D binding")),
+            ["D", "binding", ..] => Err(diag(
+                ErrTag::D_PRAGMA_MALFORM,
+                p.span,
+                "malformed #pragma D binding",
+            )),
             ["D", "ident", ..] => Ok(()),
             ["D", other, ..] => Err(diag(
                 ErrTag::D_PRAGMA_INVAL,
                 p.span,
                 format!("invalid control directive: #pragma D {other}"),
             )),
-            ["D"] => Err(diag(ErrTag::D_PRAGMA_MALFORM, p.span, "malformed #pragma D")),
-            ["error", rest @ ..] => Err(diag(ErrTag::D_PRAGERR, p.span, format!("#pragma error: {}", rest.join(" ")))),
+            ["D"] => Err(diag(
+                ErrTag::D_PRAGMA_MALFORM,
+                p.span,
+                "malformed #pragma D",
+            )),
+            ["error", rest @ ..] => Err(diag(
+                ErrTag::D_PRAGERR,
+                p.span,
+                format!("#pragma error: {}", rest.join(" ")),
+            )),
             // Other pragmas (ident, C compilers' own) are ignored, as DTrace does.
             _ => Ok(()),
         }
@@ -212,7 +244,13 @@ impl<'a> Resolver<'a> {
         if self.opts.origin == Origin::ProbeId {
             let id: u32 = crate::options::parse_int(text)
                 .and_then(|v| u32::try_from(v).ok())
-                .ok_or_else(|| diag(ErrTag::D_PDESC_INVAL, span, format!("invalid probe identifier {text}")))?;
+                .ok_or_else(|| {
+                    diag(
+                        ErrTag::D_PDESC_INVAL,
+                        span,
+                        format!("invalid probe identifier {text}"),
+                    )
+                })?;
             let all = self.catalog.matching(&ProbeDesc::default());
             let found: Vec<_> = all.into_iter().filter(|p| p.id == id).collect();
             if found.is_empty() && !self.opts.zdefs {
@@ -225,7 +263,11 @@ impl<'a> Resolver<'a> {
             return Ok(found);
         }
         let desc = ProbeDesc::parse(text, self.desc_field()).map_err(|_| {
-            diag(ErrTag::D_PDESC_INVAL, span, format!("invalid probe description \"{text}\": Overspecified probe description"))
+            diag(
+                ErrTag::D_PDESC_INVAL,
+                span,
+                format!("invalid probe description \"{text}\": Overspecified probe description"),
+            )
         })?;
         let probes = self.catalog.matching(&desc);
         if probes.is_empty() && !self.opts.zdefs {
@@ -256,15 +298,21 @@ impl<'a> Resolver<'a> {
                 let e = self.expr(p).map_err(|d| d.in_region(Region::Predicate))?;
                 let e = self.rvalue(e).map_err(|d| d.in_region(Region::Predicate))?;
                 if !e.ty.is_scalar() {
-                    return Err(diag(ErrTag::D_PRED_SCALAR, p.span, "predicate result must be of scalar type")
-                        .in_region(Region::Predicate));
+                    return Err(diag(
+                        ErrTag::D_PRED_SCALAR,
+                        p.span,
+                        "predicate result must be of scalar type",
+                    )
+                    .in_region(Region::Predicate));
                 }
                 Some(e)
             }
             None => None,
         };
         let body = match &c.body {
-            Some(stmts) => self.stmts(stmts).map_err(|d| d.in_region(Region::ActionList))?,
+            Some(stmts) => self
+                .stmts(stmts)
+                .map_err(|d| d.in_region(Region::ActionList))?,
             None => Vec::new(),
         };
         let default_action = body.is_empty();
@@ -285,7 +333,9 @@ impl<'a> Resolver<'a> {
                 ast::Stmt::Empty => {}
                 ast::Stmt::Block(b) => out.extend(self.stmts(b)?),
                 ast::Stmt::Decl(d) => self.declaration(d)?,
-                ast::Stmt::If { cond, then, els, .. } => {
+                ast::Stmt::If {
+                    cond, then, els, ..
+                } => {
                     let c = self.expr(cond)?;
                     let c = self.rvalue(c)?;
                     if !c.ty.is_scalar() {
@@ -310,7 +360,12 @@ impl<'a> Resolver<'a> {
 
     fn new_var(&mut self, name: &str, scope: Scope, ty: Type, keys: Option<Vec<Type>>) -> VarId {
         let id = VarId(self.prog.variables.len() as u32);
-        self.prog.variables.push(ir::Variable { name: name.to_string(), scope, ty, keys });
+        self.prog.variables.push(ir::Variable {
+            name: name.to_string(),
+            scope,
+            ty,
+            keys,
+        });
         let map = match scope {
             Scope::Global => &mut self.globals,
             Scope::Thread => &mut self.thread_vars,

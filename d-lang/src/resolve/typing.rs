@@ -11,6 +11,10 @@ use crate::types::{int_named, EnumType, FuncType, MemberType, SouType, Type, BUI
 use std::collections::HashMap;
 use std::rc::Rc;
 
+/// What a declarator declares: its name (if any), its type, and key types
+/// when it declares an associative array.
+pub(crate) type Declared = (Option<(String, Span)>, Type, Option<Vec<Type>>);
+
 /// The type namespace: typedefs, struct/union/enum tags, enumerators.
 #[derive(Debug, Clone, Default)]
 pub struct TypeTable {
@@ -26,7 +30,10 @@ impl TypeTable {
         let mut t = TypeTable::default();
         for (name, text) in BUILTIN_TYPEDEFS {
             if let Some(ty) = t.parse_builtin(text) {
-                t.typedefs.insert((*name).to_string(), Type::Named((*name).into(), Rc::new(ty)));
+                t.typedefs.insert(
+                    (*name).to_string(),
+                    Type::Named((*name).into(), Rc::new(ty)),
+                );
             }
         }
         t
@@ -35,7 +42,10 @@ impl TypeTable {
     /// Built-in typedef texts are simple: words and `*`.
     fn parse_builtin(&self, text: &str) -> Option<Type> {
         let stars = text.matches('*').count();
-        let words: Vec<&str> = text.trim_end_matches(['*', ' ']).split_whitespace().collect();
+        let words: Vec<&str> = text
+            .trim_end_matches(['*', ' '])
+            .split_whitespace()
+            .collect();
         let mut ty = words_type(&words)?;
         for _ in 0..stars {
             ty = Type::Pointer(Rc::new(ty));
@@ -54,8 +64,14 @@ fn words_type(words: &[&str]) -> Option<Type> {
     let count = |w: &str| words.iter().filter(|x| **x == w).count();
     let (signed, unsigned) = (count("signed"), count("unsigned"));
     let (short, long) = (count("short"), count("long"));
-    let (chr, int_, void, float, double, string) =
-        (count("char"), count("int"), count("void"), count("float"), count("double"), count("string"));
+    let (chr, int_, void, float, double, string) = (
+        count("char"),
+        count("int"),
+        count("void"),
+        count("float"),
+        count("double"),
+        count("string"),
+    );
     if signed + unsigned > 1 || short > 1 || long > 2 || (short > 0 && long > 0) {
         return None;
     }
@@ -93,7 +109,15 @@ fn words_type(words: &[&str]) -> Option<Type> {
     Some(match (short, long) {
         (1, _) => int_named(2, sign, if sign { "short" } else { "unsigned short" }),
         (_, 1) => int_named(8, sign, if sign { "long" } else { "unsigned long" }),
-        (_, 2) => int_named(8, sign, if sign { "long long" } else { "unsigned long long" }),
+        (_, 2) => int_named(
+            8,
+            sign,
+            if sign {
+                "long long"
+            } else {
+                "unsigned long long"
+            },
+        ),
         _ => int_named(4, sign, if sign { "int" } else { "unsigned int" }),
     })
 }
@@ -115,7 +139,8 @@ impl Resolver<'_> {
                 words_type(&w).ok_or_else(|| {
                     let tag = if words.iter().filter(|k| **k == Keyword::Long).count() > 2 {
                         ErrTag::D_DECL_LONGINT
-                    } else if words.contains(&Keyword::Signed) && words.contains(&Keyword::Unsigned) {
+                    } else if words.contains(&Keyword::Signed) && words.contains(&Keyword::Unsigned)
+                    {
                         ErrTag::D_DECL_SIGNINT
                     } else {
                         ErrTag::D_DECL_COMBO
@@ -123,13 +148,16 @@ impl Resolver<'_> {
                     diag(tag, specs.span, "invalid type combination")
                 })
             }
-            BaseType::Named(name) => self
-                .types
-                .typedefs
-                .get(name)
-                .cloned()
-                .ok_or_else(|| diag(ErrTag::D_TYPE_ERR, specs.span, format!("failed to resolve type {name}"))),
-            BaseType::Struct(name, members) => self.sou(false, name, members.as_deref(), specs.span),
+            BaseType::Named(name) => self.types.typedefs.get(name).cloned().ok_or_else(|| {
+                diag(
+                    ErrTag::D_TYPE_ERR,
+                    specs.span,
+                    format!("failed to resolve type {name}"),
+                )
+            }),
+            BaseType::Struct(name, members) => {
+                self.sou(false, name, members.as_deref(), specs.span)
+            }
             BaseType::Union(name, members) => self.sou(true, name, members.as_deref(), specs.span),
             BaseType::Enum(name, items) => self.enumeration(name, items.as_deref(), specs.span),
         }
@@ -146,15 +174,30 @@ impl Resolver<'_> {
         let Some(members) = members else {
             // A reference: the known definition, or a forward declaration.
             let n = name.clone().unwrap_or_default();
-            let entry = self.types.sous.entry((is_union, n.clone())).or_insert_with(|| {
-                Rc::new(SouType { name: Some(n), is_union, members: vec![], size: 0, align: 1, complete: false })
-            });
+            let entry = self
+                .types
+                .sous
+                .entry((is_union, n.clone()))
+                .or_insert_with(|| {
+                    Rc::new(SouType {
+                        name: Some(n),
+                        is_union,
+                        members: vec![],
+                        size: 0,
+                        align: 1,
+                        complete: false,
+                    })
+                });
             return Ok(Type::Sou(entry.clone()));
         };
         if let Some(n) = name {
             if let Some(prev) = self.types.sous.get(&(is_union, n.clone())) {
                 if prev.complete {
-                    return Err(diag(ErrTag::D_DECL_TYPERED, span, format!("type redeclared: {kw} {n}")));
+                    return Err(diag(
+                        ErrTag::D_DECL_TYPERED,
+                        span,
+                        format!("type redeclared: {kw} {n}"),
+                    ));
                 }
             }
         }
@@ -166,18 +209,34 @@ impl Resolver<'_> {
             let (mname, ty, _) = self.apply_declarator(base, &m.decl, false)?;
             let mname = mname.map(|(n, _)| n).unwrap_or_default();
             if !mname.is_empty() && out.iter().any(|o| o.name == mname) {
-                return Err(diag(ErrTag::D_DECL_MNAME, m.span, format!("member redeclared: {mname}")));
+                return Err(diag(
+                    ErrTag::D_DECL_MNAME,
+                    m.span,
+                    format!("member redeclared: {mname}"),
+                ));
             }
             if ty.is_void() {
-                return Err(diag(ErrTag::D_DECL_VOIDOBJ, m.span, format!("cannot have void object: {mname}")));
+                return Err(diag(
+                    ErrTag::D_DECL_VOIDOBJ,
+                    m.span,
+                    format!("cannot have void object: {mname}"),
+                ));
             }
             let a = ty.align();
             align = align.max(a);
             let (moff, bits) = if let Some(w) = &m.bits {
                 if !ty.is_integer() {
-                    return Err(diag(ErrTag::D_DECL_BFTYPE, m.span, format!("invalid type for bit-field: {mname}")));
+                    return Err(diag(
+                        ErrTag::D_DECL_BFTYPE,
+                        m.span,
+                        format!("invalid type for bit-field: {mname}"),
+                    ));
                 }
-                let width = self.const_int(w, ErrTag::D_DECL_BFCONST, "positive integral constant expression must be used as a bit-field width")?;
+                let width = self.const_int(
+                    w,
+                    ErrTag::D_DECL_BFCONST,
+                    "positive integral constant expression must be used as a bit-field width",
+                )?;
                 let unit = ty.size();
                 if width < 0 || width as u64 > unit * 8 || (width == 0 && !mname.is_empty()) {
                     return Err(diag(
@@ -188,7 +247,11 @@ impl Resolver<'_> {
                 }
                 let width = width as u32;
                 let (uoff, used) = match bit_cursor {
-                    Some((uoff, used, usize_)) if !is_union && usize_ == unit && used + width <= unit as u32 * 8 => (uoff, used),
+                    Some((uoff, used, usize_))
+                        if !is_union && usize_ == unit && used + width <= unit as u32 * 8 =>
+                    {
+                        (uoff, used)
+                    }
                     _ => {
                         let uoff = if is_union { 0 } else { offset.div_ceil(a) * a };
                         if !is_union {
@@ -209,10 +272,22 @@ impl Resolver<'_> {
                 size = size.max(moff + ty.size());
                 (moff, None)
             };
-            out.push(MemberType { name: mname, ty, offset: moff, bits });
+            out.push(MemberType {
+                name: mname,
+                ty,
+                offset: moff,
+                bits,
+            });
         }
         let size = size.div_ceil(align) * align;
-        let def = SouType { name: name.clone(), is_union, members: out, size, align, complete: true };
+        let def = SouType {
+            name: name.clone(),
+            is_union,
+            members: out,
+            size,
+            align,
+            complete: true,
+        };
         let rc = Rc::new(def);
         if let Some(n) = name {
             self.types.sous.insert((is_union, n.clone()), rc.clone());
@@ -233,31 +308,62 @@ impl Resolver<'_> {
                 .enums
                 .get(&n)
                 .map(|e| Type::Enum(e.clone()))
-                .ok_or_else(|| diag(ErrTag::D_TYPE_ERR, span, format!("failed to resolve type enum {n}")));
+                .ok_or_else(|| {
+                    diag(
+                        ErrTag::D_TYPE_ERR,
+                        span,
+                        format!("failed to resolve type enum {n}"),
+                    )
+                });
         };
         if let Some(n) = name {
             if self.types.enums.contains_key(n) {
-                return Err(diag(ErrTag::D_DECL_TYPERED, span, format!("type redeclared: enum {n}")));
+                return Err(diag(
+                    ErrTag::D_DECL_TYPERED,
+                    span,
+                    format!("type redeclared: enum {n}"),
+                ));
             }
         }
         let mut values = Vec::new();
         let mut next: i64 = 0;
         for (ename, value, espan) in items {
             if let Some(v) = value {
-                next = self.const_int(v, ErrTag::D_DECL_ENCONST, &format!("enumerator '{ename}' must be assigned an integral constant expression"))?;
+                next = self.const_int(
+                    v,
+                    ErrTag::D_DECL_ENCONST,
+                    &format!(
+                        "enumerator '{ename}' must be assigned an integral constant expression"
+                    ),
+                )?;
             }
             if i32::try_from(next).is_err() {
-                return Err(diag(ErrTag::D_DECL_ENOFLOW, *espan, format!("enumerator '{ename}' overflows INT_MAX (2147483647)")));
+                return Err(diag(
+                    ErrTag::D_DECL_ENOFLOW,
+                    *espan,
+                    format!("enumerator '{ename}' overflows INT_MAX (2147483647)"),
+                ));
             }
-            if self.types.enumerators.contains_key(ename) || crate::builtins::variable(ename).is_some() {
-                return Err(diag(ErrTag::D_DECL_IDRED, *espan, format!("identifier redeclared: {ename}")));
+            if self.types.enumerators.contains_key(ename)
+                || crate::builtins::variable(ename).is_some()
+            {
+                return Err(diag(
+                    ErrTag::D_DECL_IDRED,
+                    *espan,
+                    format!("identifier redeclared: {ename}"),
+                ));
             }
             values.push((ename.clone(), next));
             next += 1;
         }
-        let def = Rc::new(EnumType { name: name.clone(), values: values.clone() });
+        let def = Rc::new(EnumType {
+            name: name.clone(),
+            values: values.clone(),
+        });
         for (n, v) in values {
-            self.types.enumerators.insert(n, (v, Type::Enum(def.clone())));
+            self.types
+                .enumerators
+                .insert(n, (v, Type::Enum(def.clone())));
         }
         if let Some(n) = name {
             self.types.enums.insert(n.clone(), def.clone());
@@ -281,10 +387,12 @@ impl Resolver<'_> {
         base: Type,
         d: &Declarator,
         allow_keys: bool,
-    ) -> DResult<(Option<(String, Span)>, Type, Option<Vec<Type>>)> {
+    ) -> DResult<Declared> {
         match d {
             Declarator::Name(n, s) => Ok((n.clone().map(|n| (n, *s)), base, None)),
-            Declarator::Pointer(inner) => self.apply_declarator(Type::Pointer(Rc::new(base)), inner, allow_keys),
+            Declarator::Pointer(inner) => {
+                self.apply_declarator(Type::Pointer(Rc::new(base)), inner, allow_keys)
+            }
             Declarator::Array(inner, dim) => match dim {
                 Some(ArrayDim::Keys(keys)) => {
                     if !allow_keys || !matches!(**inner, Declarator::Name(..)) {
@@ -311,7 +419,11 @@ impl Resolver<'_> {
                         return Err(diag(ErrTag::D_DECL_ARRSUB, e.span, "positive integral constant expression or tuple signature expected as array declaration subscript"));
                     }
                     if (n as u64).saturating_mul(base.size()) > u32::MAX as u64 {
-                        return Err(diag(ErrTag::D_DECL_ARRBIG, e.span, "array dimension too large"));
+                        return Err(diag(
+                            ErrTag::D_DECL_ARRBIG,
+                            e.span,
+                            "array dimension too large",
+                        ));
                     }
                     self.apply_declarator(Type::Array(Rc::new(base), n as u64), inner, allow_keys)
                 }
@@ -330,7 +442,11 @@ impl Resolver<'_> {
                     }
                     ps.push(t);
                 }
-                let f = Type::Function(Rc::new(FuncType { ret: base, params: ps, varargs: *varargs }));
+                let f = Type::Function(Rc::new(FuncType {
+                    ret: base,
+                    params: ps,
+                    varargs: *varargs,
+                }));
                 self.apply_declarator(f, inner, allow_keys)
             }
         }
@@ -349,8 +465,11 @@ impl Resolver<'_> {
         if d.declarators.is_empty() {
             let defines_type = matches!(
                 d.specs.base,
-                BaseType::Struct(_, Some(_)) | BaseType::Union(_, Some(_)) | BaseType::Enum(_, Some(_))
-                    | BaseType::Struct(Some(_), None) | BaseType::Union(Some(_), None)
+                BaseType::Struct(_, Some(_))
+                    | BaseType::Union(_, Some(_))
+                    | BaseType::Enum(_, Some(_))
+                    | BaseType::Struct(Some(_), None)
+                    | BaseType::Union(Some(_), None)
             );
             if !defines_type {
                 return Err(diag(ErrTag::D_DECL_USELESS, d.span, "useless declaration"));
@@ -360,16 +479,26 @@ impl Resolver<'_> {
         for decl in &d.declarators {
             let (name, ty, keys) = self.apply_declarator(base.clone(), decl, true)?;
             let Some((name, nspan)) = name else {
-                return Err(diag(ErrTag::D_DECL_IDENT, d.span, "identifier expected in declaration"));
+                return Err(diag(
+                    ErrTag::D_DECL_IDENT,
+                    d.span,
+                    "identifier expected in declaration",
+                ));
             };
             match d.specs.class {
                 Some(StorageClass::Typedef) => {
                     if let Some(prev) = self.types.typedefs.get(&name) {
                         if prev.strip() != ty.strip() {
-                            return Err(diag(ErrTag::D_DECL_IDRED, nspan, format!("identifier redeclared: {name}")));
+                            return Err(diag(
+                                ErrTag::D_DECL_IDRED,
+                                nspan,
+                                format!("identifier redeclared: {name}"),
+                            ));
                         }
                     }
-                    self.types.typedefs.insert(name.clone(), Type::Named(name.as_str().into(), Rc::new(ty)));
+                    self.types
+                        .typedefs
+                        .insert(name.clone(), Type::Named(name.as_str().into(), Rc::new(ty)));
                 }
                 Some(StorageClass::Extern) => {
                     // `extern` names a kernel symbol's type; nothing to allocate.
@@ -394,16 +523,35 @@ impl Resolver<'_> {
         Ok(())
     }
 
-    fn declare_var(&mut self, name: &str, span: Span, scope: Scope, ty: Type, keys: Option<Vec<Type>>) -> DResult<()> {
+    fn declare_var(
+        &mut self,
+        name: &str,
+        span: Span,
+        scope: Scope,
+        ty: Type,
+        keys: Option<Vec<Type>>,
+    ) -> DResult<()> {
         if ty.is_void() {
-            return Err(diag(ErrTag::D_DECL_VOIDOBJ, span, format!("cannot have void object: {name}")));
+            return Err(diag(
+                ErrTag::D_DECL_VOIDOBJ,
+                span,
+                format!("cannot have void object: {name}"),
+            ));
         }
         if matches!(ty.strip(), Type::Function(_)) {
-            return Err(diag(ErrTag::D_DECL_DYNOBJ, span, format!("cannot declare function variable: {name}")));
+            return Err(diag(
+                ErrTag::D_DECL_DYNOBJ,
+                span,
+                format!("cannot declare function variable: {name}"),
+            ));
         }
         if let Type::Sou(s) = ty.strip() {
             if !s.complete {
-                return Err(diag(ErrTag::D_DECL_INCOMPLETE, span, format!("declaration of {name} has incomplete type {}", ty.name())));
+                return Err(diag(
+                    ErrTag::D_DECL_INCOMPLETE,
+                    span,
+                    format!("declaration of {name} has incomplete type {}", ty.name()),
+                ));
             }
         }
         if scope == Scope::Clause && keys.is_some() {
@@ -419,7 +567,11 @@ impl Resolver<'_> {
                 || self.inlines.contains_key(name)
                 || self.types.enumerators.contains_key(name))
         {
-            return Err(diag(ErrTag::D_DECL_IDRED, span, format!("identifier redeclared: {name}")));
+            return Err(diag(
+                ErrTag::D_DECL_IDRED,
+                span,
+                format!("identifier redeclared: {name}"),
+            ));
         }
         let map = match scope {
             Scope::Global => &self.globals,
@@ -429,7 +581,11 @@ impl Resolver<'_> {
         if let Some(&id) = map.get(name) {
             let v = self.var(id);
             if v.ty.strip() != ty.strip() || v.keys != keys {
-                return Err(diag(ErrTag::D_DECL_IDRED, span, format!("identifier redeclared: {name}")));
+                return Err(diag(
+                    ErrTag::D_DECL_IDRED,
+                    span,
+                    format!("identifier redeclared: {name}"),
+                ));
             }
             return Ok(());
         }
@@ -442,13 +598,21 @@ impl Resolver<'_> {
         let base = self.specs_type(&i.specs)?;
         let (name, ty, _) = self.apply_declarator(base, &i.decl, false)?;
         let Some((name, nspan)) = name else {
-            return Err(diag(ErrTag::D_DECL_IDENT, i.span, "identifier expected in inline declaration"));
+            return Err(diag(
+                ErrTag::D_DECL_IDENT,
+                i.span,
+                "identifier expected in inline declaration",
+            ));
         };
         if self.inlines.contains_key(&name)
             || self.globals.contains_key(&name)
             || crate::builtins::variable(&name).is_some()
         {
-            return Err(diag(ErrTag::D_DECL_IDRED, nspan, format!("identifier redeclared: {name}")));
+            return Err(diag(
+                ErrTag::D_DECL_IDRED,
+                nspan,
+                format!("identifier redeclared: {name}"),
+            ));
         }
         // Check the value now so errors point at the inline, not its uses.
         let v = self.expr(&i.value)?;
@@ -457,7 +621,11 @@ impl Resolver<'_> {
             return Err(diag(
                 ErrTag::D_OP_INCOMPAT,
                 i.value.span,
-                format!("inline {name} definition uses incompatible types: \"{}\" = \"{}\"", ty.name(), v.ty.name()),
+                format!(
+                    "inline {name} definition uses incompatible types: \"{}\" = \"{}\"",
+                    ty.name(),
+                    v.ty.name()
+                ),
             ));
         }
         self.inlines.insert(name, (ty, i.value.clone()));
@@ -472,14 +640,25 @@ impl Resolver<'_> {
             return Err(diag(
                 ErrTag::D_XLATE_SOU,
                 t.output.span,
-                format!("translator output type must be a struct or union: {}", output.name()),
+                format!(
+                    "translator output type must be a struct or union: {}",
+                    output.name()
+                ),
             ));
         };
-        if self.translators.iter().any(|x| x.output.strip() == output.strip() && x.input.strip() == input.strip()) {
+        if self
+            .translators
+            .iter()
+            .any(|x| x.output.strip() == output.strip() && x.input.strip() == input.strip())
+        {
             return Err(diag(
                 ErrTag::D_XLATE_REDECL,
                 t.span,
-                format!("translator from {} to {} has already been declared", input.name(), output.name()),
+                format!(
+                    "translator from {} to {} has already been declared",
+                    input.name(),
+                    output.name()
+                ),
             ));
         }
         for (m, _, span) in &t.members {
@@ -495,7 +674,11 @@ impl Resolver<'_> {
             output,
             input,
             param: t.param.clone(),
-            members: t.members.iter().map(|(n, e, _)| (n.clone(), e.clone())).collect(),
+            members: t
+                .members
+                .iter()
+                .map(|(n, e, _)| (n.clone(), e.clone()))
+                .collect(),
         });
         Ok(())
     }
