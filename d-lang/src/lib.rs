@@ -12,6 +12,7 @@
 pub mod ast;
 pub mod builtins;
 pub mod catalog;
+pub mod codegen;
 pub mod diag;
 pub mod ir;
 pub mod lexer;

@@ -1,0 +1,339 @@
+//! Storage layout: which map holds what, and where in the per-CPU scratch
+//! area clause-locals, string temporaries, records and keys are built.
+
+use super::object::{AggObj, Field, FieldKind, MapKind, MapRole, MapSpec};
+use super::CodegenOptions;
+use crate::diag::{Diagnostic, ErrTag};
+use crate::ir::{AggFunc, Program, Scope, VarId};
+use crate::types::Type;
+use std::collections::HashMap;
+
+/// Largest per-CPU scratch value the kernel allocates (PCPU_MIN_UNIT_SIZE).
+pub const SCRATCH_SIZE: u32 = 32 * 1024;
+/// Number of string temporaries per clause.
+pub const STRING_TEMPS: u32 = 16;
+/// Bytes reserved for one clause's record.
+pub const RECORD_MAX: u32 = 8 * 1024;
+/// Bytes reserved for building one key.
+pub const KEY_MAX: u32 = 2 * 1024;
+/// Bytes reserved for building one value.
+pub const VALUE_MAX: u32 = 2 * 1024;
+/// Record header: EPID, CPU, action mask.
+pub const HEADER_SIZE: u32 = 16;
+
+/// Where a variable lives.
+#[derive(Debug, Clone)]
+pub enum VarStorage {
+    /// In the globals map at an offset.
+    Global {
+        /// Byte offset in the globals value.
+        offset: u32,
+    },
+    /// In the scratch area (clause-locals).
+    Local {
+        /// Byte offset in the scratch value.
+        offset: u32,
+    },
+    /// In its own hash map (associative arrays, thread-locals).
+    Dynamic {
+        /// Map index.
+        map: usize,
+        /// Key fields (thread-locals start with the thread id).
+        keys: Vec<Field>,
+        /// Key size.
+        key_size: u32,
+        /// Value size.
+        value_size: u32,
+        /// Keyed by thread id first.
+        thread: bool,
+    },
+}
+
+/// The program's storage plan.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// Maps so far (lowering adds nothing; the strings map is filled at the end).
+    pub maps: Vec<MapSpec>,
+    /// Ring buffer map index.
+    pub ringbuf: usize,
+    /// Scratch map index.
+    pub scratch: usize,
+    /// Globals map index.
+    pub globals: usize,
+    /// Strings map index.
+    pub strings: usize,
+    /// Counters map index.
+    pub counters: usize,
+    /// Storage of each variable.
+    pub vars: HashMap<VarId, VarStorage>,
+    /// Aggregations by id.
+    pub aggs: Vec<AggObj>,
+    /// Scratch offsets.
+    pub locals_off: u32,
+    /// First string temporary.
+    pub temps_off: u32,
+    /// Record buffer.
+    pub record_off: u32,
+    /// Key buffer.
+    pub key_off: u32,
+    /// Value buffer.
+    pub value_off: u32,
+    /// `strsize`.
+    pub strsize: u32,
+    /// Largest aggregation value (the strings map carries this many zero bytes).
+    pub max_agg_value: u32,
+}
+
+fn round8(n: u64) -> u64 {
+    n.div_ceil(8) * 8
+}
+
+/// Bytes a value of type `ty` takes in storage (strings: `strsize`).
+pub fn storage_size(ty: &Type, strsize: u32) -> u64 {
+    match ty.strip() {
+        Type::String => strsize as u64,
+        Type::Array(e, _) if e.int_size() == 1 => strsize as u64,
+        t if t.is_integer() || t.is_pointer() => 8,
+        t => t.size().max(1),
+    }
+}
+
+/// How a key of type `ty` is stored.
+pub fn key_kind(ty: &Type, strsize: u32) -> FieldKind {
+    if ty.is_string() || ty.is_char_string() && !ty.is_pointer() {
+        FieldKind::Str { size: strsize }
+    } else if ty.is_integer() || ty.is_pointer() || ty.is_scalar() {
+        FieldKind::Int {
+            size: ty.size().clamp(1, 8) as u8,
+            signed: ty.is_signed(),
+        }
+    } else {
+        FieldKind::Bytes {
+            size: ty.size() as u32,
+        }
+    }
+}
+
+fn key_fields(types: &[Type], strsize: u32, thread: bool) -> (Vec<Field>, u32) {
+    let mut fields = Vec::new();
+    let mut off = if thread { 8 } else { 0 };
+    for t in types {
+        let kind = key_kind(t, strsize);
+        fields.push(Field { offset: off, kind });
+        off += kind.stored_size();
+    }
+    (fields, off.max(8))
+}
+
+/// Value size of an aggregation's map entries.
+pub fn agg_value_size(func: &AggFunc) -> u32 {
+    match func {
+        AggFunc::Count | AggFunc::Sum => 8,
+        AggFunc::Min | AggFunc::Max | AggFunc::Avg => 16,
+        AggFunc::Stddev => 32,
+        AggFunc::Quantize => 127 * 8,
+        AggFunc::Lquantize { base, limit, step } => {
+            let levels = (*limit as i64 - *base as i64) / (*step).max(1) as i64;
+            ((levels + 2) * 8) as u32
+        }
+        AggFunc::Llquantize {
+            factor,
+            low,
+            high,
+            nsteps,
+        } => (super::buckets::llquantize_bounds(*factor, *low, *high, *nsteps).len() * 8) as u32,
+    }
+}
+
+impl Layout {
+    /// Plan storage for `prog`.
+    pub fn new(prog: &Program, opts: &CodegenOptions) -> Result<Layout, Diagnostic> {
+        let strsize = opts.strsize;
+        let mut maps = Vec::new();
+        let mut add = |m: MapSpec| {
+            maps.push(m);
+            maps.len() - 1
+        };
+        let bufsize = opts.bufsize.max(4096).next_power_of_two();
+        let ringbuf = add(MapSpec {
+            name: "records".into(),
+            kind: MapKind::Ringbuf,
+            key_size: 0,
+            value_size: 0,
+            max_entries: bufsize,
+            role: MapRole::Records,
+            initial: None,
+        });
+        // Scratch: clause-locals, then temporaries, record, key, value.
+        let mut vars = HashMap::new();
+        let mut local_off = 0u32;
+        let mut global_off = 8u32;
+        let mut dynamic = Vec::new();
+        for (i, v) in prog.variables.iter().enumerate() {
+            let id = VarId(i as u32);
+            let size = round8(storage_size(&v.ty, strsize)) as u32;
+            match (v.scope, &v.keys) {
+                (Scope::Global, None) => {
+                    vars.insert(id, VarStorage::Global { offset: global_off });
+                    global_off += size;
+                }
+                (Scope::Clause, _) => {
+                    vars.insert(id, VarStorage::Local { offset: local_off });
+                    local_off += size;
+                }
+                (scope, keys) => dynamic.push((
+                    id,
+                    scope == Scope::Thread,
+                    keys.clone().unwrap_or_default(),
+                    size,
+                )),
+            }
+        }
+        let locals_size = local_off;
+        let temps_off = round8(locals_size as u64) as u32;
+        let record_off = temps_off + STRING_TEMPS * strsize;
+        let key_off = record_off + RECORD_MAX;
+        let value_off = key_off + KEY_MAX;
+        let scratch_size = value_off + VALUE_MAX;
+        if scratch_size > SCRATCH_SIZE {
+            return Err(Diagnostic::new(
+                ErrTag::D_UNSUPPORTED,
+                None,
+                format!("clause-local variables and string temporaries need {scratch_size} bytes of scratch space; at most {SCRATCH_SIZE} are available (lower strsize)"),
+            ));
+        }
+        let scratch = add(MapSpec {
+            name: "scratch".into(),
+            kind: MapKind::PercpuArray,
+            key_size: 4,
+            value_size: scratch_size,
+            max_entries: 1,
+            role: MapRole::Scratch,
+            initial: None,
+        });
+        let globals = add(MapSpec {
+            name: "globals".into(),
+            kind: MapKind::Array,
+            key_size: 4,
+            value_size: global_off,
+            max_entries: 1,
+            role: MapRole::Globals,
+            initial: None,
+        });
+        let strings = add(MapSpec {
+            name: "strings".into(),
+            kind: MapKind::Array,
+            key_size: 4,
+            value_size: 8,
+            max_entries: 1,
+            role: MapRole::Strings,
+            initial: None,
+        });
+        let counters = add(MapSpec {
+            name: "counters".into(),
+            kind: MapKind::PercpuArray,
+            key_size: 4,
+            value_size: 64,
+            max_entries: 1,
+            role: MapRole::Counters,
+            initial: None,
+        });
+        for (id, thread, key_types, value_size) in dynamic {
+            let (keys, key_size) = key_fields(&key_types, strsize, thread);
+            if key_size > KEY_MAX || value_size > VALUE_MAX {
+                return Err(Diagnostic::new(
+                    ErrTag::D_UNSUPPORTED,
+                    None,
+                    format!(
+                        "variable {} has a key or value too large to store",
+                        prog.variables[id.0 as usize].name
+                    ),
+                ));
+            }
+            let entries =
+                (opts.dynvarsize / (key_size + value_size + 64) as u64).clamp(64, 1 << 20) as u32;
+            let v = &prog.variables[id.0 as usize];
+            let map = add(MapSpec {
+                name: truncate_name(&format!(
+                    "{}{}",
+                    if thread { "self_" } else { "var_" },
+                    v.name
+                )),
+                kind: MapKind::Hash,
+                key_size,
+                value_size,
+                max_entries: entries,
+                role: MapRole::Variable(id),
+                initial: None,
+            });
+            vars.insert(
+                id,
+                VarStorage::Dynamic {
+                    map,
+                    keys,
+                    key_size,
+                    value_size,
+                    thread,
+                },
+            );
+        }
+        let mut aggs = Vec::new();
+        let mut max_agg_value = 8;
+        for (i, a) in prog.aggregations.iter().enumerate() {
+            let (keys, key_size) = key_fields(&a.keys, strsize, false);
+            let value_size = agg_value_size(&a.func);
+            max_agg_value = max_agg_value.max(value_size);
+            if key_size > KEY_MAX || value_size > VALUE_MAX {
+                return Err(Diagnostic::new(
+                    ErrTag::D_UNSUPPORTED,
+                    None,
+                    format!("aggregation @{} has a key or value too large", a.name),
+                ));
+            }
+            let entries =
+                (opts.aggsize / (key_size + value_size + 64) as u64).clamp(64, 1 << 18) as u32;
+            let map = add(MapSpec {
+                name: truncate_name(&format!("agg_{}", a.name)),
+                kind: MapKind::PercpuHash,
+                key_size,
+                value_size,
+                max_entries: entries,
+                role: MapRole::Aggregation(crate::ir::AggId(i as u32)),
+                initial: None,
+            });
+            aggs.push(AggObj {
+                id: crate::ir::AggId(i as u32),
+                name: a.name.clone(),
+                func: a.func.clone(),
+                map,
+                keys,
+                key_size,
+                value_size,
+            });
+        }
+        Ok(Layout {
+            maps,
+            ringbuf,
+            scratch,
+            globals,
+            strings,
+            counters,
+            vars,
+            aggs,
+            locals_off: 0,
+            temps_off,
+            record_off,
+            key_off,
+            value_off,
+            strsize,
+            max_agg_value,
+        })
+    }
+}
+
+fn truncate_name(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(15)
+        .collect()
+}

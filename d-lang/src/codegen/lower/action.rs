@@ -1,0 +1,108 @@
+//! Actions: data-recording ones write fields into the clause's record and
+//! set their bit in the record's action mask; the consumer does the rest.
+
+use super::{is_stringish, Lower, R};
+use crate::codegen::insn::{helper, reg::*, Alu, Insn, Size};
+use crate::codegen::object::{Field, FieldKind, RecordAction, RecordKind};
+use crate::ir::{Action, Expr};
+use crate::types::Type;
+
+/// Whether an action produces a record.
+pub(crate) fn is_recording(a: &Action) -> bool {
+    !matches!(
+        a,
+        Action::Speculate(_) | Action::Commit(_) | Action::Discard(_)
+    )
+}
+
+impl Lower<'_> {
+    pub(crate) fn action(&mut self, a: &Action) -> R<()> {
+        let (kind, values): (RecordKind, Vec<&Expr>) = match a {
+            Action::Trace(e) => (RecordKind::Trace, vec![e]),
+            Action::Print(e) => (RecordKind::Print, vec![e]),
+            Action::Printf(f, args) => (RecordKind::Printf(f.clone()), args.iter().collect()),
+            Action::Printa(f, aggs) => (RecordKind::Printa(f.clone(), aggs.clone()), vec![]),
+            Action::Exit(e) => (RecordKind::Exit, vec![e]),
+            Action::Clear(id) => (RecordKind::Clear(*id), vec![]),
+            Action::Trunc(id, n) => (RecordKind::Trunc(*id), n.iter().collect()),
+            Action::Normalize(id, n) => (RecordKind::Normalize(*id), vec![n]),
+            Action::Denormalize(id) => (RecordKind::Denormalize(*id), vec![]),
+            Action::Setopt(n, v) => (RecordKind::Setopt(n.clone(), v.clone()), vec![]),
+            Action::Destructive("system", args) => {
+                let Some(Expr {
+                    kind: crate::ir::ExprKind::Str(fmt),
+                    ..
+                }) = args.first()
+                else {
+                    return Err(self.err("system( ) needs a constant format"));
+                };
+                let fmt = crate::printf::Format::parse(&String::from_utf8_lossy(fmt))
+                    .map_err(|e| self.err(e.message))?;
+                (RecordKind::System(fmt), args[1..].iter().collect())
+            }
+            Action::Destructive(name, _) | Action::Record(name, _) => {
+                return Err(self.err(format!("{name}( ) is not supported by code generation yet")))
+            }
+            Action::Tracemem(_) => {
+                return Err(self.err("tracemem( ) is not supported by code generation yet"))
+            }
+            Action::Speculate(_) | Action::Commit(_) | Action::Discard(_) => {
+                return Err(self.err("speculations are not supported by code generation yet"))
+            }
+        };
+        let index = self.actions.len();
+        if index >= 64 {
+            return Err(self.err("a clause may have at most 64 data-recording actions"));
+        }
+        let mut fields = Vec::new();
+        for v in values {
+            fields.push(self.record_value(v)?);
+        }
+        // mask |= 1 << index
+        let rec = self.lay.record_off as i16;
+        self.asm.push(Insn::ldx(Size::DW, R1, R9, rec + 8));
+        self.imm(R2, 1u64 << index);
+        self.asm.push(Insn::alu64_reg(Alu::Or, R1, R2));
+        self.asm.push(Insn::stx(Size::DW, R9, rec + 8, R1));
+        self.actions.push(RecordAction { kind, fields });
+        Ok(())
+    }
+
+    /// Evaluate a value and store it as the next record field.
+    fn record_value(&mut self, e: &Expr) -> R<Field> {
+        self.expr(e)?;
+        let rec = self.lay.record_off;
+        if is_stringish(&e.ty) {
+            let size = self.lay.strsize;
+            let off = self.record_field(size)?;
+            self.asm.push(Insn::mov64_reg(R3, R0));
+            self.scratch_ptr(R1, rec + off);
+            self.asm.push(Insn::mov64_imm(R2, size as i32));
+            self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
+            return Ok(Field {
+                offset: off,
+                kind: FieldKind::Str { size },
+            });
+        }
+        if !(e.ty.is_integer() || e.ty.is_pointer() || e.ty.is_scalar()) {
+            return Err(self.err(format!(
+                "recording a value of type {} is not supported yet",
+                e.ty.name()
+            )));
+        }
+        let off = self.record_field(8)?;
+        self.asm
+            .push(Insn::stx(Size::DW, R9, (rec + off) as i16, R0));
+        let size = match e.ty.strip() {
+            Type::Pointer(_) => 8,
+            t => t.size().clamp(1, 8) as u8,
+        };
+        Ok(Field {
+            offset: off,
+            kind: FieldKind::Int {
+                size,
+                signed: e.ty.is_signed(),
+            },
+        })
+    }
+}

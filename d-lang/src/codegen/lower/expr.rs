@@ -1,0 +1,581 @@
+//! Expressions: each leaves its value in r0 — an integer in canonical
+//! 64-bit form, or for strings a pointer to a zero-padded `strsize` buffer.
+
+use super::{is_stringish, Lower, R};
+use crate::ast::{BinOp, UnOp};
+use crate::builtins::BuiltinVar;
+use crate::codegen::insn::{helper, reg::*, Alu, Cond, Insn, Size};
+use crate::codegen::target::ArgSource;
+use crate::ir::{Expr, ExprKind as K};
+use crate::types::Type;
+
+/// `pt_regs` offsets of the x86-64 argument registers (di, si, dx, cx, r8, r9).
+const PT_REGS_ARGS: [i16; 6] = [112, 104, 96, 88, 72, 64];
+/// `pt_regs.ip` and `.cs` inside `bpf_perf_event_data`.
+const PERF_IP: i16 = 128;
+const PERF_CS: i16 = 136;
+
+impl Lower<'_> {
+    /// Evaluate `e` into r0.
+    pub(crate) fn expr(&mut self, e: &Expr) -> R<()> {
+        crate::parser::grow(|| self.expr_inner(e))
+    }
+
+    fn expr_inner(&mut self, e: &Expr) -> R<()> {
+        match &e.kind {
+            K::Const(v) => {
+                self.imm(R0, *v);
+                Ok(())
+            }
+            K::Str(s) => {
+                let off = self.strtab.intern(s);
+                self.asm.ld_map_value(R0, self.lay.strings, off);
+                Ok(())
+            }
+            K::Var(_) | K::Elem(..) => self.load_place(e),
+            K::Member { .. } => self.member(e),
+            K::Builtin(b) => self.builtin(*b, &e.ty),
+            K::ProbeArg(n) => {
+                let src = match &self.target.typed_args {
+                    Some(v) => v.get(*n as usize).cloned(),
+                    None => self.target.args.get(*n as usize).cloned(),
+                };
+                self.arg(src, &e.ty)
+            }
+            K::KernelSym(s) => Err(self.err(format!("kernel symbol `{s} is not supported yet"))),
+            K::Unary(op, a) => self.unary(*op, a, &e.ty),
+            K::Binary(op, a, b) => self.binary(*op, a, b, &e.ty),
+            K::Ternary(c, a, b) => {
+                let els = self.asm.label();
+                let end = self.asm.label();
+                self.expr(c)?;
+                self.asm.jmp_imm(Cond::Eq, R0, 0, els);
+                self.expr(a)?;
+                self.convert(&a.ty, &e.ty)?;
+                self.asm.ja(end);
+                self.asm.bind(els);
+                self.expr(b)?;
+                self.convert(&b.ty, &e.ty)?;
+                self.asm.bind(end);
+                Ok(())
+            }
+            K::Cast(a) => {
+                self.expr(a)?;
+                self.convert(&a.ty, &e.ty)
+            }
+            K::Assign(t, op, v) => self.assign(t, *op, v),
+            K::IncDec {
+                target,
+                inc,
+                prefix,
+            } => self.incdec(target, *inc, *prefix),
+            K::Deref(p) => {
+                self.expr(p)?;
+                self.read_kernel(&e.ty)
+            }
+            K::AddrOf(a) => match &a.kind {
+                K::Member { base, offset, .. } => match &base.kind {
+                    K::Deref(p) => {
+                        self.expr(p)?;
+                        self.asm.push(Insn::alu64_imm(Alu::Add, R0, *offset as i32));
+                        Ok(())
+                    }
+                    _ => Err(self.err("cannot take the address of a D variable")),
+                },
+                _ => Err(self.err("unsupported operand of &")),
+            },
+            K::Call(name, args) => self.call(name, args, &e.ty),
+            K::Stringof(a) => {
+                self.expr(a)?;
+                if is_stringish(&a.ty) {
+                    Ok(())
+                } else if a.ty.is_pointer() {
+                    self.kernel_string()
+                } else {
+                    Err(self.err("stringof( ) of a non-string value is not supported yet"))
+                }
+            }
+            K::Xlate(..) => Err(self.err("translators are not supported by code generation yet")),
+        }
+    }
+
+    /// Convert r0 from type `from` to type `to`.
+    pub(crate) fn convert(&mut self, from: &Type, to: &Type) -> R<()> {
+        if to.is_void() {
+            return Ok(());
+        }
+        if is_stringish(to) {
+            if is_stringish(from) {
+                return Ok(());
+            }
+            if from.is_pointer() {
+                return self.kernel_string();
+            }
+            return Err(self.err(format!("cannot convert {} to {}", from.name(), to.name())));
+        }
+        if to.is_integer() {
+            self.normalize(R0, to);
+        }
+        Ok(())
+    }
+
+    /// r0 holds a kernel address: read the string there into a temporary.
+    pub(crate) fn kernel_string(&mut self) -> R<()> {
+        let t = self.str_temp()?;
+        self.asm.push(Insn::mov64_reg(R3, R0));
+        self.scratch_ptr(R1, t);
+        self.asm.push(Insn::mov64_imm(R2, self.lay.strsize as i32));
+        self.asm.push(Insn::call(helper::PROBE_READ_KERNEL_STR));
+        self.scratch_ptr(R0, t);
+        Ok(())
+    }
+
+    /// r0 holds a kernel address: read a value of type `ty` from it.
+    pub(crate) fn read_kernel(&mut self, ty: &Type) -> R<()> {
+        let size = ty.size();
+        if is_stringish(ty) {
+            let len = size.min(self.lay.strsize as u64 - 1);
+            let t = self.str_temp()?;
+            self.asm.push(Insn::mov64_reg(R3, R0));
+            self.scratch_ptr(R1, t);
+            self.asm.push(Insn::mov64_imm(R2, len as i32));
+            self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
+            self.scratch_ptr(R0, t);
+            return Ok(());
+        }
+        if !(ty.is_integer() || ty.is_pointer()) || size == 0 || size > 8 {
+            return Err(self.err(format!(
+                "reading a {} from kernel memory is not supported yet",
+                ty.name()
+            )));
+        }
+        // Read into the zero-key slot's neighbour on the stack.
+        self.asm
+            .push(Insn::st(Size::DW, FP, -16 - self.stack as i16, 0));
+        self.asm.push(Insn::mov64_reg(R3, R0));
+        self.asm.push(Insn::mov64_reg(R1, FP));
+        self.asm
+            .push(Insn::alu64_imm(Alu::Add, R1, -16 - self.stack));
+        self.asm.push(Insn::mov64_imm(R2, size as i32));
+        self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
+        self.asm
+            .push(Insn::ldx(Size::of(size), R0, FP, -16 - self.stack as i16));
+        self.normalize(R0, ty);
+        Ok(())
+    }
+
+    fn member(&mut self, e: &Expr) -> R<()> {
+        let K::Member { base, offset, bits } = &e.kind else {
+            unreachable!("member() is called on members")
+        };
+        if bits.is_some() {
+            return Err(self.err("bit-field members are not supported by code generation yet"));
+        }
+        match &base.kind {
+            K::Deref(p) => {
+                self.expr(p)?;
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, *offset as i32));
+                self.read_kernel(&e.ty)
+            }
+            _ => self.load_place(e),
+        }
+    }
+
+    fn builtin(&mut self, b: BuiltinVar, ty: &Type) -> R<()> {
+        use BuiltinVar::*;
+        match b {
+            Pid | Tid => {
+                self.asm.push(Insn::call(helper::GET_CURRENT_PID_TGID));
+                if b == Pid {
+                    self.asm.push(Insn::alu64_imm(Alu::Rsh, R0, 32));
+                } else {
+                    self.asm.push(Insn::mov32_reg(R0, R0));
+                }
+            }
+            Uid | Gid => {
+                self.asm.push(Insn::call(helper::GET_CURRENT_UID_GID));
+                if b == Gid {
+                    self.asm.push(Insn::alu64_imm(Alu::Rsh, R0, 32));
+                } else {
+                    self.asm.push(Insn::mov32_reg(R0, R0));
+                }
+            }
+            Cpu => self.asm.push(Insn::call(helper::GET_SMP_PROCESSOR_ID)),
+            Timestamp => self.asm.push(Insn::call(helper::KTIME_GET_NS)),
+            Walltimestamp => {
+                self.asm.push(Insn::call(helper::KTIME_GET_NS));
+                self.asm.ld_map_value(R1, self.lay.globals, 0);
+                self.asm.push(Insn::ldx(Size::DW, R1, R1, 0));
+                self.asm.push(Insn::alu64_reg(Alu::Add, R0, R1));
+            }
+            Execname => {
+                let t = self.str_temp()?;
+                self.scratch_ptr(R1, t);
+                self.asm.push(Insn::mov64_imm(R2, 16));
+                self.asm.push(Insn::call(helper::GET_CURRENT_COMM));
+                self.scratch_ptr(R0, t);
+            }
+            Probeprov | Probemod | Probefunc | Probename | Zonename => {
+                let s = match b {
+                    Probeprov => self.probe.provider.clone(),
+                    Probemod => self.probe.module.clone(),
+                    Probefunc => self.probe.function.clone(),
+                    Probename => self.probe.name.clone(),
+                    _ => "global".to_string(),
+                };
+                let off = self.strtab.intern(s.as_bytes());
+                self.asm.ld_map_value(R0, self.lay.strings, off);
+            }
+            Id => self.imm(R0, self.probe.id as u64),
+            Epid => self.imm(R0, self.epid as u64),
+            Zoneid => self.imm(R0, 0),
+            Curthread => self.asm.push(Insn::call(helper::GET_CURRENT_TASK)),
+            Arg(n) => {
+                let src = self.target.args.get(n as usize).cloned();
+                return self.arg(src, ty);
+            }
+            other => {
+                return Err(self.err(format!(
+                    "built-in variable {} is not supported by code generation yet",
+                    format!("{other:?}").to_lowercase()
+                )))
+            }
+        }
+        self.normalize(R0, ty);
+        Ok(())
+    }
+
+    fn arg(&mut self, src: Option<ArgSource>, ty: &Type) -> R<()> {
+        match src {
+            None | Some(ArgSource::Const(0)) => self.asm.push(Insn::mov64_imm(R0, 0)),
+            Some(ArgSource::Const(v)) => self.imm(R0, v),
+            Some(ArgSource::CtxField {
+                offset,
+                size,
+                signed,
+            }) => {
+                self.asm
+                    .push(Insn::ldx(Size::of(size as u64), R0, R6, offset as i16));
+                if signed && size < 8 {
+                    let shift = 64 - size as i32 * 8;
+                    self.asm.push(Insn::alu64_imm(Alu::Lsh, R0, shift));
+                    self.asm.push(Insn::alu64_imm(Alu::Arsh, R0, shift));
+                }
+            }
+            Some(ArgSource::CtxDataLoc { offset }) => {
+                // loc = len << 16 | offset-in-record
+                self.asm.push(Insn::ldx(Size::W, R3, R6, offset as i16));
+                self.asm.push(Insn::alu64_imm(Alu::And, R3, 0xffff));
+                self.asm.push(Insn::alu64_reg(Alu::Add, R3, R6));
+                if is_stringish(ty) {
+                    let t = self.str_temp()?;
+                    self.scratch_ptr(R1, t);
+                    self.asm.push(Insn::mov64_imm(R2, self.lay.strsize as i32));
+                    self.asm.push(Insn::call(helper::PROBE_READ_KERNEL_STR));
+                    self.scratch_ptr(R0, t);
+                    return Ok(());
+                }
+                self.asm.push(Insn::mov64_reg(R0, R3));
+                return Ok(());
+            }
+            Some(ArgSource::CtxArray { offset, len }) => {
+                if is_stringish(ty) {
+                    let t = self.str_temp()?;
+                    let n = (len as u32).min(self.lay.strsize - 1);
+                    self.scratch_ptr(R1, t);
+                    self.asm.push(Insn::mov64_imm(R2, n as i32));
+                    self.asm.push(Insn::mov64_reg(R3, R6));
+                    self.asm.push(Insn::alu64_imm(Alu::Add, R3, offset as i32));
+                    self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
+                    self.scratch_ptr(R0, t);
+                    return Ok(());
+                }
+                return Err(self.err("array arguments can only be used as strings"));
+            }
+            Some(ArgSource::Reg(n)) => {
+                let off = *PT_REGS_ARGS
+                    .get(n as usize)
+                    .ok_or_else(|| self.err(format!("argument register {n} is not available")))?;
+                self.asm.push(Insn::ldx(Size::DW, R0, R6, off));
+            }
+            Some(ArgSource::PerfPc { user }) => {
+                // user mode iff (cs & 3) == 3
+                let done = self.asm.label();
+                self.asm.push(Insn::ldx(Size::DW, R1, R6, PERF_CS));
+                self.asm.push(Insn::alu64_imm(Alu::And, R1, 3));
+                self.asm.push(Insn::mov64_imm(R0, 0));
+                let cond = if user { Cond::Ne } else { Cond::Eq };
+                self.asm.jmp_imm(cond, R1, 3, done);
+                self.asm.push(Insn::ldx(Size::DW, R0, R6, PERF_IP));
+                self.asm.bind(done);
+            }
+        }
+        if ty.is_integer() {
+            self.normalize(R0, ty);
+        }
+        Ok(())
+    }
+
+    fn unary(&mut self, op: UnOp, a: &Expr, ty: &Type) -> R<()> {
+        self.expr(a)?;
+        match op {
+            UnOp::Neg => self.asm.push(Insn::neg64(R0)),
+            UnOp::BitNot => self.asm.push(Insn::alu64_imm(Alu::Xor, R0, -1)),
+            UnOp::LogNot => {
+                let z = self.asm.label();
+                let end = self.asm.label();
+                self.asm.jmp_imm(Cond::Eq, R0, 0, z);
+                self.asm.push(Insn::mov64_imm(R0, 0));
+                self.asm.ja(end);
+                self.asm.bind(z);
+                self.asm.push(Insn::mov64_imm(R0, 1));
+                self.asm.bind(end);
+                return Ok(());
+            }
+            UnOp::Plus => {}
+            UnOp::Deref | UnOp::AddrOf => return Err(self.err("unexpected pointer operator")),
+        }
+        self.normalize(R0, ty);
+        Ok(())
+    }
+
+    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, ty: &Type) -> R<()> {
+        match op {
+            BinOp::LogAnd | BinOp::LogOr => {
+                let short = self.asm.label();
+                let end = self.asm.label();
+                let (short_on, short_val) = if op == BinOp::LogAnd {
+                    (Cond::Eq, 0)
+                } else {
+                    (Cond::Ne, 1)
+                };
+                self.expr(a)?;
+                self.asm.jmp_imm(short_on, R0, 0, short);
+                self.expr(b)?;
+                self.asm.jmp_imm(short_on, R0, 0, short);
+                self.asm.push(Insn::mov64_imm(R0, 1 - short_val));
+                self.asm.ja(end);
+                self.asm.bind(short);
+                self.asm.push(Insn::mov64_imm(R0, short_val));
+                self.asm.bind(end);
+                return Ok(());
+            }
+            BinOp::Comma => {
+                self.expr(a)?;
+                return self.expr(b);
+            }
+            _ => {}
+        }
+        let cmp = matches!(
+            op,
+            BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge | BinOp::Eq | BinOp::Ne
+        );
+        if cmp && (is_stringish(&a.ty) || is_stringish(&b.ty)) {
+            return self.string_compare(op, a, b);
+        }
+        self.expr(a)?;
+        if op == BinOp::LogXor {
+            self.to_bool(R0);
+        }
+        let slot = self.spill(R0)?;
+        self.expr(b)?;
+        if op == BinOp::LogXor {
+            self.to_bool(R0);
+        }
+        self.asm.push(Insn::mov64_reg(R1, R0));
+        self.unspill(R0, slot);
+        // Pointer arithmetic scales the integer side by the element size.
+        if matches!(op, BinOp::Add | BinOp::Sub) && ty.is_pointer() {
+            let elem = ty.referent().map(|t| t.size()).unwrap_or(1).max(1);
+            if a.ty.is_pointer() && b.ty.is_integer() && elem > 1 {
+                self.asm.push(Insn::alu64_imm(Alu::Mul, R1, elem as i32));
+            } else if a.ty.is_integer() && b.ty.is_pointer() && elem > 1 {
+                self.asm.push(Insn::alu64_imm(Alu::Mul, R0, elem as i32));
+            }
+        }
+        if cmp {
+            let common = if a.ty.is_arith() && b.ty.is_arith() {
+                Type::arith_result(&a.ty, &b.ty)
+            } else {
+                crate::types::int(8, false)
+            };
+            let signed = common.is_signed();
+            let cond = match (op, signed) {
+                (BinOp::Lt, true) => Cond::Slt,
+                (BinOp::Lt, false) => Cond::Lt,
+                (BinOp::Gt, true) => Cond::Sgt,
+                (BinOp::Gt, false) => Cond::Gt,
+                (BinOp::Le, true) => Cond::Sle,
+                (BinOp::Le, false) => Cond::Le,
+                (BinOp::Ge, true) => Cond::Sge,
+                (BinOp::Ge, false) => Cond::Ge,
+                (BinOp::Eq, _) => Cond::Eq,
+                _ => Cond::Ne,
+            };
+            self.set_if(cond, R0, R1);
+            return Ok(());
+        }
+        let signed = ty.is_signed();
+        let insn = match op {
+            BinOp::Add => Insn::alu64_reg(Alu::Add, R0, R1),
+            BinOp::Sub => Insn::alu64_reg(Alu::Sub, R0, R1),
+            BinOp::Mul => Insn::alu64_reg(Alu::Mul, R0, R1),
+            BinOp::Div if signed => Insn::alu64_signed_reg(Alu::Div, R0, R1),
+            BinOp::Div => Insn::alu64_reg(Alu::Div, R0, R1),
+            BinOp::Mod if signed => Insn::alu64_signed_reg(Alu::Mod, R0, R1),
+            BinOp::Mod => Insn::alu64_reg(Alu::Mod, R0, R1),
+            BinOp::BitAnd => Insn::alu64_reg(Alu::And, R0, R1),
+            BinOp::BitOr => Insn::alu64_reg(Alu::Or, R0, R1),
+            BinOp::BitXor | BinOp::LogXor => Insn::alu64_reg(Alu::Xor, R0, R1),
+            BinOp::Shl => Insn::alu64_reg(Alu::Lsh, R0, R1),
+            BinOp::Shr if signed => Insn::alu64_reg(Alu::Arsh, R0, R1),
+            BinOp::Shr => Insn::alu64_reg(Alu::Rsh, R0, R1),
+            _ => return Err(self.err(format!("operator {} is not supported here", op.as_str()))),
+        };
+        self.asm.push(insn);
+        if ty.is_integer() {
+            self.normalize(R0, ty);
+        }
+        Ok(())
+    }
+
+    /// r0 = (a cond b) ? 1 : 0.
+    fn set_if(&mut self, cond: Cond, a: u8, b: u8) {
+        let yes = self.asm.label();
+        let end = self.asm.label();
+        self.asm.jmp_reg(cond, a, b, yes);
+        self.asm.push(Insn::mov64_imm(R0, 0));
+        self.asm.ja(end);
+        self.asm.bind(yes);
+        self.asm.push(Insn::mov64_imm(R0, 1));
+        self.asm.bind(end);
+    }
+
+    fn to_bool(&mut self, r: u8) {
+        let z = self.asm.label();
+        self.asm.jmp_imm(Cond::Eq, r, 0, z);
+        self.asm.push(Insn::mov64_imm(r, 1));
+        self.asm.bind(z);
+    }
+
+    /// Compare two strings byte by byte (bounded by strsize), then apply `op`
+    /// to the sign of the difference.
+    fn string_compare(&mut self, op: BinOp, a: &Expr, b: &Expr) -> R<()> {
+        self.expr(a)?;
+        self.convert(&a.ty, &Type::String)?;
+        let slot = self.spill(R0)?;
+        self.expr(b)?;
+        self.convert(&b.ty, &Type::String)?;
+        self.asm.push(Insn::mov64_reg(R2, R0));
+        self.unspill(R1, slot);
+        self.strcmp();
+        let cond = match op {
+            BinOp::Lt => Cond::Slt,
+            BinOp::Gt => Cond::Sgt,
+            BinOp::Le => Cond::Sle,
+            BinOp::Ge => Cond::Sge,
+            BinOp::Eq => Cond::Eq,
+            _ => Cond::Ne,
+        };
+        self.asm.push(Insn::mov64_imm(R1, 0));
+        self.set_if(cond, R0, R1);
+        Ok(())
+    }
+
+    /// r0 = sign of strcmp(r1, r2): -1, 0 or 1. Clobbers r1–r5.
+    pub(crate) fn strcmp(&mut self) {
+        let top = self.asm.label();
+        let diff = self.asm.label();
+        let equal = self.asm.label();
+        let end = self.asm.label();
+        let less = self.asm.label();
+        self.asm.push(Insn::mov64_imm(R3, 0));
+        self.asm.bind(top);
+        self.asm
+            .jmp_imm(Cond::Ge, R3, self.lay.strsize as i32, equal);
+        self.asm.push(Insn::mov64_reg(R4, R1));
+        self.asm.push(Insn::alu64_reg(Alu::Add, R4, R3));
+        self.asm.push(Insn::ldx(Size::B, R4, R4, 0));
+        self.asm.push(Insn::mov64_reg(R5, R2));
+        self.asm.push(Insn::alu64_reg(Alu::Add, R5, R3));
+        self.asm.push(Insn::ldx(Size::B, R5, R5, 0));
+        self.asm.jmp_reg(Cond::Ne, R4, R5, diff);
+        self.asm.jmp_imm(Cond::Eq, R4, 0, equal);
+        self.asm.push(Insn::alu64_imm(Alu::Add, R3, 1));
+        self.asm.ja(top);
+        self.asm.bind(diff);
+        self.asm.jmp_reg(Cond::Lt, R4, R5, less);
+        self.asm.push(Insn::mov64_imm(R0, 1));
+        self.asm.ja(end);
+        self.asm.bind(less);
+        self.asm.push(Insn::mov64_imm(R0, -1));
+        self.asm.ja(end);
+        self.asm.bind(equal);
+        self.asm.push(Insn::mov64_imm(R0, 0));
+        self.asm.bind(end);
+    }
+
+    /// Subroutines that produce values.
+    fn call(&mut self, name: &str, args: &[Expr], ty: &Type) -> R<()> {
+        match name {
+            "copyinstr" => {
+                self.expr(&args[0])?;
+                let t = self.str_temp()?;
+                let len = if let Some(n) = args.get(1) {
+                    match n.as_const() {
+                        Some(c) => (c as u32).clamp(1, self.lay.strsize),
+                        None => {
+                            return Err(self.err("copyinstr( ) size must be a constant for now"))
+                        }
+                    }
+                } else {
+                    self.lay.strsize
+                };
+                self.asm.push(Insn::mov64_reg(R3, R0));
+                self.scratch_ptr(R1, t);
+                self.asm.push(Insn::mov64_imm(R2, len as i32));
+                self.asm.push(Insn::call(helper::PROBE_READ_USER_STR));
+                self.scratch_ptr(R0, t);
+                Ok(())
+            }
+            "strlen" => {
+                self.expr(&args[0])?;
+                self.convert(&args[0].ty, &Type::String)?;
+                let top = self.asm.label();
+                let end = self.asm.label();
+                self.asm.push(Insn::mov64_reg(R1, R0));
+                self.asm.push(Insn::mov64_imm(R0, 0));
+                self.asm.bind(top);
+                self.asm.jmp_imm(Cond::Ge, R0, self.lay.strsize as i32, end);
+                self.asm.push(Insn::mov64_reg(R2, R1));
+                self.asm.push(Insn::alu64_reg(Alu::Add, R2, R0));
+                self.asm.push(Insn::ldx(Size::B, R2, R2, 0));
+                self.asm.jmp_imm(Cond::Eq, R2, 0, end);
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, 1));
+                self.asm.ja(top);
+                self.asm.bind(end);
+                Ok(())
+            }
+            "rand" => {
+                self.asm.push(Insn::call(helper::GET_PRANDOM_U32));
+                self.normalize(R0, ty);
+                Ok(())
+            }
+            "htons" | "ntohs" | "htonl" | "ntohl" | "htonll" | "ntohll" => {
+                self.expr(&args[0])?;
+                let bits = match name {
+                    "htons" | "ntohs" => 16,
+                    "htonl" | "ntohl" => 32,
+                    _ => 64,
+                };
+                // BPF_END | BPF_TO_BE on a little-endian machine swaps bytes.
+                self.asm.push(Insn::new(0xd4 | 0x08, R0, 0, 0, bits));
+                Ok(())
+            }
+            "copyin" => Err(self.err("copyin( ) is not supported by code generation yet")),
+            other => Err(self.err(format!(
+                "{other}( ) is not supported by code generation yet"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,408 @@
+//! Lowering: one program per enabled probe, holding every clause that
+//! enables it in program order.
+//!
+//! Program shape (comments in the emitted runs repeat it):
+//! ```text
+//! r6 = ctx; r9 = &scratch[cpu]          ; prologue, exits if the lookup fails
+//! for each clause:
+//!     mask = 0                          ; only if the clause records data
+//!     if !(predicate) goto next
+//!     statements                        ; values in r0, temporaries on the stack
+//!     if mask == 0 goto next            ; the default action always records
+//!     header = {epid, cpu}; ringbuf_output(record)
+//! next:
+//! r0 = 0; exit
+//! ```
+//! Registers: r6 context, r9 scratch base, r0 the value of the expression
+//! just evaluated, r1–r5 and r7–r8 free between expressions; spilled
+//! values live in 8-byte stack slots below `fp - 8` (`fp - 8` holds the
+//! zero key).
+
+mod action;
+mod agg;
+mod expr;
+mod store;
+
+use super::asm::{Asm, Label};
+use super::insn::{helper, reg::*, Alu, Cond, Insn, Size};
+use super::layout::{Layout, HEADER_SIZE, RECORD_MAX, STRING_TEMPS};
+use super::object::{Counter, Enabling, MapSpec, Object, ProgramObj, RecordAction};
+use super::target::{ProbeTarget, TargetResolver};
+use super::CodegenOptions;
+use crate::catalog::ProbeInfo;
+use crate::diag::{Diagnostic, ErrTag};
+use crate::ir::{self, Program};
+use crate::span::Span;
+use crate::types::Type;
+use std::collections::HashMap;
+
+type R<T> = Result<T, Diagnostic>;
+
+/// String constants: each gets `strsize` zero-padded bytes, so that copying
+/// a whole string from here never reads another constant. Offset 0 is a
+/// zero block: the empty string and the initial aggregation value.
+pub(crate) struct StrTab {
+    bytes: Vec<u8>,
+    index: HashMap<Vec<u8>, u32>,
+    strsize: u32,
+}
+
+impl StrTab {
+    fn new(strsize: u32, zero_block: u32) -> StrTab {
+        let zero = zero_block.max(strsize).div_ceil(8) * 8;
+        let mut index = HashMap::new();
+        index.insert(Vec::new(), 0);
+        StrTab {
+            bytes: vec![0; zero as usize],
+            index,
+            strsize,
+        }
+    }
+
+    /// The offset of a constant, adding it if new (truncated to strsize − 1).
+    pub(crate) fn intern(&mut self, s: &[u8]) -> u32 {
+        let end = s
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(s.len())
+            .min(self.strsize as usize - 1);
+        let s = &s[..end];
+        if let Some(&off) = self.index.get(s) {
+            return off;
+        }
+        let off = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(s);
+        self.bytes.resize(off as usize + self.strsize as usize, 0);
+        self.index.insert(s.to_vec(), off);
+        off
+    }
+}
+
+/// Generate every program of `prog`.
+pub(crate) fn lower_program(
+    prog: &Program,
+    layout: &Layout,
+    targets: &dyn TargetResolver,
+    opts: &CodegenOptions,
+) -> R<Object> {
+    // EPIDs number (clause, probe) pairs in clause order, as DTrace creates
+    // its enablings; programs group clauses by probe in first-use order.
+    let mut order: Vec<u32> = Vec::new();
+    let mut by_probe: HashMap<u32, (ProbeInfo, Vec<(usize, u32)>)> = HashMap::new();
+    let mut next_epid = 1;
+    for (ci, c) in prog.clauses.iter().enumerate() {
+        for p in &c.probes {
+            let entry = by_probe.entry(p.id).or_insert_with(|| {
+                order.push(p.id);
+                (p.clone(), Vec::new())
+            });
+            entry.1.push((ci, next_epid));
+            next_epid += 1;
+        }
+    }
+    let mut strtab = StrTab::new(opts.strsize, layout.max_agg_value);
+    let mut programs = Vec::new();
+    let mut enablings = Vec::new();
+    for id in order {
+        let (probe, clauses) = &by_probe[&id];
+        let target = targets.target(probe).map_err(|why| {
+            let span = clauses.first().map(|&(c, _)| prog.clauses[c].span);
+            Diagnostic::new(
+                ErrTag::D_PDESC_INVAL,
+                span,
+                format!("cannot trace {}: {why}", probe.full_name()),
+            )
+        })?;
+        let mut l = Lower::new(layout, probe, &target, &mut strtab);
+        l.prologue();
+        let mut epids = Vec::new();
+        for &(ci, epid) in clauses {
+            let actions = l.clause(&prog.clauses[ci], epid)?;
+            enablings.push(Enabling {
+                epid,
+                clause: ci,
+                probe: probe.clone(),
+                size: l.record_size,
+                actions,
+            });
+            epids.push(epid);
+        }
+        l.epilogue();
+        let prog_type = target.prog_type;
+        let (insns, relocs) = l.asm.finish().map_err(|e| {
+            Diagnostic::new(
+                ErrTag::D_UNSUPPORTED,
+                None,
+                format!(
+                    "program for {} cannot be assembled: {e:?}",
+                    probe.full_name()
+                ),
+            )
+        })?;
+        programs.push(ProgramObj {
+            probe: probe.clone(),
+            prog_type,
+            insns,
+            relocs,
+            epids,
+        });
+    }
+    enablings.sort_by_key(|e| e.epid);
+    let mut maps: Vec<MapSpec> = layout.maps.clone();
+    let strings = &mut maps[layout.strings];
+    strings.value_size = strtab.bytes.len() as u32;
+    strings.initial = Some(strtab.bytes);
+    Ok(Object {
+        maps,
+        programs,
+        enablings,
+        aggs: layout.aggs.clone(),
+        strsize: opts.strsize,
+    })
+}
+
+/// Lowering state for one probe's program.
+pub(crate) struct Lower<'a> {
+    lay: &'a Layout,
+    probe: &'a ProbeInfo,
+    target: &'a ProbeTarget,
+    strtab: &'a mut StrTab,
+    asm: Asm,
+    exit: Label,
+    /// Bytes of stack slots in use below the zero key.
+    stack: i32,
+    /// String temporaries handed out in the current statement.
+    temps: u32,
+    /// Next free record offset and the actions recorded so far.
+    record_size: u32,
+    actions: Vec<RecordAction>,
+    epid: u32,
+    span: Span,
+}
+
+impl<'a> Lower<'a> {
+    fn new(
+        lay: &'a Layout,
+        probe: &'a ProbeInfo,
+        target: &'a ProbeTarget,
+        strtab: &'a mut StrTab,
+    ) -> Self {
+        let mut asm = Asm::new();
+        let exit = asm.label();
+        Lower {
+            lay,
+            probe,
+            target,
+            strtab,
+            asm,
+            exit,
+            stack: 0,
+            temps: 0,
+            record_size: HEADER_SIZE,
+            actions: Vec::new(),
+            epid: 0,
+            span: Span::default(),
+        }
+    }
+
+    fn err(&self, msg: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(ErrTag::D_UNSUPPORTED, Some(self.span), msg)
+    }
+
+    /// r6 = ctx; r9 = per-CPU scratch (or exit).
+    fn prologue(&mut self) {
+        self.asm.push(Insn::mov64_reg(R6, R1));
+        self.asm.push(Insn::st(Size::DW, FP, -8, 0));
+        self.asm.ld_map(R1, self.lay.scratch);
+        self.asm.push(Insn::mov64_reg(R2, FP));
+        self.asm.push(Insn::alu64_imm(Alu::Add, R2, -8));
+        self.asm.push(Insn::call(helper::MAP_LOOKUP_ELEM));
+        let exit = self.exit;
+        self.asm.jmp_imm(Cond::Eq, R0, 0, exit);
+        self.asm.push(Insn::mov64_reg(R9, R0));
+    }
+
+    fn epilogue(&mut self) {
+        let exit = self.exit;
+        self.asm.bind(exit);
+        self.asm.push(Insn::mov64_imm(R0, 0));
+        self.asm.push(Insn::exit());
+    }
+
+    /// Whether a clause's statements include a data-recording action.
+    fn records(stmts: &[ir::Stmt]) -> bool {
+        stmts.iter().any(|s| match s {
+            ir::Stmt::Action(a) => action::is_recording(a),
+            ir::Stmt::If(_, a, b) => Self::records(a) || Self::records(b),
+            _ => false,
+        })
+    }
+
+    fn clause(&mut self, c: &ir::Clause, epid: u32) -> R<Vec<RecordAction>> {
+        self.epid = epid;
+        self.span = c.span;
+        self.record_size = HEADER_SIZE;
+        self.actions = Vec::new();
+        let next = self.asm.label();
+        let records = c.default_action || Self::records(&c.body);
+        let rec = self.lay.record_off as i16;
+        if records {
+            // mask = 0
+            self.asm.push(Insn::st(Size::DW, R9, rec + 8, 0));
+        }
+        if let Some(p) = &c.predicate {
+            self.temps = 0;
+            self.expr(p)?;
+            self.asm.jmp_imm(Cond::Eq, R0, 0, next);
+        }
+        self.stmts(&c.body)?;
+        if records {
+            self.asm.push(Insn::ldx(Size::DW, R1, R9, rec + 8));
+            if !c.default_action {
+                self.asm.jmp_imm(Cond::Eq, R1, 0, next);
+            }
+            // header: epid, cpu
+            self.asm.push(Insn::st(Size::W, R9, rec, epid as i32));
+            self.asm.push(Insn::call(helper::GET_SMP_PROCESSOR_ID));
+            self.asm.push(Insn::stx(Size::W, R9, rec + 4, R0));
+            self.asm.ld_map(R1, self.lay.ringbuf);
+            self.scratch_ptr(R2, self.lay.record_off);
+            self.asm.push(Insn::mov64_imm(R3, self.record_size as i32));
+            self.asm.push(Insn::mov64_imm(R4, 0));
+            self.asm.push(Insn::call(helper::RINGBUF_OUTPUT));
+            self.asm.jmp_imm(Cond::Eq, R0, 0, next);
+            self.count(Counter::RecordDrops);
+        }
+        self.asm.bind(next);
+        Ok(std::mem::take(&mut self.actions))
+    }
+
+    fn stmts(&mut self, stmts: &[ir::Stmt]) -> R<()> {
+        for s in stmts {
+            self.temps = 0;
+            match s {
+                ir::Stmt::Expr(e) => self.expr(e)?,
+                ir::Stmt::If(c, a, b) => {
+                    let els = self.asm.label();
+                    let end = self.asm.label();
+                    self.expr(c)?;
+                    self.asm.jmp_imm(Cond::Eq, R0, 0, els);
+                    self.stmts(a)?;
+                    self.asm.ja(end);
+                    self.asm.bind(els);
+                    self.stmts(b)?;
+                    self.asm.bind(end);
+                }
+                ir::Stmt::AggUpdate {
+                    agg,
+                    keys,
+                    args,
+                    span,
+                } => {
+                    self.span = *span;
+                    self.agg_update(*agg, keys, args)?;
+                }
+                ir::Stmt::Action(a) => self.action(a)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// `dst = r9 + off`: a pointer into scratch.
+    fn scratch_ptr(&mut self, dst: u8, off: u32) {
+        self.asm.push(Insn::mov64_reg(dst, R9));
+        self.asm.push(Insn::alu64_imm(Alu::Add, dst, off as i32));
+    }
+
+    /// Save a register in a new stack slot; returns the slot's fp offset.
+    fn spill(&mut self, r: u8) -> R<i16> {
+        self.stack += 8;
+        if self.stack > 480 {
+            return Err(self.err("expression too complex: more than 60 intermediate values"));
+        }
+        let off = -(8 + self.stack) as i16;
+        self.asm.push(Insn::stx(Size::DW, FP, off, r));
+        Ok(off)
+    }
+
+    /// Load a spilled value back and free its slot (slots are released LIFO).
+    fn unspill(&mut self, r: u8, slot: i16) {
+        self.asm.push(Insn::ldx(Size::DW, r, FP, slot));
+        self.stack -= 8;
+    }
+
+    /// A string temporary in scratch, zeroed so strings compare and hash
+    /// as their contents.
+    fn str_temp(&mut self) -> R<u32> {
+        if self.temps >= STRING_TEMPS {
+            return Err(self.err(format!(
+                "statement needs more than {STRING_TEMPS} string temporaries"
+            )));
+        }
+        let off = self.lay.temps_off + self.temps * self.lay.strsize;
+        self.temps += 1;
+        self.zero_scratch(off, self.lay.strsize);
+        Ok(off)
+    }
+
+    fn zero_scratch(&mut self, off: u32, len: u32) {
+        for i in (0..len).step_by(8) {
+            self.asm.push(Insn::st(Size::DW, R9, (off + i) as i16, 0));
+        }
+    }
+
+    /// counters[c] += 1 (per CPU).
+    fn count(&mut self, c: Counter) {
+        let skip = self.asm.label();
+        self.asm.ld_map(R1, self.lay.counters);
+        self.asm.push(Insn::mov64_reg(R2, FP));
+        self.asm.push(Insn::alu64_imm(Alu::Add, R2, -8));
+        self.asm.push(Insn::call(helper::MAP_LOOKUP_ELEM));
+        self.asm.jmp_imm(Cond::Eq, R0, 0, skip);
+        let off = (c as i16) * 8;
+        self.asm.push(Insn::ldx(Size::DW, R1, R0, off));
+        self.asm.push(Insn::alu64_imm(Alu::Add, R1, 1));
+        self.asm.push(Insn::stx(Size::DW, R0, off, R1));
+        self.asm.bind(skip);
+    }
+
+    /// Reserve a record field; returns its offset in the record.
+    fn record_field(&mut self, bytes: u32) -> R<u32> {
+        let off = self.record_size;
+        self.record_size += bytes.div_ceil(8) * 8;
+        if self.record_size > RECORD_MAX {
+            return Err(self.err(format!("clause records more than {RECORD_MAX} bytes")));
+        }
+        Ok(off)
+    }
+
+    /// Load a 64-bit immediate into a register.
+    fn imm(&mut self, r: u8, v: u64) {
+        if v as i64 >= i32::MIN as i64 && v as i64 <= i32::MAX as i64 {
+            self.asm.push(Insn::mov64_imm(r, v as i64 as i32));
+        } else {
+            self.asm.extend(Insn::ld_imm64(r, 0, v));
+        }
+    }
+
+    /// Bring `r` to the canonical 64-bit form of an integer of type `ty`.
+    fn normalize(&mut self, r: u8, ty: &Type) {
+        let size = if ty.is_integer() { ty.int_size() } else { 8 };
+        if size >= 8 || size == 0 {
+            return;
+        }
+        let shift = 64 - size as i32 * 8;
+        if !ty.is_signed() && size == 4 {
+            self.asm.push(Insn::mov32_reg(r, r));
+            return;
+        }
+        self.asm.push(Insn::alu64_imm(Alu::Lsh, r, shift));
+        let op = if ty.is_signed() { Alu::Arsh } else { Alu::Rsh };
+        self.asm.push(Insn::alu64_imm(op, r, shift));
+    }
+}
+
+/// Whether values of this type are handled as pointers to strsize buffers.
+pub(crate) fn is_stringish(ty: &Type) -> bool {
+    ty.is_string() || matches!(ty.strip(), Type::Array(e, _) if e.int_size() == 1)
+}

@@ -1,0 +1,285 @@
+//! Variables: loads and stores of globals (one array map), clause-locals
+//! (scratch), and associative arrays and thread-locals (a hash map each,
+//! where storing 0 or "" deletes the entry, as in DTrace).
+
+use super::{is_stringish, Lower, R};
+use crate::ast::BinOp;
+use crate::codegen::insn::{helper, reg::*, Alu, Cond, Insn, Size};
+use crate::codegen::layout::VarStorage;
+use crate::codegen::object::{Counter, FieldKind};
+use crate::ir::{Expr, ExprKind as K, VarId};
+use crate::types::Type;
+
+/// Where a D lvalue lives.
+enum Place<'e> {
+    /// Globals map value + offset.
+    Global(u32),
+    /// Scratch + offset.
+    Local(u32),
+    /// A hash-map entry: variable, keys (empty for scalar thread-locals).
+    Dynamic(VarId, &'e [Expr]),
+}
+
+impl Lower<'_> {
+    fn place<'e>(&self, e: &'e Expr) -> R<(Place<'e>, u32)> {
+        match &e.kind {
+            K::Var(id) | K::Elem(id, _) => {
+                let keys: &[Expr] = match &e.kind {
+                    K::Elem(_, k) => k,
+                    _ => &[],
+                };
+                let storage = self
+                    .lay
+                    .vars
+                    .get(id)
+                    .ok_or_else(|| self.err("variable without storage"))?;
+                Ok(match storage {
+                    VarStorage::Global { offset } => (Place::Global(*offset), 0),
+                    VarStorage::Local { offset } => (Place::Local(self.lay.locals_off + offset), 0),
+                    VarStorage::Dynamic { .. } => (Place::Dynamic(*id, keys), 0),
+                })
+            }
+            K::Member {
+                base,
+                offset,
+                bits: None,
+            } => {
+                let (p, off) = self.place(base)?;
+                if matches!(p, Place::Dynamic(..)) {
+                    return Err(
+                        self.err("members of structs in associative arrays are not supported yet")
+                    );
+                }
+                Ok((p, off + *offset as u32))
+            }
+            _ => Err(self.err("unsupported assignment target")),
+        }
+    }
+
+    /// Load or store width of a value of `ty` in D storage.
+    fn width(ty: &Type, in_struct: bool) -> Size {
+        if in_struct {
+            Size::of(ty.size())
+        } else {
+            Size::DW
+        }
+    }
+
+    /// r1 = pointer to a static place.
+    fn static_ptr(&mut self, p: &Place, off: u32) {
+        match p {
+            Place::Global(base) => self.asm.ld_map_value(R1, self.lay.globals, base + off),
+            Place::Local(base) => self.scratch_ptr(R1, base + off),
+            Place::Dynamic(..) => {}
+        }
+    }
+
+    /// Load an lvalue's value into r0.
+    pub(crate) fn load_place(&mut self, e: &Expr) -> R<()> {
+        let (p, off) = self.place(e)?;
+        let in_struct = matches!(e.kind, K::Member { .. });
+        match p {
+            Place::Global(_) | Place::Local(_) => {
+                self.static_ptr(&p, off);
+                if is_stringish(&e.ty) {
+                    self.asm.push(Insn::mov64_reg(R0, R1));
+                    return Ok(());
+                }
+                self.scalar_check(&e.ty)?;
+                self.asm
+                    .push(Insn::ldx(Self::width(&e.ty, in_struct), R0, R1, 0));
+                if in_struct {
+                    self.normalize(R0, &e.ty);
+                }
+                Ok(())
+            }
+            Place::Dynamic(id, keys) => {
+                let map = self.build_key(id, keys)?;
+                let found = self.asm.label();
+                let end = self.asm.label();
+                self.asm.ld_map(R1, map);
+                self.scratch_ptr(R2, self.lay.key_off);
+                self.asm.push(Insn::call(helper::MAP_LOOKUP_ELEM));
+                self.asm.jmp_imm(Cond::Ne, R0, 0, found);
+                // Absent: 0, or the empty string.
+                if is_stringish(&e.ty) {
+                    self.asm.ld_map_value(R0, self.lay.strings, 0);
+                } else {
+                    self.asm.push(Insn::mov64_imm(R0, 0));
+                }
+                self.asm.ja(end);
+                self.asm.bind(found);
+                if !is_stringish(&e.ty) {
+                    self.scalar_check(&e.ty)?;
+                    self.asm.push(Insn::ldx(Size::DW, R0, R0, 0));
+                }
+                self.asm.bind(end);
+                Ok(())
+            }
+        }
+    }
+
+    fn scalar_check(&self, ty: &Type) -> R<()> {
+        if ty.is_integer() || ty.is_pointer() || ty.is_scalar() {
+            Ok(())
+        } else {
+            Err(self.err(format!(
+                "values of type {} are not supported by code generation yet",
+                ty.name()
+            )))
+        }
+    }
+
+    /// Evaluate the keys of a dynamic variable and build its key in scratch;
+    /// returns the variable's map.
+    fn build_key(&mut self, id: VarId, keys: &[Expr]) -> R<usize> {
+        let Some(VarStorage::Dynamic {
+            map,
+            keys: fields,
+            key_size,
+            thread,
+            ..
+        }) = self.lay.vars.get(&id).cloned()
+        else {
+            return Err(self.err("variable is not dynamic"));
+        };
+        let mut slots = Vec::new();
+        for (k, f) in keys.iter().zip(&fields) {
+            self.expr(k)?;
+            if let FieldKind::Str { .. } = f.kind {
+                self.convert(&k.ty, &Type::String)?;
+            }
+            slots.push(self.spill(R0)?);
+        }
+        let base = self.lay.key_off;
+        if fields.is_empty() && !thread {
+            self.asm.push(Insn::st(Size::DW, R9, base as i16, 0));
+        }
+        if thread {
+            self.asm.push(Insn::call(helper::GET_CURRENT_PID_TGID));
+            self.asm.push(Insn::mov32_reg(R0, R0));
+            self.asm.push(Insn::stx(Size::DW, R9, base as i16, R0));
+        }
+        for (slot, f) in slots.iter().zip(&fields) {
+            let at = base + f.offset;
+            match f.kind {
+                FieldKind::Int { .. } => {
+                    self.asm.push(Insn::ldx(Size::DW, R1, FP, *slot));
+                    self.asm.push(Insn::stx(Size::DW, R9, at as i16, R1));
+                }
+                FieldKind::Str { size } | FieldKind::Bytes { size } => {
+                    self.asm.push(Insn::ldx(Size::DW, R3, FP, *slot));
+                    self.scratch_ptr(R1, at);
+                    self.asm.push(Insn::mov64_imm(R2, size as i32));
+                    self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
+                }
+            }
+        }
+        self.stack -= 8 * slots.len() as i32;
+        let _ = key_size;
+        Ok(map)
+    }
+
+    /// Store r0 (a value of type `ty`) into `target`; r0 keeps the value.
+    fn store(&mut self, target: &Expr, ty: &Type) -> R<()> {
+        let (p, off) = self.place(target)?;
+        let in_struct = matches!(target.kind, K::Member { .. });
+        let string = is_stringish(ty);
+        if !string {
+            self.scalar_check(ty)?;
+        }
+        match p {
+            Place::Global(_) | Place::Local(_) => {
+                if string {
+                    let slot = self.spill(R0)?;
+                    self.static_ptr(&p, off);
+                    self.asm.push(Insn::ldx(Size::DW, R3, FP, slot));
+                    self.asm.push(Insn::mov64_imm(R2, self.lay.strsize as i32));
+                    self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
+                    self.unspill(R0, slot);
+                } else {
+                    self.asm.push(Insn::mov64_reg(R2, R0));
+                    self.static_ptr(&p, off);
+                    self.asm
+                        .push(Insn::stx(Self::width(ty, in_struct), R1, 0, R2));
+                    self.asm.push(Insn::mov64_reg(R0, R2));
+                }
+                Ok(())
+            }
+            Place::Dynamic(id, keys) => {
+                let value = self.spill(R0)?;
+                let map = self.build_key(id, keys)?;
+                let delete = self.asm.label();
+                let end = self.asm.label();
+                self.asm.push(Insn::ldx(Size::DW, R3, FP, value));
+                if string {
+                    // "" deletes; otherwise the string buffer is the value.
+                    self.asm.push(Insn::ldx(Size::B, R1, R3, 0));
+                    self.asm.jmp_imm(Cond::Eq, R1, 0, delete);
+                } else {
+                    self.asm.jmp_imm(Cond::Eq, R3, 0, delete);
+                    self.asm
+                        .push(Insn::stx(Size::DW, R9, self.lay.value_off as i16, R3));
+                    self.scratch_ptr(R3, self.lay.value_off);
+                }
+                self.asm.ld_map(R1, map);
+                self.scratch_ptr(R2, self.lay.key_off);
+                self.asm.push(Insn::mov64_imm(R4, 0));
+                self.asm.push(Insn::call(helper::MAP_UPDATE_ELEM));
+                self.asm.jmp_imm(Cond::Eq, R0, 0, end);
+                self.count(Counter::DynvarDrops);
+                self.asm.ja(end);
+                self.asm.bind(delete);
+                self.asm.ld_map(R1, map);
+                self.scratch_ptr(R2, self.lay.key_off);
+                self.asm.push(Insn::call(helper::MAP_DELETE_ELEM));
+                self.asm.bind(end);
+                self.unspill(R0, value);
+                Ok(())
+            }
+        }
+    }
+
+    /// `target = v` or `target op= v`.
+    pub(crate) fn assign(&mut self, target: &Expr, op: Option<BinOp>, v: &Expr) -> R<()> {
+        match op {
+            None => {
+                self.expr(v)?;
+                self.convert(&v.ty, &target.ty)?;
+            }
+            Some(op) => {
+                let combined = Expr {
+                    kind: K::Binary(op, Box::new(target.clone()), Box::new(v.clone())),
+                    ty: target.ty.clone(),
+                    span: v.span,
+                };
+                self.expr(&combined)?;
+            }
+        }
+        self.store(target, &target.ty)
+    }
+
+    /// `++x`, `x--` …
+    pub(crate) fn incdec(&mut self, target: &Expr, inc: bool, prefix: bool) -> R<()> {
+        self.load_place(target)?;
+        let old = self.spill(R0)?;
+        let step = if target.ty.is_pointer() {
+            target.ty.referent().map(|t| t.size()).unwrap_or(1).max(1) as i32
+        } else {
+            1
+        };
+        self.asm.push(Insn::alu64_imm(
+            Alu::Add,
+            R0,
+            if inc { step } else { -step },
+        ));
+        self.normalize(R0, &target.ty);
+        self.store(target, &target.ty)?;
+        if prefix {
+            self.stack -= 8;
+        } else {
+            self.unspill(R0, old);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,268 @@
+//! What code generation hands the engine: maps to create, programs to load
+//! and attach, and descriptions of every record and aggregation.
+//!
+//! Record layout (ring buffer): a 16-byte header — EPID (u32), CPU (u32),
+//! a u64 mask of the clause's data-recording actions that ran — then each
+//! action's fields at the offsets given here.
+//!
+//! Aggregation map values (per CPU, merged by the consumer):
+//! count, sum: `[i64]`; min, max: `[u64 set, i64 value]`; avg:
+//! `[u64 count, i64 total]`; stddev: `[u64 count, i64 total, u64 sq_lo,
+//! u64 sq_hi]`; quantize: 127 `i64` buckets, bucket 63 holding 0, bucket
+//! `64 + k` values in `[2^k, 2^(k+1))`, bucket `62 - k` values in
+//! `(-2^(k+1), -2^k]`; lquantize: `levels + 2` buckets, 0 below `base`,
+//! `1 + (v - base) / step` inside, the last at or above `limit`.
+//! Keys: each integer key 8 bytes (sign- or zero-extended), each string
+//! key `strsize` bytes, zero-padded; no keys: one zero u64.
+
+use super::insn::Insn;
+use super::target::ProgType;
+use crate::catalog::ProbeInfo;
+use crate::ir::{AggFunc, AggId, VarId};
+use crate::printf::Format;
+
+/// Kernel map types codegen uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapKind {
+    /// `BPF_MAP_TYPE_HASH`
+    Hash,
+    /// `BPF_MAP_TYPE_ARRAY`
+    Array,
+    /// `BPF_MAP_TYPE_PERCPU_HASH`
+    PercpuHash,
+    /// `BPF_MAP_TYPE_PERCPU_ARRAY`
+    PercpuArray,
+    /// `BPF_MAP_TYPE_RINGBUF`
+    Ringbuf,
+}
+
+/// What a map holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MapRole {
+    /// Trace records for the consumer.
+    Records,
+    /// Per-CPU scratch: clause-locals, string temporaries, record and key building.
+    Scratch,
+    /// Global scalars (offset 0: wall-clock offset written by the consumer).
+    Globals,
+    /// String constants and a zero block; read-only once loaded.
+    Strings,
+    /// Per-CPU error and drop counters, indexed by [`Counter`].
+    Counters,
+    /// An associative array or thread-local variable.
+    Variable(VarId),
+    /// An aggregation.
+    Aggregation(AggId),
+}
+
+/// Indices of the u64 counters in the [`MapRole::Counters`] map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    /// Records lost because the ring buffer was full.
+    RecordDrops = 0,
+    /// Dynamic variable (associative array, thread-local) stores that failed.
+    DynvarDrops = 1,
+    /// Aggregation updates that failed.
+    AggDrops = 2,
+}
+
+/// A map to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapSpec {
+    /// Name (shown by `bpftool map`), at most 15 bytes.
+    pub name: String,
+    /// Type.
+    pub kind: MapKind,
+    /// Key size in bytes (0 for the ring buffer).
+    pub key_size: u32,
+    /// Value size in bytes (0 for the ring buffer).
+    pub value_size: u32,
+    /// Entries (bytes for the ring buffer).
+    pub max_entries: u32,
+    /// Role.
+    pub role: MapRole,
+    /// Contents of entry 0 to write before loading (strings map).
+    pub initial: Option<Vec<u8>>,
+}
+
+/// Where a `ld_imm64` refers to a map: the engine writes the map's fd into
+/// the instruction's immediate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MapReloc {
+    /// Index of the first slot of the `ld_imm64`.
+    pub insn: usize,
+    /// Index into [`Object::maps`].
+    pub map: usize,
+}
+
+/// One program: all clauses that enable one probe, in program order.
+#[derive(Debug, Clone)]
+pub struct ProgramObj {
+    /// The probe.
+    pub probe: ProbeInfo,
+    /// Program type.
+    pub prog_type: ProgType,
+    /// Instructions (map immediates hold map indices until relocated).
+    pub insns: Vec<Insn>,
+    /// Map references to patch.
+    pub relocs: Vec<MapReloc>,
+    /// EPIDs of the clauses compiled in, in order.
+    pub epids: Vec<u32>,
+}
+
+/// The kind of data in a record field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// An integer stored in 8 bytes, printed with its D size and sign.
+    Int {
+        /// D size in bytes.
+        size: u8,
+        /// Signed.
+        signed: bool,
+    },
+    /// A NUL-terminated string in `size` bytes.
+    Str {
+        /// Bytes reserved.
+        size: u32,
+    },
+    /// Raw memory.
+    Bytes {
+        /// Bytes reserved.
+        size: u32,
+    },
+}
+
+impl FieldKind {
+    /// Bytes the field occupies (8-aligned).
+    pub fn stored_size(&self) -> u32 {
+        match self {
+            FieldKind::Int { .. } => 8,
+            FieldKind::Str { size } | FieldKind::Bytes { size } => size.div_ceil(8) * 8,
+        }
+    }
+}
+
+/// A field of a record or key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    /// Byte offset.
+    pub offset: u32,
+    /// Data kind.
+    pub kind: FieldKind,
+}
+
+/// What the consumer does with an action's record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordKind {
+    /// `trace(x)`: one field.
+    Trace,
+    /// `print(x)`.
+    Print,
+    /// `printf(fmt, …)`: one field per argument.
+    Printf(Format),
+    /// `printa([fmt,] @a…)`: no fields.
+    Printa(Option<Format>, Vec<AggId>),
+    /// `exit(n)`: one field.
+    Exit,
+    /// `clear(@a)`.
+    Clear(AggId),
+    /// `trunc(@a[, n])`: an optional field.
+    Trunc(AggId),
+    /// `normalize(@a, n)`: one field.
+    Normalize(AggId),
+    /// `denormalize(@a)`.
+    Denormalize(AggId),
+    /// `setopt(name[, value])`.
+    Setopt(String, Option<String>),
+    /// `tracemem(addr, size)`: one bytes field.
+    Tracemem,
+    /// `system(fmt, …)`: fields as printf.
+    System(Format),
+}
+
+/// One data-recording action of a clause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordAction {
+    /// What it is.
+    pub kind: RecordKind,
+    /// Its fields.
+    pub fields: Vec<Field>,
+}
+
+/// An enabled probe of a clause (DTrace's EPID): how to decode its records.
+#[derive(Debug, Clone)]
+pub struct Enabling {
+    /// EPID (1-based), the record header's first word.
+    pub epid: u32,
+    /// Index of the clause in the program.
+    pub clause: usize,
+    /// The probe.
+    pub probe: ProbeInfo,
+    /// Record size in bytes, header included.
+    pub size: u32,
+    /// Data-recording actions in order; header mask bit `i` = action `i` ran.
+    pub actions: Vec<RecordAction>,
+}
+
+/// An aggregation's map and layout.
+#[derive(Debug, Clone)]
+pub struct AggObj {
+    /// Aggregation id.
+    pub id: AggId,
+    /// Name without `@`.
+    pub name: String,
+    /// Function and parameters.
+    pub func: AggFunc,
+    /// Index into [`Object::maps`].
+    pub map: usize,
+    /// Key fields within the map key.
+    pub keys: Vec<Field>,
+    /// Key size.
+    pub key_size: u32,
+    /// Value size.
+    pub value_size: u32,
+}
+
+/// The result of code generation.
+#[derive(Debug, Clone)]
+pub struct Object {
+    /// Maps, referred to by index.
+    pub maps: Vec<MapSpec>,
+    /// One program per enabled probe.
+    pub programs: Vec<ProgramObj>,
+    /// Enablings by EPID − 1.
+    pub enablings: Vec<Enabling>,
+    /// Aggregations by id.
+    pub aggs: Vec<AggObj>,
+    /// `strsize`.
+    pub strsize: u32,
+}
+
+impl Object {
+    /// The `-S` listing: maps, then each program disassembled.
+    pub fn disassembly(&self) -> String {
+        let mut out = String::new();
+        for (i, m) in self.maps.iter().enumerate() {
+            out.push_str(&format!(
+                "map {i} {} {:?} key {} value {} entries {}\n",
+                m.name, m.kind, m.key_size, m.value_size, m.max_entries
+            ));
+        }
+        for p in &self.programs {
+            out.push_str(&format!(
+                "\n{} ({:?}, {} insns, EPIDs {:?}):\n",
+                p.probe.full_name(),
+                p.prog_type,
+                p.insns.len(),
+                p.epids
+            ));
+            let names = |i: i32| {
+                self.maps
+                    .get(i as usize)
+                    .map_or_else(|| i.to_string(), |m| m.name.clone())
+            };
+            out.push_str(&super::disasm::disassemble(&p.insns, &names));
+        }
+        out
+    }
+}

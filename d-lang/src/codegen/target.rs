@@ -1,0 +1,68 @@
+//! How a probe runs: its program type and where each `argN` comes from.
+//! The engine knows this per provider; codegen asks through [`TargetResolver`].
+
+use crate::catalog::ProbeInfo;
+
+/// Kernel program type of a probe's program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgType {
+    /// `BPF_PROG_TYPE_TRACEPOINT`: ctx is the tracepoint's raw record.
+    Tracepoint,
+    /// `BPF_PROG_TYPE_PERF_EVENT`: ctx is `bpf_perf_event_data` (profile, tick).
+    PerfEvent,
+    /// `BPF_PROG_TYPE_KPROBE` on a uprobe: ctx is `pt_regs` (BEGIN, END, pid, usdt).
+    Uprobe,
+}
+
+/// Where one probe argument is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArgSource {
+    /// An integer field of the tracepoint record.
+    CtxField {
+        /// Byte offset in the record.
+        offset: u16,
+        /// 1, 2, 4 or 8.
+        size: u8,
+        /// Sign-extend.
+        signed: bool,
+    },
+    /// A `__data_loc` string: a u32 at `offset` holding (len << 16 | offset).
+    CtxDataLoc {
+        /// Offset of the u32 locator.
+        offset: u16,
+    },
+    /// An inline array (`char comm[16]`): its address is `ctx + offset`.
+    CtxArray {
+        /// Byte offset in the record.
+        offset: u16,
+        /// Length in bytes.
+        len: u16,
+    },
+    /// A function argument register of `pt_regs` (x86-64 ABI order).
+    Reg(u8),
+    /// The interrupted kernel (`user = false`) or user program counter of a
+    /// perf event sample; 0 when the sample was taken in the other mode.
+    PerfPc {
+        /// User-mode PC.
+        user: bool,
+    },
+    /// Always this value.
+    Const(u64),
+}
+
+/// Everything codegen needs to know about one probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeTarget {
+    /// Program type.
+    pub prog_type: ProgType,
+    /// Sources of `arg0…` (missing ones read as 0).
+    pub args: Vec<ArgSource>,
+    /// Sources of typed `args[0…]` when they differ from `argN` (else `args`).
+    pub typed_args: Option<Vec<ArgSource>>,
+}
+
+/// The engine's knowledge of how each probe runs.
+pub trait TargetResolver {
+    /// The target of a probe, or why it cannot be traced.
+    fn target(&self, probe: &ProbeInfo) -> Result<ProbeTarget, String>;
+}
