@@ -71,10 +71,7 @@ pub fn llquantize_bounds(factor: u16, low: u16, high: u16, nsteps: u16) -> Vec<i
 
 /// The bucket of a value: the last bucket whose lower bound is at most `v`.
 pub fn llquantize_index(v: i64, bounds: &[i64]) -> usize {
-    match bounds.iter().rposition(|&b| b <= v) {
-        Some(i) => i,
-        None => 0,
-    }
+    bounds.iter().rposition(|&b| b <= v).unwrap_or_default()
 }
 
 #[cfg(test)]

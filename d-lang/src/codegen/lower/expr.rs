@@ -375,12 +375,12 @@ impl Lower<'_> {
         }
         self.expr(a)?;
         if op == BinOp::LogXor {
-            self.to_bool(R0);
+            self.make_bool(R0);
         }
         let slot = self.spill(R0)?;
         self.expr(b)?;
         if op == BinOp::LogXor {
-            self.to_bool(R0);
+            self.make_bool(R0);
         }
         self.asm.push(Insn::mov64_reg(R1, R0));
         self.unspill(R0, slot);
@@ -451,7 +451,7 @@ impl Lower<'_> {
         self.asm.bind(end);
     }
 
-    fn to_bool(&mut self, r: u8) {
+    fn make_bool(&mut self, r: u8) {
         let z = self.asm.label();
         self.asm.jmp_imm(Cond::Eq, r, 0, z);
         self.asm.push(Insn::mov64_imm(r, 1));
