@@ -22,6 +22,7 @@ pub mod error;
 pub mod listing;
 pub mod providers;
 pub mod snippet;
+pub mod target;
 pub mod tracefs;
 
 pub use catalog::LiveCatalog;

@@ -165,6 +165,25 @@ impl LiveCatalog {
         args
     }
 
+    /// Where the probe's arguments come from (which tracepoint, if any).
+    pub fn arg_source(&self, id: u32) -> ArgSource {
+        match (id as usize).checked_sub(1).and_then(|i| self.fixed.get(i)) {
+            Some(e) => e.args.clone(),
+            None => ArgSource::None,
+        }
+    }
+
+    /// The parsed `format` file of a tracepoint.
+    pub fn event_format(&self, event: &crate::tracefs::EventName) -> Option<format::EventFormat> {
+        let text = self.tracefs.as_ref()?.read_format(event).ok()?;
+        format::parse_format(&text).ok()
+    }
+
+    /// The tracefs this catalogue reads, if the kernel providers are available.
+    pub fn tracefs(&self) -> Option<&Tracefs> {
+        self.tracefs.as_ref()
+    }
+
     /// `probe` with its `args` filled in.
     pub fn with_args(&self, mut probe: ProbeInfo) -> ProbeInfo {
         probe.args = self.args(probe.id);
