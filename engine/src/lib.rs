@@ -14,14 +14,20 @@
 
 #![warn(missing_docs)]
 
+pub mod attach;
 pub mod catalog;
 pub mod cli;
 pub mod command;
 pub mod cpp;
 pub mod error;
 pub mod listing;
+pub mod load;
 pub mod providers;
+pub mod ringbuf;
+pub mod run;
+pub mod selfprobe;
 pub mod snippet;
+pub mod sys;
 pub mod target;
 pub mod tracefs;
 

@@ -1,0 +1,142 @@
+//! One compiled [`Object`] made real: its maps created and filled, its
+//! programs relocated and loaded (not yet attached).
+
+use crate::sys::bpf::{self, BpfMap, MapDef, ProgKind, UpdateFlags};
+use d_lang::codegen::{MapKind, MapRole, Object, ProgType};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
+/// Why an object could not be instantiated.
+#[derive(Debug, thiserror::Error)]
+pub enum InstanceError {
+    /// A map could not be created or filled.
+    #[error("failed to create map {name}: {source}")]
+    Map {
+        /// The map's name.
+        name: String,
+        /// The failing call.
+        source: crate::sys::SysError,
+    },
+    /// The verifier (or kernel) refused a program.
+    #[error("failed to load the program for {probe} (clause {clause}): {source}")]
+    Load {
+        /// Probe the program was for.
+        probe: String,
+        /// 1-based clause number of its first clause.
+        clause: usize,
+        /// The refusal with the verifier log.
+        source: bpf::ProgLoadError,
+    },
+}
+
+/// Maps and loaded programs of one object.
+pub struct Instance {
+    /// The object (record and aggregation descriptions).
+    pub object: Object,
+    /// Maps, by the object's map index.
+    pub maps: Vec<BpfMap>,
+    /// Program fds, by the object's program index.
+    pub programs: Vec<OwnedFd>,
+}
+
+fn map_kind(k: MapKind) -> bpf::MapKind {
+    match k {
+        MapKind::Hash => bpf::MapKind::Hash,
+        MapKind::Array => bpf::MapKind::Array,
+        MapKind::PercpuHash => bpf::MapKind::PercpuHash,
+        MapKind::PercpuArray => bpf::MapKind::PercpuArray,
+        MapKind::Ringbuf => bpf::MapKind::RingBuf,
+    }
+}
+
+/// The program kind the kernel loads for a target's program type.
+pub fn prog_kind(t: ProgType) -> ProgKind {
+    match t {
+        ProgType::Tracepoint => ProgKind::Tracepoint,
+        ProgType::PerfEvent => ProgKind::PerfEvent,
+        ProgType::Uprobe => ProgKind::Kprobe,
+    }
+}
+
+/// Nanoseconds to add to `CLOCK_MONOTONIC` (what `bpf_ktime_get_ns` reads)
+/// to get wall-clock time, for `walltimestamp`.
+fn wall_offset() -> i64 {
+    let read = |clock| {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes one timespec into the valid, exclusively borrowed `ts`.
+        unsafe { libc::clock_gettime(clock, &mut ts) };
+        ts.tv_sec as i64 * 1_000_000_000 + ts.tv_nsec as i64
+    };
+    read(libc::CLOCK_REALTIME) - read(libc::CLOCK_MONOTONIC)
+}
+
+impl Instance {
+    /// Create the maps, fill the constant ones, relocate and load every program.
+    pub fn new(object: Object) -> Result<Instance, InstanceError> {
+        let mut maps = Vec::new();
+        for spec in &object.maps {
+            let def = MapDef {
+                kind: map_kind(spec.kind),
+                key_size: spec.key_size,
+                value_size: spec.value_size,
+                max_entries: spec.max_entries,
+                flags: 0,
+                name: spec.name.clone(),
+            };
+            let err = |source| InstanceError::Map {
+                name: spec.name.clone(),
+                source,
+            };
+            let map = BpfMap::create(&def).map_err(err)?;
+            let zero = 0u32.to_ne_bytes();
+            match spec.role {
+                MapRole::Strings => {
+                    let mut value = spec.initial.clone().unwrap_or_default();
+                    value.resize(map.lookup_size(), 0);
+                    map.update(&zero, &value, UpdateFlags::Any).map_err(err)?;
+                }
+                MapRole::Globals => {
+                    let mut value = vec![0u8; map.lookup_size()];
+                    value[..8].copy_from_slice(&wall_offset().to_ne_bytes());
+                    map.update(&zero, &value, UpdateFlags::Any).map_err(err)?;
+                }
+                _ => {}
+            }
+            maps.push(map);
+        }
+        let mut programs = Vec::new();
+        for p in &object.programs {
+            let mut insns = p.insns.clone();
+            for r in &p.relocs {
+                if let (Some(insn), Some(map)) = (insns.get_mut(r.insn), maps.get(r.map)) {
+                    insn.imm = map.as_fd().as_raw_fd();
+                }
+            }
+            let raw: Vec<u64> = insns
+                .iter()
+                .map(|i| u64::from_le_bytes(i.to_bytes()))
+                .collect();
+            let name = format!("lumen_{}", p.epids.first().copied().unwrap_or(0));
+            let fd = bpf::prog_load(prog_kind(p.prog_type), &name, &raw).map_err(|source| {
+                let clause = p
+                    .epids
+                    .first()
+                    .and_then(|e| object.enablings.get(*e as usize - 1))
+                    .map_or(0, |e| e.clause + 1);
+                InstanceError::Load {
+                    probe: p.probe.full_name(),
+                    clause,
+                    source,
+                }
+            })?;
+            programs.push(fd);
+        }
+        Ok(Instance {
+            object,
+            maps,
+            programs,
+        })
+    }
+}
