@@ -22,6 +22,7 @@ pub mod cpp;
 pub mod error;
 pub mod listing;
 pub mod load;
+pub mod print;
 pub mod providers;
 pub mod ringbuf;
 pub mod run;
