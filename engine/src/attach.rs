@@ -74,7 +74,9 @@ impl Drop for PerfEvent {
     }
 }
 
-/// An attached program. Dropping it detaches the program from every event it holds.
+/// An attached program. Dropping it detaches the program from every event
+/// it holds; the drop returns once the kernel will no longer run it (which
+/// can take tens of milliseconds: see [`detach_all`]).
 #[derive(Debug)]
 pub struct Link {
     probe: String,
@@ -92,6 +94,22 @@ impl Link {
     pub fn attachments(&self) -> usize {
         self.events.len() + usize::from(self.raw_tracepoint.is_some())
     }
+}
+
+/// Detach every link, in parallel, and return when all are detached.
+///
+/// Detaching is the slow half of a probe's life: closing the last perf
+/// event of a tracepoint waits for RCU grace periods in the kernel's
+/// unregister path (measured on Linux 6.18: ~70 ms a tracepoint, ~110 ms a
+/// uprobe, against ~0.5 ms and ~8 ms to attach). Dropping links one by one
+/// adds those waits up; this overlaps them (8 tracepoints: ~300 ms
+/// instead of ~580 ms).
+pub fn detach_all(links: Vec<Link>) {
+    std::thread::scope(|scope| {
+        for link in links {
+            scope.spawn(move || drop(link));
+        }
+    });
 }
 
 /// Open one perf event with `open`, hang `prog` on it and enable it.

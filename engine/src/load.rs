@@ -138,7 +138,7 @@ pub fn load_program(kind: ProgKind, name: &str, insns: &[u64]) -> Result<Program
 /// [`load_program`] from bytes: 8 a instruction, little-endian, as
 /// `struct bpf_insn` lays them out (`code`, `dst:4|src:4`, `off` i16, `imm` i32).
 pub fn load_program_bytes(kind: ProgKind, name: &str, bytes: &[u8]) -> Result<Program, LoadError> {
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return Err(LoadError::Truncated {
             name: name.into(),
             len: bytes.len(),

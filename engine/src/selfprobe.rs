@@ -36,14 +36,14 @@ pub const SELF_EXE: &str = "/proc/self/exe";
 #[no_mangle]
 #[inline(never)]
 pub extern "C" fn lumen_dtrace_begin(cookie: u64) {
-    std::hint::black_box((0x4245_4749_4eu64, cookie));
+    std::hint::black_box((0x42_4547_494eu64, cookie));
 }
 
 /// Fires `dtrace:::END`. Called by the consumer when tracing stops.
 #[no_mangle]
 #[inline(never)]
 pub extern "C" fn lumen_dtrace_end(cookie: u64) {
-    std::hint::black_box((0x454e_44u64, cookie));
+    std::hint::black_box((0x45_4e44u64, cookie));
 }
 
 /// Fires `dtrace:::ERROR` with DTrace's arguments: the enabled probe id,
@@ -60,7 +60,7 @@ pub extern "C" fn lumen_dtrace_error(
     addr: u64,
 ) {
     std::hint::black_box((
-        0x4552_524f_52u64,
+        0x45_5252_4f52u64,
         cookie,
         epid,
         action,

@@ -513,29 +513,45 @@ fn injected_fault_reaches_the_caller_as_a_named_error() {
 }
 
 #[test]
-fn zz_attach_breakdown() {
-    if !kernel_ready("breakdown") {
+fn detach_all_detaches_every_link_at_once() {
+    if !kernel_ready("detach_all") {
         return;
     }
-    use engine::sys::perf;
-    let map = create_map(&array_def("bd", 8)).unwrap();
-    let prog = load_program(ProgKind::Tracepoint, "bd", &increment_slot0(&map)).unwrap();
-    for round in 0..3 {
-        let t = Instant::now();
-        let tfs = engine::tracefs::Tracefs::open().unwrap();
-        let t1 = t.elapsed();
-        let id = engine::attach::tracepoint_id(&tfs, "syscalls", "sys_enter_getpid").unwrap();
-        let t2 = t.elapsed();
-        let fd = perf::open_tracepoint(id).unwrap();
-        let t3 = t.elapsed();
-        perf::set_bpf(fd.as_fd(), prog.as_fd()).unwrap();
-        let t4 = t.elapsed();
-        perf::enable(fd.as_fd()).unwrap();
-        let t5 = t.elapsed();
-        perf::disable(fd.as_fd()).unwrap();
-        let t6 = t.elapsed();
-        drop(fd);
-        let t7 = t.elapsed();
-        eprintln!("round {round}: tracefs {t1:?} id {t2:?} open {t3:?} set_bpf {t4:?} enable {t5:?} disable {t6:?} close {t7:?}");
-    }
+    let map = create_map(&array_def("detach", 8)).unwrap();
+    let me = my_pid_tgid();
+    let prog = load_program(
+        ProgKind::Tracepoint,
+        "detach",
+        &only_thread(me, increment_slot0(&map)),
+    )
+    .unwrap();
+    let names = [
+        "sys_enter_getpid",
+        "sys_enter_getuid",
+        "sys_enter_getgid",
+        "sys_enter_geteuid",
+    ];
+    let start = Instant::now();
+    let links: Vec<_> = names
+        .iter()
+        .map(|n| attach_tracepoint(prog.as_fd(), "syscalls", n).unwrap())
+        .collect();
+    let attached = start.elapsed();
+    let calls = || unsafe {
+        libc::syscall(libc::SYS_getpid);
+        libc::syscall(libc::SYS_getuid);
+        libc::syscall(libc::SYS_getgid);
+        libc::syscall(libc::SYS_geteuid);
+    };
+    calls();
+    assert_eq!(counter(&map), 4);
+    let start = Instant::now();
+    engine::attach::detach_all(links);
+    eprintln!(
+        "{} tracepoints: attach {attached:?}, detach_all {:?}",
+        names.len(),
+        start.elapsed()
+    );
+    calls();
+    assert_eq!(counter(&map), 4);
 }
