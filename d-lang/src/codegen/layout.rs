@@ -64,6 +64,9 @@ pub struct Layout {
     pub strings: usize,
     /// Counters map index.
     pub counters: usize,
+    /// Control map index: its u64 is the consumer's stop flag, non-zero once
+    /// END has begun; from then on no probe but END and ERROR acts.
+    pub control: usize,
     /// Storage of each variable.
     pub vars: HashMap<VarId, VarStorage>,
     /// Aggregations by id.
@@ -167,6 +170,7 @@ impl Layout {
         // Scratch: clause-locals, then temporaries, record, key, value.
         let mut vars = HashMap::new();
         let mut local_off = 0u32;
+        // 0: wall-clock offset; then variables.
         let mut global_off = 8u32;
         let mut dynamic = Vec::new();
         for (i, v) in prog.variables.iter().enumerate() {
@@ -236,6 +240,15 @@ impl Layout {
             value_size: 64,
             max_entries: 1,
             role: MapRole::Counters,
+            initial: None,
+        });
+        let control = add(MapSpec {
+            name: "control".into(),
+            kind: MapKind::Array,
+            key_size: 4,
+            value_size: 8,
+            max_entries: 1,
+            role: MapRole::Control,
             initial: None,
         });
         for (id, thread, key_types, value_size) in dynamic {
@@ -318,6 +331,7 @@ impl Layout {
             globals,
             strings,
             counters,
+            control,
             vars,
             aggs,
             locals_off: 0,

@@ -45,6 +45,8 @@ pub enum MapRole {
     Scratch,
     /// Global scalars (offset 0: wall-clock offset written by the consumer).
     Globals,
+    /// The consumer's stop flag (a u64, non-zero once END has begun).
+    Control,
     /// String constants and a zero block; read-only once loaded.
     Strings,
     /// Per-CPU error and drop counters, indexed by [`Counter`].

@@ -209,9 +209,18 @@ impl<'a> Lower<'a> {
         Diagnostic::new(ErrTag::D_UNSUPPORTED, Some(self.span), msg)
     }
 
-    /// r6 = ctx; r9 = per-CPU scratch (or exit).
+    /// r6 = ctx; r9 = per-CPU scratch (or exit). Every probe but END and
+    /// ERROR first checks the consumer's stop flag, so nothing changes
+    /// while END runs and the final aggregations are read.
     fn prologue(&mut self) {
         self.asm.push(Insn::mov64_reg(R6, R1));
+        let p = self.probe;
+        if !(p.provider == "dtrace" && (p.name == "END" || p.name == "ERROR")) {
+            let exit = self.exit;
+            self.asm.ld_map_value(R1, self.lay.control, 0);
+            self.asm.push(Insn::ldx(Size::DW, R1, R1, 0));
+            self.asm.jmp_imm(Cond::Ne, R1, 0, exit);
+        }
         self.asm.push(Insn::st(Size::DW, FP, -8, 0));
         self.asm.ld_map(R1, self.lay.scratch);
         self.asm.push(Insn::mov64_reg(R2, FP));
