@@ -47,31 +47,60 @@ pub fn lquantize_index(v: i64, base: i32, limit: i32, step: u16) -> usize {
     }
 }
 
-/// Lower bounds of `llquantize(factor, low, high, nsteps)` buckets: the
-/// underflow bucket (bound 0 when `factor^low` is 1, else `i64::MIN`), then
-/// for each magnitude `m` the values `factor^m` rising by
-/// `max(factor^(m+1) / nsteps, 1)` below `factor^(m+1)`, then the overflow
-/// bucket at `factor^(high+1)`.
-pub fn llquantize_bounds(factor: u16, low: u16, high: u16, nsteps: u16) -> Vec<i64> {
-    let f = factor as i128;
-    let mut bounds = vec![i64::MIN];
-    for m in low..=high {
-        let start = f.pow(m as u32);
-        let next = start * f;
-        let step = (next / nsteps.max(1) as i128).max(1);
-        let mut v = start;
-        while v < next && bounds.len() < 65536 {
-            bounds.push(v.min(i64::MAX as i128) as i64);
-            v += step;
-        }
+/// The rows of `llquantize(factor, low, high, nsteps)`, Oracle DTrace for
+/// Linux style: for each magnitude m in `low..=high`, lower bounds from
+/// `factor^m` in steps of `factor^(m+1) / nsteps` (1 if that is at most 1)
+/// below `factor^(m+1)`; magnitudes that overflow 64 bits are dropped.
+/// Returns the rows, `S = factor^low` and `H = factor^(high+1)`.
+///
+/// With L rows there are `2L + 3` buckets: 0 for `v <= -H`; `1..=L` the
+/// negative rows, most negative first; `L + 1` for `|v| < S`; `L + 2 ..=
+/// 2L + 1` the positive rows; `2L + 2` for `v >= H`. The consumer's
+/// `LlquantizeLayout` prints the same layout.
+pub fn llquantize_rows(factor: u16, low: u16, high: u16, nsteps: u16) -> (Vec<i64>, i64, i64) {
+    let factor = i64::from(factor.max(2));
+    let nsteps = i64::from(nsteps.max(1));
+    let mut value: i64 = 1;
+    for _ in 0..low {
+        value = value.saturating_mul(factor);
     }
-    bounds.push(f.pow(high as u32 + 1).min(i64::MAX as i128) as i64);
-    bounds
+    let low_bound = value;
+    let mut rows = Vec::new();
+    for _ in low..=high {
+        let Some(next) = value.checked_mul(factor) else {
+            break;
+        };
+        let step = if next > nsteps { next / nsteps } else { 1 };
+        while value < next && rows.len() < 65536 {
+            rows.push(value);
+            value += step;
+        }
+        value = next;
+    }
+    (rows, low_bound, value)
 }
 
-/// The bucket of a value: the last bucket whose lower bound is at most `v`.
-pub fn llquantize_index(v: i64, bounds: &[i64]) -> usize {
-    bounds.iter().rposition(|&b| b <= v).unwrap_or_default()
+/// Number of llquantize buckets: `2L + 3`.
+pub fn llquantize_buckets(factor: u16, low: u16, high: u16, nsteps: u16) -> usize {
+    2 * llquantize_rows(factor, low, high, nsteps).0.len() + 3
+}
+
+/// The llquantize bucket of `v` (layout in [`llquantize_rows`]).
+pub fn llquantize_index(v: i64, rows: &[i64], low_bound: i64, high_bound: i64) -> usize {
+    let l = rows.len();
+    let mag = v.unsigned_abs();
+    if mag < low_bound as u64 {
+        return l + 1;
+    }
+    if mag >= high_bound as u64 {
+        return if v < 0 { 0 } else { 2 * l + 2 };
+    }
+    let k = rows.partition_point(|&r| r as u64 <= mag).saturating_sub(1);
+    if v < 0 {
+        l - k
+    } else {
+        l + 2 + k
+    }
 }
 
 #[cfg(test)]
@@ -106,36 +135,22 @@ mod tests {
 
     #[test]
     fn llquantize_layout() {
-        let b = llquantize_bounds(10, 0, 1, 10);
+        let (rows, lo, hi) = llquantize_rows(10, 0, 1, 10);
         assert_eq!(
-            b,
-            vec![
-                i64::MIN,
-                1,
-                2,
-                3,
-                4,
-                5,
-                6,
-                7,
-                8,
-                9,
-                10,
-                20,
-                30,
-                40,
-                50,
-                60,
-                70,
-                80,
-                90,
-                100
-            ]
+            rows,
+            vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 30, 40, 50, 60, 70, 80, 90]
         );
-        assert_eq!(llquantize_index(0, &b), 0);
-        assert_eq!(llquantize_index(25, &b), 11);
-        assert_eq!(llquantize_index(1000, &b), 19);
-        let b = llquantize_bounds(10, 0, 6, 20);
-        assert_eq!(b[1..12].to_vec(), vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15]);
+        assert_eq!((lo, hi), (1, 100));
+        let l = rows.len();
+        assert_eq!(llquantize_index(0, &rows, lo, hi), l + 1);
+        assert_eq!(llquantize_index(1, &rows, lo, hi), l + 2);
+        assert_eq!(llquantize_index(25, &rows, lo, hi), l + 2 + 10);
+        assert_eq!(llquantize_index(1000, &rows, lo, hi), 2 * l + 2);
+        assert_eq!(llquantize_index(-1, &rows, lo, hi), l);
+        assert_eq!(llquantize_index(-95, &rows, lo, hi), 1);
+        assert_eq!(llquantize_index(-100, &rows, lo, hi), 0);
+        assert_eq!(llquantize_buckets(10, 0, 1, 10), 2 * 18 + 3);
+        let (rows, _, _) = llquantize_rows(10, 0, 6, 20);
+        assert_eq!(rows[..11].to_vec(), vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15]);
     }
 }

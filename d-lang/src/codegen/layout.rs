@@ -144,7 +144,7 @@ pub fn agg_value_size(func: &AggFunc) -> u32 {
             low,
             high,
             nsteps,
-        } => (super::buckets::llquantize_bounds(*factor, *low, *high, *nsteps).len() * 8) as u32,
+        } => (super::buckets::llquantize_buckets(*factor, *low, *high, *nsteps) * 8) as u32,
     }
 }
 

@@ -172,21 +172,52 @@ impl Lower<'_> {
                 high,
                 nsteps,
             } => {
-                // Walk the bucket bounds from the top: the first bound <= v wins.
-                let bounds =
-                    crate::codegen::buckets::llquantize_bounds(*factor, *low, *high, *nsteps);
+                // r4 = |v| (unsigned), r5 = v < 0; then the bucket by the
+                // layout of codegen::buckets::llquantize_rows.
+                let (rows, lo, hi) =
+                    crate::codegen::buckets::llquantize_rows(*factor, *low, *high, *nsteps);
+                let l = rows.len() as i32;
+                let pos = self.asm.label();
                 let ready = self.asm.label();
-                for (i, b) in bounds.iter().enumerate().rev().take(bounds.len() - 1) {
+                let found = self.asm.label();
+                let big = self.asm.label();
+                self.asm.push(Insn::mov64_reg(R4, R1));
+                self.asm.push(Insn::mov64_imm(R5, 0));
+                self.asm.jmp_imm(Cond::Sge, R4, 0, pos);
+                self.asm.push(Insn::neg64(R4));
+                self.asm.push(Insn::mov64_imm(R5, 1));
+                self.asm.bind(pos);
+                self.asm.push(Insn::mov64_imm(R3, l + 1));
+                self.imm(R0, lo as u64);
+                self.asm.jmp_reg(Cond::Lt, R4, R0, ready);
+                self.imm(R0, hi as u64);
+                self.asm.jmp_reg(Cond::Ge, R4, R0, big);
+                for (k, row) in rows.iter().enumerate().rev() {
                     let next = self.asm.label();
-                    self.imm(R4, *b as u64);
-                    self.asm.jmp_reg(Cond::Slt, R1, R4, next);
-                    self.asm.push(Insn::mov64_imm(R3, i as i32));
-                    self.asm.ja(ready);
+                    self.imm(R0, *row as u64);
+                    self.asm.jmp_reg(Cond::Lt, R4, R0, next);
+                    self.asm.push(Insn::mov64_imm(R3, k as i32));
+                    self.asm.ja(found);
                     self.asm.bind(next);
                 }
                 self.asm.push(Insn::mov64_imm(R3, 0));
+                self.asm.bind(found);
+                // negative rows: L - k; positive rows: L + 2 + k
+                let positive = self.asm.label();
+                self.asm.jmp_imm(Cond::Eq, R5, 0, positive);
+                self.asm.push(Insn::mov64_imm(R0, l));
+                self.asm.push(Insn::alu64_reg(Alu::Sub, R0, R3));
+                self.asm.push(Insn::mov64_reg(R3, R0));
+                self.asm.ja(ready);
+                self.asm.bind(positive);
+                self.asm.push(Insn::alu64_imm(Alu::Add, R3, l + 2));
+                self.asm.ja(ready);
+                self.asm.bind(big);
+                self.asm.push(Insn::mov64_imm(R3, 0));
+                self.asm.jmp_imm(Cond::Ne, R5, 0, ready);
+                self.asm.push(Insn::mov64_imm(R3, 2 * l + 2));
                 self.asm.bind(ready);
-                self.bucket_add(bounds.len() as i32 - 1);
+                self.bucket_add(2 * l + 2);
             }
         }
         self.asm.bind(done);
