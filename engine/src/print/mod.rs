@@ -8,17 +8,22 @@
 //!
 //! Read in this order: [`value`] (the data model) → [`probe_line`] (the
 //! record prefix) → [`trace`] (trace(), tracemem()) → [`printf`] →
-//! [`aggregate`] (sorting, default printa, quantize bars, formatted
-//! printa); [`stack`] and `pad` are the small pieces they share.
+//! [`aggregate`] (the data, bucket layouts, merging, sorting, trunc) →
+//! [`distribution`] (quantize tables) → [`printa`] (entries, printa() with
+//! and without a format, end of run); [`stack`] and `pad` are the small
+//! pieces they share.
 
-// pub mod aggregate;
+pub mod aggregate;
+pub mod distribution;
 mod pad;
+pub mod printa;
 pub mod printf;
 pub mod probe_line;
 pub mod stack;
 pub mod trace;
 pub mod value;
 
-// pub use aggregate::{AggEntry, AggFunc, AggSortOptions, AggValue, Aggregation};
+pub use aggregate::{AggEntry, AggFunc, AggSortOptions, AggValue, Aggregation};
+pub use printa::{print_all, print_entries, print_formatted, print_joined};
 pub use printf::{render, render_in, render_printa, AggArg, PrintfError, TimeZone};
 pub use value::Value;

@@ -247,11 +247,7 @@ fn set_flag(s: &mut Spec, f: char) {
         '#' => s.hash = true,
         '0' => s.zero = true,
         '\'' => s.group = true,
-        '?' => {
-            if s.width == 0 {
-                s.width = 16;
-            }
-        }
+        '?' if s.width == 0 => s.width = 16,
         _ => {}
     }
 }
@@ -475,7 +471,7 @@ fn format_int(spec: &Spec, (neg, mag): (bool, u64), out: &mut Vec<u8>) {
 fn group_thousands(digits: &[u8]) -> Vec<u8> {
     let mut g = Vec::with_capacity(digits.len() + digits.len() / 3);
     for (i, &d) in digits.iter().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             g.push(b',');
         }
         g.push(d);
