@@ -499,8 +499,8 @@ pub fn lquantize_bucket(v: i64, base: i32, limit: i32, step: u16) -> usize {
     if v < i64::from(base) || step == 0 {
         return 0;
     }
-    let level = ((v - i64::from(base)) / i64::from(step)) as u64;
-    if level < levels as u64 {
+    let level = (i128::from(v) - i128::from(base)) / i128::from(step);
+    if level < levels as i128 {
         level as usize + 1
     } else {
         levels + 1
@@ -712,6 +712,58 @@ mod tests {
         assert_eq!(l.bucket(-9), l.zero_bucket());
         assert_eq!(l.bucket(14), l.zero_bucket() + 1);
         assert_eq!(l.bucket(-14), l.zero_bucket() - 1);
+    }
+
+    #[test]
+    fn layouts_agree_with_codegen() {
+        use d_lang::codegen::buckets as cg;
+        let samples: Vec<i64> = (-70..70)
+            .chain(
+                (0..63).flat_map(|k| [1i64 << k, (1i64 << k) - 1, -(1i64 << k), 1 - (1i64 << k)]),
+            )
+            .chain([i64::MIN, i64::MAX, 999, 1000, -999, -1000, 12_345])
+            .collect();
+        for i in 0..QUANTIZE_BUCKETS {
+            assert_eq!(
+                quantize_bucket_value(i),
+                cg::quantize_value(i),
+                "bucket {i}"
+            );
+        }
+        for &v in &samples {
+            assert_eq!(quantize_bucket(v), cg::quantize_index(v), "quantize {v}");
+        }
+        for (base, limit, step) in [(0, 10, 1), (-10, 100, 10), (0, 100, 30), (5, 6, 1)] {
+            assert_eq!(
+                lquantize_levels(base, limit, step) + 2,
+                cg::lquantize_buckets(base, limit, step)
+            );
+            for &v in &samples {
+                assert_eq!(
+                    lquantize_bucket(v, base, limit, step),
+                    cg::lquantize_index(v, base, limit, step),
+                    "lquantize({v}, {base}, {limit}, {step})"
+                );
+            }
+        }
+        for (f, lo, hi, n) in [
+            (10, 0, 2, 10),
+            (2, 0, 3, 4),
+            (10, 1, 2, 20),
+            (10, 0, 18, 10),
+        ] {
+            let l = LlquantizeLayout::new(f, lo, hi, n);
+            let (rows, s, h) = cg::llquantize_rows(f, lo, hi, n);
+            assert_eq!((&l.rows, l.low_bound, l.high_bound), (&rows, s, h));
+            assert_eq!(l.bucket_count(), cg::llquantize_buckets(f, lo, hi, n));
+            for &v in &samples {
+                assert_eq!(
+                    l.bucket(v),
+                    cg::llquantize_index(v, &rows, s, h),
+                    "llquantize {v}"
+                );
+            }
+        }
     }
 
     #[test]
