@@ -171,7 +171,11 @@ pub struct DtraceArgs {
     pub libdirs: Vec<String>,
     /// `-32` or `-64`.
     pub data_model: Option<u32>,
-    /// Flags Lumen parses but cannot act on yet, as typed (`-G`, `-c CMD`…).
+    /// `-c CMD`: commands to run and trace (their pid is `$target`).
+    pub commands: Vec<String>,
+    /// `-p PID`: processes to trace.
+    pub pids: Vec<String>,
+    /// Flags Lumen parses but cannot act on yet, as typed (`-G`, `-h`…).
     pub unsupported: Vec<String>,
 }
 
@@ -274,6 +278,8 @@ impl DtraceArgs {
             'U' => self.cpp_args.push(format!("-U{value}")),
             'I' => self.cpp_args.push(format!("-I{value}")),
             'o' => self.output = Some(value),
+            'c' => self.commands.push(value),
+            'p' => self.pids.push(value),
             'L' => self.libdirs.push(value),
             '3' | '6' => {
                 self.data_model = Some(match (letter, value.as_str()) {
@@ -371,9 +377,12 @@ mod tests {
 
     #[test]
     fn settings_and_unsupported() {
-        let a = p(&["-b", "16m", "-G", "-c", "ls", "-o", "out.txt", "-l"]).unwrap();
+        let a = p(&["-b", "16m", "-G", "-h", "x", "-o", "out.txt", "-l"]).unwrap();
         assert_eq!(a.settings[0].culprit(), "-b 16m");
-        assert_eq!(a.unsupported, ["-G", "-c ls"]);
+        assert_eq!(a.unsupported, ["-G", "-h x"]);
+        let a = p(&["-c", "ls -l", "-p", "42", "-n", "BEGIN"]).unwrap();
+        assert_eq!(a.commands, ["ls -l"]);
+        assert_eq!(a.pids, ["42"]);
         assert_eq!(a.output.as_deref(), Some("out.txt"));
         let a = p(&["-xfoo=bar"]).unwrap();
         assert_eq!(a.settings[0].culprit(), "-x foo");

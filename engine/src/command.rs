@@ -10,7 +10,9 @@
 use crate::catalog::LiveCatalog;
 use crate::cli::{self, DtraceArgs, ProgramArg, SettingOrigin};
 use crate::error::{reason, DtraceError};
-use crate::{cpp, listing, snippet};
+use crate::target::Targets;
+use crate::{cpp, listing, run, snippet};
+use d_lang::codegen::{generate, CodegenOptions};
 use d_lang::catalog::{ProbeDesc, ProbeInfo};
 use d_lang::options::{self, OptionValue};
 use d_lang::{CompileOptions, Diagnostic, ErrTag, Origin};
@@ -145,6 +147,8 @@ struct Session<'c, 'a> {
     settings: Settings,
     /// Why kernel probes are missing, told after an error about matching.
     kernel_note: Option<String>,
+    /// `$target`: the first `-c`/`-p` process.
+    target: Option<u32>,
 }
 
 impl<'c, 'a> Session<'c, 'a> {
@@ -154,6 +158,7 @@ impl<'c, 'a> Session<'c, 'a> {
             output: None,
             settings: Settings::default(),
             kernel_note: None,
+            target: None,
         }
     }
 
@@ -207,6 +212,27 @@ impl<'c, 'a> Session<'c, 'a> {
             self.out().flush()?;
             return Ok(0);
         }
+        // -c/-p: the target exists before compiling, for $target.
+        let mut targets_proc = Vec::new();
+        for cmd in &args.commands {
+            let t = run::process::Target::spawn(cmd).map_err(|e| DtraceError::Process {
+                action: format!("execute {cmd}"),
+                reason: reason(&e),
+            })?;
+            targets_proc.push(t);
+        }
+        for pid in &args.pids {
+            let n: i32 = pid.trim().parse().map_err(|_| DtraceError::Process {
+                action: format!("grab process {pid}"),
+                reason: "invalid process ID".into(),
+            })?;
+            let t = run::process::Target::attach(n).map_err(|e| DtraceError::Process {
+                action: format!("grab pid {n}"),
+                reason: reason(&e),
+            })?;
+            targets_proc.push(t);
+        }
+        self.target = targets_proc.first().map(|t| t.pid() as u32);
         let mut compiled = Vec::new();
         for arg in &args.programs {
             let program = self.compile(arg, args, &catalog)?;
@@ -219,8 +245,35 @@ impl<'c, 'a> Session<'c, 'a> {
             });
         }
         self.out().flush()?;
+        let targets = Targets::new(&catalog);
+        let copts = self.codegen_options();
+        let mut objects = Vec::new();
+        for c in &compiled {
+            let obj = match generate(&c.program, &targets, &copts) {
+                Ok(obj) => obj,
+                Err(diag) => {
+                    let errtags = self.settings.is_set("errtags");
+                    let source = match &c.arg {
+                        ProgramArg::Script(f) => std::fs::read_to_string(f).unwrap_or_default(),
+                        ProgramArg::Spec(_, t) | ProgramArg::ProbeId(t) => t.clone(),
+                    };
+                    return Err(self.compile_failure(&c.arg, &source, &diag, errtags));
+                }
+            };
+            if args.show_ir {
+                write!(self.out(), "{}", obj.disassembly())?;
+            }
+            objects.push(obj);
+        }
+        self.out().flush()?;
         if args.compile_only {
             return Ok(0);
+        }
+        if objects.iter().any(|o| !o.programs.is_empty())
+            && compiled.iter().any(|c| c.program.destructive)
+            && !self.settings.is_set("destructive")
+        {
+            return Err(DtraceError::Tracing("Destructive actions not allowed (use -w)".into()).into());
         }
         let mut total = 0;
         for c in &compiled {
@@ -230,11 +283,98 @@ impl<'c, 'a> Session<'c, 'a> {
             if !pragma_quiet {
                 self.notice(&matched_notice(&c.arg, n));
             }
+            for o in &c.program.options {
+                if let Ok(v) = options::parse_option(&o.name, o.value.as_deref()) {
+                    self.settings.values.insert(o.name.clone(), v);
+                }
+            }
         }
         if total == 0 {
             return Err(DtraceError::NoProbesMatched.into());
         }
-        Err(DtraceError::ExecutionUnsupported.into())
+        let mut instances = Vec::new();
+        let mut attachments = Vec::new();
+        for (c, obj) in compiled.iter().zip(objects) {
+            let atts = obj
+                .programs
+                .iter()
+                .map(|p| targets.attachment(&p.probe))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(DtraceError::Tracing)?;
+            let inst = run::Instance::new(obj).map_err(|e| enable_error(&c.arg, e))?;
+            instances.push(inst);
+            attachments.push(atts);
+        }
+        run::session::install_signal_handlers();
+        let out_opts = run::session::OutputOptions {
+            quiet: self.quiet(),
+            sort: self.sort_options(),
+            rawbytes: self.settings.is_set("rawbytes"),
+        };
+        let poll_ms = self.poll_ms();
+        let tracefs = catalog.tracefs().cloned();
+        let (out, err): (&mut dyn Write, &mut dyn Write) = match self.output.as_mut() {
+            Some(f) => (f, &mut *self.console.err),
+            None => (&mut *self.console.out, &mut *self.console.err),
+        };
+        let mut session = run::Session::attach(instances, attachments, tracefs.as_ref(), out, err, out_opts)
+            .map_err(|e| DtraceError::Tracing(e.to_string()))?;
+        session.begin().map_err(|e| DtraceError::Tracing(e.to_string()))?;
+        for t in &mut targets_proc {
+            t.release();
+        }
+        let has_targets = !targets_proc.is_empty();
+        let stop = session
+            .run(poll_ms, || has_targets && targets_proc.iter_mut().all(|t| t.exited()))
+            .map_err(|e| DtraceError::Tracing(e.to_string()))?;
+        if stop == run::session::Stop::Signal {
+            session.newline().map_err(|e| DtraceError::Tracing(e.to_string()))?;
+        }
+        session.end().map_err(|e| DtraceError::Tracing(e.to_string()))?;
+        Ok(session.exit_status().unwrap_or(0) & 0xff)
+    }
+
+    /// Code generation settings from the options.
+    fn codegen_options(&self) -> CodegenOptions {
+        let mut c = CodegenOptions::default();
+        let num = |name: &str| match self.settings.values.get(name) {
+            Some(OptionValue::Number(n)) => Some(*n),
+            _ => None,
+        };
+        if let Some(n) = num("strsize") {
+            c.strsize = (n.clamp(16, 1024) as u32).div_ceil(8) * 8;
+        }
+        if let Some(n) = num("bufsize") {
+            c.bufsize = n.clamp(4096, 1 << 30) as u32;
+        }
+        if let Some(n) = num("dynvarsize") {
+            c.dynvarsize = n;
+        }
+        if let Some(n) = num("aggsize") {
+            c.aggsize = n;
+        }
+        c
+    }
+
+    /// How long the consumer may wait for records: `switchrate`, at most 1 s.
+    fn poll_ms(&self) -> i32 {
+        match self.settings.values.get("switchrate") {
+            Some(OptionValue::Number(ns)) => (*ns / 1_000_000).clamp(1, 1000) as i32,
+            _ => 100,
+        }
+    }
+
+    fn sort_options(&self) -> crate::print::aggregate::AggSortOptions {
+        let num = |name: &str| match self.settings.values.get(name) {
+            Some(OptionValue::Number(n)) => *n as usize,
+            _ => 0,
+        };
+        crate::print::aggregate::AggSortOptions {
+            sortkey: self.settings.is_set("aggsortkey"),
+            sortrev: self.settings.is_set("aggsortrev"),
+            sortpos: num("aggsortpos"),
+            sortkeypos: num("aggsortkeypos"),
+        }
     }
 
     /// Validate and record every option setting, in order.
@@ -280,6 +420,7 @@ impl<'c, 'a> Session<'c, 'a> {
         opts.zdefs = self.settings.is_set("zdefs");
         opts.defaultargs = self.settings.is_set("defaultargs");
         opts.destructive = self.settings.is_set("destructive");
+        opts.target = self.target;
         opts
     }
 
@@ -437,6 +578,23 @@ impl<'c, 'a> Session<'c, 'a> {
 }
 
 /// `script 'F' matched N probes` or `description 'D' matched N probes`.
+/// The error for a program the kernel refused, with the verifier log's end.
+fn enable_error(arg: &ProgramArg, e: run::InstanceError) -> DtraceError {
+    let what = match arg {
+        ProgramArg::Script(f) => format!("script '{f}'"),
+        ProgramArg::Spec(_, t) | ProgramArg::ProbeId(t) => format!("'{}'", description_name(t)),
+    };
+    let reason = match &e {
+        run::InstanceError::Load { source, .. } if !source.log.is_empty() => {
+            let lines: Vec<&str> = source.log.lines().collect();
+            let tail = lines[lines.len().saturating_sub(12)..].join("\n");
+            format!("{e}\nverifier log (last lines):\n{tail}")
+        }
+        _ => e.to_string(),
+    };
+    DtraceError::Enable { what, reason }
+}
+
 fn matched_notice(arg: &ProgramArg, n: usize) -> String {
     let plural = if n == 1 { "" } else { "s" };
     match arg {

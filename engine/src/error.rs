@@ -56,9 +56,25 @@ pub enum DtraceError {
         /// `PROVIDER:MODULE:FUNCTION:NAME`.
         desc: String,
     },
-    /// Programs compiled, but this build cannot run them yet.
-    #[error("executing D programs is not supported yet (compile-only: use -e)")]
-    ExecutionUnsupported,
+    /// A program could not be loaded into the kernel (the verifier refused it).
+    #[error("failed to enable {what}: {reason}")]
+    Enable {
+        /// The program and probe.
+        what: String,
+        /// The kernel's reason, with the verifier log's last lines.
+        reason: String,
+    },
+    /// Tracing could not run (attach, read or write failed).
+    #[error("could not enable tracing: {0}")]
+    Tracing(String),
+    /// `-c` or `-p` failed.
+    #[error("failed to {action}: {reason}")]
+    Process {
+        /// `execute CMD` or `grab pid N`.
+        action: String,
+        /// strerror text.
+        reason: String,
+    },
     /// Writing trace or listing output failed.
     #[error("failed to write output: {0}")]
     Write(#[source] std::io::Error),

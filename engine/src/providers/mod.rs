@@ -23,6 +23,7 @@ pub mod profile;
 pub mod sched;
 pub mod sdt;
 pub mod syscall;
+pub mod syscall_numbers;
 
 use crate::tracefs::EventName;
 

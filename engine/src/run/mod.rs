@@ -1,7 +1,14 @@
 //! Running D programs: code generation through the kernel and back.
 //!
-//! [`instance`] creates maps and loads programs for a compiled object.
+//! [`instance`] creates maps and loads programs for a compiled object;
+//! [`decode`] turns ring-buffer records back into values; [`snapshot`]
+//! reads and merges aggregations.
 
+pub mod decode;
 pub mod instance;
+pub mod process;
+pub mod session;
+pub mod snapshot;
 
 pub use instance::{Instance, InstanceError};
+pub use session::Session;

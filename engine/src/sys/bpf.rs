@@ -46,6 +46,9 @@ pub enum MapKind {
     /// `BPF_MAP_TYPE_RINGBUF`: trace records to the consumer
     /// (key and value size 0, `max_entries` = bytes, a power-of-2 multiple of the page size).
     RingBuf,
+    /// `BPF_MAP_TYPE_PROG_ARRAY`: program fds for `bpf_tail_call`, keyed by
+    /// a u32 index (the syscall dispatcher's table).
+    ProgArray,
 }
 
 impl MapKind {
@@ -57,6 +60,7 @@ impl MapKind {
             MapKind::PercpuHash => 5,
             MapKind::PercpuArray => 6,
             MapKind::RingBuf => 27,
+            MapKind::ProgArray => 3,
         }
     }
 

@@ -1,0 +1,127 @@
+//! Records and aggregation entries from raw bytes to [`Value`]s, by the
+//! descriptions code generation produced.
+
+use crate::print::value::Value;
+use d_lang::codegen::{Enabling, Field, FieldKind, RecordAction};
+
+/// A record read from the ring buffer.
+#[derive(Debug)]
+pub struct Record<'a> {
+    /// The enabling that produced it.
+    pub enabling: &'a Enabling,
+    /// CPU it was recorded on.
+    pub cpu: u32,
+    /// Actions that ran, in order, with their decoded fields.
+    pub actions: Vec<(&'a RecordAction, Vec<Value>)>,
+}
+
+/// Why a record could not be decoded (a consumer/producer mismatch).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Shorter than its header or its enabling's size.
+    #[error("record of {0} bytes is too short")]
+    Short(usize),
+    /// The EPID names no enabling.
+    #[error("record names unknown enabled probe ID {0}")]
+    UnknownEpid(u32),
+}
+
+fn u32_at(b: &[u8], off: usize) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[off..off + 4]);
+    u32::from_ne_bytes(w)
+}
+
+fn u64_at(b: &[u8], off: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[off..off + 8]);
+    u64::from_ne_bytes(w)
+}
+
+/// Decode one field at `base` of `bytes` (which must hold it).
+pub fn field(bytes: &[u8], base: usize, f: &Field) -> Value {
+    let off = base + f.offset as usize;
+    match f.kind {
+        FieldKind::Int { size, signed } => match bytes.get(off..off + 8) {
+            Some(_) => Value::int(u64_at(bytes, off) as i64, size, signed),
+            None => Value::int(0, size, signed),
+        },
+        FieldKind::Str { size } => {
+            let raw = bytes.get(off..(off + size as usize).min(bytes.len())).unwrap_or(&[]);
+            let end = raw.iter().position(|&c| c == 0).unwrap_or(raw.len());
+            Value::Str(raw[..end].to_vec())
+        }
+        FieldKind::Bytes { size } => {
+            Value::Bytes(bytes.get(off..(off + size as usize).min(bytes.len())).unwrap_or(&[]).to_vec())
+        }
+    }
+}
+
+/// Decode a ring-buffer record.
+pub fn record<'a>(enablings: &'a [Enabling], bytes: &[u8]) -> Result<Record<'a>, DecodeError> {
+    if bytes.len() < 16 {
+        return Err(DecodeError::Short(bytes.len()));
+    }
+    let epid = u32_at(bytes, 0);
+    let cpu = u32_at(bytes, 4);
+    let mask = u64_at(bytes, 8);
+    let enabling = epid
+        .checked_sub(1)
+        .and_then(|i| enablings.get(i as usize))
+        .ok_or(DecodeError::UnknownEpid(epid))?;
+    if bytes.len() < enabling.size as usize {
+        return Err(DecodeError::Short(bytes.len()));
+    }
+    let actions = enabling
+        .actions
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1u64 << i) != 0)
+        .map(|(_, a)| (a, a.fields.iter().map(|f| field(bytes, 0, f)).collect()))
+        .collect();
+    Ok(Record { enabling, cpu, actions })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use d_lang::codegen::RecordKind;
+    use d_lang::ProbeInfo;
+
+    #[test]
+    fn decodes_header_mask_and_fields() {
+        let probe = ProbeInfo {
+            id: 1,
+            provider: "dtrace".into(),
+            module: String::new(),
+            function: String::new(),
+            name: "BEGIN".into(),
+            args: vec![],
+        };
+        let en = Enabling {
+            epid: 1,
+            clause: 0,
+            probe,
+            size: 16 + 8 + 16,
+            actions: vec![
+                RecordAction { kind: RecordKind::Trace, fields: vec![Field { offset: 16, kind: FieldKind::Int { size: 4, signed: true } }] },
+                RecordAction { kind: RecordKind::Trace, fields: vec![Field { offset: 24, kind: FieldKind::Str { size: 16 } }] },
+            ],
+        };
+        let mut b = vec![0u8; 40];
+        b[0..4].copy_from_slice(&1u32.to_ne_bytes());
+        b[4..8].copy_from_slice(&3u32.to_ne_bytes());
+        b[8..16].copy_from_slice(&3u64.to_ne_bytes());
+        b[16..24].copy_from_slice(&(-5i64).to_ne_bytes());
+        b[24..27].copy_from_slice(b"abc");
+        let ens = [en];
+        let r = record(&ens, &b).unwrap();
+        assert_eq!(r.cpu, 3);
+        assert_eq!(r.actions.len(), 2);
+        assert_eq!(r.actions[0].1[0].as_i64(), Some(-5));
+        assert_eq!(r.actions[1].1[0], Value::Str(b"abc".to_vec()));
+        assert_eq!(record(&ens, &b[..10]).unwrap_err(), DecodeError::Short(10));
+        b[0] = 9;
+        assert_eq!(record(&ens, &b).unwrap_err(), DecodeError::UnknownEpid(9));
+    }
+}

@@ -1,0 +1,572 @@
+//! The consumer: attach every loaded program, fire BEGIN, read records
+//! until `exit()`, a signal or the traced command ends, fire END, and print
+//! what is left — as dtrace(1)'s main loop does.
+
+use super::decode::{self, Record};
+use super::instance::Instance;
+use super::snapshot::{self, Merged};
+use crate::attach::{self, Link};
+use crate::print::printf::render;
+use crate::print::trace::{trace, TraceStyle};
+use crate::print::value::Value;
+use crate::print::aggregate;
+use crate::ringbuf::RingBuf;
+use crate::selfprobe::{self, SelfProbe};
+use crate::target::Attachment;
+use crate::tracefs::Tracefs;
+use d_lang::codegen::{AggObj, Counter, MapRole, RecordKind};
+use d_lang::ir::AggId;
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use crate::sys::bpf::BpfMap;
+
+/// Why a run failed after its programs were loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// A program could not be attached.
+    #[error("could not enable tracing for {probe}: {reason}")]
+    Attach {
+        /// The probe.
+        probe: String,
+        /// Why.
+        reason: String,
+    },
+    /// Reading maps or the ring buffer failed.
+    #[error("{0}")]
+    Read(String),
+    /// Writing output failed.
+    #[error("failed to write output: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// From this many syscall probes of one direction, one `raw_syscalls`
+/// program dispatches to them by syscall number.
+pub const DISPATCH_THRESHOLD: usize = 8;
+
+/// Build a syscall dispatcher: a prog array of the per-syscall programs by
+/// number, and a tracepoint program on `raw_syscalls:sys_enter`/`sys_exit`
+/// that tail-calls `table[id]`. The per-syscall programs read their
+/// arguments at the same offsets in the raw record (`args[]` at 16 + 8n,
+/// `ret` at 16) as in their own `sys_enter_*`/`sys_exit_*` records.
+fn dispatch(
+    inst: &Instance,
+    calls: &[(usize, u32)],
+    enter: bool,
+    tracefs: &Tracefs,
+) -> Result<((BpfMap, OwnedFd), Link), SessionError> {
+    use d_lang::codegen::insn::{helper, reg::*, Insn, Size, PSEUDO_MAP_FD};
+    use std::os::fd::{AsFd, AsRawFd};
+    let name = if enter { "sys_enter" } else { "sys_exit" };
+    let fail = |reason: String| SessionError::Attach { probe: format!("raw_syscalls:{name}"), reason };
+    let table = BpfMap::create(&crate::sys::bpf::MapDef {
+        kind: crate::sys::bpf::MapKind::ProgArray,
+        key_size: 4,
+        value_size: 4,
+        max_entries: 1024,
+        flags: 0,
+        name: format!("dispatch_{}", if enter { "in" } else { "out" }),
+    })
+    .map_err(|e| fail(e.to_string()))?;
+    for (pi, nr) in calls {
+        let fd = inst.programs[*pi].as_raw_fd() as u32;
+        table
+            .update(&nr.to_ne_bytes(), &fd.to_ne_bytes(), crate::sys::bpf::UpdateFlags::Any)
+            .map_err(|e| fail(e.to_string()))?;
+    }
+    let mut insns = Vec::new();
+    insns.extend(Insn::ld_imm64(R2, PSEUDO_MAP_FD, table.as_fd().as_raw_fd() as u64));
+    insns.push(Insn::ldx(Size::DW, R3, R1, 8)); // long id
+    insns.push(Insn::call(TAIL_CALL));
+    insns.push(Insn::mov64_imm(R0, 0));
+    insns.push(Insn::exit());
+    let _ = helper::MAP_LOOKUP_ELEM;
+    let raw: Vec<u64> = insns.iter().map(|i| u64::from_le_bytes(i.to_bytes())).collect();
+    let prog = crate::sys::bpf::prog_load(crate::sys::bpf::ProgKind::Tracepoint, "lumen_dispatch", &raw)
+        .map_err(|e| fail(format!("{e}: {}", e.log)))?;
+    let link = attach::attach_tracepoint_in(tracefs, prog.as_fd(), "raw_syscalls", name).map_err(|e| fail(e.to_string()))?;
+    Ok(((table, prog), link))
+}
+
+/// `bpf_tail_call`.
+const TAIL_CALL: i32 = 12;
+
+/// Count of SIGINT/SIGTERM received; the handler only increments it.
+pub static SIGNALS: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    SIGNALS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Route SIGINT and SIGTERM to [`SIGNALS`].
+pub fn install_signal_handlers() {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: `on_signal` only touches an atomic, which is async-signal-safe.
+        unsafe {
+            libc::signal(sig, on_signal as *const () as libc::sighandler_t);
+        }
+    }
+}
+
+/// Output settings the consumer honours.
+#[derive(Debug, Clone, Default)]
+pub struct OutputOptions {
+    /// `-q` / `quiet`.
+    pub quiet: bool,
+    /// `aggsortkey`, `aggsortrev`, `aggsortpos`, `aggsortkeypos`.
+    pub sort: aggregate::AggSortOptions,
+    /// `rawbytes`.
+    pub rawbytes: bool,
+}
+
+/// What ended the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// `exit(n)` was called.
+    Exit(i32),
+    /// SIGINT or SIGTERM.
+    Signal,
+    /// The traced process (`-c`/`-p`) ended.
+    TargetExited,
+}
+
+/// A running session.
+pub struct Session<'o> {
+    instances: Vec<Instance>,
+    rings: Vec<RingBuf>,
+    links: Vec<Link>,
+    /// Tail-call tables and dispatcher programs of syscall dispatch.
+    _dispatch: Vec<(BpfMap, OwnedFd)>,
+    begin: Vec<(usize, usize)>,
+    end: Vec<(usize, usize)>,
+    out: &'o mut dyn Write,
+    err: &'o mut dyn Write,
+    opts: OutputOptions,
+    header_done: bool,
+    exit: Option<i32>,
+    /// Aggregations printed by printa (not printed again at the end).
+    printed: HashSet<(usize, AggId)>,
+    normalize: HashMap<(usize, AggId), i64>,
+    drops: HashMap<(usize, u32), u64>,
+}
+
+impl<'o> Session<'o> {
+    /// Attach every program of every instance (BEGIN and END are only
+    /// remembered: the consumer fires them).
+    pub fn attach(
+        instances: Vec<Instance>,
+        attachments: Vec<Vec<Attachment>>,
+        tracefs: Option<&Tracefs>,
+        out: &'o mut dyn Write,
+        err: &'o mut dyn Write,
+        opts: OutputOptions,
+    ) -> Result<Session<'o>, SessionError> {
+        let mut links = Vec::new();
+        let mut rings = Vec::new();
+        let mut begin = Vec::new();
+        let mut end = Vec::new();
+        let mut dispatch_tables = Vec::new();
+        for (ii, (inst, atts)) in instances.iter().zip(&attachments).enumerate() {
+            let ring_map = inst.object.maps.iter().position(|m| m.role == MapRole::Records);
+            if let Some(r) = ring_map.and_then(|i| inst.maps.get(i)) {
+                use std::os::fd::AsFd;
+                rings.push(RingBuf::new(r.as_fd()).map_err(|e| SessionError::Read(e.to_string()))?);
+            }
+            // Many syscall probes: one raw_syscalls program per direction
+            // tail-calls the per-syscall programs, instead of hundreds of
+            // attachments (each costs ~70 ms to detach).
+            let mut dispatched = HashSet::new();
+            for enter in [true, false] {
+                let prefix = if enter { "sys_enter_" } else { "sys_exit_" };
+                let calls: Vec<(usize, u32)> = atts
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(pi, a)| match a {
+                        Attachment::Tracepoint(ev) if ev.subsystem == "syscalls" => ev
+                            .event
+                            .strip_prefix(prefix)
+                            .and_then(crate::providers::syscall_numbers::number)
+                            .map(|nr| (pi, nr)),
+                        _ => None,
+                    })
+                    .collect();
+                if calls.len() < DISPATCH_THRESHOLD {
+                    continue;
+                }
+                let tracefs = tracefs.ok_or_else(|| SessionError::Attach {
+                    probe: "syscall".into(),
+                    reason: "tracefs is not available".into(),
+                })?;
+                let (table, link) = dispatch(inst, &calls, enter, tracefs)?;
+                dispatch_tables.push(table);
+                links.push(link);
+                dispatched.extend(calls.iter().map(|(pi, _)| *pi));
+            }
+            for (pi, (prog, att)) in inst.programs.iter().zip(atts).enumerate() {
+                use std::os::fd::AsFd;
+                if dispatched.contains(&pi) {
+                    continue;
+                }
+                let probe = inst.object.programs[pi].probe.full_name();
+                let fail = |reason: String| SessionError::Attach { probe: probe.clone(), reason };
+                let link = match att {
+                    Attachment::Tracepoint(ev) => {
+                        let tracefs = tracefs.ok_or_else(|| fail("tracefs is not available".into()))?;
+                        attach::attach_tracepoint_in(tracefs, prog.as_fd(), &ev.subsystem, &ev.event)
+                            .map_err(|e| fail(e.to_string()))?
+                    }
+                    Attachment::Timer { period_ns, all_cpus } => {
+                        let cpus = attach::profile_cpus().map_err(|e| fail(e.to_string()))?;
+                        let cpus = if *all_cpus { cpus } else { cpus.into_iter().take(1).collect() };
+                        attach::attach_cpu_clock(prog.as_fd(), *period_ns, &cpus).map_err(|e| fail(e.to_string()))?
+                    }
+                    Attachment::SelfProbe(sym) => {
+                        let which = match *sym {
+                            "lumen_dtrace_begin" => SelfProbe::Begin,
+                            "lumen_dtrace_end" => SelfProbe::End,
+                            _ => SelfProbe::Error,
+                        };
+                        match which {
+                            SelfProbe::Begin => begin.push((ii, pi)),
+                            SelfProbe::End => end.push((ii, pi)),
+                            SelfProbe::Error => {}
+                        }
+                        which.attach(prog.as_fd()).map_err(|e| fail(e.to_string()))?
+                    }
+                };
+                links.push(link);
+            }
+        }
+        Ok(Session {
+            instances,
+            rings,
+            links,
+            _dispatch: dispatch_tables,
+            begin,
+            end,
+            out,
+            err,
+            opts,
+            header_done: false,
+            exit: None,
+            printed: HashSet::new(),
+            normalize: HashMap::new(),
+            drops: HashMap::new(),
+        })
+    }
+
+    /// Number of attached links (probes enabled).
+    pub fn links(&self) -> usize {
+        self.links.len()
+    }
+
+    /// Fire BEGIN and consume what it recorded.
+    pub fn begin(&mut self) -> Result<(), SessionError> {
+        if !self.begin.is_empty() {
+            selfprobe::lumen_dtrace_begin(0);
+        }
+        self.drain()
+    }
+
+    /// Consume records until exit(), a signal, or `target_done()` says the
+    /// traced process ended; `poll_ms` is the longest wait between checks.
+    pub fn run(&mut self, poll_ms: i32, mut target_done: impl FnMut() -> bool) -> Result<Stop, SessionError> {
+        let signals_at_start = SIGNALS.load(Ordering::SeqCst);
+        loop {
+            if let Some(status) = self.exit {
+                return Ok(Stop::Exit(status));
+            }
+            if SIGNALS.load(Ordering::SeqCst) > signals_at_start {
+                return Ok(Stop::Signal);
+            }
+            if target_done() {
+                self.drain()?;
+                return Ok(Stop::TargetExited);
+            }
+            let n = self.rings.len().max(1) as i32;
+            for i in 0..self.rings.len() {
+                let mut batch = Vec::new();
+                self.rings[i]
+                    .poll(poll_ms / n, |b| batch.push(b.to_vec()))
+                    .map_err(|e| SessionError::Read(e.to_string()))?;
+                for rec in batch {
+                    self.handle(i, &rec)?;
+                }
+            }
+            self.report_drops()?;
+        }
+    }
+
+    /// Fire END, consume its records, then print the trailing newline and
+    /// every aggregation printa has not printed, as dtrace(1) does at exit.
+    pub fn end(&mut self) -> Result<(), SessionError> {
+        // Stop every probe but END before END fires and aggregations are read.
+        for inst in &self.instances {
+            if let Some(ci) = inst.object.maps.iter().position(|m| m.role == MapRole::Control) {
+                inst.maps[ci]
+                    .update(&0u32.to_ne_bytes(), &1u64.to_ne_bytes(), crate::sys::bpf::UpdateFlags::Any)
+                    .map_err(|e| SessionError::Read(e.to_string()))?;
+            }
+        }
+        if !self.end.is_empty() {
+            selfprobe::lumen_dtrace_end(0);
+        }
+        self.drain()?;
+        self.report_drops()?;
+        writeln!(self.out)?;
+        for ii in 0..self.instances.len() {
+            let aggs: Vec<AggObj> = self.instances[ii].object.aggs.clone();
+            let mut text = String::new();
+            let mut all = Vec::new();
+            for a in &aggs {
+                if self.printed.contains(&(ii, a.id)) {
+                    continue;
+                }
+                all.push(self.snapshot(ii, a)?);
+            }
+            crate::print::print_all(&all, &self.opts.sort, &mut text);
+            self.out.write_all(text.as_bytes())?;
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+
+    /// What dtrace(1) writes on the first SIGINT: a newline.
+    pub fn newline(&mut self) -> Result<(), SessionError> {
+        writeln!(self.out)?;
+        Ok(())
+    }
+
+    /// The exit status `exit()` asked for, if it was called.
+    pub fn exit_status(&self) -> Option<i32> {
+        self.exit
+    }
+
+    fn drain(&mut self) -> Result<(), SessionError> {
+        for i in 0..self.rings.len() {
+            let mut batch = Vec::new();
+            self.rings[i].drain(|b| batch.push(b.to_vec()));
+            for rec in batch {
+                self.handle(i, &rec)?;
+            }
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+
+    fn snapshot(&mut self, ii: usize, a: &AggObj) -> Result<aggregate::Aggregation, SessionError> {
+        let map = &self.instances[ii].maps[a.map];
+        let entries = snapshot::read(a, map).map_err(|e| SessionError::Read(e.to_string()))?;
+        let factor = self.normalize.get(&(ii, a.id)).copied().unwrap_or(1);
+        Ok(aggregate::Aggregation {
+            name: a.name.clone(),
+            id: a.id.0,
+            func: agg_func(&a.func),
+            normalization: factor.max(1) as u64,
+            entries: entries
+                .into_iter()
+                .map(|(keys, m)| aggregate::AggEntry { keys, value: agg_value(m) })
+                .collect(),
+        })
+    }
+
+    fn handle(&mut self, ii: usize, bytes: &[u8]) -> Result<(), SessionError> {
+        let enablings = self.instances[ii].object.enablings.clone();
+        let rec = match decode::record(&enablings, bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                writeln!(self.err, "dtrace: {e}")?;
+                return Ok(());
+            }
+        };
+        self.print_record(ii, &rec)
+    }
+
+    fn print_record(&mut self, ii: usize, rec: &Record<'_>) -> Result<(), SessionError> {
+        let quiet = self.opts.quiet;
+        let mut text = String::new();
+        if !quiet {
+            if !self.header_done {
+                text.push_str(&format!("{:>3} {:>6} {:>32}\n", "CPU", "ID", "FUNCTION:NAME"));
+                self.header_done = true;
+            }
+            let p = &rec.enabling.probe;
+            text.push_str(&format!("{:>3} {:>6} {:>32} ", rec.cpu, p.id, format!("{}:{}", p.function, p.name)));
+        }
+        let style = TraceStyle { quiet, rawbytes: self.opts.rawbytes };
+        for (action, values) in &rec.actions {
+            match &action.kind {
+                RecordKind::Trace | RecordKind::Print => {
+                    if let Some(v) = values.first() {
+                        trace(v, style, &mut text);
+                    }
+                }
+                RecordKind::Printf(fmt) => {
+                    if let Err(e) = render(fmt, values, &mut text) {
+                        writeln!(self.err, "dtrace: {e}")?;
+                    }
+                }
+                RecordKind::System(fmt) => {
+                    let mut cmd = String::new();
+                    let _ = render(fmt, values, &mut cmd);
+                    self.out.write_all(text.as_bytes())?;
+                    text.clear();
+                    self.out.flush()?;
+                    let _ = std::process::Command::new("/bin/sh").arg("-c").arg(&cmd).status();
+                }
+                RecordKind::Printa(fmt, ids) => {
+                    let aggs: Vec<AggObj> = ids
+                        .iter()
+                        .filter_map(|id| self.instances[ii].object.aggs.get(id.0 as usize).cloned())
+                        .collect();
+                    let mut snaps = Vec::new();
+                    for a in &aggs {
+                        snaps.push(self.snapshot(ii, a)?);
+                        self.printed.insert((ii, a.id));
+                    }
+                    match fmt {
+                        Some(f) => {
+                            if let Err(e) = crate::print::print_formatted(f, &snaps, &self.opts.sort, &mut text) {
+                                writeln!(self.err, "dtrace: {e}")?;
+                            }
+                        }
+                        None => crate::print::print_joined(&snaps, &self.opts.sort, &mut text),
+                    }
+                }
+                RecordKind::Exit => {
+                    let status = values.first().and_then(Value::as_i64).unwrap_or(0);
+                    if self.exit.is_none() {
+                        self.exit = Some(status as i32);
+                    }
+                }
+                RecordKind::Clear(id) => self.clear(ii, *id, false)?,
+                RecordKind::Trunc(id) => {
+                    let n = values.first().and_then(Value::as_i64);
+                    self.trunc(ii, *id, n)?;
+                }
+                RecordKind::Normalize(id) => {
+                    let n = values.first().and_then(Value::as_i64).unwrap_or(1);
+                    self.normalize.insert((ii, *id), n.max(1));
+                }
+                RecordKind::Denormalize(id) => {
+                    self.normalize.remove(&(ii, *id));
+                }
+                RecordKind::Setopt(name, _value) => {
+                    if name == "quiet" {
+                        self.opts.quiet = true;
+                    }
+                }
+                RecordKind::Tracemem => {}
+            }
+        }
+        if !quiet {
+            text.push('\n');
+        }
+        self.out.write_all(text.as_bytes())?;
+        Ok(())
+    }
+
+    /// clear(): zero every value, keeping the keys.
+    fn clear(&mut self, ii: usize, id: AggId, _delete: bool) -> Result<(), SessionError> {
+        let inst = &self.instances[ii];
+        let Some(a) = inst.object.aggs.get(id.0 as usize) else { return Ok(()) };
+        let map = &inst.maps[a.map];
+        let zero = vec![0u8; map.lookup_size()];
+        for key in map.keys().map_err(|e| SessionError::Read(e.to_string()))? {
+            let _ = map.update(&key, &zero, crate::sys::bpf::UpdateFlags::Exist);
+        }
+        Ok(())
+    }
+
+    /// trunc(@a[, n]): keep the n largest (n > 0) or smallest (n < 0) entries; none without n.
+    fn trunc(&mut self, ii: usize, id: AggId, n: Option<i64>) -> Result<(), SessionError> {
+        let Some(a) = self.instances[ii].object.aggs.get(id.0 as usize).cloned() else { return Ok(()) };
+        let map = &self.instances[ii].maps[a.map];
+        let entries = snapshot::read(&a, map).map_err(|e| SessionError::Read(e.to_string()))?;
+        let keep: HashSet<Vec<Value>> = match n {
+            None | Some(0) => HashSet::new(),
+            Some(n) => {
+                let mut sorted: Vec<(Vec<Value>, Merged)> = entries;
+                let func = agg_func(&a.func);
+                sorted.sort_by(|x, y| aggregate::value_cmp(&func, &agg_value(x.1.clone()), &agg_value(y.1.clone())));
+                let k = n.unsigned_abs() as usize;
+                let chosen: Vec<_> = if n > 0 {
+                    sorted.into_iter().rev().take(k).collect()
+                } else {
+                    sorted.into_iter().take(k).collect()
+                };
+                chosen.into_iter().map(|(k, _)| k).collect()
+            }
+        };
+        for key in map.keys().map_err(|e| SessionError::Read(e.to_string()))? {
+            let decoded: Vec<Value> = a.keys.iter().map(|f| decode::field(&key, 0, f)).collect();
+            if !keep.contains(&decoded) {
+                let _ = map.delete(&key);
+            }
+        }
+        Ok(())
+    }
+
+    /// Report new drops, in DTrace's words.
+    fn report_drops(&mut self) -> Result<(), SessionError> {
+        for ii in 0..self.instances.len() {
+            let inst = &self.instances[ii];
+            let Some(ci) = inst.object.maps.iter().position(|m| m.role == MapRole::Counters) else { continue };
+            let Ok(Some(per_cpu)) = inst.maps[ci].lookup_percpu(&0u32.to_ne_bytes()) else { continue };
+            for (cpu, v) in per_cpu.iter().enumerate() {
+                for (counter, what) in [
+                    (Counter::RecordDrops, "drop"),
+                    (Counter::DynvarDrops, "dynamic variable drop"),
+                    (Counter::AggDrops, "aggregation drop"),
+                ] {
+                    let i = counter as usize;
+                    let mut w = [0u8; 8];
+                    if let Some(s) = v.get(i * 8..i * 8 + 8) {
+                        w.copy_from_slice(s);
+                    }
+                    let total = u64::from_ne_bytes(w);
+                    let key = (ii, (cpu as u32) << 8 | i as u32);
+                    let seen = self.drops.get(&key).copied().unwrap_or(0);
+                    if total > seen {
+                        let n = total - seen;
+                        let s = if n > 1 { "s" } else { "" };
+                        match counter {
+                            Counter::DynvarDrops => writeln!(self.err, "dtrace: {n} {what}{s}")?,
+                            _ => writeln!(self.err, "dtrace: {n} {what}{s} on CPU {cpu}")?,
+                        }
+                        self.drops.insert(key, total);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The printer's view of an aggregating function.
+fn agg_func(f: &d_lang::ir::AggFunc) -> aggregate::AggFunc {
+    use d_lang::ir::AggFunc as F;
+    match f {
+        F::Count => aggregate::AggFunc::Count,
+        F::Sum => aggregate::AggFunc::Sum,
+        F::Avg => aggregate::AggFunc::Avg,
+        F::Min => aggregate::AggFunc::Min,
+        F::Max => aggregate::AggFunc::Max,
+        F::Stddev => aggregate::AggFunc::Stddev,
+        F::Quantize => aggregate::AggFunc::Quantize,
+        F::Lquantize { base, limit, step } => aggregate::AggFunc::Lquantize { base: *base, limit: *limit, step: *step },
+        F::Llquantize { factor, low, high, nsteps } => {
+            aggregate::AggFunc::Llquantize { factor: *factor, low: *low, high: *high, nsteps: *nsteps }
+        }
+    }
+}
+
+fn agg_value(m: Merged) -> aggregate::AggValue {
+    match m {
+        Merged::Scalar(v) => aggregate::AggValue::Scalar(v),
+        Merged::Avg { count, total } => aggregate::AggValue::Avg { count, total },
+        Merged::Stddev { count, total, total_sq } => aggregate::AggValue::Stddev { count, total, total_sq },
+        Merged::Buckets(b) => aggregate::AggValue::Buckets(b),
+    }
+}

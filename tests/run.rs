@@ -1,0 +1,218 @@
+//! End-to-end tests that run D programs in the kernel with `lumen dtrace`
+//! and compare the output with DTrace's exactly.
+//!
+//! They need root and BPF: without them they skip with a note, except under
+//! `CI=true`, where they fail.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const LUMEN: &str = env!("CARGO_BIN_EXE_lumen");
+
+fn dtrace(args: &[&str]) -> Output {
+    Command::new(LUMEN).arg("dtrace").args(args).output().expect("run lumen")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn root(test: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{test}: needs root to run BPF programs (CI=true makes this fatal)");
+    }
+    eprintln!("skipping {test}: not running as root");
+    false
+}
+
+/// Build a small C helper with the system compiler.
+fn helper(name: &str, source: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lumen-run-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let src = dir.join(format!("{name}.c"));
+    let bin = dir.join(name);
+    std::fs::write(&src, source).expect("write helper");
+    let st = Command::new("gcc").arg("-O1").arg("-o").arg(&bin).arg(&src).status().expect("gcc");
+    assert!(st.success(), "gcc failed for {name}");
+    bin
+}
+
+const GETPID_LOOP: &str = r#"
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(int argc, char **argv) {
+    long n = argc > 1 ? atol(argv[1]) : 0;
+    for (long i = 0; i < n; i++)
+        syscall(SYS_getpid);
+    return 0;
+}
+"#;
+
+#[test]
+fn getpid_count_is_exact() {
+    if !root("getpid_count_is_exact") {
+        return;
+    }
+    let bin = helper("getpid_loop", GETPID_LOOP);
+    for n in [1u32, 1000, 12345] {
+        let cmd = format!("{} {n}", bin.display());
+        let out = dtrace(&["-q", "-c", &cmd, "-n", "syscall::getpid:entry /pid == $target/ { @ = count(); }"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let counts: Vec<u64> = stdout.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+        assert_eq!(counts, vec![n as u64], "n = {n}: {stdout:?}");
+        assert_eq!(stdout, format!("\n{:>17}\n", n), "layout for n = {n}");
+    }
+}
+
+#[test]
+fn begin_trace_default_output() {
+    if !root("begin_trace_default_output") {
+        return;
+    }
+    let out = dtrace(&["-n", "BEGIN { trace(42); trace(\"hello\"); exit(0); }"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let want = format!(
+        "CPU     ID                    FUNCTION:NAME\n{:>3} {:>6} {:>32}         42  hello                            \n\n",
+        "CPU_PLACEHOLDER", 1, ":BEGIN"
+    );
+    let got = text(&out.stdout);
+    let cpu_col = &got.lines().nth(1).unwrap_or("")[..3];
+    assert_eq!(got, want.replace("CPU_PLACEHOLDER", "").replacen(&format!("{:>3}", ""), cpu_col, 1));
+    assert_eq!(text(&out.stderr), "dtrace: description 'BEGIN ' matched 1 probe\n");
+}
+
+#[test]
+fn exit_status_is_exits_argument() {
+    if !root("exit_status_is_exits_argument") {
+        return;
+    }
+    let out = dtrace(&["-q", "-n", "BEGIN { exit(7); }"]);
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "\n");
+}
+
+#[test]
+fn printf_golden() {
+    if !root("printf_golden") {
+        return;
+    }
+    let script = r#"BEGIN {
+        printf("%d|%5d|%-5d|%05d|%x|%X|%o|%u|%c|%s|%-6s|%6s|%%\n", 42, 42, 42, 42, 255, 255, 8, 7, 65, "str", "ab", "cd");
+        printf("%+d % d %.3d %#x %#o\n", 5, 5, 5, 255, 8);
+        printf("%s %d\n", execname, pid == $pid ? 0 : 1);
+        exit(0);
+    }"#;
+    let out = dtrace(&["-q", "-n", script]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "42|   42|42   |00042|ff|FF|10|7|A|str|ab    |    cd|%\n+5  5 005 0xff 010\nlumen 0\n\n"
+    );
+}
+
+#[test]
+fn quantize_layout_golden() {
+    if !root("quantize_layout_golden") {
+        return;
+    }
+    let script = "BEGIN { @ = quantize(0); @ = quantize(1); @ = quantize(2); @ = quantize(3); @ = quantize(8); @ = quantize(8); @ = quantize(-1); exit(0); }";
+    let out = dtrace(&["-q", "-n", script]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let want = "\n\n           value  ------------- Distribution ------------- count    \n\
+                \x20             -2 |                                         0        \n\
+                \x20             -1 |@@@@@@                                   1        \n\
+                \x20              0 |@@@@@@                                   1        \n\
+                \x20              1 |@@@@@@                                   1        \n\
+                \x20              2 |@@@@@@@@@@@                              2        \n\
+                \x20              4 |                                         0        \n\
+                \x20              8 |@@@@@@@@@@@                              2        \n\
+                \x20             16 |                                         0        \n\n";
+    assert_eq!(text(&out.stdout), want);
+}
+
+#[test]
+fn lquantize_and_llquantize_layout_golden() {
+    if !root("lquantize_and_llquantize_layout_golden") {
+        return;
+    }
+    let script = "BEGIN { @l = lquantize(5, 0, 10, 2); @l = lquantize(-3, 0, 10, 2); @l = lquantize(100, 0, 10, 2); exit(0); }";
+    let out = dtrace(&["-q", "-n", script]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let want = "\n\n           value  ------------- Distribution ------------- count    \n\
+                \x20            < 0 |@@@@@@@@@@@@@                            1        \n\
+                \x20              0 |                                         0        \n\
+                \x20              2 |                                         0        \n\
+                \x20              4 |@@@@@@@@@@@@@                            1        \n\
+                \x20              6 |                                         0        \n\
+                \x20              8 |                                         0        \n\
+                \x20          >= 10 |@@@@@@@@@@@@@                            1        \n\n";
+    assert_eq!(text(&out.stdout), want);
+}
+
+#[test]
+fn printa_formats_and_joins() {
+    if !root("printa_formats_and_joins") {
+        return;
+    }
+    let script = r#"BEGIN {
+        @c["b"] = count(); @c["a"] = count(); @c["a"] = count();
+        @s["b"] = sum(10); @s["a"] = sum(5);
+        printa("%-4s %@3d %@4d\n", @c, @s);
+        printa(@c);
+        exit(0);
+    }"#;
+    let out = dtrace(&["-q", "-n", script]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let want = "b      1   10\na      2    5\n\n  b                                                                 1\n  a                                                                 2\n\n";
+    assert_eq!(text(&out.stdout), want);
+}
+
+#[test]
+fn dash_p_traces_a_running_process() {
+    if !root("dash_p_traces_a_running_process") {
+        return;
+    }
+    let mut child = Command::new("sleep").arg("1").spawn().expect("sleep");
+    let pid = child.id().to_string();
+    let out = dtrace(&["-q", "-p", &pid, "-n", "tick-10ms { @ = count(); } END { printf(\"target %d done\\n\", $target); }"]);
+    let _ = child.wait();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with(&format!("target {pid} done\n")), "{stdout}");
+}
+
+#[test]
+fn ctrl_c_prints_aggregations_once() {
+    if !root("ctrl_c_prints_aggregations_once") {
+        return;
+    }
+    let mut child = Command::new(LUMEN)
+        .args(["dtrace", "-q", "-n", "tick-1ms { @ticks = count(); } END { printf(\"end\\n\"); }"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lumen");
+    std::thread::sleep(Duration::from_millis(700));
+    // SAFETY: kill(2) of our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let start = Instant::now();
+    let status = child.wait().expect("wait");
+    assert!(start.elapsed() < Duration::from_secs(10));
+    let mut stdout = String::new();
+    child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("read");
+    assert_eq!(status.code(), Some(0));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "", "{stdout:?}");
+    assert_eq!(lines[1], "end", "{stdout:?}");
+    let counts: Vec<&&str> = lines.iter().filter(|l| !l.trim().is_empty() && l.trim().parse::<u64>().is_ok()).collect();
+    assert_eq!(counts.len(), 1, "aggregation printed once: {stdout:?}");
+    assert!(counts[0].trim().parse::<u64>().unwrap_or(0) > 10, "{stdout:?}");
+}
