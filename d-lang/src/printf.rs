@@ -34,7 +34,7 @@ pub enum SizePrefix {
 /// One `%…` conversion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conversion {
-    /// Flag characters (`-+ #0'?`).
+    /// Flag characters (`-+ #0'?`, and `@` for printa's aggregation value).
     pub flags: String,
     /// Width.
     pub width: Option<Count>,
@@ -71,6 +71,13 @@ pub struct FormatError {
     pub message: String,
 }
 
+impl Conversion {
+    /// Whether this is printa's `%@…`: it prints the aggregation's value.
+    pub fn is_agg(&self) -> bool {
+        self.flags.contains('@')
+    }
+}
+
 impl Format {
     /// Parse a format string.
     pub fn parse(s: &str) -> Result<Format, FormatError> {
@@ -95,7 +102,7 @@ impl Format {
             let mut spec = String::new();
             let mut flags = String::new();
             while let Some(&c) = chars.peek() {
-                if "-+ #0'?".contains(c) {
+                if "-+ #0'?@".contains(c) {
                     flags.push(c);
                     spec.push(c);
                     chars.next();
@@ -171,7 +178,7 @@ impl Format {
                 }
             };
             let valid = match size {
-                SizePrefix::None => "diouxXcCsSpaAeEfgGkYT@".contains(conv),
+                SizePrefix::None => "diouxXcCsSpaAeEfgGkYT".contains(conv),
                 SizePrefix::Short | SizePrefix::LongLong => "diouxX".contains(conv),
                 SizePrefix::Long => "diouxXcs".contains(conv),
                 SizePrefix::LongDouble => "eEfgG".contains(conv),
@@ -229,7 +236,6 @@ pub fn conversion_prototype(conv: char) -> &'static str {
         'e' | 'E' | 'f' | 'g' | 'G' => "double, float, or long double",
         'k' => "stack",
         'Y' | 'T' => "int64_t",
-        '@' => "aggregation value",
         _ => "unknown",
     }
 }
@@ -259,7 +265,8 @@ mod tests {
     fn parses_conversions() {
         let f = Format::parse("%-10s|%5.2d %% %*d %llx %@d\n").unwrap();
         let convs: Vec<_> = f.conversions().map(|c| c.conv).collect();
-        assert_eq!(convs, vec!['s', 'd', 'd', 'x', '@']);
+        assert_eq!(convs, vec!['s', 'd', 'd', 'x', 'd']);
+        assert!(f.conversions().last().is_some_and(|c| c.is_agg()));
         let c: Vec<_> = f.conversions().collect();
         assert_eq!(c[0].flags, "-");
         assert_eq!(c[0].width, Some(Count::Fixed(10)));

@@ -606,7 +606,7 @@ impl Resolver<'_> {
         let mut next = 0usize;
         for (ci, c) in fmt.conversions().enumerate() {
             let convno = ci + 1;
-            if c.conv == '@' {
+            if c.is_agg() {
                 if agg_values.is_none() {
                     return Err(diag(
                         ErrTag::D_PRINTF_AGG_CONV,
@@ -747,7 +747,7 @@ impl Resolver<'_> {
     fn check_printa_keys(&self, f: &Func, fmt: &Format, keys: &[Expr], span: Span) -> DResult<()> {
         let mut next = 0;
         for (ci, c) in fmt.conversions().enumerate() {
-            if c.conv == '@' {
+            if c.is_agg() {
                 continue;
             }
             let Some(k) = keys.get(next) else {
