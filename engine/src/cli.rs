@@ -377,13 +377,13 @@ mod tests {
 
     #[test]
     fn settings_and_unsupported() {
-        let a = p(&["-b", "16m", "-G", "-h", "x", "-o", "out.txt", "-l"]).unwrap();
+        let a = p(&["-b", "16m", "-G", "-X", "s", "-o", "out.txt", "-l"]).unwrap();
         assert_eq!(a.settings[0].culprit(), "-b 16m");
-        assert_eq!(a.unsupported, ["-G", "-h x"]);
+        assert_eq!(a.unsupported, ["-G", "-X s"]);
+        assert_eq!(a.output.as_deref(), Some("out.txt"));
         let a = p(&["-c", "ls -l", "-p", "42", "-n", "BEGIN"]).unwrap();
         assert_eq!(a.commands, ["ls -l"]);
         assert_eq!(a.pids, ["42"]);
-        assert_eq!(a.output.as_deref(), Some("out.txt"));
         let a = p(&["-xfoo=bar"]).unwrap();
         assert_eq!(a.settings[0].culprit(), "-x foo");
         assert_eq!(a.settings[0].value.as_deref(), Some("bar"));

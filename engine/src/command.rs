@@ -692,10 +692,10 @@ mod tests {
             (status, err.as_str()),
             (1, "dtrace: -G is not supported by Lumen yet\n")
         );
-        let (status, _, err) = run_args(&["-c", "ls", "-n", "BEGIN"]);
+        let (status, _, err) = run_args(&["-h", "-s", "x.d"]);
         assert_eq!(
             (status, err.as_str()),
-            (1, "dtrace: -c is not supported by Lumen yet\n")
+            (1, "dtrace: -h is not supported by Lumen yet\n")
         );
         let (status, _, err) = run_args(&["-q"]);
         assert_eq!((status, err.as_str()), (1, "dtrace: no probes specified\n"));
