@@ -1,12 +1,12 @@
-/* New programs as they start, and how processes exit. */
+/* New programs as they start, and how many processes of each name exit. */
 #pragma D option quiet
 
 proc:::exec-success
 {
-	printf("%Y %6d %6d %s\n", walltimestamp, pid, ppid, execname);
+	printf("%Y %6d %s\n", walltimestamp, pid, execname);
 }
 
 proc:::exit
 {
-	@exits[execname, args[0]] = count();
+	@exits[execname] = count();
 }

@@ -1,13 +1,18 @@
-/* Who wakes whom: sched:::wakeup by waker and wakee. */
+/* Who wakes threads up, who sleeps, and who switches to whom. */
 sched:::wakeup
 {
-	@[execname, args[0]] = count();
+	@wakers[execname] = count();
+}
+
+sched:::sleep
+{
+	@sleepers[execname] = count();
 }
 
 sdt:sched::sched_switch
 /args[1] != 0/
 {
-	@switches[stringof(args[0])] = count();
+	@switches[stringof(args[0]), stringof(args[4])] = count();
 }
 
 tick-10s

@@ -7,13 +7,13 @@
 //! | `profile` | perf event | cpu-clock, every CPU (`profile-N`) or CPU 0 (`tick-N`) | arg0 kernel PC, arg1 user PC |
 //! | `syscall` | tracepoint | `syscalls:sys_enter_F` / `sys_exit_F` | entry: the call's arguments; return: arg0 = arg1 = return value |
 //! | `sdt` | tracepoint | `SUBSYS:EVENT` | the format's fields in order |
-//! | `proc`, `sched`, `io` | — | need translators (not yet) | — |
+//! | `proc`, `sched`, `io` | tracepoint | the tracepoint of each probe (see the provider modules), with field filters where probes share one | integer and string arguments; translated ones (`psinfo_t *`…) need translators (not yet) |
 
 use crate::catalog::format::{EventFormat, FieldStorage};
 use crate::catalog::LiveCatalog;
 use crate::providers::{self, ArgSource as CatalogArgs};
 use crate::tracefs::EventName;
-use d_lang::codegen::{ArgSource, ProbeTarget, ProgType, TargetResolver};
+use d_lang::codegen::{ArgSource, Filter, FilterCmp, ProbeTarget, ProgType, TargetResolver};
 use d_lang::ProbeInfo;
 
 /// What a probe's program is attached to.
@@ -60,16 +60,13 @@ impl<'a> Targets<'a> {
                     all_cpus: t.kind == providers::profile::TimerKind::Profile,
                 })
             }
+            providers::proc::PROVIDER | providers::sched::PROVIDER | providers::io::PROVIDER => {
+                let (subsystem, event) = stable_tracepoint(probe)?;
+                Ok(Attachment::Tracepoint(EventName { subsystem: subsystem.into(), event: event.into() }))
+            }
             _ => match self.catalog.arg_source(probe.id) {
-                CatalogArgs::Tracepoint(ev) | CatalogArgs::Syscall(ev)
-                    if probe.provider == providers::syscall::PROVIDER || probe.provider == providers::sdt::PROVIDER =>
-                {
-                    Ok(Attachment::Tracepoint(ev))
-                }
-                _ => Err(format!(
-                    "the {} provider needs translators, which are not implemented yet",
-                    probe.provider
-                )),
+                CatalogArgs::Tracepoint(ev) | CatalogArgs::Syscall(ev) => Ok(Attachment::Tracepoint(ev)),
+                _ => Err(format!("no way to attach to {}", probe.full_name())),
             },
         }
     }
@@ -78,6 +75,80 @@ impl<'a> Targets<'a> {
         self.catalog
             .event_format(ev)
             .ok_or_else(|| format!("cannot read the format of tracepoint {}:{}", ev.subsystem, ev.event))
+    }
+}
+
+/// The tracepoint a stable probe fires on.
+fn stable_tracepoint(probe: &ProbeInfo) -> Result<(&'static str, &'static str), String> {
+    let later = |what: &str| Err(format!("{} {what} (not implemented yet)", probe.full_name()));
+    Ok(match (probe.provider.as_str(), probe.name.as_str()) {
+        ("proc", "exec-success") => ("sched", "sched_process_exec"),
+        ("proc", "exit" | "lwp-exit") => ("sched", "sched_process_exit"),
+        ("proc", "exec") => ("syscalls", "sys_enter_execve"),
+        ("proc", "exec-failure") => ("syscalls", "sys_exit_execve"),
+        ("proc", "signal-send" | "signal-discard") => ("signal", "signal_generate"),
+        ("proc", "signal-handle") => ("signal", "signal_deliver"),
+        ("proc", "create" | "start" | "lwp-create" | "lwp-start") => {
+            return later("must fire in the new process's context, which needs its task")
+        }
+        ("sched", "off-cpu" | "sleep" | "preempt") => ("sched", "sched_switch"),
+        ("sched", "on-cpu") => return later("must fire in the incoming thread's context"),
+        ("sched", "wakeup") => ("sched", "sched_waking"),
+        ("sched", "change-pri") => ("sched", "sched_pi_setprio"),
+        ("io", "start") => ("block", "block_rq_issue"),
+        ("io", "done") => ("block", "block_rq_complete"),
+        _ => return later("has no mapping"),
+    })
+}
+
+/// Target of a stable-provider probe: its filters and the arguments that
+/// need no translator; translated ones are [`ArgSource::Unavailable`].
+fn stable_target(probe: &ProbeInfo, fmt: &EventFormat) -> ProbeTarget {
+    let field = |name: &str| fmt.fields.iter().find(|f| f.name == name);
+    let int = |name: &str| match field(name) {
+        Some(f) => ArgSource::CtxField { offset: f.offset as u16, size: f.size.clamp(1, 8) as u8, signed: f.signed },
+        None => ArgSource::Unavailable(format!("the tracepoint has no {name} field")),
+    };
+    let filter = |name: &str, cmp: FilterCmp, value: i64| {
+        field(name).map(|f| Filter { offset: f.offset as u16, size: f.size.clamp(1, 8) as u8, signed: f.signed, cmp, value })
+    };
+    let xlate = || ArgSource::Unavailable("translated arguments need translators (not implemented yet)".into());
+    // TASK_REPORT_MAX: the prev_state sched_switch records for a preemption.
+    const PREEMPTED: i64 = 0x100;
+    let (args, filters): (Vec<ArgSource>, Vec<Option<Filter>>) = match (probe.provider.as_str(), probe.name.as_str()) {
+        ("proc", "exit") => (
+            vec![ArgSource::Unavailable("the exit reason needs the task's exit code (BTF, not yet)".into())],
+            vec![filter("group_dead", FilterCmp::Ne, 0)],
+        ),
+        ("proc", "exec") => (
+            vec![match field("filename") {
+                Some(f) => ArgSource::CtxUserString { offset: f.offset as u16 },
+                None => ArgSource::Unavailable("no filename field".into()),
+            }],
+            vec![],
+        ),
+        ("proc", "exec-failure") => (
+            vec![ArgSource::Unavailable("errno needs -ret (not yet)".into())],
+            vec![filter("ret", FilterCmp::Lt, 0)],
+        ),
+        ("proc", "signal-send") => (vec![xlate(), xlate(), int("sig")], vec![filter("result", FilterCmp::Ne, 1)]),
+        ("proc", "signal-discard") => (vec![xlate(), xlate(), int("sig")], vec![filter("result", FilterCmp::Eq, 1)]),
+        ("proc", "signal-handle") => (vec![int("sig"), xlate(), xlate()], vec![]),
+        ("sched", "off-cpu" | "wakeup") => (vec![xlate(), xlate()], vec![]),
+        ("sched", "sleep") => (
+            vec![],
+            vec![filter("prev_state", FilterCmp::Ne, 0), filter("prev_state", FilterCmp::Ne, PREEMPTED)],
+        ),
+        ("sched", "preempt") => (vec![], vec![filter("prev_state", FilterCmp::Eq, PREEMPTED)]),
+        ("sched", "change-pri") => (vec![xlate(), xlate(), int("newprio")], vec![]),
+        ("io", _) => (vec![xlate(), xlate(), xlate()], vec![]),
+        _ => (vec![], vec![]),
+    };
+    ProbeTarget {
+        prog_type: ProgType::Tracepoint,
+        args: args.clone(),
+        typed_args: Some(args),
+        filters: filters.into_iter().flatten().collect(),
     }
 }
 
@@ -102,15 +173,21 @@ impl TargetResolver for Targets<'_> {
     fn target(&self, probe: &ProbeInfo) -> Result<ProbeTarget, String> {
         match self.attachment(probe)? {
             Attachment::SelfProbe(_) => {
-                Ok(ProbeTarget { prog_type: ProgType::Uprobe, args: Vec::new(), typed_args: None })
+                Ok(ProbeTarget { prog_type: ProgType::Uprobe, args: Vec::new(), typed_args: None, filters: Vec::new() })
             }
             Attachment::Timer { .. } => Ok(ProbeTarget {
                 prog_type: ProgType::PerfEvent,
                 args: vec![ArgSource::PerfPc { user: false }, ArgSource::PerfPc { user: true }],
                 typed_args: None,
+                filters: Vec::new(),
             }),
             Attachment::Tracepoint(ev) => {
                 let fmt = self.format(&ev)?;
+                if [providers::proc::PROVIDER, providers::sched::PROVIDER, providers::io::PROVIDER]
+                    .contains(&probe.provider.as_str())
+                {
+                    return Ok(stable_target(probe, &fmt));
+                }
                 let fields = fmt.event_fields();
                 if probe.provider == providers::syscall::PROVIDER {
                     let args: Vec<ArgSource> =
@@ -122,6 +199,7 @@ impl TargetResolver for Targets<'_> {
                             prog_type: ProgType::Tracepoint,
                             args: vec![ret.clone(), ret.clone()],
                             typed_args: Some(vec![ret]),
+                            filters: Vec::new(),
                         });
                     }
                     // Syscall arguments are 8-byte values; treat them as such for argN.
@@ -134,10 +212,20 @@ impl TargetResolver for Targets<'_> {
                             other => other.clone(),
                         })
                         .collect();
-                    return Ok(ProbeTarget { prog_type: ProgType::Tracepoint, args: raw, typed_args: Some(args) });
+                    return Ok(ProbeTarget {
+                        prog_type: ProgType::Tracepoint,
+                        args: raw,
+                        typed_args: Some(args),
+                        filters: Vec::new(),
+                    });
                 }
                 let args = field_sources(fields);
-                Ok(ProbeTarget { prog_type: ProgType::Tracepoint, args: args.clone(), typed_args: Some(args) })
+                Ok(ProbeTarget {
+                    prog_type: ProgType::Tracepoint,
+                    args: args.clone(),
+                    typed_args: Some(args),
+                    filters: Vec::new(),
+                })
             }
         }
     }

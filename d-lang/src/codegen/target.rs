@@ -48,6 +48,42 @@ pub enum ArgSource {
     },
     /// Always this value.
     Const(u64),
+    /// A user-space string pointer field (read with `probe_read_user_str`).
+    CtxUserString {
+        /// Byte offset of the pointer in the record.
+        offset: u16,
+    },
+    /// Not available yet; the text says why (referencing it is an error).
+    Unavailable(String),
+}
+
+/// A condition on a tracepoint field that must hold for the probe to fire
+/// (several DTrace probes share one tracepoint and differ by a field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// Byte offset of the field.
+    pub offset: u16,
+    /// 1, 2, 4 or 8.
+    pub size: u8,
+    /// Compare signed.
+    pub signed: bool,
+    /// The comparison.
+    pub cmp: FilterCmp,
+    /// The constant compared with.
+    pub value: i64,
+}
+
+/// Comparisons a [`Filter`] may make: `field CMP value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterCmp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `>=`
+    Ge,
 }
 
 /// Everything codegen needs to know about one probe.
@@ -59,6 +95,8 @@ pub struct ProbeTarget {
     pub args: Vec<ArgSource>,
     /// Sources of typed `args[0…]` when they differ from `argN` (else `args`).
     pub typed_args: Option<Vec<ArgSource>>,
+    /// Conditions on the context, all of which must hold.
+    pub filters: Vec<Filter>,
 }
 
 /// The engine's knowledge of how each probe runs.

@@ -292,6 +292,21 @@ impl Lower<'_> {
                 }
                 return Err(self.err("array arguments can only be used as strings"));
             }
+            Some(ArgSource::Unavailable(why)) => {
+                return Err(self.err(format!("this argument of {} is not available yet: {why}", self.probe.full_name())))
+            }
+            Some(ArgSource::CtxUserString { offset }) => {
+                self.asm.push(Insn::ldx(Size::DW, R3, R6, offset as i16));
+                if is_stringish(ty) {
+                    let t = self.str_temp()?;
+                    self.scratch_ptr(R1, t);
+                    self.asm.push(Insn::mov64_imm(R2, self.lay.strsize as i32));
+                    self.asm.push(Insn::call(helper::PROBE_READ_USER_STR));
+                    self.scratch_ptr(R0, t);
+                    return Ok(());
+                }
+                self.asm.push(Insn::mov64_reg(R0, R3));
+            }
             Some(ArgSource::Reg(n)) => {
                 let off = *PT_REGS_ARGS
                     .get(n as usize)

@@ -221,6 +221,28 @@ impl<'a> Lower<'a> {
             self.asm.push(Insn::ldx(Size::DW, R1, R1, 0));
             self.asm.jmp_imm(Cond::Ne, R1, 0, exit);
         }
+        // Probes sharing a tracepoint differ by a field: skip other firings.
+        for f in self.target.filters.clone() {
+            let exit = self.exit;
+            self.asm.push(Insn::ldx(Size::of(f.size as u64), R1, R6, f.offset as i16));
+            if f.signed && f.size < 8 {
+                let shift = 64 - f.size as i32 * 8;
+                self.asm.push(Insn::alu64_imm(Alu::Lsh, R1, shift));
+                self.asm.push(Insn::alu64_imm(Alu::Arsh, R1, shift));
+            }
+            self.imm(R2, f.value as u64);
+            use super::target::FilterCmp;
+            // Jump to exit when the condition fails.
+            let fail = match (f.cmp, f.signed) {
+                (FilterCmp::Eq, _) => Cond::Ne,
+                (FilterCmp::Ne, _) => Cond::Eq,
+                (FilterCmp::Lt, true) => Cond::Sge,
+                (FilterCmp::Lt, false) => Cond::Ge,
+                (FilterCmp::Ge, true) => Cond::Slt,
+                (FilterCmp::Ge, false) => Cond::Lt,
+            };
+            self.asm.jmp_reg(fail, R1, R2, exit);
+        }
         self.asm.push(Insn::st(Size::DW, FP, -8, 0));
         self.asm.ld_map(R1, self.lay.scratch);
         self.asm.push(Insn::mov64_reg(R2, FP));
