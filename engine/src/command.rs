@@ -245,6 +245,14 @@ impl<'c, 'a> Session<'c, 'a> {
             });
         }
         self.out().flush()?;
+        // `#pragma D option` settings act like -x for the whole run.
+        for c in &compiled {
+            for o in &c.program.options {
+                if let Ok(v) = options::parse_option(&o.name, o.value.as_deref()) {
+                    self.settings.values.insert(o.name.clone(), v);
+                }
+            }
+        }
         let targets = Targets::new(&catalog);
         let copts = self.codegen_options();
         let mut objects = Vec::new();
@@ -283,11 +291,6 @@ impl<'c, 'a> Session<'c, 'a> {
             if !pragma_quiet {
                 self.notice(&matched_notice(&c.arg, n));
             }
-            for o in &c.program.options {
-                if let Ok(v) = options::parse_option(&o.name, o.value.as_deref()) {
-                    self.settings.values.insert(o.name.clone(), v);
-                }
-            }
         }
         if total == 0 {
             return Err(DtraceError::NoProbesMatched.into());
@@ -310,6 +313,10 @@ impl<'c, 'a> Session<'c, 'a> {
             quiet: self.quiet(),
             sort: self.sort_options(),
             rawbytes: self.settings.is_set("rawbytes"),
+            specsize: match self.settings.values.get("specsize") {
+                Some(OptionValue::Number(n)) => *n,
+                _ => 4 << 20,
+            },
         };
         let poll_ms = self.poll_ms();
         let tracefs = catalog.tracefs().cloned();
@@ -352,6 +359,9 @@ impl<'c, 'a> Session<'c, 'a> {
         }
         if let Some(n) = num("aggsize") {
             c.aggsize = n;
+        }
+        if let Some(n) = num("nspec") {
+            c.nspec = n.clamp(1, 64) as u32;
         }
         c
     }

@@ -285,6 +285,12 @@ impl Insn {
         Insn::new(class::JMP | CALL, 0, 0, 0, helper)
     }
 
+    /// `r0 = cmpxchg((u64 *)(dst + off), r0, src)`: atomically store `src`
+    /// if the word equals r0; r0 gets the old value.
+    pub const fn cmpxchg64(dst: u8, off: i16, src: u8) -> Insn {
+        Insn::new(class::STX | Size::DW as u8 | 0xc0, dst, src, off, 0xf1)
+    }
+
     /// `exit`.
     pub const fn exit() -> Insn {
         Insn::new(class::JMP | EXIT, 0, 0, 0, 0)

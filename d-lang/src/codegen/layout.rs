@@ -18,8 +18,11 @@ pub const RECORD_MAX: u32 = 8 * 1024;
 pub const KEY_MAX: u32 = 2 * 1024;
 /// Bytes reserved for building one value.
 pub const VALUE_MAX: u32 = 2 * 1024;
-/// Record header: EPID, CPU, action mask.
-pub const HEADER_SIZE: u32 = 16;
+/// Record header: EPID (u32), CPU (u32), action mask (u64), speculation (u64).
+pub const HEADER_SIZE: u32 = 24;
+/// Offset of the header's speculation word: 0 for ordinary records, else
+/// `1 << 63 | id` for records that `speculate(id)` diverted.
+pub const HEADER_SPEC: u32 = 16;
 
 /// Where a variable lives.
 #[derive(Debug, Clone)]
@@ -64,6 +67,11 @@ pub struct Layout {
     pub strings: usize,
     /// Counters map index.
     pub counters: usize,
+    /// Speculation slots map: `nspec + 1` u64 words, word `i` non-zero while
+    /// speculation `i` is in use (word 0 unused).
+    pub specs: usize,
+    /// `nspec`.
+    pub nspec: u32,
     /// Control map index: its u64 is the consumer's stop flag, non-zero once
     /// END has begun; from then on no probe but END and ERROR acts.
     pub control: usize,
@@ -251,6 +259,16 @@ impl Layout {
             role: MapRole::Control,
             initial: None,
         });
+        let nspec = opts.nspec.clamp(1, 64);
+        let specs = add(MapSpec {
+            name: "specs".into(),
+            kind: MapKind::Array,
+            key_size: 4,
+            value_size: (nspec + 1) * 8,
+            max_entries: 1,
+            role: MapRole::Speculations,
+            initial: None,
+        });
         for (id, thread, key_types, value_size) in dynamic {
             let (keys, key_size) = key_fields(&key_types, strsize, thread);
             if key_size > KEY_MAX || value_size > VALUE_MAX {
@@ -332,6 +350,8 @@ impl Layout {
             strings,
             counters,
             control,
+            specs,
+            nspec,
             vars,
             aggs,
             locals_off: 0,

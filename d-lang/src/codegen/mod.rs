@@ -39,6 +39,8 @@ pub struct CodegenOptions {
     pub dynvarsize: u64,
     /// `aggsize`: bytes for aggregations.
     pub aggsize: u64,
+    /// `nspec`: number of speculation buffers.
+    pub nspec: u32,
 }
 
 impl Default for CodegenOptions {
@@ -48,6 +50,7 @@ impl Default for CodegenOptions {
             bufsize: 4 << 20,
             dynvarsize: 1 << 20,
             aggsize: 4 << 20,
+            nspec: 1,
         }
     }
 }
@@ -153,7 +156,7 @@ mod tests {
 
     #[test]
     fn unsupported_features_are_clear_errors() {
-        let e = gen("BEGIN { self->s = speculation(); }").unwrap_err();
+        let e = gen("BEGIN { trace(ustackdepth); }").unwrap_err();
         assert!(
             e.message.contains("not supported by code generation yet"),
             "{}",

@@ -1,9 +1,10 @@
 //! What code generation hands the engine: maps to create, programs to load
 //! and attach, and descriptions of every record and aggregation.
 //!
-//! Record layout (ring buffer): a 16-byte header — EPID (u32), CPU (u32),
-//! a u64 mask of the clause's data-recording actions that ran — then each
-//! action's fields at the offsets given here.
+//! Record layout (ring buffer): a 24-byte header — EPID (u32), CPU (u32),
+//! a u64 mask of the clause's data-recording actions that ran, a u64
+//! speculation word (0, or `1 << 63 | id` after `speculate(id)`) — then
+//! each action's fields at the offsets given here.
 //!
 //! Aggregation map values (per CPU, merged by the consumer):
 //! count, sum: `[i64]`; min, max: `[u64 set, i64 value]`; avg:
@@ -47,6 +48,8 @@ pub enum MapRole {
     Globals,
     /// The consumer's stop flag (a u64, non-zero once END has begun).
     Control,
+    /// Speculation slots (see `Layout::specs`).
+    Speculations,
     /// String constants and a zero block; read-only once loaded.
     Strings,
     /// Per-CPU error and drop counters, indexed by [`Counter`].
@@ -66,6 +69,8 @@ pub enum Counter {
     DynvarDrops = 1,
     /// Aggregation updates that failed.
     AggDrops = 2,
+    /// speculation() calls that found every buffer busy.
+    SpecBusy = 3,
 }
 
 /// A map to create.
@@ -180,6 +185,10 @@ pub enum RecordKind {
     Tracemem,
     /// `system(fmt, …)`: fields as printf.
     System(Format),
+    /// `commit(id)`: one field; prints the speculation's records.
+    Commit,
+    /// `discard(id)`: one field; drops them.
+    Discard,
 }
 
 /// One data-recording action of a clause.

@@ -13,6 +13,8 @@ pub struct Record<'a> {
     pub cpu: u32,
     /// Actions that ran, in order, with their decoded fields.
     pub actions: Vec<(&'a RecordAction, Vec<Value>)>,
+    /// The speculation that diverted this record (`speculate(id)`), if any.
+    pub speculation: Option<u64>,
 }
 
 /// Why a record could not be decoded (a consumer/producer mismatch).
@@ -59,12 +61,13 @@ pub fn field(bytes: &[u8], base: usize, f: &Field) -> Value {
 
 /// Decode a ring-buffer record.
 pub fn record<'a>(enablings: &'a [Enabling], bytes: &[u8]) -> Result<Record<'a>, DecodeError> {
-    if bytes.len() < 16 {
+    if bytes.len() < 24 {
         return Err(DecodeError::Short(bytes.len()));
     }
     let epid = u32_at(bytes, 0);
     let cpu = u32_at(bytes, 4);
     let mask = u64_at(bytes, 8);
+    let spec = u64_at(bytes, 16);
     let enabling = epid
         .checked_sub(1)
         .and_then(|i| enablings.get(i as usize))
@@ -79,7 +82,8 @@ pub fn record<'a>(enablings: &'a [Enabling], bytes: &[u8]) -> Result<Record<'a>,
         .filter(|(i, _)| mask & (1u64 << i) != 0)
         .map(|(_, a)| (a, a.fields.iter().map(|f| field(bytes, 0, f)).collect()))
         .collect();
-    Ok(Record { enabling, cpu, actions })
+    let speculation = (spec != 0).then_some(spec & !(1u64 << 63));
+    Ok(Record { enabling, cpu, actions, speculation })
 }
 
 #[cfg(test)]
@@ -102,18 +106,18 @@ mod tests {
             epid: 1,
             clause: 0,
             probe,
-            size: 16 + 8 + 16,
+            size: 24 + 8 + 16,
             actions: vec![
-                RecordAction { kind: RecordKind::Trace, fields: vec![Field { offset: 16, kind: FieldKind::Int { size: 4, signed: true } }] },
-                RecordAction { kind: RecordKind::Trace, fields: vec![Field { offset: 24, kind: FieldKind::Str { size: 16 } }] },
+                RecordAction { kind: RecordKind::Trace, fields: vec![Field { offset: 24, kind: FieldKind::Int { size: 4, signed: true } }] },
+                RecordAction { kind: RecordKind::Trace, fields: vec![Field { offset: 32, kind: FieldKind::Str { size: 16 } }] },
             ],
         };
-        let mut b = vec![0u8; 40];
+        let mut b = vec![0u8; 48];
         b[0..4].copy_from_slice(&1u32.to_ne_bytes());
         b[4..8].copy_from_slice(&3u32.to_ne_bytes());
         b[8..16].copy_from_slice(&3u64.to_ne_bytes());
-        b[16..24].copy_from_slice(&(-5i64).to_ne_bytes());
-        b[24..27].copy_from_slice(b"abc");
+        b[24..32].copy_from_slice(&(-5i64).to_ne_bytes());
+        b[32..35].copy_from_slice(b"abc");
         let ens = [en];
         let r = record(&ens, &b).unwrap();
         assert_eq!(r.cpu, 3);

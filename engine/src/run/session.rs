@@ -118,6 +118,8 @@ pub struct OutputOptions {
     pub sort: aggregate::AggSortOptions,
     /// `rawbytes`.
     pub rawbytes: bool,
+    /// `specsize`: bytes one speculation may hold.
+    pub specsize: u64,
 }
 
 /// What ended the run.
@@ -149,6 +151,9 @@ pub struct Session<'o> {
     printed: HashSet<(usize, AggId)>,
     normalize: HashMap<(usize, AggId), i64>,
     drops: HashMap<(usize, u32), u64>,
+    /// Records diverted by speculate(id), per (instance, id), until commit or discard.
+    speculations: HashMap<(usize, u64), Vec<Vec<u8>>>,
+    spec_drops: u64,
 }
 
 impl<'o> Session<'o> {
@@ -253,6 +258,8 @@ impl<'o> Session<'o> {
             printed: HashSet::new(),
             normalize: HashMap::new(),
             drops: HashMap::new(),
+            speculations: HashMap::new(),
+            spec_drops: 0,
         })
     }
 
@@ -380,13 +387,26 @@ impl<'o> Session<'o> {
                 return Ok(());
             }
         };
+        if let Some(id) = rec.speculation {
+            let held = self.speculations.entry((ii, id)).or_default();
+            let used: usize = held.iter().map(Vec::len).sum();
+            if id == 0 || (used + bytes.len()) as u64 > self.opts.specsize.max(1) {
+                self.spec_drops += 1;
+            } else {
+                held.push(bytes.to_vec());
+            }
+            return Ok(());
+        }
         self.print_record(ii, &rec)
     }
 
     fn print_record(&mut self, ii: usize, rec: &Record<'_>) -> Result<(), SessionError> {
         let quiet = self.opts.quiet;
         let mut text = String::new();
-        if !quiet {
+        // commit() and discard() print nothing themselves.
+        let visible = rec.actions.iter().any(|(a, _)| !matches!(a.kind, RecordKind::Commit | RecordKind::Discard))
+            || rec.actions.is_empty();
+        if !quiet && visible {
             if !self.header_done {
                 text.push_str(&format!("{:>3} {:>6} {:>32}\n", "CPU", "ID", "FUNCTION:NAME"));
                 self.header_done = true;
@@ -458,9 +478,23 @@ impl<'o> Session<'o> {
                     }
                 }
                 RecordKind::Tracemem => {}
+                RecordKind::Commit | RecordKind::Discard => {
+                    let id = values.first().and_then(Value::as_u64).unwrap_or(0);
+                    let held = self.speculations.remove(&(ii, id)).unwrap_or_default();
+                    if matches!(action.kind, RecordKind::Commit) {
+                        self.out.write_all(text.as_bytes())?;
+                        text.clear();
+                        let enablings = self.instances[ii].object.enablings.clone();
+                        for raw in held {
+                            if let Ok(r) = decode::record(&enablings, &raw) {
+                                self.print_record(ii, &r)?;
+                            }
+                        }
+                    }
+                }
             }
         }
-        if !quiet {
+        if !quiet && visible {
             text.push('\n');
         }
         self.out.write_all(text.as_bytes())?;
@@ -510,6 +544,11 @@ impl<'o> Session<'o> {
 
     /// Report new drops, in DTrace's words.
     fn report_drops(&mut self) -> Result<(), SessionError> {
+        if self.spec_drops > 0 {
+            let n = self.spec_drops;
+            writeln!(self.err, "dtrace: {n} speculative drop{}", if n > 1 { "s" } else { "" })?;
+            self.spec_drops = 0;
+        }
         for ii in 0..self.instances.len() {
             let inst = &self.instances[ii];
             let Some(ci) = inst.object.maps.iter().position(|m| m.role == MapRole::Counters) else { continue };
@@ -519,6 +558,7 @@ impl<'o> Session<'o> {
                     (Counter::RecordDrops, "drop"),
                     (Counter::DynvarDrops, "dynamic variable drop"),
                     (Counter::AggDrops, "aggregation drop"),
+                    (Counter::SpecBusy, "failed speculation"),
                 ] {
                     let i = counter as usize;
                     let mut w = [0u8; 8];
@@ -533,6 +573,9 @@ impl<'o> Session<'o> {
                         let s = if n > 1 { "s" } else { "" };
                         match counter {
                             Counter::DynvarDrops => writeln!(self.err, "dtrace: {n} {what}{s}")?,
+                            Counter::SpecBusy => {
+                                writeln!(self.err, "dtrace: {n} {what}{s} (no speculative buffer available)")?
+                            }
                             _ => writeln!(self.err, "dtrace: {n} {what}{s} on CPU {cpu}")?,
                         }
                         self.drops.insert(key, total);

@@ -2,17 +2,14 @@
 //! set their bit in the record's action mask; the consumer does the rest.
 
 use super::{is_stringish, Lower, R};
-use crate::codegen::insn::{helper, reg::*, Alu, Insn, Size};
+use crate::codegen::insn::{helper, reg::*, Alu, Cond, Insn, Size};
 use crate::codegen::object::{Field, FieldKind, RecordAction, RecordKind};
 use crate::ir::{Action, Expr};
 use crate::types::Type;
 
 /// Whether an action produces a record.
 pub(crate) fn is_recording(a: &Action) -> bool {
-    !matches!(
-        a,
-        Action::Speculate(_) | Action::Commit(_) | Action::Discard(_)
-    )
+    !matches!(a, Action::Speculate(_))
 }
 
 impl Lower<'_> {
@@ -46,8 +43,31 @@ impl Lower<'_> {
             Action::Tracemem(_) => {
                 return Err(self.err("tracemem( ) is not supported by code generation yet"))
             }
-            Action::Speculate(_) | Action::Commit(_) | Action::Discard(_) => {
-                return Err(self.err("speculations are not supported by code generation yet"))
+            Action::Speculate(e) => {
+                // Divert this clause's record: header.spec = 1 << 63 | id.
+                self.expr(e)?;
+                self.imm(R1, 1u64 << 63);
+                self.asm.push(Insn::alu64_reg(Alu::Or, R0, R1));
+                let off = (self.lay.record_off + crate::codegen::layout::HEADER_SPEC) as i16;
+                self.asm.push(Insn::stx(Size::DW, R9, off, R0));
+                return Ok(());
+            }
+            Action::Commit(e) | Action::Discard(e) => {
+                let kind = if matches!(a, Action::Commit(_)) { RecordKind::Commit } else { RecordKind::Discard };
+                // Free the slot now; the consumer meets this record after
+                // every record the speculation made, so a reuse is safe.
+                self.expr(e)?;
+                let slot = self.spill(R0)?;
+                let skip = self.asm.label();
+                self.asm.jmp_imm(Cond::Eq, R0, 0, skip);
+                self.asm.jmp_imm(Cond::Gt, R0, self.lay.nspec as i32, skip);
+                self.asm.push(Insn::alu64_imm(Alu::Lsh, R0, 3));
+                self.asm.ld_map_value(R1, self.lay.specs, 0);
+                self.asm.push(Insn::alu64_reg(Alu::Add, R1, R0));
+                self.asm.push(Insn::st(Size::DW, R1, 0, 0));
+                self.asm.bind(skip);
+                self.unspill(R0, slot);
+                (kind, vec![e])
             }
         };
         let index = self.actions.len();

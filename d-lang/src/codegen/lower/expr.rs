@@ -587,6 +587,25 @@ impl Lower<'_> {
                 self.asm.push(Insn::new(0xd4 | 0x08, R0, 0, 0, bits));
                 Ok(())
             }
+            "speculation" => {
+                // Claim the first free slot with compare-and-swap 0 -> 1.
+                let done = self.asm.label();
+                for i in 1..=self.lay.nspec {
+                    self.asm.ld_map_value(R1, self.lay.specs, i * 8);
+                    self.asm.push(Insn::mov64_imm(R0, 0));
+                    self.asm.push(Insn::mov64_imm(R2, 1));
+                    self.asm.push(Insn::cmpxchg64(R1, 0, R2));
+                    let next = self.asm.label();
+                    self.asm.jmp_imm(Cond::Ne, R0, 0, next);
+                    self.asm.push(Insn::mov64_imm(R0, i as i32));
+                    self.asm.ja(done);
+                    self.asm.bind(next);
+                }
+                self.count(crate::codegen::object::Counter::SpecBusy);
+                self.asm.push(Insn::mov64_imm(R0, 0));
+                self.asm.bind(done);
+                Ok(())
+            }
             "copyin" => Err(self.err("copyin( ) is not supported by code generation yet")),
             other => Err(self.err(format!(
                 "{other}( ) is not supported by code generation yet"

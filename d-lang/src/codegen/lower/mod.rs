@@ -278,8 +278,9 @@ impl<'a> Lower<'a> {
         let records = c.default_action || Self::records(&c.body);
         let rec = self.lay.record_off as i16;
         if records {
-            // mask = 0
+            // mask = 0, speculation = 0
             self.asm.push(Insn::st(Size::DW, R9, rec + 8, 0));
+            self.asm.push(Insn::st(Size::DW, R9, rec + super::layout::HEADER_SPEC as i16, 0));
         }
         if let Some(p) = &c.predicate {
             self.temps = 0;
