@@ -217,3 +217,80 @@ fn ctrl_c_prints_aggregations_once() {
     assert_eq!(counts.len(), 1, "aggregation printed once: {stdout:?}");
     assert!(counts[0].trim().parse::<u64>().unwrap_or(0) > 10, "{stdout:?}");
 }
+
+#[test]
+fn speculation_commits_only_failures() {
+    if !root("speculation_commits_only_failures") {
+        return;
+    }
+    let script = r#"#pragma D option quiet
+#pragma D option nspec=2
+syscall::openat:entry /pid == $target/ { self->s = speculation(); speculate(self->s); printf("open %s\n", copyinstr(arg1)); }
+syscall::openat:return /self->s && arg0 < 0/ { commit(self->s); self->s = 0; }
+syscall::openat:return /self->s && arg0 >= 0/ { discard(self->s); self->s = 0; }
+"#;
+    let dir = std::env::temp_dir().join(format!("lumen-spec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("spec.d");
+    std::fs::write(&file, script).expect("script");
+    let exists = dir.join("here");
+    std::fs::write(&exists, "x").expect("file");
+    let cmd = format!("cat {} {}/missing-file", exists.display(), dir.display());
+    let out = dtrace(&["-s", file.to_str().unwrap_or_default(), "-c", &cmd]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains(&format!("open {}/missing-file\n", dir.display())), "{stdout}");
+    assert!(!stdout.contains(&format!("open {}\n", exists.display())), "{stdout}");
+}
+
+#[test]
+fn llquantize_layout_golden() {
+    if !root("llquantize_layout_golden") {
+        return;
+    }
+    let script = "BEGIN { @ = llquantize(5, 10, 0, 1, 10); @ = llquantize(25, 10, 0, 1, 10); @ = llquantize(25, 10, 0, 1, 10); exit(0); }";
+    let out = dtrace(&["-q", "-n", script]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let want = "\n\n           value  ------------- Distribution ------------- count    \n\
+                \x20              4 |                                         0        \n\
+                \x20              5 |@@@@@@@@@@@@@                            1        \n\
+                \x20              6 |                                         0        \n\
+                \x20              7 |                                         0        \n\
+                \x20              8 |                                         0        \n\
+                \x20              9 |                                         0        \n\
+                \x20             10 |                                         0        \n\
+                \x20             20 |@@@@@@@@@@@@@@@@@@@@@@@@@@@              2        \n\
+                \x20             30 |                                         0        \n\n";
+    assert_eq!(text(&out.stdout), want);
+}
+
+#[test]
+fn variables_of_every_scope_run() {
+    if !root("variables_of_every_scope_run") {
+        return;
+    }
+    let script = r#"int g;
+BEGIN {
+    g = 40; g += 2;
+    a["x", 1] = 7; a["y", 2] = 8; a["y", 2]++;
+    self->t = 5; this->l = "local";
+    printf("%d %d %d %d %s %d %d\n", g, a["x", 1], a["y", 2], self->t, this->l, a["z", 3], strlen(this->l));
+    printf("%s %d %d %d\n", execname, "abc" < "abd", "b" > "a", execname == "lumen");
+    a["x", 1] = 0;
+    printf("%d %d\n", a["x", 1], -7 / 2);
+    exit(0);
+}"#;
+    let out = dtrace(&["-q", "-n", script]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "42 7 9 5 local 0 5\nlumen 1 1 1\n0 -3\n\n");
+}
+
+#[test]
+fn proc_exec_success_sees_the_command() {
+    if !root("proc_exec_success_sees_the_command") {
+        return;
+    }
+    let out = dtrace(&["-q", "-c", "/bin/true", "-n", "proc:::exec-success /pid == $target/ { printf(\"%s\\n\", execname); }"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "true\n\n");
+}
