@@ -12,8 +12,8 @@ use crate::cli::{self, DtraceArgs, ProgramArg, SettingOrigin};
 use crate::error::{reason, DtraceError};
 use crate::target::Targets;
 use crate::{cpp, listing, run, snippet};
-use d_lang::codegen::{generate, CodegenOptions};
 use d_lang::catalog::{ProbeDesc, ProbeInfo};
+use d_lang::codegen::{generate, CodegenOptions};
 use d_lang::options::{self, OptionValue};
 use d_lang::{CompileOptions, Diagnostic, ErrTag, Origin};
 use std::collections::HashMap;
@@ -281,7 +281,9 @@ impl<'c, 'a> Session<'c, 'a> {
             && compiled.iter().any(|c| c.program.destructive)
             && !self.settings.is_set("destructive")
         {
-            return Err(DtraceError::Tracing("Destructive actions not allowed (use -w)".into()).into());
+            return Err(
+                DtraceError::Tracing("Destructive actions not allowed (use -w)".into()).into(),
+            );
         }
         let mut total = 0;
         for c in &compiled {
@@ -324,20 +326,29 @@ impl<'c, 'a> Session<'c, 'a> {
             Some(f) => (f, &mut *self.console.err),
             None => (&mut *self.console.out, &mut *self.console.err),
         };
-        let mut session = run::Session::attach(instances, attachments, tracefs.as_ref(), out, err, out_opts)
+        let mut session =
+            run::Session::attach(instances, attachments, tracefs.as_ref(), out, err, out_opts)
+                .map_err(|e| DtraceError::Tracing(e.to_string()))?;
+        session
+            .begin()
             .map_err(|e| DtraceError::Tracing(e.to_string()))?;
-        session.begin().map_err(|e| DtraceError::Tracing(e.to_string()))?;
         for t in &mut targets_proc {
             t.release();
         }
         let has_targets = !targets_proc.is_empty();
         let stop = session
-            .run(poll_ms, || has_targets && targets_proc.iter_mut().all(|t| t.exited()))
+            .run(poll_ms, || {
+                has_targets && targets_proc.iter_mut().all(|t| t.exited())
+            })
             .map_err(|e| DtraceError::Tracing(e.to_string()))?;
         if stop == run::session::Stop::Signal {
-            session.newline().map_err(|e| DtraceError::Tracing(e.to_string()))?;
+            session
+                .newline()
+                .map_err(|e| DtraceError::Tracing(e.to_string()))?;
         }
-        session.end().map_err(|e| DtraceError::Tracing(e.to_string()))?;
+        session
+            .end()
+            .map_err(|e| DtraceError::Tracing(e.to_string()))?;
         Ok(session.exit_status().unwrap_or(0) & 0xff)
     }
 

@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod attach;
+pub mod btf;
 pub mod catalog;
 pub mod cli;
 pub mod command;

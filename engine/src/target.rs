@@ -62,25 +62,38 @@ impl<'a> Targets<'a> {
             }
             providers::proc::PROVIDER | providers::sched::PROVIDER | providers::io::PROVIDER => {
                 let (subsystem, event) = stable_tracepoint(probe)?;
-                Ok(Attachment::Tracepoint(EventName { subsystem: subsystem.into(), event: event.into() }))
+                Ok(Attachment::Tracepoint(EventName {
+                    subsystem: subsystem.into(),
+                    event: event.into(),
+                }))
             }
             _ => match self.catalog.arg_source(probe.id) {
-                CatalogArgs::Tracepoint(ev) | CatalogArgs::Syscall(ev) => Ok(Attachment::Tracepoint(ev)),
+                CatalogArgs::Tracepoint(ev) | CatalogArgs::Syscall(ev) => {
+                    Ok(Attachment::Tracepoint(ev))
+                }
                 _ => Err(format!("no way to attach to {}", probe.full_name())),
             },
         }
     }
 
     fn format(&self, ev: &EventName) -> Result<EventFormat, String> {
-        self.catalog
-            .event_format(ev)
-            .ok_or_else(|| format!("cannot read the format of tracepoint {}:{}", ev.subsystem, ev.event))
+        self.catalog.event_format(ev).ok_or_else(|| {
+            format!(
+                "cannot read the format of tracepoint {}:{}",
+                ev.subsystem, ev.event
+            )
+        })
     }
 }
 
 /// The tracepoint a stable probe fires on.
 fn stable_tracepoint(probe: &ProbeInfo) -> Result<(&'static str, &'static str), String> {
-    let later = |what: &str| Err(format!("{} {what} (not implemented yet)", probe.full_name()));
+    let later = |what: &str| {
+        Err(format!(
+            "{} {what} (not implemented yet)",
+            probe.full_name()
+        ))
+    };
     Ok(match (probe.provider.as_str(), probe.name.as_str()) {
         ("proc", "exec-success") => ("sched", "sched_process_exec"),
         ("proc", "exit" | "lwp-exit") => ("sched", "sched_process_exit"),
@@ -106,63 +119,99 @@ fn stable_tracepoint(probe: &ProbeInfo) -> Result<(&'static str, &'static str), 
 fn stable_target(probe: &ProbeInfo, fmt: &EventFormat) -> ProbeTarget {
     let field = |name: &str| fmt.fields.iter().find(|f| f.name == name);
     let int = |name: &str| match field(name) {
-        Some(f) => ArgSource::CtxField { offset: f.offset as u16, size: f.size.clamp(1, 8) as u8, signed: f.signed },
+        Some(f) => ArgSource::CtxField {
+            offset: f.offset as u16,
+            size: f.size.clamp(1, 8) as u8,
+            signed: f.signed,
+        },
         None => ArgSource::Unavailable(format!("the tracepoint has no {name} field")),
     };
     let filter = |name: &str, cmp: FilterCmp, value: i64| {
-        field(name).map(|f| Filter { offset: f.offset as u16, size: f.size.clamp(1, 8) as u8, signed: f.signed, cmp, value })
+        field(name).map(|f| Filter {
+            offset: f.offset as u16,
+            size: f.size.clamp(1, 8) as u8,
+            signed: f.signed,
+            cmp,
+            value,
+        })
     };
-    let xlate = || ArgSource::Unavailable("translated arguments need translators (not implemented yet)".into());
+    let xlate = || {
+        ArgSource::Unavailable("translated arguments need translators (not implemented yet)".into())
+    };
     // TASK_REPORT_MAX: the prev_state sched_switch records for a preemption.
     const PREEMPTED: i64 = 0x100;
-    let (args, filters): (Vec<ArgSource>, Vec<Option<Filter>>) = match (probe.provider.as_str(), probe.name.as_str()) {
-        ("proc", "exit") => (
-            vec![ArgSource::Unavailable("the exit reason needs the task's exit code (BTF, not yet)".into())],
-            vec![filter("group_dead", FilterCmp::Ne, 0)],
-        ),
-        ("proc", "exec") => (
-            vec![match field("filename") {
-                Some(f) => ArgSource::CtxUserString { offset: f.offset as u16 },
-                None => ArgSource::Unavailable("no filename field".into()),
-            }],
-            vec![],
-        ),
-        ("proc", "exec-failure") => (
-            vec![ArgSource::Unavailable("errno needs -ret (not yet)".into())],
-            vec![filter("ret", FilterCmp::Lt, 0)],
-        ),
-        ("proc", "signal-send") => (vec![xlate(), xlate(), int("sig")], vec![filter("result", FilterCmp::Ne, 1)]),
-        ("proc", "signal-discard") => (vec![xlate(), xlate(), int("sig")], vec![filter("result", FilterCmp::Eq, 1)]),
-        ("proc", "signal-handle") => (vec![int("sig"), xlate(), xlate()], vec![]),
-        ("sched", "off-cpu" | "wakeup") => (vec![xlate(), xlate()], vec![]),
-        ("sched", "sleep") => (
-            vec![],
-            vec![filter("prev_state", FilterCmp::Ne, 0), filter("prev_state", FilterCmp::Ne, PREEMPTED)],
-        ),
-        ("sched", "preempt") => (vec![], vec![filter("prev_state", FilterCmp::Eq, PREEMPTED)]),
-        ("sched", "change-pri") => (vec![xlate(), xlate(), int("newprio")], vec![]),
-        ("io", _) => (vec![xlate(), xlate(), xlate()], vec![]),
-        _ => (vec![], vec![]),
-    };
+    let (args, filters): (Vec<ArgSource>, Vec<Option<Filter>>) =
+        match (probe.provider.as_str(), probe.name.as_str()) {
+            ("proc", "exit") => (
+                vec![ArgSource::Unavailable(
+                    "the exit reason needs the task's exit code (BTF, not yet)".into(),
+                )],
+                vec![filter("group_dead", FilterCmp::Ne, 0)],
+            ),
+            ("proc", "exec") => (
+                vec![match field("filename") {
+                    Some(f) => ArgSource::CtxUserString {
+                        offset: f.offset as u16,
+                    },
+                    None => ArgSource::Unavailable("no filename field".into()),
+                }],
+                vec![],
+            ),
+            ("proc", "exec-failure") => (
+                vec![ArgSource::Unavailable("errno needs -ret (not yet)".into())],
+                vec![filter("ret", FilterCmp::Lt, 0)],
+            ),
+            ("proc", "signal-send") => (
+                vec![xlate(), xlate(), int("sig")],
+                vec![filter("result", FilterCmp::Ne, 1)],
+            ),
+            ("proc", "signal-discard") => (
+                vec![xlate(), xlate(), int("sig")],
+                vec![filter("result", FilterCmp::Eq, 1)],
+            ),
+            ("proc", "signal-handle") => (vec![int("sig"), xlate(), xlate()], vec![]),
+            ("sched", "off-cpu" | "wakeup") => (vec![xlate(), xlate()], vec![]),
+            ("sched", "sleep") => (
+                vec![],
+                vec![
+                    filter("prev_state", FilterCmp::Ne, 0),
+                    filter("prev_state", FilterCmp::Ne, PREEMPTED),
+                ],
+            ),
+            ("sched", "preempt") => (vec![], vec![filter("prev_state", FilterCmp::Eq, PREEMPTED)]),
+            ("sched", "change-pri") => (vec![xlate(), xlate(), int("newprio")], vec![]),
+            ("io", _) => (vec![xlate(), xlate(), xlate()], vec![]),
+            _ => (vec![], vec![]),
+        };
     ProbeTarget {
         prog_type: ProgType::Tracepoint,
         args: args.clone(),
         typed_args: Some(args),
         filters: filters.into_iter().flatten().collect(),
+        syscall_ret: None,
     }
 }
 
 /// Argument sources of a tracepoint's fields (after the common header).
-fn field_sources<'f>(fields: impl Iterator<Item = &'f crate::catalog::format::Field>) -> Vec<ArgSource> {
+fn field_sources<'f>(
+    fields: impl Iterator<Item = &'f crate::catalog::format::Field>,
+) -> Vec<ArgSource> {
     fields
         .map(|f| match f.storage {
-            FieldStorage::DataLoc | FieldStorage::RelLoc => ArgSource::CtxDataLoc { offset: f.offset as u16 },
-            FieldStorage::Inline if f.c_type.contains('[') => {
-                ArgSource::CtxArray { offset: f.offset as u16, len: f.size as u16 }
-            }
+            FieldStorage::DataLoc | FieldStorage::RelLoc => ArgSource::CtxDataLoc {
+                offset: f.offset as u16,
+            },
+            FieldStorage::Inline if f.c_type.contains('[') => ArgSource::CtxArray {
+                offset: f.offset as u16,
+                len: f.size as u16,
+            },
             FieldStorage::Inline => ArgSource::CtxField {
                 offset: f.offset as u16,
-                size: if matches!(f.size, 1 | 2 | 4 | 8) { f.size as u8 } else { 8 },
+                size: if matches!(f.size, 1 | 2 | 4 | 8) {
+                    f.size as u8
+                } else {
+                    8
+                },
                 signed: f.signed,
             },
         })
@@ -170,21 +219,37 @@ fn field_sources<'f>(fields: impl Iterator<Item = &'f crate::catalog::format::Fi
 }
 
 impl TargetResolver for Targets<'_> {
+    fn kernel_member(&self, strct: &str, member: &str) -> Option<(u32, u32)> {
+        crate::btf::KernelBtf::kernel()?.member(strct, member)
+    }
+
     fn target(&self, probe: &ProbeInfo) -> Result<ProbeTarget, String> {
         match self.attachment(probe)? {
-            Attachment::SelfProbe(_) => {
-                Ok(ProbeTarget { prog_type: ProgType::Uprobe, args: Vec::new(), typed_args: None, filters: Vec::new() })
-            }
-            Attachment::Timer { .. } => Ok(ProbeTarget {
-                prog_type: ProgType::PerfEvent,
-                args: vec![ArgSource::PerfPc { user: false }, ArgSource::PerfPc { user: true }],
+            Attachment::SelfProbe(_) => Ok(ProbeTarget {
+                prog_type: ProgType::Uprobe,
+                args: Vec::new(),
                 typed_args: None,
                 filters: Vec::new(),
+                syscall_ret: None,
+            }),
+            Attachment::Timer { .. } => Ok(ProbeTarget {
+                prog_type: ProgType::PerfEvent,
+                args: vec![
+                    ArgSource::PerfPc { user: false },
+                    ArgSource::PerfPc { user: true },
+                ],
+                typed_args: None,
+                filters: Vec::new(),
+                syscall_ret: None,
             }),
             Attachment::Tracepoint(ev) => {
                 let fmt = self.format(&ev)?;
-                if [providers::proc::PROVIDER, providers::sched::PROVIDER, providers::io::PROVIDER]
-                    .contains(&probe.provider.as_str())
+                if [
+                    providers::proc::PROVIDER,
+                    providers::sched::PROVIDER,
+                    providers::io::PROVIDER,
+                ]
+                .contains(&probe.provider.as_str())
                 {
                     return Ok(stable_target(probe, &fmt));
                 }
@@ -198,17 +263,20 @@ impl TargetResolver for Targets<'_> {
                         return Ok(ProbeTarget {
                             prog_type: ProgType::Tracepoint,
                             args: vec![ret.clone(), ret.clone()],
-                            typed_args: Some(vec![ret]),
+                            typed_args: Some(vec![ret.clone()]),
                             filters: Vec::new(),
+                            syscall_ret: Some(ret),
                         });
                     }
                     // Syscall arguments are 8-byte values; treat them as such for argN.
                     let raw = args
                         .iter()
                         .map(|a| match a {
-                            ArgSource::CtxField { offset, .. } => {
-                                ArgSource::CtxField { offset: *offset, size: 8, signed: false }
-                            }
+                            ArgSource::CtxField { offset, .. } => ArgSource::CtxField {
+                                offset: *offset,
+                                size: 8,
+                                signed: false,
+                            },
                             other => other.clone(),
                         })
                         .collect();
@@ -217,6 +285,7 @@ impl TargetResolver for Targets<'_> {
                         args: raw,
                         typed_args: Some(args),
                         filters: Vec::new(),
+                        syscall_ret: None,
                     });
                 }
                 let args = field_sources(fields);
@@ -225,6 +294,7 @@ impl TargetResolver for Targets<'_> {
                     args: args.clone(),
                     typed_args: Some(args),
                     filters: Vec::new(),
+                    syscall_ret: None,
                 })
             }
         }

@@ -102,6 +102,7 @@ mod tests {
                         .collect(),
                     typed_args: None,
                     filters: vec![],
+                    syscall_ret: None,
                 },
             })
         }

@@ -97,10 +97,19 @@ pub struct ProbeTarget {
     pub typed_args: Option<Vec<ArgSource>>,
     /// Conditions on the context, all of which must hold.
     pub filters: Vec<Filter>,
+    /// For syscall return probes: the return value, from which `errno` is
+    /// derived (`-ret` when negative, else 0); elsewhere `errno` is 0.
+    pub syscall_ret: Option<ArgSource>,
 }
 
 /// The engine's knowledge of how each probe runs.
 pub trait TargetResolver {
     /// The target of a probe, or why it cannot be traced.
     fn target(&self, probe: &ProbeInfo) -> Result<ProbeTarget, String>;
+
+    /// Byte offset and size of a member of a kernel struct (from BTF), for
+    /// built-ins that read the current task (`ppid`, `vtimestamp`).
+    fn kernel_member(&self, _strct: &str, _member: &str) -> Option<(u32, u32)> {
+        None
+    }
 }

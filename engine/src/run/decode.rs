@@ -49,13 +49,18 @@ pub fn field(bytes: &[u8], base: usize, f: &Field) -> Value {
             None => Value::int(0, size, signed),
         },
         FieldKind::Str { size } => {
-            let raw = bytes.get(off..(off + size as usize).min(bytes.len())).unwrap_or(&[]);
+            let raw = bytes
+                .get(off..(off + size as usize).min(bytes.len()))
+                .unwrap_or(&[]);
             let end = raw.iter().position(|&c| c == 0).unwrap_or(raw.len());
             Value::Str(raw[..end].to_vec())
         }
-        FieldKind::Bytes { size } => {
-            Value::Bytes(bytes.get(off..(off + size as usize).min(bytes.len())).unwrap_or(&[]).to_vec())
-        }
+        FieldKind::Bytes { size } => Value::Bytes(
+            bytes
+                .get(off..(off + size as usize).min(bytes.len()))
+                .unwrap_or(&[])
+                .to_vec(),
+        ),
     }
 }
 
@@ -83,7 +88,12 @@ pub fn record<'a>(enablings: &'a [Enabling], bytes: &[u8]) -> Result<Record<'a>,
         .map(|(_, a)| (a, a.fields.iter().map(|f| field(bytes, 0, f)).collect()))
         .collect();
     let speculation = (spec != 0).then_some(spec & !(1u64 << 63));
-    Ok(Record { enabling, cpu, actions, speculation })
+    Ok(Record {
+        enabling,
+        cpu,
+        actions,
+        speculation,
+    })
 }
 
 #[cfg(test)]
@@ -108,8 +118,23 @@ mod tests {
             probe,
             size: 24 + 8 + 16,
             actions: vec![
-                RecordAction { kind: RecordKind::Trace, fields: vec![Field { offset: 24, kind: FieldKind::Int { size: 4, signed: true } }] },
-                RecordAction { kind: RecordKind::Trace, fields: vec![Field { offset: 32, kind: FieldKind::Str { size: 16 } }] },
+                RecordAction {
+                    kind: RecordKind::Trace,
+                    fields: vec![Field {
+                        offset: 24,
+                        kind: FieldKind::Int {
+                            size: 4,
+                            signed: true,
+                        },
+                    }],
+                },
+                RecordAction {
+                    kind: RecordKind::Trace,
+                    fields: vec![Field {
+                        offset: 32,
+                        kind: FieldKind::Str { size: 16 },
+                    }],
+                },
             ],
         };
         let mut b = vec![0u8; 48];

@@ -6,9 +6,9 @@
 //! Both kinds watch the process through a pidfd, which becomes readable
 //! when the process exits.
 
+use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::ffi::CString;
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::PermissionsExt;
 
@@ -45,8 +45,10 @@ impl Target {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty command"));
         };
         let path = resolve(prog).ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
-        let cstr = |s: &str| CString::new(s).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL));
-        let path = CString::new(path.into_os_string().into_vec()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        let cstr =
+            |s: &str| CString::new(s).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL));
+        let path = CString::new(path.into_os_string().into_vec())
+            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
         let args: Vec<CString> = words.iter().map(|w| cstr(w)).collect::<io::Result<_>>()?;
         let mut argv: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
         argv.push(std::ptr::null());
@@ -85,13 +87,23 @@ impl Target {
         }
         drop(rd);
         let pidfd = pidfd_open(pid)?;
-        Ok(Target { pid, child: true, go: Some(wr), pidfd })
+        Ok(Target {
+            pid,
+            child: true,
+            go: Some(wr),
+            pidfd,
+        })
     }
 
     /// Watch an existing process.
     pub fn attach(pid: i32) -> io::Result<Target> {
         let pidfd = pidfd_open(pid)?;
-        Ok(Target { pid, child: false, go: None, pidfd })
+        Ok(Target {
+            pid,
+            child: false,
+            go: None,
+            pidfd,
+        })
     }
 
     /// The process ID (`$target`).
@@ -106,7 +118,11 @@ impl Target {
 
     /// Whether the process has exited (reaping a `-c` child).
     pub fn exited(&mut self) -> bool {
-        let mut pfd = libc::pollfd { fd: self.pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        let mut pfd = libc::pollfd {
+            fd: self.pidfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         // SAFETY: one valid pollfd, zero timeout.
         let n = unsafe { libc::poll(&mut pfd, 1, 0) };
         if n > 0 {
@@ -128,9 +144,13 @@ fn resolve(prog: &str) -> Option<std::path::PathBuf> {
         return Some(prog.into());
     }
     let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
-    std::env::split_paths(&path).map(|d| d.join(prog)).find(|p| {
-        std::fs::metadata(p).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
-    })
+    std::env::split_paths(&path)
+        .map(|d| d.join(prog))
+        .find(|p| {
+            std::fs::metadata(p)
+                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false)
+        })
 }
 
 impl Drop for Target {

@@ -6,12 +6,13 @@ use super::decode::{self, Record};
 use super::instance::Instance;
 use super::snapshot::{self, Merged};
 use crate::attach::{self, Link};
+use crate::print::aggregate;
 use crate::print::printf::render;
 use crate::print::trace::{trace, TraceStyle};
 use crate::print::value::Value;
-use crate::print::aggregate;
 use crate::ringbuf::RingBuf;
 use crate::selfprobe::{self, SelfProbe};
+use crate::sys::bpf::BpfMap;
 use crate::target::Attachment;
 use crate::tracefs::Tracefs;
 use d_lang::codegen::{AggObj, Counter, MapRole, RecordKind};
@@ -20,7 +21,6 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use crate::sys::bpf::BpfMap;
 
 /// Why a run failed after its programs were loaded.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +59,10 @@ fn dispatch(
     use d_lang::codegen::insn::{helper, reg::*, Insn, Size, PSEUDO_MAP_FD};
     use std::os::fd::{AsFd, AsRawFd};
     let name = if enter { "sys_enter" } else { "sys_exit" };
-    let fail = |reason: String| SessionError::Attach { probe: format!("raw_syscalls:{name}"), reason };
+    let fail = |reason: String| SessionError::Attach {
+        probe: format!("raw_syscalls:{name}"),
+        reason,
+    };
     let table = BpfMap::create(&crate::sys::bpf::MapDef {
         kind: crate::sys::bpf::MapKind::ProgArray,
         key_size: 4,
@@ -72,20 +75,36 @@ fn dispatch(
     for (pi, nr) in calls {
         let fd = inst.programs[*pi].as_raw_fd() as u32;
         table
-            .update(&nr.to_ne_bytes(), &fd.to_ne_bytes(), crate::sys::bpf::UpdateFlags::Any)
+            .update(
+                &nr.to_ne_bytes(),
+                &fd.to_ne_bytes(),
+                crate::sys::bpf::UpdateFlags::Any,
+            )
             .map_err(|e| fail(e.to_string()))?;
     }
     let mut insns = Vec::new();
-    insns.extend(Insn::ld_imm64(R2, PSEUDO_MAP_FD, table.as_fd().as_raw_fd() as u64));
+    insns.extend(Insn::ld_imm64(
+        R2,
+        PSEUDO_MAP_FD,
+        table.as_fd().as_raw_fd() as u64,
+    ));
     insns.push(Insn::ldx(Size::DW, R3, R1, 8)); // long id
     insns.push(Insn::call(TAIL_CALL));
     insns.push(Insn::mov64_imm(R0, 0));
     insns.push(Insn::exit());
     let _ = helper::MAP_LOOKUP_ELEM;
-    let raw: Vec<u64> = insns.iter().map(|i| u64::from_le_bytes(i.to_bytes())).collect();
-    let prog = crate::sys::bpf::prog_load(crate::sys::bpf::ProgKind::Tracepoint, "lumen_dispatch", &raw)
-        .map_err(|e| fail(format!("{e}: {}", e.log)))?;
-    let link = attach::attach_tracepoint_in(tracefs, prog.as_fd(), "raw_syscalls", name).map_err(|e| fail(e.to_string()))?;
+    let raw: Vec<u64> = insns
+        .iter()
+        .map(|i| u64::from_le_bytes(i.to_bytes()))
+        .collect();
+    let prog = crate::sys::bpf::prog_load(
+        crate::sys::bpf::ProgKind::Tracepoint,
+        "lumen_dispatch",
+        &raw,
+    )
+    .map_err(|e| fail(format!("{e}: {}", e.log)))?;
+    let link = attach::attach_tracepoint_in(tracefs, prog.as_fd(), "raw_syscalls", name)
+        .map_err(|e| fail(e.to_string()))?;
     Ok(((table, prog), link))
 }
 
@@ -173,7 +192,11 @@ impl<'o> Session<'o> {
         let mut end = Vec::new();
         let mut dispatch_tables = Vec::new();
         for (ii, (inst, atts)) in instances.iter().zip(&attachments).enumerate() {
-            let ring_map = inst.object.maps.iter().position(|m| m.role == MapRole::Records);
+            let ring_map = inst
+                .object
+                .maps
+                .iter()
+                .position(|m| m.role == MapRole::Records);
             if let Some(r) = ring_map.and_then(|i| inst.maps.get(i)) {
                 use std::os::fd::AsFd;
                 rings.push(RingBuf::new(r.as_fd()).map_err(|e| SessionError::Read(e.to_string()))?);
@@ -214,17 +237,34 @@ impl<'o> Session<'o> {
                     continue;
                 }
                 let probe = inst.object.programs[pi].probe.full_name();
-                let fail = |reason: String| SessionError::Attach { probe: probe.clone(), reason };
+                let fail = |reason: String| SessionError::Attach {
+                    probe: probe.clone(),
+                    reason,
+                };
                 let link = match att {
                     Attachment::Tracepoint(ev) => {
-                        let tracefs = tracefs.ok_or_else(|| fail("tracefs is not available".into()))?;
-                        attach::attach_tracepoint_in(tracefs, prog.as_fd(), &ev.subsystem, &ev.event)
-                            .map_err(|e| fail(e.to_string()))?
+                        let tracefs =
+                            tracefs.ok_or_else(|| fail("tracefs is not available".into()))?;
+                        attach::attach_tracepoint_in(
+                            tracefs,
+                            prog.as_fd(),
+                            &ev.subsystem,
+                            &ev.event,
+                        )
+                        .map_err(|e| fail(e.to_string()))?
                     }
-                    Attachment::Timer { period_ns, all_cpus } => {
+                    Attachment::Timer {
+                        period_ns,
+                        all_cpus,
+                    } => {
                         let cpus = attach::profile_cpus().map_err(|e| fail(e.to_string()))?;
-                        let cpus = if *all_cpus { cpus } else { cpus.into_iter().take(1).collect() };
-                        attach::attach_cpu_clock(prog.as_fd(), *period_ns, &cpus).map_err(|e| fail(e.to_string()))?
+                        let cpus = if *all_cpus {
+                            cpus
+                        } else {
+                            cpus.into_iter().take(1).collect()
+                        };
+                        attach::attach_cpu_clock(prog.as_fd(), *period_ns, &cpus)
+                            .map_err(|e| fail(e.to_string()))?
                     }
                     Attachment::SelfProbe(sym) => {
                         let which = match *sym {
@@ -237,7 +277,9 @@ impl<'o> Session<'o> {
                             SelfProbe::End => end.push((ii, pi)),
                             SelfProbe::Error => {}
                         }
-                        which.attach(prog.as_fd()).map_err(|e| fail(e.to_string()))?
+                        which
+                            .attach(prog.as_fd())
+                            .map_err(|e| fail(e.to_string()))?
                     }
                 };
                 links.push(link);
@@ -278,7 +320,11 @@ impl<'o> Session<'o> {
 
     /// Consume records until exit(), a signal, or `target_done()` says the
     /// traced process ended; `poll_ms` is the longest wait between checks.
-    pub fn run(&mut self, poll_ms: i32, mut target_done: impl FnMut() -> bool) -> Result<Stop, SessionError> {
+    pub fn run(
+        &mut self,
+        poll_ms: i32,
+        mut target_done: impl FnMut() -> bool,
+    ) -> Result<Stop, SessionError> {
         let signals_at_start = SIGNALS.load(Ordering::SeqCst);
         loop {
             if let Some(status) = self.exit {
@@ -310,9 +356,18 @@ impl<'o> Session<'o> {
     pub fn end(&mut self) -> Result<(), SessionError> {
         // Stop every probe but END before END fires and aggregations are read.
         for inst in &self.instances {
-            if let Some(ci) = inst.object.maps.iter().position(|m| m.role == MapRole::Control) {
+            if let Some(ci) = inst
+                .object
+                .maps
+                .iter()
+                .position(|m| m.role == MapRole::Control)
+            {
                 inst.maps[ci]
-                    .update(&0u32.to_ne_bytes(), &1u64.to_ne_bytes(), crate::sys::bpf::UpdateFlags::Any)
+                    .update(
+                        &0u32.to_ne_bytes(),
+                        &1u64.to_ne_bytes(),
+                        crate::sys::bpf::UpdateFlags::Any,
+                    )
                     .map_err(|e| SessionError::Read(e.to_string()))?;
             }
         }
@@ -373,7 +428,10 @@ impl<'o> Session<'o> {
             normalization: factor.max(1) as u64,
             entries: entries
                 .into_iter()
-                .map(|(keys, m)| aggregate::AggEntry { keys, value: agg_value(m) })
+                .map(|(keys, m)| aggregate::AggEntry {
+                    keys,
+                    value: agg_value(m),
+                })
                 .collect(),
         })
     }
@@ -404,17 +462,31 @@ impl<'o> Session<'o> {
         let quiet = self.opts.quiet;
         let mut text = String::new();
         // commit() and discard() print nothing themselves.
-        let visible = rec.actions.iter().any(|(a, _)| !matches!(a.kind, RecordKind::Commit | RecordKind::Discard))
+        let visible = rec
+            .actions
+            .iter()
+            .any(|(a, _)| !matches!(a.kind, RecordKind::Commit | RecordKind::Discard))
             || rec.actions.is_empty();
         if !quiet && visible {
             if !self.header_done {
-                text.push_str(&format!("{:>3} {:>6} {:>32}\n", "CPU", "ID", "FUNCTION:NAME"));
+                text.push_str(&format!(
+                    "{:>3} {:>6} {:>32}\n",
+                    "CPU", "ID", "FUNCTION:NAME"
+                ));
                 self.header_done = true;
             }
             let p = &rec.enabling.probe;
-            text.push_str(&format!("{:>3} {:>6} {:>32} ", rec.cpu, p.id, format!("{}:{}", p.function, p.name)));
+            text.push_str(&format!(
+                "{:>3} {:>6} {:>32} ",
+                rec.cpu,
+                p.id,
+                format!("{}:{}", p.function, p.name)
+            ));
         }
-        let style = TraceStyle { quiet, rawbytes: self.opts.rawbytes };
+        let style = TraceStyle {
+            quiet,
+            rawbytes: self.opts.rawbytes,
+        };
         for (action, values) in &rec.actions {
             match &action.kind {
                 RecordKind::Trace | RecordKind::Print => {
@@ -433,7 +505,10 @@ impl<'o> Session<'o> {
                     self.out.write_all(text.as_bytes())?;
                     text.clear();
                     self.out.flush()?;
-                    let _ = std::process::Command::new("/bin/sh").arg("-c").arg(&cmd).status();
+                    let _ = std::process::Command::new("/bin/sh")
+                        .arg("-c")
+                        .arg(&cmd)
+                        .status();
                 }
                 RecordKind::Printa(fmt, ids) => {
                     let aggs: Vec<AggObj> = ids
@@ -447,7 +522,9 @@ impl<'o> Session<'o> {
                     }
                     match fmt {
                         Some(f) => {
-                            if let Err(e) = crate::print::print_formatted(f, &snaps, &self.opts.sort, &mut text) {
+                            if let Err(e) =
+                                crate::print::print_formatted(f, &snaps, &self.opts.sort, &mut text)
+                            {
                                 writeln!(self.err, "dtrace: {e}")?;
                             }
                         }
@@ -504,7 +581,9 @@ impl<'o> Session<'o> {
     /// clear(): zero every value, keeping the keys.
     fn clear(&mut self, ii: usize, id: AggId, _delete: bool) -> Result<(), SessionError> {
         let inst = &self.instances[ii];
-        let Some(a) = inst.object.aggs.get(id.0 as usize) else { return Ok(()) };
+        let Some(a) = inst.object.aggs.get(id.0 as usize) else {
+            return Ok(());
+        };
         let map = &inst.maps[a.map];
         let zero = vec![0u8; map.lookup_size()];
         for key in map.keys().map_err(|e| SessionError::Read(e.to_string()))? {
@@ -515,7 +594,9 @@ impl<'o> Session<'o> {
 
     /// trunc(@a[, n]): keep the n largest (n > 0) or smallest (n < 0) entries; none without n.
     fn trunc(&mut self, ii: usize, id: AggId, n: Option<i64>) -> Result<(), SessionError> {
-        let Some(a) = self.instances[ii].object.aggs.get(id.0 as usize).cloned() else { return Ok(()) };
+        let Some(a) = self.instances[ii].object.aggs.get(id.0 as usize).cloned() else {
+            return Ok(());
+        };
         let map = &self.instances[ii].maps[a.map];
         let entries = snapshot::read(&a, map).map_err(|e| SessionError::Read(e.to_string()))?;
         let keep: HashSet<Vec<Value>> = match n {
@@ -523,7 +604,9 @@ impl<'o> Session<'o> {
             Some(n) => {
                 let mut sorted: Vec<(Vec<Value>, Merged)> = entries;
                 let func = agg_func(&a.func);
-                sorted.sort_by(|x, y| aggregate::value_cmp(&func, &agg_value(x.1.clone()), &agg_value(y.1.clone())));
+                sorted.sort_by(|x, y| {
+                    aggregate::value_cmp(&func, &agg_value(x.1.clone()), &agg_value(y.1.clone()))
+                });
                 let k = n.unsigned_abs() as usize;
                 let chosen: Vec<_> = if n > 0 {
                     sorted.into_iter().rev().take(k).collect()
@@ -546,13 +629,26 @@ impl<'o> Session<'o> {
     fn report_drops(&mut self) -> Result<(), SessionError> {
         if self.spec_drops > 0 {
             let n = self.spec_drops;
-            writeln!(self.err, "dtrace: {n} speculative drop{}", if n > 1 { "s" } else { "" })?;
+            writeln!(
+                self.err,
+                "dtrace: {n} speculative drop{}",
+                if n > 1 { "s" } else { "" }
+            )?;
             self.spec_drops = 0;
         }
         for ii in 0..self.instances.len() {
             let inst = &self.instances[ii];
-            let Some(ci) = inst.object.maps.iter().position(|m| m.role == MapRole::Counters) else { continue };
-            let Ok(Some(per_cpu)) = inst.maps[ci].lookup_percpu(&0u32.to_ne_bytes()) else { continue };
+            let Some(ci) = inst
+                .object
+                .maps
+                .iter()
+                .position(|m| m.role == MapRole::Counters)
+            else {
+                continue;
+            };
+            let Ok(Some(per_cpu)) = inst.maps[ci].lookup_percpu(&0u32.to_ne_bytes()) else {
+                continue;
+            };
             for (cpu, v) in per_cpu.iter().enumerate() {
                 for (counter, what) in [
                     (Counter::RecordDrops, "drop"),
@@ -573,9 +669,10 @@ impl<'o> Session<'o> {
                         let s = if n > 1 { "s" } else { "" };
                         match counter {
                             Counter::DynvarDrops => writeln!(self.err, "dtrace: {n} {what}{s}")?,
-                            Counter::SpecBusy => {
-                                writeln!(self.err, "dtrace: {n} {what}{s} (no speculative buffer available)")?
-                            }
+                            Counter::SpecBusy => writeln!(
+                                self.err,
+                                "dtrace: {n} {what}{s} (no speculative buffer available)"
+                            )?,
                             _ => writeln!(self.err, "dtrace: {n} {what}{s} on CPU {cpu}")?,
                         }
                         self.drops.insert(key, total);
@@ -598,10 +695,22 @@ fn agg_func(f: &d_lang::ir::AggFunc) -> aggregate::AggFunc {
         F::Max => aggregate::AggFunc::Max,
         F::Stddev => aggregate::AggFunc::Stddev,
         F::Quantize => aggregate::AggFunc::Quantize,
-        F::Lquantize { base, limit, step } => aggregate::AggFunc::Lquantize { base: *base, limit: *limit, step: *step },
-        F::Llquantize { factor, low, high, nsteps } => {
-            aggregate::AggFunc::Llquantize { factor: *factor, low: *low, high: *high, nsteps: *nsteps }
-        }
+        F::Lquantize { base, limit, step } => aggregate::AggFunc::Lquantize {
+            base: *base,
+            limit: *limit,
+            step: *step,
+        },
+        F::Llquantize {
+            factor,
+            low,
+            high,
+            nsteps,
+        } => aggregate::AggFunc::Llquantize {
+            factor: *factor,
+            low: *low,
+            high: *high,
+            nsteps: *nsteps,
+        },
     }
 }
 
@@ -609,7 +718,15 @@ fn agg_value(m: Merged) -> aggregate::AggValue {
     match m {
         Merged::Scalar(v) => aggregate::AggValue::Scalar(v),
         Merged::Avg { count, total } => aggregate::AggValue::Avg { count, total },
-        Merged::Stddev { count, total, total_sq } => aggregate::AggValue::Stddev { count, total, total_sq },
+        Merged::Stddev {
+            count,
+            total,
+            total_sq,
+        } => aggregate::AggValue::Stddev {
+            count,
+            total,
+            total_sq,
+        },
         Merged::Buckets(b) => aggregate::AggValue::Buckets(b),
     }
 }

@@ -53,7 +53,11 @@ impl Lower<'_> {
                 return Ok(());
             }
             Action::Commit(e) | Action::Discard(e) => {
-                let kind = if matches!(a, Action::Commit(_)) { RecordKind::Commit } else { RecordKind::Discard };
+                let kind = if matches!(a, Action::Commit(_)) {
+                    RecordKind::Commit
+                } else {
+                    RecordKind::Discard
+                };
                 // Free the slot now; the consumer meets this record after
                 // every record the speculation made, so a reuse is safe.
                 self.expr(e)?;

@@ -230,6 +230,38 @@ impl Lower<'_> {
             Epid => self.imm(R0, self.epid as u64),
             Zoneid => self.imm(R0, 0),
             Curthread => self.asm.push(Insn::call(helper::GET_CURRENT_TASK)),
+            Ppid => {
+                let parent = self.kmember("task_struct", "real_parent")?;
+                let tgid = self.kmember("task_struct", "tgid")?;
+                self.asm.push(Insn::call(helper::GET_CURRENT_TASK));
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, parent as i32));
+                self.read_kernel(&crate::types::int(8, false))?;
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, tgid as i32));
+                self.read_kernel(&crate::types::int(4, true))?;
+            }
+            Vtimestamp => {
+                // The task's CPU time so far (updated at ticks and switches).
+                let se = self.kmember("task_struct", "se")?;
+                let sum = self.kmember("sched_entity", "sum_exec_runtime")?;
+                self.asm.push(Insn::call(helper::GET_CURRENT_TASK));
+                self.asm
+                    .push(Insn::alu64_imm(Alu::Add, R0, (se + sum) as i32));
+                self.read_kernel(&crate::types::int(8, false))?;
+            }
+            Errno => match self.target.syscall_ret.clone() {
+                Some(src) => {
+                    self.arg(Some(src), &crate::types::int(8, true))?;
+                    let done = self.asm.label();
+                    self.asm.jmp_imm(Cond::Sge, R0, 0, done);
+                    self.asm.push(Insn::neg64(R0));
+                    let end = self.asm.label();
+                    self.asm.ja(end);
+                    self.asm.bind(done);
+                    self.asm.push(Insn::mov64_imm(R0, 0));
+                    self.asm.bind(end);
+                }
+                None => self.asm.push(Insn::mov64_imm(R0, 0)),
+            },
             Arg(n) => {
                 let src = self.target.args.get(n as usize).cloned();
                 return self.arg(src, ty);
@@ -243,6 +275,18 @@ impl Lower<'_> {
         }
         self.normalize(R0, ty);
         Ok(())
+    }
+
+    /// Offset of a kernel struct member, from the engine's BTF.
+    fn kmember(&self, strct: &str, member: &str) -> R<u32> {
+        self.targets
+            .kernel_member(strct, member)
+            .map(|(off, _)| off)
+            .ok_or_else(|| {
+                self.err(format!(
+                    "kernel type information (BTF) has no {strct}.{member}"
+                ))
+            })
     }
 
     fn arg(&mut self, src: Option<ArgSource>, ty: &Type) -> R<()> {
@@ -293,7 +337,10 @@ impl Lower<'_> {
                 return Err(self.err("array arguments can only be used as strings"));
             }
             Some(ArgSource::Unavailable(why)) => {
-                return Err(self.err(format!("this argument of {} is not available yet: {why}", self.probe.full_name())))
+                return Err(self.err(format!(
+                    "this argument of {} is not available yet: {why}",
+                    self.probe.full_name()
+                )))
             }
             Some(ArgSource::CtxUserString { offset }) => {
                 self.asm.push(Insn::ldx(Size::DW, R3, R6, offset as i16));

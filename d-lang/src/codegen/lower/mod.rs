@@ -113,7 +113,7 @@ pub(crate) fn lower_program(
                 format!("cannot trace {}: {why}", probe.full_name()),
             )
         })?;
-        let mut l = Lower::new(layout, probe, &target, &mut strtab);
+        let mut l = Lower::new(targets, layout, probe, &target, &mut strtab);
         l.prologue();
         let mut epids = Vec::new();
         for &(ci, epid) in clauses {
@@ -163,6 +163,7 @@ pub(crate) fn lower_program(
 
 /// Lowering state for one probe's program.
 pub(crate) struct Lower<'a> {
+    targets: &'a dyn TargetResolver,
     lay: &'a Layout,
     probe: &'a ProbeInfo,
     target: &'a ProbeTarget,
@@ -182,6 +183,7 @@ pub(crate) struct Lower<'a> {
 
 impl<'a> Lower<'a> {
     fn new(
+        targets: &'a dyn TargetResolver,
         lay: &'a Layout,
         probe: &'a ProbeInfo,
         target: &'a ProbeTarget,
@@ -190,6 +192,7 @@ impl<'a> Lower<'a> {
         let mut asm = Asm::new();
         let exit = asm.label();
         Lower {
+            targets,
             lay,
             probe,
             target,
@@ -224,7 +227,8 @@ impl<'a> Lower<'a> {
         // Probes sharing a tracepoint differ by a field: skip other firings.
         for f in self.target.filters.clone() {
             let exit = self.exit;
-            self.asm.push(Insn::ldx(Size::of(f.size as u64), R1, R6, f.offset as i16));
+            self.asm
+                .push(Insn::ldx(Size::of(f.size as u64), R1, R6, f.offset as i16));
             if f.signed && f.size < 8 {
                 let shift = 64 - f.size as i32 * 8;
                 self.asm.push(Insn::alu64_imm(Alu::Lsh, R1, shift));
@@ -280,7 +284,12 @@ impl<'a> Lower<'a> {
         if records {
             // mask = 0, speculation = 0
             self.asm.push(Insn::st(Size::DW, R9, rec + 8, 0));
-            self.asm.push(Insn::st(Size::DW, R9, rec + super::layout::HEADER_SPEC as i16, 0));
+            self.asm.push(Insn::st(
+                Size::DW,
+                R9,
+                rec + super::layout::HEADER_SPEC as i16,
+                0,
+            ));
         }
         if let Some(p) = &c.predicate {
             self.temps = 0;
