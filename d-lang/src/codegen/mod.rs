@@ -82,6 +82,8 @@ mod tests {
                     prog_type: ProgType::Uprobe,
                     args: vec![],
                     typed_args: None,
+                    filters: vec![],
+                    syscall_ret: None,
                 },
                 "profile" => ProbeTarget {
                     prog_type: ProgType::PerfEvent,
@@ -90,6 +92,8 @@ mod tests {
                         ArgSource::PerfPc { user: true },
                     ],
                     typed_args: None,
+                    filters: vec![],
+                    syscall_ret: None,
                 },
                 _ => ProbeTarget {
                     prog_type: ProgType::Tracepoint,
