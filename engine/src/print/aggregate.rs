@@ -465,24 +465,13 @@ pub const QUANTIZE_ZERO_BUCKET: usize = 63;
 /// 62 − ⌊log2 |v|⌋, with i64::MIN in bucket 0 (the kernel's
 /// `dtrace_aggregate_quantize`).
 pub fn quantize_bucket(v: i64) -> usize {
-    match v.cmp(&0) {
-        Ordering::Equal => QUANTIZE_ZERO_BUCKET,
-        Ordering::Greater => QUANTIZE_ZERO_BUCKET + 1 + v.ilog2() as usize,
-        Ordering::Less => {
-            let lg = v.unsigned_abs().ilog2() as usize;
-            QUANTIZE_ZERO_BUCKET - 1 - lg.min(QUANTIZE_ZERO_BUCKET - 1)
-        }
-    }
+    d_lang::codegen::buckets::quantize_index(v)
 }
 
 /// The label of quantize() bucket `i` (`DTRACE_QUANTIZE_BUCKETVAL`): 0 at
 /// 63, 2^(i−64) above, −2^(62−i) below.
 pub fn quantize_bucket_value(i: usize) -> i64 {
-    match i.cmp(&QUANTIZE_ZERO_BUCKET) {
-        Ordering::Equal => 0,
-        Ordering::Greater => 1i64 << (i - QUANTIZE_ZERO_BUCKET - 1).min(62),
-        Ordering::Less => -(1i64 << (QUANTIZE_ZERO_BUCKET - 1 - i)),
-    }
+    d_lang::codegen::buckets::quantize_value(i)
 }
 
 /// lquantize()'s number of levels, (limit − base) / step (0 if invalid).
@@ -495,16 +484,10 @@ pub fn lquantize_levels(base: i32, limit: i32, step: u16) -> usize {
 
 /// The lquantize() bucket of `v` (see the module docs).
 pub fn lquantize_bucket(v: i64, base: i32, limit: i32, step: u16) -> usize {
-    let levels = lquantize_levels(base, limit, step);
-    if v < i64::from(base) || step == 0 {
+    if lquantize_levels(base, limit, step) == 0 {
         return 0;
     }
-    let level = (i128::from(v) - i128::from(base)) / i128::from(step);
-    if level < levels as i128 {
-        level as usize + 1
-    } else {
-        levels + 1
-    }
+    d_lang::codegen::buckets::lquantize_index(v, base, limit, step)
 }
 
 /// llquantize()'s bucket layout, Oracle DTrace for Linux style (with
@@ -538,29 +521,12 @@ impl LlquantizeLayout {
     /// The layout for llquantize(x, factor, low, high, nsteps). Magnitudes
     /// whose bounds overflow 64 bits are dropped.
     pub fn new(factor: u16, low: u16, high: u16, nsteps: u16) -> LlquantizeLayout {
-        let factor = i64::from(factor.max(2));
-        let nsteps = i64::from(nsteps.max(1));
-        let mut value: i64 = 1;
-        for _ in 0..low {
-            value = value.saturating_mul(factor);
-        }
-        let low_bound = value;
-        let mut rows = Vec::new();
-        for _ in low..=high {
-            let Some(next) = value.checked_mul(factor) else {
-                break;
-            };
-            let step = if next > nsteps { next / nsteps } else { 1 };
-            while value < next {
-                rows.push(value);
-                value += step;
-            }
-            value = next;
-        }
+        let (rows, low_bound, high_bound) =
+            d_lang::codegen::buckets::llquantize_rows(factor, low, high, nsteps);
         LlquantizeLayout {
             rows,
             low_bound,
-            high_bound: value,
+            high_bound,
         }
     }
 
@@ -576,24 +542,7 @@ impl LlquantizeLayout {
 
     /// The bucket of `v`.
     pub fn bucket(&self, v: i64) -> usize {
-        let l = self.rows.len();
-        let mag = v.unsigned_abs();
-        if mag < self.low_bound as u64 {
-            return l + 1;
-        }
-        if mag >= self.high_bound as u64 {
-            return if v < 0 { 0 } else { 2 * l + 2 };
-        }
-        // The last row whose lower bound is ≤ |v|.
-        let k = self
-            .rows
-            .partition_point(|&r| r as u64 <= mag)
-            .saturating_sub(1);
-        if v < 0 {
-            l - k
-        } else {
-            l + 2 + k
-        }
+        d_lang::codegen::buckets::llquantize_index(v, &self.rows, self.low_bound, self.high_bound)
     }
 
     /// The value bucket `i` stands for (its label's number; ±H for the

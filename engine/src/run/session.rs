@@ -428,10 +428,7 @@ impl<'o> Session<'o> {
             normalization: factor.max(1) as u64,
             entries: entries
                 .into_iter()
-                .map(|(keys, m)| aggregate::AggEntry {
-                    keys,
-                    value: agg_value(m),
-                })
+                .map(|(keys, m)| aggregate::AggEntry { keys, value: m })
                 .collect(),
         })
     }
@@ -604,9 +601,7 @@ impl<'o> Session<'o> {
             Some(n) => {
                 let mut sorted: Vec<(Vec<Value>, Merged)> = entries;
                 let func = agg_func(&a.func);
-                sorted.sort_by(|x, y| {
-                    aggregate::value_cmp(&func, &agg_value(x.1.clone()), &agg_value(y.1.clone()))
-                });
+                sorted.sort_by(|x, y| aggregate::value_cmp(&func, &x.1.clone(), &y.1.clone()));
                 let k = n.unsigned_abs() as usize;
                 let chosen: Vec<_> = if n > 0 {
                     sorted.into_iter().rev().take(k).collect()
@@ -711,22 +706,5 @@ fn agg_func(f: &d_lang::ir::AggFunc) -> aggregate::AggFunc {
             high: *high,
             nsteps: *nsteps,
         },
-    }
-}
-
-fn agg_value(m: Merged) -> aggregate::AggValue {
-    match m {
-        Merged::Scalar(v) => aggregate::AggValue::Scalar(v),
-        Merged::Avg { count, total } => aggregate::AggValue::Avg { count, total },
-        Merged::Stddev {
-            count,
-            total,
-            total_sq,
-        } => aggregate::AggValue::Stddev {
-            count,
-            total,
-            total_sq,
-        },
-        Merged::Buckets(b) => aggregate::AggValue::Buckets(b),
     }
 }

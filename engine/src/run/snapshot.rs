@@ -8,30 +8,8 @@ use crate::sys::SysError;
 use d_lang::codegen::AggObj;
 use d_lang::ir::AggFunc;
 
-/// A merged aggregation value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Merged {
-    /// count, sum, min, max.
-    Scalar(i64),
-    /// avg: count and total.
-    Avg {
-        /// Number of values.
-        count: u64,
-        /// Their sum.
-        total: i64,
-    },
-    /// stddev: count, total and the 128-bit sum of squares.
-    Stddev {
-        /// Number of values.
-        count: u64,
-        /// Their sum.
-        total: i64,
-        /// Sum of their squares.
-        total_sq: u128,
-    },
-    /// quantize, lquantize, llquantize counts per bucket.
-    Buckets(Vec<i64>),
-}
+/// A merged aggregation value: the printer's own type.
+pub use crate::print::AggValue as Merged;
 
 fn word(b: &[u8], i: usize) -> u64 {
     let mut w = [0u8; 8];

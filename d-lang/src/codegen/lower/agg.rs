@@ -44,21 +44,7 @@ impl Lower<'_> {
         if agg.keys.is_empty() {
             self.asm.push(Insn::st(Size::DW, R9, base as i16, 0));
         }
-        for (slot, f) in key_slots.iter().zip(&agg.keys) {
-            let at = base + f.offset;
-            match f.kind {
-                FieldKind::Int { .. } => {
-                    self.asm.push(Insn::ldx(Size::DW, R1, FP, *slot));
-                    self.asm.push(Insn::stx(Size::DW, R9, at as i16, R1));
-                }
-                FieldKind::Str { size } | FieldKind::Bytes { size } => {
-                    self.asm.push(Insn::ldx(Size::DW, R3, FP, *slot));
-                    self.scratch_ptr(R1, at);
-                    self.asm.push(Insn::mov64_imm(R2, size as i32));
-                    self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
-                }
-            }
-        }
+        self.write_key(&agg.keys, &key_slots, base);
         self.stack -= 8 * key_slots.len() as i32;
 
         // r8 = &entry, creating a zeroed entry on first use.

@@ -160,7 +160,21 @@ impl Lower<'_> {
             self.asm.push(Insn::mov32_reg(R0, R0));
             self.asm.push(Insn::stx(Size::DW, R9, base as i16, R0));
         }
-        for (slot, f) in slots.iter().zip(&fields) {
+        self.write_key(&fields, &slots, base);
+        self.stack -= 8 * slots.len() as i32;
+        let _ = key_size;
+        Ok(map)
+    }
+
+    /// Copy spilled key values (`slots`, one per field) into the key buffer
+    /// at scratch offset `base`: integers as 8 bytes, strings whole.
+    pub(crate) fn write_key(
+        &mut self,
+        fields: &[crate::codegen::object::Field],
+        slots: &[i16],
+        base: u32,
+    ) {
+        for (slot, f) in slots.iter().zip(fields) {
             let at = base + f.offset;
             match f.kind {
                 FieldKind::Int { .. } => {
@@ -175,9 +189,6 @@ impl Lower<'_> {
                 }
             }
         }
-        self.stack -= 8 * slots.len() as i32;
-        let _ = key_size;
-        Ok(map)
     }
 
     /// Store r0 (a value of type `ty`) into `target`; r0 keeps the value.
