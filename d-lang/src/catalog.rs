@@ -412,6 +412,8 @@ impl StaticCatalog {
         );
         c.add("sched", "", "", "on-cpu", &[]);
         c.add("sched", "", "", "off-cpu", &[]);
+        c.add("sched", "", "", "sleep", &[]);
+        c.add("sched", "", "", "preempt", &[]);
         c.add("sched", "", "", "wakeup", &[("pid", "pid_t")]);
         c.add("sched", "", "", "enqueue", &[]);
         c.add(
