@@ -329,6 +329,7 @@ impl<'c, 'a> Session<'c, 'a> {
         let mut session =
             run::Session::attach(instances, attachments, tracefs.as_ref(), out, err, out_opts)
                 .map_err(|e| DtraceError::Tracing(e.to_string()))?;
+        let signals_before = run::session::SIGNALS.load(std::sync::atomic::Ordering::SeqCst);
         session
             .begin()
             .map_err(|e| DtraceError::Tracing(e.to_string()))?;
@@ -337,7 +338,7 @@ impl<'c, 'a> Session<'c, 'a> {
         }
         let has_targets = !targets_proc.is_empty();
         let stop = session
-            .run(poll_ms, || {
+            .run(poll_ms, signals_before, || {
                 has_targets && targets_proc.iter_mut().all(|t| t.exited())
             })
             .map_err(|e| DtraceError::Tracing(e.to_string()))?;

@@ -320,12 +320,14 @@ impl<'o> Session<'o> {
 
     /// Consume records until exit(), a signal, or `target_done()` says the
     /// traced process ended; `poll_ms` is the longest wait between checks.
+    /// `signals_at_start` is [`SIGNALS`] as read before BEGIN fired, so a
+    /// signal that arrives while BEGIN runs still stops the run.
     pub fn run(
         &mut self,
         poll_ms: i32,
+        signals_at_start: usize,
         mut target_done: impl FnMut() -> bool,
     ) -> Result<Stop, SessionError> {
-        let signals_at_start = SIGNALS.load(Ordering::SeqCst);
         loop {
             if let Some(status) = self.exit {
                 return Ok(Stop::Exit(status));
