@@ -3,7 +3,7 @@
 //!
 //! | provider | program | attach | `argN` |
 //! |---|---|---|---|
-//! | `dtrace` | uprobe | Lumen's own `lumen_dtrace_begin`/`end`/`error` | none |
+//! | `dtrace` | raw tracepoint program run by the consumer (`BPF_PROG_TEST_RUN`): nothing to attach | none |
 //! | `profile` | perf event | cpu-clock, every CPU (`profile-N`) or CPU 0 (`tick-N`) | arg0 kernel PC, arg1 user PC |
 //! | `syscall` | tracepoint | `syscalls:sys_enter_F` / `sys_exit_F` | entry: the call's arguments; return: arg0 = arg1 = return value |
 //! | `sdt` | tracepoint | `SUBSYS:EVENT` | the format's fields in order |
@@ -226,7 +226,7 @@ impl TargetResolver for Targets<'_> {
     fn target(&self, probe: &ProbeInfo) -> Result<ProbeTarget, String> {
         match self.attachment(probe)? {
             Attachment::SelfProbe(_) => Ok(ProbeTarget {
-                prog_type: ProgType::Uprobe,
+                prog_type: ProgType::RawTracepoint,
                 args: Vec::new(),
                 typed_args: None,
                 filters: Vec::new(),

@@ -174,6 +174,7 @@ impl Layout {
             max_entries: bufsize,
             role: MapRole::Records,
             initial: None,
+            lazy: false,
         });
         // Scratch: clause-locals, then temporaries, record, key, value.
         let mut vars = HashMap::new();
@@ -222,6 +223,7 @@ impl Layout {
             max_entries: 1,
             role: MapRole::Scratch,
             initial: None,
+            lazy: false,
         });
         let globals = add(MapSpec {
             name: "globals".into(),
@@ -231,6 +233,7 @@ impl Layout {
             max_entries: 1,
             role: MapRole::Globals,
             initial: None,
+            lazy: false,
         });
         let strings = add(MapSpec {
             name: "strings".into(),
@@ -240,6 +243,7 @@ impl Layout {
             max_entries: 1,
             role: MapRole::Strings,
             initial: None,
+            lazy: false,
         });
         let counters = add(MapSpec {
             name: "counters".into(),
@@ -249,6 +253,7 @@ impl Layout {
             max_entries: 1,
             role: MapRole::Counters,
             initial: None,
+            lazy: false,
         });
         let control = add(MapSpec {
             name: "control".into(),
@@ -258,6 +263,7 @@ impl Layout {
             max_entries: 1,
             role: MapRole::Control,
             initial: None,
+            lazy: false,
         });
         let nspec = opts.nspec.clamp(1, 64);
         let specs = add(MapSpec {
@@ -268,6 +274,7 @@ impl Layout {
             max_entries: 1,
             role: MapRole::Speculations,
             initial: None,
+            lazy: false,
         });
         for (id, thread, key_types, value_size) in dynamic {
             let (keys, key_size) = key_fields(&key_types, strsize, thread);
@@ -296,6 +303,7 @@ impl Layout {
                 max_entries: entries,
                 role: MapRole::Variable(id),
                 initial: None,
+                lazy: false,
             });
             vars.insert(
                 id,
@@ -331,6 +339,7 @@ impl Layout {
                 max_entries: entries,
                 role: MapRole::Aggregation(crate::ir::AggId(i as u32)),
                 initial: None,
+                lazy: true,
             });
             aggs.push(AggObj {
                 id: crate::ir::AggId(i as u32),

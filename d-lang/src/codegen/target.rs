@@ -10,8 +10,11 @@ pub enum ProgType {
     Tracepoint,
     /// `BPF_PROG_TYPE_PERF_EVENT`: ctx is `bpf_perf_event_data` (profile, tick).
     PerfEvent,
-    /// `BPF_PROG_TYPE_KPROBE` on a uprobe: ctx is `pt_regs` (BEGIN, END, pid, usdt).
+    /// `BPF_PROG_TYPE_KPROBE` on a uprobe: ctx is `pt_regs` (pid, usdt).
     Uprobe,
+    /// `BPF_PROG_TYPE_RAW_TRACEPOINT` run by the consumer with
+    /// `BPF_PROG_TEST_RUN` (BEGIN, END): ctx is an array of u64 arguments.
+    RawTracepoint,
 }
 
 /// Where one probe argument is read from.

@@ -54,6 +54,7 @@ pub fn prog_kind(t: ProgType) -> ProgKind {
         ProgType::Tracepoint => ProgKind::Tracepoint,
         ProgType::PerfEvent => ProgKind::PerfEvent,
         ProgType::Uprobe => ProgKind::Kprobe,
+        ProgType::RawTracepoint => ProgKind::RawTracepoint,
     }
 }
 
@@ -82,7 +83,7 @@ impl Instance {
                 key_size: spec.key_size,
                 value_size: spec.value_size,
                 max_entries: spec.max_entries,
-                flags: 0,
+                flags: if spec.lazy { 1 } else { 0 }, // BPF_F_NO_PREALLOC
                 name: spec.name.clone(),
             };
             let err = |source| InstanceError::Map {

@@ -11,7 +11,6 @@ use crate::print::printf::render;
 use crate::print::trace::{trace, TraceStyle};
 use crate::print::value::Value;
 use crate::ringbuf::RingBuf;
-use crate::selfprobe::{self, SelfProbe};
 use crate::sys::bpf::BpfMap;
 use crate::target::Attachment;
 use crate::tracefs::Tracefs;
@@ -267,19 +266,13 @@ impl<'o> Session<'o> {
                             .map_err(|e| fail(e.to_string()))?
                     }
                     Attachment::SelfProbe(sym) => {
-                        let which = match *sym {
-                            "lumen_dtrace_begin" => SelfProbe::Begin,
-                            "lumen_dtrace_end" => SelfProbe::End,
-                            _ => SelfProbe::Error,
-                        };
-                        match which {
-                            SelfProbe::Begin => begin.push((ii, pi)),
-                            SelfProbe::End => end.push((ii, pi)),
-                            SelfProbe::Error => {}
+                        // BEGIN and END run when the consumer test-runs them.
+                        match *sym {
+                            "lumen_dtrace_begin" => begin.push((ii, pi)),
+                            "lumen_dtrace_end" => end.push((ii, pi)),
+                            _ => {}
                         }
-                        which
-                            .attach(prog.as_fd())
-                            .map_err(|e| fail(e.to_string()))?
+                        continue;
                     }
                 };
                 links.push(link);
@@ -310,11 +303,19 @@ impl<'o> Session<'o> {
         self.links.len()
     }
 
+    /// Run BEGIN or END programs (raw tracepoint programs) once each, here.
+    fn fire(&mut self, progs: &[(usize, usize)]) -> Result<(), SessionError> {
+        use std::os::fd::AsFd;
+        for &(ii, pi) in progs {
+            crate::sys::bpf::prog_test_run(self.instances[ii].programs[pi].as_fd(), &[0u64; 6])
+                .map_err(|e| SessionError::Read(e.to_string()))?;
+        }
+        Ok(())
+    }
+
     /// Fire BEGIN and consume what it recorded.
     pub fn begin(&mut self) -> Result<(), SessionError> {
-        if !self.begin.is_empty() {
-            selfprobe::lumen_dtrace_begin(0);
-        }
+        self.fire(&self.begin.clone())?;
         self.drain()
     }
 
@@ -373,9 +374,7 @@ impl<'o> Session<'o> {
                     .map_err(|e| SessionError::Read(e.to_string()))?;
             }
         }
-        if !self.end.is_empty() {
-            selfprobe::lumen_dtrace_end(0);
-        }
+        self.fire(&self.end.clone())?;
         self.drain()?;
         self.report_drops()?;
         writeln!(self.out)?;

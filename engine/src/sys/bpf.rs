@@ -223,6 +223,51 @@ struct RawTracepointAttr {
 }
 const _: () = assert!(size_of::<RawTracepointAttr>() == 16);
 
+/// `BPF_PROG_TEST_RUN`'s part of `union bpf_attr`.
+#[repr(C)]
+#[derive(Default)]
+struct TestRunAttr {
+    prog_fd: u32,
+    retval: u32,
+    data_size_in: u32,
+    data_size_out: u32,
+    data_in: u64,
+    data_out: u64,
+    repeat: u32,
+    duration: u32,
+    ctx_size_in: u32,
+    ctx_size_out: u32,
+    ctx_in: u64,
+    ctx_out: u64,
+    flags: u32,
+    cpu: u32,
+    batch_size: u32,
+    _pad: u32,
+}
+const _: () = assert!(size_of::<TestRunAttr>() == 80);
+
+const BPF_PROG_TEST_RUN: libc::c_int = 10;
+
+/// `bpf(BPF_PROG_TEST_RUN)` of a [`ProgKind::RawTracepoint`] program with
+/// `args` as its context, on the calling thread's CPU: how the consumer
+/// fires BEGIN and END without attaching anything. Returns the program's
+/// return value.
+pub fn prog_test_run(prog: BorrowedFd<'_>, args: &[u64]) -> Result<u32, SysError> {
+    let call = "bpf(BPF_PROG_TEST_RUN)";
+    let mut attr = TestRunAttr {
+        prog_fd: prog.as_raw_fd() as u32,
+        ctx_size_in: std::mem::size_of_val(args) as u32,
+        ctx_in: if args.is_empty() {
+            0
+        } else {
+            args.as_ptr() as u64
+        },
+        ..Default::default()
+    };
+    sys_bpf(call, BPF_PROG_TEST_RUN, &mut attr)?;
+    Ok(attr.retval)
+}
+
 /// The one place `bpf(2)` is called.
 fn sys_bpf<T>(
     call: &'static str,
