@@ -199,7 +199,8 @@ impl<'a> Lower<'a> {
             strtab,
             asm,
             exit,
-            stack: 0,
+            // fp-8: zero key; fp-16: the thread id; spills below.
+            stack: 8,
             temps: 0,
             record_size: HEADER_SIZE,
             actions: Vec::new(),
@@ -223,6 +224,12 @@ impl<'a> Lower<'a> {
             self.asm.ld_map_value(R1, self.lay.control, 0);
             self.asm.push(Insn::ldx(Size::DW, R1, R1, 0));
             self.asm.jmp_imm(Cond::Ne, R1, 0, exit);
+        }
+        // Thread-local variables are keyed by thread id: read it once.
+        if self.lay.vars.values().any(|v| matches!(v, super::layout::VarStorage::Dynamic { thread: true, .. })) {
+            self.asm.push(Insn::call(helper::GET_CURRENT_PID_TGID));
+            self.asm.push(Insn::mov32_reg(R0, R0));
+            self.asm.push(Insn::stx(Size::DW, FP, TID_SLOT, R0));
         }
         // Probes sharing a tracepoint differ by a field: skip other firings.
         for f in self.target.filters.clone() {
@@ -442,6 +449,9 @@ impl<'a> Lower<'a> {
         self.asm.push(Insn::alu64_imm(op, r, shift));
     }
 }
+
+/// Stack slot holding the current thread id (read once per firing).
+pub(crate) const TID_SLOT: i16 = -16;
 
 /// Whether values of this type are handled as pointers to strsize buffers.
 pub(crate) fn is_stringish(ty: &Type) -> bool {

@@ -156,8 +156,7 @@ impl Lower<'_> {
             self.asm.push(Insn::st(Size::DW, R9, base as i16, 0));
         }
         if thread {
-            self.asm.push(Insn::call(helper::GET_CURRENT_PID_TGID));
-            self.asm.push(Insn::mov32_reg(R0, R0));
+            self.asm.push(Insn::ldx(Size::DW, R0, FP, super::TID_SLOT));
             self.asm.push(Insn::stx(Size::DW, R9, base as i16, R0));
         }
         self.write_key(&fields, &slots, base);
