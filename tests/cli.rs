@@ -293,12 +293,18 @@ fn missing_script_file() {
 #[test]
 fn running_a_program_prints_the_matched_notice() {
     let out = dtrace(&["-n", "BEGIN { exit(0); }"]);
-    if out.status.code() != Some(0) && std::env::var("CI").as_deref() != Ok("true") && !text(&out.stderr).contains("matched") {
+    if out.status.code() != Some(0)
+        && std::env::var("CI").as_deref() != Ok("true")
+        && !text(&out.stderr).contains("matched")
+    {
         eprintln!("skipping: cannot run BPF here: {}", text(&out.stderr));
         return;
     }
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stderr), "dtrace: description 'BEGIN ' matched 1 probe\n");
+    assert_eq!(
+        text(&out.stderr),
+        "dtrace: description 'BEGIN ' matched 1 probe\n"
+    );
     let out = dtrace(&["-q", "-n", "BEGIN { exit(0); }"]);
     assert_eq!(text(&out.stderr), "");
 }

@@ -12,7 +12,11 @@ use std::time::{Duration, Instant};
 const LUMEN: &str = env!("CARGO_BIN_EXE_lumen");
 
 fn dtrace(args: &[&str]) -> Output {
-    Command::new(LUMEN).arg("dtrace").args(args).output().expect("run lumen")
+    Command::new(LUMEN)
+        .arg("dtrace")
+        .args(args)
+        .output()
+        .expect("run lumen")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -38,7 +42,13 @@ fn helper(name: &str, source: &str) -> PathBuf {
     let src = dir.join(format!("{name}.c"));
     let bin = dir.join(name);
     std::fs::write(&src, source).expect("write helper");
-    let st = Command::new("gcc").arg("-O1").arg("-o").arg(&bin).arg(&src).status().expect("gcc");
+    let st = Command::new("gcc")
+        .arg("-O1")
+        .arg("-o")
+        .arg(&bin)
+        .arg(&src)
+        .status()
+        .expect("gcc");
     assert!(st.success(), "gcc failed for {name}");
     bin
 }
@@ -63,10 +73,19 @@ fn getpid_count_is_exact() {
     let bin = helper("getpid_loop", GETPID_LOOP);
     for n in [1u32, 1000, 12345] {
         let cmd = format!("{} {n}", bin.display());
-        let out = dtrace(&["-q", "-c", &cmd, "-n", "syscall::getpid:entry /pid == $target/ { @ = count(); }"]);
+        let out = dtrace(&[
+            "-q",
+            "-c",
+            &cmd,
+            "-n",
+            "syscall::getpid:entry /pid == $target/ { @ = count(); }",
+        ]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         let stdout = text(&out.stdout);
-        let counts: Vec<u64> = stdout.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+        let counts: Vec<u64> = stdout
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
         assert_eq!(counts, vec![n as u64], "n = {n}: {stdout:?}");
         assert_eq!(stdout, format!("\n{:>17}\n", n), "layout for n = {n}");
     }
@@ -87,7 +106,10 @@ fn begin_trace_default_output() {
         1, ":BEGIN", 42, "hello"
     );
     assert_eq!(got, want);
-    assert_eq!(text(&out.stderr), "dtrace: description 'BEGIN ' matched 1 probe\n");
+    assert_eq!(
+        text(&out.stderr),
+        "dtrace: description 'BEGIN ' matched 1 probe\n"
+    );
 }
 
 #[test]
@@ -183,11 +205,20 @@ fn dash_p_traces_a_running_process() {
     }
     let mut child = Command::new("sleep").arg("1").spawn().expect("sleep");
     let pid = child.id().to_string();
-    let out = dtrace(&["-q", "-p", &pid, "-n", "tick-10ms { @ = count(); } END { printf(\"target %d done\\n\", $target); }"]);
+    let out = dtrace(&[
+        "-q",
+        "-p",
+        &pid,
+        "-n",
+        "tick-10ms { @ = count(); } END { printf(\"target %d done\\n\", $target); }",
+    ]);
     let _ = child.wait();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.starts_with(&format!("target {pid} done\n")), "{stdout}");
+    assert!(
+        stdout.starts_with(&format!("target {pid} done\n")),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -196,7 +227,12 @@ fn ctrl_c_prints_aggregations_once() {
         return;
     }
     let mut child = Command::new(LUMEN)
-        .args(["dtrace", "-q", "-n", "tick-1ms { @ticks = count(); } END { printf(\"end\\n\"); }"])
+        .args([
+            "dtrace",
+            "-q",
+            "-n",
+            "tick-1ms { @ticks = count(); } END { printf(\"end\\n\"); }",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -208,14 +244,25 @@ fn ctrl_c_prints_aggregations_once() {
     let status = child.wait().expect("wait");
     assert!(start.elapsed() < Duration::from_secs(10));
     let mut stdout = String::new();
-    child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("read");
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("read");
     assert_eq!(status.code(), Some(0));
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[0], "", "{stdout:?}");
     assert_eq!(lines[1], "end", "{stdout:?}");
-    let counts: Vec<&&str> = lines.iter().filter(|l| !l.trim().is_empty() && l.trim().parse::<u64>().is_ok()).collect();
+    let counts: Vec<&&str> = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty() && l.trim().parse::<u64>().is_ok())
+        .collect();
     assert_eq!(counts.len(), 1, "aggregation printed once: {stdout:?}");
-    assert!(counts[0].trim().parse::<u64>().unwrap_or(0) > 10, "{stdout:?}");
+    assert!(
+        counts[0].trim().parse::<u64>().unwrap_or(0) > 10,
+        "{stdout:?}"
+    );
 }
 
 #[test]
@@ -239,8 +286,14 @@ syscall::openat:return /self->s && arg0 >= 0/ { discard(self->s); self->s = 0; }
     let out = dtrace(&["-s", file.to_str().unwrap_or_default(), "-c", &cmd]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains(&format!("open {}/missing-file\n", dir.display())), "{stdout}");
-    assert!(!stdout.contains(&format!("open {}\n", exists.display())), "{stdout}");
+    assert!(
+        stdout.contains(&format!("open {}/missing-file\n", dir.display())),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains(&format!("open {}\n", exists.display())),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -282,7 +335,10 @@ BEGIN {
 }"#;
     let out = dtrace(&["-q", "-n", script]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "42 7 9 5 local 0 5\nlumen 1 1 1\n0 -3\n\n");
+    assert_eq!(
+        text(&out.stdout),
+        "42 7 9 5 local 0 5\nlumen 1 1 1\n0 -3\n\n"
+    );
 }
 
 #[test]
@@ -290,7 +346,13 @@ fn proc_exec_success_sees_the_command() {
     if !root("proc_exec_success_sees_the_command") {
         return;
     }
-    let out = dtrace(&["-q", "-c", "/bin/true", "-n", "proc:::exec-success /pid == $target/ { printf(\"%s\\n\", execname); }"]);
+    let out = dtrace(&[
+        "-q",
+        "-c",
+        "/bin/true",
+        "-n",
+        "proc:::exec-success /pid == $target/ { printf(\"%s\\n\", execname); }",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "true\n\n");
 }

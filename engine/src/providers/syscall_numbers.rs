@@ -395,7 +395,10 @@ pub const X86_64: &[(&str, u32)] = &[
 
 /// The number of a system call by its tracepoint name.
 pub fn number(name: &str) -> Option<u32> {
-    X86_64.binary_search_by(|(n, _)| n.cmp(&name)).ok().map(|i| X86_64[i].1)
+    X86_64
+        .binary_search_by(|(n, _)| n.cmp(&name))
+        .ok()
+        .map(|i| X86_64[i].1)
 }
 
 #[cfg(test)]

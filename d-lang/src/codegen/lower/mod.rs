@@ -226,7 +226,12 @@ impl<'a> Lower<'a> {
             self.asm.jmp_imm(Cond::Ne, R1, 0, exit);
         }
         // Thread-local variables are keyed by thread id: read it once.
-        if self.lay.vars.values().any(|v| matches!(v, super::layout::VarStorage::Dynamic { thread: true, .. })) {
+        if self
+            .lay
+            .vars
+            .values()
+            .any(|v| matches!(v, super::layout::VarStorage::Dynamic { thread: true, .. }))
+        {
             self.asm.push(Insn::call(helper::GET_CURRENT_PID_TGID));
             self.asm.push(Insn::mov32_reg(R0, R0));
             self.asm.push(Insn::stx(Size::DW, FP, TID_SLOT, R0));
