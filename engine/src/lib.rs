@@ -1,16 +1,21 @@
-//! Lumen's tracing runtime: the live probe catalogue and the dtrace(1) command.
+//! Lumen's tracing runtime: the live probe catalogue, the dtrace(1) command,
+//! and running D programs in the kernel.
 //!
 //! In: a dtrace(1) command line ([`command::run`]), called by the `lumen`
 //! binary for `lumen dtrace …` or when installed as `dtrace`. The engine
 //! builds a [`catalog::LiveCatalog`] from tracefs and the [`providers`],
-//! hands D programs to `d_lang::compile`, and prints listings and DTrace's
-//! messages. Out: text on stdout/stderr and an exit status. In DESIGN.md's
-//! flow this is the box between d-lang and the kernel; loading, attaching
-//! and consuming (running programs) are the next milestone.
+//! hands D programs to `d_lang::compile` and `d_lang::codegen::generate`
+//! (with [`target::Targets`] saying how each probe runs), loads and attaches
+//! the programs ([`run::instance`], [`attach`]), consumes the ring buffer and
+//! aggregation maps ([`run::session`]) and prints in DTrace's formats
+//! ([`print`]). Out: text on stdout/stderr and an exit status. In
+//! DESIGN.md's flow this is the box between d-lang and the kernel.
 //!
 //! Read in this order: [`cli`] (what was typed) → [`command`] (what to do)
-//! → [`catalog`] (probes, via [`tracefs`] and [`providers`]) → [`listing`],
-//! [`cpp`], [`snippet`] (the pieces `command` uses).
+//! → [`catalog`] (probes, via [`tracefs`] and [`providers`]) → [`target`]
+//! → [`run`] (instance → session, with [`sys`] for every syscall) →
+//! [`print`]. [`listing`], [`cpp`], [`snippet`] and [`btf`] are pieces
+//! `command` and `target` use.
 
 #![warn(missing_docs)]
 
