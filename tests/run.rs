@@ -356,3 +356,14 @@ fn proc_exec_success_sees_the_command() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "true\n\n");
 }
+
+#[test]
+fn timers_faster_than_200us_are_refused() {
+    let out = dtrace(&["-n", "profile-1ns { @ = count(); }"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("fires more often than every 200 µs"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -16,6 +16,9 @@ use crate::tracefs::EventName;
 use d_lang::codegen::{ArgSource, Filter, FilterCmp, ProbeTarget, ProgType, TargetResolver};
 use d_lang::ProbeInfo;
 
+/// The shortest `profile-N`/`tick-N` period (DTrace's `profile_interval_min`, 200 µs).
+pub const MIN_TIMER_PERIOD_NS: u64 = 200_000;
+
 /// What a probe's program is attached to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attachment {
@@ -55,6 +58,15 @@ impl<'a> Targets<'a> {
             providers::profile::PROVIDER => {
                 let t = providers::profile::parse_timer(&probe.name)
                     .ok_or_else(|| format!("{} is not a timer", probe.name))?;
+                // As DTrace's profile_interval_min: faster timers could
+                // swamp the machine with interrupts.
+                if t.period_ns < MIN_TIMER_PERIOD_NS {
+                    return Err(format!(
+                        "{} fires more often than every {} µs, the shortest interval allowed",
+                        probe.name,
+                        MIN_TIMER_PERIOD_NS / 1000
+                    ));
+                }
                 Ok(Attachment::Timer {
                     period_ns: t.period_ns,
                     all_cpus: t.kind == providers::profile::TimerKind::Profile,
