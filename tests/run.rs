@@ -367,3 +367,14 @@ fn timers_faster_than_200us_are_refused() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn dash_c_with_a_missing_program_fails_before_tracing() {
+    let out = dtrace(&["-c", "/nonexistent/program", "-n", "BEGIN { trace(1); }"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "dtrace: failed to execute /nonexistent/program: No such file or directory\n"
+    );
+    assert!(out.stdout.is_empty());
+}

@@ -140,8 +140,14 @@ impl Target {
 /// Find a program as execvp(3) would: a path with a slash as is, else the
 /// first executable `PATH` entry.
 fn resolve(prog: &str) -> Option<std::path::PathBuf> {
+    let runnable = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
     if prog.contains('/') {
-        return Some(prog.into());
+        let p = std::path::PathBuf::from(prog);
+        return runnable(&p).then_some(p);
     }
     let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
     std::env::split_paths(&path)
