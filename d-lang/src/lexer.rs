@@ -635,38 +635,28 @@ impl<'a> Lexer<'a> {
         Some((c, 2))
     }
 
-    fn string(&mut self, start: usize) -> DResult<Tok> {
+    /// The bytes of a quoted literal starting at `start` (the opening
+    /// `quote`), escapes decoded; returns them and the literal's length.
+    /// `what` names it in messages; `nl_tag` is the newline error's tag.
+    fn quoted(&self, start: usize, quote: u8, what: &str, nl_tag: ErrTag) -> DResult<(Vec<u8>, usize)> {
         let s = self.rest();
         let bytes = s.as_bytes();
         let mut out = Vec::new();
         let mut i = 1;
+        let unterminated =
+            || diag(ErrTag::D_SYNTAX, Span::new(start, self.src.len()), format!("unterminated {what}"));
         loop {
             match bytes.get(i) {
-                None => {
-                    return Err(diag(
-                        ErrTag::D_SYNTAX,
-                        Span::new(start, self.src.len()),
-                        "unterminated string literal",
-                    ))
-                }
-                Some(b'"') => {
-                    i += 1;
-                    break;
-                }
+                None => return Err(unterminated()),
+                Some(&q) if q == quote => return Ok((out, i + 1)),
                 Some(b'\n') => {
                     return Err(diag(
-                        ErrTag::D_STR_NL,
+                        nl_tag,
                         Span::new(start, start + i),
-                        "newline encountered in string literal",
+                        format!("newline encountered in {what}"),
                     ))
                 }
-                Some(b'\\') if i + 1 >= bytes.len() => {
-                    return Err(diag(
-                        ErrTag::D_SYNTAX,
-                        Span::new(start, self.src.len()),
-                        "unterminated string literal",
-                    ))
-                }
+                Some(b'\\') if i + 1 >= bytes.len() => return Err(unterminated()),
                 Some(b'\\') => match Self::escape(s, i) {
                     Some((v, used)) => {
                         out.push(v);
@@ -686,54 +676,16 @@ impl<'a> Lexer<'a> {
                 }
             }
         }
-        self.pos = start + i;
+    }
+
+    fn string(&mut self, start: usize) -> DResult<Tok> {
+        let (out, len) = self.quoted(start, b'"', "string literal", ErrTag::D_STR_NL)?;
+        self.pos = start + len;
         Ok(Tok::Str(out))
     }
 
     fn char_const(&mut self, start: usize) -> DResult<Tok> {
-        let s = self.rest();
-        let bytes = s.as_bytes();
-        let mut vals = Vec::new();
-        let mut i = 1;
-        loop {
-            match bytes.get(i) {
-                None => {
-                    return Err(diag(
-                        ErrTag::D_SYNTAX,
-                        Span::new(start, self.src.len()),
-                        "unterminated character constant",
-                    ))
-                }
-                Some(b'\'') => {
-                    i += 1;
-                    break;
-                }
-                Some(b'\n') => {
-                    return Err(diag(
-                        ErrTag::D_CHR_NL,
-                        Span::new(start, start + i),
-                        "newline encountered in character constant",
-                    ))
-                }
-                Some(b'\\') => match Self::escape(s, i) {
-                    Some((v, used)) => {
-                        vals.push(v);
-                        i += used;
-                    }
-                    None => {
-                        return Err(diag(
-                            ErrTag::D_SYNTAX,
-                            Span::new(start + i, (start + i + 2).min(self.src.len())),
-                            "\\x used with no following hex digits",
-                        ))
-                    }
-                },
-                Some(&b) => {
-                    vals.push(b);
-                    i += 1;
-                }
-            }
-        }
+        let (vals, i) = self.quoted(start, b'\'', "character constant", ErrTag::D_CHR_NL)?;
         let span = Span::new(start, start + i);
         if vals.is_empty() {
             return Err(diag(ErrTag::D_CHR_NULL, span, "empty character constant"));
