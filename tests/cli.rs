@@ -3,51 +3,13 @@
 //! Tests that need kernel probes (root and tracefs) skip with a note when
 //! they are missing, except under `CI=true`, where they fail.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-const LUMEN: &str = env!("CARGO_BIN_EXE_lumen");
+use common::{dtrace, kernel_probes, text, LUMEN};
+use std::path::Path;
+use std::process::Command;
 
 const HEADER: &str = "   ID   PROVIDER            MODULE                          FUNCTION NAME\n";
-
-fn dtrace(args: &[&str]) -> Output {
-    Command::new(LUMEN)
-        .arg("dtrace")
-        .args(args)
-        .output()
-        .expect("run lumen")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Whether kernel probes can be listed here; panics under CI when not.
-fn kernel_probes(test: &str) -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .find(|l| l.starts_with("Uid:"))
-        .and_then(|l| l.split_whitespace().nth(2))
-        == Some("0");
-    let reason = if !root {
-        Some("not running as root".to_string())
-    } else {
-        let out = dtrace(&["-l", "-P", "syscall"]);
-        (!out.status.success())
-            .then(|| format!("tracefs unavailable: {}", text(&out.stderr).trim()))
-    };
-    match reason {
-        None => true,
-        Some(why) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("{test}: kernel probes are required under CI=true, but {why}")
-        }
-        Some(why) => {
-            eprintln!("skipping {test}: {why}");
-            false
-        }
-    }
-}
 
 #[test]
 fn no_arguments_is_a_usage_error() {

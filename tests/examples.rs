@@ -4,55 +4,10 @@
 //! test needs root and tracefs; as in `tests/cli.rs`, it skips with a note
 //! when they are missing, except under `CI=true`, where it fails.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-const LUMEN: &str = env!("CARGO_BIN_EXE_lumen");
-
-/// The workspace root: examples are run by their path relative to it.
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn dtrace(args: &[&str]) -> Output {
-    Command::new(LUMEN)
-        .current_dir(root())
-        .arg("dtrace")
-        .args(args)
-        .output()
-        .expect("run lumen")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Whether kernel probes can be listed here; panics under CI when not.
-fn kernel_probes(test: &str) -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = status
-        .lines()
-        .find(|l| l.starts_with("Uid:"))
-        .and_then(|l| l.split_whitespace().nth(2))
-        == Some("0");
-    let reason = if !root {
-        Some("not running as root".to_string())
-    } else {
-        let out = dtrace(&["-l", "-P", "syscall"]);
-        (!out.status.success())
-            .then(|| format!("tracefs unavailable: {}", text(&out.stderr).trim()))
-    };
-    match reason {
-        None => true,
-        Some(why) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("{test}: kernel probes are required under CI=true, but {why}")
-        }
-        Some(why) => {
-            eprintln!("skipping {test}: {why}");
-            false
-        }
-    }
-}
+use common::{dtrace, kernel_probes, text, workspace as root};
+use std::path::PathBuf;
 
 /// `examples/*.d`, sorted, relative to the workspace root.
 fn example_scripts() -> Vec<PathBuf> {

@@ -4,36 +4,13 @@
 //! They need root and BPF: without them they skip with a note, except under
 //! `CI=true`, where they fail.
 
+mod common;
+
+use common::{dtrace, root, text, LUMEN};
 use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const LUMEN: &str = env!("CARGO_BIN_EXE_lumen");
-
-fn dtrace(args: &[&str]) -> Output {
-    Command::new(LUMEN)
-        .arg("dtrace")
-        .args(args)
-        .output()
-        .expect("run lumen")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn root(test: &str) -> bool {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        return true;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{test}: needs root to run BPF programs (CI=true makes this fatal)");
-    }
-    eprintln!("skipping {test}: not running as root");
-    false
-}
 
 /// Build a small C helper with the system compiler.
 fn helper(name: &str, source: &str) -> PathBuf {

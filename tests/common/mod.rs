@@ -1,0 +1,63 @@
+//! Helpers shared by the end-to-end tests: running the built `lumen`, and
+//! the capability checks that skip a test with a note — or fail it under
+//! `CI=true`, where a missing capability must never pass silently.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The binary under test.
+pub const LUMEN: &str = env!("CARGO_BIN_EXE_lumen");
+
+/// The workspace root (examples are run by paths relative to it).
+pub fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run `lumen dtrace ARGS` from the workspace root.
+pub fn dtrace(args: &[&str]) -> Output {
+    Command::new(LUMEN)
+        .current_dir(workspace())
+        .arg("dtrace")
+        .args(args)
+        .output()
+        .expect("run lumen")
+}
+
+/// Bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn skip_or_fail(test: &str, why: &str) -> bool {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{test}: required under CI=true, but {why}");
+    }
+    eprintln!("skipping {test}: {why}");
+    false
+}
+
+/// Whether we run as root (BPF needs it).
+pub fn root(test: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    skip_or_fail(test, "not running as root")
+}
+
+/// Whether kernel probes can be listed here (root and tracefs).
+pub fn kernel_probes(test: &str) -> bool {
+    if !root(test) {
+        return false;
+    }
+    let out = dtrace(&["-l", "-P", "syscall"]);
+    if out.status.success() {
+        return true;
+    }
+    skip_or_fail(
+        test,
+        &format!("tracefs unavailable: {}", text(&out.stderr).trim()),
+    )
+}
