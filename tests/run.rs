@@ -355,3 +355,15 @@ fn dash_c_with_a_missing_program_fails_before_tracing() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn clear_and_trunc_act_in_record_order() {
+    if !root("clear_and_trunc_act_in_record_order") {
+        return;
+    }
+    let script = "BEGIN { @c = count(); @c = count(); printa(@c); clear(@c); printa(@c); \
+                  @k[\"a\"] = count(); trunc(@k); printa(@k); exit(0); }";
+    let out = dtrace(&["-q", "-n", script]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("\n{:>17}\n\n{:>17}\n\n\n", 2, 0));
+}

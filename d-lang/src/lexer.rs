@@ -638,13 +638,24 @@ impl<'a> Lexer<'a> {
     /// The bytes of a quoted literal starting at `start` (the opening
     /// `quote`), escapes decoded; returns them and the literal's length.
     /// `what` names it in messages; `nl_tag` is the newline error's tag.
-    fn quoted(&self, start: usize, quote: u8, what: &str, nl_tag: ErrTag) -> DResult<(Vec<u8>, usize)> {
+    fn quoted(
+        &self,
+        start: usize,
+        quote: u8,
+        what: &str,
+        nl_tag: ErrTag,
+    ) -> DResult<(Vec<u8>, usize)> {
         let s = self.rest();
         let bytes = s.as_bytes();
         let mut out = Vec::new();
         let mut i = 1;
-        let unterminated =
-            || diag(ErrTag::D_SYNTAX, Span::new(start, self.src.len()), format!("unterminated {what}"));
+        let unterminated = || {
+            diag(
+                ErrTag::D_SYNTAX,
+                Span::new(start, self.src.len()),
+                format!("unterminated {what}"),
+            )
+        };
         loop {
             match bytes.get(i) {
                 None => return Err(unterminated()),

@@ -329,17 +329,25 @@ impl Layout {
                     format!("aggregation @{} has a key or value too large", a.name),
                 ));
             }
-            let entries =
-                (opts.aggsize / (key_size + value_size + 64) as u64).clamp(64, 1 << 18) as u32;
+            // A keyless aggregation has one entry: a per-CPU array slot,
+            // found without hashing (the verifier inlines the lookup).
+            let array = a.keys.is_empty();
+            let (kind, key_size, value_size, entries) = if array {
+                (MapKind::PercpuArray, 4, value_size + 8, 1)
+            } else {
+                let n =
+                    (opts.aggsize / (key_size + value_size + 64) as u64).clamp(64, 1 << 18) as u32;
+                (MapKind::PercpuHash, key_size, value_size, n)
+            };
             let map = add(MapSpec {
                 name: truncate_name(&format!("agg_{}", a.name)),
-                kind: MapKind::PercpuHash,
+                kind,
                 key_size,
                 value_size,
                 max_entries: entries,
                 role: MapRole::Aggregation(crate::ir::AggId(i as u32)),
                 initial: None,
-                lazy: true,
+                lazy: !array,
             });
             aggs.push(AggObj {
                 id: crate::ir::AggId(i as u32),
@@ -349,6 +357,7 @@ impl Layout {
                 keys,
                 key_size,
                 value_size,
+                array,
             });
         }
         Ok(Layout {

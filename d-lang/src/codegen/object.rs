@@ -236,6 +236,10 @@ pub struct AggObj {
     pub key_size: u32,
     /// Value size.
     pub value_size: u32,
+    /// Keyless: one per-CPU array slot (index 0) instead of a hash; its
+    /// value starts with a u64 set to 1 once the CPU has aggregated, and
+    /// `value_size` counts that word.
+    pub array: bool,
 }
 
 /// The result of code generation.

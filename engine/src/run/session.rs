@@ -576,15 +576,29 @@ impl<'o> Session<'o> {
         Ok(())
     }
 
-    /// clear(): zero every value, keeping the keys.
+    /// clear(): zero every value, keeping the keys (a keyless
+    /// aggregation keeps its per-CPU "used" marks).
     fn clear(&mut self, ii: usize, id: AggId, _delete: bool) -> Result<(), SessionError> {
         let inst = &self.instances[ii];
         let Some(a) = inst.object.aggs.get(id.0 as usize) else {
             return Ok(());
         };
         let map = &inst.maps[a.map];
+        let err = |e: crate::sys::SysError| SessionError::Read(e.to_string());
+        if a.array {
+            let zero = 0u32.to_ne_bytes();
+            if let Some(mut all) = map.lookup_vec(&zero).map_err(err)? {
+                let stride = (a.value_size as usize).next_multiple_of(8);
+                for slot in all.chunks_mut(stride.max(1)) {
+                    slot.iter_mut().skip(8).for_each(|b| *b = 0);
+                }
+                map.update(&zero, &all, crate::sys::bpf::UpdateFlags::Any)
+                    .map_err(err)?;
+            }
+            return Ok(());
+        }
         let zero = vec![0u8; map.lookup_size()];
-        for key in map.keys().map_err(|e| SessionError::Read(e.to_string()))? {
+        for key in map.keys().map_err(err)? {
             let _ = map.update(&key, &zero, crate::sys::bpf::UpdateFlags::Exist);
         }
         Ok(())
@@ -596,6 +610,19 @@ impl<'o> Session<'o> {
             return Ok(());
         };
         let map = &self.instances[ii].maps[a.map];
+        if a.array {
+            // One entry: trunc(@, n != 0) keeps it; trunc(@) removes it.
+            if matches!(n, None | Some(0)) {
+                let zero = vec![0u8; map.lookup_size()];
+                map.update(
+                    &0u32.to_ne_bytes(),
+                    &zero,
+                    crate::sys::bpf::UpdateFlags::Any,
+                )
+                .map_err(|e| SessionError::Read(e.to_string()))?;
+            }
+            return Ok(());
+        }
         let entries = snapshot::read(&a, map).map_err(|e| SessionError::Read(e.to_string()))?;
         let keep: HashSet<Vec<Value>> = match n {
             None | Some(0) => HashSet::new(),

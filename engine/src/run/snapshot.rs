@@ -72,6 +72,24 @@ pub fn merge(func: &AggFunc, per_cpu: &[Vec<u8>]) -> Option<Merged> {
 /// One aggregation's entries: decoded keys and merged values.
 pub fn read(agg: &AggObj, map: &BpfMap) -> Result<Vec<(Vec<Value>, Merged)>, SysError> {
     let mut out = Vec::new();
+    if agg.array {
+        // Keyless: slot 0; CPUs whose mark word is 0 never aggregated.
+        let Some(values) = map.lookup_percpu(&0u32.to_ne_bytes())? else {
+            return Ok(out);
+        };
+        let used: Vec<Vec<u8>> = values
+            .iter()
+            .filter(|v| word(v, 0) != 0)
+            .map(|v| v[8..].to_vec())
+            .collect();
+        if let Some(merged) = (!used.is_empty())
+            .then(|| merge(&agg.func, &used))
+            .flatten()
+        {
+            out.push((Vec::new(), merged));
+        }
+        return Ok(out);
+    }
     for key in map.keys()? {
         let Some(values) = map.lookup_percpu(&key)? else {
             continue;

@@ -50,21 +50,32 @@ impl Lower<'_> {
         // r8 = &entry, creating a zeroed entry on first use.
         let have = self.asm.label();
         let done = self.asm.label();
-        self.asm.ld_map(R1, agg.map);
-        self.scratch_ptr(R2, self.lay.key_off);
-        self.asm.push(Insn::call(helper::MAP_LOOKUP_ELEM));
-        self.asm.jmp_imm(Cond::Ne, R0, 0, have);
-        self.asm.ld_map(R1, agg.map);
-        self.scratch_ptr(R2, self.lay.key_off);
-        self.asm.ld_map_value(R3, self.lay.strings, 0);
-        self.asm.push(Insn::mov64_imm(R4, 1)); // BPF_NOEXIST
-        self.asm.push(Insn::call(helper::MAP_UPDATE_ELEM));
-        self.asm.ld_map(R1, agg.map);
-        self.scratch_ptr(R2, self.lay.key_off);
-        self.asm.push(Insn::call(helper::MAP_LOOKUP_ELEM));
-        self.asm.jmp_imm(Cond::Ne, R0, 0, have);
-        self.count(Counter::AggDrops);
-        self.asm.ja(done);
+        if agg.array {
+            // Slot 0 always exists: mark it used, values start after the mark.
+            self.asm.push(Insn::st(Size::W, R9, base as i16, 0));
+            self.asm.ld_map(R1, agg.map);
+            self.scratch_ptr(R2, self.lay.key_off);
+            self.asm.push(Insn::call(helper::MAP_LOOKUP_ELEM));
+            self.asm.jmp_imm(Cond::Eq, R0, 0, done);
+            self.asm.push(Insn::st(Size::DW, R0, 0, 1));
+            self.asm.push(Insn::alu64_imm(Alu::Add, R0, 8));
+        } else {
+            self.asm.ld_map(R1, agg.map);
+            self.scratch_ptr(R2, self.lay.key_off);
+            self.asm.push(Insn::call(helper::MAP_LOOKUP_ELEM));
+            self.asm.jmp_imm(Cond::Ne, R0, 0, have);
+            self.asm.ld_map(R1, agg.map);
+            self.scratch_ptr(R2, self.lay.key_off);
+            self.asm.ld_map_value(R3, self.lay.strings, 0);
+            self.asm.push(Insn::mov64_imm(R4, 1)); // BPF_NOEXIST
+            self.asm.push(Insn::call(helper::MAP_UPDATE_ELEM));
+            self.asm.ld_map(R1, agg.map);
+            self.scratch_ptr(R2, self.lay.key_off);
+            self.asm.push(Insn::call(helper::MAP_LOOKUP_ELEM));
+            self.asm.jmp_imm(Cond::Ne, R0, 0, have);
+            self.count(Counter::AggDrops);
+            self.asm.ja(done);
+        }
         self.asm.bind(have);
         self.asm.push(Insn::mov64_reg(R8, R0));
         // r1 = value, r2 = increment
