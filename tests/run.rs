@@ -367,3 +367,17 @@ fn clear_and_trunc_act_in_record_order() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), format!("\n{:>17}\n\n{:>17}\n\n\n", 2, 0));
 }
+
+#[test]
+fn thread_locals_stay_right_when_loads_are_cached() {
+    if !root("thread_locals_stay_right_when_loads_are_cached") {
+        return;
+    }
+    let script = "BEGIN { self->x = 5; } \
+        BEGIN /self->x/ { printf(\"%d \", self->x); self->x = 0; printf(\"%d \", self->x); self->x++; \
+        printf(\"%d \", self->x); if (self->x == 1) { self->x = 7; } \
+        printf(\"%d %d\\n\", self->x, self->x > 3 ? self->x : 0); exit(0); }";
+    let out = dtrace(&["-q", "-n", script]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "5 0 1 7 7\n\n");
+}

@@ -50,12 +50,14 @@ impl Lower<'_> {
                 let end = self.asm.label();
                 self.expr(c)?;
                 self.asm.jmp_imm(Cond::Eq, R0, 0, els);
+                self.cond_depth += 1;
                 self.expr(a)?;
                 self.convert(&a.ty, &e.ty)?;
                 self.asm.ja(end);
                 self.asm.bind(els);
                 self.expr(b)?;
                 self.convert(&b.ty, &e.ty)?;
+                self.cond_depth -= 1;
                 self.asm.bind(end);
                 Ok(())
             }
@@ -413,7 +415,9 @@ impl Lower<'_> {
                 };
                 self.expr(a)?;
                 self.asm.jmp_imm(short_on, R0, 0, short);
+                self.cond_depth += 1;
                 self.expr(b)?;
+                self.cond_depth -= 1;
                 self.asm.jmp_imm(short_on, R0, 0, short);
                 self.asm.push(Insn::mov64_imm(R0, 1 - short_val));
                 self.asm.ja(end);

@@ -178,6 +178,12 @@ pub(crate) struct Lower<'a> {
     record_size: u32,
     actions: Vec<RecordAction>,
     epid: u32,
+    /// Scalar thread-locals already loaded in this clause, and the stack
+    /// slot holding each value (see [`CACHE_SLOTS`]).
+    cache: Vec<(crate::ir::VarId, i16)>,
+    /// Depth of conditional code (if branches, ?: arms, the right of && and
+    /// ||): only loads made outside it dominate the rest of the clause.
+    cond_depth: u32,
     span: Span,
 }
 
@@ -199,12 +205,15 @@ impl<'a> Lower<'a> {
             strtab,
             asm,
             exit,
-            // fp-8: zero key; fp-16: the thread id; spills below.
-            stack: 8,
+            // fp-8: zero key; fp-16: the thread id; then the
+            // thread-local cache slots; spills below.
+            stack: 8 + 8 * CACHE_SLOTS as i32,
             temps: 0,
             record_size: HEADER_SIZE,
             actions: Vec::new(),
             epid: 0,
+            cache: Vec::new(),
+            cond_depth: 0,
             span: Span::default(),
         }
     }
@@ -288,6 +297,8 @@ impl<'a> Lower<'a> {
     fn clause(&mut self, c: &ir::Clause, epid: u32) -> R<Vec<RecordAction>> {
         self.epid = epid;
         self.span = c.span;
+        self.cache.clear();
+        self.cond_depth = 0;
         self.record_size = HEADER_SIZE;
         self.actions = Vec::new();
         let next = self.asm.label();
@@ -340,10 +351,12 @@ impl<'a> Lower<'a> {
                     let end = self.asm.label();
                     self.expr(c)?;
                     self.asm.jmp_imm(Cond::Eq, R0, 0, els);
+                    self.cond_depth += 1;
                     self.stmts(a)?;
                     self.asm.ja(end);
                     self.asm.bind(els);
                     self.stmts(b)?;
+                    self.cond_depth -= 1;
                     self.asm.bind(end);
                 }
                 ir::Stmt::AggUpdate {
@@ -457,6 +470,11 @@ impl<'a> Lower<'a> {
 
 /// Stack slot holding the current thread id (read once per firing).
 pub(crate) const TID_SLOT: i16 = -16;
+
+/// How many scalar thread-locals a clause keeps loaded (in the stack slots
+/// below [`TID_SLOT`]), so that `/self->ts/ { … timestamp - self->ts … }`
+/// looks the variable up once.
+pub(crate) const CACHE_SLOTS: usize = 6;
 
 /// Whether values of this type are handled as pointers to strsize buffers.
 pub(crate) fn is_stringish(ty: &Type) -> bool {

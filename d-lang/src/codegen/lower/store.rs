@@ -94,6 +94,14 @@ impl Lower<'_> {
                 Ok(())
             }
             Place::Dynamic(id, keys) => {
+                let cacheable =
+                    keys.is_empty() && !in_struct && !is_stringish(&e.ty) && self.is_thread(id);
+                if cacheable {
+                    if let Some(&(_, slot)) = self.cache.iter().find(|(v, _)| *v == id) {
+                        self.asm.push(Insn::ldx(Size::DW, R0, FP, slot));
+                        return Ok(());
+                    }
+                }
                 let map = self.build_key(id, keys)?;
                 let found = self.asm.label();
                 let end = self.asm.label();
@@ -114,9 +122,21 @@ impl Lower<'_> {
                     self.asm.push(Insn::ldx(Size::DW, R0, R0, 0));
                 }
                 self.asm.bind(end);
+                if cacheable && self.cond_depth == 0 && self.cache.len() < super::CACHE_SLOTS {
+                    let slot = super::TID_SLOT - 8 * (self.cache.len() as i16 + 1);
+                    self.asm.push(Insn::stx(Size::DW, FP, slot, R0));
+                    self.cache.push((id, slot));
+                }
                 Ok(())
             }
         }
+    }
+
+    fn is_thread(&self, id: VarId) -> bool {
+        matches!(
+            self.lay.vars.get(&id),
+            Some(VarStorage::Dynamic { thread: true, .. })
+        )
     }
 
     fn scalar_check(&self, ty: &Type) -> R<()> {
@@ -217,6 +237,8 @@ impl Lower<'_> {
                 Ok(())
             }
             Place::Dynamic(id, keys) => {
+                // Any store to the variable ends what the cache knows of it.
+                self.cache.retain(|(v, _)| *v != id);
                 let value = self.spill(R0)?;
                 let map = self.build_key(id, keys)?;
                 let delete = self.asm.label();
