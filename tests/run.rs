@@ -381,3 +381,24 @@ fn thread_locals_stay_right_when_loads_are_cached() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "5 0 1 7 7\n\n");
 }
+
+#[test]
+fn string_subroutines_strjoin_toupper_tolower() {
+    if !root("string_subroutines_strjoin_toupper_tolower") {
+        return;
+    }
+    let out = dtrace(&[
+        "-q",
+        "-n",
+        "BEGIN { printf(\"%s|%s\\n\", toupper(\"MiXed 1\"), tolower(\"MiXed 1\")); exit(0); }",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "MIXED 1|mixed 1\n\n");
+    let out = dtrace(&[
+        "-q",
+        "-n",
+        "BEGIN { printf(\"%s\\n\", strjoin(\"ab\", execname)); exit(0); }",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "ablumen\n\n");
+}
