@@ -380,7 +380,7 @@ fn aggregations_of_every_function() {
          @ll = llquantize(arg0, 10, 0, 6, 20); @[probefunc, stack()] = count(); @u[ustack(5)] = count(); @ks[sym(arg0), func(arg1), mod(arg2)] = count(); }\n\
          END { printa(@c); printa(\"%@d\\n\", @c); printa(\"%s %@d %@d\\n\", @s, @s); normalize(@s, 10); denormalize(@s); trunc(@q); trunc(@q, 5); clear(@c); }",
     );
-    let funcs: Vec<_> = p.aggregations.iter().map(|a| a.func.clone()).collect();
+    let funcs: Vec<_> = p.aggregations.iter().map(|a| a.func).collect();
     assert!(funcs.contains(&AggFunc::Lquantize {
         base: -10,
         limit: 100,

@@ -142,17 +142,9 @@ pub fn agg_value_size(func: &AggFunc) -> u32 {
         AggFunc::Count | AggFunc::Sum => 8,
         AggFunc::Min | AggFunc::Max | AggFunc::Avg => 16,
         AggFunc::Stddev => 32,
-        AggFunc::Quantize => 127 * 8,
-        AggFunc::Lquantize { base, limit, step } => {
-            let levels = (*limit as i64 - *base as i64) / (*step).max(1) as i64;
-            ((levels + 2) * 8) as u32
+        AggFunc::Quantize | AggFunc::Lquantize { .. } | AggFunc::Llquantize { .. } => {
+            (func.bucket_count() * 8) as u32
         }
-        AggFunc::Llquantize {
-            factor,
-            low,
-            high,
-            nsteps,
-        } => (super::buckets::llquantize_buckets(*factor, *low, *high, *nsteps) * 8) as u32,
     }
 }
 
@@ -352,7 +344,7 @@ impl Layout {
             aggs.push(AggObj {
                 id: crate::ir::AggId(i as u32),
                 name: a.name.clone(),
-                func: a.func.clone(),
+                func: a.func,
                 map,
                 keys,
                 key_size,

@@ -23,78 +23,9 @@ use std::cmp::Ordering;
 /// think of it as part of the aggregation.
 pub use super::printa::{print_all, print_entries, print_formatted, print_joined};
 
-/// An aggregating function, with its constant arguments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AggFunc {
-    /// count()
-    Count,
-    /// sum(x)
-    Sum,
-    /// avg(x)
-    Avg,
-    /// min(x)
-    Min,
-    /// max(x)
-    Max,
-    /// stddev(x)
-    Stddev,
-    /// quantize(x)
-    Quantize,
-    /// lquantize(x, base, limit, step)
-    Lquantize {
-        /// Lower bound.
-        base: i32,
-        /// Upper bound.
-        limit: i32,
-        /// Bucket width.
-        step: u16,
-    },
-    /// llquantize(x, factor, low, high, nsteps)
-    Llquantize {
-        /// The base of the magnitudes.
-        factor: u16,
-        /// The lowest magnitude.
-        low: u16,
-        /// The highest magnitude.
-        high: u16,
-        /// Buckets per magnitude.
-        nsteps: u16,
-    },
-}
-
-impl AggFunc {
-    /// How many buckets the function's value has (0 for scalar functions).
-    pub fn bucket_count(&self) -> usize {
-        match *self {
-            AggFunc::Quantize => QUANTIZE_BUCKETS,
-            AggFunc::Lquantize { base, limit, step } => lquantize_levels(base, limit, step) + 2,
-            AggFunc::Llquantize {
-                factor,
-                low,
-                high,
-                nsteps,
-            } => LlquantizeLayout::new(factor, low, high, nsteps).bucket_count(),
-            _ => 0,
-        }
-    }
-
-    /// The value of an entry that holds no data: what printa() of several
-    /// aggregations shows for a key one of them lacks (all zero).
-    pub fn zero_value(&self) -> AggValue {
-        match self {
-            AggFunc::Avg => AggValue::Avg { count: 0, total: 0 },
-            AggFunc::Stddev => AggValue::Stddev {
-                count: 0,
-                total: 0,
-                total_sq: 0,
-            },
-            AggFunc::Quantize | AggFunc::Lquantize { .. } | AggFunc::Llquantize { .. } => {
-                AggValue::Buckets(vec![0; self.bucket_count()])
-            }
-            _ => AggValue::Scalar(0),
-        }
-    }
-}
+/// An aggregating function, with its constant arguments: the compiler's
+/// own type, so the printer and the code that fills the buckets agree.
+pub use d_lang::ir::AggFunc;
 
 /// An aggregation value, per key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -122,6 +53,23 @@ pub enum AggValue {
 }
 
 impl AggValue {
+    /// The value of an entry that holds no data: what printa() of several
+    /// aggregations shows for a key one of them lacks (all zero).
+    pub fn zero(func: &AggFunc) -> AggValue {
+        match func {
+            AggFunc::Avg => AggValue::Avg { count: 0, total: 0 },
+            AggFunc::Stddev => AggValue::Stddev {
+                count: 0,
+                total: 0,
+                total_sq: 0,
+            },
+            AggFunc::Quantize | AggFunc::Lquantize { .. } | AggFunc::Llquantize { .. } => {
+                AggValue::Buckets(vec![0; func.bucket_count()])
+            }
+            _ => AggValue::Scalar(0),
+        }
+    }
+
     /// Fold another CPU's value for the same key into this one: counts,
     /// sums and buckets add, min and max keep the extreme. Both sides must
     /// hold real data (a CPU that never fired has no entry).
@@ -172,7 +120,7 @@ impl AggValue {
         *self = match func {
             AggFunc::Min => AggValue::Scalar(i64::MAX),
             AggFunc::Max => AggValue::Scalar(i64::MIN),
-            _ => func.zero_value(),
+            _ => AggValue::zero(func),
         };
     }
 

@@ -86,7 +86,7 @@ fn joined<'a>(aggs: &[&'a Aggregation]) -> Vec<Row<'a>> {
 /// (aggregation `sort_pos` first), then keys; keys first with
 /// `aggsortkey`; all reversed with `aggsortrev`.
 fn sort_rows(rows: &mut [Row<'_>], aggs: &[&Aggregation], opts: &AggSortOptions) {
-    let zeros: Vec<AggValue> = aggs.iter().map(|a| a.func.zero_value()).collect();
+    let zeros: Vec<AggValue> = aggs.iter().map(|a| AggValue::zero(&a.func)).collect();
     let order = value_order(aggs.len(), opts.sortpos);
     rows.sort_by(|a, b| {
         let values = || {
@@ -142,7 +142,7 @@ pub fn print_entries<A: Borrow<Aggregation>>(aggs: &[A], opts: &AggSortOptions, 
             let v = match row.values[i] {
                 Some(v) => v,
                 None => {
-                    zero = agg.func.zero_value();
+                    zero = AggValue::zero(&agg.func);
                     &zero
                 }
             };
@@ -213,7 +213,7 @@ pub fn print_formatted_in<A: Borrow<Aggregation>>(
             .enumerate()
             .map(|(i, agg)| match row.values[i] {
                 Some(v) => agg_arg(&agg.func, v, agg.normalization),
-                None => agg_arg(&agg.func, &agg.func.zero_value(), agg.normalization),
+                None => agg_arg(&agg.func, &AggValue::zero(&agg.func), agg.normalization),
             })
             .collect();
         render_printa(fmt, row.keys, &args, tz, out)?;

@@ -19,6 +19,7 @@ use d_lang::ir::AggId;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::os::fd::OwnedFd;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Why a run failed after its programs were loaded.
@@ -156,6 +157,9 @@ pub struct Session<'o> {
     instances: Vec<Instance>,
     rings: Vec<RingBuf>,
     links: Vec<Link>,
+    /// Each instance's record descriptions, shared so that decoding a
+    /// record borrows them instead of copying them.
+    enablings: Vec<Rc<[d_lang::codegen::Enabling]>>,
     /// Tail-call tables and dispatcher programs of syscall dispatch.
     _dispatch: Vec<(BpfMap, OwnedFd)>,
     begin: Vec<(usize, usize)>,
@@ -278,7 +282,12 @@ impl<'o> Session<'o> {
                 links.push(link);
             }
         }
+        let enablings = instances
+            .iter()
+            .map(|i| Rc::from(i.object.enablings.clone()))
+            .collect();
         Ok(Session {
+            enablings,
             instances,
             rings,
             links,
@@ -425,7 +434,7 @@ impl<'o> Session<'o> {
         Ok(aggregate::Aggregation {
             name: a.name.clone(),
             id: a.id.0,
-            func: agg_func(&a.func),
+            func: a.func,
             normalization: factor.max(1) as u64,
             entries: entries
                 .into_iter()
@@ -435,7 +444,7 @@ impl<'o> Session<'o> {
     }
 
     fn handle(&mut self, ii: usize, bytes: &[u8]) -> Result<(), SessionError> {
-        let enablings = self.instances[ii].object.enablings.clone();
+        let enablings = Rc::clone(&self.enablings[ii]);
         let rec = match decode::record(&enablings, bytes) {
             Ok(r) => r,
             Err(e) => {
@@ -559,7 +568,7 @@ impl<'o> Session<'o> {
                     if matches!(action.kind, RecordKind::Commit) {
                         self.out.write_all(text.as_bytes())?;
                         text.clear();
-                        let enablings = self.instances[ii].object.enablings.clone();
+                        let enablings = Rc::clone(&self.enablings[ii]);
                         for raw in held {
                             if let Ok(r) = decode::record(&enablings, &raw) {
                                 self.print_record(ii, &r)?;
@@ -628,7 +637,7 @@ impl<'o> Session<'o> {
             None | Some(0) => HashSet::new(),
             Some(n) => {
                 let mut sorted: Vec<(Vec<Value>, Merged)> = entries;
-                let func = agg_func(&a.func);
+                let func = a.func;
                 sorted.sort_by(|x, y| aggregate::value_cmp(&func, &x.1.clone(), &y.1.clone()));
                 let k = n.unsigned_abs() as usize;
                 let chosen: Vec<_> = if n > 0 {
@@ -704,35 +713,5 @@ impl<'o> Session<'o> {
             }
         }
         Ok(())
-    }
-}
-
-/// The printer's view of an aggregating function.
-fn agg_func(f: &d_lang::ir::AggFunc) -> aggregate::AggFunc {
-    use d_lang::ir::AggFunc as F;
-    match f {
-        F::Count => aggregate::AggFunc::Count,
-        F::Sum => aggregate::AggFunc::Sum,
-        F::Avg => aggregate::AggFunc::Avg,
-        F::Min => aggregate::AggFunc::Min,
-        F::Max => aggregate::AggFunc::Max,
-        F::Stddev => aggregate::AggFunc::Stddev,
-        F::Quantize => aggregate::AggFunc::Quantize,
-        F::Lquantize { base, limit, step } => aggregate::AggFunc::Lquantize {
-            base: *base,
-            limit: *limit,
-            step: *step,
-        },
-        F::Llquantize {
-            factor,
-            low,
-            high,
-            nsteps,
-        } => aggregate::AggFunc::Llquantize {
-            factor: *factor,
-            low: *low,
-            high: *high,
-            nsteps: *nsteps,
-        },
     }
 }
