@@ -45,6 +45,8 @@ pub struct LiveCatalog {
     on_demand: Mutex<Vec<Entry>>,
     /// Argument types already read, by probe ID.
     args_cache: Mutex<HashMap<u32, Vec<ProbeArg>>>,
+    /// Tracepoint formats already read (argument types and code generation both need them).
+    formats: Mutex<HashMap<crate::tracefs::EventName, Option<format::EventFormat>>>,
     tracefs: Option<Tracefs>,
     kernel_error: Option<TracefsError>,
 }
@@ -98,6 +100,7 @@ impl LiveCatalog {
             fixed,
             on_demand: Mutex::new(Vec::new()),
             args_cache: Mutex::new(HashMap::new()),
+            formats: Mutex::new(HashMap::new()),
             tracefs,
             kernel_error,
         }
@@ -173,10 +176,18 @@ impl LiveCatalog {
         }
     }
 
-    /// The parsed `format` file of a tracepoint.
+    /// The parsed `format` file of a tracepoint, read once per catalogue.
     pub fn event_format(&self, event: &crate::tracefs::EventName) -> Option<format::EventFormat> {
-        let text = self.tracefs.as_ref()?.read_format(event).ok()?;
-        format::parse_format(&text).ok()
+        if let Some(f) = lock(&self.formats).get(event) {
+            return f.clone();
+        }
+        let parsed = self
+            .tracefs
+            .as_ref()
+            .and_then(|t| t.read_format(event).ok())
+            .and_then(|text| format::parse_format(&text).ok());
+        lock(&self.formats).insert(event.clone(), parsed.clone());
+        parsed
     }
 
     /// The tracefs this catalogue reads, if the kernel providers are available.
@@ -206,13 +217,7 @@ impl LiveCatalog {
             ArgSource::Tracepoint(e) => (e, false),
             ArgSource::Syscall(e) => (e, true),
         };
-        let Some(tracefs) = &self.tracefs else {
-            return Vec::new();
-        };
-        let Ok(text) = tracefs.read_format(event) else {
-            return Vec::new();
-        };
-        let Ok(fmt) = format::parse_format(&text) else {
+        let Some(fmt) = self.event_format(event) else {
             return Vec::new();
         };
         let fields = fmt.event_fields();
