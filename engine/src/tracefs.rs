@@ -47,6 +47,16 @@ pub struct EventName {
     pub event: String,
 }
 
+impl EventName {
+    /// `subsystem:event`.
+    pub fn new(subsystem: &str, event: &str) -> EventName {
+        EventName {
+            subsystem: subsystem.to_string(),
+            event: event.to_string(),
+        }
+    }
+}
+
 /// A tracefs mount (or a directory laid out like one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tracefs {

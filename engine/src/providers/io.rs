@@ -55,19 +55,12 @@ mod tests {
     use super::*;
     use crate::providers::ArgSource;
 
-    fn ev(s: &str, e: &str) -> EventName {
-        EventName {
-            subsystem: s.into(),
-            event: e.into(),
-        }
-    }
-
     #[test]
     fn probes_follow_their_tracepoints() {
-        assert!(probes(&[ev("block", "block_rq_insert")]).is_empty());
+        assert!(probes(&[EventName::new("block", "block_rq_insert")]).is_empty());
         let specs = probes(&[
-            ev("block", "block_rq_complete"),
-            ev("block", "block_rq_issue"),
+            EventName::new("block", "block_rq_complete"),
+            EventName::new("block", "block_rq_issue"),
         ]);
         let names: Vec<&str> = specs.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["done", "start"]);
@@ -77,6 +70,9 @@ mod tests {
                 ArgSource::Fixed(&["bufinfo_t *", "devinfo_t *", "fileinfo_t *"])
             );
         }
-        assert_eq!(probes(&[ev("block", "block_rq_issue")])[0].name, "start");
+        assert_eq!(
+            probes(&[EventName::new("block", "block_rq_issue")])[0].name,
+            "start"
+        );
     }
 }

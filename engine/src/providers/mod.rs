@@ -156,13 +156,6 @@ pub fn stable_probes(
 mod tests {
     use super::*;
 
-    fn ev(s: &str, e: &str) -> EventName {
-        EventName {
-            subsystem: s.into(),
-            event: e.into(),
-        }
-    }
-
     const TABLE: &[StableProbe] = &[
         StableProbe {
             name: "b",
@@ -178,7 +171,11 @@ mod tests {
 
     #[test]
     fn stable_probes_need_a_tracepoint() {
-        let events = [ev("a", "z"), ev("x", "there"), ev("y", "absent")];
+        let events = [
+            EventName::new("a", "z"),
+            EventName::new("x", "there"),
+            EventName::new("y", "absent"),
+        ];
         let specs = stable_probes("prov", TABLE, &events);
         assert_eq!(specs.len(), 1);
         assert_eq!(specs[0].name, "b");

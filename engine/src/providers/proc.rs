@@ -130,38 +130,34 @@ mod tests {
     use super::*;
     use crate::providers::ArgSource;
 
-    fn ev(s: &str, e: &str) -> EventName {
-        EventName {
-            subsystem: s.into(),
-            event: e.into(),
-        }
-    }
-
     fn names(events: &[EventName]) -> Vec<String> {
         probes(events).into_iter().map(|p| p.name).collect()
     }
 
     #[test]
     fn probes_follow_their_tracepoints() {
-        assert!(names(&[ev("sched", "sched_switch")]).is_empty());
+        assert!(names(&[EventName::new("sched", "sched_switch")]).is_empty());
         assert_eq!(
-            names(&[ev("sched", "sched_process_fork")]),
+            names(&[EventName::new("sched", "sched_process_fork")]),
             ["create", "lwp-create", "lwp-start", "start"]
         );
         assert_eq!(
-            names(&[ev("sched", "sched_process_exit")]),
+            names(&[EventName::new("sched", "sched_process_exit")]),
             ["exit", "lwp-exit"]
         );
         assert_eq!(
-            names(&[ev("signal", "signal_generate")]),
+            names(&[EventName::new("signal", "signal_generate")]),
             ["signal-discard", "signal-send"]
         );
         // Either exec syscall is enough.
-        assert_eq!(names(&[ev("syscalls", "sys_enter_execveat")]), ["exec"]);
+        assert_eq!(
+            names(&[EventName::new("syscalls", "sys_enter_execveat")]),
+            ["exec"]
+        );
         assert_eq!(
             names(&[
-                ev("sched", "sched_process_exec"),
-                ev("syscalls", "sys_exit_execve")
+                EventName::new("sched", "sched_process_exec"),
+                EventName::new("syscalls", "sys_exit_execve")
             ]),
             ["exec-failure", "exec-success"]
         );
@@ -171,7 +167,7 @@ mod tests {
     fn dtrace_argument_types() {
         let all: Vec<EventName> = PROBES
             .iter()
-            .flat_map(|p| p.tracepoints.iter().map(|(s, e)| ev(s, e)))
+            .flat_map(|p| p.tracepoints.iter().map(|(s, e)| EventName::new(s, e)))
             .collect();
         let specs = probes(&all);
         assert_eq!(specs.len(), 12);

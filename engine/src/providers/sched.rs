@@ -91,33 +91,32 @@ mod tests {
     use super::*;
     use crate::providers::ArgSource;
 
-    fn ev(s: &str, e: &str) -> EventName {
-        EventName {
-            subsystem: s.into(),
-            event: e.into(),
-        }
-    }
-
     #[test]
     fn probes_follow_their_tracepoints() {
         let names = |events: &[EventName]| -> Vec<String> {
             probes(events).into_iter().map(|p| p.name).collect()
         };
         assert_eq!(
-            names(&[ev("sched", "sched_switch")]),
+            names(&[EventName::new("sched", "sched_switch")]),
             ["off-cpu", "on-cpu", "preempt", "sleep"]
         );
-        assert_eq!(names(&[ev("sched", "sched_waking")]), ["wakeup"]);
-        assert!(names(&[ev("sched", "sched_wakeup")]).is_empty());
-        assert_eq!(names(&[ev("sched", "sched_pi_setprio")]), ["change-pri"]);
+        assert_eq!(
+            names(&[EventName::new("sched", "sched_waking")]),
+            ["wakeup"]
+        );
+        assert!(names(&[EventName::new("sched", "sched_wakeup")]).is_empty());
+        assert_eq!(
+            names(&[EventName::new("sched", "sched_pi_setprio")]),
+            ["change-pri"]
+        );
     }
 
     #[test]
     fn dtrace_argument_types() {
         let all = [
-            ev("sched", "sched_pi_setprio"),
-            ev("sched", "sched_switch"),
-            ev("sched", "sched_waking"),
+            EventName::new("sched", "sched_pi_setprio"),
+            EventName::new("sched", "sched_switch"),
+            EventName::new("sched", "sched_waking"),
         ];
         let specs = probes(&all);
         assert_eq!(specs.len(), 6);

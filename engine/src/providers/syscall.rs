@@ -50,21 +50,14 @@ pub fn probes(events: &[EventName]) -> Vec<ProbeSpec> {
 mod tests {
     use super::*;
 
-    fn ev(s: &str, e: &str) -> EventName {
-        EventName {
-            subsystem: s.into(),
-            event: e.into(),
-        }
-    }
-
     #[test]
     fn entry_and_return_in_name_order() {
         let events = [
-            ev("syscalls", "sys_exit_write"),
-            ev("syscalls", "sys_enter_write"),
-            ev("syscalls", "sys_enter_read"),
-            ev("syscalls", "sys_exit_read"),
-            ev("sched", "sched_switch"),
+            EventName::new("syscalls", "sys_exit_write"),
+            EventName::new("syscalls", "sys_enter_write"),
+            EventName::new("syscalls", "sys_enter_read"),
+            EventName::new("syscalls", "sys_exit_read"),
+            EventName::new("sched", "sched_switch"),
         ];
         let names: Vec<String> = probes(&events)
             .iter()
