@@ -168,8 +168,9 @@ impl Parser<'_> {
         })
     }
 
-    /// `name? { members }?` after `struct`/`union`.
-    fn sou_body(&mut self) -> DResult<(Option<String>, Option<Vec<Member>>)> {
+    /// The optional tag after `struct`/`union`/`enum`, and whether a `{`
+    /// body follows (consumed); a reference without a tag is an error.
+    fn tag_and_brace(&mut self) -> DResult<(Option<String>, bool)> {
         let name = match self.peek_tok()? {
             Tok::Ident(n) => {
                 self.bump()?;
@@ -177,11 +178,20 @@ impl Parser<'_> {
             }
             _ => None,
         };
-        if !self.eat_punct("{")? {
-            if name.is_none() {
-                let t = self.peek()?.clone();
-                return Err(self.syntax_error(&t));
-            }
+        if self.eat_punct("{")? {
+            return Ok((name, true));
+        }
+        if name.is_none() {
+            let t = self.peek()?.clone();
+            return Err(self.syntax_error(&t));
+        }
+        Ok((name, false))
+    }
+
+    /// `name? { members }?` after `struct`/`union`.
+    fn sou_body(&mut self) -> DResult<(Option<String>, Option<Vec<Member>>)> {
+        let (name, has_body) = self.tag_and_brace()?;
+        if !has_body {
             return Ok((name, None));
         }
         let mut members = Vec::new();
@@ -222,18 +232,8 @@ impl Parser<'_> {
 
     /// `name? { A [= v], … }` after `enum`.
     fn enum_body(&mut self) -> DResult<BaseType> {
-        let name = match self.peek_tok()? {
-            Tok::Ident(n) => {
-                self.bump()?;
-                Some(n)
-            }
-            _ => None,
-        };
-        if !self.eat_punct("{")? {
-            if name.is_none() {
-                let t = self.peek()?.clone();
-                return Err(self.syntax_error(&t));
-            }
+        let (name, has_body) = self.tag_and_brace()?;
+        if !has_body {
             return Ok(BaseType::Enum(name, None));
         }
         let mut items = Vec::new();
