@@ -12,6 +12,13 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Run a script with `-q`; it must exit 0. Returns its stdout.
+fn quiet_output(script: &str) -> String {
+    let out = dtrace(&["-q", "-n", script]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
 /// Build a small C helper with the system compiler.
 fn helper(name: &str, source: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("lumen-run-tests-{}", std::process::id()));
@@ -110,10 +117,9 @@ fn printf_golden() {
         printf("%s %d\n", execname, pid == $pid ? 0 : 1);
         exit(0);
     }"#;
-    let out = dtrace(&["-q", "-n", script]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = quiet_output(script);
     assert_eq!(
-        text(&out.stdout),
+        stdout,
         "42|   42|42   |00042|ff|FF|10|7|A|str|ab    |    cd|%\n+5  5 005 0xff 010\nlumen 0\n\n"
     );
 }
@@ -124,8 +130,7 @@ fn quantize_layout_golden() {
         return;
     }
     let script = "BEGIN { @ = quantize(0); @ = quantize(1); @ = quantize(2); @ = quantize(3); @ = quantize(8); @ = quantize(8); @ = quantize(-1); exit(0); }";
-    let out = dtrace(&["-q", "-n", script]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = quiet_output(script);
     let want = "\n\n           value  ------------- Distribution ------------- count    \n\
                 \x20             -2 |                                         0        \n\
                 \x20             -1 |@@@@@@                                   1        \n\
@@ -135,7 +140,7 @@ fn quantize_layout_golden() {
                 \x20              4 |                                         0        \n\
                 \x20              8 |@@@@@@@@@@@                              2        \n\
                 \x20             16 |                                         0        \n\n";
-    assert_eq!(text(&out.stdout), want);
+    assert_eq!(stdout, want);
 }
 
 #[test]
@@ -144,8 +149,7 @@ fn lquantize_and_llquantize_layout_golden() {
         return;
     }
     let script = "BEGIN { @l = lquantize(5, 0, 10, 2); @l = lquantize(-3, 0, 10, 2); @l = lquantize(100, 0, 10, 2); exit(0); }";
-    let out = dtrace(&["-q", "-n", script]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = quiet_output(script);
     let want = "\n\n           value  ------------- Distribution ------------- count    \n\
                 \x20            < 0 |@@@@@@@@@@@@@                            1        \n\
                 \x20              0 |                                         0        \n\
@@ -154,7 +158,7 @@ fn lquantize_and_llquantize_layout_golden() {
                 \x20              6 |                                         0        \n\
                 \x20              8 |                                         0        \n\
                 \x20          >= 10 |@@@@@@@@@@@@@                            1        \n\n";
-    assert_eq!(text(&out.stdout), want);
+    assert_eq!(stdout, want);
 }
 
 #[test]
@@ -169,10 +173,9 @@ fn printa_formats_and_joins() {
         printa(@c);
         exit(0);
     }"#;
-    let out = dtrace(&["-q", "-n", script]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = quiet_output(script);
     let want = "b      1   10\na      2    5\n\n  b                                                                 1\n  a                                                                 2\n\n";
-    assert_eq!(text(&out.stdout), want);
+    assert_eq!(stdout, want);
 }
 
 #[test]
@@ -279,8 +282,7 @@ fn llquantize_layout_golden() {
         return;
     }
     let script = "BEGIN { @ = llquantize(5, 10, 0, 1, 10); @ = llquantize(25, 10, 0, 1, 10); @ = llquantize(25, 10, 0, 1, 10); exit(0); }";
-    let out = dtrace(&["-q", "-n", script]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = quiet_output(script);
     let want = "\n\n           value  ------------- Distribution ------------- count    \n\
                 \x20              4 |                                         0        \n\
                 \x20              5 |@@@@@@@@@@@@@                            1        \n\
@@ -291,7 +293,7 @@ fn llquantize_layout_golden() {
                 \x20             10 |                                         0        \n\
                 \x20             20 |@@@@@@@@@@@@@@@@@@@@@@@@@@@              2        \n\
                 \x20             30 |                                         0        \n\n";
-    assert_eq!(text(&out.stdout), want);
+    assert_eq!(stdout, want);
 }
 
 #[test]
@@ -310,12 +312,8 @@ BEGIN {
     printf("%d %d\n", a["x", 1], -7 / 2);
     exit(0);
 }"#;
-    let out = dtrace(&["-q", "-n", script]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(
-        text(&out.stdout),
-        "42 7 9 5 local 0 5\nlumen 1 1 1\n0 -3\n\n"
-    );
+    let stdout = quiet_output(script);
+    assert_eq!(stdout, "42 7 9 5 local 0 5\nlumen 1 1 1\n0 -3\n\n");
 }
 
 #[test]
@@ -363,9 +361,8 @@ fn clear_and_trunc_act_in_record_order() {
     }
     let script = "BEGIN { @c = count(); @c = count(); printa(@c); clear(@c); printa(@c); \
                   @k[\"a\"] = count(); trunc(@k); printa(@k); exit(0); }";
-    let out = dtrace(&["-q", "-n", script]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), format!("\n{:>17}\n\n{:>17}\n\n\n", 2, 0));
+    let stdout = quiet_output(script);
+    assert_eq!(stdout, format!("\n{:>17}\n\n{:>17}\n\n\n", 2, 0));
 }
 
 #[test]
@@ -377,9 +374,8 @@ fn thread_locals_stay_right_when_loads_are_cached() {
         BEGIN /self->x/ { printf(\"%d \", self->x); self->x = 0; printf(\"%d \", self->x); self->x++; \
         printf(\"%d \", self->x); if (self->x == 1) { self->x = 7; } \
         printf(\"%d %d\\n\", self->x, self->x > 3 ? self->x : 0); exit(0); }";
-    let out = dtrace(&["-q", "-n", script]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "5 0 1 7 7\n\n");
+    let stdout = quiet_output(script);
+    assert_eq!(stdout, "5 0 1 7 7\n\n");
 }
 
 #[test]
