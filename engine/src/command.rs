@@ -180,6 +180,12 @@ impl<'c, 'a> Session<'c, 'a> {
         }
     }
 
+    /// A warning: shown even with -q.
+    fn warning(&mut self, text: &str) {
+        let _ = self.out().flush();
+        let _ = writeln!(self.console.err, "dtrace: {text}");
+    }
+
     fn run(&mut self, args: &DtraceArgs) -> Result<i32, Failure> {
         self.apply_settings(args)?;
         if let Some(flag) = args.unsupported.first() {
@@ -254,24 +260,15 @@ impl<'c, 'a> Session<'c, 'a> {
             }
         }
         let targets = Targets::new(&catalog);
-        let copts = self.codegen_options();
-        let mut objects = Vec::new();
-        for c in &compiled {
-            let obj = match generate(&c.program, &targets, &copts) {
-                Ok(obj) => obj,
-                Err(diag) => {
-                    let errtags = self.settings.is_set("errtags");
-                    let source = match &c.arg {
-                        ProgramArg::Script(f) => std::fs::read_to_string(f).unwrap_or_default(),
-                        ProgramArg::Spec(_, t) | ProgramArg::ProbeId(t) => t.clone(),
-                    };
-                    return Err(self.compile_failure(&c.arg, &source, &diag, errtags));
-                }
-            };
-            if args.show_ir {
+        let mut backend = match self.settings.values.get("backend") {
+            Some(OptionValue::Text(b)) if b == "user" => run::Backend::User,
+            _ => run::Backend::Kernel,
+        };
+        let mut objects = self.generate_all(&compiled, &targets, backend)?;
+        if args.show_ir {
+            for obj in &objects {
                 write!(self.out(), "{}", obj.disassembly())?;
             }
-            objects.push(obj);
         }
         self.out().flush()?;
         if args.compile_only {
@@ -297,6 +294,27 @@ impl<'c, 'a> Session<'c, 'a> {
         if total == 0 {
             return Err(DtraceError::NoProbesMatched.into());
         }
+        let user_capable = |objects: &[d_lang::codegen::Object]| {
+            objects.iter().all(|o| {
+                o.programs.iter().all(|p| {
+                    matches!(
+                        targets.attachment(&p.probe),
+                        Ok(crate::target::Attachment::Timer { .. }
+                            | crate::target::Attachment::SelfProbe(_))
+                    )
+                })
+            })
+        };
+        if backend == run::Backend::Kernel && user_capable(&objects) {
+            if let Some(why) = crate::sys::bpf::refused() {
+                // No BPF here, but nothing needs the kernel: interpret.
+                self.warning(&format!(
+                    "the kernel refuses BPF ({why}): running on the user-space backend"
+                ));
+                backend = run::Backend::User;
+                objects = self.generate_all(&compiled, &targets, backend)?;
+            }
+        }
         let mut instances = Vec::new();
         let mut attachments = Vec::new();
         for (c, obj) in compiled.iter().zip(objects) {
@@ -306,10 +324,49 @@ impl<'c, 'a> Session<'c, 'a> {
                 .map(|p| targets.attachment(&p.probe))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(DtraceError::Tracing)?;
-            let inst = run::Instance::new(obj).map_err(|e| enable_error(&c.arg, e))?;
+            let inst =
+                run::Instance::with_backend(obj, backend).map_err(|e| enable_error(&c.arg, e))?;
             instances.push(inst);
             attachments.push(atts);
         }
+        self.run_session(instances, attachments, &catalog, targets_proc)
+    }
+
+    /// Generate every compiled program's object for `backend`.
+    fn generate_all(
+        &mut self,
+        compiled: &[Compiled],
+        targets: &Targets<'_>,
+        backend: run::Backend,
+    ) -> Result<Vec<d_lang::codegen::Object>, Failure> {
+        let mut copts = self.codegen_options();
+        copts.portable = backend == run::Backend::User;
+        let mut objects = Vec::new();
+        for c in compiled {
+            let obj = match generate(&c.program, targets, &copts) {
+                Ok(obj) => obj,
+                Err(diag) => {
+                    let errtags = self.settings.is_set("errtags");
+                    let source = match &c.arg {
+                        ProgramArg::Script(f) => std::fs::read_to_string(f).unwrap_or_default(),
+                        ProgramArg::Spec(_, t) | ProgramArg::ProbeId(t) => t.clone(),
+                    };
+                    return Err(self.compile_failure(&c.arg, &source, &diag, errtags));
+                }
+            };
+            objects.push(obj);
+        }
+        Ok(objects)
+    }
+
+    /// Attach, fire BEGIN, consume, fire END and print: the main loop.
+    fn run_session(
+        &mut self,
+        instances: Vec<run::Instance>,
+        attachments: Vec<Vec<crate::target::Attachment>>,
+        catalog: &LiveCatalog,
+        mut targets_proc: Vec<run::process::Target>,
+    ) -> Result<i32, Failure> {
         run::session::install_signal_handlers();
         let out_opts = run::session::OutputOptions {
             quiet: self.quiet(),

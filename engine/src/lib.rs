@@ -37,6 +37,7 @@ pub mod snippet;
 pub mod sys;
 pub mod target;
 pub mod tracefs;
+pub mod user;
 
 pub use catalog::LiveCatalog;
 pub use command::{run as dtrace_main, Console};

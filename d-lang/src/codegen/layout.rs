@@ -93,6 +93,8 @@ pub struct Layout {
     pub strsize: u32,
     /// Largest aggregation value (the strings map carries this many zero bytes).
     pub max_agg_value: u32,
+    /// Emit only what rbpf runs: no atomics, no cpu-v4 instructions.
+    pub portable: bool,
 }
 
 fn round8(n: u64) -> u64 {
@@ -371,6 +373,7 @@ impl Layout {
             value_off,
             strsize,
             max_agg_value,
+            portable: opts.portable,
         })
     }
 }

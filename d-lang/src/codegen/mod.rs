@@ -41,6 +41,10 @@ pub struct CodegenOptions {
     pub aggsize: u64,
     /// `nspec`: number of speculation buffers.
     pub nspec: u32,
+    /// Code for the user-space backend (rbpf): single-threaded, so no
+    /// atomic instructions, and no cpu-v4 instructions (signed division)
+    /// the interpreter lacks. The kernel accepts portable code too.
+    pub portable: bool,
 }
 
 impl Default for CodegenOptions {
@@ -51,6 +55,7 @@ impl Default for CodegenOptions {
             dynvarsize: 1 << 20,
             aggsize: 4 << 20,
             nspec: 1,
+            portable: false,
         }
     }
 }

@@ -1,9 +1,29 @@
 //! One compiled [`Object`] made real: its maps created and filled, its
 //! programs relocated and loaded (not yet attached).
 
+use super::map::Map;
 use crate::sys::bpf::{self, BpfMap, MapDef, ProgKind, UpdateFlags};
+use crate::user::{self, map::UserMap, UserProgram};
 use d_lang::codegen::{MapKind, MapRole, Object, ProgType};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::rc::Rc;
+
+/// Where programs run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Loaded into the kernel with `bpf(2)`.
+    Kernel,
+    /// Interpreted in this process by rbpf ([`crate::user`]).
+    User,
+}
+
+/// A loaded program.
+pub enum Program {
+    /// A kernel program's fd.
+    Kernel(OwnedFd),
+    /// A user-space program.
+    User(UserProgram),
+}
 
 /// Why an object could not be instantiated.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +35,22 @@ pub enum InstanceError {
         name: String,
         /// The failing call.
         source: crate::sys::SysError,
+    },
+    /// A user-space map could not be made.
+    #[error("failed to create map {name}: {source}")]
+    UserMap {
+        /// The map's name.
+        name: String,
+        /// Why.
+        source: user::map::MapError,
+    },
+    /// A program could not be prepared for the user-space backend.
+    #[error("failed to prepare the program for {probe}: {source}")]
+    UserLoad {
+        /// Probe the program was for.
+        probe: String,
+        /// Why.
+        source: user::UserError,
     },
     /// The verifier (or kernel) refused a program.
     #[error("failed to load the program for {probe} (clause {clause}): {source}")]
@@ -33,9 +69,11 @@ pub struct Instance {
     /// The object (record and aggregation descriptions).
     pub object: Object,
     /// Maps, by the object's map index.
-    pub maps: Vec<BpfMap>,
-    /// Program fds, by the object's program index.
-    pub programs: Vec<OwnedFd>,
+    pub maps: Vec<Map>,
+    /// Programs, by the object's program index.
+    pub programs: Vec<Program>,
+    /// Where they run.
+    pub backend: Backend,
 }
 
 fn map_kind(k: MapKind) -> bpf::MapKind {
@@ -73,7 +111,69 @@ fn wall_offset() -> i64 {
     read(libc::CLOCK_REALTIME) - read(libc::CLOCK_MONOTONIC)
 }
 
+/// Entry 0 of the strings map, or of the globals map (whose first word is
+/// the wall-clock offset), as it must be before any program runs.
+fn initial_value(role: &MapRole, initial: Option<&Vec<u8>>, size: usize) -> Option<Vec<u8>> {
+    match role {
+        MapRole::Strings => {
+            let mut value = initial.cloned().unwrap_or_default();
+            value.resize(size, 0);
+            Some(value)
+        }
+        MapRole::Globals => {
+            let mut value = vec![0u8; size.max(8)];
+            value[..8].copy_from_slice(&wall_offset().to_ne_bytes());
+            value.truncate(size);
+            Some(value)
+        }
+        _ => None,
+    }
+}
+
 impl Instance {
+    /// Make the object real on `backend`.
+    pub fn with_backend(object: Object, backend: Backend) -> Result<Instance, InstanceError> {
+        match backend {
+            Backend::Kernel => Instance::new(object),
+            Backend::User => Instance::user(object),
+        }
+    }
+
+    /// Emulated maps and interpreted programs ([`crate::user`]).
+    pub fn user(object: Object) -> Result<Instance, InstanceError> {
+        let mut maps = Vec::new();
+        for spec in &object.maps {
+            let err = |source| InstanceError::UserMap {
+                name: spec.name.clone(),
+                source,
+            };
+            let map = Rc::new(
+                UserMap::new(spec.kind, spec.key_size, spec.value_size, spec.max_entries)
+                    .map_err(err)?,
+            );
+            if let Some(v) = initial_value(&spec.role, spec.initial.as_ref(), map.value_size()) {
+                map.update(&0u32.to_ne_bytes(), &v, user::map::ANY)
+                    .map_err(err)?;
+            }
+            user::helpers::register(&map);
+            maps.push(map);
+        }
+        let mut programs = Vec::new();
+        for p in &object.programs {
+            let prog = UserProgram::new(p, &maps).map_err(|source| InstanceError::UserLoad {
+                probe: p.probe.full_name(),
+                source,
+            })?;
+            programs.push(Program::User(prog));
+        }
+        Ok(Instance {
+            object,
+            maps: maps.into_iter().map(Map::User).collect(),
+            programs,
+            backend: Backend::User,
+        })
+    }
+
     /// Create the maps, fill the constant ones, relocate and load every program.
     pub fn new(object: Object) -> Result<Instance, InstanceError> {
         let mut maps = Vec::new();
@@ -91,19 +191,9 @@ impl Instance {
                 source,
             };
             let map = BpfMap::create(&def).map_err(err)?;
-            let zero = 0u32.to_ne_bytes();
-            match spec.role {
-                MapRole::Strings => {
-                    let mut value = spec.initial.clone().unwrap_or_default();
-                    value.resize(map.lookup_size(), 0);
-                    map.update(&zero, &value, UpdateFlags::Any).map_err(err)?;
-                }
-                MapRole::Globals => {
-                    let mut value = vec![0u8; map.lookup_size()];
-                    value[..8].copy_from_slice(&wall_offset().to_ne_bytes());
-                    map.update(&zero, &value, UpdateFlags::Any).map_err(err)?;
-                }
-                _ => {}
+            if let Some(v) = initial_value(&spec.role, spec.initial.as_ref(), map.lookup_size()) {
+                map.update(&0u32.to_ne_bytes(), &v, UpdateFlags::Any)
+                    .map_err(err)?;
             }
             maps.push(map);
         }
@@ -132,12 +222,23 @@ impl Instance {
                     source,
                 }
             })?;
-            programs.push(fd);
+            programs.push(Program::Kernel(fd));
         }
         Ok(Instance {
             object,
-            maps,
+            maps: maps.into_iter().map(Map::Kernel).collect(),
             programs,
+            backend: Backend::Kernel,
         })
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        for m in &self.maps {
+            if let Map::User(m) = m {
+                user::helpers::unregister(m);
+            }
+        }
     }
 }

@@ -6,9 +6,11 @@
 
 pub mod decode;
 pub mod instance;
+pub mod map;
 pub mod process;
 pub mod session;
 pub mod snapshot;
 
-pub use instance::{Instance, InstanceError};
+pub use instance::{Backend, Instance, InstanceError};
+pub use map::Map;
 pub use session::Session;

@@ -3,7 +3,8 @@
 //! what is left — as dtrace(1)'s main loop does.
 
 use super::decode::{self, Record};
-use super::instance::Instance;
+use super::instance::{Instance, Program};
+use super::map::Map;
 use super::snapshot::{self, Merged};
 use crate::attach::{self, Link};
 use crate::print::aggregate;
@@ -73,7 +74,10 @@ fn dispatch(
     })
     .map_err(|e| fail(e.to_string()))?;
     for (pi, nr) in calls {
-        let fd = inst.programs[*pi].as_raw_fd() as u32;
+        let Program::Kernel(prog) = &inst.programs[*pi] else {
+            return Err(fail("syscall dispatch needs kernel programs".into()));
+        };
+        let fd = prog.as_raw_fd() as u32;
         table
             .update(
                 &nr.to_ne_bytes(),
@@ -152,10 +156,38 @@ pub enum Stop {
     TargetExited,
 }
 
+/// Where an instance's records arrive.
+enum Records {
+    /// The kernel's ring buffer.
+    Kernel(RingBuf),
+    /// The user-space backend's queue.
+    User(Rc<crate::user::map::UserMap>),
+}
+
+impl Records {
+    /// Take what is there now.
+    fn drain(&mut self, mut f: impl FnMut(&[u8])) {
+        match self {
+            Records::Kernel(r) => {
+                r.drain(f);
+            }
+            Records::User(m) => m.ring_drain().iter().for_each(|b| f(b)),
+        }
+    }
+}
+
+/// A tick or profile probe of the user-space backend: the consumer fires it.
+struct UserTimer {
+    period: std::time::Duration,
+    next: std::time::Instant,
+    prog: (usize, usize),
+}
+
 /// A running session.
 pub struct Session<'o> {
     instances: Vec<Instance>,
-    rings: Vec<RingBuf>,
+    rings: Vec<Records>,
+    timers: Vec<UserTimer>,
     links: Vec<Link>,
     /// Each instance's record descriptions, shared so that decoding a
     /// record borrows them instead of copying them.
@@ -194,15 +226,46 @@ impl<'o> Session<'o> {
         let mut begin = Vec::new();
         let mut end = Vec::new();
         let mut dispatch_tables = Vec::new();
+        let mut timers = Vec::new();
         for (ii, (inst, atts)) in instances.iter().zip(&attachments).enumerate() {
             let ring_map = inst
                 .object
                 .maps
                 .iter()
                 .position(|m| m.role == MapRole::Records);
-            if let Some(r) = ring_map.and_then(|i| inst.maps.get(i)) {
-                use std::os::fd::AsFd;
-                rings.push(RingBuf::new(r.as_fd()).map_err(|e| SessionError::Read(e.to_string()))?);
+            match ring_map.and_then(|i| inst.maps.get(i)) {
+                Some(Map::Kernel(r)) => {
+                    use std::os::fd::AsFd;
+                    rings.push(Records::Kernel(
+                        RingBuf::new(r.as_fd()).map_err(|e| SessionError::Read(e.to_string()))?,
+                    ));
+                }
+                Some(Map::User(m)) => rings.push(Records::User(Rc::clone(m))),
+                None => {}
+            }
+            if inst.backend == super::Backend::User {
+                for (pi, att) in atts.iter().enumerate() {
+                    match att {
+                        Attachment::Timer { period_ns, .. } => timers.push(UserTimer {
+                            period: std::time::Duration::from_nanos(*period_ns),
+                            next: std::time::Instant::now()
+                                + std::time::Duration::from_nanos(*period_ns),
+                            prog: (ii, pi),
+                        }),
+                        Attachment::SelfProbe("lumen_dtrace_begin") => begin.push((ii, pi)),
+                        Attachment::SelfProbe("lumen_dtrace_end") => end.push((ii, pi)),
+                        Attachment::SelfProbe(_) => {}
+                        Attachment::Tracepoint(_) => {
+                            return Err(SessionError::Attach {
+                                probe: inst.object.programs[pi].probe.full_name(),
+                                reason: "the user-space backend runs only BEGIN, END, ERROR, \
+                                         tick and profile probes"
+                                    .into(),
+                            })
+                        }
+                    }
+                }
+                continue;
             }
             // Many syscall probes: one raw_syscalls program per direction
             // tail-calls the per-syscall programs, instead of hundreds of
@@ -239,6 +302,9 @@ impl<'o> Session<'o> {
                 if dispatched.contains(&pi) {
                     continue;
                 }
+                let Program::Kernel(prog) = prog else {
+                    continue;
+                };
                 let probe = inst.object.programs[pi].probe.full_name();
                 let fail = |reason: String| SessionError::Attach {
                     probe: probe.clone(),
@@ -290,6 +356,7 @@ impl<'o> Session<'o> {
             enablings,
             instances,
             rings,
+            timers,
             links,
             _dispatch: dispatch_tables,
             begin,
@@ -312,14 +379,49 @@ impl<'o> Session<'o> {
         self.links.len()
     }
 
-    /// Run BEGIN or END programs (raw tracepoint programs) once each, here.
+    /// Run BEGIN, END (raw tracepoint programs) or user-space timer
+    /// programs once each, here.
     fn fire(&mut self, progs: &[(usize, usize)]) -> Result<(), SessionError> {
         use std::os::fd::AsFd;
         for &(ii, pi) in progs {
-            crate::sys::bpf::prog_test_run(self.instances[ii].programs[pi].as_fd(), &[0u64; 6])
-                .map_err(|e| SessionError::Read(e.to_string()))?;
+            match &self.instances[ii].programs[pi] {
+                Program::Kernel(fd) => {
+                    crate::sys::bpf::prog_test_run(fd.as_fd(), &[0u64; 6])
+                        .map_err(|e| SessionError::Read(e.to_string()))?;
+                }
+                Program::User(p) => {
+                    // Room for any context a program reads (raw tracepoint
+                    // args or perf-event registers), all zero.
+                    let mut ctx = [0u8; 256];
+                    p.run(&mut ctx)
+                        .map_err(|e| SessionError::Read(e.to_string()))?;
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Fire the user-space timers that are due; how long until the next.
+    fn fire_timers(&mut self) -> Result<Option<std::time::Duration>, SessionError> {
+        if self.timers.is_empty() {
+            return Ok(None);
+        }
+        let now = std::time::Instant::now();
+        let mut due = Vec::new();
+        for t in &mut self.timers {
+            if t.next <= now {
+                due.push(t.prog);
+                t.next += t.period;
+                // Fell far behind (the consumer was busy): skip missed ticks
+                // rather than firing a burst, as a timer interrupt would.
+                if t.next < now {
+                    t.next = now + t.period;
+                }
+            }
+        }
+        self.fire(&due)?;
+        let next = self.timers.iter().map(|t| t.next).min();
+        Ok(next.map(|n| n.saturating_duration_since(std::time::Instant::now())))
     }
 
     /// Fire BEGIN and consume what it recorded.
@@ -349,12 +451,22 @@ impl<'o> Session<'o> {
                 self.drain()?;
                 return Ok(Stop::TargetExited);
             }
+            let wait = self.fire_timers()?;
             let n = self.rings.len().max(1) as i32;
             for i in 0..self.rings.len() {
                 let mut batch = Vec::new();
-                self.rings[i]
-                    .poll(poll_ms / n, |b| batch.push(b.to_vec()))
-                    .map_err(|e| SessionError::Read(e.to_string()))?;
+                match &mut self.rings[i] {
+                    Records::Kernel(r) => {
+                        r.poll(poll_ms / n, |b| batch.push(b.to_vec()))
+                            .map_err(|e| SessionError::Read(e.to_string()))?;
+                    }
+                    Records::User(m) => {
+                        // Nothing arrives between timer firings: sleep until the next.
+                        let ms = std::time::Duration::from_millis((poll_ms / n).max(0) as u64);
+                        std::thread::sleep(wait.map_or(ms, |w| w.min(ms)));
+                        batch.extend(m.ring_drain());
+                    }
+                }
                 for rec in batch {
                     self.handle(i, &rec)?;
                 }

@@ -2,8 +2,8 @@
 //! the per-CPU values merged as DTrace merges its per-CPU buffers.
 
 use super::decode::field;
+use super::map::Map;
 use crate::print::value::Value;
-use crate::sys::bpf::BpfMap;
 use crate::sys::SysError;
 use d_lang::codegen::AggObj;
 use d_lang::ir::AggFunc;
@@ -70,7 +70,7 @@ pub fn merge(func: &AggFunc, per_cpu: &[Vec<u8>]) -> Option<Merged> {
 }
 
 /// One aggregation's entries: decoded keys and merged values.
-pub fn read(agg: &AggObj, map: &BpfMap) -> Result<Vec<(Vec<Value>, Merged)>, SysError> {
+pub fn read(agg: &AggObj, map: &Map) -> Result<Vec<(Vec<Value>, Merged)>, SysError> {
     let mut out = Vec::new();
     if agg.array {
         // Keyless: slot 0; CPUs whose mark word is 0 never aggregated.

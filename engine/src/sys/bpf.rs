@@ -301,6 +301,39 @@ pub fn obj_name(name: &str) -> [u8; OBJ_NAME_LEN] {
     out
 }
 
+static REFUSED: OnceLock<Option<String>> = OnceLock::new();
+
+/// Environment variable that makes [`refused`] report a refusal: fault
+/// injection for the user-space fallback, on machines that do allow BPF.
+pub const INJECT_REFUSAL: &str = "LUMEN_INJECT_BPF_REFUSAL";
+
+/// Whether this process may not use BPF at all (no privilege, or a kernel
+/// without `bpf(2)`), tried once with a one-entry array; the errno if so.
+pub fn refused() -> Option<String> {
+    REFUSED
+        .get_or_init(|| {
+            if std::env::var_os(INJECT_REFUSAL).is_some() {
+                return Some(format!("{INJECT_REFUSAL} is set"));
+            }
+            let def = MapDef {
+                kind: MapKind::Array,
+                key_size: 4,
+                value_size: 8,
+                max_entries: 1,
+                flags: 0,
+                name: "lumen_probe".into(),
+            };
+            match BpfMap::create(&def) {
+                Ok(_) => None,
+                Err(e) if matches!(e.raw_errno(), libc::EPERM | libc::EACCES | libc::ENOSYS) => {
+                    Some(e.to_string())
+                }
+                Err(_) => None,
+            }
+        })
+        .clone()
+}
+
 static POSSIBLE_CPUS: OnceLock<usize> = OnceLock::new();
 
 /// How many slots a per-CPU lookup returns: the number of possible CPUs

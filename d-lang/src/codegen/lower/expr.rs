@@ -482,14 +482,17 @@ impl Lower<'_> {
             return Ok(());
         }
         let signed = ty.is_signed();
+        if matches!(op, BinOp::Div | BinOp::Mod) {
+            self.divide(op == BinOp::Div, signed);
+            if ty.is_integer() {
+                self.normalize(R0, ty);
+            }
+            return Ok(());
+        }
         let insn = match op {
             BinOp::Add => Insn::alu64_reg(Alu::Add, R0, R1),
             BinOp::Sub => Insn::alu64_reg(Alu::Sub, R0, R1),
             BinOp::Mul => Insn::alu64_reg(Alu::Mul, R0, R1),
-            BinOp::Div if signed => Insn::alu64_signed_reg(Alu::Div, R0, R1),
-            BinOp::Div => Insn::alu64_reg(Alu::Div, R0, R1),
-            BinOp::Mod if signed => Insn::alu64_signed_reg(Alu::Mod, R0, R1),
-            BinOp::Mod => Insn::alu64_reg(Alu::Mod, R0, R1),
             BinOp::BitAnd => Insn::alu64_reg(Alu::And, R0, R1),
             BinOp::BitOr => Insn::alu64_reg(Alu::Or, R0, R1),
             BinOp::BitXor | BinOp::LogXor => Insn::alu64_reg(Alu::Xor, R0, R1),
@@ -503,6 +506,42 @@ impl Lower<'_> {
             self.normalize(R0, ty);
         }
         Ok(())
+    }
+
+    /// r0 = r0 / r1 or r0 % r1. A zero divisor gives 0 (as the kernel's
+    /// division does) instead of reaching the instruction, so both
+    /// backends agree. Portable code divides magnitudes and fixes the sign
+    /// (C's truncating division) where cpu v4 has signed division.
+    fn divide(&mut self, div: bool, signed: bool) {
+        let op = if div { Alu::Div } else { Alu::Mod };
+        let done = self.asm.label();
+        let nonzero = self.asm.label();
+        self.asm.jmp_imm(Cond::Ne, R1, 0, nonzero);
+        self.asm.push(Insn::mov64_imm(R0, 0));
+        self.asm.ja(done);
+        self.asm.bind(nonzero);
+        if !signed {
+            self.asm.push(Insn::alu64_reg(op, R0, R1));
+        } else if !self.lay.portable {
+            self.asm.push(Insn::alu64_signed_reg(op, R0, R1));
+        } else {
+            // r2 = the dividend's sign (the remainder's), r3 = the divisor's.
+            self.asm.push(Insn::mov64_reg(R2, R0));
+            self.asm.push(Insn::mov64_reg(R3, R1));
+            for r in [R0, R1] {
+                let pos = self.asm.label();
+                self.asm.jmp_imm(Cond::Sge, r, 0, pos);
+                self.asm.push(Insn::neg64(r));
+                self.asm.bind(pos);
+            }
+            self.asm.push(Insn::alu64_reg(op, R0, R1));
+            if div {
+                self.asm.push(Insn::alu64_reg(Alu::Xor, R2, R3));
+            }
+            self.asm.jmp_imm(Cond::Sge, R2, 0, done);
+            self.asm.push(Insn::neg64(R0));
+        }
+        self.asm.bind(done);
     }
 
     /// r0 = (a cond b) ? 1 : 0.
@@ -708,11 +747,18 @@ impl Lower<'_> {
                 let done = self.asm.label();
                 for i in 1..=self.lay.nspec {
                     self.asm.ld_map_value(R1, self.lay.specs, i * 8);
-                    self.asm.push(Insn::mov64_imm(R0, 0));
-                    self.asm.push(Insn::mov64_imm(R2, 1));
-                    self.asm.push(Insn::cmpxchg64(R1, 0, R2));
                     let next = self.asm.label();
-                    self.asm.jmp_imm(Cond::Ne, R0, 0, next);
+                    if self.lay.portable {
+                        // One thread: test and set is enough.
+                        self.asm.push(Insn::ldx(Size::DW, R0, R1, 0));
+                        self.asm.jmp_imm(Cond::Ne, R0, 0, next);
+                        self.asm.push(Insn::st(Size::DW, R1, 0, 1));
+                    } else {
+                        self.asm.push(Insn::mov64_imm(R0, 0));
+                        self.asm.push(Insn::mov64_imm(R2, 1));
+                        self.asm.push(Insn::cmpxchg64(R1, 0, R2));
+                        self.asm.jmp_imm(Cond::Ne, R0, 0, next);
+                    }
                     self.asm.push(Insn::mov64_imm(R0, i as i32));
                     self.asm.ja(done);
                     self.asm.bind(next);
