@@ -1,0 +1,11 @@
+#pragma D option quiet
+BEGIN
+/0/
+{
+	@ = count();
+}
+
+BEGIN
+{
+	exit(0);
+}

@@ -1,0 +1,11 @@
+#pragma D option quiet
+BEGIN
+{
+	printf("begin\n");
+	exit(0);
+}
+
+END
+{
+	printf("end\n");
+}

@@ -1,0 +1,11 @@
+#pragma D option quiet
+BEGIN
+{
+	@ = sum(1);
+	exit(0);
+}
+
+END
+{
+	@ = sum(2);
+}

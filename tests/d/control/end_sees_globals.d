@@ -1,0 +1,11 @@
+#pragma D option quiet
+BEGIN
+{
+	x = 41;
+	exit(0);
+}
+
+END
+{
+	printf("%d\n", x + 1);
+}

@@ -1,0 +1,6 @@
+/* exit: 3 */
+#pragma D option quiet
+BEGIN
+{
+	exit(3);
+}

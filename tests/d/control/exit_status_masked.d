@@ -1,0 +1,6 @@
+/* exit: 2 */
+#pragma D option quiet
+BEGIN
+{
+	exit(258);
+}

@@ -1,0 +1,7 @@
+#pragma D option quiet
+BEGIN
+{
+	printf("before\n");
+	exit(0);
+	printf("after\n");
+}

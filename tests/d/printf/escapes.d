@@ -1,0 +1,6 @@
+#pragma D option quiet
+BEGIN
+{
+	printf("tab\there\\back \"q\"\n");
+	exit(0);
+}

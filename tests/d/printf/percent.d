@@ -1,0 +1,6 @@
+#pragma D option quiet
+BEGIN
+{
+	printf("100%% done\n");
+	exit(0);
+}

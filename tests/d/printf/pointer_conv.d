@@ -1,0 +1,6 @@
+#pragma D option quiet
+BEGIN
+{
+	printf("%p\n", 255);
+	exit(0);
+}

@@ -1,0 +1,8 @@
+#pragma D option quiet
+BEGIN
+{
+	printf("a\n");
+	printf("b");
+	printf("c\n");
+	exit(0);
+}
