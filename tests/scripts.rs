@@ -28,12 +28,14 @@ struct Script {
 }
 
 fn header(src: &str, key: &str) -> Option<String> {
-    src.lines().take_while(|l| l.trim_start().starts_with("/*")).find_map(|l| {
-        let body = l.trim().strip_prefix("/*")?.strip_suffix("*/")?.trim();
-        body.strip_prefix(key)?
-            .strip_prefix(':')
-            .map(|v| v.trim().to_string())
-    })
+    src.lines()
+        .take_while(|l| l.trim_start().starts_with("/*"))
+        .find_map(|l| {
+            let body = l.trim().strip_prefix("/*")?.strip_suffix("*/")?.trim();
+            body.strip_prefix(key)?
+                .strip_prefix(':')
+                .map(|v| v.trim().to_string())
+        })
 }
 
 fn collect(dir: &Path, out: &mut Vec<Script>) {

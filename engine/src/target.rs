@@ -237,9 +237,21 @@ impl TargetResolver for Targets<'_> {
 
     fn target(&self, probe: &ProbeInfo) -> Result<ProbeTarget, String> {
         match self.attachment(probe)? {
-            Attachment::SelfProbe(_) => Ok(ProbeTarget {
+            Attachment::SelfProbe(sym) => Ok(ProbeTarget {
                 prog_type: ProgType::RawTracepoint,
-                args: Vec::new(),
+                // ERROR's arguments are what the consumer passes to the
+                // test run: 0, EPID, action, pc, fault, address.
+                args: if sym == "lumen_dtrace_error" {
+                    (0..6)
+                        .map(|i| ArgSource::CtxField {
+                            offset: i * 8,
+                            size: 8,
+                            signed: false,
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                },
                 typed_args: None,
                 filters: Vec::new(),
                 syscall_ret: None,

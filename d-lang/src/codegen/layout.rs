@@ -23,6 +23,10 @@ pub const HEADER_SIZE: u32 = 24;
 /// Offset of the header's speculation word: 0 for ordinary records, else
 /// `1 << 63 | id` for records that `speculate(id)` diverted.
 pub const HEADER_SPEC: u32 = 16;
+/// Bytes of an error record: header (EPID 0, CPU), then the faulting
+/// EPID, action number, [`crate::codegen::object::Fault`] code, address and
+/// instruction index, one u64 each.
+pub const ERROR_RECORD_SIZE: u32 = 48;
 
 /// Where a variable lives.
 #[derive(Debug, Clone)]
@@ -93,7 +97,9 @@ pub struct Layout {
     pub strsize: u32,
     /// Largest aggregation value (the strings map carries this many zero bytes).
     pub max_agg_value: u32,
-    /// Emit only what rbpf runs: no atomics, no cpu-v4 instructions.
+    /// The error record being built when a fault is raised.
+    pub error_off: u32,
+    /// Emit only what rbpf runs: no atomic instructions.
     pub portable: bool,
 }
 
@@ -201,7 +207,8 @@ impl Layout {
         let record_off = temps_off + STRING_TEMPS * strsize;
         let key_off = record_off + RECORD_MAX;
         let value_off = key_off + KEY_MAX;
-        let scratch_size = value_off + VALUE_MAX;
+        let error_off = value_off + VALUE_MAX;
+        let scratch_size = error_off + ERROR_RECORD_SIZE;
         if scratch_size > SCRATCH_SIZE {
             return Err(Diagnostic::new(
                 ErrTag::D_UNSUPPORTED,
@@ -371,6 +378,7 @@ impl Layout {
             record_off,
             key_off,
             value_off,
+            error_off,
             strsize,
             max_agg_value,
             portable: opts.portable,

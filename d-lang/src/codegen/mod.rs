@@ -42,8 +42,8 @@ pub struct CodegenOptions {
     /// `nspec`: number of speculation buffers.
     pub nspec: u32,
     /// Code for the user-space backend (rbpf): single-threaded, so no
-    /// atomic instructions, and no cpu-v4 instructions (signed division)
-    /// the interpreter lacks. The kernel accepts portable code too.
+    /// atomic instructions (the one difference; neither form uses cpu-v4
+    /// instructions, which rbpf lacks). The kernel accepts portable code too.
     pub portable: bool,
 }
 

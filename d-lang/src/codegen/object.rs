@@ -285,3 +285,44 @@ impl Object {
         out
     }
 }
+
+/// A run-time fault: DTrace's `DTRACEFLT_*` codes (the ERROR probe's `arg4`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
+pub enum Fault {
+    /// A read of memory that is not there (`arg5` is the address).
+    BadAddr = 1,
+    /// A misaligned access.
+    BadAlign = 2,
+    /// An operation D forbids.
+    IllOp = 3,
+    /// Division or remainder by zero.
+    DivZero = 4,
+    /// Scratch space exhausted (`alloca`).
+    NoScratch = 5,
+}
+
+impl Fault {
+    /// The fault of an error record's code.
+    pub fn from_code(code: u64) -> Option<Fault> {
+        Some(match code {
+            1 => Fault::BadAddr,
+            2 => Fault::BadAlign,
+            3 => Fault::IllOp,
+            4 => Fault::DivZero,
+            5 => Fault::NoScratch,
+            _ => return None,
+        })
+    }
+
+    /// DTrace's words for it; addresses only where DTrace shows them.
+    pub fn describe(self, addr: u64) -> String {
+        match self {
+            Fault::BadAddr => format!("invalid address (0x{addr:x})"),
+            Fault::BadAlign => format!("invalid alignment (0x{addr:x})"),
+            Fault::IllOp => "illegal operation".into(),
+            Fault::DivZero => "divide-by-zero".into(),
+            Fault::NoScratch => "out of scratch space".into(),
+        }
+    }
+}

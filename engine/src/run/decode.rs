@@ -17,6 +17,38 @@ pub struct Record<'a> {
     pub speculation: Option<u64>,
 }
 
+/// A run-time error a probe raised (an error record: EPID 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorRecord {
+    /// CPU it happened on.
+    pub cpu: u32,
+    /// The enabling whose clause faulted.
+    pub epid: u32,
+    /// Its action number (0: the predicate).
+    pub action: u64,
+    /// `DTRACEFLT_*` code.
+    pub fault: u64,
+    /// The address, for address faults.
+    pub addr: u64,
+    /// Instruction index of the fault.
+    pub pc: u64,
+}
+
+/// The error record in `bytes`, if it is one.
+pub fn error_record(bytes: &[u8]) -> Option<ErrorRecord> {
+    if bytes.len() < d_lang::codegen::layout::ERROR_RECORD_SIZE as usize || u32_at(bytes, 0) != 0 {
+        return None;
+    }
+    Some(ErrorRecord {
+        cpu: u32_at(bytes, 4),
+        epid: u64_at(bytes, 8) as u32,
+        action: u64_at(bytes, 16),
+        fault: u64_at(bytes, 24),
+        addr: u64_at(bytes, 32),
+        pc: u64_at(bytes, 40),
+    })
+}
+
 /// Why a record could not be decoded (a consumer/producer mismatch).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {

@@ -196,6 +196,8 @@ pub struct Session<'o> {
     _dispatch: Vec<(BpfMap, OwnedFd)>,
     begin: Vec<(usize, usize)>,
     end: Vec<(usize, usize)>,
+    /// ERROR programs, fired by the consumer for each error record.
+    error: Vec<(usize, usize)>,
     out: &'o mut dyn Write,
     err: &'o mut dyn Write,
     opts: OutputOptions,
@@ -225,6 +227,7 @@ impl<'o> Session<'o> {
         let mut rings = Vec::new();
         let mut begin = Vec::new();
         let mut end = Vec::new();
+        let mut error = Vec::new();
         let mut dispatch_tables = Vec::new();
         let mut timers = Vec::new();
         for (ii, (inst, atts)) in instances.iter().zip(&attachments).enumerate() {
@@ -254,6 +257,7 @@ impl<'o> Session<'o> {
                         }),
                         Attachment::SelfProbe("lumen_dtrace_begin") => begin.push((ii, pi)),
                         Attachment::SelfProbe("lumen_dtrace_end") => end.push((ii, pi)),
+                        Attachment::SelfProbe("lumen_dtrace_error") => error.push((ii, pi)),
                         Attachment::SelfProbe(_) => {}
                         Attachment::Tracepoint(_) => {
                             return Err(SessionError::Attach {
@@ -340,6 +344,7 @@ impl<'o> Session<'o> {
                         match *sym {
                             "lumen_dtrace_begin" => begin.push((ii, pi)),
                             "lumen_dtrace_end" => end.push((ii, pi)),
+                            "lumen_dtrace_error" => error.push((ii, pi)),
                             _ => {}
                         }
                         continue;
@@ -361,6 +366,7 @@ impl<'o> Session<'o> {
             _dispatch: dispatch_tables,
             begin,
             end,
+            error,
             out,
             err,
             opts,
@@ -382,21 +388,74 @@ impl<'o> Session<'o> {
     /// Run BEGIN, END (raw tracepoint programs) or user-space timer
     /// programs once each, here.
     fn fire(&mut self, progs: &[(usize, usize)]) -> Result<(), SessionError> {
+        self.fire_with(progs, [0; 6])
+    }
+
+    /// [`Self::fire`] with these raw-tracepoint arguments.
+    fn fire_with(&mut self, progs: &[(usize, usize)], args: [u64; 6]) -> Result<(), SessionError> {
         use std::os::fd::AsFd;
         for &(ii, pi) in progs {
             match &self.instances[ii].programs[pi] {
                 Program::Kernel(fd) => {
-                    crate::sys::bpf::prog_test_run(fd.as_fd(), &[0u64; 6])
+                    crate::sys::bpf::prog_test_run(fd.as_fd(), &args)
                         .map_err(|e| SessionError::Read(e.to_string()))?;
                 }
                 Program::User(p) => {
                     // Room for any context a program reads (raw tracepoint
-                    // args or perf-event registers), all zero.
+                    // args or perf-event registers); zero past the args.
                     let mut ctx = [0u8; 256];
+                    for (i, a) in args.iter().enumerate() {
+                        ctx[i * 8..i * 8 + 8].copy_from_slice(&a.to_ne_bytes());
+                    }
                     p.run(&mut ctx)
                         .map_err(|e| SessionError::Read(e.to_string()))?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Report a run-time error as dtrace(1) does, then fire ERROR (its
+    /// records are handled after this one, as the kernel would queue them).
+    fn report_error(&mut self, ii: usize, e: decode::ErrorRecord) -> Result<(), SessionError> {
+        let enablings = Rc::clone(&self.enablings[ii]);
+        let Some(en) = e
+            .epid
+            .checked_sub(1)
+            .and_then(|i| enablings.get(i as usize))
+        else {
+            writeln!(
+                self.err,
+                "dtrace: error record names unknown enabled probe ID {}",
+                e.epid
+            )?;
+            return Ok(());
+        };
+        let fault = d_lang::codegen::Fault::from_code(e.fault).map_or_else(
+            || format!("unknown fault {}", e.fault),
+            |f| f.describe(e.addr),
+        );
+        let place = if e.action == 0 {
+            "predicate".to_string()
+        } else {
+            format!("action #{}", e.action)
+        };
+        writeln!(
+            self.err,
+            "dtrace: error on enabled probe ID {} (ID {}: {}): {fault} in {place} at BPF pc {}",
+            e.epid,
+            en.probe.id,
+            en.probe.full_name(),
+            e.pc
+        )?;
+        let error = self
+            .error
+            .iter()
+            .filter(|(i, _)| *i == ii)
+            .copied()
+            .collect::<Vec<_>>();
+        if !error.is_empty() {
+            self.fire_with(&error, [0, e.epid as u64, e.action, e.pc, e.fault, e.addr])?;
         }
         Ok(())
     }
@@ -556,6 +615,9 @@ impl<'o> Session<'o> {
     }
 
     fn handle(&mut self, ii: usize, bytes: &[u8]) -> Result<(), SessionError> {
+        if let Some(e) = decode::error_record(bytes) {
+            return self.report_error(ii, e);
+        }
         let enablings = Rc::clone(&self.enablings[ii]);
         let rec = match decode::record(&enablings, bytes) {
             Ok(r) => r,

@@ -151,15 +151,21 @@ impl Lower<'_> {
                 ty.name()
             )));
         }
-        // Read into the zero-key slot's neighbour on the stack.
+        // Read into the zero-key slot's neighbour on the stack; a bad
+        // address is DTrace's invalid-address fault.
         self.asm
             .push(Insn::st(Size::DW, FP, -16 - self.stack as i16, 0));
         self.asm.push(Insn::mov64_reg(R3, R0));
+        self.fault_addr(R3);
         self.asm.push(Insn::mov64_reg(R1, FP));
         self.asm
             .push(Insn::alu64_imm(Alu::Add, R1, -16 - self.stack));
         self.asm.push(Insn::mov64_imm(R2, size as i32));
         self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
+        let ok = self.asm.label();
+        self.asm.jmp_imm(Cond::Sge, R0, 0, ok);
+        self.raise(crate::codegen::object::Fault::BadAddr);
+        self.asm.bind(ok);
         self.asm
             .push(Insn::ldx(Size::of(size), R0, FP, -16 - self.stack as i16));
         self.normalize(R0, ty);
@@ -508,22 +514,20 @@ impl Lower<'_> {
         Ok(())
     }
 
-    /// r0 = r0 / r1 or r0 % r1. A zero divisor gives 0 (as the kernel's
-    /// division does) instead of reaching the instruction, so both
-    /// backends agree. Portable code divides magnitudes and fixes the sign
-    /// (C's truncating division) where cpu v4 has signed division.
+    /// r0 = r0 / r1 or r0 % r1. A zero divisor raises DTrace's
+    /// divide-by-zero fault before the instruction (where the kernel would
+    /// quietly give 0). Signed division divides magnitudes and fixes the sign
+    /// (C's truncating division) rather than use cpu v4's signed division,
+    /// which rbpf lacks: both backends run the same instructions.
     fn divide(&mut self, div: bool, signed: bool) {
         let op = if div { Alu::Div } else { Alu::Mod };
         let done = self.asm.label();
         let nonzero = self.asm.label();
         self.asm.jmp_imm(Cond::Ne, R1, 0, nonzero);
-        self.asm.push(Insn::mov64_imm(R0, 0));
-        self.asm.ja(done);
+        self.raise(crate::codegen::object::Fault::DivZero);
         self.asm.bind(nonzero);
         if !signed {
             self.asm.push(Insn::alu64_reg(op, R0, R1));
-        } else if !self.lay.portable {
-            self.asm.push(Insn::alu64_signed_reg(op, R0, R1));
         } else {
             // r2 = the dividend's sign (the remainder's), r3 = the divisor's.
             self.asm.push(Insn::mov64_reg(R2, R0));
@@ -749,10 +753,13 @@ impl Lower<'_> {
                     self.asm.ld_map_value(R1, self.lay.specs, i * 8);
                     let next = self.asm.label();
                     if self.lay.portable {
-                        // One thread: test and set is enough.
+                        // One thread: test and set is enough. As many
+                        // instructions as the atomic form, so that fault
+                        // locations agree between the backends.
                         self.asm.push(Insn::ldx(Size::DW, R0, R1, 0));
+                        self.asm.push(Insn::mov64_imm(R2, 1));
                         self.asm.jmp_imm(Cond::Ne, R0, 0, next);
-                        self.asm.push(Insn::st(Size::DW, R1, 0, 1));
+                        self.asm.push(Insn::stx(Size::DW, R1, 0, R2));
                     } else {
                         self.asm.push(Insn::mov64_imm(R0, 0));
                         self.asm.push(Insn::mov64_imm(R2, 1));

@@ -185,6 +185,11 @@ pub(crate) struct Lower<'a> {
     /// ||): only loads made outside it dominate the rest of the clause.
     cond_depth: u32,
     span: Span,
+    /// The current clause's fault block, once a fault site needs it.
+    fault: Option<Label>,
+    /// 1-based number of the statement being lowered (0: the predicate),
+    /// DTrace's "action #N" of run-time errors.
+    action_no: u32,
 }
 
 impl<'a> Lower<'a> {
@@ -215,6 +220,8 @@ impl<'a> Lower<'a> {
             cache: Vec::new(),
             cond_depth: 0,
             span: Span::default(),
+            fault: None,
+            action_no: 0,
         }
     }
 
@@ -314,6 +321,8 @@ impl<'a> Lower<'a> {
                 0,
             ));
         }
+        self.fault = None;
+        self.action_no = 0;
         if let Some(p) = &c.predicate {
             self.temps = 0;
             self.expr(p)?;
@@ -337,13 +346,61 @@ impl<'a> Lower<'a> {
             self.asm.jmp_imm(Cond::Eq, R0, 0, next);
             self.count(Counter::RecordDrops);
         }
+        if let Some(fault) = self.fault.take() {
+            // A fault abandons the clause and reports it: the error record
+            // (EPID 0) carries what the consumer prints and ERROR receives.
+            self.asm.ja(next);
+            self.asm.bind(fault);
+            let off = self.lay.error_off as i16;
+            self.asm.push(Insn::st(Size::W, R9, off, 0));
+            self.asm.push(Insn::call(helper::GET_SMP_PROCESSOR_ID));
+            self.asm.push(Insn::stx(Size::W, R9, off + 4, R0));
+            self.asm.push(Insn::st(Size::DW, R9, off + 8, epid as i32));
+            self.asm.ld_map(R1, self.lay.ringbuf);
+            self.scratch_ptr(R2, self.lay.error_off);
+            self.asm
+                .push(Insn::mov64_imm(R3, super::layout::ERROR_RECORD_SIZE as i32));
+            self.asm.push(Insn::mov64_imm(R4, 0));
+            self.asm.push(Insn::call(helper::RINGBUF_OUTPUT));
+            self.asm.jmp_imm(Cond::Eq, R0, 0, next);
+            self.count(Counter::RecordDrops);
+        }
         self.asm.bind(next);
         Ok(std::mem::take(&mut self.actions))
+    }
+
+    /// Raise `fault` in the current action: record its number, the code and
+    /// this instruction's index, and abandon the clause. The address (for
+    /// [`Fault::BadAddr`]) must already be at `error_off + 32`.
+    fn raise(&mut self, fault: super::object::Fault) {
+        let off = self.lay.error_off as i16;
+        let pc = self.asm.len() as i32;
+        self.asm
+            .push(Insn::st(Size::DW, R9, off + 16, self.action_no as i32));
+        self.asm
+            .push(Insn::st(Size::DW, R9, off + 24, fault as u64 as i32));
+        self.asm.push(Insn::st(Size::DW, R9, off + 40, pc));
+        let label = match self.fault {
+            Some(l) => l,
+            None => {
+                let l = self.asm.label();
+                self.fault = Some(l);
+                l
+            }
+        };
+        self.asm.ja(label);
+    }
+
+    /// Note the address a checked read is about to use, for [`Self::raise`].
+    fn fault_addr(&mut self, r: u8) {
+        let off = self.lay.error_off as i16;
+        self.asm.push(Insn::stx(Size::DW, R9, off + 32, r));
     }
 
     fn stmts(&mut self, stmts: &[ir::Stmt]) -> R<()> {
         for s in stmts {
             self.temps = 0;
+            self.action_no += 1;
             match s {
                 ir::Stmt::Expr(e) => self.expr(e)?,
                 ir::Stmt::If(c, a, b) => {

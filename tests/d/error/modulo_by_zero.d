@@ -1,0 +1,11 @@
+#pragma D option quiet
+BEGIN
+{
+	x = 0;
+	y = 7 % x;
+}
+
+BEGIN
+{
+	exit(0);
+}
