@@ -245,7 +245,13 @@ pub fn conversion_accepts(conv: char, ty: &Type) -> bool {
     let t = ty.strip();
     let symaddr = matches!(
         t,
-        Type::Dyn(DynType::Symaddr | DynType::Usymaddr | DynType::Modaddr | DynType::Umodaddr)
+        Type::Dyn(
+            DynType::Symaddr
+                | DynType::Usymaddr
+                | DynType::Uaddr
+                | DynType::Modaddr
+                | DynType::Umodaddr
+        )
     );
     match conv {
         'd' | 'i' | 'o' | 'u' | 'c' | 'C' | 'Y' | 'T' => ty.is_integer() || symaddr,

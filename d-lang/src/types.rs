@@ -82,6 +82,8 @@ pub enum DynType {
     Symaddr,
     /// `usym()`/`ufunc()` user address.
     Usymaddr,
+    /// `uaddr()` user address (printed with its offset).
+    Uaddr,
     /// `mod()` kernel module address.
     Modaddr,
     /// `umod()`.
@@ -246,7 +248,11 @@ impl Type {
             || matches!(
                 self.strip(),
                 Type::Dyn(
-                    DynType::Symaddr | DynType::Usymaddr | DynType::Modaddr | DynType::Umodaddr
+                    DynType::Symaddr
+                        | DynType::Usymaddr
+                        | DynType::Uaddr
+                        | DynType::Modaddr
+                        | DynType::Umodaddr
                 )
             )
     }
@@ -413,7 +419,7 @@ impl Type {
                     DynType::Stack => "stack",
                     DynType::UStack => "ustack",
                     DynType::Symaddr => "_symaddr",
-                    DynType::Usymaddr => "_usymaddr",
+                    DynType::Usymaddr | DynType::Uaddr => "_usymaddr",
                     DynType::Modaddr => "_modaddr",
                     DynType::Umodaddr => "_umodaddr",
                 }
@@ -476,12 +482,20 @@ impl Type {
             (
                 Type::Int(_),
                 Type::Dyn(
-                    DynType::Symaddr | DynType::Usymaddr | DynType::Modaddr | DynType::Umodaddr,
+                    DynType::Symaddr
+                    | DynType::Usymaddr
+                    | DynType::Uaddr
+                    | DynType::Modaddr
+                    | DynType::Umodaddr,
                 ),
             ) => true,
             (
                 Type::Dyn(
-                    DynType::Symaddr | DynType::Usymaddr | DynType::Modaddr | DynType::Umodaddr,
+                    DynType::Symaddr
+                    | DynType::Usymaddr
+                    | DynType::Uaddr
+                    | DynType::Modaddr
+                    | DynType::Umodaddr,
                 ),
                 Type::Int(_),
             ) => true,

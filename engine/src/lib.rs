@@ -34,6 +34,7 @@ pub mod ringbuf;
 pub mod run;
 pub mod selfprobe;
 pub mod snippet;
+pub mod symbols;
 pub mod sys;
 pub mod target;
 pub mod tracefs;

@@ -23,6 +23,15 @@ pub const HEADER_SIZE: u32 = 24;
 /// Offset of the header's speculation word: 0 for ordinary records, else
 /// `1 << 63 | id` for records that `speculate(id)` diverted.
 pub const HEADER_SPEC: u32 = 16;
+/// Frames of a `stack()` value (DTrace's default `stackframes`).
+pub const STACK_FRAMES: u32 = 20;
+/// Frames of a `ustack()` value (Oracle DTrace's default `ustackframes`).
+pub const USTACK_FRAMES: u32 = 100;
+/// Bytes of the scratch buffers that hold a `stack()` and a `ustack()`
+/// value while it is evaluated (the user one starts with the process ID).
+pub const STACK_BUF: u32 = 8 * STACK_FRAMES;
+/// See [`STACK_BUF`].
+pub const USTACK_BUF: u32 = 8 * (USTACK_FRAMES + 1);
 /// Bytes of an error record: header (EPID 0, CPU), then the faulting
 /// EPID, action number, [`crate::codegen::object::Fault`] code, address and
 /// instruction index, one u64 each.
@@ -99,6 +108,10 @@ pub struct Layout {
     pub max_agg_value: u32,
     /// The error record being built when a fault is raised.
     pub error_off: u32,
+    /// The `stack()` buffer.
+    pub stack_off: u32,
+    /// The `ustack()` buffer.
+    pub ustack_off: u32,
     /// Emit only what rbpf runs: no atomic instructions.
     pub portable: bool,
 }
@@ -119,6 +132,30 @@ pub fn storage_size(ty: &Type, strsize: u32) -> u64 {
 
 /// How a key of type `ty` is stored.
 pub fn key_kind(ty: &Type, strsize: u32) -> FieldKind {
+    use crate::codegen::object::AddrKind;
+    use crate::types::DynType;
+    if let Type::Dyn(d) = ty.strip() {
+        let addr = |kind, user| FieldKind::Addr { kind, user };
+        match d {
+            DynType::Stack => {
+                return FieldKind::Stack {
+                    frames: STACK_FRAMES,
+                    user: false,
+                }
+            }
+            DynType::UStack => {
+                return FieldKind::Stack {
+                    frames: USTACK_FRAMES,
+                    user: true,
+                }
+            }
+            DynType::Symaddr => return addr(AddrKind::Function, false),
+            DynType::Modaddr => return addr(AddrKind::Module, false),
+            DynType::Usymaddr => return addr(AddrKind::Function, true),
+            DynType::Umodaddr => return addr(AddrKind::Module, true),
+            DynType::Uaddr => return addr(AddrKind::Offset, true),
+        }
+    }
     if ty.is_string() || ty.is_char_string() && !ty.is_pointer() {
         FieldKind::Str { size: strsize }
     } else if ty.is_integer() || ty.is_pointer() || ty.is_scalar() {
@@ -208,7 +245,9 @@ impl Layout {
         let key_off = record_off + RECORD_MAX;
         let value_off = key_off + KEY_MAX;
         let error_off = value_off + VALUE_MAX;
-        let scratch_size = error_off + ERROR_RECORD_SIZE;
+        let stack_off = error_off + ERROR_RECORD_SIZE;
+        let ustack_off = stack_off + STACK_BUF;
+        let scratch_size = ustack_off + USTACK_BUF;
         if scratch_size > SCRATCH_SIZE {
             return Err(Diagnostic::new(
                 ErrTag::D_UNSUPPORTED,
@@ -379,6 +418,8 @@ impl Layout {
             key_off,
             value_off,
             error_off,
+            stack_off,
+            ustack_off,
             strsize,
             max_agg_value,
             portable: opts.portable,

@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn unsupported_features_are_clear_errors() {
-        let e = gen("BEGIN { trace(ustackdepth); }").unwrap_err();
+        let e = gen("BEGIN { trace(curlwpsinfo->pr_lwpid); }").unwrap_err();
         assert!(
             e.message.contains("not supported by code generation yet"),
             "{}",

@@ -141,6 +141,33 @@ pub enum FieldKind {
         /// Bytes reserved.
         size: u32,
     },
+    /// A stack: `frames` program counters, innermost first, ending at the
+    /// first 0; a user stack is preceded by its process ID (one u64).
+    Stack {
+        /// Frames reserved.
+        frames: u32,
+        /// `ustack()` rather than `stack()`.
+        user: bool,
+    },
+    /// A code address printed symbolically; a user address is followed by
+    /// its process ID (two u64s).
+    Addr {
+        /// How it prints.
+        kind: AddrKind,
+        /// A user-space address.
+        user: bool,
+    },
+}
+
+/// How a symbolic address prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AddrKind {
+    /// ``module`function`` (`sym`, `func`, `usym`, `ufunc`).
+    Function,
+    /// `module` (`mod`, `umod`).
+    Module,
+    /// ``module`function+0xoffset`` (`uaddr`).
+    Offset,
 }
 
 impl FieldKind {
@@ -149,6 +176,8 @@ impl FieldKind {
         match self {
             FieldKind::Int { .. } => 8,
             FieldKind::Str { size } | FieldKind::Bytes { size } => size.div_ceil(8) * 8,
+            FieldKind::Stack { frames, user } => 8 * (frames + *user as u32),
+            FieldKind::Addr { user, .. } => 8 * (1 + *user as u32),
         }
     }
 }

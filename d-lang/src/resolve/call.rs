@@ -167,6 +167,7 @@ impl Resolver<'_> {
                     "stack" => Type::Dyn(DynType::Stack),
                     "ustack" => Type::Dyn(DynType::UStack),
                     "_symaddr" => Type::Dyn(DynType::Symaddr),
+                    "_usymaddr" if f.name == "uaddr" => Type::Dyn(DynType::Uaddr),
                     "_usymaddr" => Type::Dyn(DynType::Usymaddr),
                     "_modaddr" => Type::Dyn(DynType::Modaddr),
                     "_umodaddr" => Type::Dyn(DynType::Umodaddr),

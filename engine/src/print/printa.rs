@@ -9,7 +9,7 @@ use super::aggregate::{
 };
 use super::distribution::distribution;
 use super::printf::{render_printa, AggArg, PrintfError, TimeZone};
-use super::stack::{format_stack, STACK_INDENT};
+use super::stack::{format_any, STACK_INDENT};
 use super::trace::{bytes, string_column, sym};
 use super::value::{sign_extend, Value};
 use d_lang::printf::Format;
@@ -37,8 +37,10 @@ pub fn key_column(key: &Value, out: &mut String) {
         }
         Value::Str(s) => string_column(s, KEY_STRING_WIDTH, false, out),
         Value::Bytes(b) => bytes(b, KEY_STRING_WIDTH, false, out),
-        Value::Stack(pcs) => format_stack(pcs, STACK_INDENT, out),
-        &Value::Sym(a) => sym(a, out),
+        Value::Stack(_) | Value::UStack { .. } => {
+            format_any(key, STACK_INDENT, out);
+        }
+        &Value::Addr { addr, pid, kind } => sym(addr, pid, kind, out),
     }
 }
 
@@ -560,14 +562,14 @@ mod tests {
             0,
             AggFunc::Count,
             vec![(
-                vec![Value::Stack(vec![0xffffffff81000010, 0x20, 0])],
+                vec![Value::Stack(vec![0x10, 0x20, 0])],
                 AggValue::Scalar(3),
             )],
         );
         assert_eq!(
             entries(&[&a], Default::default()),
             format!(
-                "\n{0}0xffffffff81000010\n{0}0x20\n {1:>16}\n",
+                "\n{0}0x10\n{0}0x20\n {1:>16}\n",
                 " ".repeat(14),
                 3
             )

@@ -329,7 +329,17 @@ fn convert(spec: &Spec, arg: &Value, tz: TimeZone, out: &mut Vec<u8>) -> Result<
         }
         'a' | 'A' => {
             let a = arg.as_u64().ok_or(())?;
-            text_field(spec, format!("0x{a:x}").as_bytes(), true, out);
+            let pid = match *arg {
+                Value::Addr { pid, .. } => pid,
+                _ => None,
+            };
+            let text = if spec.conv == 'a' || pid.is_some() {
+                super::stack::addr_text(a, pid, d_lang::codegen::AddrKind::Offset)
+            } else {
+                // %A of a bare integer: no process to look it up in.
+                format!("0x{a:x}")
+            };
+            text_field(spec, text.as_bytes(), true, out);
         }
         'e' | 'E' | 'f' | 'g' | 'G' => {
             let x = match *arg {
@@ -349,12 +359,11 @@ fn convert(spec: &Spec, arg: &Value, tz: TimeZone, out: &mut Vec<u8>) -> Result<
             text_field(spec, s.as_bytes(), true, out);
         }
         'k' => {
-            let Value::Stack(pcs) = arg else {
-                return Err(());
-            };
             let indent = if spec.minus { spec.width } else { 0 };
             let mut s = String::new();
-            super::stack::format_stack(pcs, indent, &mut s);
+            if !super::stack::format_any(arg, indent, &mut s) {
+                return Err(());
+            }
             out.extend_from_slice(s.as_bytes());
         }
         _ => return Err(()),
@@ -370,8 +379,8 @@ fn string_of(arg: &Value) -> Vec<u8> {
         Value::Str(s) => s.clone(),
         Value::Bytes(b) => b.iter().copied().take_while(|&c| c != 0).collect(),
         Value::Int { .. } => arg.as_i64().unwrap_or(0).to_string().into_bytes(),
-        Value::Sym(a) => format!("0x{a:x}").into_bytes(),
-        Value::Stack(pcs) => pcs
+        &Value::Addr { addr, pid, kind } => super::stack::addr_text(addr, pid, kind).into_bytes(),
+        Value::Stack(pcs) | Value::UStack { pcs, .. } => pcs
             .iter()
             .map(|pc| format!("0x{pc:x}"))
             .collect::<Vec<_>>()
@@ -384,7 +393,7 @@ fn string_of(arg: &Value) -> Vec<u8> {
 fn int_operand(spec: &Spec, arg: &Value) -> Option<(bool, u64)> {
     let (bits, size, signed) = match *arg {
         Value::Int { bits, size, signed } => (bits, size, signed),
-        Value::Sym(a) => (a, 8, false),
+        Value::Addr { addr, .. } => (addr, 8, false),
         _ => return None,
     };
     // %d of an unsigned value prints unsigned (dt_printf.c pfcheck_dint).
@@ -923,8 +932,15 @@ mod tests {
     #[test]
     fn addresses_and_stacks() {
         assert_eq!(
-            p("%a", &[Value::Sym(0xffff_ffff_8100_0000)]),
-            "0xffffffff81000000"
+            p(
+                "%a",
+                &[Value::Addr {
+                    addr: 0x18,
+                    pid: None,
+                    kind: d_lang::codegen::AddrKind::Function
+                }]
+            ),
+            "0x18"
         );
         assert_eq!(p("%-20A|", &[u64v(0x400000)]), "0x400000            |");
         assert_eq!(

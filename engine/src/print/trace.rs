@@ -1,7 +1,7 @@
 //! trace() and tracemem(): how one traced datum prints (D-REFERENCE §4, OL widths).
 
 use super::pad::{pad, push_lossy};
-use super::stack::{format_stack, STACK_INDENT};
+use super::stack::{format_any, STACK_INDENT};
 use super::value::{sign_extend, Value};
 use std::fmt::Write;
 
@@ -62,15 +62,17 @@ pub fn trace(value: &Value, style: TraceStyle, out: &mut String) {
                 bytes(b, TRACE_STRING_WIDTH, style.quiet, out);
             }
         }
-        Value::Stack(pcs) => format_stack(pcs, STACK_INDENT, out),
-        &Value::Sym(a) => sym(a, out),
+        Value::Stack(_) | Value::UStack { .. } => {
+            format_any(value, STACK_INDENT, out);
+        }
+        &Value::Addr { addr, pid, kind } => sym(addr, pid, kind, out),
     }
 }
 
-/// Append an address as sym()/func() print it: `  %-50s` of its text
-/// (`0xADDR` until symbolization exists), quiet or not.
-pub fn sym(addr: u64, out: &mut String) {
-    let _ = write!(out, "  {:<50}", format!("0x{addr:x}"));
+/// Append an address as sym()/func()/usym()… print it: `  %-50s` of its
+/// symbolic text, quiet or not.
+pub fn sym(addr: u64, pid: Option<u32>, kind: d_lang::codegen::AddrKind, out: &mut String) {
+    let _ = write!(out, "  {:<50}", super::stack::addr_text(addr, pid, kind));
 }
 
 /// Append `s` as a string column: two blanks and left-justified in `width`,
@@ -257,9 +259,11 @@ mod tests {
             t(Value::Stack(vec![0x1234, 0]), LOUD),
             "\n              0x1234\n"
         );
-        assert_eq!(
-            t(Value::Sym(0xffffffff81000000), QUIET),
-            format!("  0xffffffff81000000{}", " ".repeat(32))
-        );
+        let a = Value::Addr {
+            addr: 0x10,
+            pid: None,
+            kind: d_lang::codegen::AddrKind::Function,
+        };
+        assert_eq!(t(a, QUIET), format!("  0x10{}", " ".repeat(46)));
     }
 }

@@ -21,11 +21,25 @@ pub enum Value {
     Str(Vec<u8>),
     /// Raw memory (tracemem(), structs, char arrays that may not be strings).
     Bytes(Vec<u8>),
-    /// A kernel or user stack: program counters, innermost first.
+    /// A kernel stack: program counters, innermost first.
     Stack(Vec<u64>),
-    /// A code address from sym()/func()/mod() (`_symaddr`): printed as hex
-    /// until symbolization exists.
-    Sym(u64),
+    /// A user stack of process `pid`.
+    UStack {
+        /// The process whose stack it is.
+        pid: u32,
+        /// Program counters, innermost first.
+        pcs: Vec<u64>,
+    },
+    /// A code address from sym(), func(), mod(), usym(), ufunc(), umod()
+    /// or uaddr(), printed as a symbol.
+    Addr {
+        /// The address.
+        addr: u64,
+        /// The process, for user addresses; `None` for kernel ones.
+        pid: Option<u32>,
+        /// How it prints.
+        kind: d_lang::codegen::AddrKind,
+    },
 }
 
 impl Value {
@@ -58,7 +72,7 @@ impl Value {
             } else {
                 bits as i64
             }),
-            Value::Sym(a) => Some(a as i64),
+            Value::Addr { addr, .. } => Some(addr as i64),
             _ => None,
         }
     }
@@ -78,7 +92,8 @@ impl Value {
             (Value::Int { bits: a, .. }, Value::Int { bits: b, .. }) => a.cmp(b),
             (Value::Str(a) | Value::Bytes(a), Value::Str(b) | Value::Bytes(b)) => a.cmp(b),
             (Value::Stack(a), Value::Stack(b)) => a.cmp(b),
-            (Value::Sym(a), Value::Sym(b)) => a.cmp(b),
+            (Value::UStack { pcs: a, .. }, Value::UStack { pcs: b, .. }) => a.cmp(b),
+            (Value::Addr { addr: a, .. }, Value::Addr { addr: b, .. }) => a.cmp(b),
             _ => self.cmp(other),
         }
     }
@@ -137,7 +152,12 @@ mod tests {
         assert_eq!(Value::int(-2, 1, false).as_i64(), Some(254));
         assert_eq!(Value::int(i64::MIN, 8, true).as_i64(), Some(i64::MIN));
         assert_eq!(Value::int(-1, 2, true).as_u64(), Some(u64::MAX));
-        assert_eq!(Value::Sym(0x10).as_u64(), Some(0x10));
+        let a = Value::Addr {
+            addr: 0x10,
+            pid: None,
+            kind: d_lang::codegen::AddrKind::Function,
+        };
+        assert_eq!(a.as_u64(), Some(0x10));
         assert_eq!(Value::str("x").as_i64(), None);
     }
 

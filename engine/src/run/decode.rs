@@ -93,6 +93,38 @@ pub fn field(bytes: &[u8], base: usize, f: &Field) -> Value {
                 .unwrap_or(&[])
                 .to_vec(),
         ),
+        FieldKind::Stack { frames, user } => {
+            let word = |i: usize| {
+                bytes
+                    .get(off + 8 * i..off + 8 * i + 8)
+                    .map_or(0, |_| u64_at(bytes, off + 8 * i))
+            };
+            let first = user as usize;
+            let pcs = (first..first + frames as usize)
+                .map(word)
+                .take_while(|&pc| pc != 0)
+                .collect();
+            if user {
+                Value::UStack {
+                    pid: word(0) as u32,
+                    pcs,
+                }
+            } else {
+                Value::Stack(pcs)
+            }
+        }
+        FieldKind::Addr { kind, user } => {
+            let word = |i: usize| {
+                bytes
+                    .get(off + 8 * i..off + 8 * i + 8)
+                    .map_or(0, |_| u64_at(bytes, off + 8 * i))
+            };
+            Value::Addr {
+                addr: word(0),
+                pid: user.then(|| word(1) as u32),
+                kind,
+            }
+        }
     }
 }
 

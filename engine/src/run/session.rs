@@ -531,7 +531,57 @@ impl<'o> Session<'o> {
                 }
             }
             self.report_drops()?;
+            self.presymbolize()?;
         }
+    }
+
+    /// Look up the user addresses in aggregation keys now, while their
+    /// processes live: by the time the aggregation prints, they may have
+    /// exited and their mappings be gone (the results are cached).
+    fn presymbolize(&mut self) -> Result<(), SessionError> {
+        use d_lang::codegen::FieldKind;
+        for ii in 0..self.instances.len() {
+            let aggs: Vec<AggObj> = self.instances[ii]
+                .object
+                .aggs
+                .iter()
+                .filter(|a| {
+                    a.keys.iter().any(|k| {
+                        matches!(
+                            k.kind,
+                            FieldKind::Stack { user: true, .. }
+                                | FieldKind::Addr { user: true, .. }
+                        )
+                    })
+                })
+                .cloned()
+                .collect();
+            for a in &aggs {
+                let map = &self.instances[ii].maps[a.map];
+                let entries =
+                    snapshot::read(a, map).map_err(|e| SessionError::Read(e.to_string()))?;
+                for (keys, _) in entries {
+                    for k in keys {
+                        match k {
+                            Value::UStack { pid, pcs } => {
+                                for pc in pcs {
+                                    crate::symbols::user(pid, pc);
+                                }
+                            }
+                            Value::Addr {
+                                addr,
+                                pid: Some(pid),
+                                ..
+                            } => {
+                                crate::symbols::user(pid, addr);
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Fire END, consume its records, then print the trailing newline and

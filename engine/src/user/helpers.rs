@@ -238,6 +238,16 @@ fn current_task(_: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
     0
 }
 
+/// No kernel or user stack to walk in the interpreter: zero frames.
+fn get_stack(_ctx: u64, buf: u64, size: u64, _flags: u64, _: u64) -> u64 {
+    if buf == 0 || size > MAX_COPY {
+        return EINVAL;
+    }
+    // SAFETY: `buf` is the program's buffer of `size` bytes.
+    unsafe { std::ptr::write_bytes(buf as *mut u8, 0, size as usize) };
+    0
+}
+
 fn ringbuf_output(map: u64, data: u64, size: u64, _flags: u64, _: u64) -> u64 {
     if data == 0 || size > MAX_COPY {
         return EINVAL;
@@ -266,6 +276,7 @@ pub fn all() -> Vec<(u32, rbpf::ebpf::Helper)> {
         (helper::GET_CURRENT_UID_GID as u32, uid_gid),
         (helper::GET_CURRENT_COMM as u32, current_comm),
         (helper::GET_CURRENT_TASK as u32, current_task),
+        (helper::GET_STACK as u32, get_stack),
         (helper::RINGBUF_OUTPUT as u32, ringbuf_output),
     ]
 }

@@ -37,6 +37,52 @@ impl Lower<'_> {
                     .map_err(|e| self.err(e.message))?;
                 (RecordKind::System(fmt), args[1..].iter().collect())
             }
+            Action::Record(name, args)
+                if matches!(
+                    *name,
+                    "stack"
+                        | "ustack"
+                        | "sym"
+                        | "func"
+                        | "mod"
+                        | "usym"
+                        | "ufunc"
+                        | "umod"
+                        | "uaddr"
+                ) =>
+            {
+                // As a statement, the value is traced.
+                use crate::types::DynType;
+                let ty = Type::Dyn(match *name {
+                    "stack" => DynType::Stack,
+                    "ustack" => DynType::UStack,
+                    "sym" | "func" => DynType::Symaddr,
+                    "mod" => DynType::Modaddr,
+                    "usym" | "ufunc" => DynType::Usymaddr,
+                    "umod" => DynType::Umodaddr,
+                    _ => DynType::Uaddr,
+                });
+                let value = Expr {
+                    kind: crate::ir::ExprKind::Call(name, args.clone()),
+                    ty,
+                    span: self.span,
+                };
+                let field = self.record_value(&value)?;
+                let index = self.actions.len();
+                if index >= 64 {
+                    return Err(self.err("a clause may have at most 64 data-recording actions"));
+                }
+                let rec = self.lay.record_off as i16;
+                self.asm.push(Insn::ldx(Size::DW, R1, R9, rec + 8));
+                self.imm(R2, 1u64 << index);
+                self.asm.push(Insn::alu64_reg(Alu::Or, R1, R2));
+                self.asm.push(Insn::stx(Size::DW, R9, rec + 8, R1));
+                self.actions.push(RecordAction {
+                    kind: RecordKind::Trace,
+                    fields: vec![field],
+                });
+                return Ok(());
+            }
             Action::Destructive(name, _) | Action::Record(name, _) => {
                 return Err(self.err(format!("{name}( ) is not supported by code generation yet")))
             }
@@ -92,6 +138,30 @@ impl Lower<'_> {
         Ok(())
     }
 
+    /// Store r0, a stack buffer pointer or an address, as a field of `kind`
+    /// at scratch offset `at` (a record field or a key).
+    pub(crate) fn store_dyn(&mut self, kind: FieldKind, at: u32) -> R<()> {
+        match kind {
+            FieldKind::Stack { .. } => {
+                self.asm.push(Insn::mov64_reg(R3, R0));
+                self.scratch_ptr(R1, at);
+                self.asm
+                    .push(Insn::mov64_imm(R2, kind.stored_size() as i32));
+                self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
+            }
+            FieldKind::Addr { user, .. } => {
+                self.asm.push(Insn::stx(Size::DW, R9, at as i16, R0));
+                if user {
+                    self.asm.push(Insn::call(helper::GET_CURRENT_PID_TGID));
+                    self.asm.push(Insn::alu64_imm(Alu::Rsh, R0, 32));
+                    self.asm.push(Insn::stx(Size::DW, R9, at as i16 + 8, R0));
+                }
+            }
+            _ => return Err(self.err("not a stack or address value")),
+        }
+        Ok(())
+    }
+
     /// Evaluate a value and store it as the next record field.
     fn record_value(&mut self, e: &Expr) -> R<Field> {
         self.expr(e)?;
@@ -107,6 +177,12 @@ impl Lower<'_> {
                 offset: off,
                 kind: FieldKind::Str { size },
             });
+        }
+        if let crate::types::Type::Dyn(_) = e.ty.strip() {
+            let kind = crate::codegen::layout::key_kind(&e.ty, self.lay.strsize);
+            let off = self.record_field(kind.stored_size())?;
+            self.store_dyn(kind, rec + off)?;
+            return Ok(Field { offset: off, kind });
         }
         if !(e.ty.is_integer() || e.ty.is_pointer() || e.ty.is_scalar()) {
             return Err(self.err(format!(

@@ -274,6 +274,28 @@ impl Lower<'_> {
                 let src = self.target.args.get(n as usize).cloned();
                 return self.arg(src, ty);
             }
+            Stackdepth | Ustackdepth => {
+                // Bytes bpf_get_stack wrote, in frames; a failure is depth 0.
+                let user = b == Ustackdepth;
+                self.get_stack(user, 0)?;
+                let ok = self.asm.label();
+                self.asm.jmp_imm(Cond::Sge, R0, 0, ok);
+                self.asm.push(Insn::mov64_imm(R0, 0));
+                self.asm.bind(ok);
+                self.asm.push(Insn::alu64_imm(Alu::Rsh, R0, 3));
+            }
+            Caller | Ucaller => {
+                // The frame that called the probed code: the stack's
+                // second program counter (0 when there is none).
+                let user = b == Ucaller;
+                self.get_stack(user, 0)?;
+                let off = if user {
+                    self.lay.ustack_off + 16
+                } else {
+                    self.lay.stack_off + 8
+                };
+                self.asm.push(Insn::ldx(Size::DW, R0, R9, off as i16));
+            }
             other => {
                 return Err(self.err(format!(
                     "built-in variable {} is not supported by code generation yet",
@@ -548,6 +570,48 @@ impl Lower<'_> {
         self.asm.bind(done);
     }
 
+    /// Capture the current kernel or user stack into its scratch buffer
+    /// (zeroed first, so the frames end at a 0): at most `frames` frames, 0
+    /// for all the buffer holds. A user buffer starts with the process ID.
+    /// r0 = bpf_get_stack's result (bytes, or a negative error).
+    pub(crate) fn get_stack(&mut self, user: bool, frames: u32) -> R<()> {
+        use crate::codegen::layout::{STACK_BUF, USTACK_BUF};
+        let (off, buf) = if user {
+            (self.lay.ustack_off, USTACK_BUF)
+        } else {
+            (self.lay.stack_off, STACK_BUF)
+        };
+        self.zero_scratch(off, buf);
+        let mut pcs = off;
+        let mut bytes = buf;
+        if user {
+            self.asm.push(Insn::call(helper::GET_CURRENT_PID_TGID));
+            self.asm.push(Insn::alu64_imm(Alu::Rsh, R0, 32));
+            self.asm.push(Insn::stx(Size::DW, R9, off as i16, R0));
+            pcs += 8;
+            bytes -= 8;
+        }
+        if frames > 0 {
+            bytes = bytes.min(frames * 8);
+        }
+        self.asm.push(Insn::mov64_reg(R1, R6));
+        self.scratch_ptr(R2, pcs);
+        self.asm.push(Insn::mov64_imm(R3, bytes as i32));
+        // BPF_F_USER_STACK; a tracepoint's kernel stack starts in its perf
+        // handler (perf_trace_*, perf_syscall_enter): skip that frame, as
+        // DTrace skips its own artificial frames.
+        let flags = if user {
+            1 << 8
+        } else if self.target.prog_type == crate::codegen::ProgType::Tracepoint {
+            1
+        } else {
+            0
+        };
+        self.asm.push(Insn::mov64_imm(R4, flags));
+        self.asm.push(Insn::call(helper::GET_STACK));
+        Ok(())
+    }
+
     /// r0 = (a cond b) ? 1 : 0.
     fn set_if(&mut self, cond: Cond, a: u8, b: u8) {
         let yes = self.asm.label();
@@ -745,6 +809,35 @@ impl Lower<'_> {
                 // BPF_END | BPF_TO_BE on a little-endian machine swaps bytes.
                 self.asm.push(Insn::new(0xd4 | 0x08, R0, 0, 0, bits));
                 Ok(())
+            }
+            "stack" | "ustack" => {
+                let user = name == "ustack";
+                let max = if user {
+                    crate::codegen::layout::USTACK_FRAMES
+                } else {
+                    crate::codegen::layout::STACK_FRAMES
+                };
+                let frames = match args.first().map(|a| a.as_const()) {
+                    None => max,
+                    Some(Some(n)) if n > 0 => (n as u32).min(max),
+                    Some(_) => {
+                        return Err(
+                            self.err(format!("{name}( ) frame count must be a positive constant"))
+                        )
+                    }
+                };
+                self.get_stack(user, frames)?;
+                let off = if user {
+                    self.lay.ustack_off
+                } else {
+                    self.lay.stack_off
+                };
+                self.scratch_ptr(R0, off);
+                Ok(())
+            }
+            "sym" | "func" | "mod" | "usym" | "ufunc" | "umod" | "uaddr" => {
+                // The address itself; printing makes it a symbol.
+                self.expr(&args[0])
             }
             "speculation" => {
                 // Claim the first free slot with compare-and-swap 0 -> 1.

@@ -468,7 +468,7 @@ impl<'a> Lower<'a> {
         Ok(off)
     }
 
-    fn zero_scratch(&mut self, off: u32, len: u32) {
+    pub(crate) fn zero_scratch(&mut self, off: u32, len: u32) {
         for i in (0..len).step_by(8) {
             self.asm.push(Insn::st(Size::DW, R9, (off + i) as i16, 0));
         }

@@ -206,6 +206,11 @@ impl Lower<'_> {
                     self.asm.push(Insn::mov64_imm(R2, size as i32));
                     self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
                 }
+                FieldKind::Stack { .. } | FieldKind::Addr { .. } => {
+                    self.asm.push(Insn::ldx(Size::DW, R0, FP, *slot));
+                    // Only fails for other kinds, which this arm excludes.
+                    let _ = self.store_dyn(f.kind, at);
+                }
             }
         }
     }
