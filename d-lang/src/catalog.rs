@@ -258,6 +258,32 @@ pub trait ProbeCatalog {
     /// Every probe matching `desc`, in ID order. On-demand providers (such as
     /// `profile-N`) create the probe when an exact description names it.
     fn matching(&self, desc: &ProbeDesc) -> Vec<ProbeInfo>;
+
+    /// A kernel type by its D spelling — `struct task_struct`, `union X`,
+    /// `enum X` or a typedef name — from the kernel's type information
+    /// (BTF), for names a program uses without declaring them. Structs and
+    /// unions come complete. `None` where there is no such type (or no
+    /// kernel, as in tests).
+    fn kernel_type(&self, _name: &str) -> Option<crate::types::Type> {
+        None
+    }
+
+    /// A kernel symbol (`` `name ``): its address, and its type where the
+    /// kernel's type information has one. `None` if there is no such symbol.
+    fn kernel_symbol(&self, _name: &str) -> Option<KernelSymbol> {
+        None
+    }
+}
+
+/// A kernel symbol as D sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelSymbol {
+    /// Its address (from kallsyms).
+    pub addr: u64,
+    /// Its type, if known.
+    pub ty: Option<crate::types::Type>,
+    /// A per-CPU variable: `addr` is an offset into each CPU's area.
+    pub per_cpu: bool,
 }
 
 /// A catalogue backed by a fixed list, for tests and for tools that know

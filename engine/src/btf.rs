@@ -1,12 +1,19 @@
-//! Kernel struct layouts from BTF (`/sys/kernel/btf/vmlinux`), parsed once
-//! per process, for the built-ins that read the current task (`ppid`,
-//! `vtimestamp`).
+//! Kernel types from BTF (`/sys/kernel/btf/vmlinux`), parsed once per
+//! process: `curthread->…`, casts to kernel struct pointers, `sizeof` and
+//! `offsetof` of kernel types, and the task members the built-ins read
+//! (`ppid`, `vtimestamp`).
 //!
-//! Only what those need is decoded: struct and union members with their bit
-//! offsets, and type sizes through typedefs and qualifiers. (aya-obj parses
-//! BTF but keeps member offsets private; this reader is small enough to own.)
+//! [`KernelBtf`] decodes the type section; [`KernelBtf::d_type`] turns a
+//! BTF type into a D [`Type`] for the compiler: structs and unions with
+//! their members (anonymous members flattened into the parent, bit-fields
+//! kept), pointers to structs as forward declarations the compiler
+//! completes on use, so that naming `task_struct` does not convert the
+//! whole kernel. (aya-obj parses BTF but keeps types and member offsets
+//! private; this reader is small enough to own.)
 
+use d_lang::types::{self as dt, EnumType, MemberType, SouType, Type};
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 const KIND_INT: u32 = 1;
@@ -15,33 +22,56 @@ const KIND_ARRAY: u32 = 3;
 const KIND_STRUCT: u32 = 4;
 const KIND_UNION: u32 = 5;
 const KIND_ENUM: u32 = 6;
+const KIND_FWD: u32 = 7;
 const KIND_TYPEDEF: u32 = 8;
 const KIND_VOLATILE: u32 = 9;
 const KIND_CONST: u32 = 10;
 const KIND_RESTRICT: u32 = 11;
+const KIND_FUNC: u32 = 12;
 const KIND_FUNC_PROTO: u32 = 13;
 const KIND_VAR: u32 = 14;
 const KIND_DATASEC: u32 = 15;
+const KIND_FLOAT: u32 = 16;
 const KIND_DECL_TAG: u32 = 17;
 const KIND_TYPE_TAG: u32 = 18;
 const KIND_ENUM64: u32 = 19;
 
+/// Deepest chain of typedefs, qualifiers or nested by-value aggregates followed.
+const MAX_DEPTH: u32 = 32;
+
+/// One struct or union member: name, type, bit offset, bit-field width (0: none).
 #[derive(Debug, Clone)]
-struct Type {
-    kind: u32,
-    /// size, or referenced type id
-    size_or_type: u32,
-    /// members: (name, type id, bit offset)
-    members: Vec<(String, u32, u32)>,
-    /// array: (element type, count)
-    array: Option<(u32, u32)>,
+struct Member {
+    name: String,
+    ty: u32,
+    bit_offset: u32,
+    bit_size: u32,
 }
 
-/// Parsed kernel BTF: struct names to type ids, and the types.
+#[derive(Debug, Clone, Default)]
+struct BtfType {
+    kind: u32,
+    name: String,
+    size_or_type: u32,
+    members: Vec<Member>,
+    /// Arrays: element type and count.
+    array: Option<(u32, u32)>,
+    /// Integers: signed.
+    signed: bool,
+    /// Enums: enumerators.
+    values: Vec<(String, i64)>,
+    /// Enums: signed values.
+    enum_signed: bool,
+}
+
+/// The kernel's BTF type section.
 #[derive(Debug, Default)]
 pub struct KernelBtf {
-    types: Vec<Type>,
-    structs: HashMap<String, u32>,
+    types: Vec<BtfType>,
+    /// Named structs, unions, enums and typedefs: (kind, name) → id.
+    names: HashMap<(u32, String), u32>,
+    /// Variables: name → (type id, per-CPU).
+    vars: HashMap<String, (u32, bool)>,
 }
 
 fn u32_at(b: &[u8], off: usize) -> Option<u32> {
@@ -59,7 +89,7 @@ fn name_at(strings: &[u8], off: u32) -> String {
 }
 
 impl KernelBtf {
-    /// Parse BTF bytes (little-endian, as on x86-64).
+    /// Parse raw BTF; `None` if it is not BTF or is truncated.
     pub fn parse(data: &[u8]) -> Option<KernelBtf> {
         if data.get(0..2) != Some(&[0x9f, 0xeb]) {
             return None;
@@ -69,63 +99,121 @@ impl KernelBtf {
         let type_len = u32_at(data, 12)? as usize;
         let str_off = u32_at(data, 16)? as usize;
         let str_len = u32_at(data, 20)? as usize;
-        let types_bytes = data.get(hdr_len + type_off..hdr_len + type_off + type_len)?;
+        let tb = data.get(hdr_len + type_off..hdr_len + type_off + type_len)?;
         let strings = data.get(hdr_len + str_off..hdr_len + str_off + str_len)?;
         let mut btf = KernelBtf {
-            types: vec![Type {
-                kind: 0,
-                size_or_type: 0,
-                members: vec![],
-                array: None,
-            }],
-            ..Default::default()
+            types: vec![BtfType::default()],
+            names: HashMap::new(),
+            vars: HashMap::new(),
         };
+        // Variables listed in the per-CPU data section.
+        let mut per_cpu_vars = std::collections::HashSet::new();
         let mut at = 0usize;
-        while at + 12 <= types_bytes.len() {
-            let name_off = u32_at(types_bytes, at)?;
-            let info = u32_at(types_bytes, at + 4)?;
-            let size_or_type = u32_at(types_bytes, at + 8)?;
+        while at + 12 <= tb.len() {
+            let name_off = u32_at(tb, at)?;
+            let info = u32_at(tb, at + 4)?;
+            let size_or_type = u32_at(tb, at + 8)?;
             at += 12;
             let kind = (info >> 24) & 0x1f;
             let vlen = (info & 0xffff) as usize;
             let kind_flag = info >> 31 == 1;
-            let mut t = Type {
+            let mut t = BtfType {
                 kind,
+                name: name_at(strings, name_off),
                 size_or_type,
-                members: Vec::new(),
-                array: None,
+                ..Default::default()
             };
             match kind {
-                KIND_INT | KIND_VAR | KIND_DECL_TAG => at += 4,
+                KIND_INT => {
+                    let enc = u32_at(tb, at)?;
+                    t.signed = (enc >> 24) & 1 == 1;
+                    at += 4;
+                }
+                KIND_VAR | KIND_DECL_TAG => at += 4,
                 KIND_ARRAY => {
-                    t.array = Some((u32_at(types_bytes, at)?, u32_at(types_bytes, at + 8)?));
+                    t.array = Some((u32_at(tb, at)?, u32_at(tb, at + 8)?));
                     at += 12;
                 }
                 KIND_STRUCT | KIND_UNION => {
                     for _ in 0..vlen {
-                        let mname = u32_at(types_bytes, at)?;
-                        let mtype = u32_at(types_bytes, at + 4)?;
-                        let moff = u32_at(types_bytes, at + 8)?;
-                        let bits = if kind_flag { moff & 0x00ff_ffff } else { moff };
-                        t.members.push((name_at(strings, mname), mtype, bits));
+                        let mname = u32_at(tb, at)?;
+                        let mtype = u32_at(tb, at + 4)?;
+                        let moff = u32_at(tb, at + 8)?;
+                        let (bit_offset, bit_size) = if kind_flag {
+                            (moff & 0x00ff_ffff, moff >> 24)
+                        } else {
+                            (moff, 0)
+                        };
+                        t.members.push(Member {
+                            name: name_at(strings, mname),
+                            ty: mtype,
+                            bit_offset,
+                            bit_size,
+                        });
                         at += 12;
                     }
-                    if kind == KIND_STRUCT && name_off != 0 {
-                        let id = btf.types.len() as u32;
-                        btf.structs.entry(name_at(strings, name_off)).or_insert(id);
+                }
+                KIND_ENUM => {
+                    t.enum_signed = kind_flag;
+                    for _ in 0..vlen {
+                        let n = name_at(strings, u32_at(tb, at)?);
+                        let v = u32_at(tb, at + 4)?;
+                        let v = if kind_flag { v as i32 as i64 } else { v as i64 };
+                        t.values.push((n, v));
+                        at += 8;
                     }
                 }
-                KIND_ENUM => at += 8 * vlen,
+                KIND_ENUM64 => {
+                    t.enum_signed = kind_flag;
+                    for _ in 0..vlen {
+                        let n = name_at(strings, u32_at(tb, at)?);
+                        let lo = u32_at(tb, at + 4)? as u64;
+                        let hi = u32_at(tb, at + 8)? as u64;
+                        t.values.push((n, (hi << 32 | lo) as i64));
+                        at += 12;
+                    }
+                }
                 KIND_FUNC_PROTO => at += 8 * vlen,
-                KIND_DATASEC | KIND_ENUM64 => at += 12 * vlen,
+                KIND_DATASEC => {
+                    let percpu = t.name == ".data..percpu";
+                    for _ in 0..vlen {
+                        if percpu {
+                            per_cpu_vars.insert(u32_at(tb, at)?);
+                        }
+                        at += 12;
+                    }
+                }
                 _ => {}
             }
+            let id = btf.types.len() as u32;
+            if !t.name.is_empty()
+                && matches!(
+                    kind,
+                    KIND_STRUCT | KIND_UNION | KIND_ENUM | KIND_ENUM64 | KIND_TYPEDEF
+                )
+            {
+                let k = if kind == KIND_ENUM64 { KIND_ENUM } else { kind };
+                btf.names.entry((k, t.name.clone())).or_insert(id);
+            }
             btf.types.push(t);
+        }
+        for (id, t) in btf.types.iter().enumerate() {
+            if t.kind == KIND_VAR && !t.name.is_empty() {
+                let per_cpu = per_cpu_vars.contains(&(id as u32));
+                btf.vars
+                    .entry(t.name.clone())
+                    .or_insert((t.size_or_type, per_cpu));
+            }
         }
         Some(btf)
     }
 
-    /// The kernel's BTF, read once per process.
+    /// A kernel variable's type id and whether it is per-CPU.
+    pub fn var(&self, name: &str) -> Option<(u32, bool)> {
+        self.vars.get(name).copied()
+    }
+
+    /// This machine's kernel BTF, read and parsed on first use.
     pub fn kernel() -> Option<&'static KernelBtf> {
         static BTF: OnceLock<Option<KernelBtf>> = OnceLock::new();
         BTF.get_or_init(|| {
@@ -136,12 +224,11 @@ impl KernelBtf {
         .as_ref()
     }
 
-    /// Size in bytes of type `id`, through typedefs and qualifiers.
     fn size(&self, mut id: u32) -> Option<u32> {
-        for _ in 0..32 {
+        for _ in 0..MAX_DEPTH {
             let t = self.types.get(id as usize)?;
             match t.kind {
-                KIND_INT | KIND_STRUCT | KIND_UNION | KIND_ENUM | KIND_ENUM64 => {
+                KIND_INT | KIND_STRUCT | KIND_UNION | KIND_ENUM | KIND_ENUM64 | KIND_FLOAT => {
                     return Some(t.size_or_type)
                 }
                 KIND_PTR => return Some(8),
@@ -158,26 +245,26 @@ impl KernelBtf {
         None
     }
 
-    /// Byte offset and size of `member` in `struct name` (anonymous inner
-    /// structs and unions are searched too).
+    /// Byte offset and size of `member` of `struct name` (searching
+    /// anonymous members too).
     pub fn member(&self, name: &str, member: &str) -> Option<(u32, u32)> {
-        let id = *self.structs.get(name)?;
+        let id = *self.names.get(&(KIND_STRUCT, name.to_string()))?;
         self.member_in(id, member, 0)
     }
 
     fn member_in(&self, id: u32, member: &str, depth: u32) -> Option<(u32, u32)> {
-        if depth > 8 {
+        if depth > MAX_DEPTH {
             return None;
         }
         let t = self.types.get(id as usize)?;
-        for (n, ty, bits) in &t.members {
-            if n == member {
-                return Some((bits / 8, self.size(*ty)?));
+        for m in &t.members {
+            if m.name == member {
+                return Some((m.bit_offset / 8, self.size(m.ty)?));
             }
-            if n.is_empty() {
-                let inner = self.strip(*ty)?;
+            if m.name.is_empty() {
+                let inner = self.strip(m.ty)?;
                 if let Some((off, size)) = self.member_in(inner, member, depth + 1) {
-                    return Some((bits / 8 + off, size));
+                    return Some((m.bit_offset / 8 + off, size));
                 }
             }
         }
@@ -185,7 +272,7 @@ impl KernelBtf {
     }
 
     fn strip(&self, mut id: u32) -> Option<u32> {
-        for _ in 0..32 {
+        for _ in 0..MAX_DEPTH {
             let t = self.types.get(id as usize)?;
             match t.kind {
                 KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT | KIND_TYPE_TAG => {
@@ -196,19 +283,177 @@ impl KernelBtf {
         }
         None
     }
+
+    /// The BTF id of a named type: `struct X`, `union X`, `enum X` or a
+    /// typedef name.
+    pub fn lookup(&self, text: &str) -> Option<u32> {
+        let text = text.trim();
+        let (kind, name) = if let Some(n) = text.strip_prefix("struct ") {
+            (KIND_STRUCT, n)
+        } else if let Some(n) = text.strip_prefix("union ") {
+            (KIND_UNION, n)
+        } else if let Some(n) = text.strip_prefix("enum ") {
+            (KIND_ENUM, n)
+        } else {
+            (KIND_TYPEDEF, text)
+        };
+        self.names.get(&(kind, name.trim().to_string())).copied()
+    }
+
+    /// The D type of BTF type `id`: structs and unions complete (members
+    /// that are pointers to aggregates point at forward declarations).
+    pub fn d_type(&self, id: u32) -> Type {
+        self.convert(id, 0, true)
+    }
+
+    fn forward(name: &str, is_union: bool) -> Type {
+        Type::Sou(Rc::new(SouType {
+            name: (!name.is_empty()).then(|| name.to_string()),
+            is_union,
+            members: Vec::new(),
+            size: 0,
+            align: 1,
+            complete: false,
+        }))
+    }
+
+    fn convert(&self, id: u32, depth: u32, complete: bool) -> Type {
+        let Some(t) = self.types.get(id as usize) else {
+            return Type::Void;
+        };
+        if depth > MAX_DEPTH {
+            return Type::Void;
+        }
+        match t.kind {
+            0 => Type::Void,
+            KIND_INT => {
+                if t.name == "_Bool" || t.name == "bool" {
+                    return dt::int(1, false);
+                }
+                if t.name == "char" {
+                    return dt::int(1, true);
+                }
+                let size = t.size_or_type.clamp(1, 8) as u8;
+                if t.size_or_type > 8 {
+                    // __int128: no D type; its bytes.
+                    return Type::Array(Rc::new(dt::int(1, false)), t.size_or_type as u64);
+                }
+                dt::int(size, t.signed)
+            }
+            KIND_FLOAT => Type::Float(t.size_or_type as u8),
+            KIND_PTR => {
+                let target = self.convert(t.size_or_type, depth + 1, false);
+                Type::Pointer(Rc::new(target))
+            }
+            KIND_ARRAY => {
+                let Some((elem, n)) = t.array else {
+                    return Type::Void;
+                };
+                Type::Array(Rc::new(self.convert(elem, depth + 1, true)), n as u64)
+            }
+            KIND_STRUCT | KIND_UNION => {
+                let is_union = t.kind == KIND_UNION;
+                if !complete {
+                    return Self::forward(&t.name, is_union);
+                }
+                let mut members = Vec::new();
+                self.flatten(id, 0, depth, &mut members);
+                Type::Sou(Rc::new(SouType {
+                    name: (!t.name.is_empty()).then(|| t.name.clone()),
+                    is_union,
+                    members,
+                    size: t.size_or_type as u64,
+                    align: 8.min(t.size_or_type.max(1).next_power_of_two()) as u64,
+                    complete: true,
+                }))
+            }
+            KIND_FWD => Self::forward(&t.name, false),
+            KIND_ENUM | KIND_ENUM64 => Type::Enum(Rc::new(EnumType {
+                name: (!t.name.is_empty()).then(|| t.name.clone()),
+                values: t.values.clone(),
+            })),
+            KIND_TYPEDEF => {
+                let inner = self.convert(t.size_or_type, depth + 1, complete);
+                Type::Named(Rc::from(t.name.as_str()), Rc::new(inner))
+            }
+            KIND_CONST => Type::Const(Rc::new(self.convert(t.size_or_type, depth + 1, complete))),
+            KIND_VOLATILE | KIND_RESTRICT | KIND_TYPE_TAG => {
+                self.convert(t.size_or_type, depth + 1, complete)
+            }
+            // Functions and prototypes: only ever seen through pointers,
+            // which D treats as plain addresses.
+            KIND_FUNC | KIND_FUNC_PROTO => Type::Void,
+            _ => Type::Void,
+        }
+    }
+
+    /// Members of aggregate `id` at byte offset `base`, anonymous members'
+    /// members lifted into the parent as C lets code name them.
+    fn flatten(&self, id: u32, base: u64, depth: u32, out: &mut Vec<MemberType>) {
+        let Some(t) = self.types.get(id as usize) else {
+            return;
+        };
+        if depth > MAX_DEPTH {
+            return;
+        }
+        for m in &t.members {
+            let off = base + (m.bit_offset / 8) as u64;
+            if m.name.is_empty() {
+                if let Some(inner) = self.strip(m.ty) {
+                    if matches!(
+                        self.types.get(inner as usize).map(|t| t.kind),
+                        Some(KIND_STRUCT | KIND_UNION)
+                    ) {
+                        self.flatten(inner, off, depth + 1, out);
+                    }
+                }
+                continue;
+            }
+            let ty = self.convert(m.ty, depth + 1, true);
+            let bits = if m.bit_size > 0 {
+                // D keeps bit-fields as (bit offset in the storage unit, width):
+                // the unit is the member type's size, aligned down.
+                let unit = ty.size().clamp(1, 8) * 8;
+                let start = (m.bit_offset as u64 / unit) * unit;
+                Some(((m.bit_offset as u64 - start) as u32, m.bit_size))
+            } else {
+                None
+            };
+            let offset = match bits {
+                Some(_) => {
+                    let unit = ty.size().clamp(1, 8) * 8;
+                    base + (m.bit_offset as u64 / unit) * unit / 8
+                }
+                None => off,
+            };
+            out.push(MemberType {
+                name: m.name.clone(),
+                ty,
+                offset,
+                bits,
+            });
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn task_struct_members_when_btf_exists() {
-        let Some(btf) = KernelBtf::kernel() else {
+    fn kernel_btf() -> Option<&'static KernelBtf> {
+        let btf = KernelBtf::kernel();
+        if btf.is_none() {
             if std::env::var("CI").as_deref() == Ok("true") {
                 panic!("/sys/kernel/btf/vmlinux is required under CI=true");
             }
             eprintln!("skipping: no kernel BTF");
+        }
+        btf
+    }
+
+    #[test]
+    fn task_struct_members_when_btf_exists() {
+        let Some(btf) = kernel_btf() else {
             return;
         };
         let (off, size) = btf.member("task_struct", "tgid").expect("task_struct.tgid");
@@ -223,5 +468,32 @@ mod tests {
             Some(8)
         );
         assert!(btf.member("task_struct", "no_such_member").is_none());
+    }
+
+    #[test]
+    fn d_types_of_kernel_structs() {
+        let Some(btf) = kernel_btf() else {
+            return;
+        };
+        let id = btf.lookup("struct task_struct").expect("task_struct");
+        let Type::Sou(s) = btf.d_type(id) else {
+            panic!("not a struct");
+        };
+        assert!(s.complete && s.size > 1000);
+        let pid = s.members.iter().find(|m| m.name == "pid").expect("pid");
+        assert_eq!(pid.ty.size(), 4);
+        assert_eq!(
+            Some((pid.offset as u32, 4)),
+            btf.member("task_struct", "pid")
+        );
+        let parent = s
+            .members
+            .iter()
+            .find(|m| m.name == "real_parent")
+            .expect("real_parent");
+        assert!(parent.ty.is_pointer());
+        // A typedef keeps its name.
+        let t = btf.lookup("pid_t").expect("pid_t typedef");
+        assert_eq!(btf.d_type(t).name(), "pid_t");
     }
 }

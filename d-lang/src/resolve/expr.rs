@@ -84,17 +84,20 @@ impl Resolver<'_> {
     fn expr_inner(&mut self, e: &ast::Expr) -> DResult<Expr> {
         let span = e.span;
         match &e.kind {
-            A::Int { value, unsigned, longs, decimal } => {
-                Ok(mk(I::Const(*value), literal_type(*value, *unsigned, *longs, *decimal), span))
-            }
+            A::Int {
+                value,
+                unsigned,
+                longs,
+                decimal,
+            } => Ok(mk(
+                I::Const(*value),
+                literal_type(*value, *unsigned, *longs, *decimal),
+                span,
+            )),
             A::Char(v) => Ok(mk(I::Const(*v as u64), int(4, true), span)),
             A::Str(s) => Ok(mk(I::Str(s.clone()), Type::String, span)),
             A::Ident(name) => self.ident(name, span),
-            A::KernelSym(name) => Err(diag(
-                ErrTag::D_IDENT_UNDEF,
-                span,
-                format!("failed to resolve `{name}: kernel symbol types are not available (needs BTF variable typing)"),
-            )),
+            A::KernelSym(name) => self.kernel_symbol(name, span, false),
             A::SelfVar(name) => self.scoped_var(Scope::Thread, name, span),
             A::ThisVar(name) => self.scoped_var(Scope::Clause, name, span),
             A::Agg(name) => Err(diag(
@@ -104,7 +107,11 @@ impl Resolver<'_> {
             )),
             A::Index(base, keys) => self.index(base, keys, span),
             A::Call(name, args, nspan) => self.call_value(name, args, span, *nspan),
-            A::Member { base, member, arrow } => self.member(base, member, *arrow, span),
+            A::Member {
+                base,
+                member,
+                arrow,
+            } => self.member(base, member, *arrow, span),
             A::Unary(op, x) => self.unary(*op, x, span),
             A::Binary(op, l, r) => self.binary(*op, l, r, span),
             A::Assign(op, l, r) => self.assign(*op, l, r, span),
@@ -119,7 +126,15 @@ impl Resolver<'_> {
                     ));
                 }
                 let ty = t.ty.clone();
-                Ok(mk(I::IncDec { target: Box::new(t), inc: *inc, prefix: *prefix }, ty, span))
+                Ok(mk(
+                    I::IncDec {
+                        target: Box::new(t),
+                        inc: *inc,
+                        prefix: *prefix,
+                    },
+                    ty,
+                    span,
+                ))
             }
             A::Ternary(c, a, b) => self.ternary(c, a, b, span),
             A::Cast(tn, x) => {
@@ -134,10 +149,18 @@ impl Resolver<'_> {
             A::SizeofExpr(x) => {
                 let v = self.expr(x)?;
                 if matches!(v.ty.strip(), Type::Function(_)) {
-                    return Err(diag(ErrTag::D_SIZEOF_TYPE, span, "cannot apply sizeof to a function"));
+                    return Err(diag(
+                        ErrTag::D_SIZEOF_TYPE,
+                        span,
+                        "cannot apply sizeof to a function",
+                    ));
                 }
                 if let I::Member { bits: Some(_), .. } = v.kind {
-                    return Err(diag(ErrTag::D_SIZEOF_BITFIELD, span, "cannot apply sizeof to a bit-field"));
+                    return Err(diag(
+                        ErrTag::D_SIZEOF_BITFIELD,
+                        span,
+                        "cannot apply sizeof to a bit-field",
+                    ));
                 }
                 self.sizeof_type(&v.ty, span)
             }
@@ -158,10 +181,18 @@ impl Resolver<'_> {
                     ));
                 }
                 let Some(m) = s.members.iter().find(|m| &m.name == member) else {
-                    return Err(diag(ErrTag::D_TYPE_MEMBER, span, format!("{member} is not a member of {}", t.name())));
+                    return Err(diag(
+                        ErrTag::D_TYPE_MEMBER,
+                        span,
+                        format!("{member} is not a member of {}", t.name()),
+                    ));
                 };
                 if m.bits.is_some() {
-                    return Err(diag(ErrTag::D_OFFSETOF_BITFIELD, span, format!("cannot take offset of a bit-field: {member}")));
+                    return Err(diag(
+                        ErrTag::D_OFFSETOF_BITFIELD,
+                        span,
+                        format!("cannot take offset of a bit-field: {member}"),
+                    ));
                 }
                 Ok(mk(I::Const(m.offset), self.size_t(), span))
             }
@@ -558,6 +589,28 @@ impl Resolver<'_> {
                 format!("operator {op} cannot be applied to type \"{}\": must be applied to a struct or union", sou_ty.name()),
             ));
         };
+        // A kernel struct reached through a pointer member is a forward
+        // declaration until used: complete it from the kernel's types.
+        let completed;
+        let s = match (&s.complete, &s.name) {
+            (false, Some(n)) => {
+                let key = (s.is_union, n.clone());
+                let known = self.types.sous.get(&key).filter(|k| k.complete).cloned();
+                let kw = if s.is_union { "union" } else { "struct" };
+                match known.or_else(|| match self.catalog.kernel_type(&format!("{kw} {n}")) {
+                    Some(Type::Sou(k)) if k.complete => Some(k),
+                    _ => None,
+                }) {
+                    Some(k) => {
+                        self.types.sous.insert(key, k.clone());
+                        completed = k;
+                        &completed
+                    }
+                    None => s,
+                }
+            }
+            _ => s,
+        };
         if !s.complete {
             return Err(diag(
                 ErrTag::D_OP_SOU,
@@ -586,7 +639,46 @@ impl Resolver<'_> {
         ))
     }
 
+    /// `` `name ``: the kernel variable as an lvalue of its type, or with
+    /// `address` (for `&`name`) its address, which needs no type.
+    fn kernel_symbol(&mut self, name: &str, span: Span, address: bool) -> DResult<Expr> {
+        let Some(sym) = self.catalog.kernel_symbol(name) else {
+            return Err(diag(
+                ErrTag::D_IDENT_UNDEF,
+                span,
+                format!("failed to resolve `{name}: Unknown symbol name"),
+            ));
+        };
+        if sym.per_cpu {
+            return Err(diag(
+                ErrTag::D_IDENT_UNDEF,
+                span,
+                format!("`{name} is a per-CPU variable: each CPU has its own copy, which D cannot address yet"),
+            ));
+        }
+        let target = sym.ty.clone().unwrap_or(Type::Void);
+        let ptr = mk(
+            I::Const(sym.addr),
+            Type::Pointer(Rc::new(target.clone())),
+            span,
+        );
+        if address {
+            return Ok(ptr);
+        }
+        if sym.ty.is_none() {
+            return Err(diag(
+                ErrTag::D_IDENT_UNDEF,
+                span,
+                format!("failed to resolve `{name}: the kernel's type information (BTF) has no type for it; name its type with a cast: *(TYPE *)&`{name}"),
+            ));
+        }
+        Ok(mk(I::Deref(Box::new(ptr)), target, span))
+    }
+
     fn unary(&mut self, op: UnOp, x: &ast::Expr, span: Span) -> DResult<Expr> {
+        if let (UnOp::AddrOf, A::KernelSym(name)) = (op, &x.kind) {
+            return self.kernel_symbol(name, span, true);
+        }
         let v = self.expr(x)?;
         let opname = op.as_str();
         match op {

@@ -19,7 +19,7 @@ pub(crate) type Declared = (Option<(String, Span)>, Type, Option<Vec<Type>>);
 #[derive(Debug, Clone, Default)]
 pub struct TypeTable {
     typedefs: HashMap<String, Type>,
-    sous: HashMap<(bool, String), Rc<SouType>>,
+    pub(crate) sous: HashMap<(bool, String), Rc<SouType>>,
     enums: HashMap<String, Rc<EnumType>>,
     pub(crate) enumerators: HashMap<String, (i64, Type)>,
 }
@@ -172,8 +172,15 @@ impl Resolver<'_> {
     ) -> DResult<Type> {
         let kw = if is_union { "union" } else { "struct" };
         let Some(members) = members else {
-            // A reference: the known definition, or a forward declaration.
+            // A reference: the known definition, the kernel's, or a
+            // forward declaration.
             let n = name.clone().unwrap_or_default();
+            if !self.types.sous.contains_key(&(is_union, n.clone())) && !n.is_empty() {
+                if let Some(Type::Sou(k)) = self.catalog.kernel_type(&format!("{kw} {n}")) {
+                    self.types.sous.insert((is_union, n), k.clone());
+                    return Ok(Type::Sou(k));
+                }
+            }
             let entry = self
                 .types
                 .sous

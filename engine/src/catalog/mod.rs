@@ -276,6 +276,40 @@ impl ProbeCatalog for LiveCatalog {
             .map(|p| self.with_args(p))
             .collect()
     }
+
+    fn kernel_type(&self, name: &str) -> Option<d_lang::types::Type> {
+        let btf = crate::btf::KernelBtf::kernel()?;
+        btf.lookup(name).map(|id| btf.d_type(id))
+    }
+
+    fn kernel_symbol(&self, name: &str) -> Option<d_lang::catalog::KernelSymbol> {
+        let addr = kallsyms_address(name)?;
+        let var = crate::btf::KernelBtf::kernel()
+            .and_then(|b| b.var(name).map(|(ty, per_cpu)| (b.d_type(ty), per_cpu)));
+        Some(d_lang::catalog::KernelSymbol {
+            addr,
+            per_cpu: var.as_ref().is_some_and(|v| v.1),
+            ty: var.map(|v| v.0),
+        })
+    }
+}
+
+/// The address of kernel symbol `name` in /proc/kallsyms (module symbols
+/// included); `None` if absent or hidden (kptr_restrict shows zeros).
+fn kallsyms_address(name: &str) -> Option<u64> {
+    use std::io::BufRead;
+    let f = std::fs::File::open("/proc/kallsyms").ok()?;
+    for line in std::io::BufReader::new(f).lines() {
+        let line = line.ok()?;
+        let mut it = line.split_whitespace();
+        let (Some(addr), Some(_kind), Some(sym)) = (it.next(), it.next(), it.next()) else {
+            continue;
+        };
+        if sym == name {
+            return u64::from_str_radix(addr, 16).ok().filter(|&a| a != 0);
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -561,18 +561,11 @@ mod tests {
             "s",
             0,
             AggFunc::Count,
-            vec![(
-                vec![Value::Stack(vec![0x10, 0x20, 0])],
-                AggValue::Scalar(3),
-            )],
+            vec![(vec![Value::Stack(vec![0x10, 0x20, 0])], AggValue::Scalar(3))],
         );
         assert_eq!(
             entries(&[&a], Default::default()),
-            format!(
-                "\n{0}0x10\n{0}0x20\n {1:>16}\n",
-                " ".repeat(14),
-                3
-            )
+            format!("\n{0}0x10\n{0}0x20\n {1:>16}\n", " ".repeat(14), 3)
         );
     }
 

@@ -139,9 +139,14 @@ impl Lower<'_> {
             let len = size.min(self.lay.strsize as u64 - 1);
             let t = self.str_temp()?;
             self.asm.push(Insn::mov64_reg(R3, R0));
+            self.fault_addr(R3);
             self.scratch_ptr(R1, t);
             self.asm.push(Insn::mov64_imm(R2, len as i32));
             self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
+            let ok = self.asm.label();
+            self.asm.jmp_imm(Cond::Sge, R0, 0, ok);
+            self.raise(crate::codegen::object::Fault::BadAddr);
+            self.asm.bind(ok);
             self.scratch_ptr(R0, t);
             return Ok(());
         }
@@ -176,8 +181,34 @@ impl Lower<'_> {
         let K::Member { base, offset, bits } = &e.kind else {
             unreachable!("member() is called on members")
         };
-        if bits.is_some() {
-            return Err(self.err("bit-field members are not supported by code generation yet"));
+        if let Some((shift, width)) = *bits {
+            // Read the storage unit (the member type's size), then shift
+            // the field down and mask it (sign-extending a signed field).
+            let K::Deref(p) = &base.kind else {
+                return Err(self.err(
+                    "bit-field members of D variables are not supported by code generation yet",
+                ));
+            };
+            let unit = e.ty.strip().clone();
+            self.expr(p)?;
+            self.asm.push(Insn::alu64_imm(Alu::Add, R0, *offset as i32));
+            self.read_kernel(&crate::types::int(unit.size().clamp(1, 8) as u8, false))?;
+            let width = width.clamp(1, 64) as i32;
+            let shift = shift as i32;
+            if e.ty.is_signed() {
+                self.asm
+                    .push(Insn::alu64_imm(Alu::Lsh, R0, 64 - shift - width));
+                self.asm.push(Insn::alu64_imm(Alu::Arsh, R0, 64 - width));
+            } else {
+                if shift > 0 {
+                    self.asm.push(Insn::alu64_imm(Alu::Rsh, R0, shift));
+                }
+                if width < 64 {
+                    self.imm(R1, (1u64 << width) - 1);
+                    self.asm.push(Insn::alu64_reg(Alu::And, R0, R1));
+                }
+            }
+            return Ok(());
         }
         match &base.kind {
             K::Deref(p) => {
