@@ -372,6 +372,8 @@ impl<'c, 'a> Session<'c, 'a> {
             quiet: self.quiet(),
             sort: self.sort_options(),
             rawbytes: self.settings.is_set("rawbytes"),
+            flowindent: self.settings.is_set("flowindent"),
+            droptags: self.settings.is_set("droptags"),
             specsize: match self.settings.values.get("specsize") {
                 Some(OptionValue::Number(n)) => *n,
                 _ => 4 << 20,

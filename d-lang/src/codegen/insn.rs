@@ -145,6 +145,8 @@ pub mod helper {
     pub const GET_CURRENT_COMM: i32 = 16;
     pub const GET_CURRENT_TASK: i32 = 35;
     pub const GET_STACK: i32 = 67;
+    pub const PROBE_WRITE_USER: i32 = 36;
+    pub const SEND_SIGNAL: i32 = 109;
     pub const PROBE_READ_STR: i32 = 45;
     pub const PROBE_READ_USER: i32 = 112;
     pub const PROBE_READ_KERNEL: i32 = 113;

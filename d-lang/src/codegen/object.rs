@@ -218,6 +218,9 @@ pub enum RecordKind {
     Tracemem,
     /// `system(fmt, …)`: fields as printf.
     System(Format),
+    /// `freopen(fmt, …)`: fields as printf; the path output goes to from
+    /// now on (`""` for the original output).
+    Freopen(Format),
     /// `commit(id)`: one field; prints the speculation's records.
     Commit,
     /// `discard(id)`: one field; drops them.

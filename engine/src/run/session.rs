@@ -143,6 +143,10 @@ pub struct OutputOptions {
     pub rawbytes: bool,
     /// `specsize`: bytes one speculation may hold.
     pub specsize: u64,
+    /// `-F` / `flowindent`.
+    pub flowindent: bool,
+    /// `droptags`: prefix drop reports with their DTrace tags.
+    pub droptags: bool,
 }
 
 /// What ended the run.
@@ -209,6 +213,10 @@ pub struct Session<'o> {
     drops: HashMap<(usize, u32), u64>,
     /// Records diverted by speculate(id), per (instance, id), until commit or discard.
     speculations: HashMap<(usize, u64), Vec<Vec<u8>>>,
+    /// Where output goes after freopen(path); `None`: the original output.
+    reopened: Option<std::fs::File>,
+    /// -F state: the indent of entry/return pairs.
+    flow: crate::print::probe_line::FlowIndent,
     spec_drops: u64,
 }
 
@@ -376,8 +384,18 @@ impl<'o> Session<'o> {
             normalize: HashMap::new(),
             drops: HashMap::new(),
             speculations: HashMap::new(),
+            flow: crate::print::probe_line::FlowIndent::new(),
+            reopened: None,
             spec_drops: 0,
         })
+    }
+
+    /// Where trace output goes now: the freopen() file or the original.
+    fn sink(&mut self) -> &mut dyn Write {
+        match &mut self.reopened {
+            Some(f) => f,
+            None => &mut *self.out,
+        }
     }
 
     /// Number of attached links (probes enabled).
@@ -607,7 +625,7 @@ impl<'o> Session<'o> {
         self.fire(&self.end.clone())?;
         self.drain()?;
         self.report_drops()?;
-        writeln!(self.out)?;
+        writeln!(self.sink())?;
         for ii in 0..self.instances.len() {
             let aggs: Vec<AggObj> = self.instances[ii].object.aggs.clone();
             let mut text = String::new();
@@ -619,15 +637,15 @@ impl<'o> Session<'o> {
                 all.push(self.snapshot(ii, a)?);
             }
             crate::print::print_all(&all, &self.opts.sort, &mut text);
-            self.out.write_all(text.as_bytes())?;
+            self.sink().write_all(text.as_bytes())?;
         }
-        self.out.flush()?;
+        self.sink().flush()?;
         Ok(())
     }
 
     /// What dtrace(1) writes on the first SIGINT: a newline.
     pub fn newline(&mut self) -> Result<(), SessionError> {
-        writeln!(self.out)?;
+        writeln!(self.sink())?;
         Ok(())
     }
 
@@ -644,7 +662,7 @@ impl<'o> Session<'o> {
                 self.handle(i, &rec)?;
             }
         }
-        self.out.flush()?;
+        self.sink().flush()?;
         Ok(())
     }
 
@@ -699,20 +717,23 @@ impl<'o> Session<'o> {
             .any(|(a, _)| !matches!(a.kind, RecordKind::Commit | RecordKind::Discard))
             || rec.actions.is_empty();
         if !quiet && visible {
+            use crate::print::probe_line;
+            let flow = self.opts.flowindent;
             if !self.header_done {
-                text.push_str(&format!(
-                    "{:>3} {:>6} {:>32}\n",
-                    "CPU", "ID", "FUNCTION:NAME"
-                ));
+                text.push_str(if flow {
+                    probe_line::FLOW_HEADER
+                } else {
+                    probe_line::HEADER
+                });
                 self.header_done = true;
             }
             let p = &rec.enabling.probe;
-            text.push_str(&format!(
-                "{:>3} {:>6} {:>32} ",
-                rec.cpu,
-                p.id,
-                format!("{}:{}", p.function, p.name)
-            ));
+            if flow {
+                self.flow
+                    .record_prefix(rec.cpu, &p.provider, &p.function, &p.name, &mut text);
+            } else {
+                probe_line::record_prefix(rec.cpu, p.id, &p.function, &p.name, false, &mut text);
+            }
         }
         let style = TraceStyle {
             quiet,
@@ -730,12 +751,35 @@ impl<'o> Session<'o> {
                         writeln!(self.err, "dtrace: {e}")?;
                     }
                 }
+                RecordKind::Freopen(fmt) => {
+                    let mut path = String::new();
+                    let _ = render(fmt, values, &mut path);
+                    self.sink().write_all(text.as_bytes())?;
+                    text.clear();
+                    self.sink().flush()?;
+                    if path.is_empty() {
+                        self.reopened = None;
+                    } else {
+                        match std::fs::OpenOptions::new()
+                            .create(true)
+                            .append(true)
+                            .open(&path)
+                        {
+                            Ok(f) => self.reopened = Some(f),
+                            Err(e) => writeln!(
+                                self.err,
+                                "dtrace: failed to freopen {path}: {}",
+                                crate::error::reason(&e)
+                            )?,
+                        }
+                    }
+                }
                 RecordKind::System(fmt) => {
                     let mut cmd = String::new();
                     let _ = render(fmt, values, &mut cmd);
-                    self.out.write_all(text.as_bytes())?;
+                    self.sink().write_all(text.as_bytes())?;
                     text.clear();
-                    self.out.flush()?;
+                    self.sink().flush()?;
                     let _ = std::process::Command::new("/bin/sh")
                         .arg("-c")
                         .arg(&cmd)
@@ -790,7 +834,7 @@ impl<'o> Session<'o> {
                     let id = values.first().and_then(Value::as_u64).unwrap_or(0);
                     let held = self.speculations.remove(&(ii, id)).unwrap_or_default();
                     if matches!(action.kind, RecordKind::Commit) {
-                        self.out.write_all(text.as_bytes())?;
+                        self.sink().write_all(text.as_bytes())?;
                         text.clear();
                         let enablings = Rc::clone(&self.enablings[ii]);
                         for raw in held {
@@ -805,7 +849,7 @@ impl<'o> Session<'o> {
         if !quiet && visible {
             text.push('\n');
         }
-        self.out.write_all(text.as_bytes())?;
+        self.sink().write_all(text.as_bytes())?;
         Ok(())
     }
 
@@ -883,11 +927,20 @@ impl<'o> Session<'o> {
 
     /// Report new drops, in DTrace's words.
     fn report_drops(&mut self) -> Result<(), SessionError> {
+        let droptags = self.opts.droptags;
+        let tag = |t: &str| {
+            if droptags {
+                format!("[{t}] ")
+            } else {
+                String::new()
+            }
+        };
         if self.spec_drops > 0 {
             let n = self.spec_drops;
             writeln!(
                 self.err,
-                "dtrace: {n} speculative drop{}",
+                "dtrace: {}{n} speculative drop{}",
+                tag("DTRACEDROP_SPEC"),
                 if n > 1 { "s" } else { "" }
             )?;
             self.spec_drops = 0;
@@ -923,13 +976,19 @@ impl<'o> Session<'o> {
                     if total > seen {
                         let n = total - seen;
                         let s = if n > 1 { "s" } else { "" };
+                        let t = tag(match counter {
+                            Counter::RecordDrops => "DTRACEDROP_PRINCIPAL",
+                            Counter::AggDrops => "DTRACEDROP_AGGREGATION",
+                            Counter::DynvarDrops => "DTRACEDROP_DYNAMIC",
+                            _ => "DTRACEDROP_SPECBUSY",
+                        });
                         match counter {
-                            Counter::DynvarDrops => writeln!(self.err, "dtrace: {n} {what}{s}")?,
+                            Counter::DynvarDrops => writeln!(self.err, "dtrace: {t}{n} {what}{s}")?,
                             Counter::SpecBusy => writeln!(
                                 self.err,
-                                "dtrace: {n} {what}{s} (no speculative buffer available)"
+                                "dtrace: {t}{n} {what}{s} (no speculative buffer available)"
                             )?,
-                            _ => writeln!(self.err, "dtrace: {n} {what}{s} on CPU {cpu}")?,
+                            _ => writeln!(self.err, "dtrace: {t}{n} {what}{s} on CPU {cpu}")?,
                         }
                         self.drops.insert(key, total);
                     }

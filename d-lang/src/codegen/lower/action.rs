@@ -83,6 +83,99 @@ impl Lower<'_> {
                 });
                 return Ok(());
             }
+            Action::Destructive("freopen", args) => {
+                let Some(Expr {
+                    kind: crate::ir::ExprKind::Str(fmt),
+                    ..
+                }) = args.first()
+                else {
+                    return Err(self.err("freopen( ) needs a constant format"));
+                };
+                let fmt = crate::printf::Format::parse(&String::from_utf8_lossy(fmt))
+                    .map_err(|e| self.err(e.message))?;
+                (RecordKind::Freopen(fmt), args[1..].iter().collect())
+            }
+            Action::Destructive(name @ ("raise" | "stop"), args) => {
+                // bpf_send_signal: to the process the probe fired in.
+                match args.first() {
+                    Some(sig) => {
+                        self.expr(sig)?;
+                        self.asm.push(Insn::mov64_reg(R1, R0));
+                    }
+                    None => self.asm.push(Insn::mov64_imm(R1, 19)), // SIGSTOP
+                }
+                let _ = name;
+                self.asm.push(Insn::call(helper::SEND_SIGNAL));
+                return Ok(());
+            }
+            Action::Destructive("copyout", args) => {
+                // copyout(buf, addr, nbytes): bpf_probe_write_user(addr, buf, n).
+                let n = match args.get(2).and_then(Expr::as_const) {
+                    Some(n) if (1..=self.lay.strsize as u64).contains(&n) => n,
+                    _ => {
+                        return Err(self.err(format!(
+                            "copyout( ) size must be a constant from 1 to strsize ({})",
+                            self.lay.strsize
+                        )))
+                    }
+                };
+                self.expr(&args[0])?;
+                let buf = self.spill(R0)?;
+                self.expr(&args[1])?;
+                self.asm.push(Insn::mov64_reg(R1, R0));
+                self.unspill(R2, buf);
+                self.asm.push(Insn::mov64_imm(R3, n as i32));
+                self.asm.push(Insn::call(helper::PROBE_WRITE_USER));
+                return Ok(());
+            }
+            Action::Destructive("copyoutstr", args) => {
+                // copyoutstr(str, addr, maxlen): the string and its NUL, at
+                // most maxlen bytes (and at most strsize).
+                self.expr(&args[0])?;
+                self.convert(&args[0].ty, &Type::String)?;
+                let s = self.spill(R0)?;
+                self.expr(&args[2])?;
+                let max = self.spill(R0)?;
+                self.expr(&args[1])?;
+                let addr = self.spill(R0)?;
+                // r4 = strlen(s) + 1, bounded by strsize
+                let top = self.asm.label();
+                let end = self.asm.label();
+                self.asm.push(Insn::ldx(Size::DW, R1, FP, s));
+                self.asm.push(Insn::mov64_imm(R4, 0));
+                self.asm.bind(top);
+                self.asm
+                    .jmp_imm(Cond::Ge, R4, self.lay.strsize as i32 - 1, end);
+                self.asm.push(Insn::mov64_reg(R2, R1));
+                self.asm.push(Insn::alu64_reg(Alu::Add, R2, R4));
+                self.asm.push(Insn::ldx(Size::B, R2, R2, 0));
+                self.asm.jmp_imm(Cond::Eq, R2, 0, end);
+                self.asm.push(Insn::alu64_imm(Alu::Add, R4, 1));
+                self.asm.ja(top);
+                self.asm.bind(end);
+                self.asm.push(Insn::alu64_imm(Alu::Add, R4, 1));
+                self.asm.push(Insn::ldx(Size::DW, R5, FP, max));
+                let keep = self.asm.label();
+                self.asm.jmp_reg(Cond::Le, R4, R5, keep);
+                self.asm.push(Insn::mov64_reg(R4, R5));
+                self.asm.bind(keep);
+                let done = self.asm.label();
+                self.asm.jmp_imm(Cond::Eq, R4, 0, done);
+                self.asm
+                    .jmp_imm(Cond::Gt, R4, self.lay.strsize as i32, done);
+                self.asm.push(Insn::ldx(Size::DW, R1, FP, addr));
+                self.asm.push(Insn::ldx(Size::DW, R2, FP, s));
+                self.asm.push(Insn::mov64_reg(R3, R4));
+                self.asm.push(Insn::call(helper::PROBE_WRITE_USER));
+                self.asm.bind(done);
+                self.stack -= 24; // s, max, addr
+                return Ok(());
+            }
+            Action::Destructive("chill", _) => {
+                return Err(
+                    self.err("chill( ) is refused: a BPF program may not spin the CPU it runs on")
+                )
+            }
             Action::Destructive(name, _) | Action::Record(name, _) => {
                 return Err(self.err(format!("{name}( ) is not supported by code generation yet")))
             }
