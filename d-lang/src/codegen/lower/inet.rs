@@ -179,8 +179,9 @@ impl Lower<'_> {
         self.dotted_quad(w, IP + 12);
         if form == Form::V6Tail {
             self.asm.ja(done);
+        } else {
+            self.asm.storei(Size::DW, R9, w + V6END, 10);
         }
-        self.asm.storei(Size::DW, R9, w + V6END, 10);
         self.asm.bind(plain);
         // The run is compressed only if the loop reaches its last group.
         let inactive = self.asm.label();

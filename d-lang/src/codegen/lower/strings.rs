@@ -736,6 +736,8 @@ impl Lower<'_> {
         self.asm.jmp_imm(Cond::Sge, R1, 0, positive);
         self.asm.push(Insn::neg64(R1));
         self.asm.bind(positive);
+        // What the verifier knows of val would be checked digit by digit.
+        self.launder(R1);
         let top = self.asm.label();
         let digits = self.asm.label();
         let letter = self.asm.label();
@@ -928,6 +930,8 @@ impl Lower<'_> {
         self.asm.jmp_imm(Cond::Eq, R7, 0, done);
         self.asm.push(Insn::neg64(R0));
         self.asm.bind(done);
+        // One value for the verifier, whichever byte ended the digits.
+        self.launder(R0);
         Ok(())
     }
 
