@@ -1033,19 +1033,22 @@ impl Lower<'_> {
     /// backs up over "/../", quirks kept ("a/../b" is "/b", a trailing
     /// "/." stays, output stops when fewer than 5 bytes of room are left).
     ///
-    /// dtrace.c backs up with a loop inside its loop; here the two are one
-    /// state machine whose state lives in scratch words, one step per
-    /// iteration, so the verifier walks 2 × strsize iterations, not
-    /// strsize². Each step reads at most 4 bytes or backs up one, and no
-    /// path needs more than 2 × strsize steps.
+    /// dtrace.c reads up to four bytes per turn of its loop and backs up
+    /// in a loop inside it; here the same steps are a state machine that
+    /// reads one byte or backs up one byte per turn, its state in scratch
+    /// words, so that the verifier walks each turn once: 2 × strsize + 8
+    /// turns (a path of n bytes needs at most 2n + 2: a byte is read at
+    /// most twice, and only bytes written can be backed over).
     fn cleanpath(&mut self, arg: &Expr) -> R<()> {
         let size = self.strsize();
         let s = self.str_arg(arg)?;
         let w = self.work_area(32)? as i16;
         let dest = self.str_temp()? as i16;
         let finish = self.asm.label();
+        let step = self.asm.label();
         let st = Clean {
             bail: finish,
+            step,
             i: w,
             j: w + 8,
             c: w + 16,
@@ -1055,65 +1058,54 @@ impl Lower<'_> {
         };
         self.unspill(R8, s);
         let head = self.asm.label();
-        let step = self.asm.label();
-        let cont = self.asm.label();
         let next = self.asm.label();
         let back = self.asm.label();
         let back_done = self.asm.label();
-        self.asm.movi(R7, 0); // steps taken
+        let [s1, s2, s3] = [(); 3].map(|_| self.asm.label());
+        self.asm.movi(R7, 0); // turns taken
         self.asm.bind(head);
         self.asm.jmp_imm(Cond::Ge, R7, 2 * size + 8, finish);
         self.asm.load(Size::DW, R1, R9, st.mode);
         self.asm.jmp_imm(Cond::Eq, R1, Clean::BACK, back);
-        self.asm.jmp_imm(Cond::Eq, R1, Clean::NEXT, next);
-        self.clean_read(&st);
+        // c = src[i++]
+        self.asm.load(Size::DW, R1, R9, st.i);
+        self.guard(Cond::Lt, R1, size, finish);
+        self.asm.mov(R3, R8);
+        self.asm.alu(Alu::Add, R3, R1);
+        self.asm.load(Size::B, R3, R3, 0);
+        self.asm.alui(Alu::Add, R1, 1);
+        self.asm.store(Size::DW, R9, st.i, R1);
+        self.asm.store(Size::DW, R9, st.c, R3);
+        self.asm.load(Size::DW, R1, R9, st.mode);
+        self.asm.jmp_imm(Cond::Eq, R1, Clean::SLASH, s1);
+        self.asm.jmp_imm(Cond::Eq, R1, Clean::SLASH_DOT, s2);
+        self.asm.jmp_imm(Cond::Eq, R1, Clean::SLASH_DOT_DOT, s3);
+        // next: if (j + 5 >= size) break; a '/' starts a component.
         self.asm.bind(next);
-        // if (j + 5 >= size) break;
         self.asm.load(Size::DW, R2, R9, st.j);
         self.asm.jmp_imm(Cond::Ge, R2, size - 5, finish);
-        self.asm.load(Size::DW, R3, R9, st.c);
-        let slash = self.asm.label();
-        self.asm.jmp_imm(Cond::Eq, R3, b'/' as i32, slash);
-        self.clean_emit(&st, None);
-        self.asm.ja(cont);
-        self.asm.bind(slash);
-        let not_slash_slash = self.asm.label();
-        let again = self.asm.label();
-        self.clean_read(&st);
-        self.asm.jmp_imm(Cond::Eq, R3, b'/' as i32, again);
-        self.asm.jmp_imm(Cond::Eq, R3, b'.' as i32, not_slash_slash);
-        self.clean_emit(&st, Some(b'/'));
-        self.clean_emit(&st, None);
-        self.asm.ja(cont);
-        self.asm.bind(not_slash_slash);
-        let dot_dot = self.asm.label();
-        self.clean_read(&st);
-        self.asm.jmp_imm(Cond::Eq, R3, b'/' as i32, again);
-        self.asm.jmp_imm(Cond::Eq, R3, b'.' as i32, dot_dot);
-        self.clean_emit(&st, Some(b'/'));
-        self.clean_emit(&st, Some(b'.'));
-        self.clean_emit(&st, None);
-        self.asm.ja(cont);
-        self.asm.bind(dot_dot);
+        self.clean_mode_if(&st, b'/', Clean::SLASH);
+        self.clean_emit(&st, &[None]);
+        // "/" then: another '/' goes back to next; '.' may be "/." …
+        self.asm.bind(s1);
+        self.asm.jmp_imm(Cond::Eq, R3, b'/' as i32, next);
+        self.clean_mode_if(&st, b'.', Clean::SLASH_DOT);
+        self.clean_emit(&st, &[Some(b'/'), None]);
+        self.asm.bind(s2);
+        self.asm.jmp_imm(Cond::Eq, R3, b'/' as i32, next);
+        self.clean_mode_if(&st, b'.', Clean::SLASH_DOT_DOT);
+        self.clean_emit(&st, &[Some(b'/'), Some(b'.'), None]);
+        // "/.." then '/' or the end: un-read it and back up; else a name.
         let up = self.asm.label();
-        self.clean_read(&st);
+        self.asm.bind(s3);
         self.asm.jmp_imm(Cond::Eq, R3, b'/' as i32, up);
         self.asm.jmp_imm(Cond::Eq, R3, 0, up);
-        self.clean_emit(&st, Some(b'/'));
-        self.clean_emit(&st, Some(b'.'));
-        self.clean_emit(&st, Some(b'.'));
-        self.clean_emit(&st, None);
-        self.asm.ja(cont);
-        // "/../" or "/..\0": un-read the byte and back up to a '/'.
+        self.clean_emit(&st, &[Some(b'/'), Some(b'.'), Some(b'.'), None]);
         self.asm.bind(up);
         self.asm.load(Size::DW, R1, R9, st.i);
         self.asm.alui(Alu::Sub, R1, 1);
         self.asm.store(Size::DW, R9, st.i, R1);
         self.asm.storei(Size::DW, R9, st.mode, Clean::BACK);
-        self.asm.ja(step);
-        // goto next: process the byte just read, in the next step.
-        self.asm.bind(again);
-        self.asm.storei(Size::DW, R9, st.mode, Clean::NEXT);
         self.asm.ja(step);
         // while (j != 0 && dest[--j] != '/');
         self.asm.bind(back);
@@ -1124,40 +1116,39 @@ impl Lower<'_> {
         self.guard(Cond::Lt, R2, size, finish);
         self.asm.alu(Alu::Add, R2, R9);
         self.asm.load(Size::B, R2, R2, dest);
-        self.asm.jmp_imm(Cond::Eq, R2, b'/' as i32, back_done);
-        self.asm.ja(step);
-        // if (c == '\0') dest[++j] = '/';
+        self.asm.jmp_imm(Cond::Ne, R2, b'/' as i32, step);
+        // if (c == '\0') dest[++j] = '/'; and the loop ends with c.
         self.asm.bind(back_done);
+        self.asm.storei(Size::DW, R9, st.mode, Clean::NORMAL);
         self.asm.load(Size::DW, R3, R9, st.c);
-        self.asm.jmp_imm(Cond::Ne, R3, 0, cont);
+        self.asm.jmp_imm(Cond::Ne, R3, 0, step);
         self.asm.load(Size::DW, R2, R9, st.j);
         self.asm.alui(Alu::Add, R2, 1);
         self.asm.store(Size::DW, R9, st.j, R2);
         self.guard(Cond::Lt, R2, size, finish);
         self.asm.alu(Alu::Add, R2, R9);
         self.asm.storei(Size::B, R2, dest, b'/' as i32);
-        // } while (c != '\0');
-        self.asm.bind(cont);
-        self.asm.load(Size::DW, R3, R9, st.c);
-        self.asm.jmp_imm(Cond::Eq, R3, 0, finish);
-        self.asm.storei(Size::DW, R9, st.mode, Clean::READ);
+        self.asm.ja(finish);
         self.asm.bind(step);
         self.asm.alui(Alu::Add, R7, 1);
         self.asm.ja(head);
-        // dest[j] = '\0', and zero what backing up left behind it.
+        // dest[j] = '\0', and zero what backing up left behind it:
+        // dest[k] &= (k < j ? !0 : 0), without a branch on j.
         self.asm.bind(finish);
         let top = self.asm.label();
-        let keep = self.asm.label();
         let end = self.asm.label();
         self.asm.load(Size::DW, R2, R9, st.j);
         self.asm.movi(R0, 0);
         self.asm.bind(top);
         self.asm.jmp_imm(Cond::Ge, R0, size, end);
-        self.asm.jmp_reg(Cond::Lt, R0, R2, keep);
+        self.asm.mov(R3, R0);
+        self.asm.alu(Alu::Sub, R3, R2);
+        self.asm.alui(Alu::Arsh, R3, 63);
         self.asm.mov(R1, R9);
         self.asm.alu(Alu::Add, R1, R0);
-        self.asm.storei(Size::B, R1, dest, 0);
-        self.asm.bind(keep);
+        self.asm.load(Size::B, R4, R1, dest);
+        self.asm.alu(Alu::And, R4, R3);
+        self.asm.store(Size::B, R1, dest, R4);
         self.asm.alui(Alu::Add, R0, 1);
         self.asm.ja(top);
         self.asm.bind(end);
@@ -1165,18 +1156,13 @@ impl Lower<'_> {
         Ok(())
     }
 
-    /// c = src[i++], into r3 and the c word. (dtrace.c reads '\0' past
-    /// the end; the loop stops at the first NUL, so i never gets there:
-    /// the check only bails out, for the verifier.)
-    fn clean_read(&mut self, st: &Clean) {
-        self.asm.load(Size::DW, R1, R9, st.i);
-        self.guard(Cond::Lt, R1, st.size, st.bail);
-        self.asm.mov(R3, R8);
-        self.asm.alu(Alu::Add, R3, R1);
-        self.asm.load(Size::B, R3, R3, 0);
-        self.asm.alui(Alu::Add, R1, 1);
-        self.asm.store(Size::DW, R9, st.i, R1);
-        self.asm.store(Size::DW, R9, st.c, R3);
+    /// If the byte in r3 is `byte`, enter `mode` and end the turn.
+    fn clean_mode_if(&mut self, st: &Clean, byte: u8, mode: i32) {
+        let other = self.asm.label();
+        self.asm.jmp_imm(Cond::Ne, R3, byte as i32, other);
+        self.asm.storei(Size::DW, R9, st.mode, mode);
+        self.asm.ja(st.step);
+        self.asm.bind(other);
     }
 
     /// Go on if `r cond imm`, else jump to `bail`. The verifier checks the
@@ -1189,22 +1175,27 @@ impl Lower<'_> {
         self.asm.bind(ok);
     }
 
-    /// dest[j++] = byte (the c word when `None`). Clobbers r2, r4, r5.
-    /// (j < size − 5 holds; the check only bails out, for the verifier.)
-    fn clean_emit(&mut self, st: &Clean, byte: Option<u8>) {
+    /// Append `bytes` (the byte in hand for `None`) at dest[j]; then, as
+    /// dtrace.c's `continue`, stop if the byte in hand is NUL, else read
+    /// the next byte in the normal state. (j + 4 < size holds; the bounds
+    /// check only bails out, for the verifier.) Clobbers r2, r4, r5.
+    fn clean_emit(&mut self, st: &Clean, bytes: &[Option<u8>]) {
         self.asm.load(Size::DW, R2, R9, st.j);
-        self.guard(Cond::Lt, R2, st.size, st.bail);
+        self.guard(Cond::Lt, R2, st.size - 4, st.bail);
         self.asm.mov(R4, R9);
         self.asm.alu(Alu::Add, R4, R2);
-        match byte {
-            Some(b) => self.asm.storei(Size::B, R4, st.dest, b as i32),
-            None => {
-                self.asm.load(Size::DW, R5, R9, st.c);
-                self.asm.store(Size::B, R4, st.dest, R5);
+        for (k, b) in bytes.iter().enumerate() {
+            let at = st.dest + k as i16;
+            match b {
+                Some(b) => self.asm.storei(Size::B, R4, at, *b as i32),
+                None => self.asm.store(Size::B, R4, at, R3),
             }
         }
-        self.asm.alui(Alu::Add, R2, 1);
+        self.asm.alui(Alu::Add, R2, bytes.len() as i32);
         self.asm.store(Size::DW, R9, st.j, R2);
+        self.asm.storei(Size::DW, R9, st.mode, Clean::NORMAL);
+        self.asm.jmp_imm(Cond::Eq, R3, 0, st.bail);
+        self.asm.ja(st.step);
     }
 }
 
@@ -1216,20 +1207,26 @@ struct Clean {
     j: i16,
     /// The byte in hand.
     c: i16,
-    /// What the next step does: one of the constants below.
+    /// What the byte read next means: one of the constants below.
     mode: i16,
     /// The result temporary.
     dest: i16,
     size: i32,
     /// Where to stop if an index is out of range (it never is).
     bail: Label,
+    /// The end of a turn.
+    step: Label,
 }
 
 impl Clean {
-    /// Read a byte, then handle it.
-    const READ: i32 = 0;
-    /// Handle the byte in hand (dtrace.c's `goto next`).
-    const NEXT: i32 = 1;
+    /// Read a byte and handle it at dtrace.c's `next`.
+    const NORMAL: i32 = 0;
+    /// After a '/'.
+    const SLASH: i32 = 1;
+    /// After "/.".
+    const SLASH_DOT: i32 = 2;
+    /// After "/..".
+    const SLASH_DOT_DOT: i32 = 3;
     /// Back up one byte towards a '/'.
-    const BACK: i32 = 2;
+    const BACK: i32 = 4;
 }
