@@ -23,7 +23,9 @@ mod agg;
 mod expr;
 mod inet;
 mod memory;
+mod paths;
 mod store;
+mod strconv;
 mod strings;
 
 use super::asm::{Asm, Label};
