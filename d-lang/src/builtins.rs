@@ -295,7 +295,11 @@ pub const FUNCS: &[Func] = &[
     f("strlen", S, "size_t", &["string"], 1, NONE),
     f("strrchr", S, "string", &["string", "char"], 2, NONE),
     f("strstr", S, "string", &["string", "string"], 2, NONE),
-    f("strtok", S, "string", &["string", "string"], 2, NONE),
+    // DTrace's prototype is `string(const char *, const char *)`: the
+    // first argument may be NULL (written 0 here), which continues the
+    // previous tokenisation. Code generation rejects anything but a string
+    // or the constant 0.
+    f("strtok", S, "string", &["*", "string"], 2, NONE),
     f("strtoll", S, "int64_t", &["string", "int"], 1, NONE),
     f("substr", S, "string", &["string", "int", "int"], 2, NONE),
     f("tolower", S, "string", &["string"], 1, NONE),

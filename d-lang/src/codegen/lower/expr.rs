@@ -719,37 +719,6 @@ impl Lower<'_> {
         self.asm.bind(end);
     }
 
-    /// Append the string at `src` to the buffer at r7 from index r3 (both
-    /// kept bounded by strsize for the verifier), optionally flipping the
-    /// case of bytes in `flip` (toupper/tolower). Clobbers r0, r4, r5.
-    fn copy_loop(&mut self, src: u8, flip: Option<(u8, u8)>) {
-        let top = self.asm.label();
-        let done = self.asm.label();
-        let limit = self.lay.strsize as i32 - 1;
-        self.asm.push(Insn::mov64_imm(R0, 0)); // source index
-        self.asm.bind(top);
-        self.asm.jmp_imm(Cond::Ge, R3, limit, done);
-        self.asm.jmp_imm(Cond::Ge, R0, limit, done);
-        self.asm.push(Insn::mov64_reg(R4, src));
-        self.asm.push(Insn::alu64_reg(Alu::Add, R4, R0));
-        self.asm.push(Insn::ldx(Size::B, R4, R4, 0));
-        self.asm.jmp_imm(Cond::Eq, R4, 0, done);
-        if let Some((lo, hi)) = flip {
-            let keep = self.asm.label();
-            self.asm.jmp_imm(Cond::Lt, R4, lo as i32, keep);
-            self.asm.jmp_imm(Cond::Gt, R4, hi as i32, keep);
-            self.asm.push(Insn::alu64_imm(Alu::Xor, R4, 0x20));
-            self.asm.bind(keep);
-        }
-        self.asm.push(Insn::mov64_reg(R5, R7));
-        self.asm.push(Insn::alu64_reg(Alu::Add, R5, R3));
-        self.asm.push(Insn::stx(Size::B, R5, 0, R4));
-        self.asm.push(Insn::alu64_imm(Alu::Add, R3, 1));
-        self.asm.push(Insn::alu64_imm(Alu::Add, R0, 1));
-        self.asm.ja(top);
-        self.asm.bind(done);
-    }
-
     /// Subroutines that produce values.
     fn call(&mut self, name: &str, args: &[Expr], ty: &Type) -> R<()> {
         match name {
@@ -771,58 +740,6 @@ impl Lower<'_> {
                 self.asm.push(Insn::mov64_imm(R2, len as i32));
                 self.asm.push(Insn::call(helper::PROBE_READ_USER_STR));
                 self.scratch_ptr(R0, t);
-                Ok(())
-            }
-            "strjoin" => {
-                self.expr(&args[0])?;
-                self.convert(&args[0].ty, &Type::String)?;
-                let a = self.spill(R0)?;
-                self.expr(&args[1])?;
-                self.convert(&args[1].ty, &Type::String)?;
-                self.asm.push(Insn::mov64_reg(R2, R0));
-                self.unspill(R1, a);
-                let t = self.str_temp()?;
-                // r7 = dest; r3 = dest index; copy a, then b, stopping at
-                // NUL or strsize - 1 (the temporary is zeroed: always terminated).
-                self.scratch_ptr(R7, t);
-                self.asm.push(Insn::mov64_imm(R3, 0));
-                self.copy_loop(R1, None);
-                self.copy_loop(R2, None);
-                self.asm.push(Insn::mov64_reg(R0, R7));
-                Ok(())
-            }
-            "toupper" | "tolower" => {
-                self.expr(&args[0])?;
-                self.convert(&args[0].ty, &Type::String)?;
-                self.asm.push(Insn::mov64_reg(R1, R0));
-                let t = self.str_temp()?;
-                self.scratch_ptr(R7, t);
-                self.asm.push(Insn::mov64_imm(R3, 0));
-                let (lo, hi) = if name == "toupper" {
-                    (b'a', b'z')
-                } else {
-                    (b'A', b'Z')
-                };
-                self.copy_loop(R1, Some((lo, hi)));
-                self.asm.push(Insn::mov64_reg(R0, R7));
-                Ok(())
-            }
-            "strlen" => {
-                self.expr(&args[0])?;
-                self.convert(&args[0].ty, &Type::String)?;
-                let top = self.asm.label();
-                let end = self.asm.label();
-                self.asm.push(Insn::mov64_reg(R1, R0));
-                self.asm.push(Insn::mov64_imm(R0, 0));
-                self.asm.bind(top);
-                self.asm.jmp_imm(Cond::Ge, R0, self.lay.strsize as i32, end);
-                self.asm.push(Insn::mov64_reg(R2, R1));
-                self.asm.push(Insn::alu64_reg(Alu::Add, R2, R0));
-                self.asm.push(Insn::ldx(Size::B, R2, R2, 0));
-                self.asm.jmp_imm(Cond::Eq, R2, 0, end);
-                self.asm.push(Insn::alu64_imm(Alu::Add, R0, 1));
-                self.asm.ja(top);
-                self.asm.bind(end);
                 Ok(())
             }
             "rand" => {
@@ -899,7 +816,22 @@ impl Lower<'_> {
                 self.asm.bind(done);
                 Ok(())
             }
-            "copyin" => Err(self.err("copyin( ) is not supported by code generation yet")),
+            name if super::strings::is_string_subr(name) => self.string_subr(name, args),
+            name if super::memory::is_memory_subr(name) => self.memory_subr(name, args),
+            name if super::inet::is_inet_subr(name) => self.inet_subr(name, args),
+            "getmajor" | "getminor" => {
+                // Linux's kernel-internal dev_t (include/linux/kdev_t.h):
+                // major in the bits above MINORBITS (20), minor below; as
+                // Oracle's DTrace for Linux decodes it.
+                self.expr(&args[0])?;
+                if name == "getmajor" {
+                    self.asm.push(Insn::alu64_imm(Alu::Rsh, R0, 20));
+                } else {
+                    self.asm.push(Insn::alu64_imm(Alu::And, R0, 0xfffff));
+                }
+                self.normalize(R0, ty);
+                Ok(())
+            }
             other => Err(self.err(format!(
                 "{other}( ) is not supported by code generation yet"
             ))),

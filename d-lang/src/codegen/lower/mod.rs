@@ -21,7 +21,12 @@
 mod action;
 mod agg;
 mod expr;
+mod inet;
+mod memory;
+mod paths;
 mod store;
+mod strconv;
+mod strings;
 
 use super::asm::{Asm, Label};
 use super::insn::{helper, reg::*, Alu, Cond, Insn, Size};
@@ -174,6 +179,13 @@ pub(crate) struct Lower<'a> {
     stack: i32,
     /// String temporaries handed out in the current statement.
     temps: u32,
+    /// Bytes at the top of the temporaries' area given to memory that
+    /// lives for the whole program (alloca, copyin, strtok's state); see
+    /// [`Lower::reserve`].
+    reserved: u32,
+    /// Scratch offset of strtok( )'s saved position and string, once a
+    /// clause uses strtok( ).
+    strtok_state: Option<u32>,
     /// Next free record offset and the actions recorded so far.
     record_size: u32,
     actions: Vec<RecordAction>,
@@ -214,6 +226,8 @@ impl<'a> Lower<'a> {
             // thread-local cache slots; spills below.
             stack: 8 + 8 * CACHE_SLOTS as i32,
             temps: 0,
+            reserved: 0,
+            strtok_state: None,
             record_size: HEADER_SIZE,
             actions: Vec::new(),
             epid: 0,
@@ -457,9 +471,19 @@ impl<'a> Lower<'a> {
     /// A string temporary in scratch, zeroed so strings compare and hash
     /// as their contents.
     fn str_temp(&mut self) -> R<u32> {
-        if self.temps >= STRING_TEMPS {
+        let area = STRING_TEMPS * self.lay.strsize - self.reserved;
+        if (self.temps + 1) * self.lay.strsize > area {
+            let n = area / self.lay.strsize;
+            let why = if self.reserved > 0 {
+                format!(
+                    " ({} bytes of scratch are held by alloca( ), copyin( ) or strtok( ))",
+                    self.reserved
+                )
+            } else {
+                String::new()
+            };
             return Err(self.err(format!(
-                "statement needs more than {STRING_TEMPS} string temporaries"
+                "statement needs more than {n} string temporaries{why}"
             )));
         }
         let off = self.lay.temps_off + self.temps * self.lay.strsize;
