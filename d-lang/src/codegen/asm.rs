@@ -56,7 +56,15 @@ impl Asm {
     }
 
     /// `if dst cond imm goto l`.
+    ///
+    /// The kernel sign-extends the immediate; rbpf zero-extends it for the
+    /// unsigned and equality tests. Negative immediates with those would
+    /// make the backends disagree, so they are a code generation bug.
     pub fn jmp_imm(&mut self, cond: Cond, dst: u8, imm: i32, l: Label) {
+        debug_assert!(
+            imm >= 0 || matches!(cond, Cond::Sgt | Cond::Sge | Cond::Slt | Cond::Sle),
+            "jump with negative immediate {imm} under {cond:?}: backends would disagree"
+        );
         self.fixups.push((self.insns.len(), l));
         self.insns.push(Insn::jmp_imm(cond, dst, imm, 0));
     }

@@ -86,6 +86,15 @@ impl UserProgram {
         for r in &self.memory {
             vm.register_allowed_memory(r.clone());
         }
-        vm.execute_program(ctx).map_err(vm_err)
+        // rbpf is not ours: should it panic on some input, report an error
+        // rather than take the consumer down.
+        let run =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| vm.execute_program(ctx)));
+        match run {
+            Ok(r) => r.map_err(vm_err),
+            Err(_) => Err(UserError::Vm(
+                "the interpreter failed on this program".into(),
+            )),
+        }
     }
 }

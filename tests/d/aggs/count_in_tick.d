@@ -2,12 +2,18 @@
 int n;
 
 tick-1ms
+/n < 5/
 {
 	@ticks = count();
 }
 
 tick-1ms
-/++n == 5/
+{
+	n++;
+}
+
+tick-1ms
+/n == 5/
 {
 	exit(0);
 }

@@ -2,7 +2,13 @@
 int n;
 
 tick-1ms
-/++n == 4/
+/n < 4/
+{
+	n++;
+}
+
+tick-1ms
+/n == 4/
 {
 	exit(0);
 }

@@ -181,7 +181,7 @@ impl Lower<'_> {
                 self.asm.push(Insn::mov64_reg(R4, R1));
                 self.asm.push(Insn::mov64_imm(R5, 0));
                 self.asm.jmp_imm(Cond::Sge, R4, 0, pos);
-                self.asm.push(Insn::neg64(R4));
+                self.negate(R4);
                 self.asm.push(Insn::mov64_imm(R5, 1));
                 self.asm.bind(pos);
                 self.asm.push(Insn::mov64_imm(R3, l + 1));
@@ -264,7 +264,7 @@ impl Lower<'_> {
         self.asm.bind(neg);
         // negative: 62 - floor(log2 |v|), at least 0
         self.asm.push(Insn::mov64_reg(R4, R1));
-        self.asm.push(Insn::neg64(R4));
+        self.negate(R4);
         self.log2(R4, R5);
         self.asm.push(Insn::mov64_imm(R3, QUANTIZE_ZERO as i32 - 1));
         self.asm.push(Insn::alu64_reg(Alu::Sub, R3, R5));

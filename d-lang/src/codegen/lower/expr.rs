@@ -292,7 +292,7 @@ impl Lower<'_> {
                     self.arg(Some(src), &crate::types::int(8, true))?;
                     let done = self.asm.label();
                     self.asm.jmp_imm(Cond::Sge, R0, 0, done);
-                    self.asm.push(Insn::neg64(R0));
+                    self.negate(R0);
                     let end = self.asm.label();
                     self.asm.ja(end);
                     self.asm.bind(done);
@@ -442,7 +442,7 @@ impl Lower<'_> {
     fn unary(&mut self, op: UnOp, a: &Expr, ty: &Type) -> R<()> {
         self.expr(a)?;
         match op {
-            UnOp::Neg => self.asm.push(Insn::neg64(R0)),
+            UnOp::Neg => self.negate(R0),
             UnOp::BitNot => self.asm.push(Insn::alu64_imm(Alu::Xor, R0, -1)),
             UnOp::LogNot => {
                 let z = self.asm.label();
@@ -588,7 +588,7 @@ impl Lower<'_> {
             for r in [R0, R1] {
                 let pos = self.asm.label();
                 self.asm.jmp_imm(Cond::Sge, r, 0, pos);
-                self.asm.push(Insn::neg64(r));
+                self.negate(r);
                 self.asm.bind(pos);
             }
             self.asm.push(Insn::alu64_reg(op, R0, R1));
@@ -596,7 +596,7 @@ impl Lower<'_> {
                 self.asm.push(Insn::alu64_reg(Alu::Xor, R2, R3));
             }
             self.asm.jmp_imm(Cond::Sge, R2, 0, done);
-            self.asm.push(Insn::neg64(R0));
+            self.negate(R0);
         }
         self.asm.bind(done);
     }

@@ -122,6 +122,9 @@ impl Lower<'_> {
         self.asm.storei(Size::DW, R9, w + FIRSTZERO, -1);
         self.asm.storei(Size::DW, R9, w + TRYZERO, -1);
         self.asm.storei(Size::DW, R9, w + NUMZERO, 1);
+        // r5 = -1 for the comparisons: jumps compare with immediates
+        // sign-extended in the kernel but zero-extended in rbpf.
+        self.asm.movi(R5, -1);
         for i in 0..16i32 {
             let next = self.asm.label();
             self.asm.load(Size::B, R3, R9, w + IP + i as i16);
@@ -130,13 +133,13 @@ impl Lower<'_> {
                 // A zero byte at a group start may begin a run.
                 let not_start = self.asm.label();
                 self.asm.jmp_imm(Cond::Ne, R3, 0, not_start);
-                self.asm.jmp_imm(Cond::Ne, R1, -1, not_start);
+                self.asm.jmp_reg(Cond::Ne, R1, R5, not_start);
                 self.asm.storei(Size::DW, R9, w + TRYZERO, i);
                 self.asm.ja(next);
                 self.asm.bind(not_start);
             }
             // A run ends at a non-zero byte, or at the last byte.
-            self.asm.jmp_imm(Cond::Eq, R1, -1, next);
+            self.asm.jmp_reg(Cond::Eq, R1, R5, next);
             if i != 15 {
                 self.asm.jmp_imm(Cond::Eq, R3, 0, next);
             }
@@ -171,7 +174,10 @@ impl Lower<'_> {
         self.asm.jmp_imm(Cond::Ne, R1, 0, plain);
         self.asm.load(Size::W, R1, R9, w + IP + 8);
         self.asm.load(Size::W, R2, R9, w + IP + 12);
-        self.asm.jmp_imm(Cond::Eq, R1, 0xffff_0000u32 as i32, tail);
+        // 0xffff0000 as a 64-bit value (an immediate would be sign-extended).
+        self.asm.movi(R3, 0xffff);
+        self.asm.alui(Alu::Lsh, R3, 16);
+        self.asm.jmp_reg(Cond::Eq, R1, R3, tail);
         self.asm.jmp_imm(Cond::Ne, R1, 0, plain);
         self.asm.jmp_imm(Cond::Eq, R2, 0, plain);
         self.asm.jmp_imm(Cond::Eq, R2, 0x0100_0000, plain);

@@ -462,6 +462,13 @@ impl<'a> Lower<'a> {
         Ok(off)
     }
 
+    /// `r = -r` as `~r + 1`: the same two's complement as BPF's negation,
+    /// which rbpf's interpreter does not wrap (it panics on `-i64::MIN`).
+    pub(crate) fn negate(&mut self, r: u8) {
+        self.asm.push(Insn::alu64_imm(Alu::Xor, r, -1));
+        self.asm.push(Insn::alu64_imm(Alu::Add, r, 1));
+    }
+
     /// Load a spilled value back and free its slot (slots are released LIFO).
     fn unspill(&mut self, r: u8, slot: i16) {
         self.asm.push(Insn::ldx(Size::DW, r, FP, slot));

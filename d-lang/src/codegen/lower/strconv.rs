@@ -4,7 +4,7 @@
 use super::strings::Emit;
 use super::{Lower, R};
 use crate::codegen::asm::Label;
-use crate::codegen::insn::{reg::*, Alu, Cond, Insn, Size};
+use crate::codegen::insn::{reg::*, Alu, Cond, Size};
 use crate::ir::Expr;
 
 impl Lower<'_> {
@@ -58,7 +58,7 @@ impl Lower<'_> {
         self.asm.mov(R1, R7);
         self.asm.jmp_imm(Cond::Ne, R2, 10, positive);
         self.asm.jmp_imm(Cond::Sge, R1, 0, positive);
-        self.asm.push(Insn::neg64(R1));
+        self.negate(R1);
         self.asm.bind(positive);
         // What the verifier knows of val would be checked digit by digit.
         self.launder(R1);
@@ -252,7 +252,7 @@ impl Lower<'_> {
         self.asm.ja(top);
         self.asm.bind(sign);
         self.asm.jmp_imm(Cond::Eq, R7, 0, done);
-        self.asm.push(Insn::neg64(R0));
+        self.negate(R0);
         self.asm.bind(done);
         // One value for the verifier, whichever byte ended the digits.
         self.launder(R0);
