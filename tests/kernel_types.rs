@@ -132,3 +132,30 @@ fn kernel_symbols_by_address() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn translators_give_psinfo_and_lwpsinfo() {
+    if btf().is_none() {
+        return;
+    }
+    let s = run(
+        "BEGIN { printf(\"%d %d %d %s|%s %d %d|\", curpsinfo->pr_pid == pid, \
+         curpsinfo->pr_ppid == ppid, curpsinfo->pr_uid == uid, curpsinfo->pr_fname, \
+         curlwpsinfo->pr_name, curlwpsinfo->pr_lwpid == tid, curlwpsinfo->pr_onpro == cpu); \
+         printf(\"%d %d\", xlate<psinfo_t *>(curthread)->pr_pid == pid, \
+         xlate<psinfo_t *>(curthread->real_parent)->pr_pid == ppid); exit(0); }",
+    );
+    assert_eq!(s, "1 1 1 lumen|lumen 1 1|1 1\n");
+    // A member this system does not translate is a clear compile error.
+    let out = Command::new(LUMEN)
+        .args(["dtrace", "-n", "BEGIN { trace(curpsinfo->pr_psargs); }"])
+        .output()
+        .expect("run lumen");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("translator member pr_psargs is not defined for psinfo_t"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

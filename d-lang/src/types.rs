@@ -455,6 +455,16 @@ impl Type {
     /// Whether a value of type `from` may be assigned to (or passed as) `self`
     /// under D's rules.
     pub fn accepts(&self, from: &Type) -> bool {
+        /// Two structs or unions with one tag are one type, whether or not
+        /// this copy is complete (kernel types are completed on use).
+        fn same_tag(a: &Type, b: &Type) -> bool {
+            match (a, b) {
+                (Type::Sou(x), Type::Sou(y)) => {
+                    x.name.is_some() && x.name == y.name && x.is_union == y.is_union
+                }
+                _ => false,
+            }
+        }
         let (to, fr) = (self.strip(), from.strip());
         if to.is_arith() && fr.is_arith() {
             return true;
@@ -469,6 +479,7 @@ impl Type {
                         a.is_void()
                             || b.is_void()
                             || a.strip() == b.strip()
+                            || same_tag(a.strip(), b.strip())
                             || (a.int_size() == b.int_size() && a.is_integer() && b.is_integer())
                     }
                     _ => false,

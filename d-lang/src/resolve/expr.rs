@@ -560,7 +560,86 @@ impl Resolver<'_> {
         Ok(mk(I::ProbeArg(n as u32), ty, span))
     }
 
+    /// A member of a translated value — `xlate<T *>(x)->m`, `curpsinfo->m`,
+    /// `curlwpsinfo->m` — is that member's translation alone (DTrace
+    /// translates member by member); `None` if `base` is not translated.
+    fn translated_member(
+        &mut self,
+        base: &ast::Expr,
+        member: &str,
+        arrow: bool,
+        span: Span,
+    ) -> Option<DResult<Expr>> {
+        let curthread = |span| ast::Expr {
+            kind: A::Ident("curthread".into()),
+            span,
+        };
+        let (out, input) = match &base.kind {
+            A::Xlate(tn, x) => {
+                let to = match self.type_of_name(tn) {
+                    Ok(t) => t,
+                    Err(e) => return Some(Err(e)),
+                };
+                let out = match (to.strip(), arrow) {
+                    (Type::Pointer(t), true) => (**t).clone(),
+                    (t, false) if !t.is_pointer() => t.clone(),
+                    _ => return None,
+                };
+                (out, (**x).clone())
+            }
+            A::Ident(n) if arrow && (n == "curpsinfo" || n == "curlwpsinfo") => {
+                let name = if n == "curpsinfo" {
+                    "psinfo_t"
+                } else {
+                    "lwpsinfo_t"
+                };
+                let out = self.type_from_text(name)?;
+                (out, curthread(base.span))
+            }
+            _ => return None,
+        };
+        let v = match self.expr(&input) {
+            Ok(v) => v,
+            Err(e) => return Some(Err(e)),
+        };
+        let tr = self.find_translator(&out, &v.ty)?;
+        let Type::Sou(sou) = tr.output.strip().clone() else {
+            return None;
+        };
+        let Some(decl) = sou.members.iter().find(|m| m.name == member).cloned() else {
+            return Some(Err(diag(
+                ErrTag::D_TYPE_MEMBER,
+                span,
+                format!("{member} is not a member of {}", out.name()),
+            )));
+        };
+        let Some((_, def)) = tr.members.iter().find(|(n, _)| n == member) else {
+            return Some(Err(diag(
+                ErrTag::D_XLATE_MEMB,
+                span,
+                format!(
+                    "translator member {member} is not defined for {} from {} on this system",
+                    out.name(),
+                    v.ty.name()
+                ),
+            )));
+        };
+        self.bound.push((tr.param.clone(), v));
+        let r = self.expr(def);
+        self.bound.pop();
+        Some(r.map(|mv| {
+            if decl.ty.is_integer() && mv.ty.is_integer() {
+                mk(I::Cast(Box::new(mv)), decl.ty.clone(), span)
+            } else {
+                mv
+            }
+        }))
+    }
+
     fn member(&mut self, base: &ast::Expr, member: &str, arrow: bool, span: Span) -> DResult<Expr> {
+        if let Some(r) = self.translated_member(base, member, arrow, span) {
+            return r;
+        }
         let b = self.expr(base)?;
         let op = if arrow { "->" } else { "." };
         let (sou_ty, base_val) = if arrow {

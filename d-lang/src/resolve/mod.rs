@@ -22,6 +22,9 @@ use std::collections::HashMap;
 
 pub use typing::TypeTable;
 
+/// Translators from kernel types to `psinfo_t` and `lwpsinfo_t`.
+pub const PROCFS_LIBRARY: &str = include_str!("../../lib/procfs.d");
+
 /// Resolve and type-check a parsed program.
 pub fn resolve(
     script: &ast::Script,
@@ -75,6 +78,8 @@ pub(crate) struct Resolver<'a> {
     depth: usize,
     /// Types already parsed from text (built-in variables, probe arguments).
     text_types: HashMap<String, Option<Type>>,
+    /// Whether the translator library has been loaded (or found unneeded).
+    library_loaded: bool,
 }
 
 impl<'a> Resolver<'a> {
@@ -106,6 +111,7 @@ impl<'a> Resolver<'a> {
             bound: Vec::new(),
             depth: 0,
             text_types: HashMap::new(),
+            library_loaded: false,
         }
     }
 

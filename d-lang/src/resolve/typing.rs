@@ -691,11 +691,36 @@ impl Resolver<'_> {
     }
 
     /// Find a translator to `output` that accepts `input`.
-    pub(crate) fn find_translator(&self, output: &Type, input: &Type) -> Option<TranslatorDef> {
+    pub(crate) fn find_translator(&mut self, output: &Type, input: &Type) -> Option<TranslatorDef> {
+        self.load_library();
         self.translators
             .iter()
             .find(|x| x.output.strip() == output.strip() && x.input.accepts(input))
             .cloned()
+    }
+
+    /// DTrace's translator library ([`super::PROCFS_LIBRARY`]), loaded the
+    /// first time a program translates and only where there are kernel
+    /// types to translate from: parsing the kernel's types costs
+    /// milliseconds that programs without translators should not pay. The
+    /// library is ours and tested; were it to fail here, its translators
+    /// are simply absent and the program's xlate reports that.
+    fn load_library(&mut self) {
+        if self.library_loaded {
+            return;
+        }
+        self.library_loaded = true;
+        if self.catalog.kernel_type("struct task_struct").is_none() {
+            return;
+        }
+        let Ok(lib) = crate::parser::parse(super::PROCFS_LIBRARY, self.opts) else {
+            return;
+        };
+        for item in &lib.items {
+            if self.item(item).is_err() {
+                break;
+            }
+        }
     }
 
     /// Parse and resolve a type given as text (probe argument types).

@@ -76,14 +76,13 @@ impl Lower<'_> {
                 self.read_kernel(&e.ty)
             }
             K::AddrOf(a) => match &a.kind {
-                K::Member { base, offset, .. } => match &base.kind {
-                    K::Deref(p) => {
-                        self.expr(p)?;
-                        self.asm.push(Insn::alu64_imm(Alu::Add, R0, *offset as i32));
+                K::Member { .. } => {
+                    if self.kernel_address(a)? {
                         Ok(())
+                    } else {
+                        Err(self.err("cannot take the address of a D variable"))
                     }
-                    _ => Err(self.err("cannot take the address of a D variable")),
-                },
+                }
                 _ => Err(self.err("unsupported operand of &")),
             },
             K::Call(name, args) => self.call(name, args, &e.ty),
@@ -184,13 +183,12 @@ impl Lower<'_> {
         if let Some((shift, width)) = *bits {
             // Read the storage unit (the member type's size), then shift
             // the field down and mask it (sign-extending a signed field).
-            let K::Deref(p) = &base.kind else {
+            if !self.kernel_address(base)? {
                 return Err(self.err(
                     "bit-field members of D variables are not supported by code generation yet",
                 ));
-            };
+            }
             let unit = e.ty.strip().clone();
-            self.expr(p)?;
             self.asm.push(Insn::alu64_imm(Alu::Add, R0, *offset as i32));
             self.read_kernel(&crate::types::int(unit.size().clamp(1, 8) as u8, false))?;
             let width = width.clamp(1, 64) as i32;
@@ -210,13 +208,42 @@ impl Lower<'_> {
             }
             return Ok(());
         }
-        match &base.kind {
+        if self.kernel_address(base)? {
+            self.asm.push(Insn::alu64_imm(Alu::Add, R0, *offset as i32));
+            return self.read_kernel(&e.ty);
+        }
+        self.load_place(e)
+    }
+
+    /// If `e` is an object in traced memory — `*p`, or a member of one,
+    /// however nested (`p->a.b.c`) — r0 = its address and `true`; else
+    /// `false` with nothing emitted (a D variable).
+    pub(crate) fn kernel_address(&mut self, e: &Expr) -> R<bool> {
+        match &e.kind {
             K::Deref(p) => {
                 self.expr(p)?;
-                self.asm.push(Insn::alu64_imm(Alu::Add, R0, *offset as i32));
-                self.read_kernel(&e.ty)
+                Ok(true)
             }
-            _ => self.load_place(e),
+            K::Member {
+                base,
+                offset,
+                bits: None,
+            } if Self::in_traced_memory(base) => {
+                self.kernel_address(base)?;
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, *offset as i32));
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn in_traced_memory(e: &Expr) -> bool {
+        match &e.kind {
+            K::Deref(_) => true,
+            K::Member {
+                base, bits: None, ..
+            } => Self::in_traced_memory(base),
+            _ => false,
         }
     }
 
