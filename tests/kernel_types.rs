@@ -159,3 +159,85 @@ fn translators_give_psinfo_and_lwpsinfo() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+fn dtrace_out(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(LUMEN)
+        .arg("dtrace")
+        .args(args)
+        .output()
+        .expect("run lumen");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn fbt_probes_are_listed_with_btf_argument_types() {
+    if btf().is_none() {
+        return;
+    }
+    let (code, out, err) = dtrace_out(&["-l", "-n", "fbt::vfs_read:"]);
+    assert_eq!(code, Some(0), "{err}");
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let tail: Vec<Vec<&str>> = rows.iter().map(|r| r[1..].to_vec()).collect();
+    assert_eq!(
+        tail,
+        vec![
+            vec!["fbt", "vmlinux", "vfs_read", "entry"],
+            vec!["fbt", "vmlinux", "vfs_read", "return"]
+        ]
+    );
+    let (code, out, err) = dtrace_out(&["-l", "-v", "-n", "fbt::vfs_read:entry"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("args[0]: struct file *"), "{out}");
+    assert!(out.contains("args[1]: char *"), "{out}");
+    assert!(out.contains("args[2]: uint64_t"), "{out}");
+    // Globs over function names.
+    let (_, out, _) = dtrace_out(&["-l", "-n", "fbt::vfs_rea*:entry"]);
+    assert!(out.lines().any(|l| l.contains(" vfs_read ")), "{out}");
+}
+
+#[test]
+fn fbt_arguments_are_type_checked() {
+    if btf().is_none() {
+        return;
+    }
+    let (code, _, err) =
+        dtrace_out(&["-n", "fbt::vfs_read:entry { x = args[0]->no_such_member; }"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("no_such_member is not a member of struct file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn fbt_runs_or_the_trampoline_refusal_is_clear() {
+    if btf().is_none() {
+        return;
+    }
+    let (code, out, err) = dtrace_out(&[
+        "-q",
+        "-n",
+        "fbt::vfs_read:entry { @ = count(); } tick-200ms { exit(0); }",
+    ]);
+    if code == Some(1) {
+        // This machine's kernel (nested, PVM) refuses BPF trampolines.
+        assert!(
+            err.contains(
+                "cannot trace fbt:vmlinux:vfs_read:entry: fbt: kernel refuses BPF trampolines"
+            ),
+            "{err}"
+        );
+    } else {
+        assert_eq!(code, Some(0), "{err}");
+        let n: u64 = out.trim().parse().expect("a count");
+        assert!(n > 0, "{out}");
+    }
+}

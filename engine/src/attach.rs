@@ -197,6 +197,20 @@ pub fn attach_raw_tracepoint(prog: BorrowedFd<'_>, name: &str) -> Result<Link, A
     })
 }
 
+/// Attach a [`bpf::ProgKind::Trampoline`] program (fbt) to the kernel
+/// function it was loaded for.
+pub fn attach_trampoline(prog: BorrowedFd<'_>, probe: &str) -> Result<Link, AttachError> {
+    let fd = bpf::trampoline_attach(prog).map_err(|source| AttachError::Sys {
+        probe: probe.to_string(),
+        source,
+    })?;
+    Ok(Link {
+        probe: probe.to_string(),
+        events: Vec::new(),
+        raw_tracepoint: Some(fd),
+    })
+}
+
 /// Attach a [`bpf::ProgKind::PerfEvent`] program to the cpu-clock software
 /// event, firing every `period_ns` ns of CPU time on each of `cpus`
 /// ([`crate::sys::online_cpus`] for `profile-N`, one CPU for `tick-N`).

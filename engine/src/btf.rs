@@ -62,6 +62,8 @@ struct BtfType {
     values: Vec<(String, i64)>,
     /// Enums: signed values.
     enum_signed: bool,
+    /// Function prototypes: parameter names and types.
+    params: Vec<(String, u32)>,
 }
 
 /// The kernel's BTF type section.
@@ -72,6 +74,8 @@ pub struct KernelBtf {
     names: HashMap<(u32, String), u32>,
     /// Variables: name → (type id, per-CPU).
     vars: HashMap<String, (u32, bool)>,
+    /// Functions (`FUNC` entries): name → BTF id, in BTF order.
+    funcs: Vec<(String, u32)>,
 }
 
 fn u32_at(b: &[u8], off: usize) -> Option<u32> {
@@ -105,6 +109,7 @@ impl KernelBtf {
             types: vec![BtfType::default()],
             names: HashMap::new(),
             vars: HashMap::new(),
+            funcs: Vec::new(),
         };
         // Variables listed in the per-CPU data section.
         let mut per_cpu_vars = std::collections::HashSet::new();
@@ -173,7 +178,13 @@ impl KernelBtf {
                         at += 12;
                     }
                 }
-                KIND_FUNC_PROTO => at += 8 * vlen,
+                KIND_FUNC_PROTO => {
+                    for _ in 0..vlen {
+                        let n = name_at(strings, u32_at(tb, at)?);
+                        t.params.push((n, u32_at(tb, at + 4)?));
+                        at += 8;
+                    }
+                }
                 KIND_DATASEC => {
                     let percpu = t.name == ".data..percpu";
                     for _ in 0..vlen {
@@ -186,10 +197,13 @@ impl KernelBtf {
                 _ => {}
             }
             let id = btf.types.len() as u32;
+            if kind == KIND_FUNC && !t.name.is_empty() {
+                btf.funcs.push((t.name.clone(), id));
+            }
             if !t.name.is_empty()
                 && matches!(
                     kind,
-                    KIND_STRUCT | KIND_UNION | KIND_ENUM | KIND_ENUM64 | KIND_TYPEDEF
+                    KIND_STRUCT | KIND_UNION | KIND_ENUM | KIND_ENUM64 | KIND_TYPEDEF | KIND_FUNC
                 )
             {
                 let k = if kind == KIND_ENUM64 { KIND_ENUM } else { kind };
@@ -206,6 +220,87 @@ impl KernelBtf {
             }
         }
         Some(btf)
+    }
+
+    /// Every kernel function BTF describes: name and `FUNC` id.
+    pub fn functions(&self) -> &[(String, u32)] {
+        &self.funcs
+    }
+
+    /// The `FUNC` id of function `name`.
+    pub fn function(&self, name: &str) -> Option<u32> {
+        self.names.get(&(KIND_FUNC, name.to_string())).copied()
+    }
+
+    /// A function's parameters (name, C type text) and return type text.
+    pub fn signature(&self, func: u32) -> Option<(Vec<(String, String)>, String)> {
+        let f = self.types.get(func as usize)?;
+        if f.kind != KIND_FUNC {
+            return None;
+        }
+        let proto = self.types.get(f.size_or_type as usize)?;
+        let params = proto
+            .params
+            .iter()
+            // A trailing (0, void) parameter marks varargs.
+            .filter(|(_, ty)| *ty != 0)
+            .map(|(n, ty)| (n.clone(), self.type_text(*ty)))
+            .collect();
+        Some((params, self.type_text(proto.size_or_type)))
+    }
+
+    /// The C spelling of a type, as D parses it back (`struct file *`,
+    /// `unsigned int`, `u64`); function pointers become `void *`.
+    pub fn type_text(&self, id: u32) -> String {
+        self.text(id, 0)
+    }
+
+    fn text(&self, id: u32, depth: u32) -> String {
+        let Some(t) = self.types.get(id as usize) else {
+            return "void".into();
+        };
+        if depth > MAX_DEPTH {
+            return "void".into();
+        }
+        match t.kind {
+            0 => "void".into(),
+            KIND_INT => match (t.size_or_type, t.signed, t.name.as_str()) {
+                (_, _, "_Bool") | (_, _, "bool") => "uint8_t".into(),
+                (1, _, "char") => "char".into(),
+                (1, true, _) => "int8_t".into(),
+                (1, false, _) => "uint8_t".into(),
+                (2, true, _) => "int16_t".into(),
+                (2, false, _) => "uint16_t".into(),
+                (4, true, _) => "int32_t".into(),
+                (4, false, _) => "uint32_t".into(),
+                (8, true, _) => "int64_t".into(),
+                (8, false, _) => "uint64_t".into(),
+                _ => "void".into(),
+            },
+            KIND_PTR => {
+                let inner = self.types.get(t.size_or_type as usize);
+                if inner.is_some_and(|i| matches!(i.kind, KIND_FUNC_PROTO)) {
+                    return "void *".into();
+                }
+                format!("{} *", self.text(t.size_or_type, depth + 1))
+            }
+            KIND_STRUCT if !t.name.is_empty() => format!("struct {}", t.name),
+            KIND_UNION if !t.name.is_empty() => format!("union {}", t.name),
+            KIND_ENUM | KIND_ENUM64 if !t.name.is_empty() => format!("enum {}", t.name),
+            KIND_FWD => format!("struct {}", t.name),
+            // A typedef D knows by name only if the kernel's types are
+            // consulted; its target's spelling always parses.
+            KIND_TYPEDEF => self.text(t.size_or_type, depth + 1),
+            KIND_CONST | KIND_VOLATILE | KIND_RESTRICT | KIND_TYPE_TAG => {
+                self.text(t.size_or_type, depth + 1)
+            }
+            KIND_ENUM | KIND_ENUM64 => "int32_t".into(),
+            _ => match self.size(id) {
+                Some(8) => "uint64_t".into(),
+                Some(4) => "uint32_t".into(),
+                _ => "void".into(),
+            },
+        }
     }
 
     /// A kernel variable's type id and whether it is per-CPU.

@@ -33,6 +33,13 @@ pub enum Attachment {
     },
     /// A uprobe on one of the consumer's own functions.
     SelfProbe(&'static str),
+    /// A BPF trampoline (fentry/fexit) on a kernel function: fbt.
+    Trampoline {
+        /// The function's BTF id.
+        btf_id: u32,
+        /// fexit.
+        ret: bool,
+    },
 }
 
 /// Resolves probes of a [`LiveCatalog`] to targets and attachments.
@@ -70,6 +77,20 @@ impl<'a> Targets<'a> {
                 Ok(Attachment::Timer {
                     period_ns: t.period_ns,
                     all_cpus: t.kind == providers::profile::TimerKind::Profile,
+                })
+            }
+            providers::fbt::PROVIDER => {
+                let btf = crate::btf::KernelBtf::kernel()
+                    .ok_or("fbt needs the kernel's BTF (/sys/kernel/btf/vmlinux)")?;
+                let btf_id = btf
+                    .function(&probe.function)
+                    .ok_or_else(|| format!("fbt: no BTF for kernel function {}", probe.function))?;
+                if let Some(why) = crate::sys::bpf::trampolines_refused(btf_id) {
+                    return Err(format!("fbt: kernel refuses BPF trampolines ({why})"));
+                }
+                Ok(Attachment::Trampoline {
+                    btf_id,
+                    ret: probe.name == "return",
                 })
             }
             providers::proc::PROVIDER | providers::sched::PROVIDER | providers::io::PROVIDER => {
@@ -256,6 +277,29 @@ impl TargetResolver for Targets<'_> {
                 filters: Vec::new(),
                 syscall_ret: None,
             }),
+            Attachment::Trampoline { btf_id, ret } => {
+                // ctx: the arguments as u64s, then the return value.
+                let nargs = crate::btf::KernelBtf::kernel()
+                    .and_then(|b| b.signature(btf_id))
+                    .map_or(0, |(p, _)| p.len()) as u16;
+                let slot = |i: u16| ArgSource::CtxField {
+                    offset: 8 * i,
+                    size: 8,
+                    signed: false,
+                };
+                let args: Vec<ArgSource> = if ret {
+                    vec![ArgSource::Const(0), slot(nargs)]
+                } else {
+                    (0..nargs).map(slot).collect()
+                };
+                Ok(ProbeTarget {
+                    prog_type: ProgType::Trampoline { btf_id, ret },
+                    args: args.clone(),
+                    typed_args: Some(args),
+                    filters: Vec::new(),
+                    syscall_ret: None,
+                })
+            }
             Attachment::Timer { .. } => Ok(ProbeTarget {
                 prog_type: ProgType::PerfEvent,
                 args: vec![

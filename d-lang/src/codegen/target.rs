@@ -15,6 +15,14 @@ pub enum ProgType {
     /// `BPF_PROG_TYPE_RAW_TRACEPOINT` run by the consumer with
     /// `BPF_PROG_TEST_RUN` (BEGIN, END): ctx is an array of u64 arguments.
     RawTracepoint,
+    /// `BPF_PROG_TYPE_TRACING` on a BPF trampoline (fbt): ctx is the
+    /// function's arguments as u64s, then (at return) its return value.
+    Trampoline {
+        /// The traced function's BTF id.
+        btf_id: u32,
+        /// fexit rather than fentry.
+        ret: bool,
+    },
 }
 
 /// Where one probe argument is read from.

@@ -43,6 +43,11 @@ pub struct LiveCatalog {
     fixed: Vec<Entry>,
     /// Probes made on demand, with IDs after `fixed`.
     on_demand: Mutex<Vec<Entry>>,
+    /// fbt probes made so far: (function, name) → ID.
+    fbt_made: Mutex<HashMap<(String, String), u32>>,
+    /// Whether this machine's kernel functions are probes (`fbt`): only
+    /// for the catalogue of the running system, not one of a given tree.
+    fbt: bool,
     /// Argument types already read, by probe ID.
     args_cache: Mutex<HashMap<u32, Vec<ProbeArg>>>,
     /// Tracepoint formats already read (argument types and code generation both need them).
@@ -60,10 +65,12 @@ impl LiveCatalog {
     /// kernel providers are missing (see [`Self::kernel_error`]) when tracefs is
     /// unusable.
     pub fn open() -> LiveCatalog {
-        match Tracefs::open().and_then(LiveCatalog::from_tracefs) {
+        let mut catalog = match Tracefs::open().and_then(LiveCatalog::from_tracefs) {
             Ok(catalog) => catalog,
             Err(e) => LiveCatalog::build(Vec::new(), None, Some(e)),
-        }
+        };
+        catalog.fbt = true;
+        catalog
     }
 
     /// The catalogue of the tracefs tree at `tracefs`.
@@ -99,6 +106,8 @@ impl LiveCatalog {
         LiveCatalog {
             fixed,
             on_demand: Mutex::new(Vec::new()),
+            fbt_made: Mutex::new(HashMap::new()),
+            fbt: false,
             args_cache: Mutex::new(HashMap::new()),
             formats: Mutex::new(HashMap::new()),
             tracefs,
@@ -159,10 +168,7 @@ impl LiveCatalog {
         if let Some(args) = lock(&self.args_cache).get(&id) {
             return args.clone();
         }
-        let source = match (id as usize).checked_sub(1).and_then(|i| self.fixed.get(i)) {
-            Some(e) => e.args.clone(),
-            None => ArgSource::None,
-        };
+        let source = self.arg_source(id);
         let args = self.read_args(&source);
         lock(&self.args_cache).insert(id, args.clone());
         args
@@ -170,9 +176,14 @@ impl LiveCatalog {
 
     /// Where the probe's arguments come from (which tracepoint, if any).
     pub fn arg_source(&self, id: u32) -> ArgSource {
-        match (id as usize).checked_sub(1).and_then(|i| self.fixed.get(i)) {
+        let Some(index) = (id as usize).checked_sub(1) else {
+            return ArgSource::None;
+        };
+        match self.fixed.get(index) {
             Some(e) => e.args.clone(),
-            None => ArgSource::None,
+            None => lock(&self.on_demand)
+                .get(index - self.fixed.len())
+                .map_or(ArgSource::None, |e| e.args.clone()),
         }
     }
 
@@ -214,6 +225,16 @@ impl LiveCatalog {
                     })
                     .collect()
             }
+            ArgSource::Function { name, ret } => {
+                return providers::fbt::arg_types(name, *ret)
+                    .into_iter()
+                    .map(|(name, ty)| ProbeArg {
+                        name,
+                        native_type: ty.clone(),
+                        d_type: ty,
+                    })
+                    .collect()
+            }
             ArgSource::Tracepoint(e) => (e, false),
             ArgSource::Syscall(e) => (e, true),
         };
@@ -232,8 +253,32 @@ impl LiveCatalog {
         }
     }
 
-    /// Make `profile:::NAME` if `desc` names a valid timer exactly and it does not exist yet.
+    /// Make the fbt probes `desc` can match that do not exist yet.
+    fn make_fbt(&self, desc: &ProbeDesc) {
+        if !self.fbt {
+            return;
+        }
+        let specs = providers::fbt::matching(desc);
+        if specs.is_empty() {
+            return;
+        }
+        let mut made = lock(&self.fbt_made);
+        let mut extra = lock(&self.on_demand);
+        for spec in specs {
+            let key = (spec.function.clone(), spec.name.clone());
+            if made.contains_key(&key) {
+                continue;
+            }
+            let id = (self.fixed.len() + extra.len()) as u32 + 1;
+            made.insert(key, id);
+            extra.push(entry(id, spec));
+        }
+    }
+
+    /// Make `profile:::NAME` if `desc` names a valid timer exactly and it
+    /// does not exist yet, and the fbt probes `desc` can match.
     fn make_on_demand(&self, desc: &ProbeDesc) {
+        self.make_fbt(desc);
         let provider = providers::profile::PROVIDER;
         if !desc.is_exact()
             || !glob_match(&desc.provider, provider)

@@ -9,6 +9,7 @@
 //! | `sched` | DTrace's stable scheduler probes (`on-cpu`, `off-cpu`, `wakeup`…) on `sched` tracepoints | [`sched`] |
 //! | `io` | DTrace's stable block I/O probes (`start`, `done`) on `block` tracepoints | [`io`] |
 //! | `sdt` | `sdt:SUBSYSTEM::EVENT` for every other tracepoint `SUBSYSTEM:EVENT` | [`sdt`] |
+//! | `fbt` | `fbt:vmlinux:FUNC:entry` / `return` for every function in the kernel's BTF (made on demand) | [`fbt`] |
 //!
 //! A provider hands the catalogue [`ProbeSpec`]s; argument types are read
 //! later, only for probes that a description matched ([`ArgSource`]). The
@@ -17,6 +18,7 @@
 //! argument types.
 
 pub mod dtrace;
+pub mod fbt;
 pub mod io;
 pub mod proc;
 pub mod profile;
@@ -39,6 +41,14 @@ pub enum ArgSource {
     /// Types fixed by the provider (a stable provider's translated
     /// `args[]`): D type text, also used as the native type.
     Fixed(&'static [&'static str]),
+    /// A kernel function's parameters (or, for `return`, its offset and
+    /// return value) from BTF.
+    Function {
+        /// The function's name.
+        name: String,
+        /// The `return` probe.
+        ret: bool,
+    },
 }
 
 /// DTrace's stability levels, as `-l -v` prints them.

@@ -93,6 +93,7 @@ pub fn prog_kind(t: ProgType) -> ProgKind {
         ProgType::PerfEvent => ProgKind::PerfEvent,
         ProgType::Uprobe => ProgKind::Kprobe,
         ProgType::RawTracepoint => ProgKind::RawTracepoint,
+        ProgType::Trampoline { btf_id, ret } => ProgKind::Trampoline { btf_id, ret },
     }
 }
 

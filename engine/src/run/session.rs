@@ -267,7 +267,7 @@ impl<'o> Session<'o> {
                         Attachment::SelfProbe("lumen_dtrace_end") => end.push((ii, pi)),
                         Attachment::SelfProbe("lumen_dtrace_error") => error.push((ii, pi)),
                         Attachment::SelfProbe(_) => {}
-                        Attachment::Tracepoint(_) => {
+                        Attachment::Tracepoint(_) | Attachment::Trampoline { .. } => {
                             return Err(SessionError::Attach {
                                 probe: inst.object.programs[pi].probe.full_name(),
                                 reason: "the user-space backend runs only BEGIN, END, ERROR, \
@@ -345,6 +345,10 @@ impl<'o> Session<'o> {
                             cpus.into_iter().take(1).collect()
                         };
                         attach::attach_cpu_clock(prog.as_fd(), *period_ns, &cpus)
+                            .map_err(|e| fail(e.to_string()))?
+                    }
+                    Attachment::Trampoline { .. } => {
+                        attach::attach_trampoline(prog.as_fd(), &probe)
                             .map_err(|e| fail(e.to_string()))?
                     }
                     Attachment::SelfProbe(sym) => {

@@ -81,6 +81,14 @@ pub enum ProgKind {
     PerfEvent,
     /// `BPF_PROG_TYPE_RAW_TRACEPOINT`: the context is the tracepoint's raw `u64` arguments.
     RawTracepoint,
+    /// `BPF_PROG_TYPE_TRACING` as fentry (`ret` false) or fexit on the
+    /// kernel function with BTF id `btf_id`.
+    Trampoline {
+        /// The function's BTF id in vmlinux.
+        btf_id: u32,
+        /// fexit.
+        ret: bool,
+    },
 }
 
 impl ProgKind {
@@ -91,6 +99,7 @@ impl ProgKind {
             ProgKind::Tracepoint => 5,
             ProgKind::PerfEvent => 7,
             ProgKind::RawTracepoint => 17,
+            ProgKind::Trampoline { .. } => 26,
         }
     }
 }
@@ -573,6 +582,11 @@ pub fn prog_load(kind: ProgKind, name: &str, insns: &[u64]) -> Result<OwnedFd, P
         prog_name: obj_name(name),
         ..Default::default()
     };
+    if let ProgKind::Trampoline { btf_id, ret } = kind {
+        // BPF_TRACE_FENTRY 24, BPF_TRACE_FEXIT 25.
+        attr.expected_attach_type = if ret { 25 } else { 24 };
+        attr.attach_btf_id = btf_id;
+    }
     let first = match sys_bpf(call, BPF_PROG_LOAD, &mut attr) {
         Ok(fd) => {
             return fd_result(call, fd).map_err(|error| ProgLoadError {
@@ -582,7 +596,12 @@ pub fn prog_load(kind: ProgKind, name: &str, insns: &[u64]) -> Result<OwnedFd, P
         }
         Err(e) => e,
     };
-    if first.raw_errno() != libc::EACCES && first.raw_errno() != libc::EINVAL {
+    // The verifier answers EACCES or EINVAL, and E2BIG or EFAULT for
+    // programs too complex for it: those are worth its log.
+    if !matches!(
+        first.raw_errno(),
+        libc::EACCES | libc::EINVAL | libc::E2BIG | libc::EFAULT
+    ) {
         // Not the verifier (EPERM, E2BIG, ENOMEM…): a log would not say more.
         return Err(ProgLoadError {
             error: first,
@@ -625,6 +644,39 @@ pub fn prog_load(kind: ProgKind, name: &str, insns: &[u64]) -> Result<OwnedFd, P
 fn log_text(buf: &[u8]) -> String {
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
     String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+static TRAMPOLINES: OnceLock<Option<String>> = OnceLock::new();
+
+/// Whether the kernel refuses BPF trampolines (fentry/fexit), found once by
+/// loading `r0 = 0; exit` as fentry on `function` (BTF id); the errno if so.
+pub fn trampolines_refused(function: u32) -> Option<String> {
+    TRAMPOLINES
+        .get_or_init(|| {
+            let insns = [0x0000_0000_0000_00b7u64, 0x0000_0000_0000_0095];
+            let kind = ProgKind::Trampoline {
+                btf_id: function,
+                ret: false,
+            };
+            match prog_load(kind, "lumen_fbt_test", &insns) {
+                Ok(_) => None,
+                Err(e) => Some(e.error.to_string()),
+            }
+        })
+        .clone()
+}
+
+/// `bpf(BPF_RAW_TRACEPOINT_OPEN)` with no name: attach a tracing program
+/// (fentry/fexit) to the function it was loaded for.
+pub fn trampoline_attach(prog: BorrowedFd<'_>) -> Result<OwnedFd, SysError> {
+    let call = "bpf(BPF_RAW_TRACEPOINT_OPEN)";
+    let mut attr = RawTracepointAttr {
+        name: 0,
+        prog_fd: prog.as_raw_fd() as u32,
+        ..Default::default()
+    };
+    let ret = sys_bpf(call, BPF_RAW_TRACEPOINT_OPEN, &mut attr)?;
+    fd_result(call, ret)
 }
 
 /// `bpf(BPF_RAW_TRACEPOINT_OPEN)`: attach a [`ProgKind::RawTracepoint`]
