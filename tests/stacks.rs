@@ -168,3 +168,40 @@ fn stack_statement_and_percent_k() {
         "{s}"
     );
 }
+
+#[test]
+fn stackframes_options_limit_the_frames() {
+    if !root("stackframes_options_limit_the_frames") {
+        return;
+    }
+    let bin = chain_binary();
+    let out = dtrace(&[
+        "-q",
+        "-x",
+        "stackframes=2",
+        "-x",
+        "ustackframes=1",
+        "-n",
+        "syscall::getppid:entry /pid == $target/ { stack(); ustack(); exit(0); }",
+        "-c",
+        bin.to_str().expect("path"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let frames: Vec<&str> = s
+        .lines()
+        .filter(|l| l.starts_with("              "))
+        .collect();
+    // Records after exit() may follow; the first record holds 2 + 1 frames.
+    assert!(frames.len() >= 3, "{s}");
+    assert!(
+        frames[0].contains("vmlinux`") && frames[1].contains("vmlinux`"),
+        "{s}"
+    );
+    assert!(frames[2].contains("libc.so.6`syscall+0x"), "{s}");
+    let first_record: Vec<&str> = s.split("\n\n").take(3).collect();
+    assert!(
+        first_record[0].lines().filter(|l| !l.is_empty()).count() == 2,
+        "{s}"
+    );
+}

@@ -374,6 +374,15 @@ impl<'c, 'a> Session<'c, 'a> {
             rawbytes: self.settings.is_set("rawbytes"),
             flowindent: self.settings.is_set("flowindent"),
             droptags: self.settings.is_set("droptags"),
+            bufpolicy: match self.settings.values.get("bufpolicy") {
+                Some(OptionValue::Text(p)) if p == "fill" => run::session::BufPolicy::Fill,
+                Some(OptionValue::Text(p)) if p == "ring" => run::session::BufPolicy::Ring,
+                _ => run::session::BufPolicy::Switch,
+            },
+            bufsize: match self.settings.values.get("bufsize") {
+                Some(OptionValue::Number(n)) => *n,
+                _ => 4 << 20,
+            },
             specsize: match self.settings.values.get("specsize") {
                 Some(OptionValue::Number(n)) => *n,
                 _ => 4 << 20,
@@ -433,6 +442,12 @@ impl<'c, 'a> Session<'c, 'a> {
         }
         if let Some(n) = num("nspec") {
             c.nspec = n.clamp(1, 64) as u32;
+        }
+        if let Some(n) = num("stackframes") {
+            c.stackframes = n.clamp(1, 127) as u32;
+        }
+        if let Some(n) = num("ustackframes") {
+            c.ustackframes = n.clamp(1, 127) as u32;
         }
         c
     }

@@ -23,15 +23,33 @@ pub const HEADER_SIZE: u32 = 24;
 /// Offset of the header's speculation word: 0 for ordinary records, else
 /// `1 << 63 | id` for records that `speculate(id)` diverted.
 pub const HEADER_SPEC: u32 = 16;
-/// Frames of a `stack()` value (DTrace's default `stackframes`).
-pub const STACK_FRAMES: u32 = 20;
-/// Frames of a `ustack()` value (Oracle DTrace's default `ustackframes`).
-pub const USTACK_FRAMES: u32 = 100;
-/// Bytes of the scratch buffers that hold a `stack()` and a `ustack()`
-/// value while it is evaluated (the user one starts with the process ID).
-pub const STACK_BUF: u32 = 8 * STACK_FRAMES;
-/// See [`STACK_BUF`].
-pub const USTACK_BUF: u32 = 8 * (USTACK_FRAMES + 1);
+/// Most frames a stack value may hold: the kernel's default
+/// `perf_event_max_stack`, beyond which `bpf_get_stack` fails.
+pub const MAX_FRAMES: u32 = 127;
+
+/// The sizes of variable-size values: `strsize`, `stackframes`,
+/// `ustackframes` (each field and key of such a type takes this much).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueSizes {
+    /// Bytes of a string.
+    pub strsize: u32,
+    /// Frames of a `stack()` value.
+    pub stackframes: u32,
+    /// Frames of a `ustack()` value.
+    pub ustackframes: u32,
+}
+
+impl ValueSizes {
+    /// Bytes of the scratch buffer a `stack()` is captured into.
+    pub fn stack_buf(&self) -> u32 {
+        8 * self.stackframes
+    }
+
+    /// Bytes of the `ustack()` buffer: the process ID, then the frames.
+    pub fn ustack_buf(&self) -> u32 {
+        8 * (self.ustackframes + 1)
+    }
+}
 /// Bytes of an error record: header (EPID 0, CPU), then the faulting
 /// EPID, action number, [`crate::codegen::object::Fault`] code, address and
 /// instruction index, one u64 each.
@@ -104,6 +122,8 @@ pub struct Layout {
     pub value_off: u32,
     /// `strsize`.
     pub strsize: u32,
+    /// `strsize`, `stackframes`, `ustackframes`.
+    pub sizes: ValueSizes,
     /// Largest aggregation value (the strings map carries this many zero bytes).
     pub max_agg_value: u32,
     /// The error record being built when a fault is raised.
@@ -131,7 +151,8 @@ pub fn storage_size(ty: &Type, strsize: u32) -> u64 {
 }
 
 /// How a key of type `ty` is stored.
-pub fn key_kind(ty: &Type, strsize: u32) -> FieldKind {
+pub fn key_kind(ty: &Type, sizes: &ValueSizes) -> FieldKind {
+    let strsize = sizes.strsize;
     use crate::codegen::object::AddrKind;
     use crate::types::DynType;
     if let Type::Dyn(d) = ty.strip() {
@@ -139,13 +160,13 @@ pub fn key_kind(ty: &Type, strsize: u32) -> FieldKind {
         match d {
             DynType::Stack => {
                 return FieldKind::Stack {
-                    frames: STACK_FRAMES,
+                    frames: sizes.stackframes,
                     user: false,
                 }
             }
             DynType::UStack => {
                 return FieldKind::Stack {
-                    frames: USTACK_FRAMES,
+                    frames: sizes.ustackframes,
                     user: true,
                 }
             }
@@ -170,11 +191,11 @@ pub fn key_kind(ty: &Type, strsize: u32) -> FieldKind {
     }
 }
 
-fn key_fields(types: &[Type], strsize: u32, thread: bool) -> (Vec<Field>, u32) {
+fn key_fields(types: &[Type], sizes: &ValueSizes, thread: bool) -> (Vec<Field>, u32) {
     let mut fields = Vec::new();
     let mut off = if thread { 8 } else { 0 };
     for t in types {
-        let kind = key_kind(t, strsize);
+        let kind = key_kind(t, sizes);
         fields.push(Field { offset: off, kind });
         off += kind.stored_size();
     }
@@ -197,6 +218,11 @@ impl Layout {
     /// Plan storage for `prog`.
     pub fn new(prog: &Program, opts: &CodegenOptions) -> Result<Layout, Diagnostic> {
         let strsize = opts.strsize;
+        let sizes = ValueSizes {
+            strsize,
+            stackframes: opts.stackframes.clamp(1, MAX_FRAMES),
+            ustackframes: opts.ustackframes.clamp(1, MAX_FRAMES),
+        };
         let mut maps = Vec::new();
         let mut add = |m: MapSpec| {
             maps.push(m);
@@ -246,8 +272,8 @@ impl Layout {
         let value_off = key_off + KEY_MAX;
         let error_off = value_off + VALUE_MAX;
         let stack_off = error_off + ERROR_RECORD_SIZE;
-        let ustack_off = stack_off + STACK_BUF;
-        let scratch_size = ustack_off + USTACK_BUF;
+        let ustack_off = stack_off + sizes.stack_buf();
+        let scratch_size = ustack_off + sizes.ustack_buf();
         if scratch_size > SCRATCH_SIZE {
             return Err(Diagnostic::new(
                 ErrTag::D_UNSUPPORTED,
@@ -317,7 +343,7 @@ impl Layout {
             lazy: false,
         });
         for (id, thread, key_types, value_size) in dynamic {
-            let (keys, key_size) = key_fields(&key_types, strsize, thread);
+            let (keys, key_size) = key_fields(&key_types, &sizes, thread);
             if key_size > KEY_MAX || value_size > VALUE_MAX {
                 return Err(Diagnostic::new(
                     ErrTag::D_UNSUPPORTED,
@@ -359,7 +385,7 @@ impl Layout {
         let mut aggs = Vec::new();
         let mut max_agg_value = 8;
         for (i, a) in prog.aggregations.iter().enumerate() {
-            let (keys, key_size) = key_fields(&a.keys, strsize, false);
+            let (keys, key_size) = key_fields(&a.keys, &sizes, false);
             let value_size = agg_value_size(&a.func);
             max_agg_value = max_agg_value.max(value_size);
             if key_size > KEY_MAX || value_size > VALUE_MAX {
@@ -421,6 +447,7 @@ impl Layout {
             stack_off,
             ustack_off,
             strsize,
+            sizes,
             max_agg_value,
             portable: opts.portable,
         })

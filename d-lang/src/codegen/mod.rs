@@ -41,6 +41,10 @@ pub struct CodegenOptions {
     pub aggsize: u64,
     /// `nspec`: number of speculation buffers.
     pub nspec: u32,
+    /// `stackframes`: frames `stack()` records.
+    pub stackframes: u32,
+    /// `ustackframes`: frames `ustack()` records.
+    pub ustackframes: u32,
     /// Code for the user-space backend (rbpf): single-threaded, so no
     /// atomic instructions (the one difference; neither form uses cpu-v4
     /// instructions, which rbpf lacks). The kernel accepts portable code too.
@@ -55,6 +59,8 @@ impl Default for CodegenOptions {
             dynvarsize: 1 << 20,
             aggsize: 4 << 20,
             nspec: 1,
+            stackframes: 20,
+            ustackframes: 100,
             portable: false,
         }
     }

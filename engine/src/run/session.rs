@@ -147,6 +147,25 @@ pub struct OutputOptions {
     pub flowindent: bool,
     /// `droptags`: prefix drop reports with their DTrace tags.
     pub droptags: bool,
+    /// `bufpolicy` and `bufsize`: what happens to records beyond the
+    /// buffer's size.
+    pub bufpolicy: BufPolicy,
+    /// `bufsize` in bytes.
+    pub bufsize: u64,
+}
+
+/// DTrace's buffer policies, as the consumer applies them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BufPolicy {
+    /// `switch`: records are printed as they arrive.
+    #[default]
+    Switch,
+    /// `fill`: once `bufsize` bytes of records have arrived, tracing stops
+    /// (END still runs).
+    Fill,
+    /// `ring`: only the newest `bufsize` bytes of records are kept, and
+    /// printed when tracing ends.
+    Ring,
 }
 
 /// What ended the run.
@@ -213,6 +232,15 @@ pub struct Session<'o> {
     drops: HashMap<(usize, u32), u64>,
     /// Records diverted by speculate(id), per (instance, id), until commit or discard.
     speculations: HashMap<(usize, u64), Vec<Vec<u8>>>,
+    /// bufpolicy=ring: the newest records, and their total size.
+    ring: std::collections::VecDeque<(usize, Vec<u8>)>,
+    ring_bytes: u64,
+    /// bufpolicy=fill: bytes of records taken so far.
+    filled: u64,
+    /// Records are being replayed from the ring at the end.
+    replaying: bool,
+    /// END has begun (fill no longer limits: DTrace reserves END's room).
+    ending: bool,
     /// Where output goes after freopen(path); `None`: the original output.
     reopened: Option<std::fs::File>,
     /// -F state: the indent of entry/return pairs.
@@ -390,6 +418,11 @@ impl<'o> Session<'o> {
             speculations: HashMap::new(),
             flow: crate::print::probe_line::FlowIndent::new(),
             reopened: None,
+            ring: std::collections::VecDeque::new(),
+            ring_bytes: 0,
+            filled: 0,
+            replaying: false,
+            ending: false,
             spec_drops: 0,
         })
     }
@@ -626,8 +659,18 @@ impl<'o> Session<'o> {
                     .map_err(|e| SessionError::Read(e.to_string()))?;
             }
         }
+        self.ending = true;
         self.fire(&self.end.clone())?;
         self.drain()?;
+        if self.opts.bufpolicy == BufPolicy::Ring {
+            // The ring is consumed only now, END's records with it.
+            self.replaying = true;
+            let ring = std::mem::take(&mut self.ring);
+            for (ii, rec) in ring {
+                self.handle(ii, &rec)?;
+            }
+            self.sink().flush()?;
+        }
         self.report_drops()?;
         writeln!(self.sink())?;
         for ii in 0..self.instances.len() {
@@ -698,6 +741,40 @@ impl<'o> Session<'o> {
                 return Ok(());
             }
         };
+        match self.opts.bufpolicy {
+            BufPolicy::Ring if !self.replaying => {
+                // Keep the newest bufsize bytes; exit() still ends the run.
+                if let Some((_, v)) = rec
+                    .actions
+                    .iter()
+                    .find(|(a, _)| matches!(a.kind, RecordKind::Exit))
+                {
+                    if self.exit.is_none() {
+                        self.exit = Some(v.first().and_then(Value::as_i64).unwrap_or(0) as i32);
+                    }
+                }
+                self.ring.push_back((ii, bytes.to_vec()));
+                self.ring_bytes += bytes.len() as u64;
+                while self.ring_bytes > self.opts.bufsize && self.ring.len() > 1 {
+                    if let Some((_, old)) = self.ring.pop_front() {
+                        self.ring_bytes -= old.len() as u64;
+                    }
+                }
+                return Ok(());
+            }
+            BufPolicy::Fill if !self.ending => {
+                self.filled += bytes.len() as u64;
+                if self.filled > self.opts.bufsize {
+                    // The buffer is full: tracing stops, as dtrace(1)
+                    // stops on DTRACE_STATUS_FILLED.
+                    if self.exit.is_none() {
+                        self.exit = Some(0);
+                    }
+                    return Ok(());
+                }
+            }
+            _ => {}
+        }
         if let Some(id) = rec.speculation {
             let held = self.speculations.entry((ii, id)).or_default();
             let used: usize = held.iter().map(Vec::len).sum();

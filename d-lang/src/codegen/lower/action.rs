@@ -272,7 +272,7 @@ impl Lower<'_> {
             });
         }
         if let crate::types::Type::Dyn(_) = e.ty.strip() {
-            let kind = crate::codegen::layout::key_kind(&e.ty, self.lay.strsize);
+            let kind = crate::codegen::layout::key_kind(&e.ty, &self.lay.sizes);
             let off = self.record_field(kind.stored_size())?;
             self.store_dyn(kind, rec + off)?;
             return Ok(Field { offset: off, kind });

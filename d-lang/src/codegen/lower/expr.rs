@@ -633,11 +633,10 @@ impl Lower<'_> {
     /// for all the buffer holds. A user buffer starts with the process ID.
     /// r0 = bpf_get_stack's result (bytes, or a negative error).
     pub(crate) fn get_stack(&mut self, user: bool, frames: u32) -> R<()> {
-        use crate::codegen::layout::{STACK_BUF, USTACK_BUF};
         let (off, buf) = if user {
-            (self.lay.ustack_off, USTACK_BUF)
+            (self.lay.ustack_off, self.lay.sizes.ustack_buf())
         } else {
-            (self.lay.stack_off, STACK_BUF)
+            (self.lay.stack_off, self.lay.sizes.stack_buf())
         };
         self.zero_scratch(off, buf);
         let mut pcs = off;
@@ -788,9 +787,9 @@ impl Lower<'_> {
             "stack" | "ustack" => {
                 let user = name == "ustack";
                 let max = if user {
-                    crate::codegen::layout::USTACK_FRAMES
+                    self.lay.sizes.ustackframes
                 } else {
-                    crate::codegen::layout::STACK_FRAMES
+                    self.lay.sizes.stackframes
                 };
                 let frames = match args.first().map(|a| a.as_const()) {
                     None => max,
@@ -808,6 +807,47 @@ impl Lower<'_> {
                     self.lay.stack_off
                 };
                 self.scratch_ptr(R0, off);
+                Ok(())
+            }
+            "progenyof" => {
+                // Walk real_parent from the current task: is `pid` this
+                // process or an ancestor? At most 64 generations (deeper
+                // trees are not a thing), stopping at pid 1 or below.
+                let parent = self.kmember("task_struct", "real_parent")?;
+                let tgid = self.kmember("task_struct", "tgid")?;
+                self.expr(&args[0])?;
+                let want = self.spill(R0)?;
+                self.asm.push(Insn::call(helper::GET_CURRENT_TASK));
+                let task = self.spill(R0)?;
+                self.asm.push(Insn::mov64_imm(R0, 64));
+                let count = self.spill(R0)?;
+                let top = self.asm.label();
+                let yes = self.asm.label();
+                let no = self.asm.label();
+                let end = self.asm.label();
+                self.asm.bind(top);
+                self.asm.push(Insn::ldx(Size::DW, R0, FP, count));
+                self.asm.jmp_imm(Cond::Eq, R0, 0, no);
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, -1));
+                self.asm.push(Insn::stx(Size::DW, FP, count, R0));
+                self.asm.push(Insn::ldx(Size::DW, R0, FP, task));
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, tgid as i32));
+                self.read_kernel(&crate::types::int(4, true))?;
+                self.asm.push(Insn::ldx(Size::DW, R1, FP, want));
+                self.asm.jmp_reg(Cond::Eq, R0, R1, yes);
+                self.asm.jmp_imm(Cond::Sle, R0, 1, no);
+                self.asm.push(Insn::ldx(Size::DW, R0, FP, task));
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, parent as i32));
+                self.read_kernel(&crate::types::int(8, false))?;
+                self.asm.push(Insn::stx(Size::DW, FP, task, R0));
+                self.asm.ja(top);
+                self.asm.bind(yes);
+                self.asm.push(Insn::mov64_imm(R0, 1));
+                self.asm.ja(end);
+                self.asm.bind(no);
+                self.asm.push(Insn::mov64_imm(R0, 0));
+                self.asm.bind(end);
+                self.stack -= 24; // want, task, count
                 Ok(())
             }
             "sym" | "func" | "mod" | "usym" | "ufunc" | "umod" | "uaddr" => {
