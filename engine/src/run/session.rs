@@ -311,7 +311,9 @@ impl<'o> Session<'o> {
             // tail-calls the per-syscall programs, instead of hundreds of
             // attachments (each costs ~70 ms to detach).
             let mut dispatched = HashSet::new();
-            for enter in [true, false] {
+            // Returns first: an entry seen before its return was attached
+            // would leave per-call state (a speculation, self->ts) behind.
+            for enter in [false, true] {
                 let prefix = if enter { "sys_enter_" } else { "sys_exit_" };
                 let calls: Vec<(usize, u32)> = atts
                     .iter()
@@ -337,7 +339,13 @@ impl<'o> Session<'o> {
                 links.push(link);
                 dispatched.extend(calls.iter().map(|(pi, _)| *pi));
             }
-            for (pi, (prog, att)) in inst.programs.iter().zip(atts).enumerate() {
+            // Return probes before the rest, for the same reason.
+            let mut order: Vec<usize> = (0..inst.programs.len()).collect();
+            order.sort_by_key(|&pi| inst.object.programs[pi].probe.name != "return");
+            for pi in order {
+                let (Some(prog), Some(att)) = (inst.programs.get(pi), atts.get(pi)) else {
+                    continue;
+                };
                 use std::os::fd::AsFd;
                 if dispatched.contains(&pi) {
                     continue;
