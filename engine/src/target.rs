@@ -13,7 +13,9 @@ use crate::catalog::format::{EventFormat, FieldStorage};
 use crate::catalog::LiveCatalog;
 use crate::providers::{self, ArgSource as CatalogArgs};
 use crate::tracefs::EventName;
-use d_lang::codegen::{ArgSource, Filter, FilterCmp, ProbeTarget, ProgType, TargetResolver};
+use d_lang::codegen::{
+    ArgSource, FieldOp, Filter, FilterCmp, ProbeTarget, ProgType, TargetResolver,
+};
 use d_lang::ProbeInfo;
 
 /// The shortest `profile-N`/`tick-N` period (DTrace's `profile_interval_min`, 200 µs).
@@ -171,6 +173,97 @@ fn stable_target(probe: &ProbeInfo, fmt: &EventFormat) -> ProbeTarget {
     let xlate = || {
         ArgSource::Unavailable("translated arguments need translators (not implemented yet)".into())
     };
+    // A field as a member source: integers as they are, char arrays and
+    // __data_loc strings as strings.
+    let src = |name: &str| -> Option<ArgSource> {
+        let f = field(name)?;
+        Some(match f.storage {
+            FieldStorage::DataLoc | FieldStorage::RelLoc => ArgSource::CtxDataLoc {
+                offset: f.offset as u16,
+            },
+            FieldStorage::Inline if f.c_type.contains('[') => ArgSource::CtxArray {
+                offset: f.offset as u16,
+                len: f.size as u16,
+            },
+            FieldStorage::Inline => ArgSource::CtxField {
+                offset: f.offset as u16,
+                size: f.size.clamp(1, 8) as u8,
+                signed: f.signed,
+            },
+        })
+    };
+    let op = |name: &str, op: FieldOp| -> Option<ArgSource> {
+        let f = field(name)?;
+        Some(ArgSource::CtxFieldOp {
+            offset: f.offset as u16,
+            // rwbs is a char array: only its first byte matters.
+            size: if op == FieldOp::RwbsFlags {
+                1
+            } else {
+                f.size.clamp(1, 8) as u8
+            },
+            op,
+        })
+    };
+    // A translated struct: each member from its source, by member offset.
+    let view = |ty: &str, members: &[(&str, Option<ArgSource>)]| -> ArgSource {
+        let table = d_lang::prelude::types();
+        let Some(d_lang::types::Type::Sou(s)) = table.typedef(ty).map(|t| t.strip().clone()) else {
+            return xlate();
+        };
+        ArgSource::Translated(
+            members
+                .iter()
+                .filter_map(|(m, src)| {
+                    let off = s.members.iter().find(|x| x.name == *m)?.offset as u32;
+                    Some((off, src.clone()?))
+                })
+                .collect(),
+        )
+    };
+    // A thread and its process from (pid, comm, prio) fields.
+    let lwp = |pid: &str, comm: &str, prio: Option<&str>| {
+        view(
+            "lwpsinfo_t",
+            &[
+                ("pr_lwpid", src(pid)),
+                ("pr_name", src(comm)),
+                ("pr_pri", prio.and_then(src)),
+            ],
+        )
+    };
+    let ps =
+        |pid: &str, comm: &str| view("psinfo_t", &[("pr_pid", src(pid)), ("pr_fname", src(comm))]);
+    // bufinfo_t, devinfo_t and fileinfo_t of a block request.
+    let io_args = || {
+        let bytes = if field("bytes").is_some() {
+            src("bytes")
+        } else {
+            op("nr_sector", FieldOp::Mul(512))
+        };
+        vec![
+            view(
+                "bufinfo_t",
+                &[
+                    ("b_flags", op("rwbs", FieldOp::RwbsFlags)),
+                    ("b_bcount", bytes.clone()),
+                    ("b_bufsize", bytes),
+                    ("b_blkno", src("sector")),
+                    ("b_lblkno", src("sector")),
+                    ("b_error", src("error")),
+                    ("b_edev", src("dev")),
+                ],
+            ),
+            view(
+                "devinfo_t",
+                &[
+                    ("dev_major", op("dev", FieldOp::Shr(20))),
+                    ("dev_minor", op("dev", FieldOp::And(0xfffff))),
+                ],
+            ),
+            view("fileinfo_t", &[]),
+        ]
+    };
     // TASK_REPORT_MAX: the prev_state sched_switch records for a preemption.
     const PREEMPTED: i64 = 0x100;
     let (args, filters): (Vec<ArgSource>, Vec<Option<Filter>>) =
@@ -195,15 +288,25 @@ fn stable_target(probe: &ProbeInfo, fmt: &EventFormat) -> ProbeTarget {
                 vec![filter("ret", FilterCmp::Lt, 0)],
             ),
             ("proc", "signal-send") => (
-                vec![xlate(), xlate(), int("sig")],
+                vec![lwp("pid", "comm", None), ps("pid", "comm"), int("sig")],
                 vec![filter("result", FilterCmp::Ne, 1)],
             ),
             ("proc", "signal-discard") => (
-                vec![xlate(), xlate(), int("sig")],
+                vec![lwp("pid", "comm", None), ps("pid", "comm"), int("sig")],
                 vec![filter("result", FilterCmp::Eq, 1)],
             ),
             ("proc", "signal-handle") => (vec![int("sig"), xlate(), xlate()], vec![]),
-            ("sched", "off-cpu" | "wakeup") => (vec![xlate(), xlate()], vec![]),
+            ("sched", "off-cpu") => (
+                vec![
+                    lwp("next_pid", "next_comm", Some("next_prio")),
+                    ps("next_pid", "next_comm"),
+                ],
+                vec![],
+            ),
+            ("sched", "wakeup") => (
+                vec![lwp("pid", "comm", Some("prio")), ps("pid", "comm")],
+                vec![],
+            ),
             ("sched", "sleep") => (
                 vec![],
                 vec![
@@ -212,8 +315,15 @@ fn stable_target(probe: &ProbeInfo, fmt: &EventFormat) -> ProbeTarget {
                 ],
             ),
             ("sched", "preempt") => (vec![], vec![filter("prev_state", FilterCmp::Eq, PREEMPTED)]),
-            ("sched", "change-pri") => (vec![xlate(), xlate(), int("newprio")], vec![]),
-            ("io", _) => (vec![xlate(), xlate(), xlate()], vec![]),
+            ("sched", "change-pri") => (
+                vec![
+                    lwp("pid", "comm", Some("oldprio")),
+                    ps("pid", "comm"),
+                    int("newprio"),
+                ],
+                vec![],
+            ),
+            ("io", _) => (io_args(), vec![]),
             _ => (vec![], vec![]),
         };
     ProbeTarget {

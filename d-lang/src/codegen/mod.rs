@@ -23,7 +23,7 @@ pub mod object;
 pub mod target;
 
 pub use object::*;
-pub use target::{ArgSource, Filter, FilterCmp, ProbeTarget, ProgType, TargetResolver};
+pub use target::{ArgSource, FieldOp, Filter, FilterCmp, ProbeTarget, ProgType, TargetResolver};
 
 use crate::diag::Diagnostic;
 use crate::ir::Program;

@@ -25,6 +25,20 @@ pub enum ProgType {
     },
 }
 
+/// How [`ArgSource::CtxFieldOp`] transforms its field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldOp {
+    /// `value >> n`.
+    Shr(u8),
+    /// `value & mask`.
+    And(u32),
+    /// `value * n`.
+    Mul(u32),
+    /// The first byte of a block `rwbs` string as `bufinfo_t` flags:
+    /// `B_READ` (0x40) for `R`, `B_WRITE` (0x100) for `W`, else 0.
+    RwbsFlags,
+}
+
 /// Where one probe argument is read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArgSource {
@@ -66,6 +80,19 @@ pub enum ArgSource {
     },
     /// Not available yet; the text says why (referencing it is an error).
     Unavailable(String),
+    /// A translated argument (`psinfo_t *`, `bufinfo_t *`…): a pointer to a
+    /// D struct whose members each have their own source, by member byte
+    /// offset. Only its members can be used.
+    Translated(Vec<(u32, ArgSource)>),
+    /// An integer field of the record, transformed.
+    CtxFieldOp {
+        /// Byte offset in the record.
+        offset: u16,
+        /// 1, 2, 4 or 8.
+        size: u8,
+        /// The transformation.
+        op: FieldOp,
+    },
 }
 
 /// A condition on a tracepoint field that must hold for the probe to fire

@@ -208,6 +208,24 @@ impl Lower<'_> {
             }
             return Ok(());
         }
+        // A member of a translated argument: its own source.
+        if let K::Deref(p) = &base.kind {
+            if let K::ProbeArg(n) = p.kind {
+                if let Some(ArgSource::Translated(members)) = self.target.args.get(n as usize) {
+                    let src = members
+                        .iter()
+                        .find(|(off, _)| *off as u64 == *offset)
+                        .map(|(_, s)| s.clone())
+                        .ok_or_else(|| {
+                            self.err(format!(
+                                "this member of args[{n}] is not available for {}",
+                                self.probe.full_name()
+                            ))
+                        })?;
+                    return self.arg(Some(src), &e.ty);
+                }
+            }
+        }
         if self.kernel_address(base)? {
             self.asm.push(Insn::alu64_imm(Alu::Add, R0, *offset as i32));
             return self.read_kernel(&e.ty);
@@ -423,6 +441,40 @@ impl Lower<'_> {
                     return Ok(());
                 }
                 return Err(self.err("array arguments can only be used as strings"));
+            }
+            Some(ArgSource::Translated(_)) => {
+                return Err(self.err(
+                    "a translated probe argument (args[N]) is a view: only its members can be used (args[N]->member)",
+                ))
+            }
+            Some(ArgSource::CtxFieldOp { offset, size, op }) => {
+                use crate::codegen::target::FieldOp;
+                self.asm
+                    .push(Insn::ldx(Size::of(size as u64), R0, R6, offset as i16));
+                match op {
+                    FieldOp::Shr(n) => self.asm.push(Insn::alu64_imm(Alu::Rsh, R0, n as i32)),
+                    FieldOp::And(m) => {
+                        self.imm(R1, m as u64);
+                        self.asm.push(Insn::alu64_reg(Alu::And, R0, R1));
+                    }
+                    FieldOp::Mul(n) => self.asm.push(Insn::alu64_imm(Alu::Mul, R0, n as i32)),
+                    FieldOp::RwbsFlags => {
+                        let write = self.asm.label();
+                        let done = self.asm.label();
+                        self.asm.push(Insn::alu64_imm(Alu::And, R0, 0xff));
+                        self.asm.jmp_imm(Cond::Eq, R0, b'W' as i32, write);
+                        let read = self.asm.label();
+                        self.asm.jmp_imm(Cond::Eq, R0, b'R' as i32, read);
+                        self.asm.push(Insn::mov64_imm(R0, 0));
+                        self.asm.ja(done);
+                        self.asm.bind(read);
+                        self.asm.push(Insn::mov64_imm(R0, 0x40));
+                        self.asm.ja(done);
+                        self.asm.bind(write);
+                        self.asm.push(Insn::mov64_imm(R0, 0x100));
+                        self.asm.bind(done);
+                    }
+                }
             }
             Some(ArgSource::Unavailable(why)) => {
                 return Err(self.err(format!(
