@@ -19,7 +19,13 @@ __attribute__((noinline)) void middle(void) { leaf(); __asm__ volatile(""); }
 int main(void) { for (int i = 0; i < 3; i++) { middle(); usleep(120000); } return 0; }
 "#;
 
+/// Built once per test process: tests run in parallel threads.
 fn chain_binary() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(build_chain).clone()
+}
+
+fn build_chain() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("lumen-stack-tests-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let src = dir.join("chain.c");
