@@ -39,10 +39,11 @@ const KIND_ENUM64: u32 = 19;
 /// Deepest chain of typedefs, qualifiers or nested by-value aggregates followed.
 const MAX_DEPTH: u32 = 32;
 
-/// One struct or union member: name, type, bit offset, bit-field width (0: none).
+/// One struct or union member: name (string offset), type, bit offset,
+/// bit-field width (0: none).
 #[derive(Debug, Clone)]
 struct Member {
-    name: String,
+    name: u32,
     ty: u32,
     bit_offset: u32,
     bit_size: u32,
@@ -51,31 +52,38 @@ struct Member {
 #[derive(Debug, Clone, Default)]
 struct BtfType {
     kind: u32,
-    name: String,
+    /// Offset of the name in the string section.
+    name: u32,
     size_or_type: u32,
     members: Vec<Member>,
     /// Arrays: element type and count.
     array: Option<(u32, u32)>,
     /// Integers: signed.
     signed: bool,
-    /// Enums: enumerators.
-    values: Vec<(String, i64)>,
+    /// Enums: enumerators (name offset, value).
+    values: Vec<(u32, i64)>,
     /// Enums: signed values.
     enum_signed: bool,
-    /// Function prototypes: parameter names and types.
-    params: Vec<(String, u32)>,
+    /// Function prototypes: parameter name offsets and types.
+    params: Vec<(u32, u32)>,
 }
 
-/// The kernel's BTF type section.
+/// The kernel's BTF type section. Names stay offsets into the string
+/// section until asked for, and named types are found by scanning: the
+/// kernel has ~100,000 types, and copying, hashing or sorting every name
+/// made parsing cost tens of milliseconds, far more than the few lookups
+/// a program makes.
 #[derive(Debug, Default)]
 pub struct KernelBtf {
     types: Vec<BtfType>,
-    /// Named structs, unions, enums and typedefs: (kind, name) → id.
-    names: HashMap<(u32, String), u32>,
+    strings: Vec<u8>,
+    /// Named structs, unions, enums, typedefs and functions as (kind, name
+    /// offset, id), in BTF order.
+    names: Vec<(u32, u32, u32)>,
     /// Variables: name → (type id, per-CPU).
     vars: HashMap<String, (u32, bool)>,
-    /// Functions (`FUNC` entries): name → BTF id, in BTF order.
-    funcs: Vec<(String, u32)>,
+    /// Lookups already made.
+    found: std::sync::Mutex<HashMap<(u32, String), Option<u32>>>,
 }
 
 fn u32_at(b: &[u8], off: usize) -> Option<u32> {
@@ -83,13 +91,12 @@ fn u32_at(b: &[u8], off: usize) -> Option<u32> {
         .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
-fn name_at(strings: &[u8], off: u32) -> String {
-    let start = off as usize;
-    let Some(rest) = strings.get(start..) else {
-        return String::new();
+fn str_at(strings: &[u8], off: u32) -> &str {
+    let Some(rest) = strings.get(off as usize..) else {
+        return "";
     };
     let end = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
-    String::from_utf8_lossy(&rest[..end]).into_owned()
+    std::str::from_utf8(&rest[..end]).unwrap_or("")
 }
 
 impl KernelBtf {
@@ -107,9 +114,10 @@ impl KernelBtf {
         let strings = data.get(hdr_len + str_off..hdr_len + str_off + str_len)?;
         let mut btf = KernelBtf {
             types: vec![BtfType::default()],
-            names: HashMap::new(),
+            strings: strings.to_vec(),
+            names: Vec::new(),
             vars: HashMap::new(),
-            funcs: Vec::new(),
+            found: Default::default(),
         };
         // Variables listed in the per-CPU data section.
         let mut per_cpu_vars = std::collections::HashSet::new();
@@ -124,7 +132,7 @@ impl KernelBtf {
             let kind_flag = info >> 31 == 1;
             let mut t = BtfType {
                 kind,
-                name: name_at(strings, name_off),
+                name: name_off,
                 size_or_type,
                 ..Default::default()
             };
@@ -150,7 +158,7 @@ impl KernelBtf {
                             (moff, 0)
                         };
                         t.members.push(Member {
-                            name: name_at(strings, mname),
+                            name: mname,
                             ty: mtype,
                             bit_offset,
                             bit_size,
@@ -161,7 +169,7 @@ impl KernelBtf {
                 KIND_ENUM => {
                     t.enum_signed = kind_flag;
                     for _ in 0..vlen {
-                        let n = name_at(strings, u32_at(tb, at)?);
+                        let n = u32_at(tb, at)?;
                         let v = u32_at(tb, at + 4)?;
                         let v = if kind_flag { v as i32 as i64 } else { v as i64 };
                         t.values.push((n, v));
@@ -171,7 +179,7 @@ impl KernelBtf {
                 KIND_ENUM64 => {
                     t.enum_signed = kind_flag;
                     for _ in 0..vlen {
-                        let n = name_at(strings, u32_at(tb, at)?);
+                        let n = u32_at(tb, at)?;
                         let lo = u32_at(tb, at + 4)? as u64;
                         let hi = u32_at(tb, at + 8)? as u64;
                         t.values.push((n, (hi << 32 | lo) as i64));
@@ -180,13 +188,13 @@ impl KernelBtf {
                 }
                 KIND_FUNC_PROTO => {
                     for _ in 0..vlen {
-                        let n = name_at(strings, u32_at(tb, at)?);
+                        let n = u32_at(tb, at)?;
                         t.params.push((n, u32_at(tb, at + 4)?));
                         at += 8;
                     }
                 }
                 KIND_DATASEC => {
-                    let percpu = t.name == ".data..percpu";
+                    let percpu = str_at(strings, name_off) == ".data..percpu";
                     for _ in 0..vlen {
                         if percpu {
                             per_cpu_vars.insert(u32_at(tb, at)?);
@@ -197,39 +205,67 @@ impl KernelBtf {
                 _ => {}
             }
             let id = btf.types.len() as u32;
-            if kind == KIND_FUNC && !t.name.is_empty() {
-                btf.funcs.push((t.name.clone(), id));
-            }
-            if !t.name.is_empty()
+            if name_off != 0
                 && matches!(
                     kind,
                     KIND_STRUCT | KIND_UNION | KIND_ENUM | KIND_ENUM64 | KIND_TYPEDEF | KIND_FUNC
                 )
             {
                 let k = if kind == KIND_ENUM64 { KIND_ENUM } else { kind };
-                btf.names.entry((k, t.name.clone())).or_insert(id);
+                btf.names.push((k, name_off, id));
             }
             btf.types.push(t);
         }
         for (id, t) in btf.types.iter().enumerate() {
-            if t.kind == KIND_VAR && !t.name.is_empty() {
+            if t.kind == KIND_VAR && t.name != 0 {
                 let per_cpu = per_cpu_vars.contains(&(id as u32));
                 btf.vars
-                    .entry(t.name.clone())
+                    .entry(str_at(strings, t.name).to_string())
                     .or_insert((t.size_or_type, per_cpu));
             }
         }
         Some(btf)
     }
 
+    /// The text of a name offset.
+    fn name(&self, off: u32) -> &str {
+        str_at(&self.strings, off)
+    }
+
+    /// Whether the name at `off` is `name` (bytes, then the NUL).
+    fn name_is(&self, off: u32, name: &[u8]) -> bool {
+        let at = off as usize;
+        self.strings.get(at..at + name.len()) == Some(name)
+            && self.strings.get(at + name.len()) == Some(&0)
+    }
+
+    /// The id of the first type of `kind` named `name`.
+    fn find(&self, kind: u32, name: &str) -> Option<u32> {
+        let key = (kind, name.to_string());
+        let mut found = self.found.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hit) = found.get(&key) {
+            return *hit;
+        }
+        let id = self
+            .names
+            .iter()
+            .find(|e| e.0 == kind && self.name_is(e.1, name.as_bytes()))
+            .map(|e| e.2);
+        found.insert(key, id);
+        id
+    }
+
     /// Every kernel function BTF describes: name and `FUNC` id.
-    pub fn functions(&self) -> &[(String, u32)] {
-        &self.funcs
+    pub fn functions(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.names
+            .iter()
+            .filter(|e| e.0 == KIND_FUNC)
+            .map(|e| (self.name(e.1), e.2))
     }
 
     /// The `FUNC` id of function `name`.
     pub fn function(&self, name: &str) -> Option<u32> {
-        self.names.get(&(KIND_FUNC, name.to_string())).copied()
+        self.find(KIND_FUNC, name)
     }
 
     /// A function's parameters (name, C type text) and return type text.
@@ -244,7 +280,7 @@ impl KernelBtf {
             .iter()
             // A trailing (0, void) parameter marks varargs.
             .filter(|(_, ty)| *ty != 0)
-            .map(|(n, ty)| (n.clone(), self.type_text(*ty)))
+            .map(|(n, ty)| (self.name(*n).to_string(), self.type_text(*ty)))
             .collect();
         Some((params, self.type_text(proto.size_or_type)))
     }
@@ -264,7 +300,7 @@ impl KernelBtf {
         }
         match t.kind {
             0 => "void".into(),
-            KIND_INT => match (t.size_or_type, t.signed, t.name.as_str()) {
+            KIND_INT => match (t.size_or_type, t.signed, self.name(t.name)) {
                 (_, _, "_Bool") | (_, _, "bool") => "uint8_t".into(),
                 (1, _, "char") => "char".into(),
                 (1, true, _) => "int8_t".into(),
@@ -284,10 +320,10 @@ impl KernelBtf {
                 }
                 format!("{} *", self.text(t.size_or_type, depth + 1))
             }
-            KIND_STRUCT if !t.name.is_empty() => format!("struct {}", t.name),
-            KIND_UNION if !t.name.is_empty() => format!("union {}", t.name),
-            KIND_ENUM | KIND_ENUM64 if !t.name.is_empty() => format!("enum {}", t.name),
-            KIND_FWD => format!("struct {}", t.name),
+            KIND_STRUCT if t.name != 0 => format!("struct {}", self.name(t.name)),
+            KIND_UNION if t.name != 0 => format!("union {}", self.name(t.name)),
+            KIND_ENUM | KIND_ENUM64 if t.name != 0 => format!("enum {}", self.name(t.name)),
+            KIND_FWD => format!("struct {}", self.name(t.name)),
             // A typedef D knows by name only if the kernel's types are
             // consulted; its target's spelling always parses.
             KIND_TYPEDEF => self.text(t.size_or_type, depth + 1),
@@ -343,7 +379,7 @@ impl KernelBtf {
     /// Byte offset and size of `member` of `struct name` (searching
     /// anonymous members too).
     pub fn member(&self, name: &str, member: &str) -> Option<(u32, u32)> {
-        let id = *self.names.get(&(KIND_STRUCT, name.to_string()))?;
+        let id = self.find(KIND_STRUCT, name)?;
         self.member_in(id, member, 0)
     }
 
@@ -353,10 +389,10 @@ impl KernelBtf {
         }
         let t = self.types.get(id as usize)?;
         for m in &t.members {
-            if m.name == member {
+            if self.name(m.name) == member {
                 return Some((m.bit_offset / 8, self.size(m.ty)?));
             }
-            if m.name.is_empty() {
+            if m.name == 0 {
                 let inner = self.strip(m.ty)?;
                 if let Some((off, size)) = self.member_in(inner, member, depth + 1) {
                     return Some((m.bit_offset / 8 + off, size));
@@ -392,7 +428,7 @@ impl KernelBtf {
         } else {
             (KIND_TYPEDEF, text)
         };
-        self.names.get(&(kind, name.trim().to_string())).copied()
+        self.find(kind, name.trim())
     }
 
     /// The D type of BTF type `id`: structs and unions complete (members
@@ -422,10 +458,10 @@ impl KernelBtf {
         match t.kind {
             0 => Type::Void,
             KIND_INT => {
-                if t.name == "_Bool" || t.name == "bool" {
+                if self.name(t.name) == "_Bool" || self.name(t.name) == "bool" {
                     return dt::int(1, false);
                 }
-                if t.name == "char" {
+                if self.name(t.name) == "char" {
                     return dt::int(1, true);
                 }
                 let size = t.size_or_type.clamp(1, 8) as u8;
@@ -449,12 +485,12 @@ impl KernelBtf {
             KIND_STRUCT | KIND_UNION => {
                 let is_union = t.kind == KIND_UNION;
                 if !complete {
-                    return Self::forward(&t.name, is_union);
+                    return Self::forward(self.name(t.name), is_union);
                 }
                 let mut members = Vec::new();
                 self.flatten(id, 0, depth, &mut members);
                 Type::Sou(Rc::new(SouType {
-                    name: (!t.name.is_empty()).then(|| t.name.clone()),
+                    name: (t.name != 0).then(|| self.name(t.name).to_string()),
                     is_union,
                     members,
                     size: t.size_or_type as u64,
@@ -462,14 +498,18 @@ impl KernelBtf {
                     complete: true,
                 }))
             }
-            KIND_FWD => Self::forward(&t.name, false),
+            KIND_FWD => Self::forward(self.name(t.name), false),
             KIND_ENUM | KIND_ENUM64 => Type::Enum(Rc::new(EnumType {
-                name: (!t.name.is_empty()).then(|| t.name.clone()),
-                values: t.values.clone(),
+                name: (t.name != 0).then(|| self.name(t.name).to_string()),
+                values: t
+                    .values
+                    .iter()
+                    .map(|(n, v)| (self.name(*n).to_string(), *v))
+                    .collect(),
             })),
             KIND_TYPEDEF => {
                 let inner = self.convert(t.size_or_type, depth + 1, complete);
-                Type::Named(Rc::from(t.name.as_str()), Rc::new(inner))
+                Type::Named(Rc::from(self.name(t.name)), Rc::new(inner))
             }
             KIND_CONST => Type::Const(Rc::new(self.convert(t.size_or_type, depth + 1, complete))),
             KIND_VOLATILE | KIND_RESTRICT | KIND_TYPE_TAG => {
@@ -493,7 +533,7 @@ impl KernelBtf {
         }
         for m in &t.members {
             let off = base + (m.bit_offset / 8) as u64;
-            if m.name.is_empty() {
+            if m.name == 0 {
                 if let Some(inner) = self.strip(m.ty) {
                     if matches!(
                         self.types.get(inner as usize).map(|t| t.kind),
@@ -522,7 +562,7 @@ impl KernelBtf {
                 None => off,
             };
             out.push(MemberType {
-                name: m.name.clone(),
+                name: self.name(m.name).to_string(),
                 ty,
                 offset,
                 bits,

@@ -44,10 +44,10 @@ pub fn matching(desc: &ProbeDesc) -> Vec<ProbeSpec> {
             out.push(ProbeSpec {
                 provider: PROVIDER,
                 module: MODULE.into(),
-                function: func.clone(),
+                function: func.to_string(),
                 name: name.to_string(),
                 args: ArgSource::Function {
-                    name: func.clone(),
+                    name: func.to_string(),
                     ret: *name == "return",
                 },
             });
