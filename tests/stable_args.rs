@@ -25,46 +25,60 @@ fn program(name: &str, source: &str) -> PathBuf {
     bin
 }
 
+/// A loop device over a scratch file, detached on drop.
+struct Loop(String);
+
+impl Loop {
+    fn new(image: &std::path::Path) -> Loop {
+        let f = std::fs::File::create(image).expect("image");
+        f.set_len(4 << 20).expect("size image");
+        let out = Command::new("losetup")
+            .args(["-f", "--show"])
+            .arg(image)
+            .output()
+            .expect("losetup");
+        assert!(out.status.success(), "losetup: {}", text(&out.stderr));
+        Loop(text(&out.stdout).trim().to_string())
+    }
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").args(["-d", &self.0]).status();
+    }
+}
+
 #[test]
 fn io_start_args_describe_the_request() {
     if !root("io_start_args_describe_the_request") {
         return;
     }
-    // Five direct 28 KiB writes reach the block layer as they are. The
-    // block layer may issue them from a kernel thread, so they are picked
-    // out by their unusual size rather than by pid.
-    let file =
-        std::path::PathBuf::from("/var/tmp").join(format!("lumen-io-{}", std::process::id()));
+    // Five direct 28 KiB writes to a loop device of our own: nothing else
+    // issues I/O to it, so every request is ours, as dd made it.
+    let image =
+        std::path::PathBuf::from("/var/tmp").join(format!("lumen-io-{}.img", std::process::id()));
+    let lo = Loop::new(&image);
+    let minor = std::fs::metadata(&lo.0).expect("loop device").rdev();
+    let script = format!(
+        "io:::start /args[1]->dev_major == {} && args[1]->dev_minor == {}/ {{ \
+         printf(\"%d %d %d %x\\n\", args[0]->b_bcount, args[0]->b_blkno, \
+         args[0]->b_lblkno, args[0]->b_flags); }}",
+        libc::major(minor),
+        libc::minor(minor)
+    );
     let cmd = format!(
         "dd if=/dev/zero of={} bs=28k count=5 oflag=direct status=none",
-        file.display()
+        lo.0
     );
-    let out = dtrace(&[
-        "-q",
-        "-n",
-        "io:::start /args[0]->b_bcount == 28672 && args[0]->b_flags == 0x100/ { \
-         @n = count(); @dev[args[1]->dev_major] = count(); @blk = min(args[0]->b_blkno); }",
-        "-c",
-        &cmd,
-    ]);
+    let out = dtrace(&["-q", "-n", &script, "-c", &cmd]);
+    drop(lo);
+    let _ = std::fs::remove_file(&image);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let dev = std::fs::metadata(&file).expect("file written").dev();
-    let _ = std::fs::remove_file(&file);
-    let s = text(&out.stdout);
-    let lines: Vec<Vec<i64>> = s
-        .lines()
-        .map(|l| {
-            l.split_whitespace()
-                .filter_map(|w| w.parse().ok())
-                .collect()
-        })
-        .filter(|v: &Vec<i64>| !v.is_empty())
-        .collect();
-    // @n, then @dev (the file's disk: whole disk or partition share the
-    // major), then @blk: a real sector.
-    assert_eq!(lines[0], vec![5], "{s}");
-    assert_eq!(lines[1], vec![libc::major(dev) as i64, 5], "{s}");
-    assert!(lines[2][0] > 0, "{s}");
+    // Sizes in bytes, block numbers in 512-byte sectors, B_WRITE.
+    assert_eq!(
+        text(&out.stdout),
+        "28672 0 0 100\n28672 56 56 100\n28672 112 112 100\n28672 168 168 100\n28672 224 224 100\n\n"
+    );
 }
 
 #[test]
