@@ -241,3 +241,56 @@ fn fbt_runs_or_the_trampoline_refusal_is_clear() {
         assert!(n > 0, "{out}");
     }
 }
+
+#[test]
+fn lock_subroutines_read_linux_locks() {
+    if btf().is_none() {
+        return;
+    }
+    // An unlocked mutex; Linux mutexes are adaptive.
+    let s = run(
+        "BEGIN { m = &curthread->signal->cred_guard_mutex; printf(\"%d %d %d %d\", \
+         mutex_owned(m), mutex_owner(m) == 0, mutex_type_adaptive(m), mutex_type_spin(m)); \
+         exit(0); }",
+    );
+    assert_eq!(s, "0 1 1 0\n");
+    // mmap_lock just after it was taken, for reading or for writing.
+    let out = Command::new(LUMEN)
+        .args([
+            "dtrace",
+            "-q",
+            "-n",
+            "sdt:mmap_lock::mmap_lock_acquire_returned /pid == $target && args[3]/ { \
+             @[args[2], rw_write_held(&args[0]->mmap_lock), rw_read_held(&args[0]->mmap_lock), \
+             rw_iswriter(&args[0]->mmap_lock)] = count(); }",
+            "-c",
+            "/bin/true",
+        ])
+        .output()
+        .expect("run lumen");
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Vec<u64>> = s
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .filter_map(|w| w.parse().ok())
+                .collect()
+        })
+        .filter(|r: &Vec<u64>| r.len() == 5)
+        .collect();
+    // Taken for writing: held by a writer, not by readers.
+    let writes: Vec<&Vec<u64>> = rows.iter().filter(|r| r[0] == 1).collect();
+    assert!(!writes.is_empty(), "{s}");
+    assert!(writes.iter().all(|r| r[1..4] == [1, 0, 1]), "{s}");
+    // Taken for reading: held by readers.
+    assert!(
+        rows.iter().any(|r| r[..4] == [0, 0, 1, 0] && r[4] > 0),
+        "{s}"
+    );
+}

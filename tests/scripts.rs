@@ -157,3 +157,46 @@ fn the_differential_corpus_is_large_enough() {
         "only {n} scripts run on both backends; at least {MIN_DIFFERENTIAL} must"
     );
 }
+
+/// The examples whose probes the user-space backend can fire.
+const USER_EXAMPLES: &[&str] = &["hello.d", "types.d", "countdown.d"];
+
+#[test]
+fn examples_print_the_same_on_both_backends() {
+    if !root("examples_print_the_same_on_both_backends") {
+        return;
+    }
+    let run = |name: &str, user: bool| {
+        let mut cmd = Command::new(LUMEN);
+        cmd.current_dir(workspace()).arg("dtrace").arg("-q");
+        if user {
+            cmd.args(["-x", "backend=user"]);
+        }
+        let out = cmd
+            .arg("-s")
+            .arg(format!("examples/{name}"))
+            .output()
+            .expect("run lumen");
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    std::thread::scope(|scope| {
+        // Every (example, backend) at once: countdown.d takes ten seconds.
+        let handles: Vec<_> = USER_EXAMPLES
+            .iter()
+            .map(|name| {
+                (
+                    name,
+                    scope.spawn(move || run(name, false)),
+                    scope.spawn(move || run(name, true)),
+                )
+            })
+            .collect();
+        for (name, k, u) in handles {
+            let kernel = k.join().expect("example thread");
+            let user = u.join().expect("example thread");
+            assert!(!kernel.trim().is_empty(), "{name} printed nothing");
+            assert_eq!(kernel, user, "{name}: kernel and user-space output differ");
+        }
+    });
+}

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
     /// A program could not be attached.
-    #[error("could not enable tracing for {probe}: {reason}")]
+    #[error("{probe}: {reason}")]
     Attach {
         /// The probe.
         probe: String,

@@ -861,6 +861,50 @@ impl Lower<'_> {
                 self.scratch_ptr(R0, off);
                 Ok(())
             }
+            "mutex_owned" | "mutex_owner" => {
+                // Linux's mutex: `owner` holds the owning task, with flag
+                // bits in its low three bits.
+                let owner = self.kmember("mutex", "owner")?;
+                self.expr(&args[0])?;
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, owner as i32));
+                self.read_kernel(&crate::types::int(8, false))?;
+                self.asm.push(Insn::alu64_imm(Alu::And, R0, !7));
+                if name == "mutex_owned" {
+                    self.make_bool(R0);
+                }
+                Ok(())
+            }
+            "mutex_type_adaptive" | "mutex_type_spin" => {
+                // Every Linux mutex spins while its owner runs, then sleeps:
+                // adaptive; spin locks are not mutexes.
+                self.expr(&args[0])?;
+                let v = (name == "mutex_type_adaptive") as i32;
+                self.asm.push(Insn::mov64_imm(R0, v));
+                Ok(())
+            }
+            "rw_read_held" | "rw_write_held" | "rw_iswriter" => {
+                // rw_semaphore.count: bit 0 writer-locked, readers from bit 8.
+                let count = self.kmember("rw_semaphore", "count")?;
+                self.expr(&args[0])?;
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, count as i32));
+                self.read_kernel(&crate::types::int(8, false))?;
+                if name == "rw_read_held" {
+                    let no = self.asm.label();
+                    let end = self.asm.label();
+                    self.asm.push(Insn::mov64_reg(R1, R0));
+                    self.asm.push(Insn::alu64_imm(Alu::And, R1, 1));
+                    self.asm.jmp_imm(Cond::Ne, R1, 0, no);
+                    self.asm.push(Insn::alu64_imm(Alu::Rsh, R0, 8));
+                    self.make_bool(R0);
+                    self.asm.ja(end);
+                    self.asm.bind(no);
+                    self.asm.push(Insn::mov64_imm(R0, 0));
+                    self.asm.bind(end);
+                } else {
+                    self.asm.push(Insn::alu64_imm(Alu::And, R0, 1));
+                }
+                Ok(())
+            }
             "progenyof" => {
                 // Walk real_parent from the current task: is `pid` this
                 // process or an ancestor? At most 64 generations (deeper
