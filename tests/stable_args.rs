@@ -155,3 +155,45 @@ fn a_translated_argument_is_only_a_view() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn proc_create_lwp_create_and_exit_reasons() {
+    if !root("proc_create_lwp_create_and_exit_reasons") {
+        return;
+    }
+    // Two threads, then three children: one exits 3, two are killed.
+    let bin = program(
+        "lifecycle",
+        "#include <pthread.h>\n#include <unistd.h>\n#include <sys/wait.h>\n#include <signal.h>\n\
+         static void *f(void *a) { return a; }\n\
+         int main(void) {\n\
+           pthread_t t[2]; for (int i = 0; i < 2; i++) pthread_create(&t[i], 0, f, 0);\n\
+           for (int i = 0; i < 2; i++) pthread_join(t[i], 0);\n\
+           pid_t p = fork(); if (p == 0) _exit(3); waitpid(p, 0, 0);\n\
+           p = fork(); if (p == 0) { pause(); _exit(0); } kill(p, SIGKILL); waitpid(p, 0, 0);\n\
+           p = fork(); if (p == 0) { pause(); _exit(0); } kill(p, SIGTERM); waitpid(p, 0, 0);\n\
+           return 0;\n\
+         }\n",
+    );
+    let out = dtrace(&[
+        "-q",
+        "-n",
+        "proc:::create /pid == $target/ { printf(\"create %s %d\\n\", args[0]->pr_fname, \
+         args[0]->pr_pid > pid); } \
+         proc:::lwp-create /pid == $target/ { printf(\"lwp-create %s %d\\n\", args[1]->pr_fname, \
+         args[0]->pr_lwpid > pid); } \
+         proc:::exit /progenyof($target)/ { printf(\"exit %d %d\\n\", args[0], pid == $target); }",
+        "-c",
+        bin.to_str().expect("path"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // CLD_EXITED 1, CLD_KILLED 2 (the child's own exit code 3 is not the reason).
+    assert_eq!(
+        text(&out.stdout),
+        "lwp-create lifecycle 1\nlwp-create lifecycle 1\n\
+         create lifecycle 1\nexit 1 0\n\
+         create lifecycle 1\nexit 2 0\n\
+         create lifecycle 1\nexit 2 0\n\
+         exit 1 1\n\n"
+    );
+}

@@ -136,7 +136,9 @@ fn stable_tracepoint(probe: &ProbeInfo) -> Result<(&'static str, &'static str), 
         ("proc", "exec-failure") => ("syscalls", "sys_exit_execve"),
         ("proc", "signal-send" | "signal-discard") => ("signal", "signal_generate"),
         ("proc", "signal-handle") => ("signal", "signal_deliver"),
-        ("proc", "create" | "start" | "lwp-create" | "lwp-start") => {
+        // In the parent's context; clone flags tell processes from threads.
+        ("proc", "create" | "lwp-create") => ("task", "task_newtask"),
+        ("proc", "start" | "lwp-start") => {
             return later("must fire in the new process's context, which needs its task")
         }
         ("sched", "off-cpu" | "sleep" | "preempt") => ("sched", "sched_switch"),
@@ -269,9 +271,7 @@ fn stable_target(probe: &ProbeInfo, fmt: &EventFormat) -> ProbeTarget {
     let (args, filters): (Vec<ArgSource>, Vec<Option<Filter>>) =
         match (probe.provider.as_str(), probe.name.as_str()) {
             ("proc", "exit") => (
-                vec![ArgSource::Unavailable(
-                    "the exit reason needs the task's exit code (BTF, not yet)".into(),
-                )],
+                vec![ArgSource::ExitReason],
                 vec![filter("group_dead", FilterCmp::Ne, 0)],
             ),
             ("proc", "exec") => (
@@ -286,6 +286,18 @@ fn stable_target(probe: &ProbeInfo, fmt: &EventFormat) -> ProbeTarget {
             ("proc", "exec-failure") => (
                 vec![ArgSource::Unavailable("errno needs -ret (not yet)".into())],
                 vec![filter("ret", FilterCmp::Lt, 0)],
+            ),
+            // CLONE_THREAD: a new thread rather than a new process.
+            ("proc", "create") => (
+                vec![ps("pid", "comm")],
+                vec![filter("clone_flags", FilterCmp::AllClear, 0x10000)],
+            ),
+            ("proc", "lwp-create") => (
+                vec![
+                    lwp("pid", "comm", None),
+                    view("psinfo_t", &[("pr_fname", src("comm"))]),
+                ],
+                vec![filter("clone_flags", FilterCmp::AnySet, 0x10000)],
             ),
             ("proc", "signal-send") => (
                 vec![lwp("pid", "comm", None), ps("pid", "comm"), int("sig")],

@@ -84,6 +84,9 @@ pub enum ArgSource {
     /// D struct whose members each have their own source, by member byte
     /// offset. Only its members can be used.
     Translated(Vec<(u32, ArgSource)>),
+    /// `proc:::exit`'s `args[0]`: how the current task exits, from its
+    /// `exit_code` — `CLD_EXITED` (1), `CLD_KILLED` (2) or `CLD_DUMPED` (3).
+    ExitReason,
     /// An integer field of the record, transformed.
     CtxFieldOp {
         /// Byte offset in the record.
@@ -122,6 +125,10 @@ pub enum FilterCmp {
     Lt,
     /// `>=`
     Ge,
+    /// `(field & value) == 0`
+    AllClear,
+    /// `(field & value) != 0`
+    AnySet,
 }
 
 /// Everything codegen needs to know about one probe.

@@ -8,12 +8,12 @@
 //!
 //! | probe | tracepoint | fires when | context | args from |
 //! |---|---|---|---|---|
-//! | `create` | `sched:sched_process_fork` | `child_pid` is a new process (thread-group leader) | parent | `args[0]` `psinfo_t *`: the child (`child_pid`) |
+//! | `create` | `task:task_newtask` | `clone_flags` lacks `CLONE_THREAD`: a new process | parent | `args[0]` `psinfo_t *`: the child (`pid`, `comm`) |
 //! | `exec` | `syscalls:sys_enter_execve`, `syscalls:sys_enter_execveat` | every call | caller | `args[0]` `string`: the path argument (`filename`) |
 //! | `exec-failure` | `syscalls:sys_exit_execve`, `syscalls:sys_exit_execveat` | `ret < 0` | caller | `args[0]` `int`: the errno, `-ret` |
 //! | `exec-success` | `sched:sched_process_exec` | every exec that reached the new image | the new image | none |
 //! | `exit` | `sched:sched_process_exit` | `group_dead` (the last thread); kernels without the field: the thread-group leader | the exiting process | `args[0]` `int`: `CLD_EXITED`, `CLD_KILLED` or `CLD_DUMPED`, from the task's exit code |
-//! | `lwp-create` | `sched:sched_process_fork` | `child_pid` is a new thread in the parent's process | creator | `args[0]` `lwpsinfo_t *`, `args[1]` `psinfo_t *`: the new thread and its process |
+//! | `lwp-create` | `task:task_newtask` | `clone_flags` has `CLONE_THREAD`: a new thread in the creator's process | creator | `args[0]` `lwpsinfo_t *`, `args[1]` `psinfo_t *`: the new thread and its process |
 //! | `lwp-exit` | `sched:sched_process_exit` | every thread | the exiting thread | none |
 //! | `lwp-start` | `sched:sched_process_fork` | `child_pid` is a new thread | parent (see below) | none |
 //! | `signal-discard` | `signal:signal_generate` | `result` is `TRACE_SIGNAL_IGNORED` (1) | sender | `args[0]` `lwpsinfo_t *`, `args[1]` `psinfo_t *`: the target (`pid`), `args[2]` `int`: `sig` |
@@ -47,6 +47,8 @@ use crate::tracefs::EventName;
 pub const PROVIDER: &str = "proc";
 
 const FORK: (&str, &str) = ("sched", "sched_process_fork");
+/// Every new task, in its parent's context, with its clone flags.
+const NEWTASK: (&str, &str) = ("task", "task_newtask");
 const EXIT: (&str, &str) = ("sched", "sched_process_exit");
 const SIGNAL_GENERATE: (&str, &str) = ("signal", "signal_generate");
 
@@ -54,7 +56,7 @@ const SIGNAL_GENERATE: (&str, &str) = ("signal", "signal_generate");
 pub const PROBES: &[StableProbe] = &[
     StableProbe {
         name: "create",
-        tracepoints: &[FORK],
+        tracepoints: &[NEWTASK],
         args: &["psinfo_t *"],
     },
     StableProbe {
@@ -85,7 +87,7 @@ pub const PROBES: &[StableProbe] = &[
     },
     StableProbe {
         name: "lwp-create",
-        tracepoints: &[FORK],
+        tracepoints: &[NEWTASK],
         args: &["lwpsinfo_t *", "psinfo_t *"],
     },
     StableProbe {
@@ -139,7 +141,11 @@ mod tests {
         assert!(names(&[EventName::new("sched", "sched_switch")]).is_empty());
         assert_eq!(
             names(&[EventName::new("sched", "sched_process_fork")]),
-            ["create", "lwp-create", "lwp-start", "start"]
+            ["lwp-start", "start"]
+        );
+        assert_eq!(
+            names(&[EventName::new("task", "task_newtask")]),
+            ["create", "lwp-create"]
         );
         assert_eq!(
             names(&[EventName::new("sched", "sched_process_exit")]),

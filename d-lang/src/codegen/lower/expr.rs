@@ -442,6 +442,26 @@ impl Lower<'_> {
                 }
                 return Err(self.err("array arguments can only be used as strings"));
             }
+            Some(ArgSource::ExitReason) => {
+                // exit_code: status << 8 for exit(), else the signal number
+                // with 0x80 if it dumped core.
+                let code = self.kmember("task_struct", "exit_code")?;
+                self.asm.push(Insn::call(helper::GET_CURRENT_TASK));
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, code as i32));
+                self.read_kernel(&crate::types::int(4, true))?;
+                let done = self.asm.label();
+                let signalled = self.asm.label();
+                self.asm.push(Insn::mov64_reg(R1, R0));
+                self.asm.push(Insn::alu64_imm(Alu::And, R1, 0x7f));
+                self.asm.jmp_imm(Cond::Ne, R1, 0, signalled);
+                self.asm.push(Insn::mov64_imm(R0, 1));
+                self.asm.ja(done);
+                self.asm.bind(signalled);
+                self.asm.push(Insn::alu64_imm(Alu::And, R0, 0x80));
+                self.asm.push(Insn::alu64_imm(Alu::Rsh, R0, 7));
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, 2));
+                self.asm.bind(done);
+            }
             Some(ArgSource::Translated(_)) => {
                 return Err(self.err(
                     "a translated probe argument (args[N]) is a view: only its members can be used (args[N]->member)",

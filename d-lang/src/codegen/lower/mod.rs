@@ -278,6 +278,16 @@ impl<'a> Lower<'a> {
             }
             self.imm(R2, f.value as u64);
             use super::target::FilterCmp;
+            if matches!(f.cmp, FilterCmp::AllClear | FilterCmp::AnySet) {
+                self.asm.push(Insn::alu64_reg(Alu::And, R1, R2));
+                let fail = if f.cmp == FilterCmp::AllClear {
+                    Cond::Ne
+                } else {
+                    Cond::Eq
+                };
+                self.asm.jmp_imm(fail, R1, 0, exit);
+                continue;
+            }
             // Jump to exit when the condition fails.
             let fail = match (f.cmp, f.signed) {
                 (FilterCmp::Eq, _) => Cond::Ne,
@@ -286,6 +296,7 @@ impl<'a> Lower<'a> {
                 (FilterCmp::Lt, false) => Cond::Ge,
                 (FilterCmp::Ge, true) => Cond::Slt,
                 (FilterCmp::Ge, false) => Cond::Lt,
+                (FilterCmp::AllClear | FilterCmp::AnySet, _) => unreachable!("handled above"),
             };
             self.asm.jmp_reg(fail, R1, R2, exit);
         }
