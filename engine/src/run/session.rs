@@ -918,7 +918,11 @@ impl<'o> Session<'o> {
                         self.opts.quiet = true;
                     }
                 }
-                RecordKind::Tracemem => {}
+                RecordKind::Tracemem => {
+                    if let Some(Value::Bytes(b)) = values.first() {
+                        crate::print::trace::rawbytes(b, &mut text);
+                    }
+                }
                 RecordKind::Commit | RecordKind::Discard => {
                     let id = values.first().and_then(Value::as_u64).unwrap_or(0);
                     let held = self.speculations.remove(&(ii, id)).unwrap_or_default();

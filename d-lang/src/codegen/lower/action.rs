@@ -7,6 +7,9 @@ use crate::codegen::object::{Field, FieldKind, RecordAction, RecordKind};
 use crate::ir::{Action, Expr};
 use crate::types::Type;
 
+/// Largest `tracemem()` size: a record holds at most 8 KiB.
+const TRACEMEM_MAX: u32 = 4096;
+
 /// Whether an action produces a record.
 pub(crate) fn is_recording(a: &Action) -> bool {
     !matches!(a, Action::Speculate(_))
@@ -179,8 +182,46 @@ impl Lower<'_> {
             Action::Destructive(name, _) | Action::Record(name, _) => {
                 return Err(self.err(format!("{name}( ) is not supported by code generation yet")))
             }
-            Action::Tracemem(_) => {
-                return Err(self.err("tracemem( ) is not supported by code generation yet"))
+            Action::Tracemem(args) => {
+                // tracemem(addr, size): `size` bytes of traced memory, read
+                // into the record (a bad address is an invalid-address fault).
+                let size = match args.get(1).and_then(Expr::as_const) {
+                    Some(n) if (1..=TRACEMEM_MAX as u64).contains(&n) => n as u32,
+                    _ => {
+                        return Err(self.err(format!(
+                            "tracemem( ) size must be a constant from 1 to {TRACEMEM_MAX}"
+                        )))
+                    }
+                };
+                let index = self.actions.len();
+                if index >= 64 {
+                    return Err(self.err("a clause may have at most 64 data-recording actions"));
+                }
+                self.expr(&args[0])?;
+                let rec = self.lay.record_off;
+                let off = self.record_field(size)?;
+                self.asm.push(Insn::mov64_reg(R3, R0));
+                self.fault_addr(R3);
+                self.scratch_ptr(R1, rec + off);
+                self.asm.push(Insn::mov64_imm(R2, size as i32));
+                self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
+                let ok = self.asm.label();
+                self.asm.jmp_imm(Cond::Sge, R0, 0, ok);
+                self.raise(crate::codegen::object::Fault::BadAddr);
+                self.asm.bind(ok);
+                let r = rec as i16;
+                self.asm.push(Insn::ldx(Size::DW, R1, R9, r + 8));
+                self.imm(R2, 1u64 << index);
+                self.asm.push(Insn::alu64_reg(Alu::Or, R1, R2));
+                self.asm.push(Insn::stx(Size::DW, R9, r + 8, R1));
+                self.actions.push(RecordAction {
+                    kind: RecordKind::Tracemem,
+                    fields: vec![Field {
+                        offset: off,
+                        kind: FieldKind::Bytes { size },
+                    }],
+                });
+                return Ok(());
             }
             Action::Speculate(e) => {
                 // Divert this clause's record: header.spec = 1 << 63 | id.

@@ -1,0 +1,7 @@
+#pragma D option quiet
+
+BEGIN
+{
+	tracemem(alloca(20), 20);
+	exit(0);
+}
