@@ -5,6 +5,9 @@ cd "$(dirname "$0")"
 
 need_apt=()
 command -v cpp >/dev/null 2>&1 || need_apt+=(cpp)
+# Loop devices for the io provider's tests; gcc builds the test workloads.
+command -v losetup >/dev/null 2>&1 || need_apt+=(util-linux)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 if ((${#need_apt[@]})); then
     if [ "$(id -u)" -eq 0 ]; then
         apt-get update -q
