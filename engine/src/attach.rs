@@ -286,6 +286,19 @@ pub fn attach_uprobe(
     ret: bool,
     pid: Option<i32>,
 ) -> Result<Link, AttachError> {
+    attach_uprobe_counted(prog, path, offset, 0, ret, pid)
+}
+
+/// [`attach_uprobe`] with a USDT semaphore at file offset `ref_ctr` (0: none)
+/// that the kernel raises while the probe is attached.
+pub fn attach_uprobe_counted(
+    prog: BorrowedFd<'_>,
+    path: &Path,
+    offset: u64,
+    ref_ctr: u64,
+    ret: bool,
+    pid: Option<i32>,
+) -> Result<Link, AttachError> {
     let pmu = UprobePmu::get()?;
     let c_path =
         CString::new(path.as_os_str().as_bytes()).map_err(|_| AttachError::Path(path.into()))?;
@@ -297,7 +310,7 @@ pub fn attach_uprobe(
     );
     let bit = ret.then_some(pmu.retprobe_bit);
     let event = attach_perf(&probe, prog, || {
-        perf::open_uprobe(pmu.perf_type, bit, &c_path, offset, pid)
+        perf::open_uprobe(pmu.perf_type, bit, &c_path, offset, ref_ctr, pid)
     })?;
     Ok(Link {
         probe,

@@ -213,11 +213,6 @@ impl<'c, 'a> Session<'c, 'a> {
         self.kernel_note = catalog
             .kernel_error()
             .map(|e| format!("kernel probes (syscall, proc, sched, io, sdt) are unavailable: {e}"));
-        if args.list {
-            self.list(args, &catalog)?;
-            self.out().flush()?;
-            return Ok(0);
-        }
         // -c/-p: the target exists before compiling, for $target.
         let mut targets_proc = Vec::new();
         for cmd in &args.commands {
@@ -239,6 +234,20 @@ impl<'c, 'a> Session<'c, 'a> {
             targets_proc.push(t);
         }
         self.target = targets_proc.first().map(|t| t.pid() as u32);
+        for t in &targets_proc {
+            catalog.add_process(t.pid() as u32, t.program().map(Into::into));
+        }
+        if args.list {
+            // With -c/-p, their USDT probes are listed too; a -c command
+            // is not run for a listing.
+            let r = self.list(args, &catalog);
+            for t in &mut targets_proc {
+                t.kill();
+            }
+            r?;
+            self.out().flush()?;
+            return Ok(0);
+        }
         let mut compiled = Vec::new();
         for arg in &args.programs {
             let program = self.compile(arg, args, &catalog)?;

@@ -38,6 +38,7 @@ pub mod symbols;
 pub mod sys;
 pub mod target;
 pub mod tracefs;
+pub mod usdt;
 pub mod user;
 
 pub use catalog::LiveCatalog;

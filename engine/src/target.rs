@@ -35,6 +35,8 @@ pub enum Attachment {
     },
     /// A uprobe on one of the consumer's own functions.
     SelfProbe(&'static str),
+    /// A uprobe on a USDT site of one process, raising its semaphore.
+    Usdt(crate::providers::usdt::Site),
     /// A BPF trampoline (fentry/fexit) on a kernel function: fbt.
     Trampoline {
         /// The function's BTF id.
@@ -102,6 +104,11 @@ impl<'a> Targets<'a> {
                     event: event.into(),
                 }))
             }
+            _ if self.catalog.usdt_site(probe.id).is_some() => self
+                .catalog
+                .usdt_site(probe.id)
+                .map(Attachment::Usdt)
+                .ok_or_else(|| format!("no USDT site for {}", probe.full_name())),
             _ => match self.catalog.arg_source(probe.id) {
                 CatalogArgs::Tracepoint(ev) | CatalogArgs::Syscall(ev) => {
                     Ok(Attachment::Tracepoint(ev))
@@ -399,6 +406,35 @@ impl TargetResolver for Targets<'_> {
                 filters: Vec::new(),
                 syscall_ret: None,
             }),
+            Attachment::Usdt(site) => {
+                use crate::usdt::ArgLoc;
+                let args: Vec<ArgSource> = site
+                    .probe
+                    .args
+                    .iter()
+                    .map(|a| match a.loc {
+                        ArgLoc::Reg(offset) => ArgSource::RegValue {
+                            offset,
+                            size: a.size,
+                            signed: a.signed,
+                        },
+                        ArgLoc::Mem { reg, disp } => ArgSource::UserMem {
+                            reg,
+                            disp,
+                            size: a.size,
+                            signed: a.signed,
+                        },
+                        ArgLoc::Imm(v) => ArgSource::Const(v as u64),
+                    })
+                    .collect();
+                Ok(ProbeTarget {
+                    prog_type: ProgType::Uprobe,
+                    args: args.clone(),
+                    typed_args: Some(args),
+                    filters: Vec::new(),
+                    syscall_ret: None,
+                })
+            }
             Attachment::Trampoline { btf_id, ret } => {
                 // ctx: the arguments as u64s, then the return value.
                 let nargs = crate::btf::KernelBtf::kernel()

@@ -84,6 +84,27 @@ pub enum ArgSource {
     /// D struct whose members each have their own source, by member byte
     /// offset. Only its members can be used.
     Translated(Vec<(u32, ArgSource)>),
+    /// A register of the probe's `pt_regs` (a USDT argument), `size` bytes
+    /// of it, sign-extended if `signed`.
+    RegValue {
+        /// Byte offset of the register in `pt_regs`.
+        offset: u16,
+        /// 1, 2, 4 or 8.
+        size: u8,
+        /// Sign-extend.
+        signed: bool,
+    },
+    /// User memory at a register plus a displacement (a USDT argument).
+    UserMem {
+        /// Byte offset of the register in `pt_regs`.
+        reg: u16,
+        /// Displacement.
+        disp: i32,
+        /// 1, 2, 4 or 8.
+        size: u8,
+        /// Sign-extend.
+        signed: bool,
+    },
     /// `proc:::exit`'s `args[0]`: how the current task exits, from its
     /// `exit_code` — `CLD_EXITED` (1), `CLD_KILLED` (2) or `CLD_DUMPED` (3).
     ExitReason,

@@ -45,6 +45,11 @@ pub struct LiveCatalog {
     on_demand: Mutex<Vec<Entry>>,
     /// fbt probes made so far: (function, name) → ID.
     fbt_made: Mutex<HashMap<(String, String), u32>>,
+    /// USDT probe sites by probe ID.
+    usdt_sites: Mutex<HashMap<u32, providers::usdt::Site>>,
+    /// Processes traced with -c/-p, and for a -c command that has not yet
+    /// run its program, that program's file.
+    processes: Mutex<Vec<(u32, Option<std::path::PathBuf>)>>,
     /// Whether this machine's kernel functions are probes (`fbt`): only
     /// for the catalogue of the running system, not one of a given tree.
     fbt: bool,
@@ -107,6 +112,8 @@ impl LiveCatalog {
             fixed,
             on_demand: Mutex::new(Vec::new()),
             fbt_made: Mutex::new(HashMap::new()),
+            usdt_sites: Mutex::new(HashMap::new()),
+            processes: Mutex::new(Vec::new()),
             fbt: false,
             args_cache: Mutex::new(HashMap::new()),
             formats: Mutex::new(HashMap::new()),
@@ -225,6 +232,16 @@ impl LiveCatalog {
                     })
                     .collect()
             }
+            ArgSource::Types(types) => {
+                return types
+                    .iter()
+                    .map(|t| ProbeArg {
+                        name: String::new(),
+                        native_type: t.clone(),
+                        d_type: t.clone(),
+                    })
+                    .collect()
+            }
             ArgSource::Function { name, ret } => {
                 return providers::fbt::arg_types(name, *ret)
                     .into_iter()
@@ -250,6 +267,62 @@ impl LiveCatalog {
                 .collect()
         } else {
             fields.map(|f| f.to_probe_arg()).collect()
+        }
+    }
+
+    /// A process traced with -c/-p: its USDT probes match provider globs.
+    /// `program` is the file a -c command is about to run (its mappings
+    /// are still the tracer's until it does).
+    pub fn add_process(&self, pid: u32, program: Option<std::path::PathBuf>) {
+        lock(&self.processes).push((pid, program));
+    }
+
+    /// The site of USDT probe `id`.
+    pub fn usdt_site(&self, id: u32) -> Option<providers::usdt::Site> {
+        lock(&self.usdt_sites).get(&id).cloned()
+    }
+
+    /// Make the USDT probes `desc` can match: of the process its provider
+    /// names (`prov1234`), or of every traced process for a glob.
+    fn make_usdt(&self, desc: &ProbeDesc) {
+        let traced = lock(&self.processes).clone();
+        let mut pids: Vec<(u32, Option<std::path::PathBuf>)> = Vec::new();
+        if let Some((_, pid)) = providers::usdt::split_pid(&desc.provider) {
+            let program = traced
+                .iter()
+                .find(|(p, _)| *p == pid)
+                .and_then(|(_, f)| f.clone());
+            pids.push((pid, program));
+        } else if desc.provider.contains(['*', '?', '[']) {
+            pids = traced;
+        }
+        for (pid, program) in pids {
+            let objects = match program {
+                Some(p) => vec![p],
+                None => crate::usdt::mapped_objects(pid),
+            };
+            let found = providers::usdt::matching(desc, pid, &objects);
+            if found.is_empty() {
+                continue;
+            }
+            let mut sites = lock(&self.usdt_sites);
+            let mut extra = lock(&self.on_demand);
+            for (provider, spec, site) in found {
+                let exists = extra.iter().any(|e| {
+                    e.info.provider == provider
+                        && e.info.module == spec.module
+                        && e.info.function == spec.function
+                        && e.info.name == spec.name
+                });
+                if exists {
+                    continue;
+                }
+                let id = (self.fixed.len() + extra.len()) as u32 + 1;
+                let mut e = entry(id, spec);
+                e.info.provider = provider;
+                extra.push(e);
+                sites.insert(id, site);
+            }
         }
     }
 
@@ -279,6 +352,7 @@ impl LiveCatalog {
     /// does not exist yet, and the fbt probes `desc` can match.
     fn make_on_demand(&self, desc: &ProbeDesc) {
         self.make_fbt(desc);
+        self.make_usdt(desc);
         let provider = providers::profile::PROVIDER;
         if !desc.is_exact()
             || !glob_match(&desc.provider, provider)

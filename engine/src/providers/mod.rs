@@ -26,6 +26,7 @@ pub mod sched;
 pub mod sdt;
 pub mod syscall;
 pub mod syscall_numbers;
+pub mod usdt;
 
 use crate::tracefs::EventName;
 
@@ -41,6 +42,8 @@ pub enum ArgSource {
     /// Types fixed by the provider (a stable provider's translated
     /// `args[]`): D type text, also used as the native type.
     Fixed(&'static [&'static str]),
+    /// Types known when the probe was made (a USDT probe's, from its note).
+    Types(Vec<String>),
     /// A kernel function's parameters (or, for `return`, its offset and
     /// return value) from BTF.
     Function {

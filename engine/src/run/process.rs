@@ -19,6 +19,9 @@ pub struct Target {
     child: bool,
     go: Option<OwnedFd>,
     pidfd: OwnedFd,
+    /// The program a spawned command runs (its USDT probes are read from
+    /// the file until it execs).
+    program: Option<std::path::PathBuf>,
 }
 
 fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
@@ -45,6 +48,7 @@ impl Target {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty command"));
         };
         let path = resolve(prog).ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
+        let program = path.clone();
         let cstr =
             |s: &str| CString::new(s).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL));
         let path = CString::new(path.into_os_string().into_vec())
@@ -92,6 +96,7 @@ impl Target {
             child: true,
             go: Some(wr),
             pidfd,
+            program: Some(program),
         })
     }
 
@@ -103,7 +108,26 @@ impl Target {
             child: false,
             go: None,
             pidfd,
+            program: None,
         })
+    }
+
+    /// Kill a command we spawned and have not released (a listing that
+    /// only needed its program); `-p` processes are left alone.
+    pub fn kill(&mut self) {
+        if self.child && self.go.is_some() {
+            // SAFETY: kill(2) and waitpid(2) on our own unreleased child.
+            unsafe {
+                libc::kill(self.pid, libc::SIGKILL);
+                libc::waitpid(self.pid, std::ptr::null_mut(), 0);
+            }
+            self.go = None;
+        }
+    }
+
+    /// The program a spawned command will run; `None` for `-p` processes.
+    pub fn program(&self) -> Option<&std::path::Path> {
+        self.program.as_deref()
     }
 
     /// The process ID (`$target`).

@@ -295,7 +295,9 @@ impl<'o> Session<'o> {
                         Attachment::SelfProbe("lumen_dtrace_end") => end.push((ii, pi)),
                         Attachment::SelfProbe("lumen_dtrace_error") => error.push((ii, pi)),
                         Attachment::SelfProbe(_) => {}
-                        Attachment::Tracepoint(_) | Attachment::Trampoline { .. } => {
+                        Attachment::Tracepoint(_)
+                        | Attachment::Trampoline { .. }
+                        | Attachment::Usdt(_) => {
                             return Err(SessionError::Attach {
                                 probe: inst.object.programs[pi].probe.full_name(),
                                 reason: "the user-space backend runs only BEGIN, END, ERROR, \
@@ -383,6 +385,15 @@ impl<'o> Session<'o> {
                         attach::attach_cpu_clock(prog.as_fd(), *period_ns, &cpus)
                             .map_err(|e| fail(e.to_string()))?
                     }
+                    Attachment::Usdt(site) => attach::attach_uprobe_counted(
+                        prog.as_fd(),
+                        &site.probe.path,
+                        site.probe.offset,
+                        site.probe.semaphore,
+                        false,
+                        Some(site.pid as i32),
+                    )
+                    .map_err(|e| fail(e.to_string()))?,
                     Attachment::Trampoline { .. } => {
                         attach::attach_trampoline(prog.as_fd(), &probe)
                             .map_err(|e| fail(e.to_string()))?

@@ -113,17 +113,21 @@ pub fn open_cpu_clock(period_ns: u64, cpu: u32) -> Result<OwnedFd, SysError> {
 /// `/sys/bus/event_source/devices/uprobe/type`) on `path` at file
 /// `offset`. `retprobe_bit` is the config bit from `.../format/retprobe`
 /// for a uretprobe, `None` for a uprobe. `pid` restricts it to one
-/// process; `None` means every process that maps `path`.
+/// process; `None` means every process that maps `path`. `ref_ctr_offset`,
+/// if not 0, is the file offset of a USDT semaphore the kernel increments
+/// while the probe is attached (`PERF_UPROBE_REF_CTR_OFFSET_SHIFT`: the
+/// upper 32 bits of `config`).
 pub fn open_uprobe(
     pmu_type: u32,
     retprobe_bit: Option<u32>,
     path: &CStr,
     offset: u64,
+    ref_ctr_offset: u64,
     pid: Option<i32>,
 ) -> Result<OwnedFd, SysError> {
     let mut attr = PerfEventAttr {
         type_: pmu_type,
-        config: retprobe_bit.map_or(0, |bit| 1u64 << bit),
+        config: retprobe_bit.map_or(0, |bit| 1u64 << bit) | ref_ctr_offset << 32,
         config1: path.as_ptr() as u64,
         config2: offset,
         ..Default::default()

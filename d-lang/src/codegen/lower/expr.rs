@@ -442,6 +442,38 @@ impl Lower<'_> {
                 }
                 return Err(self.err("array arguments can only be used as strings"));
             }
+            Some(ArgSource::RegValue {
+                offset,
+                size,
+                signed,
+            }) => {
+                self.asm.push(Insn::ldx(Size::DW, R0, R6, offset as i16));
+                self.extend(R0, size, signed);
+            }
+            Some(ArgSource::UserMem {
+                reg,
+                disp,
+                size,
+                signed,
+            }) => {
+                // Read into the zero-key slot's neighbour on the stack; a
+                // bad address is an invalid-address fault.
+                let slot = -16 - self.stack as i16;
+                self.asm.push(Insn::st(Size::DW, FP, slot, 0));
+                self.asm.push(Insn::ldx(Size::DW, R3, R6, reg as i16));
+                self.asm.push(Insn::alu64_imm(Alu::Add, R3, disp));
+                self.fault_addr(R3);
+                self.asm.push(Insn::mov64_reg(R1, FP));
+                self.asm.push(Insn::alu64_imm(Alu::Add, R1, slot as i32));
+                self.asm.push(Insn::mov64_imm(R2, size.clamp(1, 8) as i32));
+                self.asm.push(Insn::call(helper::PROBE_READ_USER));
+                let ok = self.asm.label();
+                self.asm.jmp_imm(Cond::Sge, R0, 0, ok);
+                self.raise(crate::codegen::object::Fault::BadAddr);
+                self.asm.bind(ok);
+                self.asm.push(Insn::ldx(Size::DW, R0, FP, slot));
+                self.extend(R0, size, signed);
+            }
             Some(ArgSource::ExitReason) => {
                 // exit_code: status << 8 for exit(), else the signal number
                 // with 0x80 if it dumped core.
@@ -739,6 +771,17 @@ impl Lower<'_> {
         self.asm.push(Insn::mov64_imm(R4, flags));
         self.asm.push(Insn::call(helper::GET_STACK));
         Ok(())
+    }
+
+    /// Keep the low `size` bytes of `r`, sign-extended if `signed`.
+    fn extend(&mut self, r: u8, size: u8, signed: bool) {
+        if size >= 8 {
+            return;
+        }
+        let shift = 64 - 8 * size as i32;
+        self.asm.push(Insn::alu64_imm(Alu::Lsh, r, shift));
+        let op = if signed { Alu::Arsh } else { Alu::Rsh };
+        self.asm.push(Insn::alu64_imm(op, r, shift));
     }
 
     /// r0 = (a cond b) ? 1 : 0.

@@ -1,0 +1,340 @@
+//! USDT probes: the SystemTap SDT notes (`.note.stapsdt`) of the ELF
+//! objects a process maps, read into probe sites the `usdt` provider
+//! attaches uprobes to.
+//!
+//! A note gives the probe's address, the `.stapsdt.base` address it was
+//! linked against (prelinking moves it), the is-enabled semaphore's address
+//! and an argument string such as `-4@%eax 8@-16(%rbp) -4@$-7`. Addresses
+//! become file offsets here, because uprobes (and their reference counter,
+//! the semaphore) are placed by file offset.
+
+use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
+use std::path::{Path, PathBuf};
+
+/// Why an object's notes could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum UsdtError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It is not an ELF object we understand.
+    #[error("{path} is not an ELF object: {why}")]
+    Elf {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
+}
+
+/// Where an argument's value is at the probe site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgLoc {
+    /// In a register: its byte offset in x86-64 `struct pt_regs`.
+    Reg(u16),
+    /// In memory at a register plus a displacement.
+    Mem {
+        /// The register's offset in `pt_regs`.
+        reg: u16,
+        /// The displacement.
+        disp: i32,
+    },
+    /// A constant.
+    Imm(i64),
+}
+
+/// One argument: its size in bytes, its signedness and where it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SdtArg {
+    /// 1, 2, 4 or 8.
+    pub size: u8,
+    /// Signed (a negative size in the note).
+    pub signed: bool,
+    /// Where.
+    pub loc: ArgLoc,
+}
+
+impl SdtArg {
+    /// The D type of the argument (`int`, `uint64_t`…).
+    pub fn d_type(&self) -> &'static str {
+        match (self.size, self.signed) {
+            (1, true) => "int8_t",
+            (1, false) => "uint8_t",
+            (2, true) => "int16_t",
+            (2, false) => "uint16_t",
+            (4, true) => "int32_t",
+            (4, false) => "uint32_t",
+            (_, true) => "int64_t",
+            (_, false) => "uint64_t",
+        }
+    }
+}
+
+/// One probe site of an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SdtProbe {
+    /// The object file.
+    pub path: PathBuf,
+    /// Provider, as in the note.
+    pub provider: String,
+    /// Name, as in the note (`__` is `-` in D).
+    pub name: String,
+    /// The function the site is in, if the symbol table says.
+    pub function: String,
+    /// File offset of the site.
+    pub offset: u64,
+    /// File offset of the semaphore; 0 if the probe has none.
+    pub semaphore: u64,
+    /// Its arguments.
+    pub args: Vec<SdtArg>,
+}
+
+impl SdtProbe {
+    /// The probe's name in D: DTrace turns `__` into `-`.
+    pub fn d_name(&self) -> String {
+        self.name.replace("__", "-")
+    }
+
+    /// The object's basename, DTrace's module name.
+    pub fn module(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// x86-64 `struct pt_regs` offsets of a register, by any of its names.
+fn reg_offset(name: &str) -> Option<u16> {
+    Some(match name {
+        "r15" | "r15d" | "r15w" | "r15b" => 0,
+        "r14" | "r14d" | "r14w" | "r14b" => 8,
+        "r13" | "r13d" | "r13w" | "r13b" => 16,
+        "r12" | "r12d" | "r12w" | "r12b" => 24,
+        "rbp" | "ebp" | "bp" | "bpl" => 32,
+        "rbx" | "ebx" | "bx" | "bl" | "bh" => 40,
+        "r11" | "r11d" | "r11w" | "r11b" => 48,
+        "r10" | "r10d" | "r10w" | "r10b" => 56,
+        "r9" | "r9d" | "r9w" | "r9b" => 64,
+        "r8" | "r8d" | "r8w" | "r8b" => 72,
+        "rax" | "eax" | "ax" | "al" | "ah" => 80,
+        "rcx" | "ecx" | "cx" | "cl" | "ch" => 88,
+        "rdx" | "edx" | "dx" | "dl" | "dh" => 96,
+        "rsi" | "esi" | "si" | "sil" => 104,
+        "rdi" | "edi" | "di" | "dil" => 112,
+        "rip" | "eip" => 128,
+        "rsp" | "esp" | "sp" | "spl" => 152,
+        _ => return None,
+    })
+}
+
+/// Parse one argument spec: `SIZE@LOC` with LOC `%reg`, `$imm`,
+/// `disp(%reg)` or `(%reg)`.
+pub fn parse_arg(spec: &str) -> Option<SdtArg> {
+    let (size, loc) = spec.split_once('@')?;
+    let n: i32 = size.parse().ok()?;
+    let signed = n < 0;
+    let size = n.unsigned_abs();
+    if !matches!(size, 1 | 2 | 4 | 8) {
+        return None;
+    }
+    let loc = if let Some(r) = loc.strip_prefix('%') {
+        ArgLoc::Reg(reg_offset(r)?)
+    } else if let Some(v) = loc.strip_prefix('$') {
+        ArgLoc::Imm(v.parse().ok()?)
+    } else {
+        let (disp, rest) = loc.split_once('(')?;
+        let reg = rest.strip_suffix(')')?.strip_prefix('%')?;
+        let disp = if disp.is_empty() {
+            0
+        } else {
+            disp.parse().ok()?
+        };
+        ArgLoc::Mem {
+            reg: reg_offset(reg)?,
+            disp,
+        }
+    };
+    Some(SdtArg {
+        size: size as u8,
+        signed,
+        loc,
+    })
+}
+
+fn u64_le(b: &[u8], at: usize) -> Option<u64> {
+    let s = b.get(at..at + 8)?;
+    let mut w = [0u8; 8];
+    w.copy_from_slice(s);
+    Some(u64::from_le_bytes(w))
+}
+
+fn u32_le(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at + 4)?;
+    Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+fn cstr(b: &[u8], at: &mut usize) -> Option<String> {
+    let rest = b.get(*at..)?;
+    let end = rest.iter().position(|&c| c == 0)?;
+    let s = String::from_utf8_lossy(&rest[..end]).into_owned();
+    *at += end + 1;
+    Some(s)
+}
+
+/// Every SDT probe of the ELF object at `path` (none if it has no notes).
+pub fn probes(path: &Path) -> Result<Vec<SdtProbe>, UsdtError> {
+    let data = std::fs::read(path).map_err(|source| UsdtError::Read {
+        path: path.into(),
+        source,
+    })?;
+    let elf_err = |why: String| UsdtError::Elf {
+        path: path.into(),
+        why,
+    };
+    let file = object::File::parse(&*data).map_err(|e| elf_err(e.to_string()))?;
+    let Some(notes) = file.section_by_name(".note.stapsdt") else {
+        return Ok(Vec::new());
+    };
+    let notes = notes.data().map_err(|e| elf_err(e.to_string()))?;
+    let base_actual = file.section_by_name(".stapsdt.base").map(|s| s.address());
+    // Virtual address to file offset, through the loadable segments.
+    let to_offset = |va: u64| {
+        file.segments().find_map(|seg| {
+            let (off, size) = seg.file_range();
+            (seg.address() <= va && va < seg.address() + size).then(|| va - seg.address() + off)
+        })
+    };
+    let functions: Vec<(u64, u64, String)> = file
+        .symbols()
+        .chain(file.dynamic_symbols())
+        .filter(|s| s.kind() == SymbolKind::Text && s.size() > 0)
+        .filter_map(|s| Some((s.address(), s.size(), s.name().ok()?.to_string())))
+        .collect();
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    while at + 12 <= notes.len() {
+        let (Some(namesz), Some(descsz), Some(kind)) = (
+            u32_le(notes, at),
+            u32_le(notes, at + 4),
+            u32_le(notes, at + 8),
+        ) else {
+            break;
+        };
+        let name_at = at + 12;
+        let desc_at = name_at + (namesz as usize).next_multiple_of(4);
+        let next = desc_at + (descsz as usize).next_multiple_of(4);
+        let owner = notes.get(name_at..name_at + namesz as usize).unwrap_or(&[]);
+        let desc = notes.get(desc_at..desc_at + descsz as usize).unwrap_or(&[]);
+        at = next;
+        if kind != 3 || owner != b"stapsdt\0" {
+            continue;
+        }
+        let (Some(pc), Some(base), Some(sem)) =
+            (u64_le(desc, 0), u64_le(desc, 8), u64_le(desc, 16))
+        else {
+            continue;
+        };
+        let mut p = 24;
+        let (Some(provider), Some(name), Some(args)) =
+            (cstr(desc, &mut p), cstr(desc, &mut p), cstr(desc, &mut p))
+        else {
+            continue;
+        };
+        // Prelinking moves the object; the base section shows by how much.
+        let pc = match base_actual {
+            Some(actual) if base != 0 => pc.wrapping_add(actual).wrapping_sub(base),
+            _ => pc,
+        };
+        let Some(offset) = to_offset(pc) else {
+            continue;
+        };
+        let semaphore = if sem == 0 {
+            0
+        } else {
+            to_offset(sem).unwrap_or(0)
+        };
+        let function = functions
+            .iter()
+            .find(|(a, s, _)| *a <= pc && pc < a + s)
+            .map(|(_, _, n)| n.clone())
+            .unwrap_or_default();
+        let args = args.split_whitespace().filter_map(parse_arg).collect();
+        out.push(SdtProbe {
+            path: path.into(),
+            provider,
+            name,
+            function,
+            offset,
+            semaphore,
+            args,
+        });
+    }
+    Ok(out)
+}
+
+/// The ELF objects process `pid` maps executable, in map order.
+pub fn mapped_objects(pid: u32) -> Vec<PathBuf> {
+    let Ok(maps) = std::fs::read_to_string(format!("/proc/{pid}/maps")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = Vec::new();
+    for line in maps.lines() {
+        let mut it = line.split_whitespace();
+        let (Some(_range), Some(perms)) = (it.next(), it.next()) else {
+            continue;
+        };
+        let path = it.nth(3).unwrap_or("");
+        if perms.contains('x') && path.starts_with('/') {
+            let p = PathBuf::from(path);
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argument_specs() {
+        assert_eq!(
+            parse_arg("-4@%eax"),
+            Some(SdtArg {
+                size: 4,
+                signed: true,
+                loc: ArgLoc::Reg(80)
+            })
+        );
+        assert_eq!(
+            parse_arg("8@-16(%rbp)"),
+            Some(SdtArg {
+                size: 8,
+                signed: false,
+                loc: ArgLoc::Mem { reg: 32, disp: -16 }
+            })
+        );
+        assert_eq!(
+            parse_arg("-4@$-7"),
+            Some(SdtArg {
+                size: 4,
+                signed: true,
+                loc: ArgLoc::Imm(-7)
+            })
+        );
+        assert_eq!(
+            parse_arg("2@(%rdi)").map(|a| a.loc),
+            Some(ArgLoc::Mem { reg: 112, disp: 0 })
+        );
+        assert_eq!(parse_arg("3@%eax"), None);
+        assert_eq!(parse_arg("8@%xmm0"), None);
+    }
+}

@@ -1,0 +1,137 @@
+//! The `usdt` provider: a C program's SystemTap SDT probes (from
+//! `<sys/sdt.h>`, with is-enabled semaphores), traced with `-c`.
+
+mod common;
+
+use common::{dtrace, root, text};
+use std::path::PathBuf;
+use std::process::Command;
+
+/// `tick` fires (guarded by its semaphore) once per loop turn with
+/// (i, i * 1000, "label"); `hello__world` fires once with -7. The program
+/// prints how many turns saw the semaphore raised.
+const PROGRAM: &str = r#"
+#define _SDT_HAS_SEMAPHORES 1
+#include <sys/sdt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+__extension__ unsigned short lumentest_tick_semaphore __attribute__((unused)) __attribute__((section(".probes")));
+__extension__ unsigned short lumentest_hello__world_semaphore __attribute__((unused)) __attribute__((section(".probes")));
+int main(int argc, char **argv) {
+    int n = argc > 1 ? atoi(argv[1]) : 5;
+    long seen = 0;
+    const char *label = "label";
+    puts(label); /* its page is touched: probes cannot fault pages in */
+    for (int i = 0; i < n; i++) {
+        if (lumentest_tick_semaphore) {
+            seen++;
+            STAP_PROBE3(lumentest, tick, i, (long)i * 1000, label);
+        }
+    }
+    STAP_PROBE1(lumentest, hello__world, -7);
+    printf("seen %ld\n", seen);
+    return 0;
+}
+"#;
+
+fn program() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("lumen-usdt-tests-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let src = dir.join("sdtprog.c");
+        let bin = dir.join("sdtprog");
+        std::fs::write(&src, PROGRAM).expect("write source");
+        let st = Command::new("gcc")
+            .args(["-O1", "-o"])
+            .arg(&bin)
+            .arg(&src)
+            .status()
+            .expect("gcc");
+        assert!(st.success(), "gcc failed (is systemtap-sdt-dev installed?)");
+        bin
+    })
+    .clone()
+}
+
+#[test]
+fn each_probe_fires_as_often_as_the_program_fired_it() {
+    if !root("each_probe_fires_as_often_as_the_program_fired_it") {
+        return;
+    }
+    let cmd = format!("{} 777", program().display());
+    let out = dtrace(&[
+        "-q",
+        "-n",
+        "lumentest$target:::tick { @ticks = count(); @sum = sum(args[1]); \
+         @last = max(args[0]); } \
+         lumentest$target:::tick /args[0] == 3/ { printf(\"%s %s %s\\n\", probemod, probefunc, \
+         copyinstr(arg2)); } \
+         lumentest$target:::hello-world { printf(\"hello %d\\n\", args[0]); }",
+        "-c",
+        &cmd,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    // The program saw its semaphore raised on every turn.
+    assert!(
+        s.starts_with("seen 777\n") || s.contains("seen 777\n"),
+        "{s}"
+    );
+    assert!(s.contains("sdtprog main label\n"), "{s}");
+    assert!(s.contains("hello -7\n"), "{s}");
+    let sum: i64 = (0..777).map(|i| i * 1000).sum();
+    assert!(
+        s.ends_with(&format!("\n {:>16}\n {:>16}\n {:>16}\n", 777, sum, 776)),
+        "{s}"
+    );
+}
+
+#[test]
+fn semaphores_are_raised_only_while_traced() {
+    if !root("semaphores_are_raised_only_while_traced") {
+        return;
+    }
+    // Untraced: the guarded probe never runs its argument code.
+    let out = Command::new(program()).arg("10").output().expect("run");
+    assert_eq!(text(&out.stdout), "label\nseen 0\n");
+    // Tracing another probe of the program leaves tick's semaphore down.
+    let cmd = format!("{} 10", program().display());
+    let out = dtrace(&[
+        "-q",
+        "-n",
+        "lumentest$target:::hello-world { printf(\"hello\\n\"); }",
+        "-c",
+        &cmd,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("seen 0\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stdout).contains("hello\n"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn usdt_probes_are_listed_with_their_types() {
+    if !root("usdt_probes_are_listed_with_their_types") {
+        return;
+    }
+    let cmd = format!("{} 1", program().display());
+    let out = dtrace(&["-l", "-v", "-n", "lumentest*:::tick", "-c", &cmd]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let row = s.lines().nth(1).unwrap_or("");
+    let words: Vec<&str> = row.split_whitespace().collect();
+    assert!(words.len() == 5 && words[1].starts_with("lumentest"), "{s}");
+    assert_eq!(&words[2..], ["sdtprog", "main", "tick"], "{s}");
+    assert!(s.contains("args[0]: int32_t"), "{s}");
+    assert!(s.contains("args[1]: int64_t"), "{s}");
+    assert!(s.contains("args[2]: uint64_t"), "{s}");
+}
