@@ -614,6 +614,14 @@ impl<'c, 'a> Session<'c, 'a> {
         for arg in &args.programs {
             let probes: Vec<ProbeInfo> = match arg {
                 ProgramArg::Spec(field, text) => {
+                    // `$target` and `$pid` in a description, as the
+                    // compiler expands them (pid$target::malloc:entry).
+                    let mut text = text.clone();
+                    if let Some(t) = self.target {
+                        text = text.replace("$target", &t.to_string());
+                    }
+                    text = text.replace("$pid", &std::process::id().to_string());
+                    let text = &text;
                     let desc = ProbeDesc::parse(text, *field).map_err(|body| {
                         DtraceError::InvalidSpecifier {
                             spec: text.clone(),

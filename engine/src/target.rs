@@ -37,6 +37,8 @@ pub enum Attachment {
     SelfProbe(&'static str),
     /// A uprobe on a USDT site of one process, raising its semaphore.
     Usdt(crate::providers::usdt::Site),
+    /// A uprobe or uretprobe on a function of one process (pid provider).
+    Pid(crate::providers::pid::Site),
     /// A BPF trampoline (fentry/fexit) on a kernel function: fbt.
     Trampoline {
         /// The function's BTF id.
@@ -104,6 +106,11 @@ impl<'a> Targets<'a> {
                     event: event.into(),
                 }))
             }
+            _ if self.catalog.pid_site(probe.id).is_some() => self
+                .catalog
+                .pid_site(probe.id)
+                .map(Attachment::Pid)
+                .ok_or_else(|| format!("no pid site for {}", probe.full_name())),
             _ if self.catalog.usdt_site(probe.id).is_some() => self
                 .catalog
                 .usdt_site(probe.id)
@@ -351,6 +358,7 @@ fn stable_target(probe: &ProbeInfo, fmt: &EventFormat) -> ProbeTarget {
         typed_args: Some(args),
         filters: filters.into_iter().flatten().collect(),
         syscall_ret: None,
+        function_entry: false,
     }
 }
 
@@ -405,7 +413,30 @@ impl TargetResolver for Targets<'_> {
                 typed_args: None,
                 filters: Vec::new(),
                 syscall_ret: None,
+                function_entry: false,
             }),
+            Attachment::Pid(site) => {
+                // x86-64 argument registers in pt_regs: rdi rsi rdx rcx r8 r9;
+                // the return value in rax.
+                let reg = |offset: u16| ArgSource::RegValue {
+                    offset,
+                    size: 8,
+                    signed: true,
+                };
+                let args: Vec<ArgSource> = if site.ret {
+                    vec![ArgSource::Const(0), reg(80)]
+                } else {
+                    [112, 104, 96, 88, 72, 64].into_iter().map(reg).collect()
+                };
+                Ok(ProbeTarget {
+                    prog_type: ProgType::Uprobe,
+                    args: args.clone(),
+                    typed_args: Some(args),
+                    filters: Vec::new(),
+                    syscall_ret: None,
+                    function_entry: !site.ret,
+                })
+            }
             Attachment::Usdt(site) => {
                 use crate::usdt::ArgLoc;
                 let args: Vec<ArgSource> = site
@@ -433,6 +464,7 @@ impl TargetResolver for Targets<'_> {
                     typed_args: Some(args),
                     filters: Vec::new(),
                     syscall_ret: None,
+                    function_entry: false,
                 })
             }
             Attachment::Trampoline { btf_id, ret } => {
@@ -456,6 +488,7 @@ impl TargetResolver for Targets<'_> {
                     typed_args: Some(args),
                     filters: Vec::new(),
                     syscall_ret: None,
+                    function_entry: false,
                 })
             }
             Attachment::Timer { .. } => Ok(ProbeTarget {
@@ -467,6 +500,7 @@ impl TargetResolver for Targets<'_> {
                 typed_args: None,
                 filters: Vec::new(),
                 syscall_ret: None,
+                function_entry: false,
             }),
             Attachment::Tracepoint(ev) => {
                 let fmt = self.format(&ev)?;
@@ -492,6 +526,7 @@ impl TargetResolver for Targets<'_> {
                             typed_args: Some(vec![ret.clone()]),
                             filters: Vec::new(),
                             syscall_ret: Some(ret),
+                            function_entry: false,
                         });
                     }
                     // Syscall arguments are 8-byte values; treat them as such for argN.
@@ -512,6 +547,7 @@ impl TargetResolver for Targets<'_> {
                         typed_args: Some(args),
                         filters: Vec::new(),
                         syscall_ret: None,
+                        function_entry: false,
                     });
                 }
                 let args = field_sources(fields);
@@ -521,6 +557,7 @@ impl TargetResolver for Targets<'_> {
                     typed_args: Some(args),
                     filters: Vec::new(),
                     syscall_ret: None,
+                    function_entry: false,
                 })
             }
         }

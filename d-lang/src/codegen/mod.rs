@@ -95,6 +95,7 @@ mod tests {
                     typed_args: None,
                     filters: vec![],
                     syscall_ret: None,
+                    function_entry: false,
                 },
                 "profile" => ProbeTarget {
                     prog_type: ProgType::PerfEvent,
@@ -105,6 +106,7 @@ mod tests {
                     typed_args: None,
                     filters: vec![],
                     syscall_ret: None,
+                    function_entry: false,
                 },
                 _ => ProbeTarget {
                     prog_type: ProgType::Tracepoint,
@@ -118,6 +120,7 @@ mod tests {
                     typed_args: None,
                     filters: vec![],
                     syscall_ret: None,
+                    function_entry: false,
                 },
             })
         }

@@ -166,6 +166,10 @@ pub struct ProbeTarget {
     /// For syscall return probes: the return value, from which `errno` is
     /// derived (`-ret` when negative, else 0); elsewhere `errno` is 0.
     pub syscall_ret: Option<ArgSource>,
+    /// A probe on a function's first instruction (pid entry): its caller's
+    /// return address is on top of the stack, not yet in a frame, so user
+    /// stacks insert it as the second frame.
+    pub function_entry: bool,
 }
 
 /// The engine's knowledge of how each probe runs.

@@ -47,6 +47,8 @@ pub struct LiveCatalog {
     fbt_made: Mutex<HashMap<(String, String), u32>>,
     /// USDT probe sites by probe ID.
     usdt_sites: Mutex<HashMap<u32, providers::usdt::Site>>,
+    /// pid provider sites by probe ID.
+    pid_sites: Mutex<HashMap<u32, providers::pid::Site>>,
     /// Processes traced with -c/-p, and for a -c command that has not yet
     /// run its program, that program's file.
     processes: Mutex<Vec<(u32, Option<std::path::PathBuf>)>>,
@@ -113,6 +115,7 @@ impl LiveCatalog {
             on_demand: Mutex::new(Vec::new()),
             fbt_made: Mutex::new(HashMap::new()),
             usdt_sites: Mutex::new(HashMap::new()),
+            pid_sites: Mutex::new(HashMap::new()),
             processes: Mutex::new(Vec::new()),
             fbt: false,
             args_cache: Mutex::new(HashMap::new()),
@@ -282,6 +285,46 @@ impl LiveCatalog {
         lock(&self.usdt_sites).get(&id).cloned()
     }
 
+    /// The site of pid provider probe `id`.
+    pub fn pid_site(&self, id: u32) -> Option<providers::pid::Site> {
+        lock(&self.pid_sites).get(&id).cloned()
+    }
+
+    /// Make the pid provider probes `desc` names: `pidPID:…` of one process
+    /// (globs over pids would instrument every process: not made).
+    fn make_pid(&self, desc: &ProbeDesc) {
+        let Some((providers::pid::PREFIX, pid)) = providers::usdt::split_pid(&desc.provider) else {
+            return;
+        };
+        let program = lock(&self.processes)
+            .iter()
+            .find(|(p, _)| *p == pid)
+            .and_then(|(_, f)| f.clone());
+        let objects = match program {
+            Some(p) => providers::pid::program_and_libraries(&p),
+            None => crate::usdt::mapped_objects(pid),
+        };
+        let found = providers::pid::matching(desc, pid, &objects);
+        let mut sites = lock(&self.pid_sites);
+        let mut extra = lock(&self.on_demand);
+        for (provider, spec, site) in found {
+            let exists = extra.iter().any(|e| {
+                e.info.provider == provider
+                    && e.info.module == spec.module
+                    && e.info.function == spec.function
+                    && e.info.name == spec.name
+            });
+            if exists {
+                continue;
+            }
+            let id = (self.fixed.len() + extra.len()) as u32 + 1;
+            let mut e = entry(id, spec);
+            e.info.provider = provider;
+            extra.push(e);
+            sites.insert(id, site);
+        }
+    }
+
     /// Make the USDT probes `desc` can match: of the process its provider
     /// names (`prov1234`), or of every traced process for a glob.
     fn make_usdt(&self, desc: &ProbeDesc) {
@@ -353,6 +396,7 @@ impl LiveCatalog {
     fn make_on_demand(&self, desc: &ProbeDesc) {
         self.make_fbt(desc);
         self.make_usdt(desc);
+        self.make_pid(desc);
         let provider = providers::profile::PROVIDER;
         if !desc.is_exact()
             || !glob_match(&desc.provider, provider)

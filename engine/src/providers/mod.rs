@@ -20,6 +20,7 @@
 pub mod dtrace;
 pub mod fbt;
 pub mod io;
+pub mod pid;
 pub mod proc;
 pub mod profile;
 pub mod sched;

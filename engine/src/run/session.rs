@@ -297,7 +297,8 @@ impl<'o> Session<'o> {
                         Attachment::SelfProbe(_) => {}
                         Attachment::Tracepoint(_)
                         | Attachment::Trampoline { .. }
-                        | Attachment::Usdt(_) => {
+                        | Attachment::Usdt(_)
+                        | Attachment::Pid(_) => {
                             return Err(SessionError::Attach {
                                 probe: inst.object.programs[pi].probe.full_name(),
                                 reason: "the user-space backend runs only BEGIN, END, ERROR, \
@@ -385,6 +386,14 @@ impl<'o> Session<'o> {
                         attach::attach_cpu_clock(prog.as_fd(), *period_ns, &cpus)
                             .map_err(|e| fail(e.to_string()))?
                     }
+                    Attachment::Pid(site) => attach::attach_uprobe(
+                        prog.as_fd(),
+                        &site.path,
+                        site.offset,
+                        site.ret,
+                        Some(site.pid as i32),
+                    )
+                    .map_err(|e| fail(e.to_string()))?,
                     Attachment::Usdt(site) => attach::attach_uprobe_counted(
                         prog.as_fd(),
                         &site.probe.path,

@@ -770,6 +770,29 @@ impl Lower<'_> {
         };
         self.asm.push(Insn::mov64_imm(R4, flags));
         self.asm.push(Insn::call(helper::GET_STACK));
+        if user && self.target.function_entry && bytes >= 16 {
+            // At a function's first instruction the caller is only the
+            // return address at the stack pointer; the frame-pointer walk
+            // skips it. Move frames 1.. up one and put it at 1.
+            let result = self.spill(R0)?;
+            let frames = (bytes / 8) as i16;
+            for i in (2..frames).rev() {
+                let at = (pcs as i16) + 8 * i;
+                self.asm.push(Insn::ldx(Size::DW, R1, R9, at - 8));
+                self.asm.push(Insn::stx(Size::DW, R9, at, R1));
+            }
+            let slot = -16 - self.stack as i16;
+            self.asm.push(Insn::st(Size::DW, FP, slot, 0));
+            self.asm.push(Insn::mov64_reg(R1, FP));
+            self.asm.push(Insn::alu64_imm(Alu::Add, R1, slot as i32));
+            self.asm.push(Insn::mov64_imm(R2, 8));
+            // pt_regs.sp
+            self.asm.push(Insn::ldx(Size::DW, R3, R6, 152));
+            self.asm.push(Insn::call(helper::PROBE_READ_USER));
+            self.asm.push(Insn::ldx(Size::DW, R1, FP, slot));
+            self.asm.push(Insn::stx(Size::DW, R9, pcs as i16 + 8, R1));
+            self.unspill(R0, result);
+        }
         Ok(())
     }
 
