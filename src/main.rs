@@ -3,7 +3,7 @@
 //! their crates land.
 
 use anyhow::{bail, Context, Result};
-use std::ffi::OsString;
+use std::ffi::{c_int, OsString};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -71,6 +71,9 @@ fn dtrace(args: &[OsString]) -> Result<u8> {
     // Buffered: `-l` prints thousands of rows. The engine flushes before
     // every message it writes to stderr, so the two streams stay in order.
     let (mut out, mut err) = (BufWriter::new(stdout.lock()), stderr.lock());
+    // lumen:::start and lumen:::exit bracket the engine's run, so the tracer
+    // can be traced (by another tracer) like any other Lumen component.
+    probes::lumen::start(|| c_int::try_from(strings.len()).unwrap_or(c_int::MAX));
     let status = engine::dtrace_main(
         &strings,
         &mut engine::Console {
@@ -79,6 +82,7 @@ fn dtrace(args: &[OsString]) -> Result<u8> {
             err_is_terminal,
         },
     );
+    probes::lumen::exit(|| status);
     out.flush().context("flushing standard output")?;
     Ok(u8::try_from(status & 0xff).unwrap_or(1))
 }
