@@ -8,6 +8,8 @@ command -v cpp >/dev/null 2>&1 || need_apt+=(cpp)
 # Loop devices for the io provider's tests; gcc builds the test workloads.
 command -v losetup >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+# bpftrace: Lumen's probes must be ordinary SDT notes that it lists.
+command -v bpftrace >/dev/null 2>&1 || need_apt+=(bpftrace)
 # <sys/sdt.h> for the USDT tests' programs.
 [ -e /usr/include/x86_64-linux-gnu/sys/sdt.h ] || [ -e /usr/include/sys/sdt.h ] || need_apt+=(systemtap-sdt-dev)
 if ((${#need_apt[@]})); then

@@ -135,3 +135,82 @@ fn usdt_probes_are_listed_with_their_types() {
     assert!(s.contains("args[1]: int64_t"), "{s}");
     assert!(s.contains("args[2]: uint64_t"), "{s}");
 }
+
+#[test]
+fn the_lumen_provider_is_listed_from_the_lumen_binary() {
+    if !root("the_lumen_provider_is_listed_from_the_lumen_binary") {
+        return;
+    }
+    let out = dtrace(&["-l", "-v", "-n", "lumen*:::"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let names: Vec<String> = s
+        .lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .is_some_and(|p| p.starts_with("lumen"))
+        })
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            format!("{}:{}", w[2], w[w.len() - 1])
+        })
+        .collect();
+    assert_eq!(names, ["lumen:start", "lumen:exit"], "{s}");
+    // Typed from Lumen's catalogue (probes::catalogue()).
+    assert!(s.contains("args[0]: int32_t"), "{s}");
+    // Every probe, unfiltered, includes them.
+    let all = text(&dtrace(&["-l"]).stdout);
+    assert_eq!(
+        all.lines().filter(|l| l.contains(" lumen ")).count(),
+        2,
+        "{all}"
+    );
+}
+
+#[test]
+fn another_lumen_is_traced_through_its_own_probes() {
+    if !root("another_lumen_is_traced_through_its_own_probes") {
+        return;
+    }
+    let cmd = format!("{} dtrace -q -n BEGIN{{exit(3);}}", common::LUMEN);
+    let out = dtrace(&[
+        "-q",
+        "-n",
+        "lumen$target:::start { printf(\"start %d\\n\", args[0]); } \
+         lumen$target:::exit { printf(\"exit %d\\n\", args[0]); }",
+        "-c",
+        &cmd,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Three arguments after `dtrace` (-q -n BEGIN{exit(3);}); it exits 3.
+    let s = text(&out.stdout);
+    assert!(s.contains("start 3\n"), "{s}");
+    assert!(s.contains("exit 3\n"), "{s}");
+}
+
+#[test]
+fn bpftrace_lists_the_lumen_binarys_probes() {
+    if !root("bpftrace_lists_the_lumen_binarys_probes") {
+        return;
+    }
+    let Ok(out) = Command::new("bpftrace")
+        .args(["-l", &format!("usdt:{}:*", common::LUMEN)])
+        .output()
+    else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "bpftrace is required under CI=true"
+        );
+        eprintln!("skipping: bpftrace is not installed");
+        return;
+    };
+    let s = text(&out.stdout);
+    let mut probes: Vec<&str> = s
+        .lines()
+        .map(|l| l.rsplit(':').next().unwrap_or(""))
+        .collect();
+    probes.sort();
+    assert_eq!(probes, ["exit", "start"], "{s}{}", text(&out.stderr));
+    assert!(s.lines().all(|l| l.contains(":lumen:")), "{s}");
+}

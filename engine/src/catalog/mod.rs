@@ -77,6 +77,9 @@ impl LiveCatalog {
             Err(e) => LiveCatalog::build(Vec::new(), None, Some(e)),
         };
         catalog.fbt = true;
+        // The tracer's own probes (the `lumen` provider) are listed like
+        // those of a traced process.
+        catalog.add_process(std::process::id(), None);
         catalog
     }
 
@@ -336,7 +339,7 @@ impl LiveCatalog {
                 .find(|(p, _)| *p == pid)
                 .and_then(|(_, f)| f.clone());
             pids.push((pid, program));
-        } else if desc.provider.contains(['*', '?', '[']) {
+        } else if desc.provider.is_empty() || desc.provider.contains(['*', '?', '[']) {
             pids = traced;
         }
         for (pid, program) in pids {

@@ -55,13 +55,21 @@ pub fn matching(desc: &ProbeDesc, pid: u32, objects: &[PathBuf]) -> Vec<(String,
             {
                 continue;
             }
+            // Lumen's own providers declare their D types (`char *`…);
+            // other programs' notes only tell sizes.
+            let types = match probes::find(&p.provider, &name) {
+                Some(desc) if desc.args.len() == p.args.len() => {
+                    desc.args.iter().map(|a| a.d_type.to_string()).collect()
+                }
+                _ => p.args.iter().map(|a| a.d_type().to_string()).collect(),
+            };
             let spec = ProbeSpec {
                 // The provider name is per process; the catalogue keeps it.
                 provider: "usdt",
                 module,
                 function: p.function.clone(),
                 name,
-                args: ArgSource::Types(p.args.iter().map(|a| a.d_type().to_string()).collect()),
+                args: ArgSource::Types(types),
             };
             out.push((provider, spec, Site { pid, probe: p }));
         }
