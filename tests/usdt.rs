@@ -173,20 +173,20 @@ fn another_lumen_is_traced_through_its_own_probes() {
     if !root("another_lumen_is_traced_through_its_own_probes") {
         return;
     }
-    let cmd = format!("{} dtrace -q -n BEGIN{{exit(3);}}", common::LUMEN);
-    let out = dtrace(&[
-        "-q",
-        "-n",
-        "lumen$target:::start { printf(\"start %d\\n\", args[0]); } \
-         lumen$target:::exit { printf(\"exit %d\\n\", args[0]); }",
-        "-c",
-        &cmd,
-    ]);
+    // A running tracer, grabbed with -p: its lumen:::exit fires with the
+    // status it exits with.
+    let mut other = Command::new(common::LUMEN)
+        .args(["dtrace", "-q", "-n", "tick-1500ms { exit(4); }"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start a lumen");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pid = other.id().to_string();
+    let script = format!("lumen{pid}:::exit {{ printf(\"exit %d\\n\", args[0]); }}");
+    let out = dtrace(&["-q", "-n", &script, "-p", &pid]);
+    let _ = other.wait();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    // Three arguments after `dtrace` (-q -n BEGIN{exit(3);}); it exits 3.
-    let s = text(&out.stdout);
-    assert!(s.contains("start 3\n"), "{s}");
-    assert!(s.contains("exit 3\n"), "{s}");
+    assert_eq!(text(&out.stdout), "exit 4\n\n");
 }
 
 #[test]
