@@ -415,8 +415,24 @@ impl<'c, 'a> Session<'c, 'a> {
         }
         let has_targets = !targets_proc.is_empty();
         let stop = session
-            .run(poll_ms, signals_before, || {
-                has_targets && targets_proc.iter_mut().all(|t| t.exited())
+            .run(poll_ms, signals_before, |release| {
+                use run::session::TargetStatus;
+                if !has_targets {
+                    return TargetStatus::Running;
+                }
+                if release {
+                    for t in targets_proc.iter_mut().filter(|t| t.held()) {
+                        t.finish();
+                    }
+                    return TargetStatus::Running;
+                }
+                if targets_proc.iter().any(|t| t.held()) {
+                    TargetStatus::Held
+                } else if targets_proc.iter_mut().all(|t| t.exited()) {
+                    TargetStatus::Gone
+                } else {
+                    TargetStatus::Running
+                }
             })
             .map_err(|e| DtraceError::Tracing(e.to_string()))?;
         if stop == run::session::Stop::Signal {

@@ -5,6 +5,7 @@
 //! reads and merges aggregations.
 
 pub mod decode;
+pub mod exit_hold;
 pub mod instance;
 pub mod map;
 pub mod process;

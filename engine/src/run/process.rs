@@ -22,6 +22,8 @@ pub struct Target {
     /// The program a spawned command runs (its USDT probes are read from
     /// the file until it execs).
     program: Option<std::path::PathBuf>,
+    /// A `-c` command held at its exit until the consumer is done with it.
+    hold: Option<super::exit_hold::ExitHold>,
 }
 
 fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
@@ -91,12 +93,14 @@ impl Target {
         }
         drop(rd);
         let pidfd = pidfd_open(pid)?;
+        let hold = super::exit_hold::ExitHold::seize(pid);
         Ok(Target {
             pid,
             child: true,
             go: Some(wr),
             pidfd,
             program: Some(program),
+            hold,
         })
     }
 
@@ -109,6 +113,7 @@ impl Target {
             go: None,
             pidfd,
             program: None,
+            hold: None,
         })
     }
 
@@ -116,12 +121,25 @@ impl Target {
     /// only needed its program); `-p` processes are left alone.
     pub fn kill(&mut self) {
         if self.child && self.go.is_some() {
-            // SAFETY: kill(2) and waitpid(2) on our own unreleased child.
-            unsafe {
-                libc::kill(self.pid, libc::SIGKILL);
-                libc::waitpid(self.pid, std::ptr::null_mut(), 0);
+            // SAFETY: kill(2) on our own unreleased child.
+            unsafe { libc::kill(self.pid, libc::SIGKILL) };
+            match self.hold.take() {
+                // The holder lets it go and reaps it.
+                Some(mut h) => h.release(),
+                // SAFETY: reaping our own child.
+                None => unsafe {
+                    libc::waitpid(self.pid, std::ptr::null_mut(), 0);
+                },
             }
             self.go = None;
+        }
+    }
+
+    /// Let a `-c` command held at its exit finish (after the consumer has
+    /// read its records and named its addresses).
+    pub fn finish(&mut self) {
+        if let Some(mut h) = self.hold.take() {
+            h.release();
         }
     }
 
@@ -140,8 +158,16 @@ impl Target {
         self.go = None;
     }
 
+    /// Whether a `-c` command is held at its exit ([`Self::finish`] lets it go).
+    pub fn held(&self) -> bool {
+        self.hold.as_ref().is_some_and(|h| h.at_exit())
+    }
+
     /// Whether the process has exited (reaping a `-c` child).
     pub fn exited(&mut self) -> bool {
+        if let Some(h) = &self.hold {
+            return h.gone();
+        }
         let mut pfd = libc::pollfd {
             fd: self.pidfd.as_raw_fd(),
             events: libc::POLLIN,

@@ -168,6 +168,17 @@ pub enum BufPolicy {
     Ring,
 }
 
+/// Where the traced processes (`-c`/`-p`) are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetStatus {
+    /// Running, or there are none.
+    Running,
+    /// One is held at its exit (see [`Session::run`]).
+    Held,
+    /// All have exited.
+    Gone,
+}
+
 /// What ended the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {
@@ -572,15 +583,20 @@ impl<'o> Session<'o> {
         self.drain()
     }
 
-    /// Consume records until exit(), a signal, or `target_done()` says the
-    /// traced process ended; `poll_ms` is the longest wait between checks.
+    /// Consume records until exit(), a signal, or `targets` says the
+    /// traced processes ended; `poll_ms` is the longest wait between checks.
     /// `signals_at_start` is [`SIGNALS`] as read before BEGIN fired, so a
     /// signal that arrives while BEGIN runs still stops the run.
+    ///
+    /// `targets(false)` reports the traced processes; when one is held at
+    /// its exit, its records are read and its user addresses named while
+    /// it still exists, then `targets(true)` lets it finish exiting (its
+    /// last events, such as `proc:::exit`, still arrive).
     pub fn run(
         &mut self,
         poll_ms: i32,
         signals_at_start: usize,
-        mut target_done: impl FnMut() -> bool,
+        mut targets: impl FnMut(bool) -> TargetStatus,
     ) -> Result<Stop, SessionError> {
         loop {
             if let Some(status) = self.exit {
@@ -589,9 +605,17 @@ impl<'o> Session<'o> {
             if SIGNALS.load(Ordering::SeqCst) > signals_at_start {
                 return Ok(Stop::Signal);
             }
-            if target_done() {
-                self.drain()?;
-                return Ok(Stop::TargetExited);
+            match targets(false) {
+                TargetStatus::Gone => {
+                    self.drain()?;
+                    return Ok(Stop::TargetExited);
+                }
+                TargetStatus::Held => {
+                    self.drain()?;
+                    self.presymbolize()?;
+                    targets(true);
+                }
+                TargetStatus::Running => {}
             }
             let wait = self.fire_timers()?;
             let n = self.rings.len().max(1) as i32;
