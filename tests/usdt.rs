@@ -214,3 +214,24 @@ fn bpftrace_lists_the_lumen_binarys_probes() {
     assert_eq!(probes, ["exit", "start"], "{s}{}", text(&out.stderr));
     assert!(s.lines().all(|l| l.contains(":lumen:")), "{s}");
 }
+
+#[test]
+fn a_lumen_run_with_dash_c_fires_start_and_exit() {
+    if !root("a_lumen_run_with_dash_c_fires_start_and_exit") {
+        return;
+    }
+    let cmd = format!("{} dtrace -q -n BEGIN{{exit(3);}}", common::LUMEN);
+    let out = dtrace(&[
+        "-q",
+        "-n",
+        "lumen$target:::start { printf(\"start %d\\n\", args[0]); } \
+         lumen$target:::exit { printf(\"exit %d\\n\", args[0]); }",
+        "-c",
+        &cmd,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Three arguments after `dtrace` (-q -n BEGIN{exit(3);}); it exits 3.
+    let s = text(&out.stdout);
+    assert!(s.contains("start 3\n"), "{s}");
+    assert!(s.contains("exit 3\n"), "{s}");
+}
