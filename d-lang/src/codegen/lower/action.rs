@@ -70,20 +70,9 @@ impl Lower<'_> {
                     ty,
                     span: self.span,
                 };
+                self.next_action()?;
                 let field = self.record_value(&value)?;
-                let index = self.actions.len();
-                if index >= 64 {
-                    return Err(self.err("a clause may have at most 64 data-recording actions"));
-                }
-                let rec = self.lay.record_off as i16;
-                self.asm.push(Insn::ldx(Size::DW, R1, R9, rec + 8));
-                self.imm(R2, 1u64 << index);
-                self.asm.push(Insn::alu64_reg(Alu::Or, R1, R2));
-                self.asm.push(Insn::stx(Size::DW, R9, rec + 8, R1));
-                self.actions.push(RecordAction {
-                    kind: RecordKind::Trace,
-                    fields: vec![field],
-                });
+                self.push_action(RecordKind::Trace, vec![field]);
                 return Ok(());
             }
             Action::Destructive("freopen", args) => {
@@ -193,10 +182,7 @@ impl Lower<'_> {
                         )))
                     }
                 };
-                let index = self.actions.len();
-                if index >= 64 {
-                    return Err(self.err("a clause may have at most 64 data-recording actions"));
-                }
+                self.next_action()?;
                 self.expr(&args[0])?;
                 let rec = self.lay.record_off;
                 let off = self.record_field(size)?;
@@ -209,18 +195,11 @@ impl Lower<'_> {
                 self.asm.jmp_imm(Cond::Sge, R0, 0, ok);
                 self.raise(crate::codegen::object::Fault::BadAddr);
                 self.asm.bind(ok);
-                let r = rec as i16;
-                self.asm.push(Insn::ldx(Size::DW, R1, R9, r + 8));
-                self.imm(R2, 1u64 << index);
-                self.asm.push(Insn::alu64_reg(Alu::Or, R1, R2));
-                self.asm.push(Insn::stx(Size::DW, R9, r + 8, R1));
-                self.actions.push(RecordAction {
-                    kind: RecordKind::Tracemem,
-                    fields: vec![Field {
-                        offset: off,
-                        kind: FieldKind::Bytes { size },
-                    }],
-                });
+                let field = Field {
+                    offset: off,
+                    kind: FieldKind::Bytes { size },
+                };
+                self.push_action(RecordKind::Tracemem, vec![field]);
                 return Ok(());
             }
             Action::Speculate(e) => {
@@ -254,22 +233,33 @@ impl Lower<'_> {
                 (kind, vec![e])
             }
         };
-        let index = self.actions.len();
-        if index >= 64 {
-            return Err(self.err("a clause may have at most 64 data-recording actions"));
-        }
+        self.next_action()?;
         let mut fields = Vec::new();
         for v in values {
             fields.push(self.record_value(v)?);
         }
-        // mask |= 1 << index
+        self.push_action(kind, fields);
+        Ok(())
+    }
+
+    /// Check there is room for one more data-recording action (the
+    /// record's action mask has 64 bits).
+    fn next_action(&self) -> R<()> {
+        if self.actions.len() >= 64 {
+            return Err(self.err("a clause may have at most 64 data-recording actions"));
+        }
+        Ok(())
+    }
+
+    /// Record that the next action ran (`mask |= 1 << index`) and describe it.
+    fn push_action(&mut self, kind: RecordKind, fields: Vec<Field>) {
+        let index = self.actions.len();
         let rec = self.lay.record_off as i16;
         self.asm.push(Insn::ldx(Size::DW, R1, R9, rec + 8));
         self.imm(R2, 1u64 << index);
         self.asm.push(Insn::alu64_reg(Alu::Or, R1, R2));
         self.asm.push(Insn::stx(Size::DW, R9, rec + 8, R1));
         self.actions.push(RecordAction { kind, fields });
-        Ok(())
     }
 
     /// Store r0, a stack buffer pointer or an address, as a field of `kind`
