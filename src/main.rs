@@ -2,6 +2,8 @@
 //! `dtrace`) runs the tracer's command line; other subcommands join as
 //! their crates land.
 
+mod vmadm;
+
 use anyhow::{bail, Context, Result};
 use std::ffi::{c_int, OsString};
 use std::io::{BufWriter, IsTerminal, Write};
@@ -13,6 +15,7 @@ Usage: lumen <command> [arguments]
 
 Commands:
   dtrace    the DTrace-compatible tracer (try `lumen dtrace -l`)
+  vmadm     zones: create, list, get and delete SmartOS-style manifests
 
 Install or link this binary as `dtrace` to run the tracer directly.
 ";
@@ -44,6 +47,13 @@ fn run() -> Result<u8> {
     };
     match command.to_str() {
         Some("dtrace") => dtrace(&rest[1..]),
+        Some("vmadm") => {
+            let args: Vec<String> = rest[1..]
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            vmadm::run(&args)
+        }
         Some("--help") | Some("help") => {
             print!("{USAGE}");
             Ok(0)

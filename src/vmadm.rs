@@ -1,0 +1,219 @@
+//! `lumen vmadm`: SmartOS's zone tool over the `zones` registry. Verbs so
+//! far: `create`, `list`, `get`, `delete`, and `start` (which says that
+//! booting is not built yet).
+
+use anyhow::{bail, Context, Result};
+use std::io::Read;
+use zones::registry::Zone;
+use zones::Registry;
+
+const USAGE: &str = "\
+Usage: lumen vmadm <command> [options]
+
+  create [-f FILE]             create a zone from a JSON manifest (stdin without -f)
+  list [-H] [-p] [-o F,..] [-s F,..]
+                               list zones (columns UUID TYPE RAM STATE ALIAS)
+  get UUID                     print a zone's manifest as JSON
+  delete UUID                  delete a stopped zone
+  start UUID                   boot a zone (not built yet)
+";
+
+/// Run `vmadm` with `args` (after `vmadm`); the exit status.
+pub fn run(args: &[String]) -> Result<u8> {
+    let Some(verb) = args.first() else {
+        eprint!("{USAGE}");
+        return Ok(2);
+    };
+    let rest = &args[1..];
+    let registry = Registry::open().context("opening the zone registry")?;
+    match verb.as_str() {
+        "create" => create(&registry, rest),
+        "list" => list(&registry, rest),
+        "get" => {
+            let uuid = one_uuid(rest, "get")?;
+            let zone = registry.get(uuid)?;
+            let mut v = zone.manifest.to_value();
+            if let Some(m) = v.as_object_mut() {
+                m.insert("state".into(), zone.state.to_string().into());
+            }
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(0)
+        }
+        "delete" => {
+            let uuid = one_uuid(rest, "delete")?;
+            registry.delete(uuid)?;
+            eprintln!("Successfully deleted VM {uuid}");
+            Ok(0)
+        }
+        "start" => {
+            let uuid = one_uuid(rest, "start")?;
+            registry.start(uuid)?;
+            Ok(0)
+        }
+        "help" | "--help" => {
+            print!("{USAGE}");
+            Ok(0)
+        }
+        other => {
+            eprintln!("vmadm: unknown command '{other}'");
+            eprint!("{USAGE}");
+            Ok(2)
+        }
+    }
+}
+
+fn one_uuid<'a>(args: &'a [String], verb: &str) -> Result<&'a str> {
+    match args {
+        [uuid] => Ok(uuid),
+        _ => bail!("usage: vmadm {verb} UUID"),
+    }
+}
+
+fn create(registry: &Registry, args: &[String]) -> Result<u8> {
+    let text = match args {
+        [] => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("reading the manifest from standard input")?;
+            s
+        }
+        [f, path] if f == "-f" => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?
+        }
+        _ => bail!("usage: vmadm create [-f FILE]"),
+    };
+    let zone = registry.create(&text)?;
+    for field in zone.manifest.unsupported_fields() {
+        eprintln!("vmadm: warning: manifest field {field} is not supported yet (kept)");
+    }
+    eprintln!("Successfully created VM {}", zone.manifest.uuid);
+    Ok(0)
+}
+
+/// A `list` field of a zone.
+fn field(z: &Zone, name: &str) -> Option<String> {
+    let m = &z.manifest;
+    let num = |v: Option<u64>| v.map_or(String::from("-"), |n| n.to_string());
+    Some(match name {
+        "uuid" => m.uuid.clone(),
+        "type" => "OS".into(),
+        "ram" | "max_physical_memory" => num(m.max_physical_memory),
+        "state" => z.state.to_string(),
+        "alias" => m.alias.clone().unwrap_or_else(|| "-".into()),
+        "hostname" => m.hostname.clone().unwrap_or_else(|| "-".into()),
+        "brand" => m.brand.as_str().into(),
+        "cpu_cap" => num(m.cpu_cap),
+        "cpu_shares" => num(m.cpu_shares),
+        "max_lwps" => num(m.max_lwps),
+        "max_swap" => num(m.max_swap),
+        "autoboot" => m.autoboot.to_string(),
+        _ => return None,
+    })
+}
+
+fn list(registry: &Registry, args: &[String]) -> Result<u8> {
+    let mut header = true;
+    let mut parsable = false;
+    let mut fields: Vec<String> = ["uuid", "type", "ram", "state", "alias"]
+        .map(String::from)
+        .to_vec();
+    let mut sort: Vec<String> = vec!["ram".into(), "uuid".into()];
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-H" => header = false,
+            "-p" => {
+                parsable = true;
+                header = false;
+            }
+            "-o" | "-s" => {
+                let Some(v) = it.next() else {
+                    bail!("vmadm list: {a} needs a list of fields");
+                };
+                let list = v.split(',').map(String::from).collect();
+                if a == "-o" {
+                    fields = list;
+                } else {
+                    sort = list;
+                }
+            }
+            other => bail!("vmadm list: unknown option {other}"),
+        }
+    }
+    let probe = Zone {
+        manifest: zones::Manifest::parse("{}")?,
+        state: zones::ZoneState::Stopped,
+    };
+    for f in fields.iter().chain(sort.iter()) {
+        if field(&probe, f.trim_start_matches('-')).is_none() {
+            bail!("vmadm list: unknown field '{}'", f.trim_start_matches('-'));
+        }
+    }
+    let mut zones = registry.list()?;
+    zones.sort_by(|a, b| {
+        for s in &sort {
+            let (desc, key) = match s.strip_prefix('-') {
+                Some(k) => (true, k),
+                None => (false, s.as_str()),
+            };
+            let (x, y) = (field(a, key), field(b, key));
+            // Numbers as numbers, the rest as text.
+            let ord = match (
+                x.as_deref().and_then(|v| v.parse::<u64>().ok()),
+                y.as_deref().and_then(|v| v.parse::<u64>().ok()),
+            ) {
+                (Some(p), Some(q)) => p.cmp(&q),
+                _ => x.cmp(&y),
+            };
+            let ord = if desc { ord.reverse() } else { ord };
+            if ord.is_ne() {
+                return ord;
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
+    let rows: Vec<Vec<String>> = zones
+        .iter()
+        .map(|z| {
+            fields
+                .iter()
+                .map(|f| field(z, f).unwrap_or_default())
+                .collect()
+        })
+        .collect();
+    if parsable {
+        for r in rows {
+            println!("{}", r.join(":"));
+        }
+        return Ok(0);
+    }
+    let titles: Vec<String> = fields.iter().map(|f| f.to_uppercase()).collect();
+    let widths: Vec<usize> = (0..fields.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].len())
+                .chain(std::iter::once(titles[i].len()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  ", w = widths[i]));
+            }
+        }
+        s
+    };
+    if header {
+        println!("{}", line(&titles));
+    }
+    for r in rows {
+        println!("{}", line(&r));
+    }
+    Ok(0)
+}

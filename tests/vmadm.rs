@@ -1,0 +1,92 @@
+//! `lumen vmadm` on a registry in a temporary LUMEN_ROOT: create, list,
+//! get, delete, and manifest errors with their JSON paths.
+
+mod common;
+
+use common::{text, LUMEN};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn vmadm(root: &std::path::Path, args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
+    let mut child = Command::new(LUMEN)
+        .env("LUMEN_ROOT", root)
+        .arg("vmadm")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run lumen vmadm");
+    if let Some(mut i) = child.stdin.take() {
+        let _ = i.write_all(stdin.as_bytes());
+    }
+    let out = child.wait_with_output().expect("wait");
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn create_list_get_delete() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let (code, _, err) = vmadm(
+        root,
+        &["create"],
+        r#"{"uuid": "11111111-1111-4111-8111-111111111111", "alias": "web0",
+            "max_physical_memory": 512, "nics": [{"nic_tag": "admin"}]}"#,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        err,
+        "vmadm: warning: manifest field nics is not supported yet (kept)\n\
+         Successfully created VM 11111111-1111-4111-8111-111111111111\n"
+    );
+    let (code, _, err) = vmadm(
+        root,
+        &["create"],
+        r#"{"uuid": "22222222-2222-4222-8222-222222222222", "alias": "db0", "max_physical_memory": 2048}"#,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let (_, out, _) = vmadm(root, &["list"], "");
+    assert_eq!(
+        out,
+        "UUID                                  TYPE  RAM   STATE    ALIAS\n\
+         11111111-1111-4111-8111-111111111111  OS    512   stopped  web0\n\
+         22222222-2222-4222-8222-222222222222  OS    2048  stopped  db0\n"
+    );
+    let (_, out, _) = vmadm(root, &["list", "-p", "-o", "alias,ram", "-s", "-ram"], "");
+    assert_eq!(out, "db0:2048\nweb0:512\n");
+    let (_, out, _) = vmadm(root, &["get", "11111111-1111-4111-8111-111111111111"], "");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["alias"], "web0");
+    assert_eq!(v["state"], "stopped");
+    assert_eq!(v["nics"][0]["nic_tag"], "admin");
+    let (code, _, err) = vmadm(
+        root,
+        &["delete", "11111111-1111-4111-8111-111111111111"],
+        "",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let (_, out, _) = vmadm(root, &["list", "-H", "-o", "alias"], "");
+    assert_eq!(out, "db0\n");
+}
+
+#[test]
+fn bad_manifests_name_the_field_and_leave_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (code, _, err) = vmadm(
+        dir.path(),
+        &["create"],
+        r#"{"cpu_cap": "half", "customer_metadata": {"role": 7}}"#,
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        err,
+        "lumen: invalid manifest: $.cpu_cap: expected a non-negative integer, found \"half\"; \
+         $.customer_metadata.role: expected a string, found 7\n"
+    );
+    let (_, out, _) = vmadm(dir.path(), &["list", "-H"], "");
+    assert_eq!(out, "");
+    let (code, _, err) = vmadm(dir.path(), &["get", "no-such"], "");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("no such zone: no-such"), "{err}");
+}

@@ -1,0 +1,319 @@
+//! The zone registry: one directory per zone under `LUMEN_ROOT/zones`
+//! (`/var/lib/lumen` by default) holding its manifest and state, so zones
+//! outlive the tools that made them. A zone is created in a scratch
+//! directory and renamed into place, so a failed `create` leaves nothing
+//! behind; every change to a zone holds its lock (`flock` on
+//! `zones/UUID.lock`), so concurrent `vmadm` calls on one zone take turns.
+
+use crate::manifest::{Manifest, ManifestError};
+use std::fs::{self, File};
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+/// Where zone state lives when `LUMEN_ROOT` is not set.
+pub const DEFAULT_ROOT: &str = "/var/lib/lumen";
+
+/// Why a registry operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The manifest is invalid.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// No zone has this UUID.
+    #[error("no such zone: {0}")]
+    NoSuchZone(String),
+    /// A zone with this UUID exists.
+    #[error("a zone with UUID {0} already exists")]
+    Exists(String),
+    /// A zone in this state cannot do that.
+    #[error("zone {uuid} is {state}: cannot {action}")]
+    State {
+        /// The zone.
+        uuid: String,
+        /// Its state.
+        state: ZoneState,
+        /// What was asked.
+        action: &'static str,
+    },
+    /// Not built yet.
+    #[error(
+        "{0} is not implemented yet: zones can be created, listed, read and deleted, not booted"
+    )]
+    NotYet(&'static str),
+    /// The file system said no.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A zone's state, as `vmadm list` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneState {
+    /// Created, not running.
+    Stopped,
+    /// Its init runs.
+    Running,
+}
+
+impl std::fmt::Display for ZoneState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ZoneState::Stopped => "stopped",
+            ZoneState::Running => "running",
+        })
+    }
+}
+
+/// A zone as the registry knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Zone {
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// Its state.
+    pub state: ZoneState,
+}
+
+/// The registry at a root directory.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    zones: PathBuf,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError + '_ {
+    move |source| RegistryError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// An exclusive `flock` on a zone's lock file, released on drop.
+struct ZoneLock(File);
+
+impl ZoneLock {
+    fn take(path: &Path) -> Result<ZoneLock, RegistryError> {
+        let f = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(io(path))?;
+        // SAFETY: flock on an fd we own; blocks until the lock is ours.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(io(path)(std::io::Error::last_os_error()));
+        }
+        Ok(ZoneLock(f))
+    }
+}
+
+impl Drop for ZoneLock {
+    fn drop(&mut self) {
+        // SAFETY: unlocking the fd we locked.
+        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+    }
+}
+
+impl Registry {
+    /// The registry at `LUMEN_ROOT` (or [`DEFAULT_ROOT`]).
+    pub fn open() -> Result<Registry, RegistryError> {
+        let root =
+            std::env::var_os("LUMEN_ROOT").map_or_else(|| DEFAULT_ROOT.into(), PathBuf::from);
+        Registry::at(&root)
+    }
+
+    /// The registry under `root`.
+    pub fn at(root: &Path) -> Result<Registry, RegistryError> {
+        let zones = root.join("zones");
+        fs::create_dir_all(&zones).map_err(io(&zones))?;
+        Ok(Registry { zones })
+    }
+
+    fn dir(&self, uuid: &str) -> PathBuf {
+        self.zones.join(uuid)
+    }
+
+    fn lock(&self, uuid: &str) -> Result<ZoneLock, RegistryError> {
+        ZoneLock::take(&self.zones.join(format!("{uuid}.lock")))
+    }
+
+    /// Create a zone from a manifest's text; it starts stopped.
+    pub fn create(&self, text: &str) -> Result<Zone, RegistryError> {
+        let manifest = Manifest::parse(text)?;
+        let uuid = manifest.uuid.clone();
+        let _lock = self.lock(&uuid)?;
+        let dir = self.dir(&uuid);
+        if dir.exists() {
+            return Err(RegistryError::Exists(uuid));
+        }
+        // Build it aside, then rename it into place: all or nothing.
+        let scratch = self.zones.join(format!(".new-{uuid}"));
+        let _ = fs::remove_dir_all(&scratch);
+        let built = (|| {
+            fs::create_dir(&scratch).map_err(io(&scratch))?;
+            write_file(&scratch.join("manifest.json"), &pretty(&manifest))?;
+            write_file(&scratch.join("state"), "stopped\n")?;
+            fs::rename(&scratch, &dir).map_err(io(&dir))
+        })();
+        if let Err(e) = built {
+            let _ = fs::remove_dir_all(&scratch);
+            return Err(e);
+        }
+        Ok(Zone {
+            manifest,
+            state: ZoneState::Stopped,
+        })
+    }
+
+    /// The zone with this UUID.
+    pub fn get(&self, uuid: &str) -> Result<Zone, RegistryError> {
+        let dir = self.dir(uuid);
+        if !valid_name(uuid) || !dir.is_dir() {
+            return Err(RegistryError::NoSuchZone(uuid.to_string()));
+        }
+        let path = dir.join("manifest.json");
+        let text = fs::read_to_string(&path).map_err(io(&path))?;
+        let manifest = Manifest::parse(&text)?;
+        let state_path = dir.join("state");
+        let state = match fs::read_to_string(&state_path)
+            .map_err(io(&state_path))?
+            .trim()
+        {
+            "running" => ZoneState::Running,
+            _ => ZoneState::Stopped,
+        };
+        Ok(Zone { manifest, state })
+    }
+
+    /// Every zone, by UUID.
+    pub fn list(&self) -> Result<Vec<Zone>, RegistryError> {
+        let mut names: Vec<String> = fs::read_dir(&self.zones)
+            .map_err(io(&self.zones))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| valid_name(n))
+            .collect();
+        names.sort();
+        names.iter().map(|n| self.get(n)).collect()
+    }
+
+    /// Delete a stopped zone.
+    pub fn delete(&self, uuid: &str) -> Result<(), RegistryError> {
+        let _lock = self.lock(uuid)?;
+        let zone = self.get(uuid)?;
+        if zone.state == ZoneState::Running {
+            return Err(RegistryError::State {
+                uuid: uuid.into(),
+                state: zone.state,
+                action: "delete a running zone (stop it first)",
+            });
+        }
+        let dir = self.dir(uuid);
+        fs::remove_dir_all(&dir).map_err(io(&dir))?;
+        let _ = fs::remove_file(self.zones.join(format!("{uuid}.lock")));
+        Ok(())
+    }
+
+    /// Boot a zone: not built yet.
+    pub fn start(&self, uuid: &str) -> Result<(), RegistryError> {
+        self.get(uuid)?;
+        Err(RegistryError::NotYet("booting a zone"))
+    }
+}
+
+/// A zone directory's name: a UUID, never a path.
+fn valid_name(s: &str) -> bool {
+    s.len() == 36 && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+}
+
+fn pretty(m: &Manifest) -> String {
+    let mut s = serde_json::to_string_pretty(&m.to_value()).unwrap_or_else(|_| "{}".into());
+    s.push('\n');
+    s
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), RegistryError> {
+    let mut f = File::create(path).map_err(io(path))?;
+    f.write_all(text.as_bytes()).map_err(io(path))?;
+    f.sync_all().map_err(io(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> (tempfile::TempDir, Registry) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let r = Registry::at(dir.path()).expect("registry");
+        (dir, r)
+    }
+
+    #[test]
+    fn create_get_list_delete() {
+        let (_d, r) = registry();
+        let a = r
+            .create(r#"{"alias": "a", "max_physical_memory": 128}"#)
+            .expect("create a");
+        let b = r.create(r#"{"alias": "b"}"#).expect("create b");
+        assert_eq!(a.state, ZoneState::Stopped);
+        assert_eq!(r.get(&a.manifest.uuid).expect("get").manifest, a.manifest);
+        let listed: Vec<String> = r
+            .list()
+            .expect("list")
+            .into_iter()
+            .map(|z| z.manifest.uuid)
+            .collect();
+        let mut want = vec![a.manifest.uuid.clone(), b.manifest.uuid.clone()];
+        want.sort();
+        assert_eq!(listed, want);
+        r.delete(&a.manifest.uuid).expect("delete");
+        assert!(matches!(
+            r.get(&a.manifest.uuid),
+            Err(RegistryError::NoSuchZone(_))
+        ));
+        assert_eq!(r.list().expect("list").len(), 1);
+    }
+
+    #[test]
+    fn a_uuid_is_created_once() {
+        let (_d, r) = registry();
+        let m = r#"{"uuid": "00000000-0000-4000-8000-00000000000a"}"#;
+        r.create(m).expect("first");
+        assert!(matches!(r.create(m), Err(RegistryError::Exists(_))));
+    }
+
+    #[test]
+    fn a_bad_manifest_leaves_nothing_behind() {
+        let (d, r) = registry();
+        assert!(matches!(
+            r.create(r#"{"cpu_cap": "x"}"#),
+            Err(RegistryError::Manifest(_))
+        ));
+        let left: Vec<_> = fs::read_dir(d.path().join("zones"))
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn names_are_uuids_not_paths() {
+        let (_d, r) = registry();
+        assert!(matches!(
+            r.get("../../etc"),
+            Err(RegistryError::NoSuchZone(_))
+        ));
+    }
+
+    #[test]
+    fn booting_says_it_is_not_built_yet() {
+        let (_d, r) = registry();
+        let z = r.create("{}").expect("create");
+        let e = r.start(&z.manifest.uuid).expect_err("not yet");
+        assert!(e.to_string().contains("not implemented yet"), "{e}");
+    }
+}
