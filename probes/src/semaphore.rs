@@ -47,3 +47,16 @@ impl Semaphore {
         self as *const Self as usize
     }
 }
+
+/// Start `.probes` on a page of its own. The kernel raises a semaphore
+/// through its file offset (a uprobe's `ref_ctr_offset`), and when the
+/// loader maps that file page twice — the last page of the segment before
+/// ends in the same page — it may raise the copy the program never reads.
+/// A page-aligned section keeps the semaphores off a shared page.
+#[repr(C, align(4096))]
+struct PageAligned([u16; 0]);
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[used]
+#[link_section = ".probes"]
+static PROBES_PAGE: PageAligned = PageAligned([]);
