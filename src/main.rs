@@ -15,7 +15,8 @@ Usage: lumen <command> [arguments]
 
 Commands:
   dtrace    the DTrace-compatible tracer (try `lumen dtrace -l`)
-  vmadm     zones: create, list, get and delete SmartOS-style manifests
+  vmadm     zones: create, list, get, start, stop and delete them
+  zlogin    run a command (or a shell) in a running zone
 
 Install or link this binary as `dtrace` to run the tracer directly.
 ";
@@ -47,6 +48,13 @@ fn run() -> Result<u8> {
     };
     match command.to_str() {
         Some("dtrace") => dtrace(&rest[1..]),
+        Some("zlogin") => {
+            let args: Vec<String> = rest[1..]
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            vmadm::zlogin(&args)
+        }
         Some("vmadm") => {
             let args: Vec<String> = rest[1..]
                 .iter()

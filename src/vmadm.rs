@@ -1,6 +1,5 @@
-//! `lumen vmadm`: SmartOS's zone tool over the `zones` registry. Verbs so
-//! far: `create`, `list`, `get`, `delete`, and `start` (which says that
-//! booting is not built yet).
+//! `lumen vmadm`: SmartOS's zone tool over the `zones` registry (`create`,
+//! `list`, `get`, `delete`, `start`, `stop`), and `lumen zlogin`.
 
 use anyhow::{bail, Context, Result};
 use std::io::Read;
@@ -15,7 +14,8 @@ Usage: lumen vmadm <command> [options]
                                list zones (columns UUID TYPE RAM STATE ALIAS)
   get UUID                     print a zone's manifest as JSON
   delete UUID                  delete a stopped zone
-  start UUID                   boot a zone (not built yet)
+  start UUID                   boot a zone
+  stop [-F] UUID               stop a zone (SIGTERM to its init, SIGKILL after 5 s; -F at once)
 ";
 
 /// Run `vmadm` with `args` (after `vmadm`); the exit status.
@@ -48,6 +48,17 @@ pub fn run(args: &[String]) -> Result<u8> {
         "start" => {
             let uuid = one_uuid(rest, "start")?;
             registry.start(uuid)?;
+            eprintln!("Successfully started VM {uuid}");
+            Ok(0)
+        }
+        "stop" => {
+            let (force, uuid) = match rest {
+                [f, u] if f == "-F" => (true, u.as_str()),
+                [u] => (false, u.as_str()),
+                _ => bail!("usage: vmadm stop [-F] UUID"),
+            };
+            registry.halt(uuid, force, std::time::Duration::from_secs(5))?;
+            eprintln!("Successfully completed stop for VM {uuid}");
             Ok(0)
         }
         "help" | "--help" => {
@@ -216,4 +227,23 @@ fn list(registry: &Registry, args: &[String]) -> Result<u8> {
         println!("{}", line(&r));
     }
     Ok(0)
+}
+
+/// `lumen zlogin UUID [command…]`: run a command in a running zone (a
+/// login shell without one).
+pub fn zlogin(args: &[String]) -> Result<u8> {
+    let Some((uuid, command)) = args.split_first() else {
+        bail!("usage: lumen zlogin UUID [command [arg ...]]");
+    };
+    let registry = Registry::open().context("opening the zone registry")?;
+    let command: Vec<String> = if command.is_empty() {
+        vec!["/bin/sh".into(), "-l".into()]
+    } else if command.len() == 1 && command[0].contains(' ') {
+        // One quoted string runs through the zone's shell, as zlogin does.
+        vec!["/bin/sh".into(), "-c".into(), command[0].clone()]
+    } else {
+        command.to_vec()
+    };
+    let status = registry.login(uuid, &command)?;
+    Ok(u8::try_from(status & 0xff).unwrap_or(1))
 }

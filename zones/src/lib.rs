@@ -6,11 +6,13 @@
 //! ([`registry`]: one directory per zone, changed under a per-zone lock,
 //! never left half-created). `lumen vmadm` is its command line.
 //!
-//! Booting zones (namespaces, pivot_root, cgroup caps, the supervisor and
-//! `zlogin`) is the next step; [`registry::Registry::start`] says so.
+//! [`runtime`] boots them: a supervisor, namespaces, a sparse root and
+//! `zlogin`; [`cgroups`] caps them.
 
+pub mod cgroups;
 pub mod manifest;
 pub mod registry;
+pub mod runtime;
 
 pub use manifest::{Brand, Manifest, ManifestError};
 pub use registry::{Registry, RegistryError, ZoneState};

@@ -36,6 +36,12 @@ pub enum RegistryError {
         /// What was asked.
         action: &'static str,
     },
+    /// Booting failed.
+    #[error("cannot boot the zone: {0}")]
+    Boot(String),
+    /// A resource control cannot be set here.
+    #[error("{0}")]
+    Cgroup(String),
     /// Not built yet.
     #[error(
         "{0} is not implemented yet: zones can be created, listed, read and deleted, not booted"
@@ -136,8 +142,21 @@ impl Registry {
         self.zones.join(uuid)
     }
 
+    /// The zone's directory (manifest, state, root).
+    pub(crate) fn zone_dir(&self, uuid: &str) -> PathBuf {
+        self.dir(uuid)
+    }
+
     fn lock(&self, uuid: &str) -> Result<ZoneLock, RegistryError> {
         ZoneLock::take(&self.zones.join(format!("{uuid}.lock")))
+    }
+
+    /// Hold the zone's lock (for the runtime's changes).
+    pub(crate) fn lock_zone(&self, uuid: &str) -> Result<impl Drop, RegistryError> {
+        if !valid_name(uuid) {
+            return Err(RegistryError::NoSuchZone(uuid.to_string()));
+        }
+        self.lock(uuid)
     }
 
     /// Create a zone from a manifest's text; it starts stopped.
@@ -218,10 +237,9 @@ impl Registry {
         Ok(())
     }
 
-    /// Boot a zone: not built yet.
-    pub fn start(&self, uuid: &str) -> Result<(), RegistryError> {
-        self.get(uuid)?;
-        Err(RegistryError::NotYet("booting a zone"))
+    /// Boot a stopped zone (see [`crate::runtime`]).
+    pub fn start(&self, uuid: &str) -> Result<i32, RegistryError> {
+        self.boot(uuid)
     }
 }
 
@@ -307,13 +325,5 @@ mod tests {
             r.get("../../etc"),
             Err(RegistryError::NoSuchZone(_))
         ));
-    }
-
-    #[test]
-    fn booting_says_it_is_not_built_yet() {
-        let (_d, r) = registry();
-        let z = r.create("{}").expect("create");
-        let e = r.start(&z.manifest.uuid).expect_err("not yet");
-        assert!(e.to_string().contains("not implemented yet"), "{e}");
     }
 }
