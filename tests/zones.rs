@@ -162,3 +162,100 @@ fn lifecycle_create_start_stop_delete() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(z.sh("echo again").1, "again\n");
 }
+
+/// A static program doing exactly N read(2)s of /dev/zero (no loader, so
+/// no other reads).
+fn readloop() -> std::path::PathBuf {
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("lumen-zone-tests-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let src = dir.join("readloop.c");
+        let bin = dir.join("readloop");
+        std::fs::write(
+            &src,
+            "#include <unistd.h>\n#include <fcntl.h>\n#include <stdlib.h>\n\
+             int main(int c, char **v) { int n = atoi(v[1]); char b[8]; int fd = open(\"/dev/zero\", O_RDONLY);\n\
+             for (int i = 0; i < n; i++) read(fd, b, 8); return 0; }\n",
+        )
+        .expect("write source");
+        let st = Command::new("gcc")
+            .args(["-O1", "-static", "-o"])
+            .arg(&bin)
+            .arg(&src)
+            .status()
+            .expect("gcc");
+        assert!(st.success(), "gcc -static failed");
+        bin
+    })
+    .clone()
+}
+
+#[test]
+fn per_zone_read_latency_histograms_count_each_zones_reads() {
+    if !root("per_zone_read_latency_histograms_count_each_zones_reads") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ids = [
+        "dddddddd-0000-4000-8000-000000000004",
+        "eeeeeeee-0000-4000-8000-000000000005",
+    ];
+    // The read loop goes into each zone's root before it boots.
+    for id in ids {
+        let manifest = format!(
+            r#"{{"uuid": "{id}", "init": ["/bin/sh", "-c", "while true; do sleep 1; done"]}}"#
+        );
+        let (code, _, err) = lumen(dir.path(), &["vmadm", "create"], &manifest);
+        assert_eq!(code, Some(0), "{err}");
+        let opt = dir.path().join("zones").join(id).join("root/opt");
+        std::fs::create_dir_all(&opt).expect("opt");
+        std::fs::copy(readloop(), opt.join("readloop")).expect("copy");
+    }
+    // Trace first; the zones boot while tracing (the zone map follows).
+    let mut tracer = Command::new(LUMEN)
+        .args([
+            "dtrace",
+            "-q",
+            "-n",
+            "syscall::read:entry /execname == \"readloop\"/ { self->ts = timestamp; } \
+             syscall::read:return /self->ts/ { @[zonename] = quantize(timestamp - self->ts); \
+             self->ts = 0; } tick-4s { exit(0); }",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the tracer");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let zones: Vec<Zone> = ids
+        .iter()
+        .map(|id| {
+            let (code, _, err) = lumen(dir.path(), &["vmadm", "start", id], "");
+            assert_eq!(code, Some(0), "{err}");
+            Zone {
+                root: dir.path(),
+                uuid: id.to_string(),
+            }
+        })
+        .collect();
+    assert_eq!(zones[0].sh("/opt/readloop 300").0, Some(0));
+    assert_eq!(zones[1].sh("/opt/readloop 500").0, Some(0));
+    let status = Command::new(readloop()).arg("70").status().expect("run");
+    assert!(status.success());
+    let out = tracer.wait_with_output().expect("tracer");
+    let s = text(&out.stdout);
+    // One histogram per zone (keyed by the zone's UUID) and the global
+    // zone's; each histogram's counts add up to that zone's reads.
+    let total = |key: &str| -> u64 {
+        let mut lines = s.lines().skip_while(|l| l.trim() != key);
+        assert!(lines.next().is_some(), "no histogram for {key}:\n{s}");
+        lines
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
+            .sum()
+    };
+    assert_eq!(total(ids[0]), 300, "{s}");
+    assert_eq!(total(ids[1]), 500, "{s}");
+    assert_eq!(total("global"), 70, "{s}");
+}

@@ -299,20 +299,87 @@ impl Lower<'_> {
                 self.asm.push(Insn::call(helper::GET_CURRENT_COMM));
                 self.scratch_ptr(R0, t);
             }
-            Probeprov | Probemod | Probefunc | Probename | Zonename => {
+            Zonename | Zoneid => {
+                // A zone's processes are in the cgroup2 group
+                // `lumen/UUID` (see the zones crate): read the task's
+                // default-hierarchy cgroup from its task_struct, and if its
+                // parent directory is `lumen`, the zone is its name (the
+                // UUID, as SmartOS names zones) and its id the cgroup id.
+                // In the kernel, so a zone booted a moment ago is named
+                // right; host processes are the global zone.
+                let cgroups = self.kmember("task_struct", "cgroups")?;
+                let dfl = self.kmember("css_set", "dfl_cgrp")?;
+                let kn = self.kmember("cgroup", "kn")?;
+                let name = self.kmember("kernfs_node", "name")?;
+                let parent = self
+                    .kmember("kernfs_node", "__parent")
+                    .or_else(|_| self.kmember("kernfs_node", "parent"))?;
+                let id = self.kmember("kernfs_node", "id")?;
+                let global = self.asm.label();
+                let done = self.asm.label();
+                let ptr = crate::types::int(8, false);
+                self.asm.push(Insn::call(helper::GET_CURRENT_TASK));
+                self.asm.jmp_imm(Cond::Eq, R0, 0, global);
+                for off in [cgroups, dfl, kn] {
+                    self.asm.push(Insn::alu64_imm(Alu::Add, R0, off as i32));
+                    self.read_kernel(&ptr)?;
+                    self.asm.jmp_imm(Cond::Eq, R0, 0, global);
+                }
+                let node = self.spill(R0)?;
+                // parent->name must be "lumen": its first 6 bytes, NUL included.
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, parent as i32));
+                self.read_kernel(&ptr)?;
+                self.asm.jmp_imm(Cond::Eq, R0, 0, global);
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, name as i32));
+                self.read_kernel(&ptr)?;
+                self.asm.jmp_imm(Cond::Eq, R0, 0, global);
+                self.read_kernel(&ptr)?;
+                self.imm(R1, 0xffff_ffff_ffff);
+                self.asm.push(Insn::alu64_reg(Alu::And, R0, R1));
+                self.imm(R1, u64::from_le_bytes(*b"lumen\0\0\0"));
+                self.asm.jmp_reg(Cond::Ne, R0, R1, global);
+                self.asm.push(Insn::ldx(Size::DW, R0, FP, node));
+                if b == Zonename {
+                    self.asm.push(Insn::alu64_imm(Alu::Add, R0, name as i32));
+                    self.read_kernel(&ptr)?;
+                    let t = self.str_temp()?;
+                    self.asm.push(Insn::mov64_reg(R3, R0));
+                    self.scratch_ptr(R1, t);
+                    self.asm
+                        .push(Insn::mov64_imm(R2, self.lay.strsize.min(64) as i32));
+                    self.asm.push(Insn::call(helper::PROBE_READ_KERNEL_STR));
+                    self.scratch_ptr(R0, t);
+                } else {
+                    self.asm.push(Insn::alu64_imm(Alu::Add, R0, id as i32));
+                    self.read_kernel(&ptr)?;
+                    self.asm.push(Insn::alu64_imm(Alu::And, R0, 0x7fff_ffff));
+                }
+                self.asm.ja(done);
+                self.asm.bind(global);
+                if b == Zonename {
+                    let off = self.strtab.intern(b"global");
+                    self.asm.ld_map_value(R0, self.lay.strings, off);
+                } else {
+                    self.asm.push(Insn::mov64_imm(R0, 0));
+                }
+                self.asm.bind(done);
+                self.stack -= 8; // node
+                if b == Zonename {
+                    return Ok(());
+                }
+            }
+            Probeprov | Probemod | Probefunc | Probename => {
                 let s = match b {
                     Probeprov => self.probe.provider.clone(),
                     Probemod => self.probe.module.clone(),
                     Probefunc => self.probe.function.clone(),
-                    Probename => self.probe.name.clone(),
-                    _ => "global".to_string(),
+                    _ => self.probe.name.clone(),
                 };
                 let off = self.strtab.intern(s.as_bytes());
                 self.asm.ld_map_value(R0, self.lay.strings, off);
             }
             Id => self.imm(R0, self.probe.id as u64),
             Epid => self.imm(R0, self.epid as u64),
-            Zoneid => self.imm(R0, 0),
             Curthread => self.asm.push(Insn::call(helper::GET_CURRENT_TASK)),
             Ppid => {
                 let parent = self.kmember("task_struct", "real_parent")?;
