@@ -213,7 +213,7 @@ fn per_zone_read_latency_histograms_count_each_zones_reads() {
         std::fs::copy(readloop(), opt.join("readloop")).expect("copy");
     }
     // Trace first; the zones boot while tracing (the zone map follows).
-    let mut tracer = Command::new(LUMEN)
+    let tracer = Command::new(LUMEN)
         .args([
             "dtrace",
             "-q",

@@ -307,14 +307,29 @@ impl Lower<'_> {
                 // UUID, as SmartOS names zones) and its id the cgroup id.
                 // In the kernel, so a zone booted a moment ago is named
                 // right; host processes are the global zone.
-                let cgroups = self.kmember("task_struct", "cgroups")?;
-                let dfl = self.kmember("css_set", "dfl_cgrp")?;
-                let kn = self.kmember("cgroup", "kn")?;
-                let name = self.kmember("kernfs_node", "name")?;
-                let parent = self
-                    .kmember("kernfs_node", "__parent")
-                    .or_else(|_| self.kmember("kernfs_node", "parent"))?;
-                let id = self.kmember("kernfs_node", "id")?;
+                // Without the kernel's types there can be no zones: global.
+                let offsets = (|| {
+                    Some((
+                        self.kmember("task_struct", "cgroups").ok()?,
+                        self.kmember("css_set", "dfl_cgrp").ok()?,
+                        self.kmember("cgroup", "kn").ok()?,
+                        self.kmember("kernfs_node", "name").ok()?,
+                        self.kmember("kernfs_node", "__parent")
+                            .or_else(|_| self.kmember("kernfs_node", "parent"))
+                            .ok()?,
+                        self.kmember("kernfs_node", "id").ok()?,
+                    ))
+                })();
+                let Some((cgroups, dfl, kn, name, parent, id)) = offsets else {
+                    if b == Zonename {
+                        let off = self.strtab.intern(b"global");
+                        self.asm.ld_map_value(R0, self.lay.strings, off);
+                        return Ok(());
+                    }
+                    self.asm.push(Insn::mov64_imm(R0, 0));
+                    self.normalize(R0, ty);
+                    return Ok(());
+                };
                 let global = self.asm.label();
                 let done = self.asm.label();
                 let ptr = crate::types::int(8, false);
