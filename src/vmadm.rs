@@ -16,6 +16,9 @@ Usage: lumen vmadm <command> [options]
   delete UUID                  delete a stopped zone
   start UUID                   boot a zone
   stop [-F] UUID               stop a zone (SIGTERM to its init, SIGKILL after 5 s; -F at once)
+  reboot UUID                  stop and boot a zone
+  update UUID key=value ... | update UUID -f FILE
+                               change manifest fields (a running zone's caps at once)
 ";
 
 /// Run `vmadm` with `args` (after `vmadm`); the exit status.
@@ -51,6 +54,13 @@ pub fn run(args: &[String]) -> Result<u8> {
             eprintln!("Successfully started VM {uuid}");
             Ok(0)
         }
+        "reboot" => {
+            let uuid = one_uuid(rest, "reboot")?;
+            registry.reboot(uuid)?;
+            eprintln!("Successfully completed reboot for VM {uuid}");
+            Ok(0)
+        }
+        "update" => update(&registry, rest),
         "stop" => {
             let (force, uuid) = match rest {
                 [f, u] if f == "-F" => (true, u.as_str()),
@@ -246,4 +256,39 @@ pub fn zlogin(args: &[String]) -> Result<u8> {
     };
     let status = registry.login(uuid, &command)?;
     Ok(u8::try_from(status & 0xff).unwrap_or(1))
+}
+
+fn update(registry: &Registry, args: &[String]) -> Result<u8> {
+    let Some((uuid, rest)) = args.split_first() else {
+        bail!("usage: vmadm update UUID key=value ... | -f FILE");
+    };
+    let changes: serde_json::Value = match rest {
+        [f, path] if f == "-f" => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+            serde_json::from_str(&text).with_context(|| format!("{path}: not JSON"))?
+        }
+        [] => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s)?;
+            serde_json::from_str(&s).context("standard input: not JSON")?
+        }
+        pairs => {
+            let mut m = serde_json::Map::new();
+            for p in pairs {
+                let Some((k, v)) = p.split_once('=') else {
+                    bail!("vmadm update: {p}: expected key=value");
+                };
+                // Numbers and booleans as such, the rest as strings.
+                let value = serde_json::from_str::<serde_json::Value>(v)
+                    .ok()
+                    .filter(|j| j.is_number() || j.is_boolean())
+                    .unwrap_or_else(|| v.to_string().into());
+                m.insert(k.to_string(), value);
+            }
+            serde_json::Value::Object(m)
+        }
+    };
+    registry.update(uuid, &changes)?;
+    eprintln!("Successfully updated VM {uuid}");
+    Ok(0)
 }

@@ -62,22 +62,35 @@ impl Drop for Zone<'_> {
     }
 }
 
+/// A zone from a manifest in `examples/zones/`.
+fn boot_example<'a>(root: &'a Path, file: &str) -> Zone<'a> {
+    let text = std::fs::read_to_string(common::workspace().join("examples/zones").join(file))
+        .expect("example manifest");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let uuid = v["uuid"].as_str().expect("uuid").to_string();
+    let (code, _, err) = lumen(
+        root,
+        &["vmadm", "create", "-f", &format!("examples/zones/{file}")],
+        "",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let (code, _, err) = lumen(root, &["vmadm", "start", &uuid], "");
+    assert_eq!(code, Some(0), "{err}");
+    Zone { root, uuid }
+}
+
 #[test]
 fn two_zones_are_isolated_and_capped() {
     if !root("two_zones_are_isolated_and_capped") {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let a = Zone::boot(
-        dir.path(),
-        "aaaaaaaa-0000-4000-8000-000000000001",
-        r#", "max_physical_memory": 64, "max_lwps": 20, "cpu_cap": 20"#,
-    );
-    let b = Zone::boot(dir.path(), "bbbbbbbb-0000-4000-8000-000000000002", "");
+    let a = boot_example(dir.path(), "web.json");
+    let b = boot_example(dir.path(), "db.json");
 
     // Own hostname, own /etc, own /tmp.
-    assert_eq!(a.sh("hostname").1, "host-aaaa\n");
-    assert_eq!(b.sh("cat /etc/hostname").1, "host-bbbb\n");
+    assert_eq!(a.sh("hostname").1, "web\n");
+    assert_eq!(b.sh("cat /etc/hostname").1, "db\n");
     assert_eq!(
         a.sh("echo secret > /tmp/a-only; cat /tmp/a-only").1,
         "secret\n"
@@ -258,4 +271,93 @@ fn per_zone_read_latency_histograms_count_each_zones_reads() {
     assert_eq!(total(ids[0]), 300, "{s}");
     assert_eq!(total(ids[1]), 500, "{s}");
     assert_eq!(total("global"), 70, "{s}");
+}
+
+#[test]
+fn update_changes_caps_live_and_reboot_boots_again() {
+    if !root("update_changes_caps_live_and_reboot_boots_again") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let uuid = "f0f0f0f0-0000-4000-8000-0000000000f6";
+    let z = Zone::boot(dir.path(), uuid, r#", "cpu_cap": 20, "max_lwps": 30"#);
+    let read =
+        |f: &str| std::fs::read_to_string(format!("/sys/fs/cgroup/{f}")).expect("cgroup file");
+    assert_eq!(
+        read(&format!("cpu/lumen/{uuid}/cpu.cfs_quota_us")),
+        "20000\n"
+    );
+    let (code, _, err) = lumen(
+        dir.path(),
+        &["vmadm", "update", uuid, "cpu_cap=80", "max_lwps=64"],
+        "",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        read(&format!("cpu/lumen/{uuid}/cpu.cfs_quota_us")),
+        "80000\n"
+    );
+    assert_eq!(read(&format!("pids/lumen/{uuid}/pids.max")), "64\n");
+    let (_, out, _) = lumen(dir.path(), &["vmadm", "get", uuid], "");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["cpu_cap"], 80);
+    // A bad update names the field and changes nothing.
+    let (code, _, err) = lumen(dir.path(), &["vmadm", "update", uuid, "cpu_cap=lots"], "");
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("$.cpu_cap: expected a non-negative integer"),
+        "{err}"
+    );
+    assert_eq!(
+        read(&format!("cpu/lumen/{uuid}/cpu.cfs_quota_us")),
+        "80000\n"
+    );
+    // Reboot: a new init, the same zone.
+    let before = std::fs::read_to_string(dir.path().join("zones").join(uuid).join("init.pid"))
+        .expect("init pid");
+    let (code, _, err) = lumen(dir.path(), &["vmadm", "reboot", uuid], "");
+    assert_eq!(code, Some(0), "{err}");
+    let after = std::fs::read_to_string(dir.path().join("zones").join(uuid).join("init.pid"))
+        .expect("init pid");
+    assert_ne!(before, after);
+    assert_eq!(z.sh("hostname").1, "host-f0f0\n");
+}
+
+#[test]
+fn zone_probes_fire_from_vmadm() {
+    if !root("zone_probes_fire_from_vmadm") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let uuid = "d1d1d1d1-0000-4000-8000-0000000000d7";
+    let manifest = dir.path().join("m.json");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"{{"uuid": "{uuid}", "init": ["/bin/sh", "-c", "while true; do sleep 1; done"]}}"#
+        ),
+    )
+    .expect("manifest");
+    let trace = |verb: &str, args: &str| {
+        let out = Command::new(LUMEN)
+            .env("LUMEN_ROOT", dir.path())
+            .args([
+                "dtrace",
+                "-q",
+                "-n",
+                "zone*:::create,zone*:::boot,zone*:::halt,zone*:::delete \
+                 { printf(\"%s %s\\n\", probename, copyinstr(arg1)); }",
+                "-c",
+                &format!("{LUMEN} vmadm {verb} {args}"),
+            ])
+            .output()
+            .expect("run lumen");
+        text(&out.stdout)
+    };
+    assert!(
+        trace("create -f", &manifest.display().to_string()).contains(&format!("create {uuid}\n"))
+    );
+    assert!(trace("start", uuid).contains(&format!("boot {uuid}\n")));
+    assert!(trace("stop -F", uuid).contains(&format!("halt {uuid}\n")));
+    assert!(trace("delete", uuid).contains(&format!("delete {uuid}\n")));
 }

@@ -181,6 +181,7 @@ impl Registry {
             let _ = fs::remove_dir_all(&scratch);
             return Err(e);
         }
+        fire(&uuid, |id, name| probes::zone::create(|| (id, name)));
         Ok(Zone {
             manifest,
             state: ZoneState::Stopped,
@@ -234,13 +235,58 @@ impl Registry {
         let dir = self.dir(uuid);
         fs::remove_dir_all(&dir).map_err(io(&dir))?;
         let _ = fs::remove_file(self.zones.join(format!("{uuid}.lock")));
+        fire(uuid, |id, name| probes::zone::delete(|| (id, name)));
         Ok(())
+    }
+
+    /// Change fields of a zone's manifest (`vmadm update`): `changes` is a
+    /// JSON object merged over the manifest and checked as a whole. A
+    /// running zone's caps change at once.
+    pub fn update(&self, uuid: &str, changes: &serde_json::Value) -> Result<Zone, RegistryError> {
+        let _lock = self.lock(uuid)?;
+        let zone = self.get(uuid)?;
+        let serde_json::Value::Object(changes) = changes else {
+            return Err(RegistryError::Manifest(ManifestError {
+                problems: vec!["$: expected an object of fields to change".into()],
+            }));
+        };
+        if let Some(u) = changes.get("uuid") {
+            if u.as_str() != Some(uuid) {
+                return Err(RegistryError::Manifest(ManifestError {
+                    problems: vec!["$.uuid: a zone's UUID cannot change".into()],
+                }));
+            }
+        }
+        let mut value = zone.manifest.to_value();
+        if let Some(m) = value.as_object_mut() {
+            for (k, v) in changes {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        let manifest = Manifest::from_value(&value)?;
+        if zone.state == ZoneState::Running {
+            crate::cgroups::prepare(uuid, &manifest)?;
+        }
+        let path = self.dir(uuid).join("manifest.json");
+        write_file(&path, &pretty(&manifest))?;
+        Ok(Zone {
+            manifest,
+            state: zone.state,
+        })
     }
 
     /// Boot a stopped zone (see [`crate::runtime`]).
     pub fn start(&self, uuid: &str) -> Result<i32, RegistryError> {
         self.boot(uuid)
     }
+}
+
+/// Fire a `zone` probe with the zone's id (none yet: 0) and its name, the UUID.
+pub(crate) fn fire(uuid: &str, probe: impl FnOnce(u64, *const std::ffi::c_char)) {
+    let Ok(name) = std::ffi::CString::new(uuid) else {
+        return;
+    };
+    probe(0, name.as_ptr());
 }
 
 /// A zone directory's name: a UUID, never a path.

@@ -448,7 +448,15 @@ impl Registry {
             cgroups,
             zone_dir: self.zone_dir(uuid),
         };
-        boot(&plan)
+        let pid = boot(&plan)?;
+        crate::registry::fire(uuid, |_, name| probes::zone::boot(|| (pid as u64, name)));
+        Ok(pid)
+    }
+
+    /// Stop and boot again.
+    pub fn reboot(&self, uuid: &str) -> Result<i32, RegistryError> {
+        self.halt(uuid, false, std::time::Duration::from_secs(5))?;
+        self.boot(uuid)
     }
 
     /// Stop a running zone: SIGTERM to its init, SIGKILL after `grace`
@@ -472,6 +480,7 @@ impl Registry {
         }
         loop {
             if self.get(uuid)?.state == ZoneState::Stopped {
+                crate::registry::fire(uuid, |_, name| probes::zone::halt(|| (pid as u64, name)));
                 return Ok(());
             }
             if !killed && started.elapsed() >= grace {
