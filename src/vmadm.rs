@@ -61,6 +61,12 @@ pub fn run(args: &[String]) -> Result<u8> {
             Ok(0)
         }
         "update" => update(&registry, rest),
+        "info" => {
+            let uuid = one_uuid(rest, "info")?;
+            registry.get(uuid)?;
+            // As SmartOS: info describes a kvm VM's consoles and devices.
+            bail!("vmadm info: {uuid} is an OS zone; info is for kvm VMs (the hypervisor comes later)")
+        }
         "stop" => {
             let (force, uuid) = match rest {
                 [f, u] if f == "-F" => (true, u.as_str()),
