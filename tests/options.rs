@@ -9,19 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn helper(name: &str, source: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lumen-option-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let src = dir.join(format!("{name}.c"));
-    let bin = dir.join(name);
-    std::fs::write(&src, source).expect("write helper");
-    let st = Command::new("gcc")
-        .args(["-O2", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .status()
-        .expect("gcc");
-    assert!(st.success(), "gcc failed for {name}");
-    bin
+    common::compile_c(name, source, &["-O2"])
 }
 
 const BURST: &str = r#"

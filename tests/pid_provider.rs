@@ -6,7 +6,6 @@ mod common;
 
 use common::{dtrace, root, text};
 use std::path::PathBuf;
-use std::process::Command;
 
 const PROGRAM: &str = r#"
 #include <stdio.h>
@@ -30,22 +29,8 @@ int main(int argc, char **argv) {
 
 fn program() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("lumen-pid-tests-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let src = dir.join("pidprog.c");
-        let bin = dir.join("pidprog");
-        std::fs::write(&src, PROGRAM).expect("write source");
-        let st = Command::new("gcc")
-            .args(["-O1", "-fno-omit-frame-pointer", "-o"])
-            .arg(&bin)
-            .arg(&src)
-            .status()
-            .expect("gcc");
-        assert!(st.success(), "gcc failed");
-        bin
-    })
-    .clone()
+    BIN.get_or_init(|| common::compile_c("pidprog", PROGRAM, &["-O1", "-fno-omit-frame-pointer"]))
+        .clone()
 }
 
 #[test]

@@ -21,20 +21,7 @@ fn quiet_output(script: &str) -> String {
 
 /// Build a small C helper with the system compiler.
 fn helper(name: &str, source: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lumen-run-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let src = dir.join(format!("{name}.c"));
-    let bin = dir.join(name);
-    std::fs::write(&src, source).expect("write helper");
-    let st = Command::new("gcc")
-        .arg("-O1")
-        .arg("-o")
-        .arg(&bin)
-        .arg(&src)
-        .status()
-        .expect("gcc");
-    assert!(st.success(), "gcc failed for {name}");
-    bin
+    common::compile_c(name, source, &["-O1"])
 }
 
 const GETPID_LOOP: &str = r#"

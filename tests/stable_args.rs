@@ -10,19 +10,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn program(name: &str, source: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lumen-stable-args-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let src = dir.join(format!("{name}.c"));
-    let bin = dir.join(name);
-    std::fs::write(&src, source).expect("write source");
-    let st = Command::new("gcc")
-        .args(["-O1", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .status()
-        .expect("gcc");
-    assert!(st.success(), "gcc failed for {name}");
-    bin
+    common::compile_c(name, source, &["-O1"])
 }
 
 /// A loop device over a scratch file, detached on drop.

@@ -7,7 +7,6 @@ mod common;
 
 use common::{dtrace, root, text};
 use std::path::PathBuf;
-use std::process::Command;
 
 /// A program with frame pointers whose call chain is known:
 /// main → middle → leaf → syscall(getppid), three times.
@@ -26,19 +25,7 @@ fn chain_binary() -> PathBuf {
 }
 
 fn build_chain() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lumen-stack-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let src = dir.join("chain.c");
-    let bin = dir.join("chain");
-    std::fs::write(&src, CHAIN).expect("write source");
-    let st = Command::new("gcc")
-        .args(["-O1", "-fno-omit-frame-pointer", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .status()
-        .expect("gcc");
-    assert!(st.success(), "gcc failed");
-    bin
+    common::compile_c("chain", CHAIN, &["-O1", "-fno-omit-frame-pointer"])
 }
 
 #[test]

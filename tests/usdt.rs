@@ -37,22 +37,9 @@ int main(int argc, char **argv) {
 
 fn program() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("lumen-usdt-tests-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let src = dir.join("sdtprog.c");
-        let bin = dir.join("sdtprog");
-        std::fs::write(&src, PROGRAM).expect("write source");
-        let st = Command::new("gcc")
-            .args(["-O1", "-o"])
-            .arg(&bin)
-            .arg(&src)
-            .status()
-            .expect("gcc");
-        assert!(st.success(), "gcc failed (is systemtap-sdt-dev installed?)");
-        bin
-    })
-    .clone()
+    // gcc fails without <sys/sdt.h> (Debian's systemtap-sdt-dev).
+    BIN.get_or_init(|| common::compile_c("sdtprog", PROGRAM, &["-O1"]))
+        .clone()
 }
 
 #[test]

@@ -181,25 +181,13 @@ fn lifecycle_create_start_stop_delete() {
 fn readloop() -> std::path::PathBuf {
     static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("lumen-zone-tests-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let src = dir.join("readloop.c");
-        let bin = dir.join("readloop");
-        std::fs::write(
-            &src,
+        common::compile_c(
+            "readloop",
             "#include <unistd.h>\n#include <fcntl.h>\n#include <stdlib.h>\n\
              int main(int c, char **v) { int n = atoi(v[1]); char b[8]; int fd = open(\"/dev/zero\", O_RDONLY);\n\
              for (int i = 0; i < n; i++) read(fd, b, 8); return 0; }\n",
+            &["-O1", "-static"],
         )
-        .expect("write source");
-        let st = Command::new("gcc")
-            .args(["-O1", "-static", "-o"])
-            .arg(&bin)
-            .arg(&src)
-            .status()
-            .expect("gcc");
-        assert!(st.success(), "gcc -static failed");
-        bin
     })
     .clone()
 }

@@ -61,3 +61,23 @@ pub fn kernel_probes(test: &str) -> bool {
         &format!("tracefs unavailable: {}", text(&out.stderr).trim()),
     )
 }
+
+/// Build a small C program with the system compiler (`gcc FLAGS -o`),
+/// into a directory of this test process; its path. Names must differ
+/// between tests that run at once (they build in parallel threads).
+pub fn compile_c(name: &str, source: &str, flags: &[&str]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("lumen-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let src = dir.join(format!("{name}.c"));
+    let bin = dir.join(name);
+    std::fs::write(&src, source).expect("write C source");
+    let st = Command::new("gcc")
+        .args(flags)
+        .arg("-o")
+        .arg(&bin)
+        .arg(&src)
+        .status()
+        .expect("gcc");
+    assert!(st.success(), "gcc {flags:?} failed for {name}");
+    bin
+}

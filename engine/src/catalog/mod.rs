@@ -308,7 +308,17 @@ impl LiveCatalog {
             None => crate::usdt::mapped_objects(pid),
         };
         let found = providers::pid::matching(desc, pid, &objects);
-        let mut sites = lock(&self.pid_sites);
+        self.add_process_probes(found, &self.pid_sites);
+    }
+
+    /// Add per-process probes (`usdt`, `pid`) not made yet, named by
+    /// their per-process provider, and remember each one's site by ID.
+    fn add_process_probes<S>(
+        &self,
+        found: Vec<(String, ProbeSpec, S)>,
+        sites: &Mutex<HashMap<u32, S>>,
+    ) {
+        let mut sites = lock(sites);
         let mut extra = lock(&self.on_demand);
         for (provider, spec, site) in found {
             let exists = extra.iter().any(|e| {
@@ -348,27 +358,7 @@ impl LiveCatalog {
                 None => crate::usdt::mapped_objects(pid),
             };
             let found = providers::usdt::matching(desc, pid, &objects);
-            if found.is_empty() {
-                continue;
-            }
-            let mut sites = lock(&self.usdt_sites);
-            let mut extra = lock(&self.on_demand);
-            for (provider, spec, site) in found {
-                let exists = extra.iter().any(|e| {
-                    e.info.provider == provider
-                        && e.info.module == spec.module
-                        && e.info.function == spec.function
-                        && e.info.name == spec.name
-                });
-                if exists {
-                    continue;
-                }
-                let id = (self.fixed.len() + extra.len()) as u32 + 1;
-                let mut e = entry(id, spec);
-                e.info.provider = provider;
-                extra.push(e);
-                sites.insert(id, site);
-            }
+            self.add_process_probes(found, &self.usdt_sites);
         }
     }
 
