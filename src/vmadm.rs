@@ -1,5 +1,6 @@
 //! `lumen vmadm`: SmartOS's zone tool over the `zones` registry (`create`,
-//! `list`, `get`, `delete`, `start`, `stop`), and `lumen zlogin`.
+//! `list`, `get`, `update`, `delete`, `start`, `stop`, `reboot`, `info`),
+//! and `lumen zlogin`.
 
 use anyhow::{bail, Context, Result};
 use std::io::Read;
