@@ -167,6 +167,15 @@ pub fn parse_arg(spec: &str) -> Option<SdtArg> {
     })
 }
 
+/// A virtual address of an ELF object as an offset into its file, through
+/// its loadable segments (what uprobes are placed by).
+pub(crate) fn file_offset(file: &object::File, va: u64) -> Option<u64> {
+    file.segments().find_map(|seg| {
+        let (off, size) = seg.file_range();
+        (seg.address() <= va && va < seg.address() + size).then(|| va - seg.address() + off)
+    })
+}
+
 fn u64_le(b: &[u8], at: usize) -> Option<u64> {
     let s = b.get(at..at + 8)?;
     let mut w = [0u8; 8];
@@ -203,13 +212,6 @@ pub fn probes(path: &Path) -> Result<Vec<SdtProbe>, UsdtError> {
     };
     let notes = notes.data().map_err(|e| elf_err(e.to_string()))?;
     let base_actual = file.section_by_name(".stapsdt.base").map(|s| s.address());
-    // Virtual address to file offset, through the loadable segments.
-    let to_offset = |va: u64| {
-        file.segments().find_map(|seg| {
-            let (off, size) = seg.file_range();
-            (seg.address() <= va && va < seg.address() + size).then(|| va - seg.address() + off)
-        })
-    };
     let functions: Vec<(u64, u64, String)> = file
         .symbols()
         .chain(file.dynamic_symbols())
@@ -251,13 +253,13 @@ pub fn probes(path: &Path) -> Result<Vec<SdtProbe>, UsdtError> {
             Some(actual) if base != 0 => pc.wrapping_add(actual).wrapping_sub(base),
             _ => pc,
         };
-        let Some(offset) = to_offset(pc) else {
+        let Some(offset) = file_offset(&file, pc) else {
             continue;
         };
         let semaphore = if sem == 0 {
             0
         } else {
-            to_offset(sem).unwrap_or(0)
+            file_offset(&file, sem).unwrap_or(0)
         };
         let function = functions
             .iter()

@@ -11,9 +11,10 @@
 //! tell which return instruction got there.
 
 use super::{ArgSource, ProbeSpec};
+use crate::usdt::file_offset;
 use d_lang::catalog::glob_match;
 use d_lang::ProbeDesc;
-use object::{Object, ObjectSegment, ObjectSymbol, SymbolKind};
+use object::{Object, ObjectSymbol, SymbolKind};
 use std::path::{Path, PathBuf};
 
 /// The provider's name before the pid.
@@ -41,12 +42,6 @@ fn functions(path: &Path) -> Vec<(String, u64, u64)> {
     let Ok(file) = object::File::parse(&*data) else {
         return Vec::new();
     };
-    let to_offset = |va: u64| {
-        file.segments().find_map(|seg| {
-            let (off, size) = seg.file_range();
-            (seg.address() <= va && va < seg.address() + size).then(|| va - seg.address() + off)
-        })
-    };
     let mut out: Vec<(String, u64, u64)> = file
         .symbols()
         .chain(file.dynamic_symbols())
@@ -55,7 +50,7 @@ fn functions(path: &Path) -> Vec<(String, u64, u64)> {
             let name = s.name().ok()?;
             // Versioned aliases (name@@GLIBC_2.2.5) name the same code.
             let name = name.split('@').next()?.to_string();
-            Some((name, to_offset(s.address())?, s.size()))
+            Some((name, file_offset(&file, s.address())?, s.size()))
         })
         .collect();
     out.sort();
