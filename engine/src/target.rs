@@ -106,22 +106,21 @@ impl<'a> Targets<'a> {
                     event: event.into(),
                 }))
             }
-            _ if self.catalog.pid_site(probe.id).is_some() => self
-                .catalog
-                .pid_site(probe.id)
-                .map(Attachment::Pid)
-                .ok_or_else(|| format!("no pid site for {}", probe.full_name())),
-            _ if self.catalog.usdt_site(probe.id).is_some() => self
-                .catalog
-                .usdt_site(probe.id)
-                .map(Attachment::Usdt)
-                .ok_or_else(|| format!("no USDT site for {}", probe.full_name())),
-            _ => match self.catalog.arg_source(probe.id) {
-                CatalogArgs::Tracepoint(ev) | CatalogArgs::Syscall(ev) => {
-                    Ok(Attachment::Tracepoint(ev))
+            _ => {
+                // Per-process probes carry their site; the rest are tracepoints.
+                if let Some(site) = self.catalog.pid_site(probe.id) {
+                    return Ok(Attachment::Pid(site));
                 }
-                _ => Err(format!("no way to attach to {}", probe.full_name())),
-            },
+                if let Some(site) = self.catalog.usdt_site(probe.id) {
+                    return Ok(Attachment::Usdt(site));
+                }
+                match self.catalog.arg_source(probe.id) {
+                    CatalogArgs::Tracepoint(ev) | CatalogArgs::Syscall(ev) => {
+                        Ok(Attachment::Tracepoint(ev))
+                    }
+                    _ => Err(format!("no way to attach to {}", probe.full_name())),
+                }
+            }
         }
     }
 
@@ -388,6 +387,19 @@ fn field_sources<'f>(
         .collect()
 }
 
+/// A program whose `args[]` are its raw arguments as they are (uprobes,
+/// trampolines): no filters, no syscall return.
+fn typed_target(prog_type: ProgType, args: Vec<ArgSource>, function_entry: bool) -> ProbeTarget {
+    ProbeTarget {
+        prog_type,
+        args: args.clone(),
+        typed_args: Some(args),
+        filters: Vec::new(),
+        syscall_ret: None,
+        function_entry,
+    }
+}
+
 impl TargetResolver for Targets<'_> {
     fn kernel_member(&self, strct: &str, member: &str) -> Option<(u32, u32)> {
         crate::btf::KernelBtf::kernel()?.member(strct, member)
@@ -428,14 +440,7 @@ impl TargetResolver for Targets<'_> {
                 } else {
                     [112, 104, 96, 88, 72, 64].into_iter().map(reg).collect()
                 };
-                Ok(ProbeTarget {
-                    prog_type: ProgType::Uprobe,
-                    args: args.clone(),
-                    typed_args: Some(args),
-                    filters: Vec::new(),
-                    syscall_ret: None,
-                    function_entry: !site.ret,
-                })
+                Ok(typed_target(ProgType::Uprobe, args, !site.ret))
             }
             Attachment::Usdt(site) => {
                 use crate::usdt::ArgLoc;
@@ -458,14 +463,7 @@ impl TargetResolver for Targets<'_> {
                         ArgLoc::Imm(v) => ArgSource::Const(v as u64),
                     })
                     .collect();
-                Ok(ProbeTarget {
-                    prog_type: ProgType::Uprobe,
-                    args: args.clone(),
-                    typed_args: Some(args),
-                    filters: Vec::new(),
-                    syscall_ret: None,
-                    function_entry: false,
-                })
+                Ok(typed_target(ProgType::Uprobe, args, false))
             }
             Attachment::Trampoline { btf_id, ret } => {
                 // ctx: the arguments as u64s, then the return value.
@@ -482,14 +480,11 @@ impl TargetResolver for Targets<'_> {
                 } else {
                     (0..nargs).map(slot).collect()
                 };
-                Ok(ProbeTarget {
-                    prog_type: ProgType::Trampoline { btf_id, ret },
-                    args: args.clone(),
-                    typed_args: Some(args),
-                    filters: Vec::new(),
-                    syscall_ret: None,
-                    function_entry: false,
-                })
+                Ok(typed_target(
+                    ProgType::Trampoline { btf_id, ret },
+                    args,
+                    false,
+                ))
             }
             Attachment::Timer { .. } => Ok(ProbeTarget {
                 prog_type: ProgType::PerfEvent,
