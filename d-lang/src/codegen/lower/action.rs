@@ -190,11 +190,7 @@ impl Lower<'_> {
                 self.fault_addr(R3);
                 self.scratch_ptr(R1, rec + off);
                 self.asm.push(Insn::mov64_imm(R2, size as i32));
-                self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
-                let ok = self.asm.label();
-                self.asm.jmp_imm(Cond::Sge, R0, 0, ok);
-                self.raise(crate::codegen::object::Fault::BadAddr);
-                self.asm.bind(ok);
+                self.checked_read(helper::PROBE_READ_KERNEL);
                 let field = Field {
                     offset: off,
                     kind: FieldKind::Bytes { size },

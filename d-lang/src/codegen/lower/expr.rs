@@ -141,11 +141,7 @@ impl Lower<'_> {
             self.fault_addr(R3);
             self.scratch_ptr(R1, t);
             self.asm.push(Insn::mov64_imm(R2, len as i32));
-            self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
-            let ok = self.asm.label();
-            self.asm.jmp_imm(Cond::Sge, R0, 0, ok);
-            self.raise(crate::codegen::object::Fault::BadAddr);
-            self.asm.bind(ok);
+            self.checked_read(helper::PROBE_READ_KERNEL);
             self.scratch_ptr(R0, t);
             return Ok(());
         }
@@ -165,11 +161,7 @@ impl Lower<'_> {
         self.asm
             .push(Insn::alu64_imm(Alu::Add, R1, -16 - self.stack));
         self.asm.push(Insn::mov64_imm(R2, size as i32));
-        self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
-        let ok = self.asm.label();
-        self.asm.jmp_imm(Cond::Sge, R0, 0, ok);
-        self.raise(crate::codegen::object::Fault::BadAddr);
-        self.asm.bind(ok);
+        self.checked_read(helper::PROBE_READ_KERNEL);
         self.asm
             .push(Insn::ldx(Size::of(size), R0, FP, -16 - self.stack as i16));
         self.normalize(R0, ty);
@@ -548,11 +540,7 @@ impl Lower<'_> {
                 self.asm.push(Insn::mov64_reg(R1, FP));
                 self.asm.push(Insn::alu64_imm(Alu::Add, R1, slot as i32));
                 self.asm.push(Insn::mov64_imm(R2, size.clamp(1, 8) as i32));
-                self.asm.push(Insn::call(helper::PROBE_READ_USER));
-                let ok = self.asm.label();
-                self.asm.jmp_imm(Cond::Sge, R0, 0, ok);
-                self.raise(crate::codegen::object::Fault::BadAddr);
-                self.asm.bind(ok);
+                self.checked_read(helper::PROBE_READ_USER);
                 self.asm.push(Insn::ldx(Size::DW, R0, FP, slot));
                 self.extend(R0, size, signed);
             }

@@ -422,6 +422,17 @@ impl<'a> Lower<'a> {
         self.asm.push(Insn::stx(Size::DW, R9, off + 32, r));
     }
 
+    /// Call probe-read helper `read` (its arguments set, the address noted
+    /// by [`Self::fault_addr`]); a failed read raises the invalid-address
+    /// fault.
+    fn checked_read(&mut self, read: i32) {
+        self.asm.push(Insn::call(read));
+        let ok = self.asm.label();
+        self.asm.jmp_imm(Cond::Sge, R0, 0, ok);
+        self.raise(super::object::Fault::BadAddr);
+        self.asm.bind(ok);
+    }
+
     fn stmts(&mut self, stmts: &[ir::Stmt]) -> R<()> {
         for s in stmts {
             self.temps = 0;
