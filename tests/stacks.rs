@@ -21,11 +21,19 @@ int main(void) { for (int i = 0; i < 3; i++) { middle(); usleep(120000); } retur
 /// Built once per test process: tests run in parallel threads.
 fn chain_binary() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(build_chain).clone()
+    BIN.get_or_init(|| common::compile_c("chain", CHAIN, &["-O1", "-fno-omit-frame-pointer"]))
+        .clone()
 }
 
-fn build_chain() -> PathBuf {
-    common::compile_c("chain", CHAIN, &["-O1", "-fno-omit-frame-pointer"])
+/// `dtrace -q OPTIONS -n SCRIPT -c chain`, which must exit 0; its output.
+fn trace_chain(options: &[&str], script: &str) -> String {
+    let bin = chain_binary();
+    let mut args = vec!["-q"];
+    args.extend_from_slice(options);
+    args.extend(["-n", script, "-c", bin.to_str().expect("path")]);
+    let out = dtrace(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout)
 }
 
 #[test]
@@ -33,16 +41,10 @@ fn ustack_names_the_programs_functions() {
     if !root("ustack_names_the_programs_functions") {
         return;
     }
-    let bin = chain_binary();
-    let out = dtrace(&[
-        "-q",
-        "-n",
+    let s = trace_chain(
+        &[],
         "syscall::getppid:entry /pid == $target/ { @[ustack()] = count(); }",
-        "-c",
-        bin.to_str().expect("path"),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let s = text(&out.stdout);
+    );
     // Frames are indented 14 spaces, innermost first, object basenames.
     let frames: Vec<&str> = s
         .lines()
@@ -67,16 +69,7 @@ fn user_address_functions_print_symbols() {
     if !root("user_address_functions_print_symbols") {
         return;
     }
-    let bin = chain_binary();
-    let out = dtrace(&[
-        "-q",
-        "-n",
-        "syscall::getppid:entry /pid == $target/ { @f[ufunc(ucaller)] = count(); @m[umod(ucaller)] = count(); @a[uaddr(ucaller)] = count(); }",
-        "-c",
-        bin.to_str().expect("path"),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let s = text(&out.stdout);
+    let s = trace_chain(&[], "syscall::getppid:entry /pid == $target/ { @f[ufunc(ucaller)] = count(); @m[umod(ucaller)] = count(); @a[uaddr(ucaller)] = count(); }");
     let row = |key: &str| format!("  {key:<50} {:>16}", 3);
     assert!(s.contains(&row("chain`middle")), "{s}");
     assert!(s.contains(&row("chain")), "{s}");
@@ -92,16 +85,7 @@ fn kernel_stacks_start_at_the_syscall_path() {
     if !root("kernel_stacks_start_at_the_syscall_path") {
         return;
     }
-    let bin = chain_binary();
-    let out = dtrace(&[
-        "-q",
-        "-n",
-        "syscall::getppid:entry /pid == $target/ { @[stack()] = count(); @d = max(stackdepth); @c[sym(caller)] = count(); @mod[mod(caller)] = count(); }",
-        "-c",
-        bin.to_str().expect("path"),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let s = text(&out.stdout);
+    let s = trace_chain(&[], "syscall::getppid:entry /pid == $target/ { @[stack()] = count(); @d = max(stackdepth); @c[sym(caller)] = count(); @mod[mod(caller)] = count(); }");
     let frames: Vec<&str> = s
         .lines()
         .filter(|l| l.starts_with("              vmlinux`"))
@@ -135,15 +119,7 @@ fn stack_statement_and_percent_k() {
     if !root("stack_statement_and_percent_k") {
         return;
     }
-    let out = dtrace(&[
-        "-q",
-        "-n",
-        "syscall::getppid:entry /pid == $target/ { printf(\"[%k]\", stack(2)); stack(1); exit(0); }",
-        "-c",
-        chain_binary().to_str().expect("path"),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let s = text(&out.stdout);
+    let s = trace_chain(&[], "syscall::getppid:entry /pid == $target/ { printf(\"[%k]\", stack(2)); stack(1); exit(0); }");
     // %k: the frames with no indent; stack(1) as a statement: one frame at 14.
     let first = s.split("]").next().unwrap_or("");
     assert_eq!(
@@ -167,20 +143,10 @@ fn stackframes_options_limit_the_frames() {
     if !root("stackframes_options_limit_the_frames") {
         return;
     }
-    let bin = chain_binary();
-    let out = dtrace(&[
-        "-q",
-        "-x",
-        "stackframes=2",
-        "-x",
-        "ustackframes=1",
-        "-n",
+    let s = trace_chain(
+        &["-x", "stackframes=2", "-x", "ustackframes=1"],
         "syscall::getppid:entry /pid == $target/ { stack(); ustack(); exit(0); }",
-        "-c",
-        bin.to_str().expect("path"),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let s = text(&out.stdout);
+    );
     let frames: Vec<&str> = s
         .lines()
         .filter(|l| l.starts_with("              "))
