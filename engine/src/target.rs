@@ -188,25 +188,7 @@ fn stable_target(probe: &ProbeInfo, fmt: &EventFormat) -> ProbeTarget {
     let xlate = || {
         ArgSource::Unavailable("translated arguments need translators (not implemented yet)".into())
     };
-    // A field as a member source: integers as they are, char arrays and
-    // __data_loc strings as strings.
-    let src = |name: &str| -> Option<ArgSource> {
-        let f = field(name)?;
-        Some(match f.storage {
-            FieldStorage::DataLoc | FieldStorage::RelLoc => ArgSource::CtxDataLoc {
-                offset: f.offset as u16,
-            },
-            FieldStorage::Inline if f.c_type.contains('[') => ArgSource::CtxArray {
-                offset: f.offset as u16,
-                len: f.size as u16,
-            },
-            FieldStorage::Inline => ArgSource::CtxField {
-                offset: f.offset as u16,
-                size: f.size.clamp(1, 8) as u8,
-                signed: f.signed,
-            },
-        })
-    };
+    let src = |name: &str| field(name).map(field_source);
     let op = |name: &str, op: FieldOp| -> Option<ArgSource> {
         let f = field(name)?;
         Some(ArgSource::CtxFieldOp {
@@ -365,26 +347,31 @@ fn stable_target(probe: &ProbeInfo, fmt: &EventFormat) -> ProbeTarget {
 fn field_sources<'f>(
     fields: impl Iterator<Item = &'f crate::catalog::format::Field>,
 ) -> Vec<ArgSource> {
-    fields
-        .map(|f| match f.storage {
-            FieldStorage::DataLoc | FieldStorage::RelLoc => ArgSource::CtxDataLoc {
-                offset: f.offset as u16,
+    fields.map(field_source).collect()
+}
+
+/// A tracepoint field as an argument source: integers as they are, char
+/// arrays and `__data_loc` strings as strings.
+fn field_source(f: &crate::catalog::format::Field) -> ArgSource {
+    match f.storage {
+        FieldStorage::DataLoc | FieldStorage::RelLoc => ArgSource::CtxDataLoc {
+            offset: f.offset as u16,
+        },
+        FieldStorage::Inline if f.c_type.contains('[') => ArgSource::CtxArray {
+            offset: f.offset as u16,
+            len: f.size as u16,
+        },
+        FieldStorage::Inline => ArgSource::CtxField {
+            offset: f.offset as u16,
+            // A load is 1, 2, 4 or 8 bytes; odd-sized fields read as 8.
+            size: if matches!(f.size, 1 | 2 | 4 | 8) {
+                f.size as u8
+            } else {
+                8
             },
-            FieldStorage::Inline if f.c_type.contains('[') => ArgSource::CtxArray {
-                offset: f.offset as u16,
-                len: f.size as u16,
-            },
-            FieldStorage::Inline => ArgSource::CtxField {
-                offset: f.offset as u16,
-                size: if matches!(f.size, 1 | 2 | 4 | 8) {
-                    f.size as u8
-                } else {
-                    8
-                },
-                signed: f.signed,
-            },
-        })
-        .collect()
+            signed: f.signed,
+        },
+    }
 }
 
 /// A program whose `args[]` are its raw arguments as they are (uprobes,
