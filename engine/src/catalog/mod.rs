@@ -90,6 +90,7 @@ impl LiveCatalog {
         kernel.extend(providers::proc::probes(&events));
         kernel.extend(providers::sched::probes(&events));
         kernel.extend(providers::io::probes(&events));
+        kernel.extend(providers::kvm::probes(&events));
         kernel.extend(providers::sdt::probes(&events));
         Ok(LiveCatalog::build(kernel, Some(tracefs), None))
     }

@@ -8,6 +8,7 @@
 //! | `proc` | DTrace's stable process probes (`exec-success`, `exit`, `signal-send`…) on `sched`, `signal` and `syscalls` tracepoints | [`proc`] |
 //! | `sched` | DTrace's stable scheduler probes (`on-cpu`, `off-cpu`, `wakeup`…) on `sched` tracepoints | [`sched`] |
 //! | `io` | DTrace's stable block I/O probes (`start`, `done`) on `block` tracepoints | [`io`] |
+//! | `kvm` | KVM's tracepoints as `kvm:::exit`, `entry`, `pio`, `mmio`, `userspace-exit`… | [`kvm`] |
 //! | `sdt` | `sdt:SUBSYSTEM::EVENT` for every other tracepoint `SUBSYSTEM:EVENT` | [`sdt`] |
 //! | `fbt` | `fbt:vmlinux:FUNC:entry` / `return` for every function in the kernel's BTF (made on demand) | [`fbt`] |
 //!
@@ -20,6 +21,7 @@
 pub mod dtrace;
 pub mod fbt;
 pub mod io;
+pub mod kvm;
 pub mod pid;
 pub mod proc;
 pub mod profile;
