@@ -35,8 +35,9 @@ pub enum Attachment {
     },
     /// A uprobe on one of the consumer's own functions.
     SelfProbe(&'static str),
-    /// A uprobe on a USDT site of one process, raising its semaphore.
-    Usdt(crate::providers::usdt::Site),
+    /// Uprobes on the USDT sites of one probe of one process, raising its
+    /// semaphore; every site passes its arguments in the same places.
+    Usdt(Vec<crate::providers::usdt::Site>),
     /// A uprobe or uretprobe on a function of one process (pid provider).
     Pid(crate::providers::pid::Site),
     /// A BPF trampoline (fentry/fexit) on a kernel function: fbt.
@@ -111,8 +112,25 @@ impl<'a> Targets<'a> {
                 if let Some(site) = self.catalog.pid_site(probe.id) {
                     return Ok(Attachment::Pid(site));
                 }
-                if let Some(site) = self.catalog.usdt_site(probe.id) {
-                    return Ok(Attachment::Usdt(site));
+                let sites = self.catalog.usdt_sites(probe.id);
+                if let Some(first) = sites.first() {
+                    // One program serves the probe, so it reads arguments
+                    // where the first site has them; a site that has them
+                    // elsewhere (the compiler chose other registers) would
+                    // read garbage, and is left out with a warning.
+                    let args = first.probe.args.clone();
+                    let (same, other): (Vec<_>, Vec<_>) =
+                        sites.into_iter().partition(|s| s.probe.args == args);
+                    if !other.is_empty() {
+                        eprintln!(
+                            "dtrace: warning: {}: {} of {} sites pass arguments in other \
+                             registers and are not traced",
+                            probe.full_name(),
+                            other.len(),
+                            other.len() + same.len()
+                        );
+                    }
+                    return Ok(Attachment::Usdt(same));
                 }
                 match self.catalog.arg_source(probe.id) {
                     CatalogArgs::Tracepoint(ev) | CatalogArgs::Syscall(ev) => {
@@ -429,11 +447,12 @@ impl TargetResolver for Targets<'_> {
                 };
                 Ok(typed_target(ProgType::Uprobe, args, !site.ret))
             }
-            Attachment::Usdt(site) => {
+            Attachment::Usdt(sites) => {
                 use crate::usdt::ArgLoc;
-                let args: Vec<ArgSource> = site
-                    .probe
-                    .args
+                let args: Vec<ArgSource> = sites
+                    .first()
+                    .map(|s| s.probe.args.clone())
+                    .unwrap_or_default()
                     .iter()
                     .map(|a| match a.loc {
                         ArgLoc::Reg(offset) => ArgSource::RegValue {

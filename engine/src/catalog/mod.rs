@@ -46,9 +46,9 @@ pub struct LiveCatalog {
     /// fbt probes made so far: (function, name) → ID.
     fbt_made: Mutex<HashMap<(String, String), u32>>,
     /// USDT probe sites by probe ID.
-    usdt_sites: Mutex<HashMap<u32, providers::usdt::Site>>,
+    usdt_sites: Mutex<HashMap<u32, Vec<providers::usdt::Site>>>,
     /// pid provider sites by probe ID.
-    pid_sites: Mutex<HashMap<u32, providers::pid::Site>>,
+    pid_sites: Mutex<HashMap<u32, Vec<providers::pid::Site>>>,
     /// Processes traced with -c/-p, and for a -c command that has not yet
     /// run its program, that program's file.
     processes: Mutex<Vec<(u32, Option<std::path::PathBuf>)>>,
@@ -284,14 +284,18 @@ impl LiveCatalog {
         lock(&self.processes).push((pid, program));
     }
 
-    /// The site of USDT probe `id`.
-    pub fn usdt_site(&self, id: u32) -> Option<providers::usdt::Site> {
-        lock(&self.usdt_sites).get(&id).cloned()
+    /// The sites of USDT probe `id`: one probe may be fired from several
+    /// places of a function (each a note of its own), and is all of them.
+    pub fn usdt_sites(&self, id: u32) -> Vec<providers::usdt::Site> {
+        lock(&self.usdt_sites).get(&id).cloned().unwrap_or_default()
     }
 
     /// The site of pid provider probe `id`.
     pub fn pid_site(&self, id: u32) -> Option<providers::pid::Site> {
-        lock(&self.pid_sites).get(&id).cloned()
+        lock(&self.pid_sites)
+            .get(&id)
+            .and_then(|s| s.first())
+            .cloned()
     }
 
     /// Make the pid provider probes `desc` names: `pidPID:…` of one process
@@ -313,29 +317,34 @@ impl LiveCatalog {
     }
 
     /// Add per-process probes (`usdt`, `pid`) not made yet, named by
-    /// their per-process provider, and remember each one's site by ID.
-    fn add_process_probes<S>(
+    /// their per-process provider, and remember each one's sites by ID (a
+    /// second site of a probe that exists joins it).
+    fn add_process_probes<S: PartialEq>(
         &self,
         found: Vec<(String, ProbeSpec, S)>,
-        sites: &Mutex<HashMap<u32, S>>,
+        sites: &Mutex<HashMap<u32, Vec<S>>>,
     ) {
         let mut sites = lock(sites);
         let mut extra = lock(&self.on_demand);
         for (provider, spec, site) in found {
-            let exists = extra.iter().any(|e| {
+            let exists = extra.iter().find(|e| {
                 e.info.provider == provider
                     && e.info.module == spec.module
                     && e.info.function == spec.function
                     && e.info.name == spec.name
             });
-            if exists {
+            if let Some(e) = exists {
+                let known = sites.entry(e.info.id).or_default();
+                if !known.contains(&site) {
+                    known.push(site);
+                }
                 continue;
             }
             let id = (self.fixed.len() + extra.len()) as u32 + 1;
             let mut e = entry(id, spec);
             e.info.provider = provider;
             extra.push(e);
-            sites.insert(id, site);
+            sites.insert(id, vec![site]);
         }
     }
 

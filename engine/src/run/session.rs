@@ -405,15 +405,26 @@ impl<'o> Session<'o> {
                         Some(site.pid as i32),
                     )
                     .map_err(|e| fail(e.to_string()))?,
-                    Attachment::Usdt(site) => attach::attach_uprobe_counted(
-                        prog.as_fd(),
-                        &site.probe.path,
-                        site.probe.offset,
-                        site.probe.semaphore,
-                        false,
-                        Some(site.pid as i32),
-                    )
-                    .map_err(|e| fail(e.to_string()))?,
+                    Attachment::Usdt(sites) => {
+                        let Some((last, rest)) = sites.split_last() else {
+                            return Err(fail("the probe has no site".into()));
+                        };
+                        let uprobe = |site: &crate::providers::usdt::Site| {
+                            attach::attach_uprobe_counted(
+                                prog.as_fd(),
+                                &site.probe.path,
+                                site.probe.offset,
+                                site.probe.semaphore,
+                                false,
+                                Some(site.pid as i32),
+                            )
+                            .map_err(|e| fail(e.to_string()))
+                        };
+                        for site in rest {
+                            links.push(uprobe(site)?);
+                        }
+                        uprobe(last)?
+                    }
                     Attachment::Trampoline { .. } => {
                         attach::attach_trampoline(prog.as_fd(), &probe)
                             .map_err(|e| fail(e.to_string()))?
