@@ -2,7 +2,10 @@
 //! `dtrace`) runs the tracer's command line; other subcommands join as
 //! their crates land.
 
+#[allow(dead_code)] // wired to `vmadm exitstat` with the kvm brand
+mod exitstat;
 mod vmadm;
+mod vmm;
 
 use anyhow::{bail, Context, Result};
 use std::ffi::{c_int, OsString};
@@ -17,6 +20,7 @@ Commands:
   dtrace    the DTrace-compatible tracer (try `lumen dtrace -l`)
   vmadm     zones: create, list, get, start, stop and delete them
   zlogin    run a command (or a shell) in a running zone
+  vmm       run a KVM virtual machine (a kvm-brand zone's init)
 
 Install or link this binary as `dtrace` to run the tracer directly.
 ";
@@ -61,6 +65,13 @@ fn run() -> Result<u8> {
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect();
             vmadm::run(&args)
+        }
+        Some("vmm") => {
+            let args: Vec<String> = rest[1..]
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            vmm::run(&args)
         }
         Some("--help") | Some("help") => {
             print!("{USAGE}");

@@ -81,3 +81,18 @@ pub fn compile_c(name: &str, source: &str, flags: &[&str]) -> std::path::PathBuf
     assert!(st.success(), "gcc {flags:?} failed for {name}");
     bin
 }
+
+/// Whether KVM can be used here (root and an openable `/dev/kvm`).
+pub fn kvm(test: &str) -> bool {
+    if !root(test) {
+        return false;
+    }
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+    {
+        Ok(_) => true,
+        Err(e) => skip_or_fail(test, &format!("/dev/kvm cannot be opened: {e}")),
+    }
+}

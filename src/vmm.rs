@@ -1,0 +1,175 @@
+//! `lumen vmm`: run one VM in this process (the init of a `kvm`-brand
+//! zone, or by hand). The serial console is this process's stdout unless
+//! `--console` names a file; the exit status is the guest's.
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use hypervisor::{BootSource, DiskConfig, NicConfig, Vm, VmConfig, VmExit};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "lumen vmm",
+    about = "Run a KVM virtual machine",
+    disable_version_flag = true
+)]
+struct Args {
+    /// A flat 64-bit payload, loaded at 1 MiB and entered in long mode.
+    #[arg(long, conflicts_with = "kernel", required_unless_present = "kernel")]
+    payload: Option<PathBuf>,
+    /// A Linux kernel (bzImage or ELF vmlinux).
+    #[arg(long)]
+    kernel: Option<PathBuf>,
+    /// An initrd for the kernel.
+    #[arg(long, requires = "kernel")]
+    initrd: Option<PathBuf>,
+    /// The kernel's (or the payload's) command line.
+    #[arg(long, default_value = "")]
+    boot_args: String,
+    /// Guest RAM in MiB.
+    #[arg(long, default_value_t = 128)]
+    ram: u64,
+    /// Number of vCPUs.
+    #[arg(long, default_value_t = 1)]
+    vcpus: u8,
+    /// A raw disk image; `PATH,ro` for read-only. Repeatable.
+    #[arg(long = "disk")]
+    disks: Vec<String>,
+    /// A tap device; `NAME,mac=02:..` to set the MAC. Repeatable.
+    #[arg(long = "tap")]
+    taps: Vec<String>,
+    /// Write the serial console to this file instead of stdout.
+    #[arg(long)]
+    console: Option<PathBuf>,
+    /// The VM id the `vmm` probes carry (default: this process's id).
+    #[arg(long)]
+    id: Option<u64>,
+}
+
+/// Run `lumen vmm` with `args` (after `vmm`).
+pub fn run(args: &[String]) -> Result<u8> {
+    let args = match Args::try_parse_from(
+        std::iter::once("lumen vmm".to_owned()).chain(args.iter().cloned()),
+    ) {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return Ok(code);
+        }
+    };
+    let config = config(&args)?;
+    let console: Box<dyn std::io::Write + Send> = match &args.console {
+        Some(path) => Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("console {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout()),
+    };
+    // Block the stop signals before any thread exists, so that only the
+    // waiter below receives them and vCPU threads are never interrupted by them.
+    let stop_signals = stop_signal_set();
+    // SAFETY: a valid, initialised signal set; changes this thread's mask only.
+    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &stop_signals, std::ptr::null_mut()) };
+    let vm = Vm::new(&config, console)?;
+    let control = vm.control();
+    std::thread::Builder::new()
+        .name("vmm-signals".into())
+        .spawn(move || wait_for_stop(stop_signals, &control))
+        .context("starting the signal thread")?;
+    let why = vm.run()?;
+    match why {
+        VmExit::Status(s) => Ok(u8::try_from(s).unwrap_or(255)),
+        VmExit::Halted | VmExit::PowerOff | VmExit::Reset | VmExit::Stopped => Ok(0),
+        VmExit::Fault { .. } | VmExit::VmmError(_) => bail!("{why}"),
+    }
+}
+
+fn stop_signal_set() -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the set; sigaddset adds valid signals.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGHUP);
+        set
+    }
+}
+
+fn wait_for_stop(set: libc::sigset_t, control: &Arc<hypervisor::VmControl>) {
+    let mut sig = 0;
+    // SAFETY: `set` is initialised and blocked in every thread; sigwait writes `sig`.
+    if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
+        control.request(VmExit::Stopped);
+    }
+}
+
+fn config(args: &Args) -> Result<VmConfig> {
+    let boot = match (&args.payload, &args.kernel) {
+        (Some(image), None) => BootSource::Payload {
+            image: image.clone(),
+            cmdline: args.boot_args.clone(),
+        },
+        (None, Some(kernel)) => BootSource::Linux {
+            kernel: kernel.clone(),
+            initrd: args.initrd.clone(),
+            cmdline: args.boot_args.clone(),
+        },
+        _ => bail!("give exactly one of --payload and --kernel"),
+    };
+    let disks = args
+        .disks
+        .iter()
+        .map(|spec| {
+            let (path, read_only) = match spec.strip_suffix(",ro") {
+                Some(p) => (p, true),
+                None => (spec.as_str(), false),
+            };
+            DiskConfig {
+                path: PathBuf::from(path),
+                read_only,
+            }
+        })
+        .collect();
+    let nics = args
+        .taps
+        .iter()
+        .map(|spec| nic(spec))
+        .collect::<Result<_>>()?;
+    Ok(VmConfig {
+        id: args.id.unwrap_or(u64::from(std::process::id())),
+        ram_mib: args.ram,
+        vcpus: args.vcpus,
+        boot,
+        disks,
+        nics,
+    })
+}
+
+fn nic(spec: &str) -> Result<NicConfig> {
+    let mut parts = spec.split(',');
+    let tap = parts.next().unwrap_or_default().to_owned();
+    let mut mac = None;
+    for part in parts {
+        let Some(text) = part.strip_prefix("mac=") else {
+            bail!("--tap {spec}: unknown option {part:?} (expected mac=xx:xx:xx:xx:xx:xx)");
+        };
+        mac = Some(parse_mac(text).with_context(|| format!("--tap {spec}"))?);
+    }
+    Ok(NicConfig { tap, mac })
+}
+
+fn parse_mac(text: &str) -> Result<[u8; 6]> {
+    let bytes: Vec<u8> = text
+        .split(':')
+        .map(|b| u8::from_str_radix(b, 16))
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("bad MAC address {text:?}"))?;
+    <[u8; 6]>::try_from(bytes)
+        .map_err(|_| anyhow::anyhow!("bad MAC address {text:?}: six bytes wanted"))
+}
