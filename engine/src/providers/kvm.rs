@@ -60,7 +60,9 @@ pub fn probes(events: &[EventName]) -> Vec<ProbeSpec> {
     PROBES
         .iter()
         .filter_map(|&(name, event)| {
-            let ev = events.iter().find(|e| e.subsystem == "kvm" && e.event == event)?;
+            let ev = events
+                .iter()
+                .find(|e| e.subsystem == "kvm" && e.event == event)?;
             Some(ProbeSpec {
                 provider: PROVIDER,
                 module: String::new(),
@@ -86,7 +88,10 @@ mod tests {
         let p = probes(&events);
         let names: Vec<&str> = p.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["pio", "userspace-exit"]);
-        assert_eq!(p[0].args, ArgSource::Tracepoint(EventName::new("kvm", "kvm_pio")));
+        assert_eq!(
+            p[0].args,
+            ArgSource::Tracepoint(EventName::new("kvm", "kvm_pio"))
+        );
         let mut sorted: Vec<&str> = PROBES.iter().map(|p| p.0).collect();
         sorted.sort_unstable();
         assert_eq!(sorted, PROBES.iter().map(|p| p.0).collect::<Vec<_>>());
