@@ -12,6 +12,15 @@ command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 command -v bpftrace >/dev/null 2>&1 || need_apt+=(bpftrace)
 # <sys/sdt.h> for the USDT tests' programs.
 [ -e /usr/include/x86_64-linux-gnu/sys/sdt.h ] || [ -e /usr/include/sys/sdt.h ] || need_apt+=(systemtap-sdt-dev)
+# ip(8) makes the tap devices of the VMM's network tests.
+command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+# A real Linux guest boots only where the CPU offers VMX/SVM to KVM (on
+# PVM hosts a stock kernel is emulated too slowly); only then is it needed.
+if grep -qwE 'vmx|svm' /proc/cpuinfo; then
+    compgen -G '/boot/vmlinuz-*-cloud-amd64' >/dev/null || need_apt+=(linux-image-cloud-amd64)
+    command -v cpio >/dev/null 2>&1 || need_apt+=(cpio)
+    [ -x /bin/busybox ] || need_apt+=(busybox-static)
+fi
 if ((${#need_apt[@]})); then
     if [ "$(id -u)" -eq 0 ]; then
         apt-get update -q
