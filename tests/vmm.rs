@@ -383,3 +383,23 @@ fn virtio_net_frames_cross_a_tap_both_ways() {
     assert!(rows.iter().any(|r| r == "net-tx 60 1"), "{rows:?}");
     assert!(rows.iter().any(|r| r == "net-rx 60 1"), "{rows:?}");
 }
+
+#[test]
+fn the_vmexits_example_counts_exits_and_ports() {
+    if !kvm("the_vmexits_example_counts_exits_and_ports") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let image = guest(dir.path(), "pio_loop");
+    let cmd = format!("{LUMEN} vmm --payload {} --boot-args count=300", image.display());
+    let out = Command::new(LUMEN)
+        .current_dir(common::workspace())
+        .args(["dtrace", "-s", "examples/vmexits.d", "-c", &cmd])
+        .output()
+        .expect("run lumen dtrace");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = rows(&out);
+    for want in ["IO 301", "0x80 out 300", "0xf4 out 1"] {
+        assert!(rows.iter().any(|r| r == want), "missing {want:?} in {rows:?}");
+    }
+}
