@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 const ROOT: &str = "/sys/fs/cgroup";
 /// The cgroup2 hierarchy next to them.
 const UNIFIED: &str = "/sys/fs/cgroup/unified";
+/// The v1 controllers a zone is capped by.
+const V1: [&str; 3] = ["cpu", "memory", "pids"];
 /// CFS period for `cpu_cap` (100 ms, the kernel's default).
 const CFS_PERIOD_US: u64 = 100_000;
 
@@ -23,13 +25,18 @@ fn write(dir: &Path, file: &str, value: &str) -> Result<(), RegistryError> {
     std::fs::write(&path, value).map_err(|e| cg_err(format!("cannot set {}: {e}", path.display())))
 }
 
-/// The cgroup directory of controller `name` for zone `uuid`, created.
-fn group(name: &str, uuid: &str) -> Result<PathBuf, RegistryError> {
-    let mount = if name == "unified" {
+/// Where controller `name` (or cgroup2, "unified") is mounted.
+fn mount_of(name: &str) -> PathBuf {
+    if name == "unified" {
         PathBuf::from(UNIFIED)
     } else {
         Path::new(ROOT).join(name)
-    };
+    }
+}
+
+/// The cgroup directory of controller `name` for zone `uuid`, created.
+fn group(name: &str, uuid: &str) -> Result<PathBuf, RegistryError> {
+    let mount = mount_of(name);
     if !mount.is_dir() {
         return Err(cg_err(format!(
             "the {name} cgroup controller is not mounted at {} (zones need it)",
@@ -42,9 +49,28 @@ fn group(name: &str, uuid: &str) -> Result<PathBuf, RegistryError> {
     Ok(dir)
 }
 
-/// Create the zone's cgroups and set its caps; their directories, for
-/// `cgroup.procs`.
-pub fn prepare(uuid: &str, m: &Manifest) -> Result<Vec<PathBuf>, RegistryError> {
+/// A zone's cgroup directories, created and capped.
+#[derive(Debug, Clone)]
+pub struct ZoneCgroups {
+    /// The v1 controllers' groups (`cpu`, `memory`, `pids`). Init joins
+    /// them itself, writing 0 to each `tasks` file (see [`join_self`]).
+    pub v1: Vec<PathBuf>,
+    /// The cgroup2 group: init is cloned straight into it.
+    pub unified: PathBuf,
+}
+
+impl ZoneCgroups {
+    /// Remove the groups (once nothing runs in them; errors are ignored:
+    /// a group already gone is what we want).
+    pub fn remove(&self) {
+        for dir in self.v1.iter().chain(std::iter::once(&self.unified)) {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+/// Create the zone's cgroups and set its caps.
+pub fn prepare(uuid: &str, m: &Manifest) -> Result<ZoneCgroups, RegistryError> {
     let cpu = group("cpu", uuid)?;
     write(&cpu, "cpu.cfs_period_us", &CFS_PERIOD_US.to_string())?;
     let quota = match m.cpu_cap {
@@ -80,21 +106,45 @@ pub fn prepare(uuid: &str, m: &Manifest) -> Result<Vec<PathBuf>, RegistryError> 
             .map_or_else(|| "max".to_string(), |n| n.to_string()),
     )?;
     let unified = group("unified", uuid)?;
-    Ok(vec![cpu, memory, pids, unified])
+    Ok(ZoneCgroups {
+        v1: vec![cpu, memory, pids],
+        unified,
+    })
 }
 
-/// Move this process into zone `uuid`'s cgroups (zlogin, before it enters
-/// the zone's namespaces, where the cgroup file systems are not mounted).
-pub fn join(uuid: &str) -> Result<(), RegistryError> {
-    let me = std::process::id().to_string();
-    for name in ["cpu", "memory", "pids", "unified"] {
-        let mount = if name == "unified" {
-            PathBuf::from(UNIFIED)
-        } else {
-            Path::new(ROOT).join(name)
-        };
-        let dir = mount.join("lumen").join(uuid);
-        write(&dir, "cgroup.procs", &me)?;
+/// Open the `tasks` files of the v1 groups `dirs`, for [`join_self`].
+pub fn open_tasks(dirs: &[PathBuf]) -> Result<Vec<std::fs::File>, RegistryError> {
+    dirs.iter()
+        .map(|d| {
+            let path = d.join("tasks");
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|e| cg_err(format!("cannot open {}: {e}", path.display())))
+        })
+        .collect()
+}
+
+/// Move the calling thread into the v1 groups whose `tasks` files are
+/// `tasks`. Only for a single-threaded process (then the thread is the
+/// process): a thread moving itself, "0" to `tasks`, is the one move the
+/// kernel makes without taking `cgroup_threadgroup_rwsem` for writing,
+/// which costs an RCU grace period (5–30 ms here); writing a pid to
+/// `cgroup.procs` always takes it.
+pub fn join_self(tasks: &[std::fs::File]) -> std::io::Result<()> {
+    use std::io::Write;
+    for mut f in tasks {
+        f.write_all(b"0")?;
     }
     Ok(())
+}
+
+/// Zone `uuid`'s cgroup directories (as [`prepare`] makes them; not
+/// checked), for `zlogin` to join.
+pub fn of(uuid: &str) -> ZoneCgroups {
+    let dir = |name: &str| mount_of(name).join("lumen").join(uuid);
+    ZoneCgroups {
+        v1: V1.iter().map(|name| dir(name)).collect(),
+        unified: dir("unified"),
+    }
 }

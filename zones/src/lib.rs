@@ -7,9 +7,11 @@
 //! never left half-created). `lumen vmadm` is its command line.
 //!
 //! [`runtime`] boots them: a supervisor, namespaces, a sparse root and
-//! `zlogin`; [`cgroups`] caps them.
+//! `zlogin`; [`cgroups`] caps them; [`clone`] starts init in its
+//! namespaces and cgroup2 group at once.
 
 pub mod cgroups;
+pub mod clone;
 pub mod manifest;
 pub mod registry;
 pub mod runtime;

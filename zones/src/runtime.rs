@@ -1,13 +1,21 @@
-//! Booting a zone: a supervisor process (as SmartOS's zoneadmd) forks the
-//! zone's init into new pid, mount, uts, ipc, net and cgroup namespaces,
-//! inside the zone's cgroups; init builds the zone's root — the host's
-//! system directories bound read-only as a sparse zone's, a private `/etc`
-//! with the zone's hostname, `/proc`, a minimal `/dev`, a private `/tmp` —
-//! pivots into it and runs the zone's init command. The supervisor waits
-//! for init, then marks the zone stopped and removes its cgroups.
+//! Booting a zone: a supervisor process (as SmartOS's zoneadmd) clones the
+//! zone's init into new pid, mount, uts, ipc and net namespaces and the
+//! zone's cgroup2 group in one clone3(2); init joins the zone's cgroup v1
+//! groups itself, unshares its cgroup namespace, builds the zone's root —
+//! the host's system directories bound read-only as a sparse zone's, a
+//! private `/etc` with the zone's hostname, `/proc`, a minimal `/dev`, a
+//! private `/tmp` — pivots into it and runs the zone's init command. The
+//! supervisor waits for init, then marks the zone stopped and removes its
+//! cgroups.
+//!
+//! Nobody writes another process's pid into a `cgroup.procs` on this path:
+//! that costs an RCU grace period (see [`crate::clone`]).
 //!
 //! `zlogin` enters those namespaces (`setns`) and runs a command there.
 
+use crate::cgroups::{self, ZoneCgroups};
+use crate::clone::{clone_into, Cloned};
+use crate::manifest::Manifest;
 use crate::registry::{Registry, RegistryError, ZoneState};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{setns, unshare, CloneFlags};
@@ -145,13 +153,14 @@ fn enter_root(root: &Path, hostname: &str) -> Result<(), RegistryError> {
     )
     .map_err(sys("mounting /dev/pts"))?;
     let _ = std::os::unix::fs::symlink("pts/ptmx", dev.join("ptmx"));
-    // Pivot: the zone root becomes /, the host's is detached.
+    // Pivot: the zone root becomes /, the host's is detached. With "." as
+    // both new and old root (pivot_root(2)'s own recipe, as runc does),
+    // the old root is stacked on the new one and detached from there: no
+    // directory for it to make and remove on the zone's disk each boot.
     chdir(root).map_err(sys("entering the zone root"))?;
-    std::fs::create_dir_all(root.join(".oldroot")).map_err(|e| err(e.to_string()))?;
-    pivot_root(".", ".oldroot").map_err(sys("pivot_root"))?;
+    pivot_root(".", ".").map_err(sys("pivot_root"))?;
+    umount2(".", MntFlags::MNT_DETACH).map_err(sys("detaching the host root"))?;
     chdir("/").map_err(sys("chdir /"))?;
-    umount2("/.oldroot", MntFlags::MNT_DETACH).map_err(sys("detaching the host root"))?;
-    let _ = std::fs::remove_dir("/.oldroot");
     mount(
         Some("proc"),
         "/proc",
@@ -164,13 +173,24 @@ fn enter_root(root: &Path, hostname: &str) -> Result<(), RegistryError> {
     Ok(())
 }
 
-/// The namespaces a zone gets.
-fn zone_namespaces() -> CloneFlags {
-    CloneFlags::CLONE_NEWNS
+/// The namespaces init is cloned into. The cgroup namespace comes after,
+/// from init itself, once it is in all of the zone's groups: a cgroup
+/// namespace is rooted where its creator is, in every hierarchy.
+fn clone_namespaces() -> CloneFlags {
+    CloneFlags::CLONE_NEWPID
+        | CloneFlags::CLONE_NEWNS
         | CloneFlags::CLONE_NEWUTS
         | CloneFlags::CLONE_NEWIPC
         | CloneFlags::CLONE_NEWNET
-        | CloneFlags::CLONE_NEWCGROUP
+}
+
+/// The text of a boot error, without `Boot`'s "cannot boot" prefix (the
+/// caller adds it once).
+fn message(e: RegistryError) -> String {
+    match e {
+        RegistryError::Boot(m) => m,
+        other => other.to_string(),
+    }
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd), RegistryError> {
@@ -191,13 +211,13 @@ pub struct BootPlan {
     pub hostname: String,
     /// Init command.
     pub init: Vec<String>,
-    /// cgroup directories to put init in (`cgroup.procs` in each).
-    pub cgroups: Vec<PathBuf>,
+    /// The zone's cgroups, created and capped.
+    pub cgroups: ZoneCgroups,
     /// Where the supervisor records init's pid and the zone's state.
     pub zone_dir: PathBuf,
 }
 
-/// Boot: fork the supervisor, which forks init; returns once init runs
+/// Boot: fork the supervisor, which clones init; returns once init runs
 /// the command (or with init's error). The supervisor outlives the caller.
 pub fn boot(plan: &BootPlan) -> Result<i32, RegistryError> {
     let (ready_r, ready_w) = pipe()?;
@@ -206,6 +226,9 @@ pub fn boot(plan: &BootPlan) -> Result<i32, RegistryError> {
         .iter()
         .map(|a| CString::new(a.as_str()).map_err(|_| err("the init command contains a NUL byte")))
         .collect::<Result<_, _>>()?;
+    if init.is_empty() {
+        return Err(err("the init command is empty"));
+    }
     // SAFETY: fork; the child only runs the supervisor and then exits.
     match unsafe { fork() }.map_err(sys("fork"))? {
         ForkResult::Parent { child } => {
@@ -234,7 +257,8 @@ pub fn boot(plan: &BootPlan) -> Result<i32, RegistryError> {
             // stdio is /dev/null.
             let ready_w = detach_fds(ready_w);
             // Detach: a second fork makes the supervisor a child of init(1),
-            // so it outlives vmadm, in a session of its own.
+            // so it outlives vmadm, in a session of its own, and a caller
+            // that lives on is not left with a zombie when the zone stops.
             let _ = nix::unistd::setsid();
             // SAFETY: fork in the single-threaded child.
             match unsafe { fork() } {
@@ -284,40 +308,55 @@ fn report(fd: &OwnedFd, text: &str) {
     }
 }
 
-/// The supervisor: fork init into the namespaces, tell the caller, wait.
+/// The supervisor: start init, tell the caller, wait for init to end.
 fn supervise(plan: &BootPlan, init: &[CString], ready: OwnedFd) -> i32 {
-    if let Err(e) = unshare(CloneFlags::CLONE_NEWPID) {
-        report(&ready, &format!("unshare(CLONE_NEWPID): {}", e.desc()));
-        return 1;
-    }
-    let (go_r, go_w) = match pipe() {
-        Ok(p) => p,
+    let child = match start_init(plan, init) {
+        Ok(child) => child,
         Err(e) => {
-            report(&ready, &e.to_string());
+            // Init is gone (start_init reaped it), so its groups can go
+            // before the caller hears: it then finds nothing left.
+            plan.cgroups.remove();
+            report(&ready, &message(e));
             return 1;
         }
     };
-    let (err_r, err_w) = match pipe() {
-        Ok(p) => p,
-        Err(e) => {
-            report(&ready, &e.to_string());
-            return 1;
-        }
-    };
-    // SAFETY: fork; the child becomes the zone's init (pid 1 there).
-    let child = match unsafe { fork() } {
-        Ok(ForkResult::Parent { child }) => child,
-        Ok(ForkResult::Child) => {
-            drop(go_w);
+    // Runtime state, not fsync'd: after a crash no zone runs, whatever
+    // these files say; the manifest is what must survive.
+    let _ = std::fs::write(plan.zone_dir.join("init.pid"), child.to_string());
+    let _ = std::fs::write(plan.zone_dir.join("state"), "running\n");
+    report(&ready, &format!("ok {child}"));
+    drop(ready);
+    let _ = nix::sys::wait::waitpid(child, None);
+    let _ = std::fs::write(plan.zone_dir.join("state"), "stopped\n");
+    let _ = std::fs::remove_file(plan.zone_dir.join("init.pid"));
+    plan.cgroups.remove();
+    0
+}
+
+/// Clone the zone's init and wait until it has exec'd the init command;
+/// its host pid. On error init has exited and been reaped.
+fn start_init(plan: &BootPlan, init: &[CString]) -> Result<Pid, RegistryError> {
+    // Opened before the clone, so init needs no path lookups to join, and
+    // a missing group is reported here. All are close-on-exec.
+    let tasks = cgroups::open_tasks(&plan.cgroups.v1)?;
+    let unified = std::fs::File::open(&plan.cgroups.unified)
+        .map_err(|e| err(format!("{}: {e}", plan.cgroups.unified.display())))?;
+    let (err_r, err_w) = pipe()?;
+    // SAFETY: the supervisor is single-threaded; the child builds the zone
+    // and execs, or reports and exits.
+    match unsafe { clone_into(clone_namespaces(), Some(unified.as_fd())) }
+        .map_err(sys("clone3 into the zone's namespaces and cgroup2 group"))?
+    {
+        Cloned::Child => {
             drop(err_r);
-            // Wait until the supervisor has put us in the zone's cgroups.
-            let mut b = [0u8; 1];
-            let _ = std::fs::File::from(go_r).read(&mut b);
-            let r = unshare(zone_namespaces())
-                .map_err(sys("unshare"))
+            let r = cgroups::join_self(&tasks)
+                .map_err(|e| err(format!("joining the zone's cgroups: {e}")))
+                .and_then(|_| {
+                    unshare(CloneFlags::CLONE_NEWCGROUP).map_err(sys("unshare(CLONE_NEWCGROUP)"))
+                })
                 .and_then(|_| enter_root(&plan.root, &plan.hostname));
             if let Err(e) = r {
-                report(&err_w, &e.to_string());
+                report(&err_w, &message(e));
                 // SAFETY: leaving init.
                 unsafe { libc::_exit(1) };
             }
@@ -333,53 +372,38 @@ fn supervise(plan: &BootPlan, init: &[CString], ready: OwnedFd) -> i32 {
             // SAFETY: leaving init.
             unsafe { libc::_exit(127) };
         }
-        Err(e) => {
-            report(&ready, &format!("fork: {}", e.desc()));
-            return 1;
-        }
-    };
-    drop(go_r);
-    drop(err_w);
-    for cg in &plan.cgroups {
-        if let Err(e) = std::fs::write(cg.join("cgroup.procs"), child.to_string()) {
-            report(
-                &ready,
-                &format!("{}: {e}", cg.join("cgroup.procs").display()),
-            );
-            let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
-            return 1;
+        Cloned::Parent(child) => {
+            drop(err_w);
+            // init reports an error, or its exec closes the pipe
+            // (close-on-exec).
+            let mut msg = String::new();
+            let _ = std::fs::File::from(err_r).read_to_string(&mut msg);
+            if msg.is_empty() {
+                return Ok(child);
+            }
+            let _ = nix::sys::wait::waitpid(child, None);
+            Err(err(msg))
         }
     }
-    drop(go_w);
-    // init reports an error, or its exec closes the pipe (close-on-exec).
-    let mut msg = String::new();
-    let _ = std::fs::File::from(err_r).read_to_string(&mut msg);
-    if !msg.is_empty() {
-        report(&ready, &msg);
-        let _ = nix::sys::wait::waitpid(child, None);
-        return 1;
-    }
-    let _ = std::fs::write(plan.zone_dir.join("init.pid"), child.to_string());
-    let _ = std::fs::write(plan.zone_dir.join("state"), "running\n");
-    report(&ready, &format!("ok {child}"));
-    drop(ready);
-    let _ = nix::sys::wait::waitpid(child, None);
-    let _ = std::fs::write(plan.zone_dir.join("state"), "stopped\n");
-    let _ = std::fs::remove_file(plan.zone_dir.join("init.pid"));
-    for cg in &plan.cgroups {
-        let _ = std::fs::remove_dir(cg);
-    }
-    0
 }
 
-/// Run `command` inside the zone whose init is `init` (host pid): enter
-/// its namespaces, then fork so the pid namespace applies. Returns the
-/// command's exit status.
-pub fn zlogin(init: i32, command: &[String]) -> Result<i32, RegistryError> {
+/// Run `command` inside the zone whose init is `init` (host pid) and
+/// whose groups are `cgroups`: join its v1 groups, enter its namespaces,
+/// then clone the command into its cgroup2 group (and so into the pid
+/// namespace). Returns the command's exit status. The caller must be
+/// single-threaded (see [`cgroups::join_self`]).
+pub fn zlogin(init: i32, cgroups: &ZoneCgroups, command: &[String]) -> Result<i32, RegistryError> {
     let args: Vec<CString> = command
         .iter()
         .map(|a| CString::new(a.as_str()).map_err(|_| err("the command contains a NUL byte")))
         .collect::<Result<_, _>>()?;
+    if args.is_empty() {
+        return Err(err("zlogin: no command"));
+    }
+    cgroups::join_self(&cgroups::open_tasks(&cgroups.v1)?)
+        .map_err(|e| RegistryError::Cgroup(format!("cannot join the zone's cgroups: {e}")))?;
+    let unified = std::fs::File::open(&cgroups.unified)
+        .map_err(|e| RegistryError::Cgroup(format!("{}: {e}", cgroups.unified.display())))?;
     let mut nss = Vec::new();
     for (name, flag) in [
         ("cgroup", CloneFlags::CLONE_NEWCGROUP),
@@ -396,9 +420,12 @@ pub fn zlogin(init: i32, command: &[String]) -> Result<i32, RegistryError> {
     for (f, flag) in &nss {
         setns(f.as_fd(), *flag).map_err(sys("setns"))?;
     }
-    // SAFETY: fork; the child execs the command inside the zone.
-    match unsafe { fork() }.map_err(sys("fork"))? {
-        ForkResult::Child => {
+    // SAFETY: the caller is single-threaded; the child execs the command
+    // inside the zone.
+    match unsafe { clone_into(CloneFlags::empty(), Some(unified.as_fd())) }
+        .map_err(sys("clone3 into the zone's cgroup2 group"))?
+    {
+        Cloned::Child => {
             let _ = chdir("/");
             // A bare name is looked up in PATH, inside the zone.
             let e = nix::unistd::execvp(&args[0], &args);
@@ -410,7 +437,7 @@ pub fn zlogin(init: i32, command: &[String]) -> Result<i32, RegistryError> {
             // SAFETY: leaving the child.
             unsafe { libc::_exit(127) }
         }
-        ForkResult::Parent { child } => wait_status(child),
+        Cloned::Parent(child) => wait_status(child),
     }
 }
 
@@ -435,7 +462,11 @@ impl Registry {
                 action: "start a running zone",
             });
         }
-        let m = &zone.manifest;
+        self.boot_locked(uuid, &zone.manifest)
+    }
+
+    /// Boot stopped zone `uuid` with manifest `m`, its lock held.
+    fn boot_locked(&self, uuid: &str, m: &Manifest) -> Result<i32, RegistryError> {
         let cgroups = crate::cgroups::prepare(uuid, m)?;
         let plan = BootPlan {
             root: self.zone_dir(uuid).join("root"),
@@ -448,7 +479,11 @@ impl Registry {
             cgroups,
             zone_dir: self.zone_dir(uuid),
         };
-        let pid = boot(&plan)?;
+        let pid = boot(&plan).inspect_err(|_| {
+            // The supervisor removes them when init fails; not when the
+            // supervisor itself never ran.
+            plan.cgroups.remove();
+        })?;
         crate::registry::fire(uuid, |_, name| probes::zone::boot(|| (pid as u64, name)));
         Ok(pid)
     }
@@ -498,8 +533,7 @@ impl Registry {
     /// Run a command in a running zone, under the zone's caps.
     pub fn login(&self, uuid: &str, command: &[String]) -> Result<i32, RegistryError> {
         let pid = self.init_pid(uuid)?;
-        crate::cgroups::join(uuid)?;
-        zlogin(pid, command)
+        zlogin(pid, &cgroups::of(uuid), command)
     }
 
     /// The host pid of a running zone's init.
@@ -519,3 +553,4 @@ impl Registry {
             .ok_or_else(|| err(format!("{}: no init pid", path.display())))
     }
 }
+
