@@ -162,23 +162,33 @@ impl Registry {
     /// Create a zone from a manifest's text; it starts stopped.
     pub fn create(&self, text: &str) -> Result<Zone, RegistryError> {
         let manifest = Manifest::parse(text)?;
+        let _lock = self.lock(&manifest.uuid)?;
+        self.create_locked(manifest)
+    }
+
+    /// [`Registry::create`] with the zone's lock held by the caller.
+    pub(crate) fn create_locked(&self, manifest: Manifest) -> Result<Zone, RegistryError> {
         let uuid = manifest.uuid.clone();
-        let _lock = self.lock(&uuid)?;
         let dir = self.dir(&uuid);
         if dir.exists() {
             return Err(RegistryError::Exists(uuid));
         }
-        // Build it aside, then rename it into place: all or nothing.
+        // Build it aside, then rename it into place: all or nothing. Only
+        // the manifest is written: a zone with no `state` file has never
+        // booted, and is stopped.
         let scratch = self.zones.join(format!(".new-{uuid}"));
         let _ = fs::remove_dir_all(&scratch);
         let built = (|| {
             fs::create_dir(&scratch).map_err(io(&scratch))?;
             write_file(&scratch.join("manifest.json"), &pretty(&manifest))?;
-            write_file(&scratch.join("state"), "stopped\n")?;
-            fs::rename(&scratch, &dir).map_err(io(&dir))
+            fs::rename(&scratch, &dir).map_err(io(&dir))?;
+            // A created zone survives a crash: the manifest's contents
+            // were synced above, its name in `zones/` is synced here.
+            sync_dir(&self.zones)
         })();
         if let Err(e) = built {
             let _ = fs::remove_dir_all(&scratch);
+            let _ = fs::remove_dir_all(&dir);
             return Err(e);
         }
         fire(&uuid, |id, name| probes::zone::create(|| (id, name)));
@@ -186,6 +196,15 @@ impl Registry {
             manifest,
             state: ZoneState::Stopped,
         })
+    }
+
+    /// Remove a stopped zone's directory, the caller holding its lock.
+    pub(crate) fn remove_locked(&self, uuid: &str) -> Result<(), RegistryError> {
+        let dir = self.dir(uuid);
+        fs::remove_dir_all(&dir).map_err(io(&dir))?;
+        let _ = fs::remove_file(self.zones.join(format!("{uuid}.lock")));
+        fire(uuid, |id, name| probes::zone::delete(|| (id, name)));
+        Ok(())
     }
 
     /// The zone with this UUID.
@@ -198,12 +217,12 @@ impl Registry {
         let text = fs::read_to_string(&path).map_err(io(&path))?;
         let manifest = Manifest::parse(&text)?;
         let state_path = dir.join("state");
-        let state = match fs::read_to_string(&state_path)
-            .map_err(io(&state_path))?
-            .trim()
-        {
-            "running" => ZoneState::Running,
-            _ => ZoneState::Stopped,
+        let state = match fs::read_to_string(&state_path) {
+            Ok(s) if s.trim() == "running" => ZoneState::Running,
+            Ok(_) => ZoneState::Stopped,
+            // Never booted.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ZoneState::Stopped,
+            Err(e) => return Err(io(&state_path)(e)),
         };
         Ok(Zone { manifest, state })
     }
@@ -232,11 +251,7 @@ impl Registry {
                 action: "delete a running zone (stop it first)",
             });
         }
-        let dir = self.dir(uuid);
-        fs::remove_dir_all(&dir).map_err(io(&dir))?;
-        let _ = fs::remove_file(self.zones.join(format!("{uuid}.lock")));
-        fire(uuid, |id, name| probes::zone::delete(|| (id, name)));
-        Ok(())
+        self.remove_locked(uuid)
     }
 
     /// Change fields of a zone's manifest (`vmadm update`): `changes` is a
@@ -267,8 +282,7 @@ impl Registry {
         if zone.state == ZoneState::Running {
             crate::cgroups::prepare(uuid, &manifest)?;
         }
-        let path = self.dir(uuid).join("manifest.json");
-        write_file(&path, &pretty(&manifest))?;
+        replace_file(&self.dir(uuid), "manifest.json", &pretty(&manifest))?;
         Ok(Zone {
             manifest,
             state: zone.state,
@@ -300,10 +314,26 @@ fn pretty(m: &Manifest) -> String {
     s
 }
 
+/// Write a new file and sync its contents.
 fn write_file(path: &Path, text: &str) -> Result<(), RegistryError> {
     let mut f = File::create(path).map_err(io(path))?;
     f.write_all(text.as_bytes()).map_err(io(path))?;
     f.sync_all().map_err(io(path))
+}
+
+/// Sync a directory's entries (a rename into it, a file made in it).
+fn sync_dir(dir: &Path) -> Result<(), RegistryError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+}
+
+/// Replace `dir/name` atomically: after a crash it holds the old text or
+/// the new, never a torn one.
+fn replace_file(dir: &Path, name: &str, text: &str) -> Result<(), RegistryError> {
+    let tmp = dir.join(format!(".{name}.new"));
+    write_file(&tmp, text)?;
+    let path = dir.join(name);
+    fs::rename(&tmp, &path).map_err(io(&path))?;
+    sync_dir(dir)
 }
 
 #[cfg(test)]
@@ -362,6 +392,25 @@ mod tests {
             .filter_map(|e| e.ok())
             .collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn update_replaces_the_manifest_whole() {
+        let (_d, r) = registry();
+        let z = r
+            .create(r#"{"alias": "a", "cpu_cap": 10}"#)
+            .expect("create");
+        let uuid = &z.manifest.uuid;
+        r.update(uuid, &serde_json::json!({"cpu_cap": 30}))
+            .expect("update");
+        assert_eq!(r.get(uuid).expect("get").manifest.cpu_cap, Some(30));
+        // Only the manifest is left: the new copy was renamed over it.
+        let mut names: Vec<String> = fs::read_dir(r.dir(uuid))
+            .expect("dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["manifest.json"]);
     }
 
     #[test]
