@@ -11,6 +11,7 @@ const USAGE: &str = "\
 Usage: lumen vmadm <command> [options]
 
   create [-f FILE]             create a zone from a JSON manifest (stdin without -f)
+                               and boot it (unless the manifest has autoboot false)
   list [-H] [-p] [-o F,..] [-s F,..]
                                list zones (columns UUID TYPE RAM STATE ALIAS)
   get UUID                     print a zone's manifest as JSON
@@ -111,7 +112,8 @@ fn create(registry: &Registry, args: &[String]) -> Result<u8> {
         }
         _ => bail!("usage: vmadm create [-f FILE]"),
     };
-    let zone = registry.create(&text)?;
+    // As SmartOS: the zone boots unless its manifest says "autoboot": false.
+    let (zone, _) = registry.provision(&text)?;
     for field in zone.manifest.unsupported_fields() {
         eprintln!("vmadm: warning: manifest field {field} is not supported yet (kept)");
     }

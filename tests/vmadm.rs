@@ -1,5 +1,7 @@
 //! `lumen vmadm` on a registry in a temporary LUMEN_ROOT: create, list,
-//! get, delete, and manifest errors with their JSON paths.
+//! get, delete, and manifest errors with their JSON paths. The zones here
+//! have `"autoboot": false`, so create does not boot them (tests/zones.rs
+//! boots zones).
 
 mod common;
 
@@ -31,7 +33,7 @@ fn create_list_get_delete() {
     let (code, _, err) = vmadm(
         root,
         &["create"],
-        r#"{"uuid": "11111111-1111-4111-8111-111111111111", "alias": "web0",
+        r#"{"uuid": "11111111-1111-4111-8111-111111111111", "alias": "web0", "autoboot": false,
             "max_physical_memory": 512, "nics": [{"nic_tag": "admin"}]}"#,
     );
     assert_eq!(code, Some(0), "{err}");
@@ -43,7 +45,8 @@ fn create_list_get_delete() {
     let (code, _, err) = vmadm(
         root,
         &["create"],
-        r#"{"uuid": "22222222-2222-4222-8222-222222222222", "alias": "db0", "max_physical_memory": 2048}"#,
+        r#"{"uuid": "22222222-2222-4222-8222-222222222222", "alias": "db0", "autoboot": false,
+            "max_physical_memory": 2048}"#,
     );
     assert_eq!(code, Some(0), "{err}");
     let (_, out, _) = vmadm(root, &["list"], "");

@@ -1,6 +1,7 @@
 //! Real zones from manifests: isolation, caps, lifecycle and zlogin, on a
 //! registry in a temporary LUMEN_ROOT. Needs root, namespaces and the
-//! cgroup v1 cpu, memory and pids controllers.
+//! cgroup v1 cpu, memory and pids controllers. `vmadm create` boots a
+//! zone unless its manifest says `"autoboot": false`, as SmartOS's does.
 
 mod common;
 
@@ -32,6 +33,7 @@ struct Zone<'a> {
 }
 
 impl<'a> Zone<'a> {
+    /// Create (and so boot) a zone.
     fn boot(root: &'a Path, uuid: &str, extra: &str) -> Zone<'a> {
         let manifest = format!(
             r#"{{"uuid": "{uuid}", "alias": "z-{}", "hostname": "host-{}",
@@ -40,8 +42,6 @@ impl<'a> Zone<'a> {
             &uuid[..4]
         );
         let (code, _, err) = lumen(root, &["vmadm", "create"], &manifest);
-        assert_eq!(code, Some(0), "{err}");
-        let (code, _, err) = lumen(root, &["vmadm", "start", uuid], "");
         assert_eq!(code, Some(0), "{err}");
         Zone {
             root,
@@ -62,7 +62,7 @@ impl Drop for Zone<'_> {
     }
 }
 
-/// A zone from a manifest in `examples/zones/`.
+/// A zone from a manifest in `examples/zones/`, created and so booted.
 fn boot_example<'a>(root: &'a Path, file: &str) -> Zone<'a> {
     let text = std::fs::read_to_string(common::workspace().join("examples/zones").join(file))
         .expect("example manifest");
@@ -73,8 +73,6 @@ fn boot_example<'a>(root: &'a Path, file: &str) -> Zone<'a> {
         &["vmadm", "create", "-f", &format!("examples/zones/{file}")],
         "",
     );
-    assert_eq!(code, Some(0), "{err}");
-    let (code, _, err) = lumen(root, &["vmadm", "start", &uuid], "");
     assert_eq!(code, Some(0), "{err}");
     Zone { root, uuid }
 }
@@ -205,7 +203,8 @@ fn per_zone_read_latency_histograms_count_each_zones_reads() {
     // The read loop goes into each zone's root before it boots.
     for id in ids {
         let manifest = format!(
-            r#"{{"uuid": "{id}", "init": ["/bin/sh", "-c", "while true; do sleep 1; done"]}}"#
+            r#"{{"uuid": "{id}", "autoboot": false,
+                "init": ["/bin/sh", "-c", "while true; do sleep 1; done"]}}"#
         );
         let (code, _, err) = lumen(dir.path(), &["vmadm", "create"], &manifest);
         assert_eq!(code, Some(0), "{err}");
@@ -342,10 +341,77 @@ fn zone_probes_fire_from_vmadm() {
             .expect("run lumen");
         text(&out.stdout)
     };
-    assert!(
-        trace("create -f", &manifest.display().to_string()).contains(&format!("create {uuid}\n"))
-    );
+    // create boots the zone: both probes, in that order.
+    assert!(trace("create -f", &manifest.display().to_string())
+        .contains(&format!("create {uuid}\nboot {uuid}\n")));
+    assert!(trace("stop -F", uuid).contains(&format!("halt {uuid}\n")));
     assert!(trace("start", uuid).contains(&format!("boot {uuid}\n")));
     assert!(trace("stop -F", uuid).contains(&format!("halt {uuid}\n")));
     assert!(trace("delete", uuid).contains(&format!("delete {uuid}\n")));
+}
+
+#[test]
+fn create_boots_unless_autoboot_is_false() {
+    if !root("create_boots_unless_autoboot_is_false") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let booted = "a1a1a1a1-0000-4000-8000-0000000000a8";
+    let z = Zone::boot(dir.path(), booted, "");
+    // Running at once: zlogin works and the zone is in its cgroups.
+    assert_eq!(z.sh("hostname").1, "host-a1a1\n");
+    let init = std::fs::read_to_string(dir.path().join("zones").join(booted).join("init.pid"))
+        .expect("init pid");
+    let groups = std::fs::read_to_string(format!("/proc/{}/cgroup", init.trim())).expect("cgroup");
+    for controller in ["cpu", "memory", "pids", ""] {
+        assert!(
+            groups.contains(&format!(":{controller}:/lumen/{booted}\n")),
+            "{controller}: {groups}"
+        );
+    }
+    let parked = "a2a2a2a2-0000-4000-8000-0000000000a9";
+    let (code, _, err) = lumen(
+        dir.path(),
+        &["vmadm", "create"],
+        &format!(r#"{{"uuid": "{parked}", "autoboot": false, "init": ["/bin/sleep", "100"]}}"#),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let (_, out, _) = lumen(
+        dir.path(),
+        &["vmadm", "list", "-H", "-o", "uuid,state,autoboot"],
+        "",
+    );
+    assert_eq!(
+        out,
+        format!("{booted}  running  true\n{parked}  stopped  false\n")
+    );
+    assert!(!Path::new(&format!("/sys/fs/cgroup/pids/lumen/{parked}")).exists());
+    let (code, _, err) = lumen(dir.path(), &["vmadm", "delete", parked], "");
+    assert_eq!(code, Some(0), "{err}");
+}
+
+/// A create whose boot fails is undone: no zone, no cgroups, the error.
+#[test]
+fn create_whose_boot_fails_leaves_nothing() {
+    if !root("create_whose_boot_fails_leaves_nothing") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let uuid = "a3a3a3a3-0000-4000-8000-0000000000aa";
+    let (code, _, err) = lumen(
+        dir.path(),
+        &["vmadm", "create"],
+        &format!(r#"{{"uuid": "{uuid}", "init": ["/no/such/init"]}}"#),
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        err,
+        "lumen: cannot boot the zone: exec /no/such/init: No such file or directory\n"
+    );
+    let (_, out, _) = lumen(dir.path(), &["vmadm", "list", "-H"], "");
+    assert_eq!(out, "");
+    for controller in ["cpu", "memory", "pids", "unified"] {
+        let group = format!("/sys/fs/cgroup/{controller}/lumen/{uuid}");
+        assert!(!Path::new(&group).exists(), "{group} is left");
+    }
 }

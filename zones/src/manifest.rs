@@ -54,7 +54,8 @@ pub struct Manifest {
     pub max_lwps: Option<u64>,
     /// Memory plus swap cap in MiB.
     pub max_swap: Option<u64>,
-    /// Boot when the node boots.
+    /// Boot on `vmadm create` and when the node boots (SmartOS's default:
+    /// true).
     pub autoboot: bool,
     /// Free-form metadata.
     pub customer_metadata: BTreeMap<String, String>,
@@ -215,7 +216,7 @@ impl Manifest {
         let max_physical_memory = c.uint("max_physical_memory", 1 << 30);
         let max_lwps = c.uint("max_lwps", 1 << 22);
         let max_swap = c.uint("max_swap", 1 << 30);
-        let autoboot = c.boolean("autoboot").unwrap_or(false);
+        let autoboot = c.boolean("autoboot").unwrap_or(true);
         let mut customer_metadata = BTreeMap::new();
         match obj.get("customer_metadata") {
             None => {}

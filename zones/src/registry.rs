@@ -159,7 +159,9 @@ impl Registry {
         self.lock(uuid)
     }
 
-    /// Create a zone from a manifest's text; it starts stopped.
+    /// Create a zone from a manifest's text; it starts stopped, whatever
+    /// its `autoboot` ([`Registry::provision`] is `vmadm create`, which
+    /// boots it).
     pub fn create(&self, text: &str) -> Result<Zone, RegistryError> {
         let manifest = Manifest::parse(text)?;
         let _lock = self.lock(&manifest.uuid)?;

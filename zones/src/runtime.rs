@@ -16,7 +16,7 @@
 use crate::cgroups::{self, ZoneCgroups};
 use crate::clone::{clone_into, Cloned};
 use crate::manifest::Manifest;
-use crate::registry::{Registry, RegistryError, ZoneState};
+use crate::registry::{Registry, RegistryError, Zone, ZoneState};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{setns, unshare, CloneFlags};
 use nix::unistd::{chdir, execv, fork, pivot_root, sethostname, ForkResult, Pid};
@@ -451,6 +451,32 @@ fn wait_status(child: Pid) -> Result<i32, RegistryError> {
 }
 
 impl Registry {
+    /// `vmadm create`: create a zone from a manifest's text and, unless
+    /// the manifest says `"autoboot": false`, boot it, as SmartOS's does.
+    /// All or nothing: a zone that cannot boot is deleted again, and the
+    /// boot error returned. The zone, and its init's host pid if booted.
+    pub fn provision(&self, text: &str) -> Result<(Zone, Option<i32>), RegistryError> {
+        let manifest = Manifest::parse(text)?;
+        let uuid = manifest.uuid.clone();
+        // One lock from creation to running: nobody sees the zone stopped
+        // in between, or deletes it under the boot.
+        let _lock = self.lock_zone(&uuid)?;
+        let mut zone = self.create_locked(manifest)?;
+        if !zone.manifest.autoboot {
+            return Ok((zone, None));
+        }
+        match self.boot_locked(&uuid, &zone.manifest) {
+            Ok(pid) => {
+                zone.state = ZoneState::Running;
+                Ok((zone, Some(pid)))
+            }
+            Err(e) => {
+                let _ = self.remove_locked(&uuid);
+                Err(e)
+            }
+        }
+    }
+
     /// Boot a stopped zone; returns its init's host pid.
     pub fn boot(&self, uuid: &str) -> Result<i32, RegistryError> {
         let _lock = self.lock_zone(uuid)?;
@@ -554,3 +580,26 @@ impl Registry {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provision_without_autoboot_creates_a_stopped_zone() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let r = Registry::at(dir.path()).expect("registry");
+        let (zone, pid) = r
+            .provision(r#"{"alias": "parked", "autoboot": false}"#)
+            .expect("provision");
+        assert_eq!(pid, None);
+        assert_eq!(zone.state, ZoneState::Stopped);
+        let got = r.get(&zone.manifest.uuid).expect("get");
+        assert_eq!(got.state, ZoneState::Stopped);
+        assert!(!got.manifest.autoboot);
+    }
+
+    #[test]
+    fn autoboot_is_true_when_absent() {
+        assert!(Manifest::parse("{}").expect("valid").autoboot);
+    }
+}
