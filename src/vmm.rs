@@ -1,12 +1,17 @@
 //! `lumen vmm`: run one VM in this process (the init of a `kvm`-brand
-//! zone, or by hand). The serial console is this process's stdout unless
-//! `--console` names a file; the exit status is the guest's.
+//! zone, or by hand). The console (the 8250, and the virtio console with
+//! `--virtio-console`) is this process's stdout unless `--console` names a
+//! file, and is also served on `--console-socket`; the exit status is the
+//! guest's.
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use hypervisor::{BootSource, DiskConfig, NicConfig, Vm, VmConfig, VmExit};
+use hypervisor::{
+    BootSource, ConsoleHub, ConsoleSocket, DiskConfig, NicConfig, Vm, VmConfig, VmExit,
+};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -39,9 +44,20 @@ struct Args {
     /// A tap device; `NAME,mac=02:..` to set the MAC. Repeatable.
     #[arg(long = "tap")]
     taps: Vec<String>,
-    /// Write the serial console to this file instead of stdout.
+    /// Write the console to this file instead of stdout.
     #[arg(long)]
     console: Option<PathBuf>,
+    /// Also serve the console on this Unix socket (`vmadm console`
+    /// attaches to it); removed when the VM ends.
+    #[arg(long, value_name = "PATH")]
+    console_socket: Option<PathBuf>,
+    /// Start the guest only once a client is connected to the console
+    /// socket, so it sees the VM's first output.
+    #[arg(long, requires = "console_socket")]
+    console_wait: bool,
+    /// Add a virtio console (Linux's hvc0) beside the serial port.
+    #[arg(long)]
+    virtio_console: bool,
     /// The VM id the `vmm` probes carry (default: this process's id).
     #[arg(long)]
     id: Option<u64>,
@@ -60,7 +76,7 @@ pub fn run(args: &[String]) -> Result<u8> {
         }
     };
     let config = config(&args)?;
-    let console: Box<dyn std::io::Write + Send> = match &args.console {
+    let log: Box<dyn std::io::Write + Send> = match &args.console {
         Some(path) => Box::new(
             std::fs::OpenOptions::new()
                 .create(true)
@@ -75,13 +91,28 @@ pub fn run(args: &[String]) -> Result<u8> {
     let stop_signals = stop_signal_set();
     // SAFETY: a valid, initialised signal set; changes this thread's mask only.
     unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &stop_signals, std::ptr::null_mut()) };
-    let vm = Vm::new(&config, console)?;
+    let hub = ConsoleHub::new(log);
+    let vm = Vm::new(&config, hub.clone())?;
     let control = vm.control();
+    let socket = match &args.console_socket {
+        Some(path) => Some(ConsoleSocket::listen(path, hub, vm.console_input())?),
+        None => None,
+    };
+    let signal_control = control.clone();
     std::thread::Builder::new()
         .name("vmm-signals".into())
-        .spawn(move || wait_for_stop(stop_signals, &control))
+        .spawn(move || wait_for_stop(stop_signals, &signal_control))
         .context("starting the signal thread")?;
-    let why = vm.run()?;
+    if let (Some(socket), true) = (&socket, args.console_wait) {
+        // A stop signal while waiting ends the wait; run() then returns
+        // Stopped at once.
+        while !socket.wait_for_client(Duration::from_millis(100)) && !control.stopping() {}
+    }
+    let why = vm.run();
+    // The socket goes (file removed, clients given their last output)
+    // before the exit status is reported, so a client sees the end first.
+    drop(socket);
+    let why = why?;
     match why {
         VmExit::Status(s) => Ok(u8::try_from(s).unwrap_or(255)),
         VmExit::Halted | VmExit::PowerOff | VmExit::Reset | VmExit::Stopped => Ok(0),
@@ -148,6 +179,7 @@ fn config(args: &Args) -> Result<VmConfig> {
         boot,
         disks,
         nics,
+        virtio_console: args.virtio_console,
     })
 }
 

@@ -25,6 +25,7 @@
 //! | `blk`       | write/read/verify/flush on the first virtio-blk          | `sector0=check`           | 0; 1–10 (see `blk.c`)     |
 //! | `net`       | broadcast 0x88b5 "lumen-ping", await "lumen-pong"        | `wait=N` polls (300000)   | 0; 1–5 (see `net.c`)      |
 //! | `garbage`   | nonsense on virtio-mmio registers and rings              | `ring=bad\|table\|loop\|avail` | 0; 1–2 (see `garbage.c`) |
+//! | `console`   | "console: hello" on the virtio console, echoes a line    | `wait=N` (300000) `flood=N` 4 KiB blocks (0) | 0; 1–5 (see `console.c`) |
 //!
 //! Statuses from 100 up come from the runtime and mean the guest could not
 //! do its job: 100 malformed command line value, 101 UART never ready,
@@ -49,6 +50,8 @@ pub const BLK: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/blk.bin"));
 pub const NET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/net.bin"));
 /// Writes nonsense to virtio-mmio registers (or, with `ring=`, broken rings), exits 0.
 pub const GARBAGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/garbage.bin"));
+/// Says hello on the first virtio console, reads a line from it and answers "console: got LINE".
+pub const CONSOLE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/console.bin"));
 
 /// Every guest by the name of its source file (`guests/<name>.c`).
 pub const ALL: &[(&str, &[u8])] = &[
@@ -60,6 +63,7 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("blk", BLK),
     ("net", NET),
     ("garbage", GARBAGE),
+    ("console", CONSOLE),
 ];
 
 /// The image of the guest named `name` (as in [`ALL`]), if there is one.

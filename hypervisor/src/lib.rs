@@ -9,8 +9,11 @@
 //! Data flow: config → guest memory and boot image (`boot`) → long-mode
 //! vCPU state (`cpu`) → devices on the port and MMIO buses (`devices`) →
 //! vCPU threads (`vcpu`) → a [`VmExit`] saying how it ended (`control`).
+//! The console (`console`) fans the serial and virtio console output out
+//! to a log and to the clients of a Unix socket, and brings their input back.
 
 pub mod boot;
+pub mod console;
 pub mod control;
 pub mod cpu;
 pub mod devices;
@@ -21,6 +24,7 @@ pub mod vcpu;
 pub mod vm;
 
 pub use boot::BootSource;
+pub use console::{attach, ConsoleError, ConsoleHub, ConsoleInput, ConsoleSocket};
 pub use control::{VmControl, VmExit};
 pub use error::VmmError;
 pub use vm::{DiskConfig, NicConfig, Vm, VmConfig};

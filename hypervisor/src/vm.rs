@@ -2,13 +2,13 @@
 //! vCPUs) and running it to its end.
 
 use crate::boot::{self, BootSource, Entry};
+use crate::console::{ConsoleHub, ConsoleInput};
 use crate::control::{VmControl, VmExit};
 use crate::cpu;
 use crate::devices::bus::SharedDevice;
-use crate::devices::legacy::{
-    ConsoleOut, ExitPort, IrqLine, ResetLine, SerialDevice, Unclaimed, I8042,
-};
+use crate::devices::legacy::{ExitPort, IrqLine, ResetLine, SerialDevice, Unclaimed, I8042};
 use crate::devices::virtio::block::Block;
+use crate::devices::virtio::console::{self as virtio_console, Console, InputQueue};
 use crate::devices::virtio::mmio::MmioTransport;
 use crate::devices::virtio::net::{Net, Tap};
 use crate::devices::{bus, Bus};
@@ -53,6 +53,9 @@ pub struct VmConfig {
     pub boot: BootSource,
     pub disks: Vec<DiskConfig>,
     pub nics: Vec<NicConfig>,
+    /// A virtio console (Linux's `hvc0`) beside the 8250, in the virtio-mmio
+    /// slot after the disks and nics.
+    pub virtio_console: bool,
 }
 
 /// A VM ready to run.
@@ -64,6 +67,7 @@ pub struct Vm {
     vcpus: Vec<VcpuFd>,
     shared: Arc<VcpuShared>,
     serial: Arc<Mutex<SerialDevice>>,
+    console_input: Arc<GuestConsoleInput>,
     nets: Vec<(Arc<Mutex<MmioTransport>>, Arc<AtomicBool>, std::fs::File)>,
 }
 
@@ -75,18 +79,19 @@ fn kick_signal() -> libc::c_int {
 extern "C" fn on_kick(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {}
 
 impl Vm {
-    /// Build the VM `config` describes, with its serial console writing to `console`.
-    pub fn new(config: &VmConfig, console: ConsoleOut) -> Result<Vm, VmmError> {
+    /// Build the VM `config` describes, its serial port (and virtio
+    /// console) writing to `console`.
+    pub fn new(config: &VmConfig, console: ConsoleHub) -> Result<Vm, VmmError> {
         if config.vcpus == 0 {
             return Err(VmmError::Config("a VM needs at least one vCPU".into()));
         }
         if config.ram_mib < 2 {
             return Err(VmmError::Config("a VM needs at least 2 MiB of RAM".into()));
         }
-        let devices = config.disks.len() + config.nics.len();
+        let devices = config.disks.len() + config.nics.len() + usize::from(config.virtio_console);
         if devices as u64 > VIRTIO_MMIO_SLOTS {
             return Err(VmmError::Config(format!(
-                "{devices} disks and nics; a VM has at most {VIRTIO_MMIO_SLOTS}"
+                "{devices} virtio devices (disks, nics and console); a VM has at most {VIRTIO_MMIO_SLOTS}"
             )));
         }
         let kvm = Kvm::new().map_err(VmmError::OpenKvm)?;
@@ -129,7 +134,10 @@ impl Vm {
         let control = Arc::new(VmControl::new());
 
         let mut pio = Bus::new();
-        let serial = Arc::new(Mutex::new(SerialDevice::new(irq(SERIAL_IRQ)?, console)));
+        let serial = Arc::new(Mutex::new(SerialDevice::new(
+            irq(SERIAL_IRQ)?,
+            Box::new(console.clone()),
+        )));
         insert(&mut pio, u64::from(SERIAL_PORT), 8, serial.clone())?;
         let reset = vm_superio::I8042Device::new(ResetLine(control.clone()));
         insert(
@@ -201,6 +209,17 @@ impl Vm {
             let transport = add_virtio(Box::new(net), &mut mmio)?;
             nets.push((transport, waiting, poll_fd));
         }
+        let mut virtio_input = None;
+        if config.virtio_console {
+            let device = Console::new(Box::new(console.clone()), 0);
+            let queue = device.input();
+            let transport = add_virtio(Box::new(device), &mut mmio)?;
+            virtio_input = Some((queue, transport));
+        }
+        let console_input = Arc::new(GuestConsoleInput {
+            serial: serial.clone(),
+            virtio: virtio_input,
+        });
 
         let entry: Entry = match &config.boot {
             BootSource::Payload { image, cmdline } => {
@@ -260,6 +279,7 @@ impl Vm {
             vcpus,
             shared,
             serial,
+            console_input,
             nets,
         })
     }
@@ -272,6 +292,12 @@ impl Vm {
     /// The serial device, for feeding console input.
     pub fn serial(&self) -> Arc<Mutex<SerialDevice>> {
         self.serial.clone()
+    }
+
+    /// Where bytes typed at the console go: the serial port and the
+    /// virtio console, for a [`ConsoleSocket`](crate::console::ConsoleSocket).
+    pub fn console_input(&self) -> Arc<dyn ConsoleInput> {
+        self.console_input.clone()
     }
 
     /// Run the VM until it stops; returns why.
@@ -336,6 +362,26 @@ impl Vm {
             return Err(VmmError::Thread(e));
         }
         Ok(why)
+    }
+}
+
+/// Console input for the guest: every byte goes to both consoles, since
+/// the VMM cannot know which one the guest reads (Linux may have a getty
+/// on either).
+struct GuestConsoleInput {
+    serial: Arc<Mutex<SerialDevice>>,
+    virtio: Option<(InputQueue, Arc<Mutex<MmioTransport>>)>,
+}
+
+impl ConsoleInput for GuestConsoleInput {
+    fn input(&self, bytes: &[u8]) {
+        bus::lock(&self.serial).input(bytes);
+        if let Some((queue, transport)) = &self.virtio {
+            queue.push(bytes);
+            // Fill receive buffers the guest already posted; if it has
+            // none (or no driver yet), its next notify takes the input.
+            bus::lock(transport).poll_queue(virtio_console::RX);
+        }
     }
 }
 

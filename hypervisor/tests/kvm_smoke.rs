@@ -1,7 +1,7 @@
 //! The VMM on real KVM with hand-assembled payloads: exits reach the
 //! buses, the exit port ends the VM, faults are reported, not panicked on.
 
-use hypervisor::{BootSource, Vm, VmConfig, VmExit};
+use hypervisor::{BootSource, ConsoleHub, Vm, VmConfig, VmExit};
 use std::io::Write;
 
 fn kvm_available() -> bool {
@@ -39,8 +39,9 @@ fn run(code: &[u8]) -> VmExit {
         },
         disks: vec![],
         nics: vec![],
+        virtio_console: false,
     };
-    Vm::new(&config, Box::new(std::io::sink()))
+    Vm::new(&config, ConsoleHub::new(Box::new(std::io::sink())))
         .unwrap()
         .run()
         .unwrap()

@@ -6,6 +6,7 @@
 //! reset (as the spec's DEVICE_NEEDS_RESET says), and the VM goes on.
 
 pub mod block;
+pub mod console;
 pub mod mmio;
 pub mod net;
 
@@ -15,6 +16,7 @@ use vm_memory::GuestMemoryMmap;
 /// virtio device ids (spec 5).
 pub const TYPE_NET: u32 = 1;
 pub const TYPE_BLOCK: u32 = 2;
+pub const TYPE_CONSOLE: u32 = 3;
 
 /// VIRTIO_F_VERSION_1: the only layout Lumen speaks.
 pub const F_VERSION_1: u64 = 1 << 32;
