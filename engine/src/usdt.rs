@@ -280,10 +280,23 @@ pub fn probes(path: &Path) -> Result<Vec<SdtProbe>, UsdtError> {
     Ok(out)
 }
 
-/// The ELF objects process `pid` maps executable, in map order.
+/// The ELF objects process `pid` maps executable, in map order. A process
+/// in another mount namespace (a zone's) names them by its own root, so
+/// they are reached through `/proc/PID/root`: the same files, so the same
+/// inodes for uprobes.
 pub fn mapped_objects(pid: u32) -> Vec<PathBuf> {
     let Ok(maps) = std::fs::read_to_string(format!("/proc/{pid}/maps")) else {
         return Vec::new();
+    };
+    let ns = |p: String| std::fs::read_link(p).ok();
+    let root = match (
+        ns("/proc/self/ns/mnt".into()),
+        ns(format!("/proc/{pid}/ns/mnt")),
+    ) {
+        (Some(ours), Some(theirs)) if ours != theirs => {
+            Some(PathBuf::from(format!("/proc/{pid}/root")))
+        }
+        _ => None,
     };
     let mut out: Vec<PathBuf> = Vec::new();
     for line in maps.lines() {
@@ -293,7 +306,10 @@ pub fn mapped_objects(pid: u32) -> Vec<PathBuf> {
         };
         let path = it.nth(3).unwrap_or("");
         if perms.contains('x') && path.starts_with('/') {
-            let p = PathBuf::from(path);
+            let p = match &root {
+                Some(r) => r.join(path.trim_start_matches('/')),
+                None => PathBuf::from(path),
+            };
             if !out.contains(&p) {
                 out.push(p);
             }
