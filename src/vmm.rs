@@ -89,6 +89,14 @@ pub fn run(args: &[String]) -> Result<u8> {
     // Block the stop signals before any thread exists, so that only the
     // waiter below receives them and vCPU threads are never interrupted by them.
     let stop_signals = stop_signal_set();
+    // As a zone's init (pid 1 of its namespace) the kernel drops signals
+    // from outside whose disposition is the default, even blocked ones:
+    // give them a handler (never run: they stay blocked) so `vmadm stop`'s
+    // SIGTERM reaches sigwait.
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        // SAFETY: installing a handler that does nothing.
+        unsafe { libc::signal(sig, ignore_signal as *const () as libc::sighandler_t) };
+    }
     // SAFETY: a valid, initialised signal set; changes this thread's mask only.
     unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &stop_signals, std::ptr::null_mut()) };
     let hub = ConsoleHub::new(log);
@@ -119,6 +127,8 @@ pub fn run(args: &[String]) -> Result<u8> {
         VmExit::Fault { .. } | VmExit::VmmError(_) => bail!("{why}"),
     }
 }
+
+extern "C" fn ignore_signal(_: libc::c_int) {}
 
 fn stop_signal_set() -> libc::sigset_t {
     // SAFETY: sigemptyset initialises the set; sigaddset adds valid signals.

@@ -26,6 +26,7 @@
 //! | `net`       | broadcast 0x88b5 "lumen-ping", await "lumen-pong"        | `wait=N` polls (300000)   | 0; 1–5 (see `net.c`)      |
 //! | `garbage`   | nonsense on virtio-mmio registers and rings              | `ring=bad\|table\|loop\|avail` | 0; 1–2 (see `garbage.c`) |
 //! | `console`   | "console: hello" on the virtio console, echoes a line    | `wait=N` (300000) `flood=N` 4 KiB blocks (0) | 0; 1–5 (see `console.c`) |
+//! | `idle`      | prints `idle: up`, then an `outb` to 0x80 every N pauses, forever | `every=N` (20000) `talk=1` | none (runs until stopped) |
 //!
 //! Statuses from 100 up come from the runtime and mean the guest could not
 //! do its job: 100 malformed command line value, 101 UART never ready,
@@ -52,6 +53,8 @@ pub const NET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/net.bin"));
 pub const GARBAGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/garbage.bin"));
 /// Says hello on the first virtio console, reads a line from it and answers "console: got LINE".
 pub const CONSOLE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/console.bin"));
+/// Prints "idle: up", then runs (an `outb` to 0x80 now and then) until stopped.
+pub const IDLE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/idle.bin"));
 
 /// Every guest by the name of its source file (`guests/<name>.c`).
 pub const ALL: &[(&str, &[u8])] = &[
@@ -64,6 +67,7 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("net", NET),
     ("garbage", GARBAGE),
     ("console", CONSOLE),
+    ("idle", IDLE),
 ];
 
 /// The image of the guest named `name` (as in [`ALL`]), if there is one.
