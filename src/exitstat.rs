@@ -22,12 +22,13 @@ vmm$target:::exit-return /self->ts/ {
     self->ts = 0;
 }
 @@INTERVAL@@
-END { printa("R %d %@d %@d %@d %@d %@d\n", @n, @t, @lo, @hi, @sd); printa(@q); printf("T\n"); }
+END /!done/ { printa("R %d %@d %@d %@d %@d %@d\n", @n, @t, @lo, @hi, @sd); printa(@q); printf("T\n"); }
 "#;
 
-/// The D program for `interval` seconds between reports (none: one report at the end).
-pub fn script(interval: Option<u32>) -> String {
-    let mut names = String::from("BEGIN {");
+/// The D program for `interval` seconds between reports (none: one report
+/// at the end), ending after `count` reports if given.
+pub fn script(interval: Option<u32>, count: Option<u32>) -> String {
+    let mut names = String::from("BEGIN { reports = 0; done = 0;");
     for reason in 0..=30u32 {
         names.push_str(&format!(
             " reason[{reason}] = \"{}\";",
@@ -35,13 +36,19 @@ pub fn script(interval: Option<u32>) -> String {
         ));
     }
     names.push_str(" }\n");
-    let report = match interval {
+    let mut report = match interval {
         Some(secs) => format!(
             "tick-{secs}s {{ printa(\"R %d %@d %@d %@d %@d %@d\\n\", @n, @t, @lo, @hi, @sd); printa(@q); \
-             printf(\"T\\n\"); trunc(@n); trunc(@t); trunc(@lo); trunc(@hi); trunc(@sd); trunc(@q); }}"
+             printf(\"T\\n\"); trunc(@n); trunc(@t); trunc(@lo); trunc(@hi); trunc(@sd); trunc(@q); reports++; }}"
         ),
         None => String::new(),
     };
+    if let (Some(secs), Some(count)) = (interval, count) {
+        // The last report was just printed: END must not print another.
+        report.push_str(&format!(
+            "\ntick-{secs}s /reports == {count}/ {{ done = 1; exit(0); }}"
+        ));
+    }
     names + &SCRIPT.replace("@@INTERVAL@@", &report)
 }
 
@@ -126,7 +133,7 @@ pub fn table(target: &str, rows: &[ExitRow]) -> String {
 
 /// Trace the VMM `pid` and print the table (and the distributions) every
 /// `interval` seconds, or once when the VMM exits or on ^C.
-pub fn run(pid: u32, interval: Option<u32>) -> Result<u8> {
+pub fn run(pid: u32, interval: Option<u32>, count: Option<u32>) -> Result<u8> {
     let me = std::env::current_exe().context("finding the lumen binary")?;
     let mut child = Command::new(me)
         .args([
@@ -135,7 +142,7 @@ pub fn run(pid: u32, interval: Option<u32>) -> Result<u8> {
             "-p",
             &pid.to_string(),
             "-n",
-            &script(interval),
+            &script(interval, count),
         ])
         .stdout(Stdio::piped())
         .spawn()
@@ -202,9 +209,10 @@ mod tests {
 
     #[test]
     fn the_script_names_every_reason_and_reports_per_interval() {
-        let s = script(Some(2));
+        let s = script(Some(2), Some(3));
         assert!(s.contains("reason[2] = \"IO\";"));
         assert!(s.contains("tick-2s {"));
-        assert!(!script(None).contains("tick-"));
+        assert!(s.contains("tick-2s /reports == 3/"));
+        assert!(!script(None, None).contains("tick-"));
     }
 }

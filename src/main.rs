@@ -2,7 +2,6 @@
 //! `dtrace`) runs the tracer's command line; other subcommands join as
 //! their crates land.
 
-#[allow(dead_code)] // wired to `vmadm exitstat` with the kvm brand
 mod exitstat;
 mod vmadm;
 mod vmm;

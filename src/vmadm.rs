@@ -21,6 +21,10 @@ Usage: lumen vmadm <command> [options]
   reboot UUID                  stop and boot a zone
   update UUID key=value ... | update UUID -f FILE
                                change manifest fields (a running zone's caps at once)
+  info UUID                    a kvm VM's VMM, vCPU threads, consoles and devices (JSON)
+  console UUID                 attach to a kvm VM's serial console (escape: ^])
+  exitstat UUID [interval [count]]
+                               VM exits by reason, as perf kvm stat reports them
 ";
 
 /// Run `vmadm` with `args` (after `vmadm`); the exit status.
@@ -63,11 +67,30 @@ pub fn run(args: &[String]) -> Result<u8> {
             Ok(0)
         }
         "update" => update(&registry, rest),
-        "info" => {
-            let uuid = one_uuid(rest, "info")?;
-            registry.get(uuid)?;
-            // As SmartOS: info describes a kvm VM's consoles and devices.
-            bail!("vmadm info: {uuid} is an OS zone; info is for kvm VMs (the hypervisor comes later)")
+        "info" => info(&registry, rest),
+        "console" => {
+            let uuid = one_uuid(rest, "console")?;
+            let zone = vm_zone(&registry, uuid, "console")?;
+            if zone.state != zones::ZoneState::Running {
+                bail!("vmadm console: VM {uuid} is not running");
+            }
+            let socket = registry
+                .zone_dir(uuid)
+                .join(zones::kvm::HOST_DIR)
+                .join(zones::kvm::CONSOLE_SOCKET);
+            hypervisor::attach(&socket).with_context(|| format!("console of VM {uuid}"))?;
+            Ok(0)
+        }
+        "exitstat" => {
+            let (uuid, interval, count) = match rest {
+                [u] => (u, None, None),
+                [u, i] => (u, Some(number(i, "interval")?), None),
+                [u, i, c] => (u, Some(number(i, "interval")?), Some(number(c, "count")?)),
+                _ => bail!("usage: vmadm exitstat UUID [interval [count]]"),
+            };
+            vm_zone(&registry, uuid, "exitstat")?;
+            let pid = registry.init_pid(uuid)?;
+            crate::exitstat::run(pid as u32, interval, count)
         }
         "stop" => {
             let (force, uuid) = match rest {
@@ -89,6 +112,93 @@ pub fn run(args: &[String]) -> Result<u8> {
             Ok(2)
         }
     }
+}
+
+fn number(text: &str, what: &str) -> Result<u32> {
+    match text.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => bail!("vmadm: {what} {text:?} is not a positive whole number"),
+    }
+}
+
+/// Zone `uuid`, which must be a kvm VM for `verb`.
+fn vm_zone(registry: &Registry, uuid: &str, verb: &str) -> Result<Zone> {
+    let zone = registry.get(uuid)?;
+    if zone.manifest.vm.is_none() {
+        bail!(
+            "vmadm {verb}: {uuid} is an OS zone ({}); {verb} is for kvm VMs",
+            zone.manifest.brand.as_str()
+        );
+    }
+    Ok(zone)
+}
+
+/// `vmadm info UUID`: a kvm VM's VMM, vCPU threads, consoles and devices, as JSON.
+fn info(registry: &Registry, args: &[String]) -> Result<u8> {
+    let uuid = one_uuid(args, "info")?;
+    let zone = vm_zone(registry, uuid, "info")?;
+    let Some(vm) = &zone.manifest.vm else {
+        bail!("vmadm info: {uuid} is not a VM");
+    };
+    let dir = registry.zone_dir(uuid).join(zones::kvm::HOST_DIR);
+    let mut out = serde_json::Map::new();
+    out.insert("uuid".into(), uuid.into());
+    out.insert("state".into(), zone.state.to_string().into());
+    out.insert("ram".into(), vm.ram.into());
+    out.insert("vcpus".into(), vm.vcpus.into());
+    if zone.state == zones::ZoneState::Running {
+        let pid = registry.init_pid(uuid)?;
+        out.insert("vmm_pid".into(), pid.into());
+        // The vCPU threads, by name, with their host thread ids and states.
+        let mut threads = Vec::new();
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+            for t in tasks.flatten() {
+                let tid = t.file_name().to_string_lossy().into_owned();
+                let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+                let comm = comm.trim();
+                if let Some(index) = comm.strip_prefix("vcpu") {
+                    let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+                    let state = stat
+                        .rsplit(')')
+                        .next()
+                        .and_then(|r| r.split_whitespace().next())
+                        .unwrap_or("?");
+                    threads.push(serde_json::json!({"vcpu": index.parse::<u32>().unwrap_or(0), "tid": tid.parse::<u64>().unwrap_or(0), "state": state}));
+                }
+            }
+        }
+        threads.sort_by_key(|t| t["vcpu"].as_u64());
+        out.insert("vcpu_threads".into(), threads.into());
+    }
+    out.insert(
+        "console".into(),
+        serde_json::json!({
+            "log": dir.join(zones::kvm::CONSOLE_LOG),
+            "socket": dir.join(zones::kvm::CONSOLE_SOCKET),
+        }),
+    );
+    let disks: Vec<serde_json::Value> = vm
+        .disks
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let path = d.path.clone().map(std::path::PathBuf::from).unwrap_or_else(|| zones::kvm::disk_image(&registry.zone_dir(uuid), i));
+            serde_json::json!({"device": format!("virtio-blk{i}"), "path": path, "read_only": d.read_only})
+        })
+        .collect();
+    out.insert("disks".into(), disks.into());
+    let nics: Vec<serde_json::Value> = vm
+        .nics
+        .iter()
+        .enumerate()
+        .map(|(i, n)| serde_json::json!({"device": format!("virtio-net{i}"), "tap": n.interface, "mac": n.mac}))
+        .collect();
+    out.insert("nics".into(), nics.into());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::Value::Object(out))?
+    );
+    Ok(0)
 }
 
 fn one_uuid<'a>(args: &'a [String], verb: &str) -> Result<&'a str> {
@@ -127,8 +237,13 @@ fn field(z: &Zone, name: &str) -> Option<String> {
     let num = |v: Option<u64>| v.map_or(String::from("-"), |n| n.to_string());
     Some(match name {
         "uuid" => m.uuid.clone(),
-        "type" => "OS".into(),
-        "ram" | "max_physical_memory" => num(m.max_physical_memory),
+        "type" => if m.vm.is_some() { "KVM" } else { "OS" }.into(),
+        "ram" => match &m.vm {
+            Some(vm) => vm.ram.to_string(),
+            None => num(m.max_physical_memory),
+        },
+        "max_physical_memory" => num(m.max_physical_memory),
+        "vcpus" => m.vm.as_ref().map_or("-".into(), |vm| vm.vcpus.to_string()),
         "state" => z.state.to_string(),
         "alias" => m.alias.clone().unwrap_or_else(|| "-".into()),
         "hostname" => m.hostname.clone().unwrap_or_else(|| "-".into()),

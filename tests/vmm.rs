@@ -391,7 +391,10 @@ fn the_vmexits_example_counts_exits_and_ports() {
     }
     let dir = tempfile::tempdir().unwrap();
     let image = guest(dir.path(), "pio_loop");
-    let cmd = format!("{LUMEN} vmm --payload {} --boot-args count=300", image.display());
+    let cmd = format!(
+        "{LUMEN} vmm --payload {} --boot-args count=300",
+        image.display()
+    );
     let out = Command::new(LUMEN)
         .current_dir(common::workspace())
         .args(["dtrace", "-s", "examples/vmexits.d", "-c", &cmd])
@@ -400,6 +403,9 @@ fn the_vmexits_example_counts_exits_and_ports() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let rows = rows(&out);
     for want in ["IO 301", "0x80 out 300", "0xf4 out 1"] {
-        assert!(rows.iter().any(|r| r == want), "missing {want:?} in {rows:?}");
+        assert!(
+            rows.iter().any(|r| r == want),
+            "missing {want:?} in {rows:?}"
+        );
     }
 }

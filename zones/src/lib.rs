@@ -8,10 +8,12 @@
 //!
 //! [`runtime`] boots them: a supervisor, namespaces, a sparse root and
 //! `zlogin`; [`cgroups`] caps them; [`clone`] starts init in its
-//! namespaces and cgroup2 group at once.
+//! namespaces and cgroup2 group at once; [`kvm`] makes a `kvm`-brand
+//! zone, whose init is Lumen's VMM.
 
 pub mod cgroups;
 pub mod clone;
+pub mod kvm;
 pub mod manifest;
 pub mod registry;
 pub mod runtime;

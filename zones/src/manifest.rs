@@ -21,6 +21,8 @@ pub enum Brand {
     Joyent,
     /// A minimal zone (`joyent-minimal`).
     JoyentMinimal,
+    /// A hardware VM: a zone whose init is Lumen's VMM (`kvm`).
+    Kvm,
 }
 
 impl Brand {
@@ -29,6 +31,7 @@ impl Brand {
         match self {
             Brand::Joyent => "joyent",
             Brand::JoyentMinimal => "joyent-minimal",
+            Brand::Kvm => "kvm",
         }
     }
 }
@@ -61,9 +64,62 @@ pub struct Manifest {
     pub customer_metadata: BTreeMap<String, String>,
     /// The zone's init: a program and arguments (`/sbin/init` when absent).
     pub init: Option<Vec<String>>,
+    /// The VM of a `kvm`-brand zone.
+    pub vm: Option<VmSpec>,
     /// Fields Lumen does not know: kept as given.
     pub unsupported: Map<String, Value>,
 }
+
+/// What a `kvm`-brand zone runs (no firmware: the VMM loads the kernel).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmSpec {
+    /// Guest RAM in MiB.
+    pub ram: u64,
+    /// Number of vCPUs.
+    pub vcpus: u64,
+    /// What boots.
+    pub boot: VmBoot,
+    /// The kernel (or payload) command line.
+    pub boot_args: String,
+    /// virtio block devices, in order.
+    pub disks: Vec<DiskSpec>,
+    /// virtio network devices, in order.
+    pub nics: Vec<NicSpec>,
+}
+
+/// A VM's boot image: a Linux kernel (and initrd), or a flat 64-bit payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VmBoot {
+    Kernel {
+        kernel: String,
+        initrd: Option<String>,
+    },
+    Payload {
+        payload: String,
+    },
+}
+
+/// One disk: an image file (`path`), or one of `size` MiB that `vmadm`
+/// creates in the zone's directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskSpec {
+    pub path: Option<String>,
+    pub size: Option<u64>,
+    pub read_only: bool,
+}
+
+/// One NIC: a tap device of the zone (`interface`, `net0`… by default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NicSpec {
+    pub interface: String,
+    pub mac: Option<String>,
+}
+
+/// Guest RAM of a `kvm` VM when the manifest has none (MiB), as SmartOS's default.
+pub const DEFAULT_VM_RAM: u64 = 256;
+/// What the VMM itself may use beyond guest RAM (MiB): `max_physical_memory`
+/// of a VM defaults to `ram` plus this.
+pub const VMM_MEMORY_OVERHEAD: u64 = 256;
 
 /// Fields this manifest understands.
 const KNOWN: &[&str] = &[
@@ -80,6 +136,26 @@ const KNOWN: &[&str] = &[
     "customer_metadata",
     "init",
     "command",
+    "ram",
+    "vcpus",
+    "kernel",
+    "initrd",
+    "payload",
+    "boot_args",
+    "disks",
+    "nics",
+];
+
+/// Fields only a `kvm` VM has.
+const VM_FIELDS: &[&str] = &[
+    "ram",
+    "vcpus",
+    "kernel",
+    "initrd",
+    "payload",
+    "boot_args",
+    "disks",
+    "nics",
 ];
 
 fn kind(v: &Value) -> String {
@@ -131,6 +207,40 @@ impl Check<'_> {
         }
     }
 
+    /// The array at `key` (empty when absent; a problem when not an array).
+    fn array(&mut self, key: &str) -> Vec<Value> {
+        match self.obj.get(key) {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items.clone(),
+            Some(v) => {
+                self.bad(key, "an array", v);
+                Vec::new()
+            }
+        }
+    }
+
+    /// `v` (at path `at`) as an object.
+    fn object<'v>(&mut self, at: &str, v: &'v Value) -> Option<&'v Map<String, Value>> {
+        match v {
+            Value::Object(o) => Some(o),
+            v => {
+                self.bad(at, "an object", v);
+                None
+            }
+        }
+    }
+
+    /// Problems of a nested object (`$.key: …`), re-rooted at `at`.
+    fn nested(&mut self, at: &str, problems: Vec<String>) {
+        for p in problems {
+            let rest = p.strip_prefix('$').unwrap_or(&p);
+            let rest = rest
+                .strip_prefix(':')
+                .map_or(rest.to_string(), |r| format!(":{r}"));
+            self.problems.push(format!("$.{at}{rest}"));
+        }
+    }
+
     fn boolean(&mut self, key: &str) -> Option<bool> {
         match self.obj.get(key)? {
             Value::Bool(b) => Some(*b),
@@ -139,6 +249,176 @@ impl Check<'_> {
                 None
             }
         }
+    }
+}
+
+/// The VM fields of a `kvm` manifest.
+fn vm_spec(c: &mut Check) -> Option<VmSpec> {
+    let ram = c.uint("ram", 1 << 20).unwrap_or(DEFAULT_VM_RAM);
+    if ram < 2 {
+        c.problems
+            .push(format!("$.ram: {ram} MiB is too little (at least 2)"));
+    }
+    let vcpus = c.uint("vcpus", 64).unwrap_or(1);
+    if vcpus == 0 {
+        c.problems
+            .push("$.vcpus: a VM needs at least one vCPU".into());
+    }
+    let kernel = c.string("kernel");
+    let initrd = c.string("initrd");
+    let payload = c.string("payload");
+    let boot_args = c.string("boot_args").unwrap_or_default();
+    let boot = match (kernel, payload) {
+        (Some(kernel), None) => VmBoot::Kernel { kernel, initrd },
+        (None, Some(payload)) => {
+            if initrd.is_some() {
+                c.problems
+                    .push("$.initrd: a payload boots without an initrd".into());
+            }
+            VmBoot::Payload { payload }
+        }
+        (Some(_), Some(_)) => {
+            c.problems
+                .push("$.payload: give kernel or payload, not both".into());
+            return None;
+        }
+        (None, None) => {
+            c.problems
+                .push("$.kernel: a kvm VM needs a kernel (or a flat 64-bit payload)".into());
+            return None;
+        }
+    };
+    let mut disks = Vec::new();
+    for (i, d) in c.array("disks").iter().enumerate() {
+        let at = format!("disks[{i}]");
+        let Some(obj) = c.object(&at, d) else {
+            continue;
+        };
+        let mut dc = Check {
+            obj,
+            problems: Vec::new(),
+        };
+        let path = dc.string("path");
+        let size = dc.uint("size", 1 << 24);
+        let read_only = dc.boolean("read_only").unwrap_or(false);
+        match dc.string("model").as_deref() {
+            None | Some("virtio") => {}
+            Some(m) => dc.problems.push(format!(
+                "$.model: {m:?} is not a disk model Lumen has (virtio)"
+            )),
+        }
+        if path.is_none() && size.is_none() {
+            dc.problems.push("$: a disk needs a path or a size".into());
+        }
+        c.nested(&at, dc.problems);
+        disks.push(DiskSpec {
+            path,
+            size,
+            read_only,
+        });
+    }
+    let mut nics = Vec::new();
+    for (i, n) in c.array("nics").iter().enumerate() {
+        let at = format!("nics[{i}]");
+        let Some(obj) = c.object(&at, n) else {
+            continue;
+        };
+        let mut nc = Check {
+            obj,
+            problems: Vec::new(),
+        };
+        let interface = nc.string("interface").unwrap_or_else(|| format!("net{i}"));
+        if interface.is_empty() || interface.len() > 15 || interface.contains(['/', ' ']) {
+            nc.problems.push(format!(
+                "$.interface: {interface:?} is not an interface name (1-15 characters)"
+            ));
+        }
+        let mac = nc.string("mac");
+        if let Some(m) = &mac {
+            let ok = m.split(':').count() == 6
+                && m.split(':')
+                    .all(|b| b.len() == 2 && u8::from_str_radix(b, 16).is_ok());
+            if !ok {
+                nc.problems.push(format!(
+                    "$.mac: {m:?} is not a MAC address (xx:xx:xx:xx:xx:xx)"
+                ));
+            }
+        }
+        match nc.string("model").as_deref() {
+            None | Some("virtio") => {}
+            Some(m) => nc.problems.push(format!(
+                "$.model: {m:?} is not a NIC model Lumen has (virtio)"
+            )),
+        }
+        c.nested(&at, nc.problems);
+        nics.push(NicSpec { interface, mac });
+    }
+    if disks.len() + nics.len() > 8 {
+        c.problems.push(format!(
+            "$.disks: {} disks and nics; a VM has at most 8",
+            disks.len() + nics.len()
+        ));
+    }
+    Some(VmSpec {
+        ram,
+        vcpus,
+        boot,
+        boot_args,
+        disks,
+        nics,
+    })
+}
+
+impl VmSpec {
+    /// Put the VM's fields into a manifest object, as `vmadm get` shows them.
+    fn insert_into(&self, m: &mut Map<String, Value>) {
+        m.insert("ram".into(), self.ram.into());
+        m.insert("vcpus".into(), self.vcpus.into());
+        match &self.boot {
+            VmBoot::Kernel { kernel, initrd } => {
+                m.insert("kernel".into(), kernel.clone().into());
+                if let Some(i) = initrd {
+                    m.insert("initrd".into(), i.clone().into());
+                }
+            }
+            VmBoot::Payload { payload } => {
+                m.insert("payload".into(), payload.clone().into());
+            }
+        }
+        m.insert("boot_args".into(), self.boot_args.clone().into());
+        let disks: Vec<Value> = self
+            .disks
+            .iter()
+            .map(|d| {
+                let mut o = Map::new();
+                if let Some(p) = &d.path {
+                    o.insert("path".into(), p.clone().into());
+                }
+                if let Some(s) = d.size {
+                    o.insert("size".into(), s.into());
+                }
+                o.insert("model".into(), "virtio".into());
+                if d.read_only {
+                    o.insert("read_only".into(), true.into());
+                }
+                Value::Object(o)
+            })
+            .collect();
+        m.insert("disks".into(), disks.into());
+        let nics: Vec<Value> = self
+            .nics
+            .iter()
+            .map(|n| {
+                let mut o = Map::new();
+                o.insert("interface".into(), n.interface.clone().into());
+                if let Some(mac) = &n.mac {
+                    o.insert("mac".into(), mac.clone().into());
+                }
+                o.insert("model".into(), "virtio".into());
+                Value::Object(o)
+            })
+            .collect();
+        m.insert("nics".into(), nics.into());
     }
 }
 
@@ -204,16 +484,28 @@ impl Manifest {
         let brand = match c.string("brand").as_deref() {
             None | Some("joyent") => Brand::Joyent,
             Some("joyent-minimal") => Brand::JoyentMinimal,
+            Some("kvm") => Brand::Kvm,
             Some(b) => {
                 c.problems.push(format!(
-                    "$.brand: {b:?} is not a zone brand (joyent, joyent-minimal; kvm comes with the hypervisor)"
+                    "$.brand: {b:?} is not a brand Lumen has (joyent, joyent-minimal, kvm)"
                 ));
                 Brand::Joyent
             }
         };
+        // An OS zone keeps a VM's fields as given, unsupported (SmartOS
+        // zones have `nics` too; theirs come with vNICs).
+        let vm = if brand == Brand::Kvm {
+            vm_spec(&mut c)
+        } else {
+            None
+        };
         let cpu_cap = c.uint("cpu_cap", 100 * 1024);
         let cpu_shares = c.uint("cpu_shares", 1 << 20);
-        let max_physical_memory = c.uint("max_physical_memory", 1 << 30);
+        // A VM's memory cap covers its RAM and the VMM (SmartOS sizes it
+        // from `ram` too).
+        let max_physical_memory = c
+            .uint("max_physical_memory", 1 << 30)
+            .or_else(|| vm.as_ref().map(|v| v.ram + VMM_MEMORY_OVERHEAD));
         let max_lwps = c.uint("max_lwps", 1 << 22);
         let max_swap = c.uint("max_swap", 1 << 30);
         let autoboot = c.boolean("autoboot").unwrap_or(true);
@@ -253,6 +545,11 @@ impl Manifest {
                 Some(v) => c.bad(key, "a string or an array of strings", v),
             }
         }
+        if brand == Brand::Kvm && init.is_some() {
+            c.problems.push(
+                "$.init: a kvm VM's init is the VMM; boot a kernel or payload instead".into(),
+            );
+        }
         if init.as_ref().is_some_and(|w| w.is_empty()) {
             c.problems.push("$.init: the command is empty".into());
         }
@@ -265,7 +562,9 @@ impl Manifest {
         }
         let unsupported: Map<String, Value> = obj
             .iter()
-            .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
+            .filter(|(k, _)| {
+                !KNOWN.contains(&k.as_str()) || (vm.is_none() && VM_FIELDS.contains(&k.as_str()))
+            })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         if !c.problems.is_empty() {
@@ -286,6 +585,7 @@ impl Manifest {
             autoboot,
             customer_metadata,
             init,
+            vm,
             unsupported,
         })
     }
@@ -327,6 +627,9 @@ impl Manifest {
                 "init".into(),
                 Value::Array(i.iter().map(|w| w.clone().into()).collect()),
             );
+        }
+        if let Some(vm) = &self.vm {
+            vm.insert_into(&mut m);
         }
         for (k, v) in &self.unsupported {
             m.insert(k.clone(), v.clone());
@@ -386,7 +689,7 @@ mod tests {
             [
                 "$.uuid: \"nope\" is not a UUID (8-4-4-4-12 hex digits)",
                 "$.hostname: \"bad_host\" is not a valid hostname",
-                "$.brand: \"lx\" is not a zone brand (joyent, joyent-minimal; kvm comes with the hypervisor)",
+                "$.brand: \"lx\" is not a brand Lumen has (joyent, joyent-minimal, kvm)",
                 "$.cpu_cap: expected a non-negative integer, found \"half\"",
                 "$.max_lwps: expected a non-negative integer, found -1",
                 "$.autoboot: expected true or false, found \"yes\"",
@@ -403,5 +706,76 @@ mod tests {
         assert!(e.problems[0].starts_with("$: not JSON:"), "{e}");
         let e = Manifest::parse("[1]").expect_err("bad");
         assert_eq!(e.problems, ["$: expected an object, found an array"]);
+    }
+
+    #[test]
+    fn a_kvm_vm_and_its_bad_fields() {
+        let m = Manifest::parse(
+            r#"{"brand": "kvm", "ram": 512, "vcpus": 2, "kernel": "/boot/vmlinuz", "initrd": "/boot/initrd",
+                "boot_args": "console=ttyS0", "disks": [{"path": "/d.img", "model": "virtio"}, {"size": 64}],
+                "nics": [{"mac": "02:00:00:00:00:01"}, {"interface": "wan"}]}"#,
+        )
+        .unwrap();
+        let vm = m.vm.as_ref().unwrap();
+        assert_eq!(
+            (vm.ram, vm.vcpus, m.max_physical_memory),
+            (512, 2, Some(768))
+        );
+        assert_eq!(
+            vm.boot,
+            VmBoot::Kernel {
+                kernel: "/boot/vmlinuz".into(),
+                initrd: Some("/boot/initrd".into())
+            }
+        );
+        assert_eq!(vm.nics[0].interface, "net0");
+        assert_eq!(vm.nics[1].interface, "wan");
+        assert_eq!(
+            vm.disks[1],
+            DiskSpec {
+                path: None,
+                size: Some(64),
+                read_only: false
+            }
+        );
+        // What `get` shows parses back to the same VM.
+        let again = Manifest::from_value(&m.to_value()).unwrap();
+        assert_eq!(again.vm, m.vm);
+        assert!(m.unsupported.is_empty());
+
+        let e = Manifest::parse(
+            r#"{"brand": "kvm", "vcpus": 0, "disks": [{"model": "ide"}, 3],
+                "nics": [{"mac": "zz"}], "init": "/sbin/init"}"#,
+        )
+        .expect_err("invalid");
+        assert_eq!(
+            e.problems,
+            [
+                "$.vcpus: a VM needs at least one vCPU",
+                "$.kernel: a kvm VM needs a kernel (or a flat 64-bit payload)",
+                "$.init: a kvm VM's init is the VMM; boot a kernel or payload instead",
+            ]
+        );
+        let e = Manifest::parse(
+            r#"{"brand": "kvm", "payload": "/p.bin", "disks": [{"model": "ide"}, 3],
+                "nics": [{"mac": "zz"}]}"#,
+        )
+        .expect_err("invalid");
+        assert_eq!(
+            e.problems,
+            [
+                "$.disks[0].model: \"ide\" is not a disk model Lumen has (virtio)",
+                "$.disks[0]: a disk needs a path or a size",
+                "$.disks[1]: expected an object, found 3",
+                "$.nics[0].mac: \"zz\" is not a MAC address (xx:xx:xx:xx:xx:xx)",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_os_zone_keeps_vm_fields_as_unsupported() {
+        let m = Manifest::parse(r#"{"nics": [{"nic_tag": "admin"}], "ram": 256}"#).unwrap();
+        assert!(m.vm.is_none());
+        assert_eq!(m.unsupported_fields(), ["nics", "ram"]);
     }
 }

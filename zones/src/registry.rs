@@ -143,7 +143,7 @@ impl Registry {
     }
 
     /// The zone's directory (manifest, state, root).
-    pub(crate) fn zone_dir(&self, uuid: &str) -> PathBuf {
+    pub fn zone_dir(&self, uuid: &str) -> PathBuf {
         self.dir(uuid)
     }
 

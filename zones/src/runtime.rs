@@ -15,6 +15,7 @@
 
 use crate::cgroups::{self, ZoneCgroups};
 use crate::clone::{clone_into, Cloned};
+use crate::kvm::Bind;
 use crate::manifest::Manifest;
 use crate::registry::{Registry, RegistryError, Zone, ZoneState};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
@@ -42,7 +43,12 @@ fn sys(what: &str) -> impl FnOnce(nix::Error) -> RegistryError + '_ {
 
 /// Build the zone's root under `root` and pivot into it. Runs in init,
 /// in the new namespaces.
-fn enter_root(root: &Path, hostname: &str) -> Result<(), RegistryError> {
+fn enter_root(
+    root: &Path,
+    hostname: &str,
+    binds: &[Bind],
+    devices: &[String],
+) -> Result<(), RegistryError> {
     // Nothing we mount propagates back to the host.
     mount(
         None::<&str>,
@@ -93,6 +99,44 @@ fn enter_root(root: &Path, hostname: &str) -> Result<(), RegistryError> {
         )
         .map_err(sys("making a system directory read-only"))?;
     }
+    // What this zone's brand needs from the host (a VM's image files).
+    for b in binds {
+        let inside = root.join(b.inside.trim_start_matches('/'));
+        if b.host.is_dir() {
+            std::fs::create_dir_all(&inside)
+                .map_err(|e| err(format!("{}: {e}", inside.display())))?;
+        } else {
+            if let Some(dir) = inside.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| err(format!("{}: {e}", dir.display())))?;
+            }
+            std::fs::write(&inside, b"").map_err(|e| err(format!("{}: {e}", inside.display())))?;
+        }
+        mount(
+            Some(&b.host),
+            &inside,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .map_err(|e| {
+            err(format!(
+                "binding {} at {}: {}",
+                b.host.display(),
+                b.inside,
+                e.desc()
+            ))
+        })?;
+        if b.read_only {
+            mount(
+                None::<&str>,
+                &inside,
+                None::<&str>,
+                MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+                None::<&str>,
+            )
+            .map_err(sys("making a bound file read-only"))?;
+        }
+    }
     // A private /etc: the zone's own hostname and hosts, the host's users.
     let etc = root.join("etc");
     std::fs::create_dir_all(&etc).map_err(|e| err(e.to_string()))?;
@@ -131,8 +175,15 @@ fn enter_root(root: &Path, hostname: &str) -> Result<(), RegistryError> {
         Some("mode=755"),
     )
     .map_err(sys("mounting /dev"))?;
-    for d in DEVICES {
+    for d in DEVICES
+        .iter()
+        .copied()
+        .chain(devices.iter().map(String::as_str))
+    {
         let node = dev.join(d);
+        if let Some(dir) = node.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+        }
         std::fs::write(&node, b"").map_err(|e| err(e.to_string()))?;
         mount(
             Some(&Path::new("/dev").join(d)),
@@ -215,6 +266,10 @@ pub struct BootPlan {
     pub cgroups: ZoneCgroups,
     /// Where the supervisor records init's pid and the zone's state.
     pub zone_dir: PathBuf,
+    /// Host files and directories bound into the root (a VM's images).
+    pub binds: Vec<Bind>,
+    /// Host devices (relative to `/dev`) beyond every zone's.
+    pub devices: Vec<String>,
 }
 
 /// Boot: fork the supervisor, which clones init; returns once init runs
@@ -354,7 +409,7 @@ fn start_init(plan: &BootPlan, init: &[CString]) -> Result<Pid, RegistryError> {
                 .and_then(|_| {
                     unshare(CloneFlags::CLONE_NEWCGROUP).map_err(sys("unshare(CLONE_NEWCGROUP)"))
                 })
-                .and_then(|_| enter_root(&plan.root, &plan.hostname));
+                .and_then(|_| enter_root(&plan.root, &plan.hostname, &plan.binds, &plan.devices));
             if let Err(e) = r {
                 report(&err_w, &message(e));
                 // SAFETY: leaving init.
@@ -494,6 +549,37 @@ impl Registry {
     /// Boot stopped zone `uuid` with manifest `m`, its lock held.
     fn boot_locked(&self, uuid: &str, m: &Manifest) -> Result<i32, RegistryError> {
         let cgroups = crate::cgroups::prepare(uuid, m)?;
+        let vm = match &m.vm {
+            Some(spec) => {
+                let zone_dir = self.zone_dir(uuid);
+                // The VMM's `vm` probe argument is the zone's id in D: its
+                // cgroup2 group's id, which is the directory's inode.
+                let zone_id = std::fs::metadata(&cgroups.unified).map(|md| {
+                    use std::os::unix::fs::MetadataExt;
+                    md.ino()
+                });
+                let lumen = std::env::current_exe()
+                    .map_err(|e| err(format!("finding the lumen binary: {e}")));
+                let planned = zone_id
+                    .map_err(|e| err(format!("{}: {e}", cgroups.unified.display())))
+                    .and_then(|id| {
+                        crate::kvm::create_disks(&zone_dir, spec)?;
+                        crate::kvm::plan(&zone_dir, id, spec, &lumen?)
+                    });
+                match planned {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        cgroups.remove();
+                        return Err(e);
+                    }
+                }
+            }
+            None => None,
+        };
+        let (vm_init, binds, devices) = match vm {
+            Some(p) => (Some(p.init), p.binds, p.devices),
+            None => (None, Vec::new(), Vec::new()),
+        };
         let plan = BootPlan {
             root: self.zone_dir(uuid).join("root"),
             hostname: m
@@ -501,9 +587,13 @@ impl Registry {
                 .clone()
                 .or_else(|| m.alias.clone())
                 .unwrap_or_else(|| uuid.to_string()),
-            init: m.init.clone().unwrap_or_else(|| vec!["/sbin/init".into()]),
+            init: vm_init
+                .or_else(|| m.init.clone())
+                .unwrap_or_else(|| vec!["/sbin/init".into()]),
             cgroups,
             zone_dir: self.zone_dir(uuid),
+            binds,
+            devices,
         };
         let pid = boot(&plan).inspect_err(|_| {
             // The supervisor removes them when init fails; not when the

@@ -1,0 +1,236 @@
+//! `kvm`-brand zones: a hardware VM is a zone whose init is Lumen's VMM
+//! (`lumen vmm`), as on SmartOS, where a KVM VM's qemu runs in its zone.
+//! The zone caps the VMM (and so the VM) like any zone's processes, and D
+//! sees the VM's exits as the zone's (`zonename` is the VM's UUID).
+//!
+//! What the VMM needs from the host is bound into the zone under `/vm`: a
+//! directory of the zone's own (`ZONE_DIR/vm`, holding `console.log` and
+//! the console socket, so the host reaches them), the `lumen` binary, the
+//! kernel, initrd or payload, and each disk; `/dev/kvm` and, with NICs,
+//! `/dev/net/tun` join the zone's `/dev`.
+
+use crate::manifest::{VmBoot, VmSpec};
+use crate::registry::RegistryError;
+use std::path::{Path, PathBuf};
+
+/// Where a VM zone's files are, inside the zone.
+pub const INSIDE: &str = "/vm";
+/// The directory (under the zone's directory) bound at [`INSIDE`].
+pub const HOST_DIR: &str = "vm";
+/// The serial console's log, in that directory.
+pub const CONSOLE_LOG: &str = "console.log";
+/// The console socket, in that directory.
+pub const CONSOLE_SOCKET: &str = "console.sock";
+
+/// A host file or directory bound into the zone root at `inside`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bind {
+    pub host: PathBuf,
+    /// Absolute path inside the zone.
+    pub inside: String,
+    pub read_only: bool,
+}
+
+/// How a VM zone boots: the VMM command, and what it needs bound in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmPlan {
+    pub init: Vec<String>,
+    pub binds: Vec<Bind>,
+    /// Host device nodes (relative to `/dev`) the zone's `/dev` gets.
+    pub devices: Vec<String>,
+}
+
+fn boot_err(what: String) -> RegistryError {
+    RegistryError::Boot(what)
+}
+
+/// The disk image a sized disk without a path gets, in the zone's directory.
+pub fn disk_image(zone_dir: &Path, index: usize) -> PathBuf {
+    zone_dir.join("disks").join(format!("disk{index}.img"))
+}
+
+/// Make the images of `spec`'s sized disks that do not exist yet (sparse,
+/// `size` MiB), as `vmadm create` does on SmartOS for a new VM's disks.
+pub fn create_disks(zone_dir: &Path, spec: &VmSpec) -> Result<(), RegistryError> {
+    for (i, disk) in spec.disks.iter().enumerate() {
+        let (None, Some(size)) = (&disk.path, disk.size) else {
+            continue;
+        };
+        let path = disk_image(zone_dir, i);
+        if path.exists() {
+            continue;
+        }
+        let fail = |e: std::io::Error| boot_err(format!("disks[{i}]: {}: {e}", path.display()));
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+        }
+        let file = std::fs::File::create(&path).map_err(fail)?;
+        file.set_len(size << 20).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// The plan for booting `spec` in the zone at `zone_dir`, whose D zone id
+/// (its cgroup2 group's id) is `zone_id`; `lumen` is the binary to run as
+/// the VMM.
+pub fn plan(
+    zone_dir: &Path,
+    zone_id: u64,
+    spec: &VmSpec,
+    lumen: &Path,
+) -> Result<VmPlan, RegistryError> {
+    let host_dir = zone_dir.join(HOST_DIR);
+    std::fs::create_dir_all(&host_dir)
+        .map_err(|e| boot_err(format!("{}: {e}", host_dir.display())))?;
+    let inside = |name: &str| format!("{INSIDE}/{name}");
+    let mut binds = vec![
+        Bind {
+            host: host_dir,
+            inside: INSIDE.into(),
+            read_only: false,
+        },
+        Bind {
+            host: lumen.to_owned(),
+            inside: inside("lumen"),
+            read_only: true,
+        },
+    ];
+    let mut file =
+        |field: &str, host: &str, name: &str, read_only: bool| -> Result<String, RegistryError> {
+            let host = PathBuf::from(host);
+            if !host.is_file() {
+                return Err(boot_err(format!(
+                    "$.{field}: {} is not a file",
+                    host.display()
+                )));
+            }
+            binds.push(Bind {
+                host,
+                inside: inside(name),
+                read_only,
+            });
+            Ok(inside(name))
+        };
+    let mut init = vec![inside("lumen"), "vmm".into()];
+    match &spec.boot {
+        VmBoot::Kernel { kernel, initrd } => {
+            init.extend(["--kernel".into(), file("kernel", kernel, "kernel", true)?]);
+            if let Some(initrd) = initrd {
+                init.extend(["--initrd".into(), file("initrd", initrd, "initrd", true)?]);
+            }
+        }
+        VmBoot::Payload { payload } => {
+            init.extend([
+                "--payload".into(),
+                file("payload", payload, "payload", true)?,
+            ]);
+        }
+    }
+    for (i, disk) in spec.disks.iter().enumerate() {
+        let host = match &disk.path {
+            Some(p) => p.clone(),
+            None => disk_image(zone_dir, i).to_string_lossy().into_owned(),
+        };
+        let at = file(
+            &format!("disks[{i}].path"),
+            &host,
+            &format!("disk{i}"),
+            disk.read_only,
+        )?;
+        init.push("--disk".into());
+        init.push(if disk.read_only {
+            format!("{at},ro")
+        } else {
+            at
+        });
+    }
+    for nic in &spec.nics {
+        init.push("--tap".into());
+        init.push(match &nic.mac {
+            Some(mac) => format!("{},mac={mac}", nic.interface),
+            None => nic.interface.clone(),
+        });
+    }
+    init.extend([
+        "--ram".into(),
+        spec.ram.to_string(),
+        "--vcpus".into(),
+        spec.vcpus.to_string(),
+        "--boot-args".into(),
+        spec.boot_args.clone(),
+        "--console".into(),
+        inside(CONSOLE_LOG),
+        "--console-socket".into(),
+        inside(CONSOLE_SOCKET),
+        "--id".into(),
+        zone_id.to_string(),
+    ]);
+    let mut devices = vec!["kvm".to_string()];
+    if !spec.nics.is_empty() {
+        devices.push("net/tun".into());
+    }
+    Ok(VmPlan {
+        init,
+        binds,
+        devices,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Manifest;
+
+    #[test]
+    fn a_payload_vm_runs_the_vmm_on_its_bound_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let payload = dir.path().join("guest.bin");
+        std::fs::write(&payload, [0xf4]).unwrap();
+        let m = Manifest::parse(&format!(
+            r#"{{"brand": "kvm", "ram": 64, "vcpus": 2, "payload": "{}", "boot_args": "count=3",
+                "disks": [{{"size": 1}}], "nics": [{{"mac": "02:00:00:00:00:07"}}]}}"#,
+            payload.display()
+        ))
+        .unwrap();
+        let spec = m.vm.as_ref().unwrap();
+        assert_eq!(
+            m.max_physical_memory,
+            Some(64 + crate::manifest::VMM_MEMORY_OVERHEAD)
+        );
+        let zone = dir.path().join("zone");
+        create_disks(&zone, spec).unwrap();
+        assert_eq!(
+            std::fs::metadata(disk_image(&zone, 0)).unwrap().len(),
+            1 << 20
+        );
+        let plan = plan(&zone, 42, spec, Path::new("/proc/self/exe")).unwrap();
+        assert_eq!(
+            plan.init.join(" "),
+            "/vm/lumen vmm --payload /vm/payload --disk /vm/disk0 --tap net0,mac=02:00:00:00:00:07 \
+             --ram 64 --vcpus 2 --boot-args count=3 --console /vm/console.log \
+             --console-socket /vm/console.sock --id 42"
+        );
+        assert_eq!(plan.devices, ["kvm", "net/tun"]);
+        let inside: Vec<&str> = plan.binds.iter().map(|b| b.inside.as_str()).collect();
+        assert_eq!(inside, ["/vm", "/vm/lumen", "/vm/payload", "/vm/disk0"]);
+        assert!(!plan.binds[3].read_only);
+    }
+
+    #[test]
+    fn a_missing_image_names_its_field() {
+        let m = Manifest::parse(r#"{"brand": "kvm", "kernel": "/nonexistent/vmlinuz"}"#).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let e = plan(
+            dir.path(),
+            1,
+            m.vm.as_ref().unwrap(),
+            Path::new("/bin/true"),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("$.kernel: /nonexistent/vmlinuz is not a file"),
+            "{e}"
+        );
+    }
+}
