@@ -21,6 +21,11 @@ fn every_example_compiles() {
         }
         let src = std::fs::read_to_string(&path).expect("readable example");
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        // A script about one process's probes (`vmm$target:::`) has no
+        // probes without that process; tests/vmm.rs runs it on a VMM.
+        if src.contains("$target") {
+            continue;
+        }
         let opts = CompileOptions::new(Origin::File(name.clone()));
         match compile(&src, &opts, &catalog) {
             Ok(p) => assert!(p.matched_probes() > 0, "{name} matched no probes"),

@@ -67,6 +67,11 @@ fn examples_pass_the_verifier() {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let src = std::fs::read_to_string(p).expect("readable example");
+        // A script about one process's probes (`vmm$target:::`) loads only
+        // with that process; tests/vmm.rs runs it on a VMM.
+        if src.contains("$target") {
+            continue;
+        }
         match load(&catalog, &name, &src) {
             Ok(n) => loaded += n,
             Err(e) => failures.push(format!("{name}: {e}")),
