@@ -127,6 +127,7 @@ fn virtio_blk_reads_and_writes_byte_for_byte() {
     let disk = disk(dir.path());
     let script = "vmm$target:::blk-start { @n[arg4 ? \"write\" : \"read\"] = count(); @b[arg4 ? \"write\" : \"read\"] = sum(arg3); } \
                   vmm$target:::blk-done /arg4 != 0/ { @err = count(); } \
+                  vmm$target:::blk-done /arg3 == 1024 && arg5 > 0/ { @timed[\"1024\"] = count(); } \
                   vmm$target:::virtio-notify { @notify[arg1, arg2] = count(); }";
     let out = traced(
         script,
@@ -157,7 +158,15 @@ fn virtio_blk_reads_and_writes_byte_for_byte() {
     let rows = rows(&out);
     // Two reads (sector 0, then 1-2 back: 1536 bytes), one write of 1024,
     // no errors; a notify of queue 0 of device 0 per request (4 with the flush).
-    for want in ["read 2", "write 1", "read 1536", "write 1024", "0 0 4"] {
+    // Both 1024-byte requests (write, read back) came with their latency.
+    for want in [
+        "read 2",
+        "write 1",
+        "read 1536",
+        "write 1024",
+        "0 0 4",
+        "1024 2",
+    ] {
         assert!(
             rows.iter().any(|r| r == want),
             "missing {want:?} in {rows:?}"
@@ -408,4 +417,19 @@ fn the_vmexits_example_counts_exits_and_ports() {
             "missing {want:?} in {rows:?}"
         );
     }
+}
+
+#[test]
+fn every_vcpu_runs_on_its_own_thread() {
+    if !kvm("every_vcpu_runs_on_its_own_thread") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let image = guest(dir.path(), "hlt");
+    // Payload vCPUs all start at the entry; each halts once, and the VM
+    // ends when the last one has.
+    let script = "vmm$target:::exit-entry { @[arg1, arg2, tid != pid] = count(); }";
+    let out = traced(script, &image, "--vcpus 3");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(rows(&out), ["0 5 1 1", "1 5 1 1", "2 5 1 1"]);
 }

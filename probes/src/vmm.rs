@@ -18,8 +18,9 @@ crate::provider! {
         fn virtio__notify(vm: u64, device: u32, queue: u32);
         /// A block request starts: `bytes` at `sector`.
         fn blk__start(vm: u64, device: u32, sector: u64, bytes: u32, write: u32);
-        /// A block request is done; `error` is 0 or an errno.
-        fn blk__done(vm: u64, device: u32, sector: u64, bytes: u32, error: i32);
+        /// A block request is done; `error` is 0 or an errno, `latency_ns`
+        /// the time since its `blk-start`.
+        fn blk__done(vm: u64, device: u32, sector: u64, bytes: u32, error: i32, latency_ns: u64);
         /// The guest sent a frame of `bytes` on net device `device`.
         fn net__tx(vm: u64, device: u32, bytes: u32);
         /// A frame of `bytes` was delivered to the guest.

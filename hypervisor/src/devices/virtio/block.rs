@@ -5,6 +5,7 @@ use super::{read_config_bytes, DeviceError, Handled, VirtioDevice, TYPE_BLOCK};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::time::Instant;
 use virtio_queue::desc::split::Descriptor;
 use virtio_queue::{Queue, QueueT};
 use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
@@ -96,12 +97,16 @@ impl Block {
                 probes::vmm::blk__start(|| {
                     (self.vm, self.index, sector, total as u32, u32::from(write))
                 });
+                let started = Instant::now();
                 let result = self.transfer(write, sector, total, data, mem);
+                let latency = started.elapsed().as_nanos() as u64;
                 let errno = match &result {
                     Ok(_) => 0,
                     Err(e) => e.raw_os_error().unwrap_or(libc::EIO),
                 };
-                probes::vmm::blk__done(|| (self.vm, self.index, sector, total as u32, errno));
+                probes::vmm::blk__done(|| {
+                    (self.vm, self.index, sector, total as u32, errno, latency)
+                });
                 match result {
                     Ok(()) if write => (S_OK, 0),
                     Ok(()) => (S_OK, total as u32),
