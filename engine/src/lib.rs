@@ -27,6 +27,7 @@ pub mod command;
 pub mod cpp;
 pub mod error;
 pub mod listing;
+pub mod live;
 pub mod load;
 pub mod print;
 pub mod providers;

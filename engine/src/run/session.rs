@@ -232,8 +232,8 @@ pub struct Session<'o> {
     end: Vec<(usize, usize)>,
     /// ERROR programs, fired by the consumer for each error record.
     error: Vec<(usize, usize)>,
-    out: &'o mut dyn Write,
-    err: &'o mut dyn Write,
+    out: Box<dyn Write + 'o>,
+    err: Box<dyn Write + 'o>,
     opts: OutputOptions,
     header_done: bool,
     exit: Option<i32>,
@@ -257,6 +257,66 @@ pub struct Session<'o> {
     /// -F state: the indent of entry/return pairs.
     flow: crate::print::probe_line::FlowIndent,
     spec_drops: u64,
+    /// Where snapshots go when a metrics endpoint asks for them.
+    feed: Option<std::sync::Arc<AggregationFeed>>,
+}
+
+/// Aggregation snapshots handed from the consuming loop to another thread
+/// (a metrics endpoint): the reader asks, the loop publishes at its next
+/// round, the reader waits for that. BPF maps stay with the loop's thread.
+#[derive(Default)]
+pub struct AggregationFeed {
+    latest: std::sync::Mutex<Option<(u64, Vec<aggregate::Aggregation>)>>,
+    published: std::sync::Condvar,
+    wanted: std::sync::atomic::AtomicBool,
+}
+
+impl AggregationFeed {
+    /// A feed nobody has asked anything of yet.
+    pub fn new() -> AggregationFeed {
+        AggregationFeed::default()
+    }
+
+    fn wanted(&self) -> bool {
+        self.wanted.swap(false, Ordering::SeqCst)
+    }
+
+    fn publish(&self, aggs: Vec<aggregate::Aggregation>) {
+        let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+        let generation = latest.as_ref().map_or(0, |(g, _)| g + 1);
+        *latest = Some((generation, aggs));
+        self.published.notify_all();
+    }
+
+    /// Ask for a fresh snapshot and wait up to `timeout` for it; the last
+    /// one published if none comes in time (the loop is busy or has ended).
+    pub fn snapshot(&self, timeout: std::time::Duration) -> Option<Vec<aggregate::Aggregation>> {
+        let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+        let before = latest.as_ref().map(|(g, _)| *g);
+        self.wanted.store(true, Ordering::SeqCst);
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if latest.as_ref().map(|(g, _)| *g) != before {
+                break;
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                break;
+            }
+            latest = self
+                .published
+                .wait_timeout(latest, deadline - now)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        latest.as_ref().map(|(_, a)| a.clone())
+    }
+
+    /// Publish `aggs` from outside a session (the final state at the end of
+    /// a run, or a test).
+    pub fn publish_final(&self, aggs: Vec<aggregate::Aggregation>) {
+        self.publish(aggs);
+    }
 }
 
 impl<'o> Session<'o> {
@@ -266,8 +326,8 @@ impl<'o> Session<'o> {
         instances: Vec<Instance>,
         attachments: Vec<Vec<Attachment>>,
         tracefs: Option<&Tracefs>,
-        out: &'o mut dyn Write,
-        err: &'o mut dyn Write,
+        out: impl Write + 'o,
+        err: impl Write + 'o,
         opts: OutputOptions,
     ) -> Result<Session<'o>, SessionError> {
         let mut links = Vec::new();
@@ -457,8 +517,8 @@ impl<'o> Session<'o> {
             begin,
             end,
             error,
-            out,
-            err,
+            out: Box::new(out),
+            err: Box::new(err),
             opts,
             header_done: false,
             exit: None,
@@ -474,6 +534,7 @@ impl<'o> Session<'o> {
             replaying: false,
             ending: false,
             spec_drops: 0,
+            feed: None,
         })
     }
 
@@ -628,29 +689,66 @@ impl<'o> Session<'o> {
                 }
                 TargetStatus::Running => {}
             }
-            let wait = self.fire_timers()?;
-            let n = self.rings.len().max(1) as i32;
-            for i in 0..self.rings.len() {
-                let mut batch = Vec::new();
-                match &mut self.rings[i] {
-                    Records::Kernel(r) => {
-                        r.poll(poll_ms / n, |b| batch.push(b.to_vec()))
-                            .map_err(|e| SessionError::Read(e.to_string()))?;
-                    }
-                    Records::User(m) => {
-                        // Nothing arrives between timer firings: sleep until the next.
-                        let ms = std::time::Duration::from_millis((poll_ms / n).max(0) as u64);
-                        std::thread::sleep(wait.map_or(ms, |w| w.min(ms)));
-                        batch.extend(m.ring_drain());
-                    }
+            self.step(poll_ms)?;
+        }
+    }
+
+    /// One round of consuming: fire due timers (user backend), wait up to
+    /// `poll_ms` for records and handle them, report drops. What `run`
+    /// repeats; a live view calls it between its own work (0 ms: no wait).
+    pub fn step(&mut self, poll_ms: i32) -> Result<(), SessionError> {
+        let wait = self.fire_timers()?;
+        let n = self.rings.len().max(1) as i32;
+        for i in 0..self.rings.len() {
+            let mut batch = Vec::new();
+            match &mut self.rings[i] {
+                Records::Kernel(r) => {
+                    r.poll(poll_ms / n, |b| batch.push(b.to_vec()))
+                        .map_err(|e| SessionError::Read(e.to_string()))?;
                 }
-                for rec in batch {
-                    self.handle(i, &rec)?;
+                Records::User(m) => {
+                    // Nothing arrives between timer firings: sleep until the next.
+                    let ms = std::time::Duration::from_millis((poll_ms / n).max(0) as u64);
+                    std::thread::sleep(wait.map_or(ms, |w| w.min(ms)));
+                    batch.extend(m.ring_drain());
                 }
             }
-            self.report_drops()?;
-            self.presymbolize()?;
+            for rec in batch {
+                self.handle(i, &rec)?;
+            }
         }
+        self.report_drops()?;
+        self.presymbolize()?;
+        if let Some(feed) = self.feed.clone() {
+            if feed.wanted() {
+                feed.publish(self.aggregations()?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Every aggregation of every program as it is now, merged across
+    /// CPUs: for live views and metrics (printing is `printa`'s and `end`'s).
+    pub fn aggregations(&mut self) -> Result<Vec<aggregate::Aggregation>, SessionError> {
+        let mut all = Vec::new();
+        for ii in 0..self.instances.len() {
+            let aggs: Vec<AggObj> = self.instances[ii].object.aggs.clone();
+            for a in &aggs {
+                all.push(self.snapshot(ii, a)?);
+            }
+        }
+        Ok(all)
+    }
+
+    /// Publish aggregation snapshots to `feed` whenever it asks (a metrics
+    /// endpoint being scraped), from the consuming loop.
+    pub fn set_feed(&mut self, feed: std::sync::Arc<AggregationFeed>) {
+        self.feed = Some(feed);
+    }
+
+    /// The exit status `exit()` asked for, once it has.
+    pub fn exit_requested(&self) -> Option<i32> {
+        self.exit
     }
 
     /// Look up the user addresses in aggregation keys now, while their
