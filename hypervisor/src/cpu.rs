@@ -3,10 +3,16 @@
 //!
 //! Both boot modes use this: Linux's 64-bit boot protocol and flat payloads
 //! enter at a 64-bit address with paging on, so the VMM does the work a
-//! boot loader's trampoline would.
+//! boot loader's trampoline would. A Linux guest's vCPUs also get what its
+//! firmware would have set: the local APIC's LINT0/LINT1 wiring
+//! ([`set_lint`]) and the boot MSRs ([`set_boot_msrs`]), as Firecracker does.
 
+use crate::error::{kvm_err, VmmError};
 use crate::layout::{GDT_ADDR, PDPT_ADDR, PD_ADDR, PML4_ADDR};
-use kvm_bindings::{kvm_fpu, kvm_regs, kvm_segment, kvm_sregs, CpuId};
+use kvm_bindings::{
+    kvm_fpu, kvm_lapic_state, kvm_msr_entry, kvm_regs, kvm_segment, kvm_sregs, CpuId, Msrs,
+};
+use kvm_ioctls::VcpuFd;
 use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
 
 /// Selectors of the boot GDT, as Linux's boot protocol names them
@@ -165,9 +171,171 @@ pub fn vcpu_cpuid(supported: &CpuId, index: u8) -> CpuId {
     cpuid
 }
 
+/// The local APIC's LVT LINT0 and LINT1 registers: offsets in its
+/// register page, which `kvm_lapic_state` holds as KVM_GET_LAPIC returns it.
+const APIC_LVT_LINT0: usize = 0x350;
+const APIC_LVT_LINT1: usize = 0x360;
+/// An LVT entry's delivery mode, bits 8..10, and the two modes used here.
+const APIC_DELIVERY_MODE_MASK: u32 = 0x700;
+const APIC_DELIVERY_NMI: u32 = 0b100 << 8;
+const APIC_DELIVERY_EXTINT: u32 = 0b111 << 8;
+
+fn lapic_reg(lapic: &kvm_lapic_state, offset: usize) -> u32 {
+    let r = &lapic.regs[offset..offset + 4];
+    u32::from_le_bytes([r[0] as u8, r[1] as u8, r[2] as u8, r[3] as u8])
+}
+
+fn set_lapic_reg(lapic: &mut kvm_lapic_state, offset: usize, value: u32) {
+    for (reg, byte) in lapic.regs[offset..offset + 4]
+        .iter_mut()
+        .zip(value.to_le_bytes())
+    {
+        *reg = byte as std::os::raw::c_char;
+    }
+}
+
+/// `lapic` wired as the MP table says (and a PC's firmware leaves it): the
+/// 8259's INTR on LINT0 (ExtINT delivery), NMI on LINT1. Only the delivery
+/// modes change: the mask bits stay as KVM set them at reset (LINT0 open on
+/// the BSP alone, so the 8259 interrupts one CPU, until Linux's own APIC
+/// set-up rewrites both).
+pub fn lint_wired(mut lapic: kvm_lapic_state) -> kvm_lapic_state {
+    for (offset, mode) in [
+        (APIC_LVT_LINT0, APIC_DELIVERY_EXTINT),
+        (APIC_LVT_LINT1, APIC_DELIVERY_NMI),
+    ] {
+        let reg = lapic_reg(&lapic, offset);
+        set_lapic_reg(&mut lapic, offset, (reg & !APIC_DELIVERY_MODE_MASK) | mode);
+    }
+    lapic
+}
+
+/// Wire `vcpu`'s LINT0 and LINT1 ([`lint_wired`]). Needs the in-kernel
+/// irqchip: without it the vCPU has no local APIC to read.
+pub fn set_lint(vcpu: &VcpuFd) -> Result<(), kvm_ioctls::Error> {
+    let lapic = vcpu.get_lapic()?;
+    vcpu.set_lapic(&lint_wired(lapic))
+}
+
+/// MSR numbers (Intel SDM volume 4; Linux's `asm/msr-index.h`).
+const MSR_IA32_TSC: u32 = 0x10;
+const MSR_IA32_SYSENTER_CS: u32 = 0x174;
+const MSR_IA32_SYSENTER_ESP: u32 = 0x175;
+const MSR_IA32_SYSENTER_EIP: u32 = 0x176;
+const MSR_IA32_MISC_ENABLE: u32 = 0x1a0;
+const MSR_MTRR_DEF_TYPE: u32 = 0x2ff;
+const MSR_STAR: u32 = 0xc000_0081;
+const MSR_LSTAR: u32 = 0xc000_0082;
+const MSR_CSTAR: u32 = 0xc000_0083;
+const MSR_SYSCALL_MASK: u32 = 0xc000_0084;
+const MSR_KERNEL_GS_BASE: u32 = 0xc000_0102;
+/// IA32_MISC_ENABLE bit 0: fast-string operations (`rep movs`/`stos` by
+/// cache line). Firmware turns it on and Linux never does: on Intel, it
+/// finds it off, logs "Disabled fast string operations" and drops
+/// REP_GOOD and ERMS, taking slower `memcpy`s.
+const MISC_ENABLE_FAST_STRING: u64 = 1;
+/// IA32_MTRR_DEF_TYPE: MTRRs enabled (bit 11), default type write-back (6).
+const MTRR_ENABLE: u64 = 1 << 11;
+const MTRR_TYPE_WRITE_BACK: u64 = 6;
+
+/// The MSRs a Linux guest's vCPUs start with, as Firecracker sets them
+/// (`arch/x86_64/msr.rs`, `create_boot_msr_entries`): the SYSENTER and
+/// SYSCALL MSRs at 0; the TSC at 0, which KVM takes from the VMM as
+/// "synchronise with the other vCPUs" (`kvm_synchronize_tsc`), not as a
+/// reset, so all vCPUs' TSCs agree; fast strings on; and the MTRRs'
+/// default type write-back (no variable or fixed range is set, so the
+/// default covers all memory; at KVM's reset value, MTRRs off, the
+/// architecture makes everything uncacheable, which a guest that consults
+/// MTRRs believes).
+pub fn boot_msrs() -> Vec<kvm_msr_entry> {
+    let entry = |index, data| kvm_msr_entry {
+        index,
+        data,
+        ..Default::default()
+    };
+    vec![
+        entry(MSR_IA32_SYSENTER_CS, 0),
+        entry(MSR_IA32_SYSENTER_ESP, 0),
+        entry(MSR_IA32_SYSENTER_EIP, 0),
+        entry(MSR_STAR, 0),
+        entry(MSR_CSTAR, 0),
+        entry(MSR_KERNEL_GS_BASE, 0),
+        entry(MSR_SYSCALL_MASK, 0),
+        entry(MSR_LSTAR, 0),
+        entry(MSR_IA32_TSC, 0),
+        entry(MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING),
+        entry(MSR_MTRR_DEF_TYPE, MTRR_ENABLE | MTRR_TYPE_WRITE_BACK),
+    ]
+}
+
+/// Set [`boot_msrs`] on vCPU `index`. KVM_SET_MSRS stops at the first MSR
+/// it refuses and returns how many it set, so a short count names the
+/// culprit.
+pub fn set_boot_msrs(vcpu: &VcpuFd, index: u8) -> Result<(), VmmError> {
+    let entries = boot_msrs();
+    let msrs = Msrs::from_entries(&entries)
+        .map_err(|e| VmmError::Config(format!("{} boot MSRs: {e:?}", entries.len())))?;
+    let set = vcpu
+        .set_msrs(&msrs)
+        .map_err(kvm_err(format!("set the boot MSRs of vCPU {index}")))?;
+    if set != entries.len() {
+        return Err(VmmError::Msr {
+            vcpu: index,
+            msr: entries.get(set).map_or(0, |e| e.index),
+            set,
+            wanted: entries.len(),
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lint0_becomes_extint_and_lint1_nmi_keeping_the_mask_bits() {
+        let mut lapic = kvm_lapic_state::default();
+        // As KVM resets an AP's: both masked, fixed delivery; and a
+        // vector and trigger bits that must survive.
+        set_lapic_reg(&mut lapic, APIC_LVT_LINT0, 0x1_0000);
+        set_lapic_reg(&mut lapic, APIC_LVT_LINT1, 0x1_8420);
+        set_lapic_reg(&mut lapic, 0x340, 0xdead_beef);
+        let wired = lint_wired(lapic);
+        assert_eq!(lapic_reg(&wired, APIC_LVT_LINT0), 0x1_0700);
+        assert_eq!(lapic_reg(&wired, APIC_LVT_LINT1), 0x1_8420);
+        assert_eq!(lapic_reg(&wired, 0x340), 0xdead_beef, "others untouched");
+        // The BSP's LINT0 as KVM resets it (unmasked ExtINT) stays so.
+        set_lapic_reg(&mut lapic, APIC_LVT_LINT0, 0x700);
+        set_lapic_reg(&mut lapic, APIC_LVT_LINT1, 0x500);
+        let wired = lint_wired(lapic);
+        assert_eq!(lapic_reg(&wired, APIC_LVT_LINT0), 0x700);
+        assert_eq!(lapic_reg(&wired, APIC_LVT_LINT1), 0x400);
+        // Registers are little-endian in the page, as the LAPIC's MMIO reads them.
+        assert_eq!(wired.regs[APIC_LVT_LINT1 + 1] as u8, 0x04);
+    }
+
+    #[test]
+    fn boot_msrs_are_firecrackers() {
+        let got: Vec<(u32, u64)> = boot_msrs().iter().map(|e| (e.index, e.data)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (0x174, 0),
+                (0x175, 0),
+                (0x176, 0),
+                (0xc000_0081, 0),
+                (0xc000_0083, 0),
+                (0xc000_0102, 0),
+                (0xc000_0084, 0),
+                (0xc000_0082, 0),
+                (0x10, 0),
+                (0x1a0, 1),
+                (0x2ff, 0x806),
+            ]
+        );
+        assert!(Msrs::from_entries(&boot_msrs()).is_ok());
+    }
 
     #[test]
     fn gdt_segments_decode_as_long_mode_expects() {

@@ -12,6 +12,13 @@ pub enum VmmError {
         what: String,
         source: kvm_ioctls::Error,
     },
+    #[error("KVM set {set} of the {wanted} boot MSRs of vCPU {vcpu}: it refused MSR 0x{msr:x}")]
+    Msr {
+        vcpu: u8,
+        msr: u32,
+        set: usize,
+        wanted: usize,
+    },
     #[error("cannot allocate {mib} MiB of guest memory: {why}")]
     Memory { mib: u64, why: String },
     #[error(transparent)]

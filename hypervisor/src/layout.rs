@@ -23,6 +23,10 @@ pub const CMDLINE_MAX: usize = 0x10000;
 pub const PAYLOAD_STACK_TOP: u64 = 0x80000;
 /// Where the extended BIOS data area would start: RAM below 1 MiB ends here in the e820 map.
 pub const EBDA_START: u64 = 0x9fc00;
+/// The Intel MP table (Linux guests): its floating pointer must lie in
+/// the last KiB of base memory, one of the places Linux scans, and the
+/// configuration table follows it (up to 5.3 KiB, below `HIMEM_START`).
+pub const MPTABLE_START: u64 = EBDA_START;
 /// The kernel or payload load address.
 pub const HIMEM_START: u64 = 0x10_0000;
 
@@ -41,6 +45,10 @@ pub const VIRTIO_MMIO_SIZE: u64 = 0x1000;
 pub const VIRTIO_MMIO_SLOTS: u64 = 8;
 /// The first interrupt line of virtio devices (device `n` raises `VIRTIO_IRQ_BASE + n`).
 pub const VIRTIO_IRQ_BASE: u32 = 5;
+/// The IOAPIC's registers (the in-kernel irqchip's, Linux guests only).
+pub const IOAPIC_ADDR: u64 = 0xfec0_0000;
+/// The local APICs' registers, each vCPU seeing its own at this address.
+pub const LAPIC_ADDR: u64 = 0xfee0_0000;
 /// 4 GiB: RAM beyond the hole continues here.
 pub const FOUR_GIB: u64 = 0x1_0000_0000;
 
@@ -55,11 +63,11 @@ pub const EXIT_PORT: u16 = 0xf4;
 /// The POST diagnostic port: writes are dropped, reads return 0xff.
 pub const POST_PORT: u16 = 0x80;
 
-// The device windows must not overlap each other or the LAPIC/IOAPIC area
+// The device windows must not overlap each other or the IOAPIC/LAPIC area
 // at the top of the hole: checked when this compiles.
 const _: () = assert!(SCRATCH_MMIO_START + SCRATCH_MMIO_SIZE <= VIRTIO_MMIO_START);
-const _: () =
-    assert!(VIRTIO_MMIO_START + VIRTIO_MMIO_SLOTS * VIRTIO_MMIO_SIZE <= FOUR_GIB - 0x100_0000);
+const _: () = assert!(VIRTIO_MMIO_START + VIRTIO_MMIO_SLOTS * VIRTIO_MMIO_SIZE <= IOAPIC_ADDR);
+const _: () = assert!(IOAPIC_ADDR < LAPIC_ADDR && LAPIC_ADDR < FOUR_GIB);
 
 /// The RAM regions of a VM with `ram` bytes: one below the device hole,
 /// and the rest above 4 GiB.

@@ -130,6 +130,12 @@ impl Vm {
         };
 
         cpu::write_boot_tables(&mem).map_err(|e| VmmError::Boot(e.into()))?;
+        if linux {
+            // Linux finds its processors and the IOAPIC in the MP table
+            // (there are no ACPI tables); without it, it boots one CPU
+            // with the 8259 alone.
+            boot::mptable::write(&mem, config.vcpus).map_err(|e| VmmError::Boot(e.into()))?;
+        }
         let mut cmdline_devices = String::new();
         let control = Arc::new(VmControl::new());
 
@@ -230,8 +236,8 @@ impl Vm {
                 initrd,
                 cmdline,
             } => {
-                let full = format!("{cmdline}{cmdline_devices}");
-                boot::linux::load(&mem, ram, kernel, initrd.as_deref(), full.trim_start())?
+                let full = linux_cmdline(cmdline, &cmdline_devices);
+                boot::linux::load(&mem, ram, kernel, initrd.as_deref(), &full)?
             }
         };
 
@@ -245,6 +251,14 @@ impl Vm {
                 .map_err(kvm_err(format!("create vCPU {index}")))?;
             vcpu.set_cpuid2(&cpu::vcpu_cpuid(&supported, index))
                 .map_err(kvm_err(format!("set CPUID of vCPU {index}")))?;
+            if linux {
+                // What a PC's firmware leaves for the kernel, on every
+                // vCPU as Firecracker does: an AP's MSRs are what its
+                // INIT/SIPI keeps, and its LAPIC must match the MP table.
+                cpu::set_boot_msrs(&vcpu, index)?;
+                cpu::set_lint(&vcpu)
+                    .map_err(kvm_err(format!("wire LINT0/LINT1 of vCPU {index}")))?;
+            }
             // With an irqchip, application processors wait for the boot
             // processor's INIT/SIPI, as on hardware; payload vCPUs all start
             // at the entry (with their index in rdx and their own stack).
@@ -416,6 +430,72 @@ fn receive_loop(
     }
 }
 
+/// Options the VMM adds to a Linux command line unless the user gave them
+/// (with or without a value): the i8042 here is nothing but the reset line
+/// (a write of 0xfe to its command port), so Linux is told not to probe
+/// for an AUX (mouse) port or a multiplexer and to take the keyboard as
+/// it is, each probe otherwise waiting out its timeouts on every boot.
+/// Firecracker's default command line has the same three.
+const LINUX_DEFAULT_OPTIONS: [&str; 3] = ["i8042.noaux", "i8042.nomux", "i8042.dumbkbd"];
+
+/// The command line a Linux guest gets: the user's `cmdline`, then the
+/// default options it lacks and the `devices` (virtio-mmio) options, all
+/// before a `--` (after which the words are init's arguments, not the
+/// kernel's).
+fn linux_cmdline(cmdline: &str, devices: &str) -> String {
+    let words = kernel_words(cmdline);
+    let (kernel, init) = match words.iter().position(|&(_, word)| word == "--") {
+        Some(i) => (&words[..i], Some(cmdline[words[i].0..].trim_end())),
+        None => (&words[..], None),
+    };
+    let given = |option: &str| {
+        kernel.iter().any(|&(_, word)| {
+            word == option
+                || word
+                    .strip_prefix(option)
+                    .is_some_and(|rest| rest.starts_with('='))
+        })
+    };
+    let mut full = match kernel.last() {
+        Some(&(start, word)) => cmdline[..start + word.len()].trim_start().to_string(),
+        None => String::new(),
+    };
+    for option in LINUX_DEFAULT_OPTIONS.iter().filter(|o| !given(o)) {
+        full.push(' ');
+        full.push_str(option);
+    }
+    full.push_str(devices);
+    if let Some(init) = init {
+        full.push(' ');
+        full.push_str(init);
+    }
+    full.trim_start().to_string()
+}
+
+/// The words of a kernel command line with their byte offsets: split at
+/// blanks outside double quotes, as the kernel's `next_arg` splits them.
+fn kernel_words(cmdline: &str) -> Vec<(usize, &str)> {
+    let mut words = Vec::new();
+    let mut start = None;
+    let mut quoted = false;
+    for (i, c) in cmdline.char_indices() {
+        if c.is_ascii_whitespace() && !quoted {
+            if let Some(s) = start.take() {
+                words.push((s, &cmdline[s..i]));
+            }
+            continue;
+        }
+        start.get_or_insert(i);
+        if c == '"' {
+            quoted = !quoted;
+        }
+    }
+    if let Some(s) = start {
+        words.push((s, &cmdline[s..]));
+    }
+    words
+}
+
 fn insert(bus: &mut Bus, base: u64, len: u64, device: SharedDevice) -> Result<(), VmmError> {
     bus.insert(base, len, device)
         .map_err(|e| VmmError::Config(e.to_string()))
@@ -457,4 +537,55 @@ fn guest_memory(vm_fd: &VmFd, mib: u64, ram: u64) -> Result<GuestMemoryMmap, Vmm
             .map_err(kvm_err("map guest memory"))?;
     }
     Ok(mem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEVICES: &str = " virtio_mmio.device=4K@0xd0000000:5";
+
+    #[test]
+    fn linux_cmdline_adds_the_i8042_defaults_then_the_devices() {
+        assert_eq!(
+            linux_cmdline("console=ttyS0", DEVICES),
+            "console=ttyS0 i8042.noaux i8042.nomux i8042.dumbkbd \
+             virtio_mmio.device=4K@0xd0000000:5"
+        );
+        assert_eq!(
+            linux_cmdline("", ""),
+            "i8042.noaux i8042.nomux i8042.dumbkbd"
+        );
+    }
+
+    #[test]
+    fn linux_cmdline_keeps_the_users_i8042_options() {
+        assert_eq!(
+            linux_cmdline("i8042.nomux=0 quiet i8042.dumbkbd", ""),
+            "i8042.nomux=0 quiet i8042.dumbkbd i8042.noaux"
+        );
+        // A longer option with the same prefix is another option.
+        assert_eq!(
+            linux_cmdline("i8042.noauxx", ""),
+            "i8042.noauxx i8042.noaux i8042.nomux i8042.dumbkbd"
+        );
+        // A quoted value is one word, not an option.
+        assert_eq!(
+            linux_cmdline("x=\"a i8042.noaux\"", ""),
+            "x=\"a i8042.noaux\" i8042.noaux i8042.nomux i8042.dumbkbd"
+        );
+    }
+
+    #[test]
+    fn linux_cmdline_keeps_inits_arguments_after_the_double_dash() {
+        assert_eq!(
+            linux_cmdline("  root=/dev/vda -- i8042.noaux  single ", DEVICES),
+            "root=/dev/vda i8042.noaux i8042.nomux i8042.dumbkbd \
+             virtio_mmio.device=4K@0xd0000000:5 -- i8042.noaux  single"
+        );
+        assert_eq!(
+            linux_cmdline("-- init", ""),
+            "i8042.noaux i8042.nomux i8042.dumbkbd -- init"
+        );
+    }
 }

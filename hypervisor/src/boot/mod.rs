@@ -1,8 +1,11 @@
 //! Loading what a VM runs into guest memory: a Linux kernel (64-bit boot
 //! protocol) or a flat 64-bit payload. Either way the result is an
 //! [`Entry`]: where the boot vCPU starts and what it finds in its registers.
+//! A Linux guest also gets an MP table (`mptable`) describing its vCPUs
+//! and interrupt wiring.
 
 pub mod linux;
+pub mod mptable;
 pub mod payload;
 
 use std::path::PathBuf;
@@ -62,4 +65,6 @@ pub enum BootError {
     Kernel { path: PathBuf, why: String },
     #[error("writing boot structures into guest memory: {0}")]
     Memory(#[from] vm_memory::GuestMemoryError),
+    #[error(transparent)]
+    MpTable(#[from] mptable::MpTableError),
 }
