@@ -3,8 +3,10 @@
 //! Flags may be clustered (`-qn BEGIN`), an argument may be attached
 //! (`-xquiet`, `-nBEGIN`) or the next word (`-x quiet`), and operands may sit
 //! between flags, as with DTrace's own loop around getopt(3). Operands become
-//! the macro arguments `$1…`; `--` ends the flags. This module only records
-//! what was typed: option values are checked later against d-lang's option table.
+//! the macro arguments `$1…`; `--` ends the flags. Lumen's own extensions are
+//! long options (`--metrics ADDR`, `--metrics=ADDR`), which no dtrace(1)
+//! letter can be confused with. This module only records what was typed:
+//! option values are checked later against d-lang's option table.
 
 use d_lang::catalog::DescField;
 
@@ -15,7 +17,7 @@ pub const OPTSTRING: &str = "3:6:aAb:c:CD:ef:FGhHi:I:lL:m:n:o:p:P:qs:SU:vVwx:X:Z
 pub const USAGE: &str = "\
 Usage: dtrace [-32|-64] [-aACeFGhHlqSvVwZ] [-b bufsz] [-c cmd] [-D name[=def]]
 \t[-I path] [-L path] [-o output] [-p pid] [-s script] [-U name]
-\t[-x opt[=val]] [-X a|c|s|t]
+\t[-x opt[=val]] [-X a|c|s|t] [--metrics [host]:port]
 
 \t[-P provider [[ predicate ] action ]]
 \t[-m [ provider: ] module [[ predicate ] action ]]
@@ -60,6 +62,9 @@ Usage: dtrace [-32|-64] [-aACeFGhHlqSvVwZ] [-b bufsz] [-c cmd] [-D name[=def]]
 \t-x  enable or modify compiler and tracing options
 \t-X  specify ISO C conformance settings for preprocessor
 \t-Z  permit probe descriptions that match zero probes
+
+\t--metrics  serve the aggregations as Prometheus metrics on
+\t           http://host:port/metrics while the program runs (Lumen)
 ";
 
 /// A usage error: the caller prints the message (if any), then [`USAGE`], and exits 2.
@@ -77,6 +82,12 @@ pub enum UsageError {
     /// `-3`/`-6` not followed by `2`/`4`.
     #[error("invalid data model -{0}")]
     BadDataModel(String),
+    /// A `--name` Lumen does not take (glibc getopt's wording).
+    #[error("unrecognized option '{0}'")]
+    UnrecognizedOption(String),
+    /// A long option that needs an argument was last.
+    #[error("option '{0}' requires an argument")]
+    MissingLongArgument(String),
 }
 
 impl UsageError {
@@ -177,6 +188,8 @@ pub struct DtraceArgs {
     pub pids: Vec<String>,
     /// Flags Lumen parses but cannot act on yet, as typed (`-G`, `-h`…).
     pub unsupported: Vec<String>,
+    /// `--metrics ADDR`: serve the aggregations over HTTP (the last one given).
+    pub metrics: Option<String>,
 }
 
 /// Parse dtrace(1)'s arguments (without the program name).
@@ -192,6 +205,25 @@ pub fn parse(args: &[String]) -> Result<DtraceArgs, UsageError> {
         if arg == "--" {
             out.operands.extend(args[i..].iter().cloned());
             break;
+        }
+        if let Some(long) = arg.strip_prefix("--") {
+            let (name, attached) = match long.split_once('=') {
+                Some((name, value)) => (name, Some(value.to_string())),
+                None => (long, None),
+            };
+            if name != "metrics" {
+                return Err(UsageError::UnrecognizedOption(format!("--{name}")));
+            }
+            let value = match attached {
+                Some(v) => v,
+                None if i < args.len() => {
+                    i += 1;
+                    args[i - 1].clone()
+                }
+                None => return Err(UsageError::MissingLongArgument(arg.clone())),
+            };
+            out.metrics = Some(value);
+            continue;
         }
         let Some(cluster) = arg.strip_prefix('-').filter(|c| !c.is_empty()) else {
             out.operands.push(arg.clone());
@@ -373,6 +405,38 @@ mod tests {
             UsageError::InvalidOption('k').message().unwrap(),
             "dtrace: invalid option -- 'k'"
         );
+    }
+
+    #[test]
+    fn metrics_long_option_anywhere() {
+        let a = p(&["-q", "--metrics", ":9100", "-n", "BEGIN"]).unwrap();
+        assert_eq!(a.metrics.as_deref(), Some(":9100"));
+        assert_eq!(a.programs[0].text(), "BEGIN");
+        let a = p(&["-n", "BEGIN", "x", "--metrics=127.0.0.1:0", "-q"]).unwrap();
+        assert_eq!(a.metrics.as_deref(), Some("127.0.0.1:0"));
+        assert_eq!(a.operands, ["x"]);
+        assert_eq!(a.settings[0].name, "quiet");
+        // After `--` it is an operand like any other word.
+        let a = p(&["-n", "BEGIN", "--", "--metrics", "x"]).unwrap();
+        assert_eq!(
+            (a.metrics, a.operands),
+            (None, vec!["--metrics".into(), "x".into()])
+        );
+        assert_eq!(
+            p(&["-n", "BEGIN", "--metrics"]),
+            Err(UsageError::MissingLongArgument("--metrics".into()))
+        );
+        assert_eq!(
+            p(&["--metric=1", "-n", "BEGIN"]),
+            Err(UsageError::UnrecognizedOption("--metric".into()))
+        );
+        assert_eq!(
+            UsageError::UnrecognizedOption("--x".into())
+                .message()
+                .unwrap(),
+            "dtrace: unrecognized option '--x'"
+        );
+        assert!(USAGE.contains("[--metrics [host]:port]"));
     }
 
     #[test]

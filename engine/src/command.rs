@@ -338,7 +338,11 @@ impl<'c, 'a> Session<'c, 'a> {
             instances.push(inst);
             attachments.push(atts);
         }
-        self.run_session(instances, attachments, &catalog, targets_proc)
+        let metrics = args
+            .metrics
+            .as_deref()
+            .map(|addr| (addr, metrics_program(&args.programs)));
+        self.run_session(instances, attachments, &catalog, targets_proc, metrics)
     }
 
     /// Generate every compiled program's object for `backend`.
@@ -369,14 +373,24 @@ impl<'c, 'a> Session<'c, 'a> {
     }
 
     /// Attach, fire BEGIN, consume, fire END and print: the main loop.
+    /// With `metrics` (`--metrics ADDR` and the `program` label), the
+    /// aggregations are served over HTTP from BEGIN until the end.
     fn run_session(
         &mut self,
         instances: Vec<run::Instance>,
         attachments: Vec<Vec<crate::target::Attachment>>,
         catalog: &LiveCatalog,
         mut targets_proc: Vec<run::process::Target>,
+        metrics: Option<(&str, String)>,
     ) -> Result<i32, Failure> {
         run::session::install_signal_handlers();
+        // Listen before attaching, so a bad address fails before any probe
+        // fires; the server lives to the end of this function, END included.
+        let feed = std::sync::Arc::new(run::session::AggregationFeed::new());
+        let metrics_server = match metrics {
+            Some((addr, program)) => Some(self.serve_metrics(addr, program, &feed)?),
+            None => None,
+        };
         let out_opts = run::session::OutputOptions {
             quiet: self.quiet(),
             sort: self.sort_options(),
@@ -406,6 +420,9 @@ impl<'c, 'a> Session<'c, 'a> {
         let mut session =
             run::Session::attach(instances, attachments, tracefs.as_ref(), out, err, out_opts)
                 .map_err(|e| DtraceError::Tracing(e.to_string()))?;
+        if metrics_server.is_some() {
+            session.set_feed(std::sync::Arc::clone(&feed));
+        }
         let signals_before = run::session::SIGNALS.load(std::sync::atomic::Ordering::SeqCst);
         session
             .begin()
@@ -444,6 +461,36 @@ impl<'c, 'a> Session<'c, 'a> {
             .end()
             .map_err(|e| DtraceError::Tracing(e.to_string()))?;
         Ok(session.exit_status().unwrap_or(0) & 0xff)
+    }
+
+    /// `--metrics`: serve `feed`'s snapshots at `addr` and say where, even
+    /// with -q (a scraper needs the port when `addr` asked for port 0).
+    fn serve_metrics(
+        &mut self,
+        addr: &str,
+        program: String,
+        feed: &std::sync::Arc<run::session::AggregationFeed>,
+    ) -> Result<crate::metrics::MetricsServer, Failure> {
+        use crate::metrics::{render, serve, MetricSource};
+        let feed = std::sync::Arc::clone(feed);
+        let server = serve(addr, move || {
+            // The loop answers within its poll interval (≤ switchrate);
+            // 2 s covers a loop busy with a burst, after which the last
+            // snapshot (or nothing, before the first) is served.
+            let aggregations = feed
+                .snapshot(std::time::Duration::from_secs(2))
+                .unwrap_or_default();
+            render(&[MetricSource {
+                program: &program,
+                aggregations: &aggregations,
+            }])
+        })
+        .map_err(|e| DtraceError::Tracing(e.to_string()))?;
+        self.warning(&format!(
+            "serving metrics on http://{}/metrics",
+            server.local_addr()
+        ));
+        Ok(server)
     }
 
     /// Code generation settings from the options.
@@ -735,6 +782,25 @@ fn matched_notice(arg: &ProgramArg, n: usize) -> String {
     }
 }
 
+/// The `program` label of `--metrics`: the first script's name without
+/// its directory and `.d`, else the first description as the `matched`
+/// notice names it (`syscall::read:entry`), else `dtrace`.
+fn metrics_program(programs: &[ProgramArg]) -> String {
+    let name = match programs.first() {
+        Some(ProgramArg::Script(file)) => std::path::Path::new(file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        Some(other) => description_name(other.text()).trim().to_string(),
+        None => String::new(),
+    };
+    if name.is_empty() {
+        "dtrace".to_string()
+    } else {
+        name
+    }
+}
+
 /// The description part of a probe specifier: the text before its first `{`, `/` or `;`.
 pub fn description_name(spec: &str) -> &str {
     spec.find(['{', '/', ';']).map_or(spec, |i| &spec[..i])
@@ -780,6 +846,34 @@ mod tests {
             matched_notice(&ProgramArg::Spec(DescField::Name, "BEGIN{}".into()), 3),
             "description 'BEGIN' matched 3 probes"
         );
+    }
+
+    #[test]
+    fn metrics_program_names() {
+        let name = |args: &[ProgramArg]| metrics_program(args);
+        assert_eq!(
+            name(&[ProgramArg::Script("/x/vmexits.d".into())]),
+            "vmexits"
+        );
+        assert_eq!(
+            name(&[
+                ProgramArg::Spec(DescField::Name, "syscall::read:entry /pid == 1/ { }".into()),
+                ProgramArg::Script("a.d".into())
+            ]),
+            "syscall::read:entry"
+        );
+        assert_eq!(
+            name(&[ProgramArg::Spec(DescField::Name, "{}".into())]),
+            "dtrace"
+        );
+        assert_eq!(name(&[]), "dtrace");
+    }
+
+    #[test]
+    fn metrics_bad_address() {
+        let (status, _, err) = run_args(&["--metrics", "nowhere", "-n", "BEGIN { exit(0); }"]);
+        assert_eq!(status, 1, "{err}");
+        assert!(err.contains("bad metrics address 'nowhere'"), "{err}");
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub mod error;
 pub mod listing;
 pub mod live;
 pub mod load;
+pub mod metrics;
 pub mod print;
 pub mod providers;
 pub mod ringbuf;
