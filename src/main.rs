@@ -3,6 +3,7 @@
 //! their crates land.
 
 mod exitstat;
+mod top;
 mod vmadm;
 mod vmm;
 
@@ -20,6 +21,7 @@ Commands:
   vmadm     zones: create, list, get, start, stop and delete them
   zlogin    run a command (or a shell) in a running zone
   vmm       run a KVM virtual machine (a kvm-brand zone's init)
+  top       live dashboards: zones, VMs, processes and a D console
 
 Install or link this binary as `dtrace` to run the tracer directly.
 ";
@@ -71,6 +73,13 @@ fn run() -> Result<u8> {
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect();
             vmm::run(&args)
+        }
+        Some("top") => {
+            let args: Vec<String> = rest[1..]
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            top::run(&args)
         }
         Some("--help") | Some("help") => {
             print!("{USAGE}");

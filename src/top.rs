@@ -1,0 +1,85 @@
+//! `lumen top`: the live dashboard (the `tui` crate), given what only the
+//! binary knows: the zone registry's names and the VMM's exit reasons.
+
+use anyhow::Result;
+use clap::Parser;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "lumen top",
+    about = "Live dashboards: zones, VMs and processes, each panel a D script",
+    disable_version_flag = true
+)]
+struct Args {
+    /// Seconds between refreshes (0.25 to 30; `+` and `-` change it).
+    #[arg(
+        short = 'd',
+        long = "interval",
+        default_value_t = 1.0,
+        value_name = "SECONDS"
+    )]
+    interval: f64,
+    /// No colours (also when the NO_COLOR environment variable is set).
+    #[arg(long = "no-color")]
+    no_color: bool,
+    /// Run this many seconds without a terminal (frames are drawn into a
+    /// screen written to /dev/null), then exit: for measuring the cost.
+    #[arg(long, value_name = "SECONDS", hide = true)]
+    headless: Option<f64>,
+    /// At exit, print how long refreshes took (gather and render).
+    #[arg(long, hide = true)]
+    report_timing: bool,
+}
+
+/// Run `lumen top ARGS`.
+pub fn run(args: &[String]) -> Result<u8> {
+    let args = match Args::try_parse_from(
+        std::iter::once("lumen top".to_owned()).chain(args.iter().cloned()),
+    ) {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return Ok(code);
+        }
+    };
+    if !(0.25..=30.0).contains(&args.interval) {
+        anyhow::bail!("top: the interval must be 0.25 to 30 seconds");
+    }
+    // NO_COLOR (no-color.org): set and not empty means no colour.
+    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let headless = match args.headless {
+        Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
+        Some(_) => anyhow::bail!("top: --headless takes a positive number of seconds"),
+        None => None,
+    };
+    let timing = tui::run(tui::Options {
+        interval: Duration::from_secs_f64(args.interval),
+        color: !(args.no_color || no_color_env),
+        headless,
+        exit_reason: hypervisor::vcpu::exit_reason_name,
+        zones: Box::new(zone_list),
+    })?;
+    if args.report_timing {
+        eprint!("{timing}");
+    }
+    Ok(0)
+}
+
+/// The registry's zones with their aliases; none if it cannot be read
+/// (the panels then show UUIDs, which is what D's zonename is anyway).
+fn zone_list() -> Vec<tui::ZoneInfo> {
+    let Ok(reg) = zones::Registry::open() else {
+        return Vec::new();
+    };
+    reg.list()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|z| tui::ZoneInfo {
+            uuid: z.manifest.uuid,
+            alias: z.manifest.alias,
+            running: z.state == zones::registry::ZoneState::Running,
+        })
+        .collect()
+}

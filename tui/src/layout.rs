@@ -1,0 +1,222 @@
+//! Where each panel goes on the screen: a pure function of the screen's
+//! size, so drawing and the mouse (which panel, which row was clicked)
+//! always agree.
+//!
+//! ```text
+//! +------------------ Zones ------------------+   40%
+//! +------- VMs --------+----- Processes ------+   30%
+//! +---------------- D console ----------------+   30%
+//!  footer: focus, refresh interval, keys            1 row
+//! ```
+
+use crate::panels::PanelId;
+use ratatui::layout::Rect;
+
+/// The screen's areas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Screen {
+    /// Each panel's area (empty if not shown).
+    pub panels: Vec<(PanelId, Rect)>,
+    /// The footer line.
+    pub footer: Rect,
+    /// Everything above the footer.
+    pub body: Rect,
+}
+
+impl Screen {
+    /// The area of `id`.
+    pub fn area(&self, id: PanelId) -> Rect {
+        self.panels
+            .iter()
+            .find(|(p, _)| *p == id)
+            .map(|&(_, r)| r)
+            .unwrap_or_default()
+    }
+
+    /// The panel at column `x`, row `y`.
+    pub fn panel_at(&self, x: u16, y: u16) -> Option<PanelId> {
+        self.panels
+            .iter()
+            .find(|(_, r)| r.width > 0 && r.height > 0 && contains(*r, x, y))
+            .map(|&(p, _)| p)
+    }
+}
+
+/// Whether `r` covers column `x`, row `y`.
+pub fn contains(r: Rect, x: u16, y: u16) -> bool {
+    x >= r.x && x < r.x.saturating_add(r.width) && y >= r.y && y < r.y.saturating_add(r.height)
+}
+
+/// The layout of a screen `area`; `zoomed` takes the whole body.
+pub fn screen(area: Rect, zoomed: Option<PanelId>) -> Screen {
+    let footer_h = area.height.min(1);
+    let body = Rect {
+        height: area.height - footer_h,
+        ..area
+    };
+    let footer = Rect {
+        y: area.y + body.height,
+        height: footer_h,
+        ..area
+    };
+    let panels = match zoomed {
+        Some(id) => PanelId::ALL
+            .iter()
+            .map(|&p| (p, if p == id { body } else { Rect::default() }))
+            .collect(),
+        None => {
+            let top_h = body.height * 2 / 5;
+            let mid_h = (body.height - top_h) / 2;
+            let bottom_h = body.height - top_h - mid_h;
+            let left_w = body.width / 2;
+            let mid_y = body.y + top_h;
+            vec![
+                (
+                    PanelId::Zones,
+                    Rect {
+                        height: top_h,
+                        ..body
+                    },
+                ),
+                (
+                    PanelId::Vms,
+                    Rect {
+                        y: mid_y,
+                        height: mid_h,
+                        width: left_w,
+                        ..body
+                    },
+                ),
+                (
+                    PanelId::Procs,
+                    Rect {
+                        x: body.x + left_w,
+                        y: mid_y,
+                        width: body.width - left_w,
+                        height: mid_h,
+                    },
+                ),
+                (
+                    PanelId::Console,
+                    Rect {
+                        y: mid_y + mid_h,
+                        height: bottom_h,
+                        ..body
+                    },
+                ),
+            ]
+        }
+    };
+    Screen {
+        panels,
+        footer,
+        body,
+    }
+}
+
+/// A direction to move focus in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// H
+    Left,
+    /// J
+    Down,
+    /// K
+    Up,
+    /// L
+    Right,
+}
+
+/// The panel next to `from` in direction `dir`: of the panels lying
+/// wholly that way, those beside it (sharing rows for left/right, columns
+/// for up/down) first, then the nearest, then the best aligned.
+pub fn neighbour(screen: &Screen, from: PanelId, dir: Direction) -> Option<PanelId> {
+    let f = screen.area(from);
+    let span = |a: u16, alen: u16, b: u16, blen: u16| {
+        let (a0, a1, b0, b1) = (
+            i32::from(a),
+            i32::from(a) + i32::from(alen),
+            i32::from(b),
+            i32::from(b) + i32::from(blen),
+        );
+        let overlap = a1.min(b1) > a0.max(b0);
+        let centres = ((a0 + a1) - (b0 + b1)).abs();
+        (overlap, centres)
+    };
+    screen
+        .panels
+        .iter()
+        .filter(|(p, r)| *p != from && r.width > 0 && r.height > 0)
+        .filter_map(|&(p, r)| {
+            let gap = match dir {
+                Direction::Left => i32::from(f.x) - i32::from(r.right()),
+                Direction::Right => i32::from(r.x) - i32::from(f.right()),
+                Direction::Up => i32::from(f.y) - i32::from(r.bottom()),
+                Direction::Down => i32::from(r.y) - i32::from(f.bottom()),
+            };
+            let (overlap, across) = match dir {
+                Direction::Left | Direction::Right => span(r.y, r.height, f.y, f.height),
+                Direction::Up | Direction::Down => span(r.x, r.width, f.x, f.width),
+            };
+            (gap >= 0).then_some(((!overlap, gap, across), p))
+        })
+        .min_by_key(|&(rank, _)| rank)
+        .map(|(_, p)| p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panels_tile_the_body_and_the_footer_is_last() {
+        let s = screen(Rect::new(0, 0, 100, 41), None);
+        assert_eq!(s.footer, Rect::new(0, 40, 100, 1));
+        assert_eq!(s.area(PanelId::Zones), Rect::new(0, 0, 100, 16));
+        assert_eq!(s.area(PanelId::Vms), Rect::new(0, 16, 50, 12));
+        assert_eq!(s.area(PanelId::Procs), Rect::new(50, 16, 50, 12));
+        assert_eq!(s.area(PanelId::Console), Rect::new(0, 28, 100, 12));
+        assert_eq!(s.panel_at(75, 20), Some(PanelId::Procs));
+        assert_eq!(s.panel_at(5, 40), None);
+    }
+
+    #[test]
+    fn hjkl_move_between_neighbours() {
+        let s = screen(Rect::new(0, 0, 100, 41), None);
+        assert_eq!(
+            neighbour(&s, PanelId::Vms, Direction::Right),
+            Some(PanelId::Procs)
+        );
+        assert_eq!(
+            neighbour(&s, PanelId::Procs, Direction::Left),
+            Some(PanelId::Vms)
+        );
+        assert_eq!(
+            neighbour(&s, PanelId::Procs, Direction::Up),
+            Some(PanelId::Zones)
+        );
+        assert_eq!(
+            neighbour(&s, PanelId::Vms, Direction::Down),
+            Some(PanelId::Console)
+        );
+        assert_eq!(neighbour(&s, PanelId::Zones, Direction::Up), None);
+        assert_eq!(
+            neighbour(&s, PanelId::Zones, Direction::Down),
+            Some(PanelId::Vms)
+        );
+        assert_eq!(
+            neighbour(&s, PanelId::Console, Direction::Up),
+            Some(PanelId::Vms)
+        );
+    }
+
+    #[test]
+    fn tiny_and_empty_screens_do_not_underflow() {
+        for (w, h) in [(0, 0), (1, 1), (10, 5), (3, 2)] {
+            let s = screen(Rect::new(0, 0, w, h), None);
+            for (_, r) in &s.panels {
+                assert!(r.right() <= w && r.bottom() <= h.max(1), "{w}x{h}: {r:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The Processes panel: who is on CPU, by process, command and zone.
+//!
+//! Its program is `panels/procs.d`. CPU% = the process's `@oncpu` samples
+//! in the interval / (rate × seconds) × 100, the rate being the script's
+//! `profile-N` (97 Hz): percent of one CPU, as top(1) shows it. Only
+//! processes sampled in the interval are listed.
+
+use super::{frame, inner_areas, title, Context, Panel, PanelId};
+use crate::format;
+use crate::program::{ProgramState, Status};
+use crate::rates::DeltaTracker;
+use crate::theme::Theme;
+use crate::widgets::status;
+use crate::widgets::table::{self, Align, Cell, Column, Row, TableState};
+use engine::print::aggregate::Aggregation;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+const COLUMNS: &[Column] = &[
+    Column {
+        title: "PID",
+        width: 7,
+        align: Align::Right,
+    },
+    Column {
+        title: "COMMAND",
+        width: 0,
+        align: Align::Left,
+    },
+    Column {
+        title: "ZONE",
+        width: 12,
+        align: Align::Left,
+    },
+    Column {
+        title: "CPU%",
+        width: 6,
+        align: Align::Right,
+    },
+];
+
+/// Column 3, CPU%: the default sort.
+const SORT_CPU: usize = 3;
+
+/// The Processes panel.
+pub struct ProcsPanel {
+    program: ProgramState,
+    table: TableState,
+    tracker: DeltaTracker,
+    seconds: Option<f64>,
+}
+
+impl Default for ProcsPanel {
+    fn default() -> Self {
+        ProcsPanel::new()
+    }
+}
+
+impl ProcsPanel {
+    /// The panel, its program not started yet.
+    pub fn new() -> ProcsPanel {
+        let id = PanelId::Procs;
+        ProcsPanel {
+            program: ProgramState::new(id.file(), id.default_source()),
+            table: TableState::new(COLUMNS, SORT_CPU),
+            tracker: DeltaTracker::default(),
+            seconds: None,
+        }
+    }
+}
+
+impl Panel for ProcsPanel {
+    fn id(&self) -> PanelId {
+        PanelId::Procs
+    }
+
+    fn program(&self) -> &ProgramState {
+        &self.program
+    }
+
+    fn program_mut(&mut self) -> &mut ProgramState {
+        &mut self.program
+    }
+
+    fn table(&self) -> Option<&TableState> {
+        Some(&self.table)
+    }
+
+    fn table_mut(&mut self) -> Option<&mut TableState> {
+        Some(&mut self.table)
+    }
+
+    fn restart(&mut self, generation: u64, at: Instant) {
+        self.tracker.restart(generation, at);
+    }
+
+    fn ingest(&mut self, aggs: &[Aggregation], _output: &str, at: Instant, ctx: &Context) {
+        let Some(iv) = self.tracker.advance(self.program.generation, aggs, at) else {
+            return;
+        };
+        let hz = crate::scripts::profile_hz(&self.program.source);
+        let secs = iv.seconds;
+        // Keyed by the printed keys: an edited script with other keys
+        // still lists (pid, execname, zonename) when it has them.
+        let mut procs: BTreeMap<Vec<String>, i64> = BTreeMap::new();
+        if let Some(a) = iv.get("oncpu") {
+            for e in &a.entries {
+                let Some(n) = e.value.scalar(1).filter(|&n| n > 0) else {
+                    continue;
+                };
+                *procs
+                    .entry(e.keys.iter().map(format::key).collect())
+                    .or_default() += n;
+            }
+        }
+        let rows = procs
+            .into_iter()
+            .map(|(keys, n)| {
+                let cpu = n as f64 / (hz * secs) * 100.0;
+                let pid = keys.first().cloned().unwrap_or_default();
+                let pid_n = pid.parse::<f64>().unwrap_or(0.0);
+                let zone = keys
+                    .get(2)
+                    .map(|z| ctx.zones.display(z))
+                    .unwrap_or_default();
+                Row {
+                    key: keys.join("/"),
+                    cells: vec![
+                        Cell::num(pid, pid_n),
+                        Cell::text(keys.get(1).cloned().unwrap_or_default()),
+                        Cell::text(zone),
+                        Cell::num(format::percent(cpu), cpu),
+                    ],
+                }
+            })
+            .collect();
+        self.table.set_rows(rows);
+        self.seconds = Some(secs);
+    }
+
+    fn draw(&self, area: Rect, buf: &mut Buffer, theme: &Theme, focused: bool) {
+        let info = match self.seconds {
+            Some(s) => format!("last {s:.1}s"),
+            None => String::new(),
+        };
+        let (body, status_area) = frame(
+            area,
+            buf,
+            &title(PanelId::Procs, Some(&self.table)),
+            &info,
+            theme,
+            focused,
+        );
+        status::draw(&self.program, status_area, buf, theme);
+        if super::draw_failure(&self.program, body, buf, theme) {
+            return;
+        }
+        let empty = match (&self.program.status, self.seconds) {
+            (Status::Running, None) => "waiting for the first refresh…",
+            (Status::Running | Status::Ended, Some(_)) => "nothing on CPU (idle)",
+            _ => "starting…",
+        };
+        table::draw(&self.table, body, buf, theme, focused, empty);
+    }
+
+    fn rows_area(&self, area: Rect) -> Option<Rect> {
+        let (body, _) = inner_areas(area);
+        Some(Rect {
+            y: body.y + 1,
+            height: body.height.saturating_sub(1),
+            ..body
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_utils::{agg, lines};
+    use engine::print::aggregate::{AggFunc, AggValue};
+    use engine::print::value::Value;
+    use std::time::Duration;
+
+    const WEB: &str = "a1b2c3d4-0000-4000-8000-000000000001";
+
+    fn key(pid: i64, exec: &str, zone: &str) -> Vec<Value> {
+        vec![
+            Value::int(pid, 4, false),
+            Value::str(exec),
+            Value::str(zone),
+        ]
+    }
+
+    #[test]
+    fn processes_on_cpu_busiest_first() {
+        let mut p = ProcsPanel::new();
+        p.program.status = Status::Running;
+        let t0 = Instant::now();
+        p.restart(0, t0);
+        let ctx = Context {
+            zones: crate::panels::Zones::new(vec![crate::panels::ZoneInfo {
+                uuid: WEB.into(),
+                alias: Some("web".into()),
+                running: true,
+            }]),
+            exit_reason: |_| "",
+            ncpus: 2,
+        };
+        let aggs = vec![agg(
+            "oncpu",
+            AggFunc::Count,
+            vec![
+                (key(4242, "cat", WEB), AggValue::Scalar(97)),
+                (key(1, "systemd", "global"), AggValue::Scalar(0)),
+                (key(77, "lumen", "global"), AggValue::Scalar(2)),
+            ],
+        )];
+        p.ingest(&aggs, "", t0 + Duration::from_secs(1), &ctx);
+        let mut buf = Buffer::empty(Rect::new(0, 0, 44, 6));
+        p.draw(buf.area, &mut buf, &Theme { color: false }, true);
+        assert_eq!(
+            lines(&buf),
+            [
+                "┏ Processes ━━━━━━━━━━━━━━━━━━━━ last 1.0s ┓",
+                "┃    PID COMMAND        ZONE          CPU%▼┃",
+                "┃   4242 cat            web           100.0┃",
+                "┃     77 lumen          global          2.1┃",
+                "┃procs.d: running · e edits the D source   ┃",
+                "┗━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┛",
+            ]
+        );
+    }
+}

@@ -1,0 +1,343 @@
+//! The VMs panel: per VM (a kvm-brand zone) and exit reason, exits per
+//! second and how long the VMM took to handle them (p50/p99).
+//!
+//! Its program is `panels/vms.d`. Each refresh takes the difference from
+//! the previous snapshot:
+//! - exits/s = `@exits[zone, reason]` (kvm:::userspace-exit, each KVM_RUN
+//!   that returned to the VMM) / seconds; reasons named as KVM names them.
+//! - p50/p99 of `@handling[zone, reason]`: from the exit to the vCPU
+//!   thread's next ioctl(2) (KVM_RUN again), per bucket ([`latency`]).
+//! - rows `kernel #N`: exits the kernel handled itself, from kvm:::exit to
+//!   kvm:::entry by hardware exit reason N (`@kernel`); VMX/SVM hosts only.
+//!
+//! [`latency`]: crate::latency
+
+use super::{frame, inner_areas, title, Context, Panel, PanelId};
+use crate::format;
+use crate::latency::{percentiles, Edge, Layout};
+use crate::program::{ProgramState, Status};
+use crate::rates::DeltaTracker;
+use crate::theme::Theme;
+use crate::widgets::status;
+use crate::widgets::table::{self, Align, Cell, Column, Row, TableState};
+use engine::print::aggregate::{AggValue, Aggregation};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+const COLUMNS: &[Column] = &[
+    Column {
+        title: "VM",
+        width: 0,
+        align: Align::Left,
+    },
+    Column {
+        title: "REASON",
+        width: 14,
+        align: Align::Left,
+    },
+    Column {
+        title: "EXITS/s",
+        width: 8,
+        align: Align::Right,
+    },
+    Column {
+        title: "P50",
+        width: 7,
+        align: Align::Right,
+    },
+    Column {
+        title: "P99",
+        width: 7,
+        align: Align::Right,
+    },
+];
+
+/// Column 2, exits/s: the default sort.
+const SORT_EXITS: usize = 2;
+
+/// The VMs panel.
+pub struct VmsPanel {
+    program: ProgramState,
+    table: TableState,
+    tracker: DeltaTracker,
+    seconds: Option<f64>,
+}
+
+/// Where an exit was handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    /// By the VMM (KVM_RUN returned): KVM's exit reasons.
+    Vmm,
+    /// Inside the kernel: hardware exit reasons.
+    Kernel,
+}
+
+#[derive(Default)]
+struct ExitRow {
+    exits: i64,
+    latency: Option<(Layout, Vec<i64>)>,
+}
+
+impl Default for VmsPanel {
+    fn default() -> Self {
+        VmsPanel::new()
+    }
+}
+
+impl VmsPanel {
+    /// The panel, its program not started yet.
+    pub fn new() -> VmsPanel {
+        let id = PanelId::Vms;
+        VmsPanel {
+            program: ProgramState::new(id.file(), id.default_source()),
+            table: TableState::new(COLUMNS, SORT_EXITS),
+            tracker: DeltaTracker::default(),
+            seconds: None,
+        }
+    }
+}
+
+/// The (zone, reason) of an entry keyed `[zonename, reason]`.
+fn zone_reason(keys: &[engine::print::value::Value]) -> Option<(String, u32)> {
+    let zone = format::key(keys.first()?);
+    let reason = u32::try_from(keys.get(1)?.as_i64()?).ok()?;
+    Some((zone, reason))
+}
+
+/// Add `b` into the distribution of `row`.
+fn add_buckets(row: &mut ExitRow, layout: &Layout, b: &[i64]) {
+    let (_, sum) = row
+        .latency
+        .get_or_insert_with(|| (layout.clone(), vec![0; b.len()]));
+    if sum.len() < b.len() {
+        sum.resize(b.len(), 0);
+    }
+    for (s, c) in sum.iter_mut().zip(b) {
+        *s += c;
+    }
+}
+
+impl Panel for VmsPanel {
+    fn id(&self) -> PanelId {
+        PanelId::Vms
+    }
+
+    fn program(&self) -> &ProgramState {
+        &self.program
+    }
+
+    fn program_mut(&mut self) -> &mut ProgramState {
+        &mut self.program
+    }
+
+    fn table(&self) -> Option<&TableState> {
+        Some(&self.table)
+    }
+
+    fn table_mut(&mut self) -> Option<&mut TableState> {
+        Some(&mut self.table)
+    }
+
+    fn restart(&mut self, generation: u64, at: Instant) {
+        self.tracker.restart(generation, at);
+    }
+
+    fn ingest(&mut self, aggs: &[Aggregation], _output: &str, at: Instant, ctx: &Context) {
+        let Some(iv) = self.tracker.advance(self.program.generation, aggs, at) else {
+            return;
+        };
+        let mut exits: BTreeMap<(String, Side, u32), ExitRow> = BTreeMap::new();
+        if let Some(a) = iv.get("exits") {
+            for e in &a.entries {
+                let (Some((zone, reason)), Some(n)) = (zone_reason(&e.keys), e.value.scalar(1))
+                else {
+                    continue;
+                };
+                exits.entry((zone, Side::Vmm, reason)).or_default().exits += n;
+            }
+        }
+        for (name, side) in [("handling", Side::Vmm), ("kernel", Side::Kernel)] {
+            let Some(a) = iv.get(name) else { continue };
+            let Some(layout) = Layout::of(&a.func) else {
+                continue;
+            };
+            for e in &a.entries {
+                let (Some((zone, reason)), AggValue::Buckets(b)) = (zone_reason(&e.keys), &e.value)
+                else {
+                    continue;
+                };
+                let row = exits.entry((zone, side, reason)).or_default();
+                add_buckets(row, &layout, b);
+                if side == Side::Kernel {
+                    // No count() for in-kernel exits: the distribution's
+                    // total is their number.
+                    row.exits += b.iter().sum::<i64>();
+                }
+            }
+        }
+        let secs = iv.seconds;
+        let rows = exits
+            .into_iter()
+            .map(|((zone, side, reason), r)| {
+                let p = r
+                    .latency
+                    .as_ref()
+                    .and_then(|(layout, counts)| percentiles(layout, counts));
+                let edge = |e: Option<Edge>| match e {
+                    Some(e) => Cell::num(e.text(format::nanos), e.sort_value()),
+                    None => Cell::num("-", -1.0),
+                };
+                let reason_text = match side {
+                    Side::Vmm => (ctx.exit_reason)(reason).to_string(),
+                    Side::Kernel => format!("kernel #{reason}"),
+                };
+                let per_s = r.exits as f64 / secs;
+                Row {
+                    key: format!("{zone}/{side:?}/{reason}"),
+                    cells: vec![
+                        Cell::text(ctx.zones.display(&zone)),
+                        Cell::text(reason_text),
+                        Cell::num(format::rate(per_s), per_s),
+                        edge(p.map(|p| p.p50)),
+                        edge(p.map(|p| p.p99)),
+                    ],
+                }
+            })
+            .collect();
+        self.table.set_rows(rows);
+        self.seconds = Some(secs);
+    }
+
+    fn draw(&self, area: Rect, buf: &mut Buffer, theme: &Theme, focused: bool) {
+        let info = match self.seconds {
+            Some(s) => format!("VMM handling time · last {s:.1}s"),
+            None => String::new(),
+        };
+        let (body, status_area) = frame(
+            area,
+            buf,
+            &title(PanelId::Vms, Some(&self.table)),
+            &info,
+            theme,
+            focused,
+        );
+        status::draw(&self.program, status_area, buf, theme);
+        if super::draw_failure(&self.program, body, buf, theme) {
+            return;
+        }
+        let empty = match (&self.program.status, self.seconds) {
+            (Status::Running, None) => "waiting for the first refresh…",
+            (Status::Running | Status::Ended, Some(_)) => "no VM exits (VMs are kvm-brand zones)",
+            _ => "starting…",
+        };
+        table::draw(&self.table, body, buf, theme, focused, empty);
+    }
+
+    fn rows_area(&self, area: Rect) -> Option<Rect> {
+        let (body, _) = inner_areas(area);
+        Some(Rect {
+            y: body.y + 1,
+            height: body.height.saturating_sub(1),
+            ..body
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_utils::{agg, buckets, lines, LLQ};
+    use engine::print::aggregate::AggFunc;
+    use engine::print::value::Value;
+    use std::time::Duration;
+
+    const VM: &str = "b0000000-0000-4000-8000-00000000000b";
+
+    fn ctx() -> Context {
+        Context {
+            zones: crate::panels::Zones::new(vec![crate::panels::ZoneInfo {
+                uuid: VM.into(),
+                alias: Some("vm1".into()),
+                running: true,
+            }]),
+            exit_reason: |n| match n {
+                2 => "IO",
+                5 => "HLT",
+                _ => "UNKNOWN",
+            },
+            ncpus: 2,
+        }
+    }
+
+    fn key(zone: &str, reason: i64) -> Vec<Value> {
+        vec![Value::str(zone), Value::int(reason, 4, false)]
+    }
+
+    fn fed() -> VmsPanel {
+        let mut p = VmsPanel::new();
+        p.program.status = Status::Running;
+        p.program.generation = 3;
+        let t0 = Instant::now();
+        p.restart(3, t0);
+        let aggs = vec![
+            agg(
+                "exits",
+                AggFunc::Count,
+                vec![
+                    (key(VM, 2), AggValue::Scalar(5000)),
+                    (key(VM, 5), AggValue::Scalar(10)),
+                ],
+            ),
+            agg(
+                "handling",
+                LLQ,
+                vec![
+                    (key(VM, 2), buckets(&LLQ, &[(2_500, 4900), (150_000, 100)])),
+                    (key(VM, 5), buckets(&LLQ, &[(50, 10)])),
+                ],
+            ),
+            agg(
+                "kernel",
+                LLQ,
+                vec![(key(VM, 30), buckets(&LLQ, &[(700, 300)]))],
+            ),
+        ];
+        p.ingest(&aggs, "", t0 + Duration::from_secs(1), &ctx());
+        p
+    }
+
+    #[test]
+    fn exits_by_reason_with_handling_percentiles() {
+        let p = fed();
+        let mut buf = Buffer::empty(Rect::new(0, 0, 60, 7));
+        p.draw(buf.area, &mut buf, &Theme { color: false }, false);
+        assert_eq!(
+            lines(&buf),
+            [
+                "┌ VMs ────────────────────── VMM handling time · last 1.0s ┐",
+                "│VM                 REASON         EXITS/s▼     P50     P99│",
+                "│vm1                IO                 5000   2.0µs   100µs│",
+                "│vm1                kernel #30          300   700ns   700ns│",
+                "│vm1                HLT                  10  <100ns  <100ns│",
+                "│vms.d: running · e edits the D source                     │",
+                "└──────────────────────────────────────────────────────────┘",
+            ]
+        );
+    }
+
+    #[test]
+    fn no_vm_says_how_to_get_one() {
+        let mut p = VmsPanel::new();
+        p.program.status = Status::Running;
+        p.restart(0, Instant::now());
+        p.ingest(&[], "", Instant::now() + Duration::from_secs(1), &ctx());
+        let mut buf = Buffer::empty(Rect::new(0, 0, 60, 5));
+        p.draw(buf.area, &mut buf, &Theme { color: false }, false);
+        assert_eq!(
+            lines(&buf)[2],
+            "│no VM exits (VMs are kvm-brand zones)                     │"
+        );
+    }
+}

@@ -1,0 +1,436 @@
+//! The Zones panel: per zone, CPU%, system calls per second and their
+//! p50/p99 latency, with the selected zone's latency histogram beside.
+//!
+//! Its program is `panels/zones.d` (see there for the aggregations). Each
+//! refresh takes the difference from the previous snapshot ([`rates`]):
+//! - CPU% = `@oncpu` samples / (rate × seconds) × 100, where rate is the
+//!   script's `profile-N` (97 Hz) and samples count only non-idle threads:
+//!   percent of one CPU, so a zone keeping two CPUs busy shows 200%.
+//! - syscalls/s = the number of calls that returned in the interval (the
+//!   total of `@latency`'s buckets) / seconds.
+//! - p50/p99 from `@latency`'s buckets through an hdrhistogram, to the
+//!   resolution of a bucket ([`latency`]).
+//!
+//! [`rates`]: crate::rates
+//! [`latency`]: crate::latency
+
+use super::{frame, inner_areas, title, Context, Panel, PanelId};
+use crate::format;
+use crate::latency::{percentiles, Bucket, Layout};
+use crate::program::{ProgramState, Status};
+use crate::rates::DeltaTracker;
+use crate::theme::Theme;
+use crate::widgets::table::{self, Align, Cell, Column, Row, TableState};
+use crate::widgets::{histogram, status};
+use engine::print::aggregate::{AggValue, Aggregation};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::Widget;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+const COLUMNS: &[Column] = &[
+    Column {
+        title: "ZONE",
+        width: 0,
+        align: Align::Left,
+    },
+    Column {
+        title: "CPU%",
+        width: 6,
+        align: Align::Right,
+    },
+    Column {
+        title: "SYSCALLS/s",
+        width: 11,
+        align: Align::Right,
+    },
+    Column {
+        title: "P50",
+        width: 7,
+        align: Align::Right,
+    },
+    Column {
+        title: "P99",
+        width: 7,
+        align: Align::Right,
+    },
+];
+
+/// Column 1, CPU%: the default sort, busiest first.
+const SORT_CPU: usize = 1;
+
+/// From this body width on, the histogram sits beside the table.
+const HISTOGRAM_FROM_WIDTH: u16 = 72;
+
+/// The Zones panel.
+pub struct ZonesPanel {
+    program: ProgramState,
+    table: TableState,
+    tracker: DeltaTracker,
+    /// The last interval's latency buckets per zonename.
+    latency: BTreeMap<String, Vec<Bucket>>,
+    /// zonename → the name shown.
+    names: BTreeMap<String, String>,
+    /// The last interval's length, once there is one.
+    seconds: Option<f64>,
+    ncpus: usize,
+}
+
+/// One zone's numbers over an interval.
+#[derive(Default)]
+struct ZoneRow {
+    samples: i64,
+    latency: Option<(Layout, Vec<i64>)>,
+}
+
+impl Default for ZonesPanel {
+    fn default() -> Self {
+        ZonesPanel::new()
+    }
+}
+
+impl ZonesPanel {
+    /// The panel, its program not started yet.
+    pub fn new() -> ZonesPanel {
+        let id = PanelId::Zones;
+        ZonesPanel {
+            program: ProgramState::new(id.file(), id.default_source()),
+            table: TableState::new(COLUMNS, SORT_CPU),
+            tracker: DeltaTracker::default(),
+            latency: BTreeMap::new(),
+            names: BTreeMap::new(),
+            seconds: None,
+            ncpus: 1,
+        }
+    }
+
+    /// Split the body: the table, and the histogram if there is room.
+    fn split(body: Rect) -> (Rect, Option<Rect>) {
+        if body.width < HISTOGRAM_FROM_WIDTH {
+            return (body, None);
+        }
+        let hist_w = body.width * 2 / 5;
+        let table = Rect {
+            width: body.width - hist_w - 1,
+            ..body
+        };
+        let hist = Rect {
+            x: body.x + table.width + 1,
+            width: hist_w,
+            ..body
+        };
+        (table, Some(hist))
+    }
+}
+
+impl Panel for ZonesPanel {
+    fn id(&self) -> PanelId {
+        PanelId::Zones
+    }
+
+    fn program(&self) -> &ProgramState {
+        &self.program
+    }
+
+    fn program_mut(&mut self) -> &mut ProgramState {
+        &mut self.program
+    }
+
+    fn table(&self) -> Option<&TableState> {
+        Some(&self.table)
+    }
+
+    fn table_mut(&mut self) -> Option<&mut TableState> {
+        Some(&mut self.table)
+    }
+
+    fn restart(&mut self, generation: u64, at: Instant) {
+        self.tracker.restart(generation, at);
+    }
+
+    fn ingest(&mut self, aggs: &[Aggregation], _output: &str, at: Instant, ctx: &Context) {
+        self.ncpus = ctx.ncpus;
+        let Some(iv) = self.tracker.advance(self.program.generation, aggs, at) else {
+            return;
+        };
+        let hz = crate::scripts::profile_hz(&self.program.source);
+        let mut zones: BTreeMap<String, ZoneRow> = BTreeMap::new();
+        // The host and every running zone have a row, busy or not.
+        zones.entry("global".to_string()).or_default();
+        for uuid in ctx.zones.running() {
+            zones.entry(uuid.to_string()).or_default();
+        }
+        if let Some(a) = iv.get("oncpu") {
+            for e in &a.entries {
+                let (Some(zone), Some(n)) = (e.keys.first(), e.value.scalar(1)) else {
+                    continue;
+                };
+                zones.entry(format::key(zone)).or_default().samples += n;
+            }
+        }
+        if let Some(a) = iv.get("latency") {
+            if let Some(layout) = Layout::of(&a.func) {
+                for e in &a.entries {
+                    let (Some(zone), AggValue::Buckets(b)) = (e.keys.first(), &e.value) else {
+                        continue;
+                    };
+                    let row = zones.entry(format::key(zone)).or_default();
+                    // Several entries per zone when an edited script adds
+                    // keys: their buckets add up.
+                    let (_, sum) = row
+                        .latency
+                        .get_or_insert_with(|| (layout.clone(), vec![0; b.len()]));
+                    if sum.len() < b.len() {
+                        sum.resize(b.len(), 0);
+                    }
+                    for (s, c) in sum.iter_mut().zip(b) {
+                        *s += c;
+                    }
+                }
+            }
+        }
+        let secs = iv.seconds;
+        let mut rows = Vec::with_capacity(zones.len());
+        self.latency.clear();
+        self.names.clear();
+        for (zone, z) in zones {
+            let name = ctx.zones.display(&zone);
+            let cpu = z.samples as f64 / (hz * secs) * 100.0;
+            let (calls, p) = match &z.latency {
+                Some((layout, counts)) => {
+                    self.latency.insert(zone.clone(), layout.buckets(counts));
+                    (counts.iter().sum::<i64>(), percentiles(layout, counts))
+                }
+                None => (0, None),
+            };
+            let edge = |e: Option<crate::latency::Edge>| match e {
+                Some(e) => Cell::num(e.text(format::nanos), e.sort_value()),
+                None => Cell::num("-", -1.0),
+            };
+            rows.push(Row {
+                key: zone.clone(),
+                cells: vec![
+                    Cell::text(name.clone()),
+                    Cell::num(format::percent(cpu), cpu),
+                    Cell::num(format::rate(calls as f64 / secs), calls as f64 / secs),
+                    edge(p.map(|p| p.p50)),
+                    edge(p.map(|p| p.p99)),
+                ],
+            });
+            self.names.insert(zone, name);
+        }
+        self.table.set_rows(rows);
+        self.seconds = Some(secs);
+    }
+
+    fn draw(&self, area: Rect, buf: &mut Buffer, theme: &Theme, focused: bool) {
+        let info = match self.seconds {
+            Some(s) => format!("CPU% of one CPU ({} CPUs) · last {s:.1}s", self.ncpus),
+            None => String::new(),
+        };
+        let (body, status_area) = frame(
+            area,
+            buf,
+            &title(PanelId::Zones, Some(&self.table)),
+            &info,
+            theme,
+            focused,
+        );
+        status::draw(&self.program, status_area, buf, theme);
+        if super::draw_failure(&self.program, body, buf, theme) {
+            return;
+        }
+        let (table_area, hist_area) = ZonesPanel::split(body);
+        let empty = match (&self.program.status, self.seconds) {
+            (Status::Running, None) => "waiting for the first refresh…",
+            (Status::Running | Status::Ended, Some(_)) => "no zones",
+            _ => "starting…",
+        };
+        table::draw(&self.table, table_area, buf, theme, focused, empty);
+        let Some(hist_area) = hist_area else {
+            return;
+        };
+        let Some(row) = self.table.selected_row() else {
+            return;
+        };
+        if hist_area.height == 0 {
+            return;
+        }
+        let name = self.names.get(&row.key).cloned().unwrap_or_default();
+        Line::styled(format!("syscall latency: {name}"), theme.header()).render(
+            Rect {
+                height: 1,
+                ..hist_area
+            },
+            buf,
+        );
+        let buckets = self.latency.get(&row.key).map_or(&[][..], |b| &b[..]);
+        histogram::draw(
+            buckets,
+            format::nanos,
+            Rect {
+                y: hist_area.y + 1,
+                height: hist_area.height - 1,
+                ..hist_area
+            },
+            buf,
+            theme,
+            "no system calls in the interval",
+        );
+    }
+
+    fn rows_area(&self, area: Rect) -> Option<Rect> {
+        let (body, _) = inner_areas(area);
+        let (t, _) = ZonesPanel::split(body);
+        Some(Rect {
+            y: t.y + 1,
+            height: t.height.saturating_sub(1),
+            ..t
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_utils::{agg, buckets, from_col, lines, LLQ};
+    use engine::print::value::Value;
+    use std::time::Duration;
+
+    fn ctx() -> Context {
+        Context {
+            zones: crate::panels::Zones::new(vec![crate::panels::ZoneInfo {
+                uuid: "a1b2c3d4-0000-4000-8000-000000000001".into(),
+                alias: Some("web".into()),
+                running: true,
+            }]),
+            exit_reason: |_| "IO",
+            ncpus: 2,
+        }
+    }
+
+    const WEB: &str = "a1b2c3d4-0000-4000-8000-000000000001";
+
+    /// A panel fed one second of data: web on CPU 97 samples (100% of a
+    /// CPU) making 1000 calls (900 of 1–2µs, 100 of 30–40µs); the host
+    /// 9.7 samples' worth (10%) and 10 calls of 5µs.
+    fn fed() -> ZonesPanel {
+        let mut p = ZonesPanel::new();
+        p.program.status = Status::Running;
+        p.program.generation = 1;
+        let t0 = Instant::now();
+        p.restart(1, t0);
+        let aggs = vec![
+            agg(
+                "oncpu",
+                engine::print::aggregate::AggFunc::Count,
+                vec![
+                    (vec![Value::str(WEB)], AggValue::Scalar(194)),
+                    (vec![Value::str("global")], AggValue::Scalar(19)),
+                ],
+            ),
+            agg(
+                "latency",
+                LLQ,
+                vec![
+                    (
+                        vec![Value::str(WEB)],
+                        buckets(&LLQ, &[(1_500, 1800), (35_000, 200)]),
+                    ),
+                    (vec![Value::str("global")], buckets(&LLQ, &[(5_000, 20)])),
+                ],
+            ),
+        ];
+        p.ingest(&aggs, "", t0 + Duration::from_secs(2), &ctx());
+        p
+    }
+
+    #[test]
+    fn rows_show_cpu_rate_and_percentiles() {
+        let p = fed();
+        let mut buf = Buffer::empty(Rect::new(0, 0, 60, 6));
+        p.draw(buf.area, &mut buf, &Theme { color: false }, true);
+        assert_eq!(
+            lines(&buf),
+            [
+                "┏ Zones ━━━━━━━━━━━━━ CPU% of one CPU (2 CPUs) · last 2.0s ┓",
+                "┃ZONE                     CPU%▼  SYSCALLS/s     P50     P99┃",
+                "┃web                      100.0        1000   1.0µs    30µs┃",
+                "┃global                     9.8          10   5.0µs   5.0µs┃",
+                "┃zones.d: running · e edits the D source                   ┃",
+                "┗━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┛",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_selected_zones_histogram_is_beside_the_table() {
+        let mut p = fed();
+        p.table.move_by(1);
+        let mut buf = Buffer::empty(Rect::new(0, 0, 100, 7));
+        p.draw(buf.area, &mut buf, &Theme { color: false }, false);
+        let l = lines(&buf);
+        assert_eq!(
+            from_col(&l[1], 60),
+            "syscall latency: global                │"
+        );
+        assert_eq!(
+            from_col(&l[2], 60),
+            "5.0µs ██████████████████████████████ 20│"
+        );
+        assert!(
+            from_col(&l[3], 60).trim_end_matches('│').trim().is_empty(),
+            "{}",
+            l[3]
+        );
+    }
+
+    #[test]
+    fn filter_and_sort_apply_to_the_rows() {
+        let mut p = fed();
+        p.table.set_filter("glob");
+        p.table.cycle_sort();
+        let mut buf = Buffer::empty(Rect::new(0, 0, 60, 5));
+        p.draw(buf.area, &mut buf, &Theme { color: false }, true);
+        let l = lines(&buf);
+        assert!(l[0].starts_with("┏ Zones [/glob] ━"), "{}", l[0]);
+        assert_eq!(
+            l[1],
+            "┃ZONE                      CPU% SYSCALLS/s▼     P50     P99┃"
+        );
+        assert!(l[2].starts_with("┃global "), "{}", l[2]);
+    }
+
+    #[test]
+    fn a_compile_error_is_shown_in_the_panel() {
+        let mut p = ZonesPanel::new();
+        p.program.status = Status::Failed("zones.d: line 3: syntax error near \"{\"".to_string());
+        let mut buf = Buffer::empty(Rect::new(0, 0, 50, 5));
+        p.draw(buf.area, &mut buf, &Theme { color: false }, true);
+        assert_eq!(
+            lines(&buf),
+            [
+                "┏ Zones ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓",
+                "┃zones.d: line 3: syntax error near \"{\"          ┃",
+                "┃                                                ┃",
+                "┃zones.d: line 3: syntax error near \"{\"          ┃",
+                "┗━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┛",
+            ]
+        );
+    }
+
+    #[test]
+    fn rates_come_from_the_difference_between_snapshots() {
+        let mut p = fed();
+        let t = Instant::now() + Duration::from_secs(60);
+        // Nothing new in the next interval: zero, not the running total.
+        p.tracker.restart(1, t);
+        p.ingest(&[], "", t + Duration::from_secs(1), &ctx());
+        let row = p.table.view().next().expect("a row");
+        assert_eq!(row.cells[1].text, "0.0");
+        assert_eq!(row.cells[2].text, "0");
+        assert_eq!(row.cells[3].text, "-");
+    }
+}
