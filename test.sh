@@ -14,6 +14,7 @@ command -v bpftrace >/dev/null 2>&1 || need_apt+=(bpftrace)
 [ -e /usr/include/x86_64-linux-gnu/sys/sdt.h ] || [ -e /usr/include/sys/sdt.h ] || need_apt+=(systemtap-sdt-dev)
 # ip(8) makes the tap devices of the VMM's network tests.
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 # promtool (Debian ships it in prometheus) validates the --metrics endpoint's text.
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 # A real Linux guest boots only where the CPU offers VMX/SVM to KVM (on

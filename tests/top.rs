@@ -1,0 +1,253 @@
+//! `lumen top` end to end: the dashboard runs in tmux against the real
+//! kernel, a real zone's workload shows in its Zones panel, keys drive it
+//! (focus, filter, a panel's D source, quit) and `tmux capture-pane`
+//! reads the screen. Needs root and tmux; under CI=true a missing one
+//! fails the test instead of skipping it. No timed assertions: the
+//! screen is polled until a generous deadline.
+
+mod common;
+
+use common::{root, text, LUMEN};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Whether tmux is installed (test.sh installs it).
+fn tmux_here(test: &str) -> bool {
+    if Command::new("tmux").arg("-V").output().is_ok() {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{test}: required under CI=true, but tmux is not installed");
+    }
+    eprintln!("skipping {test}: tmux is not installed");
+    false
+}
+
+fn lumen(root_dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(LUMEN)
+        .env("LUMEN_ROOT", root_dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run lumen");
+    if let Some(mut i) = child.stdin.take() {
+        let _ = i.write_all(stdin.as_bytes());
+    }
+    child.wait_with_output().expect("wait")
+}
+
+/// A zone running a busy loop of system calls; stopped and deleted on drop.
+struct BusyZone<'a> {
+    root: &'a Path,
+    uuid: String,
+}
+
+impl<'a> BusyZone<'a> {
+    fn boot(root: &'a Path, uuid: &str, alias: &str) -> BusyZone<'a> {
+        let manifest = format!(
+            r#"{{"uuid": "{uuid}", "alias": "{alias}",
+                "init": ["/bin/sh", "-c", "while :; do cat /etc/hostname >/dev/null; done"]}}"#
+        );
+        let out = lumen(root, &["vmadm", "create"], &manifest);
+        assert!(out.status.success(), "vmadm create: {}", text(&out.stderr));
+        BusyZone {
+            root,
+            uuid: uuid.to_string(),
+        }
+    }
+}
+
+impl Drop for BusyZone<'_> {
+    fn drop(&mut self) {
+        let _ = lumen(self.root, &["vmadm", "stop", "-F", &self.uuid], "");
+        let _ = lumen(self.root, &["vmadm", "delete", &self.uuid], "");
+    }
+}
+
+/// A tmux server of this test's own (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Run `command` in a detached session of `w`×`h`.
+    fn start(command: &str, w: u16, h: u16) -> Tmux {
+        let t = Tmux {
+            socket: format!("lumen-top-test-{}", std::process::id()),
+        };
+        let st = t
+            .cmd()
+            .args(["new-session", "-d", "-s", "top", "-x"])
+            .arg(w.to_string())
+            .arg("-y")
+            .arg(h.to_string())
+            .arg(command)
+            .status()
+            .expect("tmux new-session");
+        assert!(st.success(), "tmux new-session failed");
+        t
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]);
+        c
+    }
+
+    /// Type `keys` (tmux key names: `Tab`, `BTab`, `Escape`, `Enter`…).
+    fn keys(&self, keys: &[&str]) {
+        let st = self
+            .cmd()
+            .args(["send-keys", "-t", "top"])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys");
+        assert!(st.success(), "send-keys {keys:?}");
+    }
+
+    /// Type `s` literally.
+    fn type_text(&self, s: &str) {
+        let st = self
+            .cmd()
+            .args(["send-keys", "-t", "top", "-l", s])
+            .status()
+            .expect("tmux send-keys");
+        assert!(st.success(), "send-keys -l {s}");
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", "top"])
+            .output()
+            .expect("tmux capture-pane");
+        text(&out.stdout)
+    }
+
+    /// Poll the screen until `ok` holds, for up to `secs` seconds; the
+    /// screen then. Fails with the last screen otherwise.
+    fn wait_for(&self, what: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; the screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+/// The Zones panel's row for `name` (focused: thick border), split into
+/// columns: name, CPU%, syscalls/s, p50, p99.
+fn zone_row(screen: &str, name: &str) -> Option<Vec<String>> {
+    screen.lines().find_map(|l| {
+        let rest = l.strip_prefix('┃')?;
+        let mut words = rest.split_whitespace();
+        (words.next()? == name).then(|| {
+            std::iter::once(name.to_string())
+                .chain(words.take(4).map(str::to_string))
+                .collect()
+        })
+    })
+}
+
+/// Whether a rate as the panel prints it (`0`, `3.5`, `12.3k`) is above 0.
+fn nonzero(rate: &str) -> bool {
+    let digits = rate.trim_end_matches(['k', 'M']);
+    digits.parse::<f64>().is_ok_and(|v| v > 0.0)
+}
+
+#[test]
+fn a_zones_workload_shows_and_the_keys_work() {
+    let test = "a_zones_workload_shows_and_the_keys_work";
+    if !root(test) || !tmux_here(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let uuid = format!(
+        "70b{:05x}-0000-4000-8000-000000000001",
+        std::process::id() & 0xfffff
+    );
+    let alias = "topbusy";
+    let zone = BusyZone::boot(dir.path(), &uuid, alias);
+
+    let command = format!(
+        "env LUMEN_ROOT={} {LUMEN} top --no-color; echo \"top exited: $?\"; sleep 600",
+        dir.path().display()
+    );
+    let tmux = Tmux::start(&command, 200, 50);
+
+    // The zone appears by its alias, with system calls going on.
+    let screen = tmux.wait_for("the zone's row with syscalls/s > 0", 90, |s| {
+        zone_row(s, alias).is_some_and(|r| r.len() == 5 && nonzero(&r[2]))
+    });
+    assert!(
+        screen.lines().any(|l| l.starts_with("┃global ")),
+        "the host is listed too:\n{screen}"
+    );
+    assert!(screen.contains(" Zones │ every 1s │"), "{screen}");
+
+    // Tab moves focus to the VMs panel (thick border, footer), Shift-Tab back.
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("focus on VMs", 20, |s| {
+        s.contains("┏ VMs ") && s.lines().any(|l| l.starts_with(" VMs │"))
+    });
+    tmux.keys(&["BTab"]);
+    tmux.wait_for("focus back on Zones", 20, |s| {
+        s.contains("┏ Zones ") && s.lines().any(|l| l.starts_with(" Zones │"))
+    });
+
+    // `/` filters the zones to those matching what is typed.
+    tmux.keys(&["/"]);
+    tmux.type_text(alias);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the filtered zones", 20, |s| {
+        s.contains(&format!("┏ Zones [/{alias}] "))
+            && zone_row(s, alias).is_some()
+            && zone_row(s, "global").is_none()
+    });
+    assert!(zone_row(&screen, alias).is_some(), "{screen}");
+
+    // `e` opens the panel's D source in the editor; Esc closes it.
+    tmux.keys(&["e"]);
+    tmux.wait_for("zones.d in the editor", 20, |s| {
+        s.contains("zones.d — Zones")
+            && s.contains("sdt:raw_syscalls::sys_enter")
+            && s.contains("@latency[zonename] = llquantize(timestamp - self->ts, 10, 2, 9, 10);")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the editor closed", 20, |s| {
+        !s.contains("zones.d — Zones") && zone_row(s, alias).is_some()
+    });
+
+    // `q` quits, the terminal is given back and the exit status is 0.
+    tmux.keys(&["q"]);
+    tmux.wait_for("lumen top to exit", 30, |s| s.contains("top exited: 0"));
+    drop(tmux);
+
+    drop(zone);
+    let left: Vec<String> = std::fs::read_dir("/sys/fs/cgroup")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|c| c.path().join("lumen").join(&uuid))
+                .filter(|p| p.exists())
+                .map(|p| p.display().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "cgroups left behind: {left:?}");
+}
