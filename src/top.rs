@@ -23,6 +23,11 @@ struct Args {
     /// No colours (also when the NO_COLOR environment variable is set).
     #[arg(long = "no-color")]
     no_color: bool,
+    /// Also serve every panel's aggregations as Prometheus metrics at
+    /// http://ADDR/metrics (`HOST:PORT`, or `:PORT` for every interface),
+    /// as of the last refresh, labelled program="zones.d" and so on.
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<String>,
     /// Run this many seconds without a terminal (frames are drawn into a
     /// screen written to /dev/null), then exit: for measuring the cost.
     #[arg(long, value_name = "SECONDS", hide = true)]
@@ -54,13 +59,29 @@ pub fn run(args: &[String]) -> Result<u8> {
         Some(_) => anyhow::bail!("top: --headless takes a positive number of seconds"),
         None => None,
     };
+    // Started before the terminal is taken, so that a bad address or a
+    // port in use is an ordinary error message; kept until the end.
+    let metrics = match &args.metrics {
+        Some(addr) => {
+            let store = tui::MetricsStore::default();
+            let server = tui::metrics::serve(addr, store.clone())?;
+            let at = server.local_addr();
+            eprintln!("lumen top: serving metrics on http://{at}/metrics");
+            Some((server, store, at.to_string()))
+        }
+        None => None,
+    };
     let timing = tui::run(tui::Options {
         interval: Duration::from_secs_f64(args.interval),
         color: !(args.no_color || no_color_env),
         headless,
         exit_reason: hypervisor::vcpu::exit_reason_name,
         zones: Box::new(zone_list),
+        metrics: metrics
+            .as_ref()
+            .map(|(_, store, at)| (store.clone(), at.clone())),
     })?;
+    drop(metrics);
     if args.report_timing {
         eprint!("{timing}");
     }

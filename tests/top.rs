@@ -251,3 +251,79 @@ fn a_zones_workload_shows_and_the_keys_work() {
         .unwrap_or_default();
     assert!(left.is_empty(), "cgroups left behind: {left:?}");
 }
+
+/// GET `path` from `addr` over plain HTTP/1.0; the body.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the metrics endpoint");
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("send");
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).expect("read");
+    reply
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn metrics_serve_every_panels_aggregations() {
+    let test = "metrics_serve_every_panels_aggregations";
+    if !root(test) {
+        return;
+    }
+    let mut child = Command::new(LUMEN)
+        .args(["top", "--headless", "60", "--metrics", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run lumen top");
+    // The first line says where (port 0: the system picked one).
+    let mut err = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut err, &mut first).expect("read stderr");
+    let addr = first
+        .trim()
+        .strip_prefix("lumen top: serving metrics on http://")
+        .and_then(|s| s.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    // Poll until the first refresh has published the host's syscalls.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let body = loop {
+        let body = http_get(&addr, "/metrics");
+        if body.contains("dtrace_latency_count{program=\"zones.d\",key0=\"global\"}")
+            && body.contains("dtrace_oncpu_total{program=\"zones.d\",key0=\"global\"}")
+        {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "no zones.d metrics yet:\n{body}");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    // promtool (test.sh installs it) checks the text is valid.
+    match Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(mut p) => {
+            if let Some(mut i) = p.stdin.take() {
+                i.write_all(body.as_bytes()).expect("promtool stdin");
+            }
+            let out = p.wait_with_output().expect("promtool");
+            assert!(
+                out.status.success(),
+                "promtool: {}{}",
+                text(&out.stdout),
+                text(&out.stderr)
+            );
+        }
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{test}: promtool is required under CI=true: {e}")
+        }
+        Err(e) => eprintln!("{test}: promtool not run: {e}"),
+    }
+}

@@ -67,6 +67,8 @@ pub struct AppConfig {
     pub ncpus: usize,
     /// The screen's size.
     pub size: Rect,
+    /// Where `--metrics` serves, if it does.
+    pub metrics: Option<String>,
 }
 
 /// The dashboard.
@@ -86,6 +88,7 @@ pub struct App {
     theme: Theme,
     source_editor: Option<SourceEditor>,
     ctx: Context,
+    metrics: Option<String>,
     quit: bool,
 }
 
@@ -111,6 +114,7 @@ impl App {
                 exit_reason: config.exit_reason,
                 ncpus: config.ncpus,
             },
+            metrics: config.metrics,
             quit: false,
         }
     }
@@ -177,6 +181,11 @@ impl App {
     /// The editor over a panel's source, if open.
     pub fn source_editor(&self) -> Option<&SourceEditor> {
         self.source_editor.as_ref()
+    }
+
+    /// Where `--metrics` serves, if it does.
+    pub fn metrics(&self) -> Option<&str> {
+        self.metrics.as_deref()
     }
 
     /// Whether the user asked to leave.
@@ -573,6 +582,7 @@ mod tests {
             exit_reason: |_| "IO",
             ncpus: 2,
             size: Rect::new(0, 0, 100, 41),
+            metrics: None,
         })
     }
 

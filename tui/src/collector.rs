@@ -7,6 +7,7 @@
 
 use crate::error::TuiError;
 use crate::events::{Command, EngineUpdate, Event, ProgramData, Snapshot};
+use crate::metrics::MetricsStore;
 use crate::panels::{PanelId, ZoneInfo};
 use engine::live::LiveProgram;
 use engine::LiveCatalog;
@@ -33,12 +34,17 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// Start the thread; it reports to `events`.
-    pub fn spawn(events: Sender<Event>, zones: ZoneSource) -> Result<Collector, TuiError> {
+    /// Start the thread; it reports to `events`, and publishes each
+    /// refresh to `metrics` if given.
+    pub fn spawn(
+        events: Sender<Event>,
+        zones: ZoneSource,
+        metrics: Option<MetricsStore>,
+    ) -> Result<Collector, TuiError> {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("lumen-top-engine".into())
-            .spawn(move || run(rx, events, zones))
+            .spawn(move || run(rx, events, zones, metrics))
             .map_err(|e| TuiError::Collector(e.to_string()))?;
         Ok(Collector {
             commands: tx,
@@ -74,7 +80,12 @@ struct Running {
     last_step_error: Option<String>,
 }
 
-fn run(commands: Receiver<Command>, events: Sender<Event>, mut zones: ZoneSource) {
+fn run(
+    commands: Receiver<Command>,
+    events: Sender<Event>,
+    mut zones: ZoneSource,
+    metrics: Option<MetricsStore>,
+) {
     let catalog = LiveCatalog::open();
     let mut programs: Vec<Running> = Vec::new();
     let mut generation = 0u64;
@@ -156,7 +167,17 @@ fn run(commands: Receiver<Command>, events: Sender<Event>, mut zones: ZoneSource
                     errors: std::mem::take(&mut r.step_errors) + &r.program.take_errors(),
                     ended: r.program.ended(),
                 })
-                .collect();
+                .collect::<Vec<_>>();
+            if let Some(store) = &metrics {
+                store.publish(
+                    data.iter()
+                        .filter_map(|d| {
+                            let aggs = d.aggregations.as_ref().ok()?;
+                            Some((d.panel.file().to_string(), aggs.clone()))
+                        })
+                        .collect(),
+                );
+            }
             let zone_list = (now >= next_zones).then(|| {
                 next_zones = now + ZONES_EVERY;
                 zones()

@@ -55,6 +55,9 @@ fn footer(app: &App, area: Rect, buf: &mut Buffer) {
     if app.frozen() {
         spans.push(Span::styled("│ FROZEN ", t.warning()));
     }
+    if let Some(addr) = app.metrics() {
+        spans.push(Span::raw(format!("│ metrics {addr} ")));
+    }
     spans.push(Span::raw("│ "));
     let hints: &[(&str, &str)] = match app.mode() {
         Mode::Filter => {
@@ -220,6 +223,7 @@ mod tests {
             exit_reason: |_| "IO",
             ncpus: 2,
             size: Rect::new(0, 0, w, h),
+            metrics: None,
         })
     }
 
@@ -440,6 +444,24 @@ mod tests {
                 let _ = render(&a, w, h);
             }
         }
+    }
+
+    #[test]
+    fn the_footer_says_where_metrics_are_served_and_when_frozen() {
+        let mut a = App::new(AppConfig {
+            theme: Theme { color: false },
+            interval: Duration::from_millis(500),
+            exit_reason: |_| "",
+            ncpus: 1,
+            size: Rect::new(0, 0, 140, 20),
+            metrics: Some("127.0.0.1:9100".into()),
+        });
+        key(&mut a, KeyCode::Char('f'));
+        let b = render(&a, 140, 20);
+        assert_eq!(
+            line(&b, 19),
+            " Zones │ every 500ms │ FROZEN │ metrics 127.0.0.1:9100 │ q quit  ? help  / filter  Tab focus  s sort  e edit  f freeze  +- refresh"
+        );
     }
 
     #[test]

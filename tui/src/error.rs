@@ -11,4 +11,8 @@ pub enum TuiError {
     /// The engine's thread could not be started or died.
     #[error("engine thread: {0}")]
     Collector(String),
+    /// `--metrics`: the endpoint could not start (a bad address, a port
+    /// in use).
+    #[error(transparent)]
+    Metrics(#[from] engine::metrics::MetricsError),
 }

@@ -26,6 +26,7 @@ pub mod format;
 pub mod keymap;
 pub mod latency;
 pub mod layout;
+pub mod metrics;
 pub mod panels;
 pub mod program;
 pub mod rates;
@@ -40,6 +41,7 @@ mod test_utils;
 
 pub use collector::ZoneSource;
 pub use error::TuiError;
+pub use metrics::MetricsStore;
 pub use panels::ZoneInfo;
 pub use timing::Timing;
 
@@ -73,13 +75,20 @@ pub struct Options {
     pub exit_reason: fn(u32) -> &'static str,
     /// Reads the zone registry.
     pub zones: ZoneSource,
+    /// `--metrics`: where each refresh's aggregations are published, and
+    /// the address the footer shows.
+    pub metrics: Option<(MetricsStore, String)>,
 }
 
 /// Run the dashboard until the user quits (or the headless time is up);
 /// the refreshes' timing.
 pub fn run(opts: Options) -> Result<Timing, TuiError> {
     let (tx, rx) = mpsc::channel();
-    let collector = Collector::spawn(tx.clone(), opts.zones)?;
+    let (store, metrics_addr) = match opts.metrics {
+        Some((s, a)) => (Some(s), Some(a)),
+        None => (None, None),
+    };
+    let collector = Collector::spawn(tx.clone(), opts.zones, store)?;
     let ncpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let config = |size: Rect| AppConfig {
         theme: theme::Theme { color: opts.color },
@@ -87,6 +96,7 @@ pub fn run(opts: Options) -> Result<Timing, TuiError> {
         exit_reason: opts.exit_reason,
         ncpus,
         size,
+        metrics: metrics_addr.clone(),
     };
     let result = match opts.headless {
         Some(d) => {
