@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{root, text, LUMEN};
+use common::{kvm, root, text, LUMEN};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -40,28 +40,29 @@ fn lumen(root_dir: &Path, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("wait")
 }
 
-/// A zone running a busy loop of system calls; stopped and deleted on drop.
-struct BusyZone<'a> {
+/// A zone (or VM) of a test, stopped and deleted on drop.
+struct Zone<'a> {
     root: &'a Path,
     uuid: String,
 }
 
-impl<'a> BusyZone<'a> {
-    fn boot(root: &'a Path, uuid: &str, alias: &str) -> BusyZone<'a> {
+impl<'a> Zone<'a> {
+    /// A zone running a busy loop of system calls.
+    fn boot(root: &'a Path, uuid: &str, alias: &str) -> Zone<'a> {
         let manifest = format!(
             r#"{{"uuid": "{uuid}", "alias": "{alias}",
                 "init": ["/bin/sh", "-c", "while :; do cat /etc/hostname >/dev/null; done"]}}"#
         );
         let out = lumen(root, &["vmadm", "create"], &manifest);
         assert!(out.status.success(), "vmadm create: {}", text(&out.stderr));
-        BusyZone {
+        Zone {
             root,
             uuid: uuid.to_string(),
         }
     }
 }
 
-impl Drop for BusyZone<'_> {
+impl Drop for Zone<'_> {
     fn drop(&mut self) {
         let _ = lumen(self.root, &["vmadm", "stop", "-F", &self.uuid], "");
         let _ = lumen(self.root, &["vmadm", "delete", &self.uuid], "");
@@ -74,10 +75,11 @@ struct Tmux {
 }
 
 impl Tmux {
-    /// Run `command` in a detached session of `w`×`h`.
-    fn start(command: &str, w: u16, h: u16) -> Tmux {
+    /// Run `command` in a detached session of `w`×`h`, on a server named
+    /// after this process and `name` (tests run at once).
+    fn start(name: &str, command: &str, w: u16, h: u16) -> Tmux {
         let t = Tmux {
-            socket: format!("lumen-top-test-{}", std::process::id()),
+            socket: format!("lumen-top-{name}-{}", std::process::id()),
         };
         let st = t
             .cmd()
@@ -151,6 +153,19 @@ impl Drop for Tmux {
     }
 }
 
+/// The cgroups of zone `uuid` that exist (`/sys/fs/cgroup/*/lumen/UUID`).
+fn cgroups_of(uuid: &str) -> Vec<String> {
+    std::fs::read_dir("/sys/fs/cgroup")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|c| c.path().join("lumen").join(uuid))
+                .filter(|p| p.exists())
+                .map(|p| p.display().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The Zones panel's row for `name` (focused: thick border), split into
 /// columns: name, CPU%, syscalls/s, p50, p99.
 fn zone_row(screen: &str, name: &str) -> Option<Vec<String>> {
@@ -183,13 +198,13 @@ fn a_zones_workload_shows_and_the_keys_work() {
         std::process::id() & 0xfffff
     );
     let alias = "topbusy";
-    let zone = BusyZone::boot(dir.path(), &uuid, alias);
+    let zone = Zone::boot(dir.path(), &uuid, alias);
 
     let command = format!(
         "env LUMEN_ROOT={} {LUMEN} top --no-color; echo \"top exited: $?\"; sleep 600",
         dir.path().display()
     );
-    let tmux = Tmux::start(&command, 200, 50);
+    let tmux = Tmux::start("zone", &command, 200, 50);
 
     // The zone appears by its alias, with system calls going on.
     let screen = tmux.wait_for("the zone's row with syscalls/s > 0", 90, |s| {
@@ -240,15 +255,7 @@ fn a_zones_workload_shows_and_the_keys_work() {
     drop(tmux);
 
     drop(zone);
-    let left: Vec<String> = std::fs::read_dir("/sys/fs/cgroup")
-        .map(|d| {
-            d.filter_map(Result::ok)
-                .map(|c| c.path().join("lumen").join(&uuid))
-                .filter(|p| p.exists())
-                .map(|p| p.display().to_string())
-                .collect()
-        })
-        .unwrap_or_default();
+    let left = cgroups_of(&uuid);
     assert!(left.is_empty(), "cgroups left behind: {left:?}");
 }
 
@@ -326,4 +333,63 @@ fn metrics_serve_every_panels_aggregations() {
         }
         Err(e) => eprintln!("{test}: promtool not run: {e}"),
     }
+}
+
+/// The VMs panel's row for VM `alias` and exit `reason` (the panel not
+/// focused: thin border, Processes to its right): VM, reason, exits/s,
+/// p50, p99.
+fn vm_row(screen: &str, alias: &str, reason: &str) -> Option<Vec<String>> {
+    screen.lines().find_map(|l| {
+        let left = l.strip_prefix('│')?.split("││").next()?;
+        let w: Vec<String> = left.split_whitespace().map(str::to_string).collect();
+        (w.len() == 5 && w[0] == alias && w[1] == reason).then_some(w)
+    })
+}
+
+#[test]
+fn a_vms_exits_show_by_reason() {
+    let test = "a_vms_exits_show_by_reason";
+    if !kvm(test) || !tmux_here(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The idle guest writes to port 0x80 every `every` pauses: a steady
+    // stream of IO exits.
+    let payload = dir.path().join("idle.bin");
+    std::fs::write(&payload, hypervisor::guests::IDLE).expect("payload");
+    let alias = "topvm";
+    let manifest = format!(
+        r#"{{"brand": "kvm", "alias": "{alias}", "ram": 32, "vcpus": 1, "payload": "{}",
+            "boot_args": "every=2000", "disks": [{{"size": 1}}]}}"#,
+        payload.display()
+    );
+    let out = lumen(dir.path(), &["vmadm", "create"], &manifest);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "vmadm create: {stderr}");
+    let uuid = stderr
+        .trim()
+        .strip_prefix("Successfully created VM ")
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .to_string();
+    let vm = Zone {
+        root: dir.path(),
+        uuid: uuid.clone(),
+    };
+
+    let command = format!(
+        "env LUMEN_ROOT={} {LUMEN} top --no-color; echo \"top exited: $?\"; sleep 600",
+        dir.path().display()
+    );
+    let tmux = Tmux::start("vm", &command, 200, 50);
+    let screen = tmux.wait_for("the VM's IO exits", 90, |s| {
+        vm_row(s, alias, "IO").is_some_and(|r| nonzero(&r[2]) && r[3] != "-")
+    });
+    // The VM is a zone too: its vCPU thread is on CPU in the Zones panel.
+    assert!(zone_row(&screen, alias).is_some(), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("lumen top to exit", 30, |s| s.contains("top exited: 0"));
+    drop(tmux);
+    drop(vm);
+    let left = cgroups_of(&uuid);
+    assert!(left.is_empty(), "cgroups left behind: {left:?}");
 }
