@@ -444,6 +444,12 @@ impl App {
                 f.push_str(text.lines().next().unwrap_or(""));
                 self.set_filter(self.focus, &f);
             }
+            // Pasting into the focused console starts editing there.
+            Mode::Normal if self.focus == PanelId::Console => {
+                self.mode = Mode::EditConsole;
+                self.console.set_editing(true);
+                self.console.editor_mut().insert_str(text);
+            }
             Mode::Normal | Mode::Help => {}
         }
     }
@@ -761,6 +767,24 @@ mod tests {
         assert_eq!(a.focus(), PanelId::Zones);
         let t = a.panel(PanelId::Zones).table().expect("table");
         assert_eq!(t.selected(), 1);
+    }
+
+    #[test]
+    fn a_script_pasted_into_the_console_is_run_by_ctrl_r() {
+        let mut a = app();
+        a.focus = PanelId::Console;
+        a.handle(Event::Paste("BEGIN { exit(0); }\n".into()));
+        assert_eq!(a.mode(), Mode::EditConsole);
+        let cmds = a.handle(Event::Key(KeyEvent::new(
+            KeyCode::Char('r'),
+            KeyModifiers::CONTROL,
+        )));
+        let [Command::Start { panel, source }] = &cmds[..] else {
+            panic!("{cmds:?}");
+        };
+        assert_eq!(*panel, PanelId::Console);
+        assert!(source.starts_with("BEGIN { exit(0); }\n"), "{source}");
+        assert_eq!(a.panel(PanelId::Console).program().status, Status::Starting);
     }
 
     #[test]

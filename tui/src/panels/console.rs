@@ -369,7 +369,11 @@ impl Panel for ConsolePanel {
     }
 
     fn scroll(&mut self, delta: isize) {
-        self.scroll = (self.scroll as isize + delta).max(0) as usize;
+        // Lines do not depend on the width (only a diagnostic wraps), so
+        // any width gives their number: scrolling stops at the last one.
+        let n = self.result_lines(u16::MAX, &Theme { color: false }).len();
+        let to = (self.scroll as isize).saturating_add(delta);
+        self.scroll = to.clamp(0, n.saturating_sub(1) as isize) as usize;
     }
 }
 
