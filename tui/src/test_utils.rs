@@ -69,3 +69,21 @@ pub fn line(buf: &Buffer, y: u16) -> String {
 pub fn from_col(line: &str, from: usize) -> String {
     line.chars().skip(from).collect()
 }
+
+/// Draw `panel` on a `w`×`h` ratatui `TestBackend` terminal without
+/// colour; the backend's buffer.
+pub fn render_panel(panel: &dyn crate::panels::Panel, w: u16, h: u16, focused: bool) -> Buffer {
+    let mut t =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("a test terminal");
+    t.draw(|f| {
+        let area = f.area();
+        panel.draw(
+            area,
+            f.buffer_mut(),
+            &crate::theme::Theme { color: false },
+            focused,
+        )
+    })
+    .expect("draw");
+    t.backend().buffer().clone()
+}

@@ -380,7 +380,7 @@ impl Panel for ConsolePanel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_utils::{agg, buckets, from_col, lines};
+    use crate::test_utils::{agg, buckets, from_col, lines, render_panel};
     use engine::print::value::Value;
 
     fn ctx() -> Context {
@@ -417,8 +417,7 @@ mod tests {
     #[test]
     fn tables_for_counts_and_bars_for_quantize() {
         let p = fed();
-        let mut buf = Buffer::empty(Rect::new(0, 0, 100, 14));
-        p.draw(buf.area, &mut buf, &Theme { color: false }, false);
+        let buf = render_panel(&p, 100, 14, false);
         let l: Vec<String> = lines(&buf)
             .iter()
             .map(|l| {

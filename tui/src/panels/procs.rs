@@ -178,7 +178,7 @@ impl Panel for ProcsPanel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_utils::{agg, lines};
+    use crate::test_utils::{agg, lines, render_panel};
     use engine::print::aggregate::{AggFunc, AggValue};
     use engine::print::value::Value;
     use std::time::Duration;
@@ -218,8 +218,7 @@ mod tests {
             ],
         )];
         p.ingest(&aggs, "", t0 + Duration::from_secs(1), &ctx);
-        let mut buf = Buffer::empty(Rect::new(0, 0, 44, 6));
-        p.draw(buf.area, &mut buf, &Theme { color: false }, true);
+        let buf = render_panel(&p, 44, 6, true);
         assert_eq!(
             lines(&buf),
             [

@@ -248,7 +248,7 @@ impl Panel for VmsPanel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_utils::{agg, buckets, lines, LLQ};
+    use crate::test_utils::{agg, buckets, lines, render_panel, LLQ};
     use engine::print::aggregate::AggFunc;
     use engine::print::value::Value;
     use std::time::Duration;
@@ -311,8 +311,7 @@ mod tests {
     #[test]
     fn exits_by_reason_with_handling_percentiles() {
         let p = fed();
-        let mut buf = Buffer::empty(Rect::new(0, 0, 60, 7));
-        p.draw(buf.area, &mut buf, &Theme { color: false }, false);
+        let buf = render_panel(&p, 60, 7, false);
         assert_eq!(
             lines(&buf),
             [
@@ -333,8 +332,7 @@ mod tests {
         p.program.status = Status::Running;
         p.restart(0, Instant::now());
         p.ingest(&[], "", Instant::now() + Duration::from_secs(1), &ctx());
-        let mut buf = Buffer::empty(Rect::new(0, 0, 60, 5));
-        p.draw(buf.area, &mut buf, &Theme { color: false }, false);
+        let buf = render_panel(&p, 60, 5, false);
         assert_eq!(
             lines(&buf)[2],
             "│no VM exits (VMs are kvm-brand zones)                     │"

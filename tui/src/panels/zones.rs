@@ -295,7 +295,7 @@ impl Panel for ZonesPanel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_utils::{agg, buckets, from_col, lines, LLQ};
+    use crate::test_utils::{agg, buckets, from_col, lines, render_panel, LLQ};
     use engine::print::value::Value;
     use std::time::Duration;
 
@@ -350,8 +350,7 @@ mod tests {
     #[test]
     fn rows_show_cpu_rate_and_percentiles() {
         let p = fed();
-        let mut buf = Buffer::empty(Rect::new(0, 0, 60, 6));
-        p.draw(buf.area, &mut buf, &Theme { color: false }, true);
+        let buf = render_panel(&p, 60, 6, true);
         assert_eq!(
             lines(&buf),
             [
@@ -369,8 +368,7 @@ mod tests {
     fn the_selected_zones_histogram_is_beside_the_table() {
         let mut p = fed();
         p.table.move_by(1);
-        let mut buf = Buffer::empty(Rect::new(0, 0, 100, 7));
-        p.draw(buf.area, &mut buf, &Theme { color: false }, false);
+        let buf = render_panel(&p, 100, 7, false);
         let l = lines(&buf);
         assert_eq!(
             from_col(&l[1], 60),
@@ -392,8 +390,7 @@ mod tests {
         let mut p = fed();
         p.table.set_filter("glob");
         p.table.cycle_sort();
-        let mut buf = Buffer::empty(Rect::new(0, 0, 60, 5));
-        p.draw(buf.area, &mut buf, &Theme { color: false }, true);
+        let buf = render_panel(&p, 60, 5, true);
         let l = lines(&buf);
         assert!(l[0].starts_with("┏ Zones [/glob] ━"), "{}", l[0]);
         assert_eq!(
@@ -407,8 +404,7 @@ mod tests {
     fn a_compile_error_is_shown_in_the_panel() {
         let mut p = ZonesPanel::new();
         p.program.status = Status::Failed("zones.d: line 3: syntax error near \"{\"".to_string());
-        let mut buf = Buffer::empty(Rect::new(0, 0, 50, 5));
-        p.draw(buf.area, &mut buf, &Theme { color: false }, true);
+        let buf = render_panel(&p, 50, 5, true);
         assert_eq!(
             lines(&buf),
             [
