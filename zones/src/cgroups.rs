@@ -60,11 +60,21 @@ pub struct ZoneCgroups {
 }
 
 impl ZoneCgroups {
-    /// Remove the groups (once nothing runs in them; errors are ignored:
-    /// a group already gone is what we want).
+    /// Remove the groups. A group is busy while the last of the zone's
+    /// processes are still being torn down after init died (the kernel
+    /// kills the rest of the pid namespace then), so a busy one is retried
+    /// for up to a second; other errors are ignored: a group already gone
+    /// is what we want.
     pub fn remove(&self) {
         for dir in self.v1.iter().chain(std::iter::once(&self.unified)) {
-            let _ = std::fs::remove_dir(dir);
+            for _ in 0..100 {
+                match std::fs::remove_dir(dir) {
+                    Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                        std::thread::sleep(std::time::Duration::from_millis(10))
+                    }
+                    _ => break,
+                }
+            }
         }
     }
 }

@@ -382,9 +382,12 @@ fn supervise(plan: &BootPlan, init: &[CString], ready: OwnedFd) -> i32 {
     report(&ready, &format!("ok {child}"));
     drop(ready);
     let _ = nix::sys::wait::waitpid(child, None);
-    let _ = std::fs::write(plan.zone_dir.join("state"), "stopped\n");
-    let _ = std::fs::remove_file(plan.zone_dir.join("init.pid"));
+    // The groups go before the zone is marked stopped: `vmadm stop` returns
+    // once it reads "stopped", and a `start` right after makes the groups
+    // again, which a late removal here would take from under it.
     plan.cgroups.remove();
+    let _ = std::fs::remove_file(plan.zone_dir.join("init.pid"));
+    let _ = std::fs::write(plan.zone_dir.join("state"), "stopped\n");
     0
 }
 
