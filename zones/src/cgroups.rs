@@ -93,19 +93,39 @@ pub fn prepare(uuid: &str, m: &Manifest) -> Result<ZoneCgroups, RegistryError> {
         write(&cpu, "cpu.shares", &shares.max(2).to_string())?;
     }
     let memory = group("memory", uuid)?;
-    if let Some(mib) = m.max_physical_memory {
-        write(&memory, "memory.limit_in_bytes", &(mib << 20).to_string())?;
-    }
     // Memory plus swap: max_swap, or as SmartOS defaults it, the memory
     // cap itself (no swapping past the cap). Only where swap accounting
     // is on; elsewhere max_swap is not enforced.
-    if let Some(mib) = m.max_swap.or(m.max_physical_memory) {
-        if memory.join("memory.memsw.limit_in_bytes").exists() {
-            write(
-                &memory,
-                "memory.memsw.limit_in_bytes",
-                &(mib << 20).to_string(),
-            )?;
+    let memsw = m
+        .max_swap
+        .or(m.max_physical_memory)
+        .filter(|_| memory.join("memory.memsw.limit_in_bytes").exists());
+    // The kernel keeps memory ≤ memory+swap at every step (EINVAL
+    // otherwise), so a raise sets memory+swap first and a cut sets
+    // memory first; an update of a live zone may do either.
+    let current = std::fs::read_to_string(memory.join("memory.limit_in_bytes"))
+        .ok()
+        .and_then(|t| t.trim().parse::<u64>().ok())
+        .unwrap_or(u64::MAX);
+    let set_memsw = |mib: u64| {
+        write(
+            &memory,
+            "memory.memsw.limit_in_bytes",
+            &(mib << 20).to_string(),
+        )
+    };
+    let raise = memsw.is_some_and(|mib| mib << 20 >= current);
+    if raise {
+        if let Some(mib) = memsw {
+            set_memsw(mib)?;
+        }
+    }
+    if let Some(mib) = m.max_physical_memory {
+        write(&memory, "memory.limit_in_bytes", &(mib << 20).to_string())?;
+    }
+    if !raise {
+        if let Some(mib) = memsw {
+            set_memsw(mib)?;
         }
     }
     let pids = group("pids", uuid)?;
