@@ -412,7 +412,44 @@ fn update(registry: &Registry, args: &[String]) -> Result<u8> {
             serde_json::Value::Object(m)
         }
     };
+    let mut changes = changes;
+    // A VM's memory cap follows its RAM (as SmartOS sizes it) unless the
+    // update sets the cap itself.
+    if let (Some(ram), Some(obj)) = (
+        changes.get("ram").and_then(|r| r.as_u64()),
+        changes.as_object_mut(),
+    ) {
+        if registry.get(uuid)?.manifest.vm.is_some() && !obj.contains_key("max_physical_memory") {
+            obj.insert(
+                "max_physical_memory".into(),
+                (ram + zones::manifest::VMM_MEMORY_OVERHEAD).into(),
+            );
+        }
+    }
     registry.update(uuid, &changes)?;
+    // Caps change at once; what the VMM was started with cannot.
+    let zone = registry.get(uuid)?;
+    if zone.manifest.vm.is_some() && zone.state == zones::ZoneState::Running {
+        let later: Vec<&str> = [
+            "ram",
+            "vcpus",
+            "kernel",
+            "initrd",
+            "payload",
+            "boot_args",
+            "disks",
+            "nics",
+        ]
+        .into_iter()
+        .filter(|k| changes.get(*k).is_some())
+        .collect();
+        if !later.is_empty() {
+            eprintln!(
+                "vmadm: VM {uuid} runs with its old {} until it next boots (vmadm reboot {uuid})",
+                later.join(", ")
+            );
+        }
+    }
     eprintln!("Successfully updated VM {uuid}");
     Ok(0)
 }

@@ -125,6 +125,17 @@ fn a_kvm_vm_lives_through_vmadm() {
     );
     assert_eq!(got["max_physical_memory"], 32 + 256);
 
+    // A running VM's RAM changes at its next boot, and vmadm says so.
+    let out = vm.vmadm(&["update", u, "ram=48"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "vmadm: VM {u} runs with its old ram until it next boots"
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+
     ok(vm.vmadm(&["stop", u]));
     assert!(ok(vm.vmadm(&["list", "-H", "-o", "state"])).contains("stopped"));
     assert!(
@@ -134,6 +145,14 @@ fn a_kvm_vm_lives_through_vmadm() {
     ok(vm.vmadm(&["start", u]));
     ok(vm.vmadm(&["reboot", u]));
     assert!(ok(vm.vmadm(&["list", "-H", "-o", "state"])).contains("running"));
+    let info: serde_json::Value = serde_json::from_str(&ok(vm.vmadm(&["info", u]))).unwrap();
+    assert_eq!(info["ram"], 48, "the new RAM after the reboot");
+    let got: serde_json::Value = serde_json::from_str(&ok(vm.vmadm(&["get", u]))).unwrap();
+    assert_eq!(
+        got["max_physical_memory"],
+        48 + 256,
+        "the memory cap follows the RAM"
+    );
     ok(vm.vmadm(&["stop", u]));
     ok(vm.vmadm(&["delete", u]));
     assert_eq!(ok(vm.vmadm(&["list", "-H"])), "");
