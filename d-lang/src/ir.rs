@@ -156,6 +156,11 @@ pub struct Aggregation {
     pub func: AggFunc,
     /// Key types.
     pub keys: Vec<Type>,
+    /// One name per key, from its source expression (`zonename`,
+    /// `args1`, `pr_psargs`), `keyN` where there is none or the clauses
+    /// keying the aggregation disagree. For consumers that label keys
+    /// (the Prometheus export); code generation ignores it.
+    pub key_names: Vec<String>,
 }
 
 /// One probe clause.

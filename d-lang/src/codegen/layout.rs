@@ -421,6 +421,7 @@ impl Layout {
                 func: a.func,
                 map,
                 keys,
+                key_names: a.key_names.clone(),
                 key_size,
                 value_size,
                 array,

@@ -154,6 +154,19 @@ mod tests {
         assert!(text.contains("call get_current_pid_tgid#14"), "{text}");
     }
 
+    /// The names the Prometheus export labels keys with: from the first
+    /// use, `keyN` where a later clause keys the position differently.
+    #[test]
+    fn aggregation_key_names_reach_the_object() {
+        let o = gen(
+            "syscall::read:entry { @a[zonename, probefunc, args[0]] = count(); @b = count(); } \
+             syscall::write:entry { @a[zonename, probename, args[0]] = count(); }",
+        )
+        .unwrap();
+        assert_eq!(o.aggs[0].key_names, ["zonename", "key1", "args0"]);
+        assert!(o.aggs[1].key_names.is_empty());
+    }
+
     #[test]
     fn supported_examples_generate() {
         for src in [

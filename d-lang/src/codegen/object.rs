@@ -264,6 +264,8 @@ pub struct AggObj {
     pub map: usize,
     /// Key fields within the map key.
     pub keys: Vec<Field>,
+    /// One name per key, for labelling (see [`crate::ir::Aggregation::key_names`]).
+    pub key_names: Vec<String>,
     /// Key size.
     pub key_size: u32,
     /// Value size.

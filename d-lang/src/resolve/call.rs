@@ -3,6 +3,7 @@
 //! speculation ordering rules.
 
 use super::expr::agg_text;
+use super::key_name;
 use super::Resolver;
 use crate::ast::{self, ExprKind as A};
 use crate::builtins::{self, Func, FuncKind};
@@ -885,6 +886,10 @@ impl Resolver<'_> {
                 }
                 self.check_agg_params(&prev.func, &func, r.span)?;
                 self.check_keys(&format!("@{name}"), &prev.keys, &keys, l.span)?;
+                key_name::merge(
+                    &mut self.prog.aggregations[id.0 as usize].key_names,
+                    &key_name::key_names(key_exprs),
+                );
                 id
             }
             None => {
@@ -893,6 +898,7 @@ impl Resolver<'_> {
                     name: name.clone(),
                     func,
                     keys: keys.iter().map(|k| k.ty.clone()).collect(),
+                    key_names: key_name::key_names(key_exprs),
                 });
                 self.aggs.insert(name, id);
                 id

@@ -9,6 +9,7 @@
 
 mod call;
 mod expr;
+mod key_name;
 mod typing;
 
 use crate::ast::{self, Item};
