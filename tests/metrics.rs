@@ -242,13 +242,14 @@ fn metrics_endpoint_serves_the_running_aggregations() {
     );
     promtool_check(&body);
 
-    // (b) the counter is the exact number of calls, labelled by program and key.
+    // (b) the counter is the exact number of calls, labelled by program and
+    // by each key's expression (`keyN` for the constant string).
     let program = "program=\"syscall::getppid:entry\"";
     assert_eq!(
         sample(
             &body,
             "dtrace_calls_total",
-            &[program, "key0=\"metricsprog\""]
+            &[program, "execname=\"metricsprog\""]
         ),
         Some(CALLS as i64),
         "{body}"
@@ -258,7 +259,7 @@ fn metrics_endpoint_serves_the_running_aggregations() {
         sample(
             &body,
             "dtrace_offsets",
-            &["key0=\"metricsprog\"", "key1=\"q\\\"x\""]
+            &["execname=\"metricsprog\"", "key1=\"q\\\"x\""]
         ),
         Some(total),
         "{body}"

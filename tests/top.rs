@@ -298,8 +298,8 @@ fn metrics_serve_every_panels_aggregations() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let body = loop {
         let body = http_get(&addr, "/metrics");
-        if body.contains("dtrace_latency_count{program=\"zones.d\",key0=\"global\"}")
-            && body.contains("dtrace_oncpu_total{program=\"zones.d\",key0=\"global\"}")
+        if body.contains("dtrace_latency_count{program=\"zones.d\",zonename=\"global\"}")
+            && body.contains("dtrace_oncpu_total{program=\"zones.d\",zonename=\"global\"}")
         {
             break body;
         }

@@ -19,7 +19,7 @@
 //! ```text
 //! # HELP dtrace_calls_total D aggregation @calls = count()
 //! # TYPE dtrace_calls_total counter
-//! dtrace_calls_total{program="syscall::read:entry",key0="sshd"} 12
+//! dtrace_calls_total{program="syscall::read:entry",execname="sshd"} 12
 //! # HELP dtrace_lat D aggregation @lat = quantize(value)
 //! # TYPE dtrace_lat histogram
 //! dtrace_lat_bucket{program="syscall::read:entry",le="-4611686018427387904"} 0
@@ -39,10 +39,15 @@
 //!   family (different kinds, or the same `program` label) get the
 //!   function's name appended, then a number ([`families`]).
 //! - **Labels**: always `program` (which D program: the same query works
-//!   whether a node runs one program or several), then `key0`, `key1`…
-//!   for the keys in order. The compiler keeps the keys' types, not their
-//!   source text (`d_lang::ir::Aggregation`, `d_lang::codegen::AggObj`),
-//!   so there is no honest name to give them. Key values are their text as
+//!   whether a node runs one program or several), then one per key, in
+//!   order, named after the key's expression as the compiler recorded it
+//!   (`d_lang::ir::Aggregation::key_names`): `@[zonename, probefunc]` →
+//!   `zonename`, `probefunc`; `self->x` → `x`; `args[1]` → `args1`;
+//!   `stack()` → `stack`; `curpsinfo->pr_psargs` → `pr_psargs`; `keyN`
+//!   for other expressions (constants, arithmetic) and for positions the
+//!   program's clauses key with different expressions. Names are made
+//!   valid label names and never `program` or `le` (`key_le`); a repeated
+//!   one gets `_2`, `_3`… ([`key_labels`]). Key values are their text as
 //!   printa() shows it, unpadded: integers at their size and sign, strings
 //!   as they are, symbols as ``mod`func``, stacks as their frames one per
 //!   line (innermost first), non-text bytes in hex. Label values escape
@@ -286,10 +291,12 @@ fn write_family(f: &Family<'_>, out: &mut String) {
         let mut entries: Vec<_> = agg.entries.iter().collect();
         entries.sort_by(|a, b| keys_cmp(&a.keys, &b.keys, 0));
         let bounds = upper_bounds(&agg.func);
+        let arity = agg.entries.iter().map(|e| e.keys.len()).max().unwrap_or(0);
+        let names = key_labels(&agg.key_names, arity);
         for e in entries {
             let mut labels = format!("program=\"{}\"", escape_label(program));
-            for (i, k) in e.keys.iter().enumerate() {
-                let _ = write!(labels, ",key{i}=\"{}\"", escape_label(&key_text(k)));
+            for (name, k) in names.iter().zip(&e.keys) {
+                let _ = write!(labels, ",{name}=\"{}\"", escape_label(&key_text(k)));
             }
             let normal = agg.normalization;
             match &e.value {
@@ -382,6 +389,56 @@ pub fn upper_bounds(func: &AggFunc) -> Vec<Option<i64>> {
                 .collect()
         }
         _ => Vec::new(),
+    }
+}
+
+/// Label names every series has, which key labels must not take.
+const RESERVED_LABELS: [&str; 2] = ["program", "le"];
+
+/// The label names of an aggregation's `arity` keys, from the compiler's
+/// `names` (`keyN` past their end or where one is empty). Each is made a
+/// valid Prometheus label name: characters outside `[a-zA-Z0-9_]` become
+/// `_`; one that starts with a digit, starts with `__` (Prometheus
+/// reserves those) or is `program` or `le` gets a `key_` prefix. A name
+/// already taken in the series (`@[arg0, arg0]`) gets `_2`, `_3`…, so
+/// no label is written twice.
+fn key_labels(names: &[String], arity: usize) -> Vec<String> {
+    let mut taken: HashSet<String> = RESERVED_LABELS.iter().map(|s| s.to_string()).collect();
+    let mut out = Vec::with_capacity(arity);
+    for i in 0..arity {
+        let base = match names.get(i).map(|n| label_name(n)) {
+            Some(n) if !n.is_empty() => n,
+            _ => format!("key{i}"),
+        };
+        let name = std::iter::once(base.clone())
+            .chain((2..).map(|n| format!("{base}_{n}")))
+            .find(|n| !taken.contains(n))
+            .unwrap_or(base);
+        taken.insert(name.clone());
+        out.push(name);
+    }
+    out
+}
+
+/// `name` as a label name (rules in [`key_labels`]); empty stays empty.
+fn label_name(name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let clashes = clean.starts_with(|c: char| c.is_ascii_digit())
+        || clean.starts_with("__")
+        || RESERVED_LABELS.contains(&clean.as_str());
+    if clashes {
+        format!("key_{clean}")
+    } else {
+        clean
     }
 }
 
@@ -624,6 +681,7 @@ mod tests {
         Aggregation {
             name: name.into(),
             func,
+            key_names: Vec::new(),
             id,
             normalization: 1,
             entries: entries
@@ -631,6 +689,12 @@ mod tests {
                 .map(|(keys, value)| AggEntry { keys, value })
                 .collect(),
         }
+    }
+
+    /// `a` with the compiler's key names.
+    fn named(mut a: Aggregation, names: &[&str]) -> Aggregation {
+        a.key_names = names.iter().map(|n| n.to_string()).collect();
+        a
     }
 
     fn one(program: &str, aggs: &[Aggregation]) -> String {
@@ -657,21 +721,24 @@ mod tests {
 
     #[test]
     fn count_with_string_keys() {
-        let a = agg(
-            "calls",
-            0,
-            AggFunc::Count,
-            vec![
-                (vec![Value::str("sshd")], AggValue::Scalar(12)),
-                (vec![Value::str("bash")], AggValue::Scalar(3)),
-            ],
+        let a = named(
+            agg(
+                "calls",
+                0,
+                AggFunc::Count,
+                vec![
+                    (vec![Value::str("sshd")], AggValue::Scalar(12)),
+                    (vec![Value::str("bash")], AggValue::Scalar(3)),
+                ],
+            ),
+            &["execname"],
         );
         assert_eq!(
             one("syscall::read:entry", &[a]),
             "# HELP dtrace_calls_total D aggregation @calls = count()\n\
              # TYPE dtrace_calls_total counter\n\
-             dtrace_calls_total{program=\"syscall::read:entry\",key0=\"bash\"} 3\n\
-             dtrace_calls_total{program=\"syscall::read:entry\",key0=\"sshd\"} 12\n"
+             dtrace_calls_total{program=\"syscall::read:entry\",execname=\"bash\"} 3\n\
+             dtrace_calls_total{program=\"syscall::read:entry\",execname=\"sshd\"} 12\n"
         );
     }
 
@@ -690,14 +757,18 @@ mod tests {
                     },
                 )],
             ),
-            agg(
-                "bytesRead",
-                1,
-                AggFunc::Sum,
-                vec![(
-                    vec![Value::int(-1, 4, true), Value::int(-1, 2, true)],
-                    AggValue::Scalar(-5),
-                )],
+            // Fewer names than keys (hand-built): the rest are `keyN`.
+            named(
+                agg(
+                    "bytesRead",
+                    1,
+                    AggFunc::Sum,
+                    vec![(
+                        vec![Value::int(-1, 4, true), Value::int(-1, 2, true)],
+                        AggValue::Scalar(-5),
+                    )],
+                ),
+                &["pid"],
             ),
             agg(
                 "sd",
@@ -720,7 +791,7 @@ mod tests {
              dtrace_agg{program=\"p\"} 3\n\
              # HELP dtrace_bytes_read D aggregation @bytesRead = sum(value)\n\
              # TYPE dtrace_bytes_read gauge\n\
-             dtrace_bytes_read{program=\"p\",key0=\"-1\",key1=\"65535\"} -5\n\
+             dtrace_bytes_read{program=\"p\",pid=\"-1\",key1=\"65535\"} -5\n\
              # HELP dtrace_sd D aggregation @sd = stddev(value)\n\
              # TYPE dtrace_sd gauge\n\
              dtrace_sd{program=\"p\"} 1\n"
@@ -819,23 +890,28 @@ mod tests {
         for v in [-3, 0, 9, 10, 25, 30, 99] {
             b[lquantize_bucket(v, 0, 30, 10)] += 10;
         }
-        let mut a = agg(
-            "l",
-            0,
-            f,
-            vec![(vec![Value::int(7, 8, true)], AggValue::Buckets(b))],
+        // A key named `le` (a D variable may be) must not shadow the
+        // bucket label.
+        let mut a = named(
+            agg(
+                "l",
+                0,
+                f,
+                vec![(vec![Value::int(7, 8, true)], AggValue::Buckets(b))],
+            ),
+            &["le"],
         );
         a.normalize(10);
         assert_eq!(
             one("p", &[a]),
             "# HELP dtrace_l D aggregation @l = lquantize(value, 0, 30, 10), normalized by 10\n\
              # TYPE dtrace_l histogram\n\
-             dtrace_l_bucket{program=\"p\",key0=\"7\",le=\"-1\"} 1\n\
-             dtrace_l_bucket{program=\"p\",key0=\"7\",le=\"9\"} 3\n\
-             dtrace_l_bucket{program=\"p\",key0=\"7\",le=\"19\"} 4\n\
-             dtrace_l_bucket{program=\"p\",key0=\"7\",le=\"29\"} 5\n\
-             dtrace_l_bucket{program=\"p\",key0=\"7\",le=\"+Inf\"} 7\n\
-             dtrace_l_count{program=\"p\",key0=\"7\"} 7\n"
+             dtrace_l_bucket{program=\"p\",key_le=\"7\",le=\"-1\"} 1\n\
+             dtrace_l_bucket{program=\"p\",key_le=\"7\",le=\"9\"} 3\n\
+             dtrace_l_bucket{program=\"p\",key_le=\"7\",le=\"19\"} 4\n\
+             dtrace_l_bucket{program=\"p\",key_le=\"7\",le=\"29\"} 5\n\
+             dtrace_l_bucket{program=\"p\",key_le=\"7\",le=\"+Inf\"} 7\n\
+             dtrace_l_count{program=\"p\",key_le=\"7\"} 7\n"
         );
     }
 
@@ -911,6 +987,38 @@ mod tests {
                 bucket("+Inf", 3),
             ]
         );
+    }
+
+    #[test]
+    fn key_label_names() {
+        let labels = |names: &[&str], arity| {
+            let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            key_labels(&names, arity)
+        };
+        assert_eq!(
+            labels(&["zonename", "probefunc"], 2),
+            ["zonename", "probefunc"]
+        );
+        // Reserved, invalid and empty names.
+        assert_eq!(
+            labels(&["program", "le", "1st", "__x", "a-b.c", ""], 6),
+            [
+                "key_program",
+                "key_le",
+                "key_1st",
+                "key___x",
+                "a_b_c",
+                "key5"
+            ]
+        );
+        // Repeats are numbered, skipping names already taken.
+        assert_eq!(
+            labels(&["arg0", "arg0", "arg0_2", "arg0"], 4),
+            ["arg0", "arg0_2", "arg0_2_2", "arg0_3"]
+        );
+        // A fallback that meets a real name is numbered too.
+        assert_eq!(labels(&["key1"], 2), ["key1", "key1_2"]);
+        assert!(labels(&["x"], 0).is_empty());
     }
 
     #[test]

@@ -53,10 +53,12 @@ mod tests {
     fn renders_the_last_published_programs() {
         let s = MetricsStore::default();
         assert_eq!(s.render(), "");
-        s.publish(vec![("procs.d".into(), vec![counts("oncpu", &[("x", 3)])])]);
+        let mut oncpu = counts("oncpu", &[("x", 3)]);
+        oncpu.key_names = vec!["execname".into()];
+        s.publish(vec![("procs.d".into(), vec![oncpu])]);
         let text = s.render();
         assert!(
-            text.contains("dtrace_oncpu_total{program=\"procs.d\",key0=\"x\"} 3"),
+            text.contains("dtrace_oncpu_total{program=\"procs.d\",execname=\"x\"} 3"),
             "{text}"
         );
     }

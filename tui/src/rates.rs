@@ -105,6 +105,7 @@ impl CloneEmpty for Aggregation {
         Aggregation {
             name: self.name.clone(),
             func: self.func,
+            key_names: self.key_names.clone(),
             entries: Vec::new(),
             id: self.id,
             normalization: self.normalization,

@@ -198,6 +198,12 @@ pub struct Aggregation {
     pub name: String,
     /// The aggregating function.
     pub func: AggFunc,
+    /// One name per key position from the compiler
+    /// (`d_lang::codegen::AggObj::key_names`: `zonename`, `args1`, `keyN`
+    /// when there is none), for labelling keys. May be shorter than the
+    /// keys (empty for aggregations built by hand): readers fall back to
+    /// `keyN` past its end.
+    pub key_names: Vec<String>,
     /// The entries, in no particular order.
     pub entries: Vec<AggEntry>,
     /// First-use order of the variable in the program: the sort's first
@@ -213,6 +219,7 @@ impl Aggregation {
         Aggregation {
             name: name.to_string(),
             func,
+            key_names: Vec::new(),
             entries: Vec::new(),
             id,
             normalization: 1,

@@ -882,6 +882,7 @@ impl<'o> Session<'o> {
             name: a.name.clone(),
             id: a.id.0,
             func: a.func,
+            key_names: a.key_names.clone(),
             normalization: factor.max(1) as u64,
             entries: entries
                 .into_iter()
