@@ -370,6 +370,9 @@ pub fn zlogin(args: &[String]) -> Result<u8> {
         bail!("usage: lumen zlogin UUID [command [arg ...]]");
     };
     let registry = Registry::open().context("opening the zone registry")?;
+    // No command: an interactive login shell, on a terminal of the zone's
+    // own when we have one to relay (SmartOS's zlogin does the same).
+    let terminal = command.is_empty() && std::io::IsTerminal::is_terminal(&std::io::stdin());
     let command: Vec<String> = if command.is_empty() {
         vec!["/bin/sh".into(), "-l".into()]
     } else if command.len() == 1 && command[0].contains(' ') {
@@ -378,7 +381,7 @@ pub fn zlogin(args: &[String]) -> Result<u8> {
     } else {
         command.to_vec()
     };
-    let status = registry.login(uuid, &command)?;
+    let status = registry.login(uuid, &command, terminal)?;
     Ok(u8::try_from(status & 0xff).unwrap_or(1))
 }
 

@@ -415,3 +415,85 @@ fn create_whose_boot_fails_leaves_nothing() {
         assert!(!Path::new(&group).exists(), "{group} is left");
     }
 }
+
+#[test]
+fn zlogin_without_a_command_logs_in_on_the_zones_own_terminal() {
+    if !root("zlogin_without_a_command_logs_in_on_the_zones_own_terminal") {
+        return;
+    }
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "tmux is needed under CI=true"
+        );
+        eprintln!("skipping: no tmux");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let zone = Zone::boot(dir.path(), "7a1e0000-0000-4000-8000-000000000001", "");
+    let session = "lumen-zlogin-test";
+    let _ = Command::new("tmux")
+        .args(["kill-session", "-t", session])
+        .output();
+    let shell = format!(
+        "LUMEN_ROOT={} {LUMEN} zlogin {}; echo ZLOGIN-STATUS=$?; sleep 30",
+        dir.path().display(),
+        zone.uuid
+    );
+    let started = Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "100",
+            "-y",
+            "20",
+            &shell,
+        ])
+        .status()
+        .expect("tmux");
+    assert!(started.success());
+    let screen = || {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", session])
+            .output()
+            .unwrap();
+        text(&out.stdout)
+    };
+    let wait_for = |what: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let s = screen();
+            if s.contains(what) || std::time::Instant::now() > deadline {
+                return s;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    let keys = |k: &str| {
+        let ok = Command::new("tmux")
+            .args(["send-keys", "-t", session, k, "Enter"])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    };
+    // The shell is on a pty of the zone's own devpts, in the zone.
+    keys("echo T=$(tty) H=$(hostname) P=$$");
+    let s = wait_for("T=/dev/pts/0 H=host-7a1e P=");
+    assert!(s.contains("T=/dev/pts/0 H=host-7a1e P="), "{s}");
+    // Job control works on a controlling terminal: a background job and fg.
+    keys("sleep 0.2 & fg; echo FG=$?");
+    let s = wait_for("FG=0");
+    assert!(s.contains("FG=0"), "{s}");
+    keys("exit 7");
+    let s = wait_for("ZLOGIN-STATUS=");
+    assert!(
+        s.contains("ZLOGIN-STATUS=7"),
+        "the shell's status comes back: {s}"
+    );
+    let _ = Command::new("tmux")
+        .args(["kill-session", "-t", session])
+        .output();
+}

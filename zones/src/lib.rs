@@ -15,6 +15,7 @@ pub mod cgroups;
 pub mod clone;
 pub mod kvm;
 pub mod manifest;
+pub mod pty;
 pub mod registry;
 pub mod runtime;
 

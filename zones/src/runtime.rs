@@ -450,7 +450,12 @@ fn start_init(plan: &BootPlan, init: &[CString]) -> Result<Pid, RegistryError> {
 /// then clone the command into its cgroup2 group (and so into the pid
 /// namespace). Returns the command's exit status. The caller must be
 /// single-threaded (see [`cgroups::join_self`]).
-pub fn zlogin(init: i32, cgroups: &ZoneCgroups, command: &[String]) -> Result<i32, RegistryError> {
+pub fn zlogin(
+    init: i32,
+    cgroups: &ZoneCgroups,
+    command: &[String],
+    terminal: bool,
+) -> Result<i32, RegistryError> {
     let args: Vec<CString> = command
         .iter()
         .map(|a| CString::new(a.as_str()).map_err(|_| err("the command contains a NUL byte")))
@@ -478,12 +483,26 @@ pub fn zlogin(init: i32, cgroups: &ZoneCgroups, command: &[String]) -> Result<i3
     for (f, flag) in &nss {
         setns(f.as_fd(), *flag).map_err(sys("setns"))?;
     }
+    // An interactive login gets a terminal of the zone's own, as zlogin's
+    // does on SmartOS; a command runs on the caller's stdio.
+    let pty = if terminal {
+        Some(crate::pty::open(libc::STDIN_FILENO)?)
+    } else {
+        None
+    };
     // SAFETY: the caller is single-threaded; the child execs the command
     // inside the zone.
     match unsafe { clone_into(CloneFlags::empty(), Some(unified.as_fd())) }
         .map_err(sys("clone3 into the zone's cgroup2 group"))?
     {
         Cloned::Child => {
+            if let Some(p) = &pty {
+                if let Err(e) = crate::pty::become_login(&p.slave) {
+                    eprintln!("zlogin: the zone's terminal: {e}");
+                    // SAFETY: leaving the child.
+                    unsafe { libc::_exit(126) }
+                }
+            }
             let _ = chdir("/");
             // A bare name is looked up in PATH, inside the zone.
             let e = nix::unistd::execvp(&args[0], &args);
@@ -495,7 +514,15 @@ pub fn zlogin(init: i32, cgroups: &ZoneCgroups, command: &[String]) -> Result<i3
             // SAFETY: leaving the child.
             unsafe { libc::_exit(127) }
         }
-        Cloned::Parent(child) => wait_status(child),
+        Cloned::Parent(child) => {
+            if let Some(p) = pty {
+                // The shell holds the slave; ours must close, or the
+                // master never sees the shell's side shut.
+                drop(p.slave);
+                crate::pty::relay(p.master)?;
+            }
+            wait_status(child)
+        }
     }
 }
 
@@ -650,9 +677,14 @@ impl Registry {
     }
 
     /// Run a command in a running zone, under the zone's caps.
-    pub fn login(&self, uuid: &str, command: &[String]) -> Result<i32, RegistryError> {
+    pub fn login(
+        &self,
+        uuid: &str,
+        command: &[String],
+        terminal: bool,
+    ) -> Result<i32, RegistryError> {
         let pid = self.init_pid(uuid)?;
-        zlogin(pid, &cgroups::of(uuid), command)
+        zlogin(pid, &cgroups::of(uuid), command, terminal)
     }
 
     /// The host pid of a running zone's init.
