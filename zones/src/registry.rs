@@ -218,15 +218,26 @@ impl Registry {
         let path = dir.join("manifest.json");
         let text = fs::read_to_string(&path).map_err(io(&path))?;
         let manifest = Manifest::parse(&text)?;
-        let state_path = dir.join("state");
-        let state = match fs::read_to_string(&state_path) {
-            Ok(s) if s.trim() == "running" => ZoneState::Running,
-            Ok(_) => ZoneState::Stopped,
-            // Never booted.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ZoneState::Stopped,
-            Err(e) => return Err(io(&state_path)(e)),
-        };
+        let mut state = self.recorded_state(uuid)?;
+        // "running" from before the host went down: the zone's cgroup2
+        // group lives exactly as long as its supervisor keeps it (cgroupfs
+        // does not survive a reboot), so without it nothing runs.
+        if state == ZoneState::Running && !crate::cgroups::of(uuid).unified.is_dir() {
+            state = ZoneState::Stopped;
+        }
         Ok(Zone { manifest, state })
+    }
+
+    /// The state the supervisor last wrote (stopped if it never wrote one).
+    pub(crate) fn recorded_state(&self, uuid: &str) -> Result<ZoneState, RegistryError> {
+        let state_path = self.dir(uuid).join("state");
+        match fs::read_to_string(&state_path) {
+            Ok(s) if s.trim() == "running" => Ok(ZoneState::Running),
+            Ok(_) => Ok(ZoneState::Stopped),
+            // Never booted.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ZoneState::Stopped),
+            Err(e) => Err(io(&state_path)(e)),
+        }
     }
 
     /// Every zone, by UUID.

@@ -660,7 +660,10 @@ impl Registry {
             let _ = sig(nix::sys::signal::Signal::SIGKILL);
         }
         loop {
-            if self.get(uuid)?.state == ZoneState::Stopped {
+            // The supervisor's own word, not the cgroup test of `get`: it
+            // removes the groups first and writes "stopped" last, and a
+            // start must not race that last write.
+            if self.recorded_state(uuid)? == ZoneState::Stopped {
                 crate::registry::fire(uuid, |_, name| probes::zone::halt(|| (pid as u64, name)));
                 return Ok(());
             }
