@@ -19,6 +19,7 @@ Usage: lumen vmadm <command> [options]
   start UUID                   boot a zone
   stop [-F] UUID               stop a zone (SIGTERM to its init, SIGKILL after 5 s; -F at once)
   reboot UUID                  stop and boot a zone
+  autoboot                     boot every stopped zone whose autoboot is true (at node boot)
   update UUID key=value ... | update UUID -f FILE
                                change manifest fields (a running zone's caps at once)
   info UUID                    a kvm VM's VMM, vCPU threads, consoles and devices (JSON)
@@ -57,6 +58,10 @@ pub fn run(args: &[String]) -> Result<u8> {
         "start" => {
             let uuid = one_uuid(rest, "start")?;
             registry.start(uuid)?;
+            // As SmartOS: a started zone comes back when the node boots,
+            // a stopped one does not, so the node reboots into the state
+            // its operator left it in.
+            set_autoboot(&registry, uuid, true)?;
             eprintln!("Successfully started VM {uuid}");
             Ok(0)
         }
@@ -68,6 +73,12 @@ pub fn run(args: &[String]) -> Result<u8> {
         }
         "update" => update(&registry, rest),
         "info" => info(&registry, rest),
+        "autoboot" => {
+            if !rest.is_empty() {
+                bail!("usage: vmadm autoboot");
+            }
+            autoboot(&registry)
+        }
         "console" => {
             let uuid = one_uuid(rest, "console")?;
             let zone = vm_zone(&registry, uuid, "console")?;
@@ -99,6 +110,7 @@ pub fn run(args: &[String]) -> Result<u8> {
                 _ => bail!("usage: vmadm stop [-F] UUID"),
             };
             registry.halt(uuid, force, std::time::Duration::from_secs(5))?;
+            set_autoboot(&registry, uuid, false)?;
             eprintln!("Successfully completed stop for VM {uuid}");
             Ok(0)
         }
@@ -112,6 +124,36 @@ pub fn run(args: &[String]) -> Result<u8> {
             Ok(2)
         }
     }
+}
+
+/// Record `autoboot` in a zone's manifest (only when it changes).
+fn set_autoboot(registry: &Registry, uuid: &str, on: bool) -> Result<()> {
+    if registry.get(uuid)?.manifest.autoboot != on {
+        registry.update(uuid, &serde_json::json!({ "autoboot": on }))?;
+    }
+    Ok(())
+}
+
+/// `vmadm autoboot`: boot every stopped zone whose manifest says
+/// `autoboot`, as a SmartOS node does when it boots (run it from the
+/// node's init system). Every zone is tried; the status says whether all
+/// booted.
+fn autoboot(registry: &Registry) -> Result<u8> {
+    let mut failed = 0;
+    for zone in registry.list()? {
+        let uuid = zone.manifest.uuid.as_str();
+        if !zone.manifest.autoboot || zone.state == zones::ZoneState::Running {
+            continue;
+        }
+        match registry.start(uuid) {
+            Ok(_) => eprintln!("Successfully started VM {uuid}"),
+            Err(e) => {
+                eprintln!("vmadm autoboot: VM {uuid}: {e}");
+                failed += 1;
+            }
+        }
+    }
+    Ok(u8::from(failed > 0))
 }
 
 fn number(text: &str, what: &str) -> Result<u32> {

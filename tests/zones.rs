@@ -497,3 +497,62 @@ fn zlogin_without_a_command_logs_in_on_the_zones_own_terminal() {
         .args(["kill-session", "-t", session])
         .output();
 }
+
+#[test]
+fn autoboot_boots_what_should_run_and_stale_records_read_stopped() {
+    if !root("autoboot_boots_what_should_run_and_stale_records_read_stopped") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root_dir = dir.path();
+    let (a, b) = (
+        "a0000000-0000-4000-8000-00000000000a",
+        "b0000000-0000-4000-8000-00000000000b",
+    );
+    for uuid in [a, b] {
+        let manifest = format!(
+            r#"{{"uuid": "{uuid}", "autoboot": false, "init": ["/bin/sh", "-c", "while true; do sleep 1; done"]}}"#
+        );
+        let (code, _, err) = lumen(root_dir, &["vmadm", "create"], &manifest);
+        assert_eq!(code, Some(0), "{err}");
+    }
+    let _cleanup = [
+        Zone {
+            root: root_dir,
+            uuid: a.into(),
+        },
+        Zone {
+            root: root_dir,
+            uuid: b.into(),
+        },
+    ];
+    let state = |uuid: &str| {
+        let (_, out, _) = lumen(
+            root_dir,
+            &["vmadm", "list", "-H", "-p", "-o", "uuid,state,autoboot"],
+            "",
+        );
+        out.lines()
+            .find(|l| l.starts_with(uuid))
+            .unwrap_or_default()
+            .to_string()
+    };
+    // A wants to run at node boot; B's record says running, as after a
+    // host crash, but nothing of it runs: it reads stopped.
+    let (code, _, err) = lumen(root_dir, &["vmadm", "update", a, "autoboot=true"], "");
+    assert_eq!(code, Some(0), "{err}");
+    std::fs::write(root_dir.join("zones").join(b).join("state"), "running\n").unwrap();
+    assert_eq!(state(b), format!("{b}:stopped:false"));
+    let (code, _, err) = lumen(root_dir, &["vmadm", "autoboot"], "");
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(err.trim(), format!("Successfully started VM {a}"));
+    assert_eq!(state(a), format!("{a}:running:true"));
+    assert_eq!(state(b), format!("{b}:stopped:false"));
+    // As on SmartOS: stop clears autoboot, start sets it.
+    let (code, _, err) = lumen(root_dir, &["vmadm", "stop", a], "");
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(state(a), format!("{a}:stopped:false"));
+    let (code, _, err) = lumen(root_dir, &["vmadm", "start", b], "");
+    assert_eq!(code, Some(0), "a stale record does not stop a start: {err}");
+    assert_eq!(state(b), format!("{b}:running:true"));
+}
