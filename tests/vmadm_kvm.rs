@@ -59,7 +59,8 @@ impl TestVm {
             &manifest,
             format!(
                 r#"{{"brand": "kvm", "alias": "idle0", "ram": 32, "vcpus": 1, "payload": "{}",
-                    "boot_args": "{boot_args}", "disks": [{{"size": 1}}]}}"#,
+                    "boot_args": "{boot_args}", "disks": [{{"size": 1}}],
+                    "nics": [{{"mac": "02:4c:00:00:aa:01"}}]}}"#,
                 payload.display()
             ),
         )
@@ -116,6 +117,20 @@ fn a_kvm_vm_lives_through_vmadm() {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
     assert!(nspid.ends_with("\t1"), "{nspid}");
+
+    // The NIC is a tap the VMM made in the VM's zone (its own network
+    // namespace), which zlogin sees.
+    let out = Command::new(LUMEN)
+        .env("LUMEN_ROOT", vm.root.path())
+        .args(["zlogin", u, "ip -d -o link show net0"])
+        .output()
+        .unwrap();
+    let link = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        link.contains("net0:") && link.contains("tun type tap"),
+        "{link}"
+    );
 
     // The sized disk was made for the VM, and get shows the VM's fields.
     let got: serde_json::Value = serde_json::from_str(&ok(vm.vmadm(&["get", u]))).unwrap();
