@@ -27,6 +27,10 @@ pub const EBDA_START: u64 = 0x9fc00;
 /// the last KiB of base memory, one of the places Linux scans, and the
 /// configuration table follows it (up to 5.3 KiB, below `HIMEM_START`).
 pub const MPTABLE_START: u64 = EBDA_START;
+/// The ACPI tables (Linux guests), from the RSDP on: the start of the
+/// BIOS area where Linux looks for the RSDP, which the e820 map leaves
+/// out with the rest of the legacy hole below `HIMEM_START`.
+pub const ACPI_START: u64 = 0xe_0000;
 /// The kernel or payload load address.
 pub const HIMEM_START: u64 = 0x10_0000;
 

@@ -131,12 +131,16 @@ impl Vm {
 
         cpu::write_boot_tables(&mem).map_err(|e| VmmError::Boot(e.into()))?;
         if linux {
-            // Linux finds its processors and the IOAPIC in the MP table
-            // (there are no ACPI tables); without it, it boots one CPU
-            // with the 8259 alone.
+            // A kernel without ACPI finds its processors and the IOAPIC
+            // in the MP table; without it, it boots one CPU with the 8259
+            // alone. Kernels with ACPI read the ACPI tables, written once
+            // the devices are known.
             boot::mptable::write(&mem, config.vcpus).map_err(|e| VmmError::Boot(e.into()))?;
         }
+        // The virtio-mmio devices twice: as command-line options, for
+        // kernels without ACPI, and for the ACPI tables' DSDT.
         let mut cmdline_devices = String::new();
+        let mut acpi_devices = Vec::new();
         let control = Arc::new(VmControl::new());
 
         let mut pio = Bus::new();
@@ -187,6 +191,7 @@ impl Vm {
             )));
             insert(mmio, base, VIRTIO_MMIO_SIZE, transport.clone())?;
             cmdline_devices.push_str(&format!(" virtio_mmio.device=4K@0x{base:x}:{gsi}"));
+            acpi_devices.push(boot::acpi::VirtioMmio { base, gsi });
             slot += 1;
             Ok(transport)
         };
@@ -236,8 +241,12 @@ impl Vm {
                 initrd,
                 cmdline,
             } => {
+                // Both descriptions of a device reach a kernel that reads
+                // both: the duplicate's probe fails harmlessly (see `acpi`).
+                let rsdp = boot::acpi::write(&mem, config.vcpus, &acpi_devices)
+                    .map_err(|e| VmmError::Boot(e.into()))?;
                 let full = linux_cmdline(cmdline, &cmdline_devices);
-                boot::linux::load(&mem, ram, kernel, initrd.as_deref(), &full)?
+                boot::linux::load(&mem, ram, kernel, initrd.as_deref(), &full, Some(rsdp))?
             }
         };
 

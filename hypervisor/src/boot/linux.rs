@@ -92,14 +92,16 @@ enum Format {
 /// Load `kernel` (bzImage or ELF vmlinux: told apart by their magic
 /// numbers), `initrd` and `cmdline` into `mem`, a VM of `ram` bytes whose
 /// RAM regions are [`layout::ram_regions`], and write the zero page that
-/// describes them. The VMM enters the kernel at the returned [`Entry`] in
-/// long mode.
+/// describes them, with the address of the ACPI RSDP if the VMM wrote
+/// ACPI tables ([`super::acpi`]). The VMM enters the kernel at the
+/// returned [`Entry`] in long mode.
 pub fn load(
     mem: &GuestMemoryMmap,
     ram: u64,
     kernel: &Path,
     initrd: Option<&Path>,
     cmdline: &str,
+    acpi_rsdp: Option<u64>,
 ) -> Result<Entry, BootError> {
     // Boot structures, kernel and initrd all live below the device hole:
     // the 64-bit entry points only promise to handle what the boot loader
@@ -144,7 +146,7 @@ pub fn load(
         None => None,
     };
 
-    let params = zero_page(hdr, initrd, ram);
+    let params = zero_page(hdr, initrd, ram, acpi_rsdp);
     LinuxBootConfigurator::write_bootparams::<GuestMemoryMmap>(
         &BootParams::new(&params, GuestAddress(ZERO_PAGE_ADDR)),
         mem,
@@ -403,14 +405,20 @@ fn initrd_addr(size: u64, lowest: u64, limit: u64) -> Option<u64> {
 
 /// The zero page for a kernel whose setup header is `hdr` (the image's,
 /// or [`elf_setup_header`]), the command line at [`CMDLINE_ADDR`], the
-/// initrd at `(address, size)`, and `ram` bytes of RAM.
+/// initrd at `(address, size)`, `ram` bytes of RAM and the ACPI RSDP at
+/// `acpi_rsdp`.
 ///
 /// `loadflags` stays as the image has it (`LOADED_HIGH` for a bzImage).
 /// `CAN_USE_HEAP` with `heap_end_ptr` and `KEEP_SEGMENTS` are not set:
 /// the first describes a heap for the 16-bit setup code and the second
 /// tells the 32-bit entry not to reload segments; the 64-bit entry runs
 /// neither, and no part of the kernel after it reads them.
-fn zero_page(mut hdr: setup_header, initrd: Option<(u64, u64)>, ram: u64) -> boot_params {
+fn zero_page(
+    mut hdr: setup_header,
+    initrd: Option<(u64, u64)>,
+    ram: u64,
+    acpi_rsdp: Option<u64>,
+) -> boot_params {
     // What a bzImage carries already; an ELF vmlinux has no setup header,
     // so we write them for it.
     hdr.boot_flag = BOOT_FLAG;
@@ -435,6 +443,10 @@ fn zero_page(mut hdr: setup_header, initrd: Option<(u64, u64)>, ram: u64) -> boo
         ext_ramdisk_image: (ramdisk >> 32) as u32,
         ext_ramdisk_size: (ramdisk_size >> 32) as u32,
         ext_cmd_line_ptr: (CMDLINE_ADDR >> 32) as u32,
+        // The kernel takes the RSDP from here before it scans
+        // 0xe0000..0xfffff for its signature (0 means "scan"); kernels
+        // before 5.0, where this was padding, scan and find it too.
+        acpi_rsdp_addr: acpi_rsdp.unwrap_or(0),
         ..Default::default()
     };
     let map = e820_map(ram);
@@ -585,7 +597,15 @@ mod tests {
         let ram = 64 * MIB;
         let mem = memory(ram);
         let kernel = file(&elf_kernel());
-        let entry = load(&mem, ram, kernel.as_path(), None, "console=ttyS0 quiet").unwrap();
+        let entry = load(
+            &mem,
+            ram,
+            kernel.as_path(),
+            None,
+            "console=ttyS0 quiet",
+            None,
+        )
+        .unwrap();
         assert_eq!(
             entry,
             Entry {
@@ -618,6 +638,7 @@ mod tests {
         assert_eq!({ p.hdr.loadflags }, 0);
         assert_eq!({ p.hdr.heap_end_ptr }, 0);
         assert_eq!(({ p.hdr.ramdisk_image }, { p.hdr.ramdisk_size }), (0, 0));
+        assert_eq!({ p.acpi_rsdp_addr }, 0, "no ACPI tables: the kernel scans");
         assert_eq!(
             p.sentinel, 0,
             "non-zero makes the kernel wipe fields as from a broken loader"
@@ -637,7 +658,15 @@ mod tests {
         let mem = memory(ram);
         let image = bzimage(0x020f, 0x0001);
         let kernel = file(&image);
-        let entry = load(&mem, ram, kernel.as_path(), None, "root=/dev/vda").unwrap();
+        let entry = load(
+            &mem,
+            ram,
+            kernel.as_path(),
+            None,
+            "root=/dev/vda",
+            Some(0xe_0000),
+        )
+        .unwrap();
         assert_eq!(
             entry,
             Entry {
@@ -669,6 +698,7 @@ mod tests {
         );
         assert_eq!({ p.hdr.heap_end_ptr }, 0);
         assert_eq!({ p.hdr.code32_start }, 0x10_0000);
+        assert_eq!({ p.acpi_rsdp_addr }, 0xe_0000, "the RSDP the VMM wrote");
         assert_eq!(
             e820_of(&p),
             vec![
@@ -687,7 +717,7 @@ mod tests {
         put(&mut image, 0x268, &[0xcc; 4]);
         let kernel = file(&image);
         let mem = memory(64 * MIB);
-        load(&mem, 64 * MIB, kernel.as_path(), None, "").unwrap();
+        load(&mem, 64 * MIB, kernel.as_path(), None, "", None).unwrap();
         let p = zero_page_of(&mem);
         assert_eq!({ p.hdr.kernel_info_offset }, 0);
         assert_eq!(
@@ -706,7 +736,15 @@ mod tests {
         let kernel = file(&image);
         let contents: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
         let initrd = file(&contents);
-        load(&mem, ram, kernel.as_path(), Some(initrd.as_path()), "").unwrap();
+        load(
+            &mem,
+            ram,
+            kernel.as_path(),
+            Some(initrd.as_path()),
+            "",
+            None,
+        )
+        .unwrap();
 
         let at = (0x300_0000 - 5000) & !0xfff;
         let p = zero_page_of(&mem);
@@ -725,7 +763,15 @@ mod tests {
         let mem = memory(ram);
         let kernel = file(&elf_kernel());
         let initrd = file(&[7u8; 0x2000]);
-        load(&mem, ram, kernel.as_path(), Some(initrd.as_path()), "").unwrap();
+        load(
+            &mem,
+            ram,
+            kernel.as_path(),
+            Some(initrd.as_path()),
+            "",
+            None,
+        )
+        .unwrap();
         let p = zero_page_of(&mem);
         assert_eq!({ p.hdr.ramdisk_image } as u64, ram - 0x2000);
         assert_eq!(bytes_at(&mem, ram - 0x2000, 0x2000), vec![7u8; 0x2000]);
@@ -781,7 +827,7 @@ mod tests {
 
     #[test]
     fn zero_page_carries_ram_above_4_gib() {
-        let p = zero_page(setup_header::default(), None, 5 << 30);
+        let p = zero_page(setup_header::default(), None, 5 << 30, None);
         assert_eq!(e820_of(&p), e820_map(5 << 30));
         assert_eq!(p.e820_entries, 3);
     }
@@ -789,7 +835,15 @@ mod tests {
     #[test]
     fn unreadable_and_unknown_kernels_name_the_file() {
         let mem = memory(32 * MIB);
-        let err = load(&mem, 32 * MIB, Path::new("/nonexistent/vmlinuz"), None, "").unwrap_err();
+        let err = load(
+            &mem,
+            32 * MIB,
+            Path::new("/nonexistent/vmlinuz"),
+            None,
+            "",
+            None,
+        )
+        .unwrap_err();
         assert!(matches!(err, BootError::Read { .. }), "{err:?}");
         assert!(
             err.to_string()
@@ -798,7 +852,7 @@ mod tests {
         );
 
         let garbage = file(&b"this is not a kernel\n".repeat(100));
-        let err = load(&mem, 32 * MIB, garbage.as_path(), None, "").unwrap_err();
+        let err = load(&mem, 32 * MIB, garbage.as_path(), None, "", None).unwrap_err();
         let want = format!(
             "{}: not a kernel Lumen can boot: neither",
             garbage.as_path().display()
@@ -806,13 +860,13 @@ mod tests {
         assert!(err.to_string().starts_with(&want), "{err}");
 
         let empty = file(&[]);
-        let err = load(&mem, 32 * MIB, empty.as_path(), None, "").unwrap_err();
+        let err = load(&mem, 32 * MIB, empty.as_path(), None, "", None).unwrap_err();
         assert!(matches!(err, BootError::Empty { .. }), "{err:?}");
 
         let mut elf32 = elf_kernel();
         elf32[4] = 1;
         let elf32 = file(&elf32);
-        let err = load(&mem, 32 * MIB, elf32.as_path(), None, "").unwrap_err();
+        let err = load(&mem, 32 * MIB, elf32.as_path(), None, "", None).unwrap_err();
         assert!(err.to_string().contains("a 32-bit ELF"), "{err}");
     }
 
@@ -820,7 +874,7 @@ mod tests {
     fn kernels_without_a_64_bit_entry_are_refused() {
         let mem = memory(32 * MIB);
         let old = file(&bzimage(0x020b, 0));
-        let err = load(&mem, 32 * MIB, old.as_path(), None, "").unwrap_err();
+        let err = load(&mem, 32 * MIB, old.as_path(), None, "", None).unwrap_err();
         assert!(matches!(err, BootError::Kernel { .. }), "{err:?}");
         assert!(
             err.to_string().contains("boot protocol 2.11 predates 2.12"),
@@ -828,7 +882,7 @@ mod tests {
         );
 
         let no_64 = file(&bzimage(0x020f, 0));
-        let err = load(&mem, 32 * MIB, no_64.as_path(), None, "").unwrap_err();
+        let err = load(&mem, 32 * MIB, no_64.as_path(), None, "", None).unwrap_err();
         assert!(err.to_string().contains("XLF_KERNEL_64 is clear"), "{err}");
     }
 
@@ -836,7 +890,7 @@ mod tests {
     fn command_lines_longer_than_the_kernel_takes_are_refused() {
         let mem = memory(32 * MIB);
         let bz = file(&bzimage(0x020f, 0x0001));
-        let err = load(&mem, 32 * MIB, bz.as_path(), None, &"x".repeat(0x800)).unwrap_err();
+        let err = load(&mem, 32 * MIB, bz.as_path(), None, &"x".repeat(0x800), None).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -848,7 +902,15 @@ mod tests {
             "{err:?}"
         );
         let elf = file(&elf_kernel());
-        let err = load(&mem, 32 * MIB, elf.as_path(), None, &"x".repeat(0x800)).unwrap_err();
+        let err = load(
+            &mem,
+            32 * MIB,
+            elf.as_path(),
+            None,
+            &"x".repeat(0x800),
+            None,
+        )
+        .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -859,7 +921,15 @@ mod tests {
             ),
             "{err:?}"
         );
-        load(&mem, 32 * MIB, elf.as_path(), None, &"x".repeat(0x7ff)).unwrap();
+        load(
+            &mem,
+            32 * MIB,
+            elf.as_path(),
+            None,
+            &"x".repeat(0x7ff),
+            None,
+        )
+        .unwrap();
     }
 
     #[test]
@@ -870,7 +940,7 @@ mod tests {
         put(&mut image, 0x260, &0x40_1000u32.to_le_bytes());
         let bz = file(&image);
         let mem = memory(20 * MIB);
-        let err = load(&mem, 20 * MIB, bz.as_path(), None, "").unwrap_err();
+        let err = load(&mem, 20 * MIB, bz.as_path(), None, "", None).unwrap_err();
         assert!(
             err.to_string().contains("needs RAM up to 0x1401000"),
             "{err}"
@@ -880,7 +950,15 @@ mod tests {
         let elf = file(&elf_kernel());
         let initrd = TempFile::new().unwrap();
         initrd.as_file().set_len(4 * MIB).unwrap();
-        let err = load(&mem, 20 * MIB, elf.as_path(), Some(initrd.as_path()), "").unwrap_err();
+        let err = load(
+            &mem,
+            20 * MIB,
+            elf.as_path(),
+            Some(initrd.as_path()),
+            "",
+            None,
+        )
+        .unwrap_err();
         assert!(
             matches!(err, BootError::InitrdTooBig { size, lowest: 0x100_3000, limit: 0x13f_ffff, .. } if size == 4 * MIB),
             "{err:?}"
@@ -897,6 +975,7 @@ mod tests {
             elf.as_path(),
             Some(Path::new("/nonexistent/initrd")),
             "",
+            None,
         )
         .unwrap_err();
         assert!(
@@ -907,7 +986,7 @@ mod tests {
 
         // An ELF whose bss runs past the end of RAM.
         let small = memory(16 * MIB + 0x1000);
-        let err = load(&small, 16 * MIB + 0x1000, elf.as_path(), None, "").unwrap_err();
+        let err = load(&small, 16 * MIB + 0x1000, elf.as_path(), None, "", None).unwrap_err();
         assert!(
             err.to_string().contains("its segments end at 0x1003000"),
             "{err}"

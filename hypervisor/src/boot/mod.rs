@@ -1,9 +1,11 @@
 //! Loading what a VM runs into guest memory: a Linux kernel (64-bit boot
 //! protocol) or a flat 64-bit payload. Either way the result is an
 //! [`Entry`]: where the boot vCPU starts and what it finds in its registers.
-//! A Linux guest also gets an MP table (`mptable`) describing its vCPUs
-//! and interrupt wiring.
+//! A Linux guest also gets an MP table (`mptable`) and ACPI tables
+//! (`acpi`) describing its vCPUs, interrupt wiring and devices: kernels
+//! read one or the other.
 
+pub mod acpi;
 pub mod linux;
 pub mod mptable;
 pub mod payload;
@@ -67,4 +69,6 @@ pub enum BootError {
     Memory(#[from] vm_memory::GuestMemoryError),
     #[error(transparent)]
     MpTable(#[from] mptable::MpTableError),
+    #[error(transparent)]
+    Acpi(#[from] acpi::AcpiError),
 }
