@@ -201,16 +201,10 @@ impl VirtioDevice for Block {
     }
     fn notify(
         &mut self,
-        index: u16,
-        queues: &mut [Queue],
+        _index: u16,
+        queue: &mut Queue,
         mem: &GuestMemoryMmap,
     ) -> Result<Handled, DeviceError> {
-        let queue = queues
-            .get_mut(index as usize)
-            .ok_or(DeviceError::BadChain {
-                head: 0,
-                why: format!("queue {index} does not exist"),
-            })?;
         let mut handled = Handled::default();
         while let Some(chain) = queue.pop_descriptor_chain(mem) {
             let head = chain.head_index();

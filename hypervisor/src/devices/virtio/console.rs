@@ -222,15 +222,9 @@ impl VirtioDevice for Console {
     fn notify(
         &mut self,
         index: u16,
-        queues: &mut [Queue],
+        queue: &mut Queue,
         mem: &GuestMemoryMmap,
     ) -> Result<Handled, DeviceError> {
-        let queue = queues
-            .get_mut(index as usize)
-            .ok_or(DeviceError::BadChain {
-                head: 0,
-                why: format!("queue {index} does not exist"),
-            })?;
         let used = match index {
             RX => self.receive(queue, mem)?,
             TX => self.transmit(queue, mem)?,
@@ -295,9 +289,9 @@ mod tests {
             0,
         )
         .unwrap();
-        let mut queues = vec![Queue::new(16).unwrap(), mock.create_queue().unwrap()];
+        let mut queues = [Queue::new(16).unwrap(), mock.create_queue().unwrap()];
         let (mut dev, out) = console();
-        let handled = dev.notify(TX, &mut queues, &mem).unwrap();
+        let handled = dev.notify(TX, &mut queues[TX as usize], &mem).unwrap();
         assert!(handled.used);
         assert_eq!(out.0.lock().unwrap().as_slice(), b"hello world\nagain\n");
         assert_eq!(mock.used().idx().load(), 2);
@@ -309,9 +303,9 @@ mod tests {
         let mock = MockSplitQueue::new(&mem, 16);
         mock.add_desc_chains(&[desc(0x10_0000, 6, WRITE, 0)], 0)
             .unwrap();
-        let mut queues = vec![Queue::new(16).unwrap(), mock.create_queue().unwrap()];
+        let mut queues = [Queue::new(16).unwrap(), mock.create_queue().unwrap()];
         let (mut dev, out) = console();
-        let err = dev.notify(TX, &mut queues, &mem).unwrap_err();
+        let err = dev.notify(TX, &mut queues[TX as usize], &mem).unwrap_err();
         assert!(
             matches!(err, DeviceError::BadChain { head: 0, .. }),
             "{err}"
@@ -326,9 +320,9 @@ mod tests {
         let mock = MockSplitQueue::new(&mem, 16);
         mock.add_desc_chains(&[desc(0x4000_0000, 16, 0, 0)], 0)
             .unwrap();
-        let mut queues = vec![Queue::new(16).unwrap(), mock.create_queue().unwrap()];
+        let mut queues = [Queue::new(16).unwrap(), mock.create_queue().unwrap()];
         let (mut dev, _) = console();
-        assert!(dev.notify(TX, &mut queues, &mem).is_err());
+        assert!(dev.notify(TX, &mut queues[TX as usize], &mem).is_err());
     }
 
     #[test]
@@ -340,7 +334,7 @@ mod tests {
         let input = dev.input();
         // Input before any buffer stays queued.
         input.push(b"ping\nsecond");
-        assert!(!dev.notify(RX, &mut queues, &mem).unwrap().used);
+        assert!(!dev.notify(RX, &mut queues[RX as usize], &mem).unwrap().used);
         // One chain of two 3-byte buffers, then one of 8 bytes.
         mock.add_desc_chains(
             &[
@@ -351,7 +345,7 @@ mod tests {
             0,
         )
         .unwrap();
-        assert!(dev.notify(RX, &mut queues, &mem).unwrap().used);
+        assert!(dev.notify(RX, &mut queues[RX as usize], &mem).unwrap().used);
         let mut a = [0u8; 3];
         mem.read_slice(&mut a, GuestAddress(0x10_0000)).unwrap();
         assert_eq!(&a, b"pin");
@@ -375,10 +369,10 @@ mod tests {
             .unwrap();
         let mut queues = vec![mock.create_queue().unwrap(), Queue::new(16).unwrap()];
         let (mut dev, _) = console();
-        assert!(!dev.notify(RX, &mut queues, &mem).unwrap().used);
+        assert!(!dev.notify(RX, &mut queues[RX as usize], &mem).unwrap().used);
         assert_eq!(mock.used().idx().load(), 0);
         dev.input().push(b"x");
-        assert!(dev.notify(RX, &mut queues, &mem).unwrap().used);
+        assert!(dev.notify(RX, &mut queues[RX as usize], &mem).unwrap().used);
         assert_eq!(mock.used().ring().ref_at(0).unwrap().load().len(), 1);
     }
 
@@ -391,7 +385,7 @@ mod tests {
         let mut queues = vec![mock.create_queue().unwrap(), Queue::new(16).unwrap()];
         let (mut dev, _) = console();
         dev.input().push(b"x");
-        let err = dev.notify(RX, &mut queues, &mem).unwrap_err();
+        let err = dev.notify(RX, &mut queues[RX as usize], &mem).unwrap_err();
         assert!(matches!(err, DeviceError::BadChain { .. }), "{err}");
         assert_eq!(dev.input().len(), 1, "the input is kept");
     }

@@ -133,7 +133,10 @@ impl MmioTransport {
             ));
             return;
         }
-        match self.device.notify(index, &mut self.queues, &self.mem) {
+        let Some(queue) = self.queues.get_mut(index as usize) else {
+            return;
+        };
+        match self.device.notify(index, queue, &self.mem) {
             Ok(handled) => {
                 if handled.used {
                     self.raise(INT_USED_RING);

@@ -41,10 +41,11 @@ pub trait VirtioDevice: Send {
     /// Read device configuration space at `offset`.
     fn read_config(&self, offset: u64, data: &mut [u8]);
     /// The guest notified queue `index`: process what it made available.
+    /// The transport has checked that `queue` exists and is ready.
     fn notify(
         &mut self,
         index: u16,
-        queues: &mut [Queue],
+        queue: &mut Queue,
         mem: &GuestMemoryMmap,
     ) -> Result<Handled, DeviceError>;
     /// The guest reset the device.

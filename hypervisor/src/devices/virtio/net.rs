@@ -235,15 +235,9 @@ impl VirtioDevice for Net {
     fn notify(
         &mut self,
         index: u16,
-        queues: &mut [Queue],
+        queue: &mut Queue,
         mem: &GuestMemoryMmap,
     ) -> Result<Handled, DeviceError> {
-        let queue = queues
-            .get_mut(index as usize)
-            .ok_or(DeviceError::BadChain {
-                head: 0,
-                why: format!("queue {index} does not exist"),
-            })?;
         let used = match index {
             RX => self.receive(queue, mem)?,
             TX => self.transmit(queue, mem)?,
