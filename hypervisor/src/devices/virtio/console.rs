@@ -329,7 +329,7 @@ mod tests {
     fn input_waits_for_buffers_and_fills_them_across_descriptors() {
         let mem = memory();
         let mock = MockSplitQueue::new(&mem, 16);
-        let mut queues = vec![mock.create_queue().unwrap(), Queue::new(16).unwrap()];
+        let mut queues = [mock.create_queue().unwrap(), Queue::new(16).unwrap()];
         let (mut dev, _) = console();
         let input = dev.input();
         // Input before any buffer stays queued.
@@ -367,7 +367,7 @@ mod tests {
         let mock = MockSplitQueue::new(&mem, 16);
         mock.add_desc_chains(&[desc(0x10_0000, 8, WRITE, 0)], 0)
             .unwrap();
-        let mut queues = vec![mock.create_queue().unwrap(), Queue::new(16).unwrap()];
+        let mut queues = [mock.create_queue().unwrap(), Queue::new(16).unwrap()];
         let (mut dev, _) = console();
         assert!(!dev.notify(RX, &mut queues[RX as usize], &mem).unwrap().used);
         assert_eq!(mock.used().idx().load(), 0);
@@ -382,7 +382,7 @@ mod tests {
         let mock = MockSplitQueue::new(&mem, 16);
         mock.add_desc_chains(&[desc(0x10_0000, 8, 0, 0)], 0)
             .unwrap();
-        let mut queues = vec![mock.create_queue().unwrap(), Queue::new(16).unwrap()];
+        let mut queues = [mock.create_queue().unwrap(), Queue::new(16).unwrap()];
         let (mut dev, _) = console();
         dev.input().push(b"x");
         let err = dev.notify(RX, &mut queues[RX as usize], &mem).unwrap_err();
