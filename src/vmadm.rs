@@ -475,19 +475,11 @@ fn update(registry: &Registry, args: &[String]) -> Result<u8> {
     // Caps change at once; what the VMM was started with cannot.
     let zone = registry.get(uuid)?;
     if zone.manifest.vm.is_some() && zone.state == zones::ZoneState::Running {
-        let later: Vec<&str> = [
-            "ram",
-            "vcpus",
-            "kernel",
-            "initrd",
-            "payload",
-            "boot_args",
-            "disks",
-            "nics",
-        ]
-        .into_iter()
-        .filter(|k| changes.get(*k).is_some())
-        .collect();
+        let later: Vec<&str> = zones::manifest::VM_FIELDS
+            .iter()
+            .copied()
+            .filter(|k| changes.get(*k).is_some())
+            .collect();
         if !later.is_empty() {
             eprintln!(
                 "vmadm: VM {uuid} runs with its old {} until it next boots (vmadm reboot {uuid})",

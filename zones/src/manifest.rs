@@ -136,18 +136,10 @@ const KNOWN: &[&str] = &[
     "customer_metadata",
     "init",
     "command",
-    "ram",
-    "vcpus",
-    "kernel",
-    "initrd",
-    "payload",
-    "boot_args",
-    "disks",
-    "nics",
 ];
 
-/// Fields only a `kvm` VM has.
-const VM_FIELDS: &[&str] = &[
+/// Fields only a `kvm` VM has (known too, for that brand).
+pub const VM_FIELDS: &[&str] = &[
     "ram",
     "vcpus",
     "kernel",
@@ -563,7 +555,8 @@ impl Manifest {
         let unsupported: Map<String, Value> = obj
             .iter()
             .filter(|(k, _)| {
-                !KNOWN.contains(&k.as_str()) || (vm.is_none() && VM_FIELDS.contains(&k.as_str()))
+                let vm_field = VM_FIELDS.contains(&k.as_str());
+                !(KNOWN.contains(&k.as_str()) || vm_field) || (vm.is_none() && vm_field)
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
