@@ -1,9 +1,11 @@
 //! The panels: one file each, holding its state, how it turns its D
 //! program's aggregations into rows, and how it draws (`draw(&self)`).
-//! What they share — identity, the frame, the zone names — is here.
+//! What they share — identity, the frame, the zone names — is here; what
+//! the table panels share besides is in [`table_panel`].
 
 pub mod console;
 pub mod procs;
+pub mod table_panel;
 pub mod vms;
 pub mod zones;
 

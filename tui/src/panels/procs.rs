@@ -5,18 +5,12 @@
 //! `profile-N` (97 Hz): percent of one CPU, as top(1) shows it. Only
 //! processes sampled in the interval are listed.
 
-use super::{frame, inner_areas, title, Context, Panel, PanelId};
+use super::table_panel::{TablePanel, TablePanelState};
+use super::{Context, PanelId};
 use crate::format;
-use crate::program::{ProgramState, Status};
-use crate::rates::DeltaTracker;
-use crate::theme::Theme;
-use crate::widgets::status;
-use crate::widgets::table::{self, Align, Cell, Column, Row, TableState};
-use engine::print::aggregate::Aggregation;
-use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use crate::rates::Interval;
+use crate::widgets::table::{Align, Cell, Column, Row};
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 const COLUMNS: &[Column] = &[
     Column {
@@ -46,10 +40,7 @@ const SORT_CPU: usize = 3;
 
 /// The Processes panel.
 pub struct ProcsPanel {
-    program: ProgramState,
-    table: TableState,
-    tracker: DeltaTracker,
-    seconds: Option<f64>,
+    state: TablePanelState,
 }
 
 impl Default for ProcsPanel {
@@ -61,46 +52,26 @@ impl Default for ProcsPanel {
 impl ProcsPanel {
     /// The panel, its program not started yet.
     pub fn new() -> ProcsPanel {
-        let id = PanelId::Procs;
         ProcsPanel {
-            program: ProgramState::new(id.file(), id.default_source()),
-            table: TableState::new(COLUMNS, SORT_CPU),
-            tracker: DeltaTracker::default(),
-            seconds: None,
+            state: TablePanelState::new(PanelId::Procs, COLUMNS, SORT_CPU),
         }
     }
 }
 
-impl Panel for ProcsPanel {
-    fn id(&self) -> PanelId {
-        PanelId::Procs
+impl TablePanel for ProcsPanel {
+    const ID: PanelId = PanelId::Procs;
+    const NO_ROWS: &'static str = "nothing on CPU (idle)";
+
+    fn state(&self) -> &TablePanelState {
+        &self.state
     }
 
-    fn program(&self) -> &ProgramState {
-        &self.program
+    fn state_mut(&mut self) -> &mut TablePanelState {
+        &mut self.state
     }
 
-    fn program_mut(&mut self) -> &mut ProgramState {
-        &mut self.program
-    }
-
-    fn table(&self) -> Option<&TableState> {
-        Some(&self.table)
-    }
-
-    fn table_mut(&mut self) -> Option<&mut TableState> {
-        Some(&mut self.table)
-    }
-
-    fn restart(&mut self, generation: u64, at: Instant) {
-        self.tracker.restart(generation, at);
-    }
-
-    fn ingest(&mut self, aggs: &[Aggregation], _output: &str, at: Instant, ctx: &Context) {
-        let Some(iv) = self.tracker.advance(self.program.generation, aggs, at) else {
-            return;
-        };
-        let hz = crate::scripts::profile_hz(&self.program.source);
+    fn interval_rows(&mut self, iv: &Interval, ctx: &Context) -> Vec<Row> {
+        let hz = crate::scripts::profile_hz(&self.state.program.source);
         let secs = iv.seconds;
         // Keyed by the printed keys: an edited script with other keys
         // still lists (pid, execname, zonename) when it has them.
@@ -115,7 +86,7 @@ impl Panel for ProcsPanel {
                     .or_default() += n;
             }
         }
-        let rows = procs
+        procs
             .into_iter()
             .map(|(keys, n)| {
                 let cpu = n as f64 / (hz * secs) * 100.0;
@@ -135,53 +106,19 @@ impl Panel for ProcsPanel {
                     ],
                 }
             })
-            .collect();
-        self.table.set_rows(rows);
-        self.seconds = Some(secs);
-    }
-
-    fn draw(&self, area: Rect, buf: &mut Buffer, theme: &Theme, focused: bool) {
-        let info = match self.seconds {
-            Some(s) => format!("last {s:.1}s"),
-            None => String::new(),
-        };
-        let (body, status_area) = frame(
-            area,
-            buf,
-            &title(PanelId::Procs, Some(&self.table)),
-            &info,
-            theme,
-            focused,
-        );
-        status::draw(&self.program, status_area, buf, theme);
-        if super::draw_failure(&self.program, body, buf, theme) {
-            return;
-        }
-        let empty = match (&self.program.status, self.seconds) {
-            (Status::Running, None) => "waiting for the first refresh…",
-            (Status::Running | Status::Ended, Some(_)) => "nothing on CPU (idle)",
-            _ => "starting…",
-        };
-        table::draw(&self.table, body, buf, theme, focused, empty);
-    }
-
-    fn rows_area(&self, area: Rect) -> Option<Rect> {
-        let (body, _) = inner_areas(area);
-        Some(Rect {
-            y: body.y + 1,
-            height: body.height.saturating_sub(1),
-            ..body
-        })
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::panels::Panel;
+    use crate::program::Status;
     use crate::test_utils::{agg, lines, render_panel};
     use engine::print::aggregate::{AggFunc, AggValue};
     use engine::print::value::Value;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     const WEB: &str = "a1b2c3d4-0000-4000-8000-000000000001";
 
@@ -196,7 +133,7 @@ mod tests {
     #[test]
     fn processes_on_cpu_busiest_first() {
         let mut p = ProcsPanel::new();
-        p.program.status = Status::Running;
+        p.state.program.status = Status::Running;
         let t0 = Instant::now();
         p.restart(0, t0);
         let ctx = Context {

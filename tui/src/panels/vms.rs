@@ -12,19 +12,14 @@
 //!
 //! [`latency`]: crate::latency
 
-use super::{frame, inner_areas, title, Context, Panel, PanelId};
+use super::table_panel::{add_buckets, edge_cell, TablePanel, TablePanelState};
+use super::{Context, PanelId};
 use crate::format;
-use crate::latency::{percentiles, Edge, Layout};
-use crate::program::{ProgramState, Status};
-use crate::rates::DeltaTracker;
-use crate::theme::Theme;
-use crate::widgets::status;
-use crate::widgets::table::{self, Align, Cell, Column, Row, TableState};
-use engine::print::aggregate::{AggValue, Aggregation};
-use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use crate::latency::{percentiles, Layout};
+use crate::rates::Interval;
+use crate::widgets::table::{Align, Cell, Column, Row};
+use engine::print::aggregate::AggValue;
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 const COLUMNS: &[Column] = &[
     Column {
@@ -59,10 +54,7 @@ const SORT_EXITS: usize = 2;
 
 /// The VMs panel.
 pub struct VmsPanel {
-    program: ProgramState,
-    table: TableState,
-    tracker: DeltaTracker,
-    seconds: Option<f64>,
+    state: TablePanelState,
 }
 
 /// Where an exit was handled.
@@ -89,12 +81,8 @@ impl Default for VmsPanel {
 impl VmsPanel {
     /// The panel, its program not started yet.
     pub fn new() -> VmsPanel {
-        let id = PanelId::Vms;
         VmsPanel {
-            program: ProgramState::new(id.file(), id.default_source()),
-            table: TableState::new(COLUMNS, SORT_EXITS),
-            tracker: DeltaTracker::default(),
-            seconds: None,
+            state: TablePanelState::new(PanelId::Vms, COLUMNS, SORT_EXITS),
         }
     }
 }
@@ -106,48 +94,23 @@ fn zone_reason(keys: &[engine::print::value::Value]) -> Option<(String, u32)> {
     Some((zone, reason))
 }
 
-/// Add `b` into the distribution of `row`.
-fn add_buckets(row: &mut ExitRow, layout: &Layout, b: &[i64]) {
-    let (_, sum) = row
-        .latency
-        .get_or_insert_with(|| (layout.clone(), vec![0; b.len()]));
-    if sum.len() < b.len() {
-        sum.resize(b.len(), 0);
-    }
-    for (s, c) in sum.iter_mut().zip(b) {
-        *s += c;
-    }
-}
+impl TablePanel for VmsPanel {
+    const ID: PanelId = PanelId::Vms;
+    const NO_ROWS: &'static str = "no VM exits (VMs are kvm-brand zones)";
 
-impl Panel for VmsPanel {
-    fn id(&self) -> PanelId {
-        PanelId::Vms
+    fn state(&self) -> &TablePanelState {
+        &self.state
     }
 
-    fn program(&self) -> &ProgramState {
-        &self.program
+    fn state_mut(&mut self) -> &mut TablePanelState {
+        &mut self.state
     }
 
-    fn program_mut(&mut self) -> &mut ProgramState {
-        &mut self.program
+    fn info(&self, seconds: f64) -> String {
+        format!("VMM handling time · last {seconds:.1}s")
     }
 
-    fn table(&self) -> Option<&TableState> {
-        Some(&self.table)
-    }
-
-    fn table_mut(&mut self) -> Option<&mut TableState> {
-        Some(&mut self.table)
-    }
-
-    fn restart(&mut self, generation: u64, at: Instant) {
-        self.tracker.restart(generation, at);
-    }
-
-    fn ingest(&mut self, aggs: &[Aggregation], _output: &str, at: Instant, ctx: &Context) {
-        let Some(iv) = self.tracker.advance(self.program.generation, aggs, at) else {
-            return;
-        };
+    fn interval_rows(&mut self, iv: &Interval, ctx: &Context) -> Vec<Row> {
         let mut exits: BTreeMap<(String, Side, u32), ExitRow> = BTreeMap::new();
         if let Some(a) = iv.get("exits") {
             for e in &a.entries {
@@ -169,7 +132,7 @@ impl Panel for VmsPanel {
                     continue;
                 };
                 let row = exits.entry((zone, side, reason)).or_default();
-                add_buckets(row, &layout, b);
+                add_buckets(&mut row.latency, &layout, b);
                 if side == Side::Kernel {
                     // No count() for in-kernel exits: the distribution's
                     // total is their number.
@@ -178,17 +141,13 @@ impl Panel for VmsPanel {
             }
         }
         let secs = iv.seconds;
-        let rows = exits
+        exits
             .into_iter()
             .map(|((zone, side, reason), r)| {
                 let p = r
                     .latency
                     .as_ref()
                     .and_then(|(layout, counts)| percentiles(layout, counts));
-                let edge = |e: Option<Edge>| match e {
-                    Some(e) => Cell::num(e.text(format::nanos), e.sort_value()),
-                    None => Cell::num("-", -1.0),
-                };
                 let reason_text = match side {
                     Side::Vmm => (ctx.exit_reason)(reason).to_string(),
                     Side::Kernel => format!("kernel #{reason}"),
@@ -200,58 +159,24 @@ impl Panel for VmsPanel {
                         Cell::text(ctx.zones.display(&zone)),
                         Cell::text(reason_text),
                         Cell::num(format::rate(per_s), per_s),
-                        edge(p.map(|p| p.p50)),
-                        edge(p.map(|p| p.p99)),
+                        edge_cell(p.map(|p| p.p50)),
+                        edge_cell(p.map(|p| p.p99)),
                     ],
                 }
             })
-            .collect();
-        self.table.set_rows(rows);
-        self.seconds = Some(secs);
-    }
-
-    fn draw(&self, area: Rect, buf: &mut Buffer, theme: &Theme, focused: bool) {
-        let info = match self.seconds {
-            Some(s) => format!("VMM handling time · last {s:.1}s"),
-            None => String::new(),
-        };
-        let (body, status_area) = frame(
-            area,
-            buf,
-            &title(PanelId::Vms, Some(&self.table)),
-            &info,
-            theme,
-            focused,
-        );
-        status::draw(&self.program, status_area, buf, theme);
-        if super::draw_failure(&self.program, body, buf, theme) {
-            return;
-        }
-        let empty = match (&self.program.status, self.seconds) {
-            (Status::Running, None) => "waiting for the first refresh…",
-            (Status::Running | Status::Ended, Some(_)) => "no VM exits (VMs are kvm-brand zones)",
-            _ => "starting…",
-        };
-        table::draw(&self.table, body, buf, theme, focused, empty);
-    }
-
-    fn rows_area(&self, area: Rect) -> Option<Rect> {
-        let (body, _) = inner_areas(area);
-        Some(Rect {
-            y: body.y + 1,
-            height: body.height.saturating_sub(1),
-            ..body
-        })
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::panels::Panel;
+    use crate::program::Status;
     use crate::test_utils::{agg, buckets, lines, render_panel, LLQ};
     use engine::print::aggregate::AggFunc;
     use engine::print::value::Value;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     const VM: &str = "b0000000-0000-4000-8000-00000000000b";
 
@@ -277,8 +202,8 @@ mod tests {
 
     fn fed() -> VmsPanel {
         let mut p = VmsPanel::new();
-        p.program.status = Status::Running;
-        p.program.generation = 3;
+        p.state.program.status = Status::Running;
+        p.state.program.generation = 3;
         let t0 = Instant::now();
         p.restart(3, t0);
         let aggs = vec![
@@ -329,7 +254,7 @@ mod tests {
     #[test]
     fn no_vm_says_how_to_get_one() {
         let mut p = VmsPanel::new();
-        p.program.status = Status::Running;
+        p.state.program.status = Status::Running;
         p.restart(0, Instant::now());
         p.ingest(&[], "", Instant::now() + Duration::from_secs(1), &ctx());
         let buf = render_panel(&p, 60, 5, false);

@@ -14,21 +14,20 @@
 //! [`rates`]: crate::rates
 //! [`latency`]: crate::latency
 
-use super::{frame, inner_areas, title, Context, Panel, PanelId};
+use super::table_panel::{add_buckets, edge_cell, TablePanel, TablePanelState};
+use super::{Context, PanelId};
 use crate::format;
 use crate::latency::{percentiles, Bucket, Layout};
-use crate::program::{ProgramState, Status};
-use crate::rates::DeltaTracker;
+use crate::rates::Interval;
 use crate::theme::Theme;
-use crate::widgets::table::{self, Align, Cell, Column, Row, TableState};
-use crate::widgets::{histogram, status};
-use engine::print::aggregate::{AggValue, Aggregation};
+use crate::widgets::histogram;
+use crate::widgets::table::{Align, Cell, Column, Row};
+use engine::print::aggregate::AggValue;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Widget;
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 const COLUMNS: &[Column] = &[
     Column {
@@ -66,15 +65,11 @@ const HISTOGRAM_FROM_WIDTH: u16 = 72;
 
 /// The Zones panel.
 pub struct ZonesPanel {
-    program: ProgramState,
-    table: TableState,
-    tracker: DeltaTracker,
+    state: TablePanelState,
     /// The last interval's latency buckets per zonename.
     latency: BTreeMap<String, Vec<Bucket>>,
     /// zonename → the name shown.
     names: BTreeMap<String, String>,
-    /// The last interval's length, once there is one.
-    seconds: Option<f64>,
     ncpus: usize,
 }
 
@@ -94,68 +89,34 @@ impl Default for ZonesPanel {
 impl ZonesPanel {
     /// The panel, its program not started yet.
     pub fn new() -> ZonesPanel {
-        let id = PanelId::Zones;
         ZonesPanel {
-            program: ProgramState::new(id.file(), id.default_source()),
-            table: TableState::new(COLUMNS, SORT_CPU),
-            tracker: DeltaTracker::default(),
+            state: TablePanelState::new(PanelId::Zones, COLUMNS, SORT_CPU),
             latency: BTreeMap::new(),
             names: BTreeMap::new(),
-            seconds: None,
             ncpus: 1,
         }
     }
-
-    /// Split the body: the table, and the histogram if there is room.
-    fn split(body: Rect) -> (Rect, Option<Rect>) {
-        if body.width < HISTOGRAM_FROM_WIDTH {
-            return (body, None);
-        }
-        let hist_w = body.width * 2 / 5;
-        let table = Rect {
-            width: body.width - hist_w - 1,
-            ..body
-        };
-        let hist = Rect {
-            x: body.x + table.width + 1,
-            width: hist_w,
-            ..body
-        };
-        (table, Some(hist))
-    }
 }
 
-impl Panel for ZonesPanel {
-    fn id(&self) -> PanelId {
-        PanelId::Zones
+impl TablePanel for ZonesPanel {
+    const ID: PanelId = PanelId::Zones;
+    const NO_ROWS: &'static str = "no zones";
+
+    fn state(&self) -> &TablePanelState {
+        &self.state
     }
 
-    fn program(&self) -> &ProgramState {
-        &self.program
+    fn state_mut(&mut self) -> &mut TablePanelState {
+        &mut self.state
     }
 
-    fn program_mut(&mut self) -> &mut ProgramState {
-        &mut self.program
+    fn info(&self, seconds: f64) -> String {
+        format!("CPU% of one CPU ({} CPUs) · last {seconds:.1}s", self.ncpus)
     }
 
-    fn table(&self) -> Option<&TableState> {
-        Some(&self.table)
-    }
-
-    fn table_mut(&mut self) -> Option<&mut TableState> {
-        Some(&mut self.table)
-    }
-
-    fn restart(&mut self, generation: u64, at: Instant) {
-        self.tracker.restart(generation, at);
-    }
-
-    fn ingest(&mut self, aggs: &[Aggregation], _output: &str, at: Instant, ctx: &Context) {
+    fn interval_rows(&mut self, iv: &Interval, ctx: &Context) -> Vec<Row> {
         self.ncpus = ctx.ncpus;
-        let Some(iv) = self.tracker.advance(self.program.generation, aggs, at) else {
-            return;
-        };
-        let hz = crate::scripts::profile_hz(&self.program.source);
+        let hz = crate::scripts::profile_hz(&self.state.program.source);
         let mut zones: BTreeMap<String, ZoneRow> = BTreeMap::new();
         // The host and every running zone have a row, busy or not.
         zones.entry("global".to_string()).or_default();
@@ -177,17 +138,7 @@ impl Panel for ZonesPanel {
                         continue;
                     };
                     let row = zones.entry(format::key(zone)).or_default();
-                    // Several entries per zone when an edited script adds
-                    // keys: their buckets add up.
-                    let (_, sum) = row
-                        .latency
-                        .get_or_insert_with(|| (layout.clone(), vec![0; b.len()]));
-                    if sum.len() < b.len() {
-                        sum.resize(b.len(), 0);
-                    }
-                    for (s, c) in sum.iter_mut().zip(b) {
-                        *s += c;
-                    }
+                    add_buckets(&mut row.latency, &layout, b);
                 }
             }
         }
@@ -205,54 +156,42 @@ impl Panel for ZonesPanel {
                 }
                 None => (0, None),
             };
-            let edge = |e: Option<crate::latency::Edge>| match e {
-                Some(e) => Cell::num(e.text(format::nanos), e.sort_value()),
-                None => Cell::num("-", -1.0),
-            };
             rows.push(Row {
                 key: zone.clone(),
                 cells: vec![
                     Cell::text(name.clone()),
                     Cell::num(format::percent(cpu), cpu),
                     Cell::num(format::rate(calls as f64 / secs), calls as f64 / secs),
-                    edge(p.map(|p| p.p50)),
-                    edge(p.map(|p| p.p99)),
+                    edge_cell(p.map(|p| p.p50)),
+                    edge_cell(p.map(|p| p.p99)),
                 ],
             });
             self.names.insert(zone, name);
         }
-        self.table.set_rows(rows);
-        self.seconds = Some(secs);
+        rows
     }
 
-    fn draw(&self, area: Rect, buf: &mut Buffer, theme: &Theme, focused: bool) {
-        let info = match self.seconds {
-            Some(s) => format!("CPU% of one CPU ({} CPUs) · last {s:.1}s", self.ncpus),
-            None => String::new(),
-        };
-        let (body, status_area) = frame(
-            area,
-            buf,
-            &title(PanelId::Zones, Some(&self.table)),
-            &info,
-            theme,
-            focused,
-        );
-        status::draw(&self.program, status_area, buf, theme);
-        if super::draw_failure(&self.program, body, buf, theme) {
-            return;
+    /// The table, and the histogram beside it if there is room.
+    fn split(&self, body: Rect) -> (Rect, Option<Rect>) {
+        if body.width < HISTOGRAM_FROM_WIDTH {
+            return (body, None);
         }
-        let (table_area, hist_area) = ZonesPanel::split(body);
-        let empty = match (&self.program.status, self.seconds) {
-            (Status::Running, None) => "waiting for the first refresh…",
-            (Status::Running | Status::Ended, Some(_)) => "no zones",
-            _ => "starting…",
+        let hist_w = body.width * 2 / 5;
+        let table = Rect {
+            width: body.width - hist_w - 1,
+            ..body
         };
-        table::draw(&self.table, table_area, buf, theme, focused, empty);
-        let Some(hist_area) = hist_area else {
-            return;
+        let hist = Rect {
+            x: body.x + table.width + 1,
+            width: hist_w,
+            ..body
         };
-        let Some(row) = self.table.selected_row() else {
+        (table, Some(hist))
+    }
+
+    /// The selected zone's syscall latency histogram.
+    fn draw_beside(&self, hist_area: Rect, buf: &mut Buffer, theme: &Theme) {
+        let Some(row) = self.state.table.selected_row() else {
             return;
         };
         if hist_area.height == 0 {
@@ -280,24 +219,16 @@ impl Panel for ZonesPanel {
             "no system calls in the interval",
         );
     }
-
-    fn rows_area(&self, area: Rect) -> Option<Rect> {
-        let (body, _) = inner_areas(area);
-        let (t, _) = ZonesPanel::split(body);
-        Some(Rect {
-            y: t.y + 1,
-            height: t.height.saturating_sub(1),
-            ..t
-        })
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::panels::Panel;
+    use crate::program::Status;
     use crate::test_utils::{agg, buckets, from_col, lines, render_panel, LLQ};
     use engine::print::value::Value;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     fn ctx() -> Context {
         Context {
@@ -318,8 +249,8 @@ mod tests {
     /// 9.7 samples' worth (10%) and 10 calls of 5µs.
     fn fed() -> ZonesPanel {
         let mut p = ZonesPanel::new();
-        p.program.status = Status::Running;
-        p.program.generation = 1;
+        p.state.program.status = Status::Running;
+        p.state.program.generation = 1;
         let t0 = Instant::now();
         p.restart(1, t0);
         let aggs = vec![
@@ -367,7 +298,7 @@ mod tests {
     #[test]
     fn the_selected_zones_histogram_is_beside_the_table() {
         let mut p = fed();
-        p.table.move_by(1);
+        p.state.table.move_by(1);
         let buf = render_panel(&p, 100, 7, false);
         let l = lines(&buf);
         assert_eq!(
@@ -388,8 +319,8 @@ mod tests {
     #[test]
     fn filter_and_sort_apply_to_the_rows() {
         let mut p = fed();
-        p.table.set_filter("glob");
-        p.table.cycle_sort();
+        p.state.table.set_filter("glob");
+        p.state.table.cycle_sort();
         let buf = render_panel(&p, 60, 5, true);
         let l = lines(&buf);
         assert!(l[0].starts_with("┏ Zones [/glob] ━"), "{}", l[0]);
@@ -403,7 +334,8 @@ mod tests {
     #[test]
     fn a_compile_error_is_shown_in_the_panel() {
         let mut p = ZonesPanel::new();
-        p.program.status = Status::Failed("zones.d: line 3: syntax error near \"{\"".to_string());
+        p.state.program.status =
+            Status::Failed("zones.d: line 3: syntax error near \"{\"".to_string());
         let buf = render_panel(&p, 50, 5, true);
         assert_eq!(
             lines(&buf),
@@ -422,9 +354,9 @@ mod tests {
         let mut p = fed();
         let t = Instant::now() + Duration::from_secs(60);
         // Nothing new in the next interval: zero, not the running total.
-        p.tracker.restart(1, t);
+        p.state.tracker.restart(1, t);
         p.ingest(&[], "", t + Duration::from_secs(1), &ctx());
-        let row = p.table.view().next().expect("a row");
+        let row = p.state.table.view().next().expect("a row");
         assert_eq!(row.cells[1].text, "0.0");
         assert_eq!(row.cells[2].text, "0");
         assert_eq!(row.cells[3].text, "-");
