@@ -487,6 +487,18 @@ fn zlogin_without_a_command_logs_in_on_the_zones_own_terminal() {
     keys("sleep 0.2 & fg; echo FG=$?");
     let s = wait_for("FG=0");
     assert!(s.contains("FG=0"), "{s}");
+    // The zone's terminal follows the caller's size.
+    keys("echo SIZE=$(stty size)");
+    let s = wait_for("SIZE=20 100");
+    assert!(s.contains("SIZE=20 100"), "{s}");
+    let resized = Command::new("tmux")
+        .args(["resize-window", "-t", session, "-x", "90", "-y", "24"])
+        .status()
+        .unwrap();
+    assert!(resized.success());
+    keys("echo RESIZED=$(stty size)");
+    let s = wait_for("RESIZED=24 90");
+    assert!(s.contains("RESIZED=24 90"), "{s}");
     keys("exit 7");
     let s = wait_for("ZLOGIN-STATUS=");
     assert!(

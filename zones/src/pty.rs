@@ -31,8 +31,7 @@ pub fn open(like: i32) -> Result<Pty, RegistryError> {
     let m = master.as_raw_fd();
     let unlock: libc::c_int = 0;
     // SAFETY: TIOCSPTLCK reads one int; TIOCGPTPEER returns a new fd on the
-    // slave without a path lookup (Linux 4.13+); TIOCGWINSZ/TIOCSWINSZ
-    // copy one winsize, which lives across the calls.
+    // slave without a path lookup (Linux 4.13+).
     let slave = unsafe {
         if libc::ioctl(m, libc::TIOCSPTLCK, &unlock) < 0 {
             return Err(err(format!(
@@ -51,12 +50,9 @@ pub fn open(like: i32) -> Result<Pty, RegistryError> {
                 std::io::Error::last_os_error()
             )));
         }
-        let mut size: libc::winsize = std::mem::zeroed();
-        if libc::ioctl(like, libc::TIOCGWINSZ, &mut size) == 0 {
-            libc::ioctl(m, libc::TIOCSWINSZ, &size);
-        }
         OwnedFd::from_raw_fd(fd)
     };
+    copy_size(like, m);
     Ok(Pty {
         master: master.into(),
         slave,
@@ -110,11 +106,33 @@ impl Drop for RawMode {
     }
 }
 
+/// Set by SIGWINCH: the caller's terminal changed size.
+static RESIZED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_winch(_: libc::c_int) {
+    RESIZED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Give the pty `to` the size of the caller's terminal `from`.
+fn copy_size(from: i32, to: i32) {
+    // SAFETY: winsize is plain data, copied between two open terminals.
+    unsafe {
+        let mut size: libc::winsize = std::mem::zeroed();
+        if libc::ioctl(from, libc::TIOCGWINSZ, &mut size) == 0 {
+            libc::ioctl(to, libc::TIOCSWINSZ, &size);
+        }
+    }
+}
+
 /// Relay the caller's terminal (stdin, stdout) and the pty master until
 /// the shell side closes (the master reads EIO once every slave is shut).
+/// A resize of the caller's terminal is passed on (the kernel then sends
+/// the zone's shell its own SIGWINCH).
 pub fn relay(master: OwnedFd) -> Result<(), RegistryError> {
     let _raw = RawMode::enter(libc::STDIN_FILENO);
     let m = master.as_raw_fd();
+    // SAFETY: the handler only stores to an atomic.
+    unsafe { libc::signal(libc::SIGWINCH, on_winch as *const () as libc::sighandler_t) };
     let mut master = std::fs::File::from(master);
     let mut stdout = std::io::stdout().lock();
     let mut stdin_open = true;
@@ -132,6 +150,9 @@ pub fn relay(master: OwnedFd) -> Result<(), RegistryError> {
                 revents: 0,
             },
         ];
+        if RESIZED.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            copy_size(libc::STDIN_FILENO, m);
+        }
         // SAFETY: two valid pollfds for the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
         if n < 0 {
