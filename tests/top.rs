@@ -10,7 +10,7 @@ mod common;
 use common::{kvm, root, text, LUMEN};
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Whether tmux is installed (test.sh installs it).
@@ -25,20 +25,7 @@ fn tmux_here(test: &str) -> bool {
     false
 }
 
-fn lumen(root_dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(LUMEN)
-        .env("LUMEN_ROOT", root_dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run lumen");
-    if let Some(mut i) = child.stdin.take() {
-        let _ = i.write_all(stdin.as_bytes());
-    }
-    child.wait_with_output().expect("wait")
-}
+use common::lumen_in as lumen;
 
 /// A zone (or VM) of a test, stopped and deleted on drop.
 struct Zone<'a> {

@@ -5,24 +5,13 @@
 
 mod common;
 
-use common::{text, LUMEN};
-use std::io::Write;
-use std::process::{Command, Stdio};
+use common::text;
 
 fn vmadm(root: &std::path::Path, args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
-    let mut child = Command::new(LUMEN)
-        .env("LUMEN_ROOT", root)
-        .arg("vmadm")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run lumen vmadm");
-    if let Some(mut i) = child.stdin.take() {
-        let _ = i.write_all(stdin.as_bytes());
-    }
-    let out = child.wait_with_output().expect("wait");
+    let args: Vec<&str> = std::iter::once("vmadm")
+        .chain(args.iter().copied())
+        .collect();
+    let out = common::lumen_in(root, &args, stdin);
     (out.status.code(), text(&out.stdout), text(&out.stderr))
 }
 

@@ -13,12 +13,10 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 fn vmadm(root: &Path, args: &[&str]) -> Output {
-    Command::new(LUMEN)
-        .env("LUMEN_ROOT", root)
-        .arg("vmadm")
-        .args(args)
-        .output()
-        .expect("run lumen vmadm")
+    let args: Vec<&str> = std::iter::once("vmadm")
+        .chain(args.iter().copied())
+        .collect();
+    common::lumen_in(root, &args, "")
 }
 
 fn ok(out: Output) -> String {

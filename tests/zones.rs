@@ -6,23 +6,11 @@
 mod common;
 
 use common::{root, text, LUMEN};
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 fn lumen(root_dir: &Path, args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
-    let mut child = Command::new(LUMEN)
-        .env("LUMEN_ROOT", root_dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run lumen");
-    if let Some(mut i) = child.stdin.take() {
-        let _ = i.write_all(stdin.as_bytes());
-    }
-    let out = child.wait_with_output().expect("wait");
+    let out = common::lumen_in(root_dir, args, stdin);
     (out.status.code(), text(&out.stdout), text(&out.stderr))
 }
 

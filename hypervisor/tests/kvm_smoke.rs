@@ -1,26 +1,12 @@
 //! The VMM on real KVM with hand-assembled payloads: exits reach the
 //! buses, the exit port ends the VM, faults are reported, not panicked on.
 
+mod common;
+
+use common::kvm_available;
+
 use hypervisor::{BootSource, ConsoleHub, Vm, VmConfig, VmExit};
 use std::io::Write;
-
-fn kvm_available() -> bool {
-    match std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-    {
-        Ok(_) => true,
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI=true but /dev/kvm cannot be opened: {e}"
-            );
-            eprintln!("kvm_smoke: /dev/kvm unavailable ({e}); run as root on a KVM host");
-            false
-        }
-    }
-}
 
 fn run(code: &[u8]) -> VmExit {
     let dir = tempfile::tempdir().unwrap();
@@ -49,7 +35,7 @@ fn run(code: &[u8]) -> VmExit {
 
 #[test]
 fn port_and_mmio_exits_then_the_exit_port() {
-    if !kvm_available() {
+    if !kvm_available("kvm_smoke") {
         return;
     }
     // 3 × outb to 0x80, a write and a read of scratch MMIO, outl 7 → 0xf4.
@@ -63,7 +49,7 @@ fn port_and_mmio_exits_then_the_exit_port() {
 
 #[test]
 fn hlt_with_interrupts_off_halts_the_vm() {
-    if !kvm_available() {
+    if !kvm_available("kvm_smoke") {
         return;
     }
     assert_eq!(run(&[0xf4]), VmExit::Halted);
@@ -71,7 +57,7 @@ fn hlt_with_interrupts_off_halts_the_vm() {
 
 #[test]
 fn an_exception_without_an_idt_is_a_reported_fault() {
-    if !kvm_available() {
+    if !kvm_available("kvm_smoke") {
         return;
     }
     // ud2

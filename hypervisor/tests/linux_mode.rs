@@ -5,6 +5,10 @@
 //! in long mode and sees what its firmware would have left, and an AP
 //! waits for the INIT/SIPI a kernel sends it.
 
+mod common;
+
+use common::kvm_available;
+
 use hypervisor::{BootSource, ConsoleHub, Vm, VmConfig, VmExit};
 use std::io::Write;
 use std::sync::mpsc;
@@ -70,24 +74,6 @@ const BSP_CODE: [u8; 248] = [
 const AP_CODE: [u8; 14] = [
     0xba, 0xf4, 0x00, 0x66, 0xb8, 0x2a, 0x00, 0x00, 0x00, 0x66, 0xef, 0xf4, 0xeb, 0xfd,
 ];
-
-fn kvm_available() -> bool {
-    match std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-    {
-        Ok(_) => true,
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI=true but /dev/kvm cannot be opened: {e}"
-            );
-            eprintln!("linux_mode: /dev/kvm unavailable ({e}); run as root on a KVM host");
-            false
-        }
-    }
-}
 
 /// An ELF64 x86-64 executable entered at [`KERNEL_ADDR`], with one
 /// PT_LOAD segment per `(physical address, bytes)`.
@@ -173,7 +159,7 @@ fn kernel(start_ap: bool) -> Vec<u8> {
 
 #[test]
 fn boot_vcpu_starts_at_the_elf_entry_with_firmware_state() {
-    if !kvm_available() {
+    if !kvm_available("linux_mode") {
         return;
     }
     // 101..108 name the check that failed (see BSP_CODE).
@@ -182,7 +168,7 @@ fn boot_vcpu_starts_at_the_elf_entry_with_firmware_state() {
 
 #[test]
 fn two_vcpus_the_ap_waits_for_init_sipi_then_runs() {
-    if !kvm_available() {
+    if !kvm_available("linux_mode") {
         return;
     }
     // Only the AP writes 42, from real mode at the STARTUP vector: it was

@@ -25,6 +25,25 @@ pub fn dtrace(args: &[&str]) -> Output {
         .expect("run lumen")
 }
 
+/// Run `lumen ARGS` with `LUMEN_ROOT` set to `root` (a test's own zone
+/// registry) and `stdin` on its standard input.
+pub fn lumen_in(root: &Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(LUMEN)
+        .env("LUMEN_ROOT", root)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run lumen");
+    if let Some(mut i) = child.stdin.take() {
+        let _ = i.write_all(stdin.as_bytes());
+    }
+    child.wait_with_output().expect("wait for lumen")
+}
+
 /// Bytes as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
