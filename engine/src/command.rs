@@ -391,6 +391,7 @@ impl<'c, 'a> Session<'c, 'a> {
             Some((addr, program)) => Some(self.serve_metrics(addr, program, &feed)?),
             None => None,
         };
+        let defaults = run::session::OutputOptions::default();
         let out_opts = run::session::OutputOptions {
             quiet: self.quiet(),
             sort: self.sort_options(),
@@ -404,11 +405,11 @@ impl<'c, 'a> Session<'c, 'a> {
             },
             bufsize: match self.settings.values.get("bufsize") {
                 Some(OptionValue::Number(n)) => *n,
-                _ => 4 << 20,
+                _ => defaults.bufsize,
             },
             specsize: match self.settings.values.get("specsize") {
                 Some(OptionValue::Number(n)) => *n,
-                _ => 4 << 20,
+                _ => defaults.specsize,
             },
         };
         let poll_ms = self.poll_ms();
@@ -577,14 +578,10 @@ impl<'c, 'a> Session<'c, 'a> {
     }
 
     fn compile_options(&self, origin: Origin, zeroth: &str, args: &DtraceArgs) -> CompileOptions {
-        let mut opts = CompileOptions::new(origin);
-        opts.macro_args = std::iter::once(zeroth.to_string())
+        let macro_args = std::iter::once(zeroth.to_string())
             .chain(args.operands.iter().cloned())
             .collect();
-        opts.pid = std::process::id();
-        opts.ppid = std::os::unix::process::parent_id();
-        opts.uid = nix::unistd::getuid().as_raw();
-        opts.gid = nix::unistd::getgid().as_raw();
+        let mut opts = process_compile_options(origin, macro_args);
         opts.zdefs = self.settings.is_set("zdefs");
         opts.defaultargs = self.settings.is_set("defaultargs");
         opts.destructive = self.settings.is_set("destructive");
@@ -755,6 +752,18 @@ impl<'c, 'a> Session<'c, 'a> {
 
 /// `script 'F' matched N probes` or `description 'D' matched N probes`.
 /// The error for a program the kernel refused, with the verifier log's end.
+/// Compile options for a program this process runs: its macro arguments
+/// (`$0 $1 …`) and the tracer's own `$pid $ppid $uid $gid`.
+pub(crate) fn process_compile_options(origin: Origin, macro_args: Vec<String>) -> CompileOptions {
+    let mut opts = CompileOptions::new(origin);
+    opts.macro_args = macro_args;
+    opts.pid = std::process::id();
+    opts.ppid = std::os::unix::process::parent_id();
+    opts.uid = nix::unistd::getuid().as_raw();
+    opts.gid = nix::unistd::getgid().as_raw();
+    opts
+}
+
 fn enable_error(arg: &ProgramArg, e: run::InstanceError) -> DtraceError {
     let what = match arg {
         ProgramArg::Script(f) => format!("script '{f}'"),

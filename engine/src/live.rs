@@ -9,12 +9,12 @@
 //! fired) → [`LiveProgram::step`] → [`LiveProgram::aggregations`].
 
 use crate::catalog::LiveCatalog;
-use crate::print::aggregate::{AggSortOptions, Aggregation};
-use crate::run::session::{BufPolicy, OutputOptions};
+use crate::print::aggregate::Aggregation;
+use crate::run::session::OutputOptions;
 use crate::run::{self, Session};
 use crate::target::Targets;
 use d_lang::codegen::{generate, CodegenOptions};
-use d_lang::{CompileOptions, Origin};
+use d_lang::Origin;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -87,12 +87,10 @@ impl LiveProgram {
         source: &str,
         catalog: &LiveCatalog,
     ) -> Result<LiveProgram, LiveError> {
-        let mut opts = CompileOptions::new(Origin::File(name.to_owned()));
-        opts.macro_args = vec![name.to_owned()];
-        opts.pid = std::process::id();
-        opts.ppid = std::os::unix::process::parent_id();
-        opts.uid = nix::unistd::getuid().as_raw();
-        opts.gid = nix::unistd::getgid().as_raw();
+        let opts = crate::command::process_compile_options(
+            Origin::File(name.to_owned()),
+            vec![name.to_owned()],
+        );
         let program = d_lang::compile(source, &opts, catalog)
             .map_err(|d| LiveError::Compile(format!("{name}: {}", d.body(false, true))))?;
         if program.matched_probes() == 0 {
@@ -115,13 +113,7 @@ impl LiveProgram {
         let err = Captured::default();
         let options = OutputOptions {
             quiet: true,
-            sort: AggSortOptions::default(),
-            rawbytes: false,
-            flowindent: false,
-            droptags: false,
-            bufpolicy: BufPolicy::Switch,
-            bufsize: 4 << 20,
-            specsize: 4 << 20,
+            ..OutputOptions::default()
         };
         let mut session = Session::attach(
             vec![instance],

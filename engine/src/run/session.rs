@@ -133,7 +133,7 @@ pub fn install_signal_handlers() {
 }
 
 /// Output settings the consumer honours.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct OutputOptions {
     /// `-q` / `quiet`.
     pub quiet: bool,
@@ -152,6 +152,22 @@ pub struct OutputOptions {
     pub bufpolicy: BufPolicy,
     /// `bufsize` in bytes.
     pub bufsize: u64,
+}
+
+impl Default for OutputOptions {
+    /// dtrace(1)'s defaults: 4 MiB buffers and speculations, switch policy.
+    fn default() -> OutputOptions {
+        OutputOptions {
+            quiet: false,
+            sort: aggregate::AggSortOptions::default(),
+            rawbytes: false,
+            specsize: 4 << 20,
+            flowindent: false,
+            droptags: false,
+            bufpolicy: BufPolicy::default(),
+            bufsize: 4 << 20,
+        }
+    }
 }
 
 /// DTrace's buffer policies, as the consumer applies them.
