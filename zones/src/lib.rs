@@ -18,6 +18,7 @@ pub mod manifest;
 pub mod pty;
 pub mod registry;
 pub mod runtime;
+pub mod seccomp;
 
 pub use manifest::{Brand, Manifest, ManifestError};
 pub use registry::{Registry, RegistryError, ZoneState};
