@@ -88,19 +88,20 @@ pub fn run(args: &[String]) -> Result<u8> {
     Ok(0)
 }
 
-/// The registry's zones with their aliases; none if it cannot be read
-/// (the panels then show UUIDs, which is what D's zonename is anyway).
-fn zone_list() -> Vec<tui::ZoneInfo> {
-    let Ok(reg) = zones::Registry::open() else {
-        return Vec::new();
-    };
-    reg.list()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|z| tui::ZoneInfo {
-            uuid: z.manifest.uuid,
-            alias: z.manifest.alias,
-            running: z.state == zones::registry::ZoneState::Running,
-        })
-        .collect()
+/// The registry's zones with their aliases and whether they run; `None`
+/// if it cannot be read now (say, a zone's directory is being deleted as
+/// it is listed), and the dashboard keeps the list it had: an empty list
+/// in its place would drop every zone's row for a refresh.
+fn zone_list() -> Option<Vec<tui::ZoneInfo>> {
+    let reg = zones::Registry::open().ok()?;
+    let list = reg.list().ok()?;
+    Some(
+        list.into_iter()
+            .map(|z| tui::ZoneInfo {
+                uuid: z.manifest.uuid,
+                alias: z.manifest.alias,
+                running: z.state == zones::registry::ZoneState::Running,
+            })
+            .collect(),
+    )
 }

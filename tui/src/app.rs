@@ -803,4 +803,45 @@ mod tests {
         )));
         assert!(a.should_quit());
     }
+
+    #[test]
+    fn a_zone_leaves_with_the_snapshot_whose_registry_has_it_stopped() {
+        const WEB: &str = "a1b2c3d4-0000-4000-8000-000000000001";
+        let mut a = app();
+        let t0 = Instant::now();
+        started(&mut a, PanelId::Zones, 1, t0);
+        let web = |running| crate::panels::ZoneInfo {
+            uuid: WEB.into(),
+            alias: Some("web".into()),
+            running,
+        };
+        let snap = |secs, zones| {
+            EngineUpdate::Snapshot(Snapshot {
+                at: t0 + Duration::from_secs(secs),
+                gather: Duration::ZERO,
+                programs: vec![ProgramData {
+                    panel: PanelId::Zones,
+                    generation: 1,
+                    aggregations: Ok(vec![counts("oncpu", &[(WEB, 97)])]),
+                    output: String::new(),
+                    errors: String::new(),
+                    ended: false,
+                }],
+                zones,
+            })
+        };
+        let names = |a: &App| -> Vec<String> {
+            a.panel(PanelId::Zones)
+                .table()
+                .map(|t| t.view().map(|r| r.cells[0].text.clone()).collect())
+                .unwrap_or_default()
+        };
+        a.handle(Event::Engine(snap(1, Some(vec![web(true)]))));
+        assert_eq!(names(&a), ["web", "global"]);
+        // The registry could not be read this time: the last list stands.
+        a.handle(Event::Engine(snap(2, None)));
+        assert_eq!(names(&a), ["web", "global"]);
+        a.handle(Event::Engine(snap(3, Some(vec![web(false)]))));
+        assert_eq!(names(&a), ["global"]);
+    }
 }

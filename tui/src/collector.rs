@@ -1,9 +1,9 @@
 //! The engine's thread: it owns every panel's [`LiveProgram`] (a BPF
 //! session stays on the thread that made it), steps them with 0 ms polls
 //! every [`STEP`], and once per refresh interval reads all their
-//! aggregations together and sends them to the UI as one
-//! [`Snapshot`]. It starts (and replaces) programs when asked; a program
-//! that fails to start leaves the one before it running.
+//! aggregations together, then the zone registry, and sends them to the
+//! UI as one [`Snapshot`]. It starts (and replaces) programs when asked;
+//! a program that fails to start leaves the one before it running.
 
 use crate::error::TuiError;
 use crate::events::{Command, EngineUpdate, Event, ProgramData, Snapshot};
@@ -21,11 +21,12 @@ use std::time::{Duration, Instant};
 /// script from overflowing its buffer, for a few syscalls per program.
 pub const STEP: Duration = Duration::from_millis(100);
 
-/// How often the zone registry is read for names.
-const ZONES_EVERY: Duration = Duration::from_secs(2);
-
-/// Reads the zone registry (the `lumen` binary supplies it).
-pub type ZoneSource = Box<dyn FnMut() -> Vec<ZoneInfo> + Send>;
+/// Reads the zone registry (the `lumen` binary supplies it): every zone,
+/// or `None` if it could not be read this time (the last list then
+/// stands). Called once per refresh, right after the aggregations are
+/// read, so the rows shown are never more than a refresh behind the
+/// zones that run.
+pub type ZoneSource = Box<dyn FnMut() -> Option<Vec<ZoneInfo>> + Send>;
 
 /// The engine's thread, and the way to talk to it.
 pub struct Collector {
@@ -92,7 +93,6 @@ fn run(
     let mut interval = Duration::from_secs(1);
     let mut next_refresh = Instant::now() + interval;
     let mut next_step = Instant::now() + STEP;
-    let mut next_zones = Instant::now();
     let send = |u: EngineUpdate| events.send(Event::Engine(u)).is_ok();
     loop {
         let wait = next_refresh
@@ -178,10 +178,8 @@ fn run(
                         .collect(),
                 );
             }
-            let zone_list = (now >= next_zones).then(|| {
-                next_zones = now + ZONES_EVERY;
-                zones()
-            });
+            // Read with the aggregations, and counted in the refresh's cost.
+            let zone_list = zones();
             let snapshot = Snapshot {
                 at: t,
                 gather: t.elapsed(),

@@ -55,11 +55,13 @@ pub enum EngineUpdate {
 pub struct Snapshot {
     /// When the aggregations were read.
     pub at: Instant,
-    /// How long reading them took (the engine's share of a refresh).
+    /// How long reading them and the registry took (the engine's share
+    /// of a refresh).
     pub gather: Duration,
     /// One entry per running program.
     pub programs: Vec<ProgramData>,
-    /// The zones, when the registry was read this time.
+    /// The zones the registry listed at this refresh; `None` if it could
+    /// not be read.
     pub zones: Option<Vec<ZoneInfo>>,
 }
 

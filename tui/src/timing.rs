@@ -1,6 +1,7 @@
 //! How long refreshes take, measured inside: the engine's thread reading
-//! every panel's aggregations (gather), then the UI applying them and
-//! drawing a frame (render). `--report-timing` prints the summary.
+//! every panel's aggregations and the zone registry (gather), then the UI
+//! applying them and drawing a frame (render). `--report-timing` prints
+//! the summary.
 
 use std::fmt;
 use std::time::Duration;

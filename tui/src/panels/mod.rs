@@ -91,17 +91,26 @@ pub struct ZoneInfo {
     pub running: bool,
 }
 
-/// Zone names: D's `zonename` (a UUID, or "global") as a person reads it.
+/// D's `zonename` of the host.
+pub const GLOBAL: &str = "global";
+
+/// The zones as the registry listed them at the last refresh: which have
+/// a row, and by what name.
+///
+/// Why rows follow the registry and not the data: a zone's key stays in
+/// every aggregation once one of its threads has fired a probe, so the
+/// data alone would keep a halted or deleted zone's row forever, at 0.
 #[derive(Debug, Clone, Default)]
 pub struct Zones {
-    by_uuid: HashMap<String, ZoneInfo>,
+    /// The registry's zones by UUID; `None` until it has once been read.
+    by_uuid: Option<HashMap<String, ZoneInfo>>,
 }
 
 impl Zones {
-    /// The names of `zones`.
+    /// The zones the registry listed: `zones`.
     pub fn new(zones: Vec<ZoneInfo>) -> Zones {
         Zones {
-            by_uuid: zones.into_iter().map(|z| (z.uuid.clone(), z)).collect(),
+            by_uuid: Some(zones.into_iter().map(|z| (z.uuid.clone(), z)).collect()),
         }
     }
 
@@ -109,7 +118,8 @@ impl Zones {
     /// ("global" stays "global").
     pub fn display(&self, zonename: &str) -> String {
         self.by_uuid
-            .get(zonename)
+            .as_ref()
+            .and_then(|m| m.get(zonename))
             .and_then(|z| z.alias.clone())
             .unwrap_or_else(|| zonename.to_string())
     }
@@ -117,15 +127,31 @@ impl Zones {
     /// The running zones' UUIDs.
     pub fn running(&self) -> impl Iterator<Item = &str> {
         self.by_uuid
-            .values()
+            .iter()
+            .flat_map(|m| m.values())
             .filter(|z| z.running)
             .map(|z| z.uuid.as_str())
+    }
+
+    /// Whether zone `zonename` has a row in a panel: the host always, a
+    /// zone while the registry lists it as running. Before the registry
+    /// has been read once there is nothing to go by, and every zone the
+    /// data names has one (by UUID): hiding live zones would be worse
+    /// than keeping dead ones.
+    pub fn shown(&self, zonename: &str) -> bool {
+        if zonename == GLOBAL {
+            return true;
+        }
+        match &self.by_uuid {
+            Some(m) => m.get(zonename).is_some_and(|z| z.running),
+            None => true,
+        }
     }
 }
 
 /// What panels read besides their own program's data.
 pub struct Context {
-    /// Zone names.
+    /// The registry's zones: which have rows, and their names.
     pub zones: Zones,
     /// The name of a KVM exit reason number (`KVM_EXIT_IO` = 2 → "IO").
     pub exit_reason: fn(u32) -> &'static str,
@@ -227,5 +253,50 @@ pub fn waiting(program: &ProgramState, idle: &'static str) -> &'static str {
         Status::Starting | Status::NotStarted => "starting…",
         _ if program.started_at.is_none() => "starting…",
         _ => idle,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zone(uuid: &str, alias: Option<&str>, running: bool) -> ZoneInfo {
+        ZoneInfo {
+            uuid: uuid.into(),
+            alias: alias.map(str::to_string),
+            running,
+        }
+    }
+
+    #[test]
+    fn rows_are_the_host_and_the_running_zones() {
+        let z = Zones::new(vec![
+            zone("u-web", Some("web"), true),
+            zone("u-old", Some("old"), false),
+        ]);
+        assert!(z.shown(GLOBAL));
+        assert!(z.shown("u-web"));
+        assert!(!z.shown("u-old"), "halted");
+        assert!(!z.shown("u-gone"), "deleted: not listed");
+        assert!(Zones::new(Vec::new()).shown(GLOBAL), "with no zones at all");
+    }
+
+    #[test]
+    fn an_unread_registry_hides_nothing() {
+        let z = Zones::default();
+        assert!(z.shown("u-web"));
+        assert_eq!(z.display("u-web"), "u-web");
+        assert_eq!(z.running().count(), 0);
+    }
+
+    #[test]
+    fn zones_are_named_by_alias_where_they_have_one() {
+        let z = Zones::new(vec![
+            zone("u-web", Some("web"), true),
+            zone("u-anon", None, true),
+        ]);
+        assert_eq!(z.display("u-web"), "web");
+        assert_eq!(z.display("u-anon"), "u-anon");
+        assert_eq!(z.display(GLOBAL), "global");
     }
 }

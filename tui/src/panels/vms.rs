@@ -140,6 +140,9 @@ impl TablePanel for VmsPanel {
                 }
             }
         }
+        // By the Zones panel's rule: a VM that stopped or was deleted
+        // keeps its keys in the aggregations, but not its rows.
+        exits.retain(|(zone, _, _), _| ctx.zones.shown(zone));
         let secs = iv.seconds;
         exits
             .into_iter()
@@ -172,21 +175,25 @@ impl TablePanel for VmsPanel {
 mod tests {
     use super::*;
     use crate::panels::Panel;
+    use crate::panels::{ZoneInfo, Zones};
     use crate::program::Status;
     use crate::test_utils::{agg, buckets, lines, render_panel, LLQ};
-    use engine::print::aggregate::AggFunc;
+    use engine::print::aggregate::{AggFunc, Aggregation};
     use engine::print::value::Value;
     use std::time::{Duration, Instant};
 
     const VM: &str = "b0000000-0000-4000-8000-00000000000b";
 
-    fn ctx() -> Context {
+    /// What panels read when the registry lists VM "vm1", running or not
+    /// (`None`: not listed, deleted).
+    fn registry(vm1_running: Option<bool>) -> Context {
+        let zones = vm1_running.map(|running| ZoneInfo {
+            uuid: VM.into(),
+            alias: Some("vm1".into()),
+            running,
+        });
         Context {
-            zones: crate::panels::Zones::new(vec![crate::panels::ZoneInfo {
-                uuid: VM.into(),
-                alias: Some("vm1".into()),
-                running: true,
-            }]),
+            zones: Zones::new(zones.into_iter().collect()),
             exit_reason: |n| match n {
                 2 => "IO",
                 5 => "HLT",
@@ -196,22 +203,24 @@ mod tests {
         }
     }
 
+    fn ctx() -> Context {
+        registry(Some(true))
+    }
+
     fn key(zone: &str, reason: i64) -> Vec<Value> {
         vec![Value::str(zone), Value::int(reason, 4, false)]
     }
 
-    fn fed() -> VmsPanel {
-        let mut p = VmsPanel::new();
-        p.state.program.status = Status::Running;
-        p.state.program.generation = 3;
-        let t0 = Instant::now();
-        p.restart(3, t0);
-        let aggs = vec![
+    /// vms.d's aggregations once vm1 has had `io` IO exits (100 of them
+    /// handled in 100–200µs, the rest in 2–3µs) and 10 HLTs handled by
+    /// the VMM, and 300 exits handled in the kernel.
+    fn aggs(io: i64) -> Vec<Aggregation> {
+        vec![
             agg(
                 "exits",
                 AggFunc::Count,
                 vec![
-                    (key(VM, 2), AggValue::Scalar(5000)),
+                    (key(VM, 2), AggValue::Scalar(io)),
                     (key(VM, 5), AggValue::Scalar(10)),
                 ],
             ),
@@ -219,7 +228,10 @@ mod tests {
                 "handling",
                 LLQ,
                 vec![
-                    (key(VM, 2), buckets(&LLQ, &[(2_500, 4900), (150_000, 100)])),
+                    (
+                        key(VM, 2),
+                        buckets(&LLQ, &[(2_500, io - 100), (150_000, 100)]),
+                    ),
                     (key(VM, 5), buckets(&LLQ, &[(50, 10)])),
                 ],
             ),
@@ -228,9 +240,22 @@ mod tests {
                 LLQ,
                 vec![(key(VM, 30), buckets(&LLQ, &[(700, 300)]))],
             ),
-        ];
-        p.ingest(&aggs, "", t0 + Duration::from_secs(1), &ctx());
+        ]
+    }
+
+    /// A panel whose program started at `t0`, fed a second of vm1 at
+    /// `t0` + 1 s: 5000 IO exits.
+    fn fed_at(t0: Instant) -> VmsPanel {
+        let mut p = VmsPanel::new();
+        p.state.program.status = Status::Running;
+        p.state.program.generation = 3;
+        p.restart(3, t0);
+        p.ingest(&aggs(5000), "", t0 + Duration::from_secs(1), &ctx());
         p
+    }
+
+    fn fed() -> VmsPanel {
+        fed_at(Instant::now())
     }
 
     #[test]
@@ -261,6 +286,62 @@ mod tests {
         assert_eq!(
             lines(&buf)[2],
             "│no VM exits (VMs are kvm-brand zones)                     │"
+        );
+    }
+
+    #[test]
+    fn a_vm_that_stopped_or_was_deleted_leaves_at_the_next_refresh() {
+        for (why, listed) in [("stopped", Some(false)), ("deleted", None)] {
+            let t0 = Instant::now();
+            let mut p = fed_at(t0);
+            // The same totals (no exits since): its keys are still there.
+            p.ingest(
+                &aggs(5000),
+                "",
+                t0 + Duration::from_secs(2),
+                &registry(listed),
+            );
+            let buf = render_panel(&p, 60, 5, false);
+            assert_eq!(
+                lines(&buf)[2],
+                "│no VM exits (VMs are kvm-brand zones)                     │",
+                "{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_restarted_vm_comes_back_by_alias() {
+        let t0 = Instant::now();
+        let mut p = fed_at(t0);
+        p.ingest(
+            &aggs(5000),
+            "",
+            t0 + Duration::from_secs(2),
+            &registry(Some(false)),
+        );
+        // Booted again: 500 IO exits in its first second, counted from the
+        // last snapshot (not 5500), by alias.
+        p.ingest(&aggs(5500), "", t0 + Duration::from_secs(3), &ctx());
+        let buf = render_panel(&p, 60, 7, false);
+        let rows: Vec<Vec<String>> = lines(&buf)[2..5]
+            .iter()
+            .map(|l| {
+                l.trim_matches('│')
+                    .split("  ")
+                    .map(str::trim)
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ["vm1", "IO", "500", "2.0µs", "2.0µs"],
+                ["vm1", "kernel #30", "0", "-", "-"],
+                ["vm1", "HLT", "0", "-", "-"],
+            ]
         );
     }
 }

@@ -15,7 +15,7 @@
 //! [`latency`]: crate::latency
 
 use super::table_panel::{add_buckets, edge_cell, TablePanel, TablePanelState};
-use super::{Context, PanelId};
+use super::{Context, PanelId, GLOBAL};
 use crate::format;
 use crate::latency::{percentiles, Bucket, Layout};
 use crate::rates::Interval;
@@ -119,7 +119,7 @@ impl TablePanel for ZonesPanel {
         let hz = crate::scripts::profile_hz(&self.state.program.source);
         let mut zones: BTreeMap<String, ZoneRow> = BTreeMap::new();
         // The host and every running zone have a row, busy or not.
-        zones.entry("global".to_string()).or_default();
+        zones.entry(GLOBAL.to_string()).or_default();
         for uuid in ctx.zones.running() {
             zones.entry(uuid.to_string()).or_default();
         }
@@ -142,6 +142,11 @@ impl TablePanel for ZonesPanel {
                 }
             }
         }
+        // Only the host and running zones: a halted or deleted zone's key
+        // stays in the aggregations (its delta 0). Its baseline stays in
+        // the tracker, so if it boots again its first interval counts from
+        // its last snapshot, not from the program's start.
+        zones.retain(|zone, _| ctx.zones.shown(zone));
         let secs = iv.seconds;
         let mut rows = Vec::with_capacity(zones.len());
         self.latency.clear();
@@ -225,40 +230,48 @@ impl TablePanel for ZonesPanel {
 mod tests {
     use super::*;
     use crate::panels::Panel;
+    use crate::panels::{ZoneInfo, Zones};
     use crate::program::Status;
     use crate::test_utils::{agg, buckets, from_col, lines, render_panel, LLQ};
+    use engine::print::aggregate::Aggregation;
     use engine::print::value::Value;
     use std::time::{Duration, Instant};
 
-    fn ctx() -> Context {
+    const WEB: &str = "a1b2c3d4-0000-4000-8000-000000000001";
+
+    /// Zone "web" as the registry lists it, running or not.
+    fn web(running: bool) -> ZoneInfo {
+        ZoneInfo {
+            uuid: WEB.into(),
+            alias: Some("web".into()),
+            running,
+        }
+    }
+
+    /// What panels read when the registry lists `zones`.
+    fn registry(zones: Vec<ZoneInfo>) -> Context {
         Context {
-            zones: crate::panels::Zones::new(vec![crate::panels::ZoneInfo {
-                uuid: "a1b2c3d4-0000-4000-8000-000000000001".into(),
-                alias: Some("web".into()),
-                running: true,
-            }]),
+            zones: Zones::new(zones),
             exit_reason: |_| "IO",
             ncpus: 2,
         }
     }
 
-    const WEB: &str = "a1b2c3d4-0000-4000-8000-000000000001";
+    /// Web running.
+    fn ctx() -> Context {
+        registry(vec![web(true)])
+    }
 
-    /// A panel fed one second of data: web on CPU 97 samples (100% of a
-    /// CPU) making 1000 calls (900 of 1–2µs, 100 of 30–40µs); the host
-    /// 9.7 samples' worth (10%) and 10 calls of 5µs.
-    fn fed() -> ZonesPanel {
-        let mut p = ZonesPanel::new();
-        p.state.program.status = Status::Running;
-        p.state.program.generation = 1;
-        let t0 = Instant::now();
-        p.restart(1, t0);
-        let aggs = vec![
+    /// zones.d's aggregations with web on CPU `web_samples` times in all,
+    /// having made 2000 calls (1800 of 1–2µs, 200 of 30–40µs); the host
+    /// 19 samples and 20 calls of 5µs.
+    fn aggs(web_samples: i64) -> Vec<Aggregation> {
+        vec![
             agg(
                 "oncpu",
                 engine::print::aggregate::AggFunc::Count,
                 vec![
-                    (vec![Value::str(WEB)], AggValue::Scalar(194)),
+                    (vec![Value::str(WEB)], AggValue::Scalar(web_samples)),
                     (vec![Value::str("global")], AggValue::Scalar(19)),
                 ],
             ),
@@ -273,9 +286,39 @@ mod tests {
                     (vec![Value::str("global")], buckets(&LLQ, &[(5_000, 20)])),
                 ],
             ),
-        ];
-        p.ingest(&aggs, "", t0 + Duration::from_secs(2), &ctx());
+        ]
+    }
+
+    /// A panel whose program started at `t0`, fed two seconds of data at
+    /// `t0` + 2 s: web on CPU 194 samples (100% of a CPU) making 1000
+    /// calls/s; the host 19 samples (9.8%) and 10 calls/s.
+    fn fed_at(t0: Instant) -> ZonesPanel {
+        let mut p = ZonesPanel::new();
+        p.state.program.status = Status::Running;
+        p.state.program.generation = 1;
+        p.restart(1, t0);
+        p.ingest(&aggs(194), "", t0 + Duration::from_secs(2), &ctx());
         p
+    }
+
+    fn fed() -> ZonesPanel {
+        fed_at(Instant::now())
+    }
+
+    /// The rows as drawn, each split into its cells' words (wide enough
+    /// for a UUID in the ZONE column, no histogram beside; room for four).
+    fn drawn_rows(p: &ZonesPanel) -> Vec<Vec<String>> {
+        let buf = render_panel(p, 73, 8, true);
+        lines(&buf)[2..6]
+            .iter()
+            .map(|l| {
+                l.trim_matches('┃')
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|words| !words.is_empty())
+            .collect()
     }
 
     #[test]
@@ -360,5 +403,121 @@ mod tests {
         assert_eq!(row.cells[1].text, "0.0");
         assert_eq!(row.cells[2].text, "0");
         assert_eq!(row.cells[3].text, "-");
+    }
+
+    #[test]
+    fn a_zone_that_halted_leaves_at_the_next_refresh() {
+        let t0 = Instant::now();
+        let mut p = fed_at(t0);
+        assert_eq!(drawn_rows(&p).len(), 2, "web and the host at first");
+        // Its keys stay in the aggregations (nothing new: 0 this interval);
+        // the registry read with them says it no longer runs.
+        p.ingest(
+            &aggs(194),
+            "",
+            t0 + Duration::from_secs(3),
+            &registry(vec![web(false)]),
+        );
+        let buf = render_panel(&p, 60, 6, true);
+        assert_eq!(
+            lines(&buf),
+            [
+                "┏ Zones ━━━━━━━━━━━━━ CPU% of one CPU (2 CPUs) · last 1.0s ┓",
+                "┃ZONE                     CPU%▼  SYSCALLS/s     P50     P99┃",
+                "┃global                     0.0           0       -       -┃",
+                "┃                                                          ┃",
+                "┃zones.d: running · e edits the D source                   ┃",
+                "┗━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┛",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_deleted_zone_leaves_at_the_next_refresh() {
+        let t0 = Instant::now();
+        let mut p = fed_at(t0);
+        // Gone from the registry altogether, but busy in its last interval
+        // (its last threads exiting): it still goes.
+        p.ingest(
+            &aggs(250),
+            "",
+            t0 + Duration::from_secs(3),
+            &registry(vec![]),
+        );
+        assert_eq!(drawn_rows(&p), [["global", "0.0", "0", "-", "-"]]);
+    }
+
+    #[test]
+    fn a_restarted_zone_comes_back_with_its_own_interval() {
+        let t0 = Instant::now();
+        let mut p = fed_at(t0);
+        // Halted at 3 s, having run a little more while it stopped.
+        p.ingest(
+            &aggs(200),
+            "",
+            t0 + Duration::from_secs(3),
+            &registry(vec![web(false)]),
+        );
+        assert_eq!(drawn_rows(&p).len(), 1);
+        // Booted again (the same UUID, so the same keys): 97 samples in
+        // the last second is 100% of a CPU, counted from the snapshot at
+        // 3 s and not from the program's start (297 samples: 306%).
+        p.ingest(&aggs(297), "", t0 + Duration::from_secs(4), &ctx());
+        assert_eq!(
+            drawn_rows(&p),
+            [
+                ["web", "100.0", "0", "-", "-"],
+                ["global", "0.0", "0", "-", "-"],
+            ]
+        );
+    }
+
+    #[test]
+    fn a_running_zone_is_listed_by_alias_while_idle() {
+        let t0 = Instant::now();
+        let mut p = fed_at(t0);
+        let db = ZoneInfo {
+            uuid: "d0000000-0000-4000-8000-00000000000d".into(),
+            alias: Some("db".into()),
+            running: true,
+        };
+        let nameless = ZoneInfo {
+            uuid: "e0000000-0000-4000-8000-00000000000e".into(),
+            alias: None,
+            running: true,
+        };
+        p.ingest(
+            &aggs(291),
+            "",
+            t0 + Duration::from_secs(3),
+            &registry(vec![web(true), db, nameless]),
+        );
+        let names: Vec<String> = drawn_rows(&p).into_iter().map(|r| r[0].clone()).collect();
+        assert_eq!(
+            names,
+            [
+                "web",
+                "db",
+                "e0000000-0000-4000-8000-00000000000e",
+                "global"
+            ]
+        );
+    }
+
+    #[test]
+    fn before_the_registry_is_read_zones_show_by_uuid() {
+        let t0 = Instant::now();
+        let mut p = ZonesPanel::new();
+        p.state.program.status = Status::Running;
+        p.state.program.generation = 1;
+        p.restart(1, t0);
+        let unread = Context {
+            zones: Zones::default(),
+            exit_reason: |_| "IO",
+            ncpus: 2,
+        };
+        p.ingest(&aggs(194), "", t0 + Duration::from_secs(2), &unread);
+        let names: Vec<String> = drawn_rows(&p).into_iter().map(|r| r[0].clone()).collect();
+        assert_eq!(names, [WEB, "global"]);
     }
 }
