@@ -93,7 +93,7 @@ pub fn run(args: &[String]) -> Result<u8> {
 /// it is listed), and the dashboard keeps the list it had: an empty list
 /// in its place would drop every zone's row for a refresh.
 fn zone_list() -> Option<Vec<tui::ZoneInfo>> {
-    let reg = zones::Registry::open().ok()?;
+    let reg = zones::Registry::from_env().ok()?;
     let list = reg.list().ok()?;
     Some(
         list.into_iter()

@@ -15,7 +15,7 @@ Usage: lumen vmadm <command> [options]
   list [-H] [-p] [-o F,..] [-s F,..]
                                list zones (columns UUID TYPE RAM STATE ALIAS)
   get UUID                     print a zone's manifest as JSON
-  delete UUID                  delete a stopped zone
+  delete UUID                  delete a zone (stopping it first if it runs)
   start UUID                   boot a zone
   stop [-F] UUID               stop a zone (SIGTERM to its init, SIGKILL after 5 s; -F at once)
   reboot UUID                  stop and boot a zone
@@ -45,6 +45,10 @@ pub fn run(args: &[String]) -> Result<u8> {
             let mut v = zone.manifest.to_value();
             if let Some(m) = v.as_object_mut() {
                 m.insert("state".into(), zone.state.to_string().into());
+                // How it last stopped, as SmartOS records it (and why).
+                for (k, val) in registry.exit_record(uuid).unwrap_or_default() {
+                    m.insert(k, val);
+                }
             }
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(0)
@@ -100,7 +104,7 @@ pub fn run(args: &[String]) -> Result<u8> {
                 _ => bail!("usage: vmadm exitstat UUID [interval [count]]"),
             };
             vm_zone(&registry, uuid, "exitstat")?;
-            let pid = registry.init_pid(uuid)?;
+            let pid = registry.command_pid(uuid)?;
             crate::exitstat::run(pid as u32, interval, count)
         }
         "stop" => {
@@ -189,7 +193,7 @@ fn info(registry: &Registry, args: &[String]) -> Result<u8> {
     out.insert("ram".into(), vm.ram.into());
     out.insert("vcpus".into(), vm.vcpus.into());
     if zone.state == zones::ZoneState::Running {
-        let pid = registry.init_pid(uuid)?;
+        let pid = registry.command_pid(uuid)?;
         out.insert("vmm_pid".into(), pid.into());
         // The vCPU threads, by name, with their host thread ids and states.
         let mut threads = Vec::new();

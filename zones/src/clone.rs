@@ -10,7 +10,8 @@
 
 use nix::sched::CloneFlags;
 use nix::unistd::Pid;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use crate::process::Pidfd;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// Start the child in the cgroup2 group `clone_args.cgroup` names (libc's
 /// constant is an `int` it does not fit).
@@ -44,7 +45,9 @@ pub enum Cloned {
 
 /// Fork, the child in new namespaces `namespaces` and, when `cgroup` is a
 /// cgroup2 directory, in that group from its first instruction. The child
-/// is reaped with `waitpid` as a forked one (it signals `SIGCHLD`).
+/// is reaped with `waitpid` as a forked one (it signals `SIGCHLD`); with
+/// `pidfd`, the parent also gets a pidfd on it (`CLONE_PIDFD`), so it can
+/// wait for and signal exactly this child.
 ///
 /// # Safety
 /// As `fork`: in a process with other threads the child may only call
@@ -52,7 +55,9 @@ pub enum Cloned {
 pub unsafe fn clone_into(
     namespaces: CloneFlags,
     cgroup: Option<BorrowedFd<'_>>,
-) -> nix::Result<Cloned> {
+    pidfd: bool,
+) -> nix::Result<(Cloned, Option<Pidfd>)> {
+    let mut fd: i32 = -1;
     let mut args = CloneArgs {
         flags: namespaces.bits() as u64,
         exit_signal: libc::SIGCHLD as u64,
@@ -61,6 +66,10 @@ pub unsafe fn clone_into(
     if let Some(fd) = cgroup {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = fd.as_raw_fd() as u64;
+    }
+    if pidfd {
+        args.flags |= libc::CLONE_PIDFD as u64;
+        args.pidfd = &mut fd as *mut i32 as u64;
     }
     // SAFETY: clone3 reads `args` (its size given); without CLONE_VM or a
     // stack the child runs on a copy of this address space, as after
@@ -74,8 +83,12 @@ pub unsafe fn clone_into(
     };
     match r {
         -1 => Err(nix::Error::last()),
-        0 => Ok(Cloned::Child),
-        pid => Ok(Cloned::Parent(Pid::from_raw(pid as i32))),
+        0 => Ok((Cloned::Child, None)),
+        pid => Ok((
+            Cloned::Parent(Pid::from_raw(pid as i32)),
+            // SAFETY: with CLONE_PIDFD the kernel stored a new fd here.
+            (fd >= 0).then(|| Pidfd::from_owned(unsafe { OwnedFd::from_raw_fd(fd) })),
+        )),
     }
 }
 
@@ -86,12 +99,29 @@ mod tests {
     #[test]
     fn a_plain_clone_forks_and_is_reaped() {
         // SAFETY: the child only calls _exit.
-        match unsafe { clone_into(CloneFlags::empty(), None) }.expect("clone3") {
+        match unsafe { clone_into(CloneFlags::empty(), None, false) }.expect("clone3") {
             // SAFETY: leaving the child.
-            Cloned::Child => unsafe { libc::_exit(7) },
-            Cloned::Parent(pid) => {
+            (Cloned::Child, _) => unsafe { libc::_exit(7) },
+            (Cloned::Parent(pid), fd) => {
+                assert!(fd.is_none());
                 let status = nix::sys::wait::waitpid(pid, None).expect("waitpid");
                 assert_eq!(status, nix::sys::wait::WaitStatus::Exited(pid, 7));
+            }
+        }
+    }
+
+    #[test]
+    fn a_clone_with_a_pidfd_is_reaped_through_it() {
+        // SAFETY: the child only calls _exit.
+        match unsafe { clone_into(CloneFlags::empty(), None, true) }.expect("clone3") {
+            // SAFETY: leaving the child.
+            (Cloned::Child, _) => unsafe { libc::_exit(5) },
+            (Cloned::Parent(_), fd) => {
+                let fd = fd.expect("a pidfd");
+                assert_eq!(
+                    fd.reap().expect("reap"),
+                    crate::process::ExitStatus::Exited(5)
+                );
             }
         }
     }

@@ -6,8 +6,11 @@
 //! What the VMM needs from the host is bound into the zone under `/vm`: a
 //! directory of the zone's own (`ZONE_DIR/vm`, holding `console.log` and
 //! the console socket, so the host reaches them), the `lumen` binary, the
-//! kernel, initrd or payload, and each disk; `/dev/kvm` and, with NICs,
-//! `/dev/net/tun` join the zone's `/dev`.
+//! kernel, initrd or payload, and each disk; `/dev/kvm` and `/dev/net/tun`
+//! join the zone's `/dev` (see [`crate::devices`]). The VMM runs as the
+//! zone's root, an unprivileged id on the host, so its directory and its
+//! disks are given to that id ([`give_to_zone`]), as Firecracker's jailer
+//! gives a microVM's files to the jail's user.
 
 use crate::manifest::{VmBoot, VmSpec};
 use crate::registry::RegistryError;
@@ -36,12 +39,10 @@ pub struct Bind {
 pub struct VmPlan {
     pub init: Vec<String>,
     pub binds: Vec<Bind>,
-    /// Host device nodes (relative to `/dev`) the zone's `/dev` gets.
-    pub devices: Vec<String>,
 }
 
 fn boot_err(what: String) -> RegistryError {
-    RegistryError::Boot(what)
+    RegistryError::Boot(crate::supervisor::BootError::Failed(what))
 }
 
 /// The disk image a sized disk without a path gets, in the zone's directory.
@@ -165,15 +166,32 @@ pub fn plan(
         "--id".into(),
         zone_id.to_string(),
     ]);
-    let mut devices = vec!["kvm".to_string()];
-    if !spec.nics.is_empty() {
-        devices.push("net/tun".into());
+    Ok(VmPlan { init, binds })
+}
+
+/// Give what the VMM writes to the zone's root (host id `owner`): its
+/// directory under the zone's (console log and socket) and every disk
+/// it may write. Read-only images stay the host's: the zone only needs
+/// to read them, and binds keep them read-only.
+pub fn give_to_zone(zone_dir: &Path, spec: &VmSpec, owner: u32) -> Result<(), RegistryError> {
+    let chown = |path: &Path| {
+        std::os::unix::fs::chown(path, Some(owner), Some(owner))
+            .map_err(|e| boot_err(format!("giving {} to the zone: {e}", path.display())))
+    };
+    chown(&zone_dir.join(HOST_DIR))?;
+    for (i, disk) in spec.disks.iter().enumerate() {
+        if disk.read_only {
+            continue;
+        }
+        match &disk.path {
+            Some(p) => chown(Path::new(p))?,
+            None => {
+                chown(&zone_dir.join("disks"))?;
+                chown(&disk_image(zone_dir, i))?
+            }
+        }
     }
-    Ok(VmPlan {
-        init,
-        binds,
-        devices,
-    })
+    Ok(())
 }
 
 #[cfg(test)]
@@ -210,7 +228,6 @@ mod tests {
              --ram 64 --vcpus 2 --boot-args count=3 --console /vm/console.log \
              --console-socket /vm/console.sock --id 42"
         );
-        assert_eq!(plan.devices, ["kvm", "net/tun"]);
         let inside: Vec<&str> = plan.binds.iter().map(|b| b.inside.as_str()).collect();
         assert_eq!(inside, ["/vm", "/vm/lumen", "/vm/payload", "/vm/disk0"]);
         assert!(!plan.binds[3].read_only);

@@ -1,24 +1,42 @@
-//! Zones: SmartOS-style OS containers on Linux namespaces and cgroups.
+//! Zones: SmartOS-style OS containers on Linux namespaces and cgroups,
+//! each a security boundary first: root inside is an unprivileged id
+//! outside, and nothing the zone runs lifts its caps.
 //!
 //! This crate sits beside the tracer (it never depends on `engine`): it
-//! owns zone manifests ([`manifest`]: SmartOS's JSON, checked with the
-//! JSON path of every bad field) and the zone registry under `LUMEN_ROOT`
-//! ([`registry`]: one directory per zone, changed under a per-zone lock,
-//! never left half-created). `lumen vmadm` is its command line.
-//!
-//! [`runtime`] boots them: a supervisor, namespaces, a sparse root and
-//! `zlogin`; [`cgroups`] caps them; [`clone`] starts init in its
-//! namespaces and cgroup2 group at once; [`kvm`] makes a `kvm`-brand
-//! zone, whose init is Lumen's VMM.
+//! fires `zone` probes, and `lumen vmadm` / `lumen zlogin` are its command
+//! line. It reads top-down:
+//! - [`manifest`]: SmartOS's JSON, checked with the JSON path of every
+//!   bad field;
+//! - [`registry`]: one directory per zone under `LUMEN_ROOT`, changed
+//!   under directory locks, never left half-made ([`ids`]: each zone's
+//!   host id range);
+//! - [`lifecycle`]: create, boot, stop, delete, log in;
+//! - [`supervisor`]: boots a zone and watches it; [`rootfs`] builds its
+//!   root; [`clone`] starts its init in its namespaces and cgroup2 group
+//!   at once; [`init`] is its pid 1;
+//! - what confines it: [`cgroups`] (caps, devices), [`devices`] (the
+//!   allowlist), [`privileges`] (capabilities, `no_new_privs`) and
+//!   [`seccomp`] (Docker's default policy);
+//! - [`zlogin`] and [`pty`]: running commands inside;
+//! - [`process`]: processes named by pidfd and start time, never by a pid
+//!   alone; [`kvm`]: the `kvm` brand, whose init command is Lumen's VMM.
 
 pub mod cgroups;
 pub mod clone;
+pub mod devices;
+pub mod ids;
+pub mod init;
 pub mod kvm;
+pub mod lifecycle;
 pub mod manifest;
+pub mod privileges;
+pub mod process;
 pub mod pty;
 pub mod registry;
-pub mod runtime;
+pub mod rootfs;
 pub mod seccomp;
+pub mod supervisor;
+pub mod zlogin;
 
 pub use manifest::{Brand, Manifest, ManifestError};
 pub use registry::{Registry, RegistryError, ZoneState};

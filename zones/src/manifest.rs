@@ -3,6 +3,7 @@
 //! non-negative integer, found "half"`); fields Lumen does not know are
 //! kept, so `get` returns them, and reported as unsupported.
 
+use caps::{Capability, CapsHashSet};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -57,6 +58,13 @@ pub struct Manifest {
     pub max_lwps: Option<u64>,
     /// Memory plus swap cap in MiB.
     pub max_swap: Option<u64>,
+    /// Size of the zone's `/tmp` in MiB (SmartOS's `tmpfs`; the memory
+    /// cap when absent).
+    pub tmpfs: Option<u64>,
+    /// The privileges the zone's processes may hold (SmartOS's
+    /// `limit_priv`, with Linux capability names: see
+    /// [`crate::privileges`]); the brand's default when absent.
+    pub limit_priv: Option<String>,
     /// Boot on `vmadm create` and when the node boots (SmartOS's default:
     /// true).
     pub autoboot: bool,
@@ -132,6 +140,8 @@ const KNOWN: &[&str] = &[
     "max_physical_memory",
     "max_lwps",
     "max_swap",
+    "tmpfs",
+    "limit_priv",
     "autoboot",
     "customer_metadata",
     "init",
@@ -414,6 +424,19 @@ impl VmSpec {
     }
 }
 
+/// A brand's default capabilities: Docker's for OS zones; for a `kvm`
+/// VM, what its VMM needs (`net_admin` to make its taps, if it has NICs).
+fn brand_privileges(brand: Brand, vm: Option<&VmSpec>) -> CapsHashSet {
+    match brand {
+        Brand::Kvm => vm
+            .filter(|v| !v.nics.is_empty())
+            .map(|_| Capability::CAP_NET_ADMIN)
+            .into_iter()
+            .collect(),
+        _ => crate::privileges::DOCKER_DEFAULT.iter().copied().collect(),
+    }
+}
+
 fn valid_uuid(s: &str) -> bool {
     uuid::Uuid::parse_str(s).is_ok() && s.len() == 36
 }
@@ -466,11 +489,21 @@ impl Manifest {
             None => uuid::Uuid::new_v4().to_string(),
         };
         let alias = c.string("alias");
+        if let Some(a) = &alias {
+            // `vmadm list` prints one zone a line, in columns.
+            if a.is_empty() || a.len() > 255 || a.chars().any(char::is_control) {
+                c.problems.push(format!(
+                    "$.alias: {a:?} is not an alias (1 to 255 characters, none of them control characters)"
+                ));
+            }
+        }
         let hostname = c.string("hostname");
         if let Some(h) = &hostname {
             if !valid_hostname(h) {
-                c.problems
-                    .push(format!("$.hostname: {h:?} is not a valid hostname"));
+                c.problems.push(format!(
+                    "$.hostname: {h:?} is not a valid hostname (RFC 1123: labels of letters, digits \
+                     and inner hyphens, 63 characters each, 253 in all)"
+                ));
             }
         }
         let brand = match c.string("brand").as_deref() {
@@ -500,6 +533,29 @@ impl Manifest {
             .or_else(|| vm.as_ref().map(|v| v.ram + VMM_MEMORY_OVERHEAD));
         let max_lwps = c.uint("max_lwps", 1 << 22);
         let max_swap = c.uint("max_swap", 1 << 30);
+        let tmpfs = c.uint("tmpfs", 1 << 30);
+        // A cap of 0 stops the zone from running at all: refused, where
+        // omitting the field means no cap.
+        for (key, v) in [
+            ("cpu_cap", cpu_cap),
+            ("cpu_shares", cpu_shares),
+            ("max_physical_memory", max_physical_memory),
+            ("max_lwps", max_lwps),
+            ("max_swap", max_swap),
+            ("tmpfs", tmpfs),
+        ] {
+            if v == Some(0) {
+                c.problems.push(format!(
+                    "$.{key}: 0 would leave the zone nothing; omit the field for no cap"
+                ));
+            }
+        }
+        let limit_priv = c.string("limit_priv");
+        if let Some(text) = &limit_priv {
+            if let Err(e) = crate::privileges::parse_limit_priv(text, &brand_privileges(brand, vm.as_ref())) {
+                c.problems.push(format!("$.limit_priv: {e}"));
+            }
+        }
         let autoboot = c.boolean("autoboot").unwrap_or(true);
         let mut customer_metadata = BTreeMap::new();
         match obj.get("customer_metadata") {
@@ -575,6 +631,8 @@ impl Manifest {
             max_physical_memory,
             max_lwps,
             max_swap,
+            tmpfs,
+            limit_priv,
             autoboot,
             customer_metadata,
             init,
@@ -601,10 +659,14 @@ impl Manifest {
             ("max_physical_memory", self.max_physical_memory),
             ("max_lwps", self.max_lwps),
             ("max_swap", self.max_swap),
+            ("tmpfs", self.tmpfs),
         ] {
             if let Some(v) = v {
                 m.insert(k.into(), v.into());
             }
+        }
+        if let Some(l) = &self.limit_priv {
+            m.insert("limit_priv".into(), l.clone().into());
         }
         m.insert("autoboot".into(), self.autoboot.into());
         if !self.customer_metadata.is_empty() {
@@ -628,6 +690,40 @@ impl Manifest {
             m.insert(k.clone(), v.clone());
         }
         Value::Object(m)
+    }
+
+    /// The capabilities the zone's processes may hold: the brand's
+    /// default, changed by `limit_priv`.
+    pub fn privileges(&self) -> CapsHashSet {
+        let base = brand_privileges(self.brand, self.vm.as_ref());
+        match &self.limit_priv {
+            // Checked when the manifest was read.
+            Some(text) => crate::privileges::parse_limit_priv(text, &base).unwrap_or(base),
+            None => base,
+        }
+    }
+
+    /// The zone's hostname: the manifest's, else its alias where that is
+    /// a valid hostname, else its UUID.
+    pub fn hostname(&self) -> String {
+        self.hostname
+            .clone()
+            .or_else(|| self.alias.clone().filter(|a| valid_hostname(a)))
+            .unwrap_or_else(|| self.uuid.clone())
+    }
+
+    /// Check the manifest against the host it is to run on: a VM's `ram`
+    /// must fit in the host's memory (`host_mib`).
+    pub fn check_host(&self, host_mib: u64) -> Result<(), ManifestError> {
+        match &self.vm {
+            Some(vm) if vm.ram > host_mib => Err(ManifestError {
+                problems: vec![format!(
+                    "$.ram: {} MiB is more than this host has ({host_mib} MiB)",
+                    vm.ram
+                )],
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The names of the fields Lumen keeps but does not act on.
@@ -681,7 +777,7 @@ mod tests {
             e.problems,
             [
                 "$.uuid: \"nope\" is not a UUID (8-4-4-4-12 hex digits)",
-                "$.hostname: \"bad_host\" is not a valid hostname",
+                "$.hostname: \"bad_host\" is not a valid hostname (RFC 1123: labels of letters, digits and inner hyphens, 63 characters each, 253 in all)",
                 "$.brand: \"lx\" is not a brand Lumen has (joyent, joyent-minimal, kvm)",
                 "$.cpu_cap: expected a non-negative integer, found \"half\"",
                 "$.max_lwps: expected a non-negative integer, found -1",

@@ -3,13 +3,26 @@
 //! shell's controlling terminal, and the caller's terminal in raw mode
 //! relayed to its master until the shell exits.
 
-use crate::registry::RegistryError;
 use nix::sys::termios::{self, SetArg, Termios};
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
 
-fn err(what: String) -> RegistryError {
-    RegistryError::Boot(what)
+/// Why a zone's terminal could not be made or relayed.
+#[derive(Debug, thiserror::Error)]
+#[error("zlogin: {what}: {source}")]
+pub struct PtyError {
+    /// What failed.
+    pub what: String,
+    /// Why.
+    pub source: std::io::Error,
+}
+
+fn err(what: impl Into<String>) -> PtyError {
+    PtyError {
+        what: what.into(),
+        source: std::io::Error::last_os_error(),
+    }
 }
 
 /// A pty pair: the master (for the relay) and the slave (for the shell).
@@ -18,26 +31,28 @@ pub struct Pty {
     pub slave: OwnedFd,
 }
 
-/// Open a pty on the devpts of the mount namespace we are in (after
-/// `setns` into the zone's: the zone's `/dev/ptmx`), sized as `like` (the
-/// caller's terminal) is.
-pub fn open(like: i32) -> Result<Pty, RegistryError> {
+/// Open a pty on the devpts whose multiplexer is `ptmx` (the zone's own,
+/// reached through its init's root), sized as `like` (the caller's
+/// terminal) is, its slave owned by `owner` (uid, gid on the host: the
+/// zone's root and tty group) so the zone's programs may use it as their
+/// own.
+pub fn open(ptmx: &Path, like: i32, owner: (u32, u32)) -> Result<Pty, PtyError> {
     let master = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
-        .open("/dev/ptmx")
-        .map_err(|e| err(format!("zlogin: the zone's /dev/ptmx: {e}")))?;
+        .open(ptmx)
+        .map_err(|source| PtyError {
+            what: format!("the zone's {}", ptmx.display()),
+            source,
+        })?;
     let m = master.as_raw_fd();
     let unlock: libc::c_int = 0;
     // SAFETY: TIOCSPTLCK reads one int; TIOCGPTPEER returns a new fd on the
     // slave without a path lookup (Linux 4.13+).
     let slave = unsafe {
         if libc::ioctl(m, libc::TIOCSPTLCK, &unlock) < 0 {
-            return Err(err(format!(
-                "zlogin: unlocking the pty: {}",
-                std::io::Error::last_os_error()
-            )));
+            return Err(err("unlocking the pty"));
         }
         let fd = libc::ioctl(
             m,
@@ -45,13 +60,14 @@ pub fn open(like: i32) -> Result<Pty, RegistryError> {
             libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
         );
         if fd < 0 {
-            return Err(err(format!(
-                "zlogin: opening the pty's slave: {}",
-                std::io::Error::last_os_error()
-            )));
+            return Err(err("opening the pty's slave"));
         }
         OwnedFd::from_raw_fd(fd)
     };
+    // SAFETY: fchown of the slave we hold.
+    if unsafe { libc::fchown(slave.as_raw_fd(), owner.0, owner.1) } != 0 {
+        return Err(err("giving the pty to the zone"));
+    }
     copy_size(like, m);
     Ok(Pty {
         master: master.into(),
@@ -128,7 +144,7 @@ fn copy_size(from: i32, to: i32) {
 /// the shell side closes (the master reads EIO once every slave is shut).
 /// A resize of the caller's terminal is passed on (the kernel then sends
 /// the zone's shell its own SIGWINCH).
-pub fn relay(master: OwnedFd) -> Result<(), RegistryError> {
+pub fn relay(master: OwnedFd) -> Result<(), PtyError> {
     let _raw = RawMode::enter(libc::STDIN_FILENO);
     let m = master.as_raw_fd();
     // SAFETY: the handler only stores to an atomic.
@@ -160,7 +176,10 @@ pub fn relay(master: OwnedFd) -> Result<(), RegistryError> {
             if e.kind() == std::io::ErrorKind::Interrupted {
                 continue;
             }
-            return Err(err(format!("zlogin: poll: {e}")));
+            return Err(PtyError {
+                what: "poll".into(),
+                source: e,
+            });
         }
         if fds[0].revents != 0 {
             match master.read(&mut buf) {

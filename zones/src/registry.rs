@@ -1,11 +1,23 @@
 //! The zone registry: one directory per zone under `LUMEN_ROOT/zones`
-//! (`/var/lib/lumen` by default) holding its manifest and state, so zones
-//! outlive the tools that made them. A zone is created in a scratch
-//! directory and renamed into place, so a failed `create` leaves nothing
-//! behind; every change to a zone holds its lock (`flock` on
-//! `zones/UUID.lock`), so concurrent `vmadm` calls on one zone take turns.
+//! (`/var/lib/lumen` by default) holding its manifest, its id range, and
+//! what its supervisor records, so zones outlive the tools that made them.
+//!
+//! Locks are `flock`s on directories, never lock files that could be left
+//! behind: the `zones` directory's for changes to which zones exist
+//! (create, delete, sweep), a zone's own directory's for changes to one
+//! zone (boot, stop, update). Where both are held, the registry's is
+//! taken first.
+//!
+//! A zone is built in a scratch directory and renamed into place with a
+//! `creating` mark, which goes only when `create` (and the boot it asks
+//! for) is done; a zone with the mark is not listed. Whatever a `kill -9`
+//! leaves — a scratch directory, a marked zone, even a booted one — the
+//! next command's [`Registry::sweep`] removes, so every zone is either
+//! wholly made or absent.
 
+use crate::ids::{IdError, IdRange};
 use crate::manifest::{Manifest, ManifestError};
+use crate::supervisor;
 use std::fs::{self, File};
 use std::io::Write;
 use std::os::fd::AsRawFd;
@@ -13,6 +25,12 @@ use std::path::{Path, PathBuf};
 
 /// Where zone state lives when `LUMEN_ROOT` is not set.
 pub const DEFAULT_ROOT: &str = "/var/lib/lumen";
+/// A zone's manifest.
+const MANIFEST: &str = "manifest.json";
+/// A zone's id range record.
+const IDS: &str = "ids";
+/// Present until `create` is done with the zone.
+const CREATING: &str = "creating";
 
 /// Why a registry operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +38,7 @@ pub enum RegistryError {
     /// The manifest is invalid.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
-    /// No zone has this UUID.
+    /// No zone has this UUID (or the name is not a UUID at all).
     #[error("no such zone: {0}")]
     NoSuchZone(String),
     /// A zone with this UUID exists.
@@ -38,15 +56,27 @@ pub enum RegistryError {
     },
     /// Booting failed.
     #[error("cannot boot the zone: {0}")]
-    Boot(String),
+    Boot(crate::supervisor::BootError),
+    /// Stopping failed.
+    #[error("cannot stop zone {uuid}: {why}")]
+    Stop {
+        /// The zone.
+        uuid: String,
+        /// Why.
+        why: String,
+    },
     /// A resource control cannot be set here.
-    #[error("{0}")]
-    Cgroup(String),
-    /// Not built yet.
-    #[error(
-        "{0} is not implemented yet: zones can be created, listed, read and deleted, not booted"
-    )]
-    NotYet(&'static str),
+    #[error(transparent)]
+    Cgroup(#[from] crate::cgroups::CgroupError),
+    /// The zone's ids.
+    #[error(transparent)]
+    Ids(#[from] IdError),
+    /// The zone's privileges could not be built.
+    #[error(transparent)]
+    Privileges(#[from] crate::privileges::PrivilegeError),
+    /// A login failed.
+    #[error(transparent)]
+    Login(#[from] crate::zlogin::LoginError),
     /// The file system said no.
     #[error("{path}: {source}")]
     Io {
@@ -55,6 +85,14 @@ pub enum RegistryError {
         /// Why.
         source: std::io::Error,
     },
+}
+
+// By hand, not `#[from]`: the boot error is the message, not a cause
+// to print again beneath it.
+impl From<crate::supervisor::BootError> for RegistryError {
+    fn from(e: crate::supervisor::BootError) -> RegistryError {
+        RegistryError::Boot(e)
+    }
 }
 
 /// A zone's state, as `vmadm list` shows it.
@@ -90,73 +128,112 @@ pub struct Registry {
     zones: PathBuf,
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError + '_ {
     move |source| RegistryError::Io {
         path: path.to_path_buf(),
         source,
     }
 }
 
-/// An exclusive `flock` on a zone's lock file, released on drop.
-struct ZoneLock(File);
+/// An exclusive `flock` on a directory, released on drop (or when its
+/// holder dies, however it dies).
+pub(crate) struct DirLock(File);
 
-impl ZoneLock {
-    fn take(path: &Path) -> Result<ZoneLock, RegistryError> {
-        let f = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(io(path))?;
-        // SAFETY: flock on an fd we own; blocks until the lock is ours.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(io(path)(std::io::Error::last_os_error()));
+impl DirLock {
+    /// Lock `dir`, waiting for it; or, with `wait` false, None if it is
+    /// held.
+    fn take(dir: &Path, wait: bool) -> Result<Option<DirLock>, RegistryError> {
+        let f = File::open(dir).map_err(io(dir))?;
+        let op = if wait {
+            libc::LOCK_EX
+        } else {
+            libc::LOCK_EX | libc::LOCK_NB
+        };
+        loop {
+            // SAFETY: flock on an fd we own.
+            if unsafe { libc::flock(f.as_raw_fd(), op) } == 0 {
+                return Ok(Some(DirLock(f)));
+            }
+            let e = std::io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EWOULDBLOCK) if !wait => return Ok(None),
+                _ => return Err(io(dir)(e)),
+            }
         }
-        Ok(ZoneLock(f))
-    }
-}
-
-impl Drop for ZoneLock {
-    fn drop(&mut self) {
-        // SAFETY: unlocking the fd we locked.
-        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
     }
 }
 
 impl Registry {
-    /// The registry at `LUMEN_ROOT` (or [`DEFAULT_ROOT`]).
+    /// The registry at `LUMEN_ROOT` (or [`DEFAULT_ROOT`]), swept of
+    /// whatever interrupted commands left.
     pub fn open() -> Result<Registry, RegistryError> {
+        let r = Registry::from_env()?;
+        r.sweep()?;
+        Ok(r)
+    }
+
+    /// The registry at `LUMEN_ROOT` (or [`DEFAULT_ROOT`]), not swept: for
+    /// readers that look often (`lumen top`).
+    pub fn from_env() -> Result<Registry, RegistryError> {
         let root =
             std::env::var_os("LUMEN_ROOT").map_or_else(|| DEFAULT_ROOT.into(), PathBuf::from);
         Registry::at(&root)
     }
 
-    /// The registry under `root`.
+    /// The registry under `root` (not swept).
     pub fn at(root: &Path) -> Result<Registry, RegistryError> {
         let zones = root.join("zones");
         fs::create_dir_all(&zones).map_err(io(&zones))?;
         Ok(Registry { zones })
     }
 
-    fn dir(&self, uuid: &str) -> PathBuf {
+    /// The zone's directory (manifest, records, logs, root).
+    pub fn zone_dir(&self, uuid: &str) -> PathBuf {
         self.zones.join(uuid)
     }
 
-    /// The zone's directory (manifest, state, root).
-    pub fn zone_dir(&self, uuid: &str) -> PathBuf {
-        self.dir(uuid)
+    /// Hold the registry's lock: which zones exist changes only under it.
+    pub(crate) fn lock_registry(&self) -> Result<DirLock, RegistryError> {
+        DirLock::take(&self.zones, true)?.ok_or_else(|| RegistryError::Io {
+            path: self.zones.clone(),
+            source: std::io::Error::other("lock not taken"),
+        })
     }
 
-    fn lock(&self, uuid: &str) -> Result<ZoneLock, RegistryError> {
-        ZoneLock::take(&self.zones.join(format!("{uuid}.lock")))
+    /// Hold zone `uuid`'s lock. The name is checked before any path is
+    /// made of it; a zone still being created (or left so by a killed
+    /// `create`) is no zone.
+    pub(crate) fn lock_zone(&self, uuid: &str) -> Result<DirLock, RegistryError> {
+        let lock = self.lock_zone_any(uuid)?;
+        if self.zone_dir(uuid).join(CREATING).exists() {
+            return Err(RegistryError::NoSuchZone(uuid.to_string()));
+        }
+        Ok(lock)
     }
 
-    /// Hold the zone's lock (for the runtime's changes).
-    pub(crate) fn lock_zone(&self, uuid: &str) -> Result<impl Drop, RegistryError> {
+    /// [`Registry::lock_zone`], also for a zone still being created.
+    pub(crate) fn lock_zone_any(&self, uuid: &str) -> Result<DirLock, RegistryError> {
         if !valid_name(uuid) {
             return Err(RegistryError::NoSuchZone(uuid.to_string()));
         }
-        self.lock(uuid)
+        let dir = self.zone_dir(uuid);
+        let lock = match DirLock::take(&dir, true) {
+            Ok(l) => l.ok_or_else(|| RegistryError::NoSuchZone(uuid.to_string()))?,
+            Err(RegistryError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                return Err(RegistryError::NoSuchZone(uuid.to_string()))
+            }
+            Err(e) => return Err(e),
+        };
+        // Deleted while we waited: the directory we hold is not in the
+        // registry any more.
+        let held = lock.0.metadata().map_err(io(&dir))?;
+        match fs::metadata(&dir) {
+            Ok(now) if same_file(&held, &now) => Ok(lock),
+            _ => Err(RegistryError::NoSuchZone(uuid.to_string())),
+        }
     }
 
     /// Create a zone from a manifest's text; it starts stopped, whatever
@@ -164,28 +241,36 @@ impl Registry {
     /// boots it).
     pub fn create(&self, text: &str) -> Result<Zone, RegistryError> {
         let manifest = Manifest::parse(text)?;
-        let _lock = self.lock(&manifest.uuid)?;
-        self.create_locked(manifest)
+        let _lock = self.lock_registry()?;
+        let zone = self.create_locked(manifest)?;
+        self.mark_created(&zone.manifest.uuid)?;
+        Ok(zone)
     }
 
-    /// [`Registry::create`] with the zone's lock held by the caller.
+    /// Make zone directory `uuid` with its manifest and a fresh id range,
+    /// marked as being created; the registry's lock is held by the caller.
     pub(crate) fn create_locked(&self, manifest: Manifest) -> Result<Zone, RegistryError> {
         let uuid = manifest.uuid.clone();
-        let dir = self.dir(&uuid);
-        if dir.exists() {
+        let dir = self.zone_dir(&uuid);
+        if fs::symlink_metadata(&dir).is_ok() {
             return Err(RegistryError::Exists(uuid));
         }
-        // Build it aside, then rename it into place: all or nothing. Only
-        // the manifest is written: a zone with no `state` file has never
-        // booted, and is stopped.
+        let ids = IdRange::allocate(&self.id_ranges()?)?;
+        // Build it aside, then rename it into place: all or nothing.
         let scratch = self.zones.join(format!(".new-{uuid}"));
         let _ = fs::remove_dir_all(&scratch);
         let built = (|| {
             fs::create_dir(&scratch).map_err(io(&scratch))?;
-            write_file(&scratch.join("manifest.json"), &pretty(&manifest))?;
+            // Only the host's root may look inside: the zone's root
+            // directory is reached by its init through mounts, never by
+            // this path.
+            set_mode(&scratch, 0o700)?;
+            write_file(&scratch.join(MANIFEST), &pretty(&manifest))?;
+            write_file(&scratch.join(IDS), &ids.record())?;
+            write_file(&scratch.join(CREATING), "")?;
             fs::rename(&scratch, &dir).map_err(io(&dir))?;
-            // A created zone survives a crash: the manifest's contents
-            // were synced above, its name in `zones/` is synced here.
+            // A created zone survives a crash: its files were synced
+            // above, its name in `zones/` is synced here.
             sync_dir(&self.zones)
         })();
         if let Err(e) = built {
@@ -200,43 +285,106 @@ impl Registry {
         })
     }
 
-    /// Remove a stopped zone's directory, the caller holding its lock.
+    /// `create` is done with zone `uuid`: from now on it is a zone.
+    pub(crate) fn mark_created(&self, uuid: &str) -> Result<(), RegistryError> {
+        let dir = self.zone_dir(uuid);
+        let mark = dir.join(CREATING);
+        fs::remove_file(&mark).map_err(io(&mark))?;
+        sync_dir(&dir)
+    }
+
+    /// Every id range the registry's zones hold (the registry's lock held).
+    fn id_ranges(&self) -> Result<Vec<IdRange>, RegistryError> {
+        let mut taken = Vec::new();
+        for e in fs::read_dir(&self.zones).map_err(io(&self.zones))?.flatten() {
+            let path = e.path().join(IDS);
+            if path.exists() {
+                taken.push(IdRange::read(&path)?);
+            }
+        }
+        Ok(taken)
+    }
+
+    /// Zone `uuid`'s id range.
+    pub fn ids(&self, uuid: &str) -> Result<IdRange, RegistryError> {
+        Ok(IdRange::read(&self.zone_dir(uuid).join(IDS))?)
+    }
+
+    /// Remove zone `uuid`'s directory, the caller holding the registry's
+    /// and the zone's locks and the zone stopped.
     pub(crate) fn remove_locked(&self, uuid: &str) -> Result<(), RegistryError> {
-        let dir = self.dir(uuid);
+        let dir = self.zone_dir(uuid);
         fs::remove_dir_all(&dir).map_err(io(&dir))?;
-        let _ = fs::remove_file(self.zones.join(format!("{uuid}.lock")));
+        sync_dir(&self.zones)?;
         fire(uuid, |id, name| probes::zone::delete(|| (id, name)));
         Ok(())
     }
 
     /// The zone with this UUID.
     pub fn get(&self, uuid: &str) -> Result<Zone, RegistryError> {
-        let dir = self.dir(uuid);
-        if !valid_name(uuid) || !dir.is_dir() {
+        let dir = self.zone_dir(uuid);
+        if !valid_name(uuid) || !dir.is_dir() || dir.join(CREATING).exists() {
             return Err(RegistryError::NoSuchZone(uuid.to_string()));
         }
-        let path = dir.join("manifest.json");
+        let path = dir.join(MANIFEST);
         let text = fs::read_to_string(&path).map_err(io(&path))?;
         let manifest = Manifest::parse(&text)?;
-        let mut state = self.recorded_state(uuid)?;
-        // "running" from before the host went down: the zone's cgroup2
-        // group lives exactly as long as its supervisor keeps it (cgroupfs
-        // does not survive a reboot), so without it nothing runs.
-        if state == ZoneState::Running && !crate::cgroups::of(uuid).unified.is_dir() {
-            state = ZoneState::Stopped;
-        }
+        let state = self.state(uuid)?;
         Ok(Zone { manifest, state })
+    }
+
+    /// Whether zone `uuid` runs: its supervisor said so, and either its
+    /// processes are there or its supervisor still is. A "running" whose
+    /// zone and supervisor are both gone (a host crash: cgroupfs does not
+    /// survive one) is stopped.
+    fn state(&self, uuid: &str) -> Result<ZoneState, RegistryError> {
+        if self.recorded_state(uuid)? == ZoneState::Stopped {
+            return Ok(ZoneState::Stopped);
+        }
+        if crate::cgroups::of(uuid).populated() || self.supervisor(uuid).is_some() {
+            Ok(ZoneState::Running)
+        } else {
+            Ok(ZoneState::Stopped)
+        }
     }
 
     /// The state the supervisor last wrote (stopped if it never wrote one).
     pub(crate) fn recorded_state(&self, uuid: &str) -> Result<ZoneState, RegistryError> {
-        let state_path = self.dir(uuid).join("state");
+        let state_path = self.zone_dir(uuid).join(supervisor::STATE);
         match fs::read_to_string(&state_path) {
             Ok(s) if s.trim() == "running" => Ok(ZoneState::Running),
             Ok(_) => Ok(ZoneState::Stopped),
             // Never booted.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ZoneState::Stopped),
             Err(e) => Err(io(&state_path)(e)),
+        }
+    }
+
+    /// A process the zone's supervisor recorded (`INIT`, `COMMAND`,
+    /// `SUPERVISOR`), if it is still that process.
+    pub(crate) fn process(&self, uuid: &str, record: &str) -> Option<crate::process::Pidfd> {
+        let text = fs::read_to_string(self.zone_dir(uuid).join(record)).ok()?;
+        crate::process::ProcessId::parse(&text).ok()?.open().ok()?
+    }
+
+    /// The recorded identity of one of the zone's processes.
+    pub(crate) fn process_id(&self, uuid: &str, record: &str) -> Option<crate::process::ProcessId> {
+        let text = fs::read_to_string(self.zone_dir(uuid).join(record)).ok()?;
+        crate::process::ProcessId::parse(&text).ok()
+    }
+
+    /// The zone's supervisor, if it lives.
+    pub(crate) fn supervisor(&self, uuid: &str) -> Option<crate::process::Pidfd> {
+        self.process(uuid, supervisor::SUPERVISOR)
+    }
+
+    /// How the zone last stopped (`exit_status`, `exit_timestamp`,
+    /// `exit_reason`), if it ever has.
+    pub fn exit_record(&self, uuid: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+        let text = fs::read_to_string(self.zone_dir(uuid).join(supervisor::EXIT)).ok()?;
+        match serde_json::from_str(&text).ok()? {
+            serde_json::Value::Object(m) => Some(m),
+            _ => None,
         }
     }
 
@@ -250,28 +398,23 @@ impl Registry {
             .filter(|n| valid_name(n))
             .collect();
         names.sort();
-        names.iter().map(|n| self.get(n)).collect()
-    }
-
-    /// Delete a stopped zone.
-    pub fn delete(&self, uuid: &str) -> Result<(), RegistryError> {
-        let _lock = self.lock(uuid)?;
-        let zone = self.get(uuid)?;
-        if zone.state == ZoneState::Running {
-            return Err(RegistryError::State {
-                uuid: uuid.into(),
-                state: zone.state,
-                action: "delete a running zone (stop it first)",
-            });
+        let mut zones = Vec::new();
+        for n in names {
+            match self.get(&n) {
+                Ok(z) => zones.push(z),
+                // Being created, or deleted, since we read the directory.
+                Err(RegistryError::NoSuchZone(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
-        self.remove_locked(uuid)
+        Ok(zones)
     }
 
     /// Change fields of a zone's manifest (`vmadm update`): `changes` is a
     /// JSON object merged over the manifest and checked as a whole. A
     /// running zone's caps change at once.
     pub fn update(&self, uuid: &str, changes: &serde_json::Value) -> Result<Zone, RegistryError> {
-        let _lock = self.lock(uuid)?;
+        let _lock = self.lock_zone(uuid)?;
         let zone = self.get(uuid)?;
         let serde_json::Value::Object(changes) = changes else {
             return Err(RegistryError::Manifest(ManifestError {
@@ -292,20 +435,63 @@ impl Registry {
             }
         }
         let manifest = Manifest::from_value(&value)?;
+        manifest.check_host(host_memory_mib())?;
         if zone.state == ZoneState::Running {
-            crate::cgroups::prepare(uuid, &manifest)?;
+            crate::cgroups::set_caps(uuid, &manifest)?;
         }
-        replace_file(&self.dir(uuid), "manifest.json", &pretty(&manifest))?;
+        replace_file(&self.zone_dir(uuid), MANIFEST, &pretty(&manifest))?;
         Ok(Zone {
             manifest,
             state: zone.state,
         })
     }
 
-    /// Boot a stopped zone (see [`crate::runtime`]).
-    pub fn start(&self, uuid: &str) -> Result<i32, RegistryError> {
-        self.boot(uuid)
+    /// Remove what interrupted commands left, so that every zone is whole
+    /// or absent: scratch directories, zones whose `create` never finished
+    /// (stopping whatever of them runs), lock files of older Lumens. Only
+    /// when no command is changing the registry (its lock is free);
+    /// otherwise the next command sweeps.
+    pub fn sweep(&self) -> Result<(), RegistryError> {
+        let Some(_registry) = DirLock::take(&self.zones, false)? else {
+            return Ok(());
+        };
+        for entry in fs::read_dir(&self.zones).map_err(io(&self.zones))?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            if let Some(uuid) = name.strip_prefix(".new-") {
+                if valid_name(uuid) {
+                    let _ = fs::remove_dir_all(&path);
+                }
+            } else if let Some(uuid) = name.strip_suffix(".lock") {
+                if valid_name(uuid) {
+                    let _ = fs::remove_file(&path);
+                }
+            } else if valid_name(&name) && path.join(CREATING).exists() {
+                // A create holds the registry's lock from start to end:
+                // with the lock ours, its creator is gone.
+                if let Ok(Some(_zone)) = DirLock::take(&path, false) {
+                    self.destroy_locked(&name)?;
+                }
+            }
+        }
+        Ok(())
     }
+}
+
+/// The host's memory in MiB (a VM's `ram` must fit in it).
+pub(crate) fn host_memory_mib() -> u64 {
+    // SAFETY: sysinfo fills the struct it is given.
+    let mut info: libc::sysinfo = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::sysinfo(&mut info) } != 0 {
+        return u64::MAX;
+    }
+    (info.totalram as u64).saturating_mul(u64::from(info.mem_unit)) >> 20
+}
+
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
 }
 
 /// Fire a `zone` probe with the zone's id (none yet: 0) and its name, the UUID.
@@ -317,7 +503,7 @@ pub(crate) fn fire(uuid: &str, probe: impl FnOnce(u64, *const std::ffi::c_char))
 }
 
 /// A zone directory's name: a UUID, never a path.
-fn valid_name(s: &str) -> bool {
+pub(crate) fn valid_name(s: &str) -> bool {
     s.len() == 36 && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
 }
 
@@ -325,6 +511,11 @@ fn pretty(m: &Manifest) -> String {
     let mut s = serde_json::to_string_pretty(&m.to_value()).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<(), RegistryError> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(io(path))
 }
 
 /// Write a new file and sync its contents.
@@ -377,6 +568,11 @@ mod tests {
         let mut want = vec![a.manifest.uuid.clone(), b.manifest.uuid.clone()];
         want.sort();
         assert_eq!(listed, want);
+        // Each zone has an id range of its own.
+        assert_ne!(
+            r.ids(&a.manifest.uuid).expect("ids"),
+            r.ids(&b.manifest.uuid).expect("ids")
+        );
         r.delete(&a.manifest.uuid).expect("delete");
         assert!(matches!(
             r.get(&a.manifest.uuid),
@@ -417,21 +613,62 @@ mod tests {
         r.update(uuid, &serde_json::json!({"cpu_cap": 30}))
             .expect("update");
         assert_eq!(r.get(uuid).expect("get").manifest.cpu_cap, Some(30));
-        // Only the manifest is left: the new copy was renamed over it.
-        let mut names: Vec<String> = fs::read_dir(r.dir(uuid))
+        // Only the manifest and the id record are left: the new copy was
+        // renamed over the old.
+        let mut names: Vec<String> = fs::read_dir(r.zone_dir(uuid))
             .expect("dir")
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
             .collect();
         names.sort();
-        assert_eq!(names, ["manifest.json"]);
+        assert_eq!(names, ["ids", "manifest.json"]);
     }
 
     #[test]
-    fn names_are_uuids_not_paths() {
-        let (_d, r) = registry();
+    fn names_are_uuids_not_paths_and_make_no_files() {
+        let (d, r) = registry();
         assert!(matches!(
             r.get("../../etc"),
             Err(RegistryError::NoSuchZone(_))
         ));
+        let outside = d.path().join("x");
+        let name = format!("../../{}", outside.display());
+        assert!(matches!(
+            r.delete(&name),
+            Err(RegistryError::NoSuchZone(_))
+        ));
+        assert!(matches!(
+            r.delete("00000000-0000-4000-8000-00000000000b"),
+            Err(RegistryError::NoSuchZone(_))
+        ));
+        assert!(!outside.exists());
+        assert!(!Path::new(&format!("{}.lock", outside.display())).exists());
+        // Nothing was made for the zone that does not exist either.
+        assert_eq!(fs::read_dir(d.path().join("zones")).expect("dir").count(), 0);
+    }
+
+    #[test]
+    fn an_unfinished_create_is_no_zone_and_is_swept() {
+        let (d, r) = registry();
+        let z = r.create(r#"{"alias": "whole"}"#).expect("create");
+        // What a create killed half way leaves: a scratch directory, a
+        // zone still marked, an old-style lock file.
+        let half = "00000000-0000-4000-8000-00000000000c";
+        {
+            let _lock = r.lock_registry().expect("lock");
+            let m = Manifest::parse(&format!(r#"{{"uuid": "{half}"}}"#)).expect("manifest");
+            r.create_locked(m).expect("create");
+        }
+        let zones = d.path().join("zones");
+        fs::create_dir(zones.join(format!(".new-{half}"))).expect("scratch");
+        fs::write(zones.join(format!("{half}.lock")), "").expect("lock file");
+        assert!(matches!(r.get(half), Err(RegistryError::NoSuchZone(_))));
+        assert_eq!(r.list().expect("list").len(), 1);
+        r.sweep().expect("sweep");
+        let mut left: Vec<String> = fs::read_dir(&zones)
+            .expect("dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        left.sort();
+        assert_eq!(left, [z.manifest.uuid.clone()]);
     }
 }
