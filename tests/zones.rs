@@ -85,11 +85,13 @@ fn two_zones_are_isolated_and_capped() {
         b.sh("test -e /tmp/a-only && echo seen || echo unseen").1,
         "unseen\n"
     );
-    // Only its own processes: init and its sleep, the shell and ls.
+    // Only its own processes: zsched, init and its sleep, the shell and ls.
     let (_, pids) = a.sh("ls /proc | grep -c '^[0-9]'");
     let n: u32 = pids.trim().parse().expect("a count");
-    assert!((3..=6).contains(&n), "{pids}");
-    assert_eq!(a.sh("cat /proc/1/comm").1, "sh\n");
+    assert!((4..=7).contains(&n), "{pids}");
+    // Pid 1 is Lumen's zsched; the manifest's init is its child.
+    assert_eq!(a.sh("cat /proc/1/comm").1, "zsched\n");
+    assert_eq!(a.sh("cat /proc/2/comm").1, "sh\n");
     // The host's system directories are read-only.
     let (_, out) = a.sh("touch /usr/lumen-test 2>&1; echo $?");
     assert!(out.contains("Read-only file system"), "{out}");
@@ -288,11 +290,11 @@ fn update_changes_caps_live_and_reboot_boots_again() {
         "80000\n"
     );
     // Reboot: a new init, the same zone.
-    let before = std::fs::read_to_string(dir.path().join("zones").join(uuid).join("init.pid"))
+    let before = std::fs::read_to_string(dir.path().join("zones").join(uuid).join("init"))
         .expect("init pid");
     let (code, _, err) = lumen(dir.path(), &["vmadm", "reboot", uuid], "");
     assert_eq!(code, Some(0), "{err}");
-    let after = std::fs::read_to_string(dir.path().join("zones").join(uuid).join("init.pid"))
+    let after = std::fs::read_to_string(dir.path().join("zones").join(uuid).join("init"))
         .expect("init pid");
     assert_ne!(before, after);
     assert_eq!(z.sh("hostname").1, "host-f0f0\n");
@@ -348,10 +350,11 @@ fn create_boots_unless_autoboot_is_false() {
     let z = Zone::boot(dir.path(), booted, "");
     // Running at once: zlogin works and the zone is in its cgroups.
     assert_eq!(z.sh("hostname").1, "host-a1a1\n");
-    let init = std::fs::read_to_string(dir.path().join("zones").join(booted).join("init.pid"))
-        .expect("init pid");
-    let groups = std::fs::read_to_string(format!("/proc/{}/cgroup", init.trim())).expect("cgroup");
-    for controller in ["cpu", "memory", "pids", ""] {
+    let init = std::fs::read_to_string(dir.path().join("zones").join(booted).join("init"))
+        .expect("init record");
+    let pid = init.split_whitespace().next().expect("a pid");
+    let groups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).expect("cgroup");
+    for controller in ["cpu", "memory", "pids", "devices", ""] {
         assert!(
             groups.contains(&format!(":{controller}:/lumen/{booted}\n")),
             "{controller}: {groups}"
