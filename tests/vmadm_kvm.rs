@@ -111,10 +111,33 @@ fn a_kvm_vm_lives_through_vmadm() {
     assert_eq!(info["vcpu_threads"].as_array().map(Vec::len), Some(1));
     assert_eq!(info["disks"][0]["device"], "virtio-blk0");
     let pid = info["vmm_pid"].as_u64().expect("vmm_pid");
-    // The VMM runs in the zone: its init, in its own pid namespace.
+    // The VMM runs in the zone: its init command (pid 2 under zsched), in
+    // its own pid namespace, as the zone's root, which the host sees as
+    // an unprivileged id, holding only CAP_NET_ADMIN (for its tap).
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
-    assert!(nspid.ends_with("\t1"), "{nspid}");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    assert!(field("NSpid:").ends_with("\t2"), "{status}");
+    let uid: u32 = field("Uid:")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(uid >= 65536, "{status}");
+    assert_eq!(
+        field("CapEff:"), // CAP_NET_ADMIN is capability 12.
+        format!("{:016x}", 1u64 << 12),
+        "{status}"
+    );
+    assert_eq!(field("NoNewPrivs:"), "1", "{status}");
+    assert_eq!(field("Seccomp:"), "2", "{status}");
 
     // The NIC is a tap the VMM made in the VM's zone (its own network
     // namespace), which zlogin sees.

@@ -8,9 +8,9 @@
 //! host, most of a zone's boot. Being cloned into a group only takes that
 //! lock for reading. Needs Linux 5.7.
 
+use crate::process::Pidfd;
 use nix::sched::CloneFlags;
 use nix::unistd::Pid;
-use crate::process::Pidfd;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// Start the child in the cgroup2 group `clone_args.cgroup` names (libc's

@@ -119,7 +119,11 @@ mod tests {
         assert!(!all.iter().any(|d| d.path == "kvm"));
         let kvm = allowed(true);
         assert!(kvm.iter().any(|d| d.rule() == "c 10:232 rwm"));
-        let nodes: Vec<&str> = kvm.iter().filter(|d| d.has_node()).map(|d| d.path).collect();
+        let nodes: Vec<&str> = kvm
+            .iter()
+            .filter(|d| d.has_node())
+            .map(|d| d.path)
+            .collect();
         assert_eq!(
             nodes,
             ["null", "zero", "full", "random", "urandom", "tty", "kvm", "net/tun"]

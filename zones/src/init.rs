@@ -37,12 +37,7 @@ fn report(err: &OwnedFd, text: &str) {
 /// to `own` (no capabilities), and supervise. `err` reports a failure to
 /// start to the supervisor (the exec closes the command's copy; ours is
 /// closed once we are set up). Never returns.
-pub fn run(
-    command: &[CString],
-    privileges: &Privileges,
-    own: &Privileges,
-    err: OwnedFd,
-) -> ! {
+pub fn run(command: &[CString], privileges: &Privileges, own: &Privileges, err: OwnedFd) -> ! {
     // Nothing of the supervisor's stays open in the zone (its ready pipe,
     // its log, the host's cgroup files): only stdio and `err`.
     close_all_but(err.as_raw_fd());

@@ -98,9 +98,7 @@ impl Registry {
                     (p.init, p.binds)
                 }
                 None => (
-                    m.init
-                        .clone()
-                        .unwrap_or_else(|| vec!["/sbin/init".into()]),
+                    m.init.clone().unwrap_or_else(|| vec!["/sbin/init".into()]),
                     Vec::new(),
                 ),
             };
@@ -282,7 +280,12 @@ impl Registry {
 
     /// Run a command in a running zone, under the zone's ids, caps and
     /// privileges; its exit status.
-    pub fn login(&self, uuid: &str, command: &[String], terminal: bool) -> Result<i32, RegistryError> {
+    pub fn login(
+        &self,
+        uuid: &str,
+        command: &[String],
+        terminal: bool,
+    ) -> Result<i32, RegistryError> {
         let zone = self.get(uuid)?;
         if zone.state != ZoneState::Running {
             return Err(RegistryError::State {
@@ -324,7 +327,9 @@ impl Registry {
         }
         match (self.process_id(uuid, record), self.process(uuid, record)) {
             (Some(id), Some(_)) => Ok(id.pid),
-            _ => Err(boot_err(format!("zone {uuid}: its {record} process is gone"))),
+            _ => Err(boot_err(format!(
+                "zone {uuid}: its {record} process is gone"
+            ))),
         }
     }
 }
@@ -361,9 +366,15 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let r = Registry::at(dir.path()).expect("registry");
         let e = r
-            .provision(r#"{"brand": "kvm", "payload": "/p.bin", "ram": 1048576, "autoboot": false}"#)
+            .provision(
+                r#"{"brand": "kvm", "payload": "/p.bin", "ram": 1048576, "autoboot": false}"#,
+            )
             .expect_err("too big");
-        assert!(e.to_string().contains("$.ram: 1048576 MiB is more than this host has"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("$.ram: 1048576 MiB is more than this host has"),
+            "{e}"
+        );
         assert!(r.list().expect("list").is_empty());
     }
 }

@@ -552,7 +552,9 @@ impl Manifest {
         }
         let limit_priv = c.string("limit_priv");
         if let Some(text) = &limit_priv {
-            if let Err(e) = crate::privileges::parse_limit_priv(text, &brand_privileges(brand, vm.as_ref())) {
+            if let Err(e) =
+                crate::privileges::parse_limit_priv(text, &brand_privileges(brand, vm.as_ref()))
+            {
                 c.problems.push(format!("$.limit_priv: {e}"));
             }
         }

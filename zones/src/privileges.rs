@@ -161,8 +161,8 @@ mod tests {
 
     #[test]
     fn limit_priv_adds_and_removes_from_the_brand_default() {
-        let set = parse_limit_priv("default,net_admin,-net_raw,!cap_mknod", &default())
-            .expect("valid");
+        let set =
+            parse_limit_priv("default,net_admin,-net_raw,!cap_mknod", &default()).expect("valid");
         assert!(set.contains(&Capability::CAP_NET_ADMIN));
         assert!(!set.contains(&Capability::CAP_NET_RAW));
         assert!(!set.contains(&Capability::CAP_MKNOD));
@@ -180,7 +180,10 @@ mod tests {
     #[test]
     fn limit_priv_names_what_it_cannot_read() {
         let e = parse_limit_priv("default,proc_clock_highres", &default()).expect_err("bad");
-        assert!(e.contains("\"proc_clock_highres\" is not a Linux capability"), "{e}");
+        assert!(
+            e.contains("\"proc_clock_highres\" is not a Linux capability"),
+            "{e}"
+        );
         assert!(parse_limit_priv("default,,kill", &default())
             .expect_err("bad")
             .contains("word 2 is empty"));

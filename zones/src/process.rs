@@ -264,7 +264,9 @@ mod tests {
         let fd = Pidfd::open(child.id() as i32)
             .expect("pidfd")
             .expect("alive or zombie");
-        assert!(fd.wait_exit(Some(std::time::Duration::from_secs(5))).expect("poll"));
+        assert!(fd
+            .wait_exit(Some(std::time::Duration::from_secs(5)))
+            .expect("poll"));
         assert_eq!(fd.reap().expect("reap"), ExitStatus::Exited(3));
         assert!(!fd.alive());
     }

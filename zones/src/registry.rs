@@ -296,7 +296,10 @@ impl Registry {
     /// Every id range the registry's zones hold (the registry's lock held).
     fn id_ranges(&self) -> Result<Vec<IdRange>, RegistryError> {
         let mut taken = Vec::new();
-        for e in fs::read_dir(&self.zones).map_err(io(&self.zones))?.flatten() {
+        for e in fs::read_dir(&self.zones)
+            .map_err(io(&self.zones))?
+            .flatten()
+        {
             let path = e.path().join(IDS);
             if path.exists() {
                 taken.push(IdRange::read(&path)?);
@@ -455,7 +458,10 @@ impl Registry {
         let Some(_registry) = DirLock::take(&self.zones, false)? else {
             return Ok(());
         };
-        for entry in fs::read_dir(&self.zones).map_err(io(&self.zones))?.flatten() {
+        for entry in fs::read_dir(&self.zones)
+            .map_err(io(&self.zones))?
+            .flatten()
+        {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();
             if let Some(uuid) = name.strip_prefix(".new-") {
@@ -632,10 +638,7 @@ mod tests {
         ));
         let outside = d.path().join("x");
         let name = format!("../../{}", outside.display());
-        assert!(matches!(
-            r.delete(&name),
-            Err(RegistryError::NoSuchZone(_))
-        ));
+        assert!(matches!(r.delete(&name), Err(RegistryError::NoSuchZone(_))));
         assert!(matches!(
             r.delete("00000000-0000-4000-8000-00000000000b"),
             Err(RegistryError::NoSuchZone(_))
@@ -643,7 +646,10 @@ mod tests {
         assert!(!outside.exists());
         assert!(!Path::new(&format!("{}.lock", outside.display())).exists());
         // Nothing was made for the zone that does not exist either.
-        assert_eq!(fs::read_dir(d.path().join("zones")).expect("dir").count(), 0);
+        assert_eq!(
+            fs::read_dir(d.path().join("zones")).expect("dir").count(),
+            0
+        );
     }
 
     #[test]

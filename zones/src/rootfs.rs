@@ -312,7 +312,14 @@ fn bind_read_only(host: &Path, inside: &Path, recursive: bool) -> Result<(), Roo
         MsFlags::empty()
     };
     let what = format!("{} (read-only)", host.display());
-    mnt(&what, Some(host), inside, None, MsFlags::MS_BIND | rec, None)?;
+    mnt(
+        &what,
+        Some(host),
+        inside,
+        None,
+        MsFlags::MS_BIND | rec,
+        None,
+    )?;
     mnt(
         &what,
         None,

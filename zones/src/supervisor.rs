@@ -85,10 +85,7 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), BootError> {
     let mut fds = [0i32; 2];
     // SAFETY: pipe2 writes two new fds into the array.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(failed(format!(
-            "pipe: {}",
-            std::io::Error::last_os_error()
-        )));
+        return Err(failed(format!("pipe: {}", std::io::Error::last_os_error())));
     }
     // SAFETY: both fds were just created and are owned here.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
@@ -107,7 +104,9 @@ pub fn boot(plan: &BootPlan) -> Result<i32, BootError> {
     let init: Vec<CString> = plan
         .init
         .iter()
-        .map(|a| CString::new(a.as_str()).map_err(|_| failed("the init command contains a NUL byte")))
+        .map(|a| {
+            CString::new(a.as_str()).map_err(|_| failed("the init command contains a NUL byte"))
+        })
         .collect::<Result<_, _>>()?;
     if init.is_empty() {
         return Err(failed("the init command is empty"));

@@ -65,12 +65,18 @@ pub struct Target {
 pub fn zlogin(target: &Target, command: &[String], terminal: bool) -> Result<i32, LoginError> {
     let args: Vec<CString> = command
         .iter()
-        .map(|a| CString::new(a.as_str()).map_err(|_| LoginError::Command("the command contains a NUL byte")))
+        .map(|a| {
+            CString::new(a.as_str())
+                .map_err(|_| LoginError::Command("the command contains a NUL byte"))
+        })
         .collect::<Result<_, _>>()?;
     if args.is_empty() {
         return Err(LoginError::Command("no command"));
     }
-    let init = target.init.open().map_err(|e| step("finding the zone's init")(e.to_string()))?;
+    let init = target
+        .init
+        .open()
+        .map_err(|e| step("finding the zone's init")(e.to_string()))?;
     let init = init.ok_or(LoginError::NotRunning)?;
     let tasks = cgroups::open_tasks(&target.cgroups.v1)
         .map_err(|e| step("opening the zone's cgroups")(e.to_string()))?;
@@ -93,12 +99,14 @@ pub fn zlogin(target: &Target, command: &[String], terminal: bool) -> Result<i32
         .map_err(|e| step("entering the zone's pid namespace")(e.desc().into()))?;
     // SAFETY: the caller is single-threaded; the child enters the zone and
     // execs the command, or reports and exits.
-    let (cloned, child) = unsafe { clone_into(CloneFlags::empty(), Some(unified.as_fd()), true) }
-        .map_err(|e| step("clone3 into the zone's cgroup2 group")(e.desc().into()))?;
+    let (cloned, child) =
+        unsafe { clone_into(CloneFlags::empty(), Some(unified.as_fd()), true) }
+            .map_err(|e| step("clone3 into the zone's cgroup2 group")(e.desc().into()))?;
     match cloned {
         Cloned::Child => {
             let entered = (|| -> Result<(), String> {
-                cgroups::join_self(&tasks).map_err(|e| format!("joining the zone's cgroups: {e}"))?;
+                cgroups::join_self(&tasks)
+                    .map_err(|e| format!("joining the zone's cgroups: {e}"))?;
                 setns(
                     init.as_fd(),
                     CloneFlags::CLONE_NEWUSER
