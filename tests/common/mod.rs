@@ -81,6 +81,14 @@ pub fn kernel_probes(test: &str) -> bool {
     )
 }
 
+/// Whether `program` is installed (`program --version` runs).
+pub fn installed(test: &str, program: &str) -> bool {
+    match Command::new(program).arg("--version").output() {
+        Ok(_) => true,
+        Err(e) => skip_or_fail(test, &format!("{program} cannot be run: {e}")),
+    }
+}
+
 /// Build a small C program with the system compiler (`gcc FLAGS -o`),
 /// into a directory of this test process; its path. Names must differ
 /// between tests that run at once (they build in parallel threads).
