@@ -431,13 +431,23 @@ fn limits(uuid: &str) -> BTreeMap<PathBuf, String> {
         .collect()
 }
 
-/// Run the attempts in a zone with finite limits; the verdicts.
-fn in_a_zone(host: &Host) -> BTreeMap<String, Verdict> {
+/// Every privilege the escapes could use, granted inside a zone through
+/// `limit_priv`: what then holds is the user namespace alone (and the
+/// mounts it locked), not the capability set or the seccomp policy that
+/// follows it.
+const ALL_THE_PRIVILEGES: &str = "default,sys_admin,sys_ptrace,dac_read_search,sys_module,\
+    sys_boot,sys_rawio,net_admin,bpf,perfmon,syslog,sys_resource";
+
+/// Run the attempts in a zone with finite limits (and `limit_priv`, if
+/// given); the verdicts.
+fn in_a_zone(host: &Host, uuid: &str, limit_priv: Option<&str>) -> BTreeMap<String, Verdict> {
     let dir = tempfile::tempdir().expect("temp dir");
-    let uuid = "e5ca9e00-0000-4000-8000-0000000000e1";
+    let limit_priv = limit_priv
+        .map(|l| format!(r#""limit_priv": "{l}","#))
+        .unwrap_or_default();
     let manifest = format!(
         r#"{{"uuid": "{uuid}", "autoboot": false, "cpu_cap": 50, "max_lwps": 100,
-            "max_physical_memory": 512,
+            "max_physical_memory": 512, {limit_priv}
             "init": ["/bin/sh", "-c", "while true; do sleep 1; done"]}}"#
     );
     let out = common::lumen_in(dir.path(), &["vmadm", "create"], &manifest);
@@ -546,7 +556,14 @@ fn escapes_fail_in_a_zone_as_they_do_under_runc() {
     }
     let host = Host::set_up();
     let runc = in_runc(&host);
-    let lumen = in_a_zone(&host);
+    let lumen = in_a_zone(&host, "e5ca9e00-0000-4000-8000-0000000000e1", None);
+    // Defence in depth: the same zone with every privilege it could ask
+    // for still holds, because its root is not the host's.
+    let privileged = in_a_zone(
+        &host,
+        "e5ca9e00-0000-4000-8000-0000000000e2",
+        Some(ALL_THE_PRIVILEGES),
+    );
 
     // The table, side by side, then each verdict's detail.
     println!(
@@ -558,8 +575,8 @@ fn escapes_fail_in_a_zone_as_they_do_under_runc() {
             .unwrap_or_default()
     );
     println!(
-        "{:<30} {:<10} {:<10} runc differs because",
-        "attack", "lumen", "runc"
+        "{:<30} {:<10} {:<16} {:<10} runc differs because",
+        "attack", "lumen", "lumen+privs", "runc"
     );
     for a in ATTACKS {
         let why = RUNC_DIFFERS
@@ -567,15 +584,16 @@ fn escapes_fail_in_a_zone_as_they_do_under_runc() {
             .find(|(n, ..)| n == a)
             .map_or("", |(.., why)| *why);
         println!(
-            "{a:<30} {:<10} {:<10} {why}",
-            lumen[*a].verdict, runc[*a].verdict
+            "{a:<30} {:<10} {:<16} {:<10} {why}",
+            lumen[*a].verdict, privileged[*a].verdict, runc[*a].verdict
         );
     }
+    println!("(lumen+privs: the zone's limit_priv is {ALL_THE_PRIVILEGES})");
     println!();
     for a in ATTACKS {
         println!(
-            "{a}\n  lumen: {}\n  runc:  {}",
-            lumen[*a].detail, runc[*a].detail
+            "{a}\n  lumen: {}\n  lumen+privs: {}\n  runc:  {}",
+            lumen[*a].detail, privileged[*a].detail, runc[*a].detail
         );
     }
 
@@ -588,11 +606,13 @@ fn escapes_fail_in_a_zone_as_they_do_under_runc() {
         } else {
             "blocked"
         };
-        if lumen[*a].verdict != blocked {
-            wrong.push(format!(
-                "lumen {a}: {} (want {blocked}): {}",
-                lumen[*a].verdict, lumen[*a].detail
-            ));
+        for (name, run) in [("lumen", &lumen), ("lumen+privs", &privileged)] {
+            if run[*a].verdict != blocked {
+                wrong.push(format!(
+                    "{name} {a}: {} (want {blocked}): {}",
+                    run[*a].verdict, run[*a].detail
+                ));
+            }
         }
         let want = RUNC_DIFFERS
             .iter()

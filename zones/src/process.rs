@@ -257,6 +257,8 @@ mod tests {
 
     #[test]
     fn a_child_is_waited_for_and_reaped_through_its_pidfd() {
+        // Reaped through the pidfd, not through `Child::wait`.
+        #[allow(clippy::zombie_processes)]
         let child = std::process::Command::new("sh")
             .args(["-c", "exit 3"])
             .spawn()

@@ -675,6 +675,6 @@ mod tests {
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
             .collect();
         left.sort();
-        assert_eq!(left, [z.manifest.uuid.clone()]);
+        assert_eq!(left, std::slice::from_ref(&z.manifest.uuid));
     }
 }
