@@ -359,10 +359,22 @@ impl SupervisorGroup {
         populated(&self.dir)
     }
 
-    /// Kill what runs in it and remove it.
+    /// Kill what runs in it and remove it. A supervisor that a killed
+    /// `vmadm` was still starting may join the group after the kill: it
+    /// is killed again until the group goes.
     pub fn kill_and_remove(&self, wait: Duration) -> Result<(), CgroupError> {
-        kill_group(&self.dir, wait)?;
-        remove_tree(&self.dir)
+        let started = Instant::now();
+        loop {
+            kill_group(&self.dir, wait)?;
+            match std::fs::remove_dir(&self.dir) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) && started.elapsed() < wait => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                Err(e) => return Err(io(&self.dir)(e)),
+            }
+        }
     }
 
     /// The calling process leaves the group (for the root group), so the

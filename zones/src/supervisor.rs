@@ -270,10 +270,12 @@ fn supervise(plan: &BootPlan, init: &[CString], etc: &EtcFiles, ready: OwnedFd) 
     // these files say; the manifest is what must survive.
     let _ = std::fs::remove_file(plan.zone_dir.join(HALTING));
     let _ = std::fs::write(plan.zone_dir.join(INIT), init_id.record());
-    if let Some(command) = first_child(init_id.pid).and_then(ProcessId::of) {
+    let command = first_child(init_id.pid).and_then(ProcessId::of);
+    if let Some(command) = command {
         let _ = std::fs::write(plan.zone_dir.join(COMMAND), command.record());
     }
     let _ = std::fs::write(plan.zone_dir.join(STATE), "running\n");
+    protect_zsched(init_id.pid, command.map(|c| c.pid));
     log.note(&format!("zone booted; init is pid {}", init_id.pid));
     let oom_before = plan.cgroups.oom_kills();
     report(&ready, &format!("ok {}", init_id.pid));
@@ -306,6 +308,28 @@ fn supervise(plan: &BootPlan, init: &[CString], etc: &EtcFiles, ready: OwnedFd) 
     let _ = std::fs::write(plan.zone_dir.join(STATE), "stopped\n");
     leave(&plan.supervisor);
     0
+}
+
+/// `oom_score_adj` of a zone's processes where zsched could not be made
+/// exempt from the OOM killer: enough, in a memory cgroup's OOM, to outrank
+/// zsched's few megabytes whatever the cap.
+pub const ZONE_OOM_SCORE_ADJ: &str = "500";
+
+/// Keep zsched from being the memory cap's victim: it is a copy of this
+/// process, larger than most of what a zone runs, and its death ends the
+/// zone. Exempt it (-1000) once it has forked the init command, which
+/// keeps the default: a privileged write also sets the floor a process
+/// may lower itself to, which zsched's children must not inherit. That
+/// needs CAP_SYS_RESOURCE; a host that withholds it (some sandboxes do)
+/// gets the other way round: the zone's processes rank above zsched
+/// ([`ZONE_OOM_SCORE_ADJ`]; zlogin gives its commands the same).
+fn protect_zsched(zsched: i32, command: Option<i32>) {
+    if std::fs::write(format!("/proc/{zsched}/oom_score_adj"), "-1000").is_ok() {
+        return;
+    }
+    if let Some(c) = command {
+        let _ = std::fs::write(format!("/proc/{c}/oom_score_adj"), ZONE_OOM_SCORE_ADJ);
+    }
 }
 
 /// The supervisor's last act: leave its group and remove it.

@@ -94,6 +94,12 @@ pub fn zlogin(target: &Target, command: &[String], terminal: bool) -> Result<i32
     } else {
         None
     };
+    // Where zsched could not be exempt from the OOM killer, the zone's
+    // processes outrank it (see `supervisor::protect_zsched`); ours too.
+    let oom_adj = std::fs::read_to_string(format!("/proc/{}/oom_score_adj", target.init.pid))
+        .ok()
+        .filter(|a| a.trim() != "-1000")
+        .map(|_| crate::supervisor::ZONE_OOM_SCORE_ADJ);
     // Our children start in the zone's pid namespace; we stay where we are.
     setns(init.as_fd(), CloneFlags::CLONE_NEWPID)
         .map_err(|e| step("entering the zone's pid namespace")(e.desc().into()))?;
@@ -105,6 +111,9 @@ pub fn zlogin(target: &Target, command: &[String], terminal: bool) -> Result<i32
     match cloned {
         Cloned::Child => {
             let entered = (|| -> Result<(), String> {
+                if let Some(adj) = oom_adj {
+                    let _ = std::fs::write("/proc/self/oom_score_adj", adj);
+                }
                 cgroups::join_self(&tasks)
                     .map_err(|e| format!("joining the zone's cgroups: {e}"))?;
                 setns(
