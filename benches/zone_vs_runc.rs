@@ -13,10 +13,19 @@
 //! runc: `runc run --detach` of a bundle (busybox as the rootfs's only
 //! program, `sleep 100` as the process; it returns once the process has
 //! started), then `runc delete -f` outside the timing.
+//!
+//! Then what each of a zone's confinements costs, measured alone in this
+//! process (median of 20): the user namespace (a clone into the zone's
+//! namespaces with and without one, its id maps written and its root ids
+//! taken), the seccomp policy (compiling it, and installing it with the
+//! capability drop in a forked child against a bare fork), and the devices
+//! allowlist (a devices cgroup with its rules, and the zone's own nodes).
 
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use zones::clone::{clone_into, Cloned};
 
 const RUNS: usize = 10;
 
@@ -136,4 +145,182 @@ fn main() {
         l.as_secs_f64() / r.as_secs_f64()
     );
     let _ = std::fs::remove_dir_all(&dir);
+    components();
+}
+
+fn median_of(mut f: impl FnMut() -> Duration) -> Duration {
+    median((0..20).map(|_| f()).collect())
+}
+
+fn pipe() -> (OwnedFd, OwnedFd) {
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe2 writes two new fds into the array, owned below.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both fds were just created.
+    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+}
+
+/// A clone into a zone's namespaces until the child has exited: with a
+/// user namespace, its maps are written and the child takes the zone's
+/// root ids first, as a zone's init does.
+fn clone_into_namespaces(user: bool) -> Duration {
+    use nix::sched::CloneFlags;
+    use std::io::{Read, Write};
+    let mut flags = CloneFlags::CLONE_NEWPID
+        | CloneFlags::CLONE_NEWNS
+        | CloneFlags::CLONE_NEWUTS
+        | CloneFlags::CLONE_NEWIPC
+        | CloneFlags::CLONE_NEWNET;
+    if user {
+        flags |= CloneFlags::CLONE_NEWUSER;
+    }
+    let (sync_r, sync_w) = pipe();
+    let t = Instant::now();
+    // SAFETY: this bench is single-threaded here; the child only reads a
+    // byte, sets its ids and exits.
+    match unsafe { clone_into(flags, None, true) }.expect("clone3") {
+        (Cloned::Child, _) => {
+            if user {
+                let mut b = [0u8; 1];
+                let _ = std::fs::File::from(sync_r).read(&mut b);
+                let _ = zones::supervisor::become_zone_root();
+            }
+            // SAFETY: leaving the child.
+            unsafe { libc::_exit(0) }
+        }
+        (Cloned::Parent(pid), pidfd) => {
+            if user {
+                let ids = zones::ids::IdRange {
+                    slot: zones::ids::SLOTS - 1,
+                };
+                ids.write_maps(pid.as_raw()).expect("maps");
+                let _ = std::fs::File::from(sync_w).write_all(b"m");
+            }
+            pidfd.expect("pidfd").reap().expect("reap");
+            t.elapsed()
+        }
+    }
+}
+
+/// A fork whose child takes up `privileges` (or nothing) and exits.
+fn fork_entering(privileges: Option<&zones::privileges::Privileges>) -> Duration {
+    let t = Instant::now();
+    // SAFETY: this bench is single-threaded here; the child only installs
+    // the policy and exits.
+    match unsafe { clone_into(nix::sched::CloneFlags::empty(), None, true) }.expect("fork") {
+        (Cloned::Child, _) => {
+            let ok = privileges.is_none_or(|p| p.enter().is_ok());
+            // SAFETY: leaving the child.
+            unsafe { libc::_exit(i32::from(!ok)) }
+        }
+        (Cloned::Parent(_), pidfd) => {
+            let status = pidfd.expect("pidfd").reap().expect("reap");
+            assert_eq!(status.code(), 0, "taking up the privileges failed");
+            t.elapsed()
+        }
+    }
+}
+
+/// The devices cgroup of a zone: made, denied everything, allowed its
+/// devices; then removed (outside the timing).
+fn devices_group(n: usize) -> Duration {
+    use std::io::Write;
+    let dir =
+        Path::new("/sys/fs/cgroup/devices").join(format!("lumen-bench-{}-{n}", std::process::id()));
+    let t = Instant::now();
+    std::fs::create_dir(&dir).expect("devices group");
+    std::fs::write(dir.join("devices.deny"), "a").expect("deny");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join("devices.allow"))
+        .expect("devices.allow");
+    for d in zones::devices::allowed(false) {
+        f.write_all(d.rule().as_bytes()).expect("allow");
+    }
+    let took = t.elapsed();
+    drop(f);
+    std::fs::remove_dir(&dir).expect("remove");
+    took
+}
+
+/// The zone's own device nodes, made in a fresh directory.
+fn device_nodes(base: &Path, n: usize) -> Duration {
+    let dir = base.join(format!("dev-{n}"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let t = Instant::now();
+    for d in zones::devices::allowed(false)
+        .iter()
+        .filter(|d| d.has_node())
+    {
+        let node =
+            std::ffi::CString::new(dir.join(d.path).to_string_lossy().into_owned()).expect("path");
+        // SAFETY: mknod of a path we own.
+        assert_eq!(
+            unsafe { libc::mknod(node.as_ptr(), libc::S_IFCHR | d.mode, d.dev_t()) },
+            0
+        );
+        // SAFETY: chown of the node just made.
+        unsafe { libc::chown(node.as_ptr(), 0x7000_0000, 0x7000_0000) };
+    }
+    t.elapsed()
+}
+
+fn components() {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!("what each confinement costs (median of 20, in this process)");
+    let plain = median_of(|| clone_into_namespaces(false));
+    let user = median_of(|| clone_into_namespaces(true));
+    println!(
+        "  user namespace: clone into pid/mount/uts/ipc/net {:.3} ms, with a user namespace, maps and root ids {:.3} ms: +{:.3} ms",
+        ms(plain),
+        ms(user),
+        ms(user.saturating_sub(plain))
+    );
+    let caps: caps::CapsHashSet = zones::privileges::DOCKER_DEFAULT.iter().copied().collect();
+    let compile = median_of(|| {
+        let t = Instant::now();
+        let p = zones::privileges::Privileges::new(caps.clone()).expect("policy");
+        let took = t.elapsed();
+        drop(p);
+        took
+    });
+    let privileges = zones::privileges::Privileges::new(caps.clone()).expect("policy");
+    let bare = median_of(|| fork_entering(None));
+    let entering = median_of(|| fork_entering(Some(&privileges)));
+    let zsched = zones::privileges::Privileges::zsched().expect("zsched policy");
+    let short = median_of(|| fork_entering(Some(&zsched)));
+    println!(
+        "  zsched's own 20-call filter instead: {:.3} ms: +{:.3} ms",
+        ms(short),
+        ms(short.saturating_sub(bare))
+    );
+    println!(
+        "  seccomp and capabilities: compile {:.3} ms (before fork); fork+exit {:.3} ms, with the caps dropped and the filter installed {:.3} ms: +{:.3} ms",
+        ms(compile),
+        ms(bare),
+        ms(entering),
+        ms(entering.saturating_sub(bare))
+    );
+    let mut n = 0;
+    let group = median_of(|| {
+        n += 1;
+        devices_group(n)
+    });
+    let base = std::env::temp_dir().join(format!("lumen-devnodes-{}", std::process::id()));
+    let mut m = 0;
+    let nodes = median_of(|| {
+        m += 1;
+        device_nodes(&base, m)
+    });
+    let _ = std::fs::remove_dir_all(&base);
+    println!(
+        "  devices: the cgroup and its {} rules {:.3} ms, the zone's {} nodes {:.3} ms",
+        zones::devices::allowed(false).len(),
+        ms(group),
+        zones::devices::allowed(false)
+            .iter()
+            .filter(|d| d.has_node())
+            .count(),
+        ms(nodes)
+    );
 }

@@ -5,8 +5,8 @@
 //! fill the zone's `max_lwps` with zombies — and exits as the command
 //! did, taking the zone down with it.
 //!
-//! It holds no capability, cannot be traced (not dumpable) and runs
-//! under the zone's seccomp policy like everything else in the zone.
+//! It holds no capability, cannot be traced (not dumpable), and its
+//! seccomp filter allows only the few calls it makes.
 
 use crate::privileges::Privileges;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};

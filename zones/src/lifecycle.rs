@@ -117,7 +117,7 @@ impl Registry {
                 cgroups: cgroups.clone(),
                 supervisor: supervisor_group.clone(),
                 privileges: Privileges::new(m.privileges())?,
-                zsched: Privileges::new(Default::default())?,
+                zsched: Privileges::zsched()?,
             };
             Ok::<_, RegistryError>(plan)
         })();

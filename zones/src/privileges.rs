@@ -114,6 +114,38 @@ impl Privileges {
         Ok(Privileges { caps, seccomp })
     }
 
+    /// What zsched may do: no capability, and only the calls it makes
+    /// (waiting, reading its signals, passing them on, writing a line,
+    /// the allocator's, exiting).
+    pub fn zsched() -> Result<Privileges, PrivilegeError> {
+        let seccomp = crate::seccomp::only(&[
+            libc::SYS_read,
+            libc::SYS_write,
+            libc::SYS_close,
+            libc::SYS_wait4,
+            libc::SYS_waitid,
+            libc::SYS_kill,
+            libc::SYS_signalfd4,
+            libc::SYS_rt_sigprocmask,
+            libc::SYS_rt_sigreturn,
+            libc::SYS_restart_syscall,
+            libc::SYS_brk,
+            libc::SYS_mmap,
+            libc::SYS_munmap,
+            libc::SYS_mremap,
+            libc::SYS_madvise,
+            libc::SYS_futex,
+            libc::SYS_sigaltstack,
+            libc::SYS_getpid,
+            libc::SYS_exit,
+            libc::SYS_exit_group,
+        ])?;
+        Ok(Privileges {
+            caps: CapsHashSet::new(),
+            seccomp,
+        })
+    }
+
     /// The capabilities.
     pub fn caps(&self) -> &CapsHashSet {
         &self.caps

@@ -265,13 +265,22 @@ impl Registry {
             // directory is reached by its init through mounts, never by
             // this path.
             set_mode(&scratch, 0o700)?;
-            write_file(&scratch.join(MANIFEST), &pretty(&manifest))?;
-            write_file(&scratch.join(IDS), &ids.record())?;
-            write_file(&scratch.join(CREATING), "")?;
-            fs::rename(&scratch, &dir).map_err(io(&dir))?;
-            // A created zone survives a crash: its files were synced
-            // above, its name in `zones/` is synced here.
-            sync_dir(&self.zones)
+            // Both written, then both synced: the first sync's journal
+            // commit carries the second file too, so it costs one.
+            let files = [
+                write_unsynced(&scratch.join(MANIFEST), &pretty(&manifest))?,
+                write_unsynced(&scratch.join(IDS), &ids.record())?,
+            ];
+            for (f, path) in &files {
+                f.sync_all().map_err(io(path))?;
+            }
+            // Not synced: after a crash a zone whose mark was lost is a
+            // stopped zone with its manifest and ids, which is whole.
+            File::create(scratch.join(CREATING)).map_err(io(&scratch))?;
+            // Its name in `zones/` is synced with the removal of the mark
+            // (`mark_created`): until then, a crash may lose the zone,
+            // which its create never reported made.
+            fs::rename(&scratch, &dir).map_err(io(&dir))
         })();
         if let Err(e) = built {
             let _ = fs::remove_dir_all(&scratch);
@@ -285,12 +294,17 @@ impl Registry {
         })
     }
 
-    /// `create` is done with zone `uuid`: from now on it is a zone.
+    /// `create` is done with zone `uuid`: from now on it is a zone, and
+    /// survives a crash. The zone's directory is synced (the mark's
+    /// removal), then `zones/` (the zone's name); a journalling file
+    /// system commits both in the first sync, and the second finds
+    /// nothing left to do.
     pub(crate) fn mark_created(&self, uuid: &str) -> Result<(), RegistryError> {
         let dir = self.zone_dir(uuid);
         let mark = dir.join(CREATING);
         fs::remove_file(&mark).map_err(io(&mark))?;
-        sync_dir(&dir)
+        sync_dir(&dir)?;
+        sync_dir(&self.zones)
     }
 
     /// Every id range the registry's zones hold (the registry's lock held).
@@ -522,6 +536,13 @@ fn pretty(m: &Manifest) -> String {
 fn set_mode(path: &Path, mode: u32) -> Result<(), RegistryError> {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(io(path))
+}
+
+/// Write a new file, not synced yet; the file and its path.
+fn write_unsynced(path: &Path, text: &str) -> Result<(File, PathBuf), RegistryError> {
+    let mut f = File::create(path).map_err(io(path))?;
+    f.write_all(text.as_bytes()).map_err(io(path))?;
+    Ok((f, path.to_path_buf()))
 }
 
 /// Write a new file and sync its contents.

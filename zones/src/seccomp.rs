@@ -585,6 +585,25 @@ pub fn docker_default(caps: &HashSet<Capability>) -> Result<Policy, SeccompError
     Ok(Policy { programs })
 }
 
+/// A policy that allows `syscalls` and nothing else (EPERM): for a
+/// process of ours whose every call is known, such as a zone's zsched.
+/// Short, so cheap to install, and far narrower than Docker's.
+pub fn only(syscalls: &[i64]) -> Result<Policy, SeccompError> {
+    let filter = SeccompFilter::new(
+        syscalls.iter().map(|&nr| (nr, Vec::new())).collect(),
+        SeccompAction::Errno(libc::EPERM as u32),
+        SeccompAction::Allow,
+        TargetArch::x86_64,
+    )?;
+    let program = BpfProgram::try_from(filter)?;
+    if u16::try_from(program.len()).is_err() {
+        return Err(SeccompError::TooLong(program.len()));
+    }
+    Ok(Policy {
+        programs: vec![program],
+    })
+}
+
 /// A rule on the low 32 bits of the first argument.
 fn arg0(op: SeccompCmpOp, value: u64) -> Result<SeccompRule, SeccompError> {
     let condition = SeccompCondition::new(0, SeccompCmpArgLen::Dword, op, value)?;

@@ -77,7 +77,7 @@ pub struct BootPlan {
     pub supervisor: SupervisorGroup,
     /// What the zone's processes may do.
     pub privileges: Privileges,
-    /// What zsched may do: nothing beyond the zone's seccomp policy.
+    /// What zsched may do: nothing but its own few calls.
     pub zsched: Privileges,
 }
 
@@ -260,7 +260,6 @@ fn supervise(plan: &BootPlan, init: &[CString], etc: &EtcFiles, ready: OwnedFd) 
             return 1;
         }
     };
-    rootfs::release(&plan.root);
     let Started {
         pidfd,
         id: init_id,
@@ -280,6 +279,9 @@ fn supervise(plan: &BootPlan, init: &[CString], etc: &EtcFiles, ready: OwnedFd) 
     let oom_before = plan.cgroups.oom_kills();
     report(&ready, &format!("ok {}", init_id.pid));
     drop(ready);
+    // After the caller has its answer: a lazy unmount waits for an RCU
+    // grace period (a millisecond or more), which no boot need wait for.
+    rootfs::release(&plan.root);
     relay(&pidfd, &log_r, &mut log);
     let status = pidfd.reap();
     // Whatever the zone left (a zlogin's processes, which live in its
