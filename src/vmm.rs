@@ -1,5 +1,5 @@
-//! `lumen vmm`: run one VM in this process (the init of a `kvm`-brand
-//! zone, or by hand). The console (the 8250, and the virtio console with
+//! `lumen vmm`: run one VM in this process (the init command of a
+//! `kvm`-brand zone, or by hand). The console (the 8250, and the virtio console with
 //! `--virtio-console`) is this process's stdout unless `--console` names a
 //! file, and is also served on `--console-socket`; the exit status is the
 //! guest's.
@@ -89,10 +89,10 @@ pub fn run(args: &[String]) -> Result<u8> {
     // Block the stop signals before any thread exists, so that only the
     // waiter below receives them and vCPU threads are never interrupted by them.
     let stop_signals = stop_signal_set();
-    // As a zone's init (pid 1 of its namespace) the kernel drops signals
-    // from outside whose disposition is the default, even blocked ones:
-    // give them a handler (never run: they stay blocked) so `vmadm stop`'s
-    // SIGTERM reaches sigwait.
+    // Run as pid 1 of a namespace (by hand, or as a zone's init before
+    // zsched) the kernel drops signals from outside whose disposition is
+    // the default, even blocked ones: give them a handler (never run: they
+    // stay blocked) so a stop's SIGTERM reaches sigwait.
     for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
         // SAFETY: installing a handler that does nothing.
         unsafe { libc::signal(sig, ignore_signal as *const () as libc::sighandler_t) };

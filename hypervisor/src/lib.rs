@@ -1,7 +1,7 @@
 //! Lumen's virtual machine monitor: a KVM VMM in the spirit of Firecracker.
 //!
-//! Where it sits: `vmadm` starts a `kvm`-brand zone whose init is
-//! `lumen vmm`, which builds a [`Vm`] from a [`VmConfig`] and runs it. Every
+//! Where it sits: `vmadm` starts a `kvm`-brand zone whose init command
+//! (under the zone's zsched) is `lumen vmm`, which builds a [`Vm`] from a [`VmConfig`] and runs it. Every
 //! exit to user space and every device operation fires a static probe of
 //! the `vmm` provider (the `probes` crate), so `lumen dtrace` sees the VM
 //! from the VMM's side, as the `kvm` provider sees it from the kernel's.
