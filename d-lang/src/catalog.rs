@@ -259,6 +259,15 @@ pub trait ProbeCatalog {
     /// `profile-N`) create the probe when an exact description names it.
     fn matching(&self, desc: &ProbeDesc) -> Vec<ProbeInfo>;
 
+    /// The typed arguments of `probe`, for `args[]`. A catalogue may leave
+    /// [`ProbeInfo::args`] empty in [`ProbeCatalog::matching`] and give
+    /// them here, when they are asked for: a clause on every kernel
+    /// function need not type a quarter of a million probes to use none of
+    /// their arguments.
+    fn probe_args(&self, probe: &ProbeInfo) -> Vec<ProbeArg> {
+        probe.args.clone()
+    }
+
     /// A kernel type by its D spelling — `struct task_struct`, `union X`,
     /// `enum X` or a typedef name — from the kernel's type information
     /// (BTF), for names a program uses without declaring them. Structs and

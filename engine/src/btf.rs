@@ -82,8 +82,10 @@ pub struct KernelBtf {
     names: Vec<(u32, u32, u32)>,
     /// Variables: name → (type id, per-CPU).
     vars: HashMap<String, (u32, bool)>,
-    /// Lookups already made.
-    found: std::sync::Mutex<HashMap<(u32, String), Option<u32>>>,
+    /// `names` by (kind, name), the first of each in BTF order: made at
+    /// the first lookup, so a clause on every kernel function (`fbt:::`)
+    /// looks each up in constant time, not by a scan of every name.
+    index: OnceLock<HashMap<(u32, String), u32>>,
 }
 
 fn u32_at(b: &[u8], off: usize) -> Option<u32> {
@@ -117,7 +119,7 @@ impl KernelBtf {
             strings: strings.to_vec(),
             names: Vec::new(),
             vars: HashMap::new(),
-            found: Default::default(),
+            index: OnceLock::new(),
         };
         // Variables listed in the per-CPU data section.
         let mut per_cpu_vars = std::collections::HashSet::new();
@@ -233,26 +235,19 @@ impl KernelBtf {
     }
 
     /// Whether the name at `off` is `name` (bytes, then the NUL).
-    fn name_is(&self, off: u32, name: &[u8]) -> bool {
-        let at = off as usize;
-        self.strings.get(at..at + name.len()) == Some(name)
-            && self.strings.get(at + name.len()) == Some(&0)
-    }
 
     /// The id of the first type of `kind` named `name`.
     fn find(&self, kind: u32, name: &str) -> Option<u32> {
-        let key = (kind, name.to_string());
-        let mut found = self.found.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(hit) = found.get(&key) {
-            return *hit;
-        }
-        let id = self
-            .names
-            .iter()
-            .find(|e| e.0 == kind && self.name_is(e.1, name.as_bytes()))
-            .map(|e| e.2);
-        found.insert(key, id);
-        id
+        let index = self.index.get_or_init(|| {
+            let mut index = HashMap::with_capacity(self.names.len());
+            for &(kind, name, id) in &self.names {
+                index
+                    .entry((kind, self.name(name).to_string()))
+                    .or_insert(id);
+            }
+            index
+        });
+        index.get(&(kind, name.to_string())).copied()
     }
 
     /// Every kernel function BTF describes: name and `FUNC` id.

@@ -533,7 +533,12 @@ impl Resolver<'_> {
                 ),
             ));
         };
-        if probes.iter().any(|p| p.args != first.args) {
+        let first_args = self.catalog.probe_args(first);
+        if probes
+            .iter()
+            .skip(1)
+            .any(|p| self.catalog.probe_args(p) != first_args)
+        {
             return Err(diag(
                 ErrTag::D_ARGS_MULTI,
                 span,
@@ -543,7 +548,7 @@ impl Resolver<'_> {
                 ),
             ));
         }
-        let Some(arg) = first.args.get(n as usize) else {
+        let Some(arg) = first_args.get(n as usize) else {
             return Err(diag(
                 ErrTag::D_ARGS_IDX,
                 keys[0].span,

@@ -47,6 +47,8 @@ pub struct LiveCatalog {
     fbt_made: Mutex<HashMap<(String, String), u32>>,
     /// USDT probe sites by probe ID.
     usdt_sites: Mutex<HashMap<u32, Vec<providers::usdt::Site>>>,
+    /// Every USDT probe of each process, read once (by pid).
+    usdt_probes: Mutex<HashMap<u32, std::sync::Arc<Vec<providers::usdt::ProcessProbe>>>>,
     /// pid provider sites by probe ID.
     pid_sites: Mutex<HashMap<u32, Vec<providers::pid::Site>>>,
     /// Processes traced with -c/-p, and for a -c command that has not yet
@@ -119,6 +121,7 @@ impl LiveCatalog {
             on_demand: Mutex::new(Vec::new()),
             fbt_made: Mutex::new(HashMap::new()),
             usdt_sites: Mutex::new(HashMap::new()),
+            usdt_probes: Mutex::new(HashMap::new()),
             pid_sites: Mutex::new(HashMap::new()),
             processes: Mutex::new(Vec::new()),
             fbt: false,
@@ -363,13 +366,30 @@ impl LiveCatalog {
             pids = traced;
         }
         for (pid, program) in pids {
-            let objects = match program {
-                Some(p) => vec![p],
-                None => crate::usdt::mapped_objects(pid),
-            };
-            let found = providers::usdt::matching(desc, pid, &objects);
+            let all = self.process_usdt(pid, program);
+            let found = providers::usdt::matching(desc, &all);
             self.add_process_probes(found, &self.usdt_sites);
         }
+    }
+
+    /// Every USDT probe of process `pid` (of `program`, for a `-c` command
+    /// that has not run it yet): its objects' notes are read once per
+    /// catalogue, whatever number of descriptions ask.
+    fn process_usdt(
+        &self,
+        pid: u32,
+        program: Option<std::path::PathBuf>,
+    ) -> std::sync::Arc<Vec<providers::usdt::ProcessProbe>> {
+        if let Some(all) = lock(&self.usdt_probes).get(&pid) {
+            return std::sync::Arc::clone(all);
+        }
+        let objects = match program {
+            Some(p) => vec![p],
+            None => crate::usdt::mapped_objects(pid),
+        };
+        let all = std::sync::Arc::new(providers::usdt::all(pid, &objects));
+        lock(&self.usdt_probes).insert(pid, std::sync::Arc::clone(&all));
+        all
     }
 
     /// Make the fbt probes `desc` can match that do not exist yet.
@@ -436,11 +456,13 @@ fn entry(id: u32, spec: ProbeSpec) -> Entry {
 }
 
 impl ProbeCatalog for LiveCatalog {
+    /// Without `args`: they are typed when `args[]` asks ([`Self::args`]).
     fn matching(&self, desc: &ProbeDesc) -> Vec<ProbeInfo> {
         self.list(desc)
-            .into_iter()
-            .map(|p| self.with_args(p))
-            .collect()
+    }
+
+    fn probe_args(&self, probe: &ProbeInfo) -> Vec<ProbeArg> {
+        self.args(probe.id)
     }
 
     fn kernel_type(&self, name: &str) -> Option<d_lang::types::Type> {
@@ -556,6 +578,17 @@ mod tests {
         fake_with(FAKE_EVENTS)
     }
 
+    /// The probes `d` matches, typed as `args[]` sees them.
+    fn typed(cat: &LiveCatalog, d: &ProbeDesc) -> Vec<ProbeInfo> {
+        cat.matching(d)
+            .into_iter()
+            .map(|p| {
+                let args = cat.probe_args(&p);
+                ProbeInfo { args, ..p }
+            })
+            .collect()
+    }
+
     /// Every probe as `-l` prints it.
     fn rows(cat: &LiveCatalog) -> Vec<String> {
         cat.list(&ProbeDesc::default())
@@ -620,7 +653,7 @@ mod tests {
     fn stable_providers_have_dtrace_types() {
         let (_dir, cat) = fake();
         // `block_rq_issue`'s format is garbage: stable types need no format file.
-        let start = cat.matching(&desc("io:::start"));
+        let start = typed(&cat, &desc("io:::start"));
         assert_eq!(start.len(), 1);
         let types: Vec<(&str, &str)> = start[0]
             .args
@@ -637,9 +670,7 @@ mod tests {
         );
         assert_eq!(cat.args(20).len(), 2);
         assert_eq!(cat.args(20)[1].d_type, "psinfo_t *");
-        assert!(cat.matching(&desc("proc:::exec-success"))[0]
-            .args
-            .is_empty());
+        assert!(typed(&cat, &desc("proc:::exec-success"))[0].args.is_empty());
         assert!(cat.list(&desc("proc:::exit")).is_empty());
         assert_eq!(cat.list(&desc("sched:::*-cpu")).len(), 2);
     }
@@ -682,20 +713,20 @@ mod tests {
     #[test]
     fn lazy_typed_args() {
         let (_dir, cat) = fake();
-        let entry = cat.matching(&desc("syscall::read:entry"));
+        let entry = typed(&cat, &desc("syscall::read:entry"));
         let types: Vec<&str> = entry[0]
             .args
             .iter()
             .map(|a| a.native_type.as_str())
             .collect();
         assert_eq!(types, ["unsigned int", "char *", "size_t"]);
-        let ret = cat.matching(&desc("syscall::read:return"));
+        let ret = typed(&cat, &desc("syscall::read:return"));
         assert_eq!(ret[0].args[0].native_type, "long");
-        let exec = cat.matching(&desc("sdt:sched::sched_process_exec"));
+        let exec = typed(&cat, &desc("sdt:sched::sched_process_exec"));
         assert_eq!(exec[0].args[0].d_type, "string");
         assert_eq!(exec[0].args.len(), 3);
         // An unparsable format gives no arguments rather than an error.
-        assert!(cat.matching(&desc("sdt:block::"))[0].args.is_empty());
+        assert!(typed(&cat, &desc("sdt:block::"))[0].args.is_empty());
         // Listing does not read formats.
         assert!(cat.list(&desc("syscall::read:entry"))[0].args.is_empty());
     }

@@ -37,9 +37,27 @@ pub fn split_pid(provider: &str) -> Option<(&str, u32)> {
     Some((name, pid.parse().ok()?))
 }
 
-/// The probes of process `pid` (reading `objects`) that `desc` matches:
-/// each one's provider name, probe and site.
-pub fn matching(desc: &ProbeDesc, pid: u32, objects: &[PathBuf]) -> Vec<(String, ProbeSpec, Site)> {
+/// One USDT probe site of a process, as the catalogue offers it: its
+/// per-process provider name (`myprov1234`), the probe, and the site.
+pub type ProcessProbe = (String, ProbeSpec, Site);
+
+/// The probes of `all` (one process's, from [`all`]) that `desc` matches.
+pub fn matching(desc: &ProbeDesc, all: &[ProcessProbe]) -> Vec<ProcessProbe> {
+    all.iter()
+        .filter(|(provider, spec, _)| {
+            glob_match(&desc.provider, provider)
+                && glob_match(&desc.module, &spec.module)
+                && glob_match(&desc.function, &spec.function)
+                && glob_match(&desc.name, &spec.name)
+        })
+        .cloned()
+        .collect()
+}
+
+/// Every probe of process `pid`, reading the notes of `objects` (its
+/// program and libraries): read once per catalogue, however many
+/// descriptions are matched against it.
+pub fn all(pid: u32, objects: &[PathBuf]) -> Vec<ProcessProbe> {
     let mut out = Vec::new();
     for path in objects {
         let Ok(probes) = crate::usdt::probes(path) else {
@@ -48,13 +66,6 @@ pub fn matching(desc: &ProbeDesc, pid: u32, objects: &[PathBuf]) -> Vec<(String,
         for p in probes {
             let provider = format!("{}{pid}", p.provider);
             let (module, name) = (p.module(), p.d_name());
-            if !(glob_match(&desc.provider, &provider)
-                && glob_match(&desc.module, &module)
-                && glob_match(&desc.function, &p.function)
-                && glob_match(&desc.name, &name))
-            {
-                continue;
-            }
             // Lumen's own providers declare their D types (`char *`…);
             // other programs' notes only tell sizes.
             let types = match probes::find(&p.provider, &name) {
