@@ -234,8 +234,6 @@ impl KernelBtf {
         str_at(&self.strings, off)
     }
 
-    /// Whether the name at `off` is `name` (bytes, then the NUL).
-
     /// The id of the first type of `kind` named `name`.
     fn find(&self, kind: u32, name: &str) -> Option<u32> {
         let index = self.index.get_or_init(|| {

@@ -84,8 +84,11 @@ pub struct SdtProbe {
     pub provider: String,
     /// Name, as in the note (`__` is `-` in D).
     pub name: String,
-    /// The function the site is in, if the symbol table says.
+    /// The function the site is in, if the symbol table says (empty from
+    /// [`probes`]: see [`function_at`]).
     pub function: String,
+    /// The site's virtual address in the object.
+    pub pc: u64,
     /// File offset of the site.
     pub offset: u64,
     /// File offset of the semaphore; 0 if the probe has none.
@@ -169,7 +172,10 @@ pub fn parse_arg(spec: &str) -> Option<SdtArg> {
 
 /// A virtual address of an ELF object as an offset into its file, through
 /// its loadable segments (what uprobes are placed by).
-pub(crate) fn file_offset(file: &object::File, va: u64) -> Option<u64> {
+pub(crate) fn file_offset<'data, R: object::ReadRef<'data>>(
+    file: &object::File<'data, R>,
+    va: u64,
+) -> Option<u64> {
     file.segments().find_map(|seg| {
         let (off, size) = seg.file_range();
         (seg.address() <= va && va < seg.address() + size).then(|| va - seg.address() + off)
@@ -196,28 +202,27 @@ fn cstr(b: &[u8], at: &mut usize) -> Option<String> {
     Some(s)
 }
 
-/// Every SDT probe of the ELF object at `path` (none if it has no notes).
+/// The SDT probes noted in the ELF object at `path`, their `function`
+/// left empty: reading them touches only the ELF headers and the note
+/// section, not the whole file (the tracer's own binary is tens of
+/// megabytes, and every description may ask for its notes). Name the
+/// functions with [`functions`] and [`function_at`] where needed.
 pub fn probes(path: &Path) -> Result<Vec<SdtProbe>, UsdtError> {
-    let data = std::fs::read(path).map_err(|source| UsdtError::Read {
+    let f = std::fs::File::open(path).map_err(|source| UsdtError::Read {
         path: path.into(),
         source,
     })?;
+    let cache = object::read::ReadCache::new(f);
     let elf_err = |why: String| UsdtError::Elf {
         path: path.into(),
         why,
     };
-    let file = object::File::parse(&*data).map_err(|e| elf_err(e.to_string()))?;
+    let file = object::File::parse(&cache).map_err(|e| elf_err(e.to_string()))?;
     let Some(notes) = file.section_by_name(".note.stapsdt") else {
         return Ok(Vec::new());
     };
     let notes = notes.data().map_err(|e| elf_err(e.to_string()))?;
     let base_actual = file.section_by_name(".stapsdt.base").map(|s| s.address());
-    let functions: Vec<(u64, u64, String)> = file
-        .symbols()
-        .chain(file.dynamic_symbols())
-        .filter(|s| s.kind() == SymbolKind::Text && s.size() > 0)
-        .filter_map(|s| Some((s.address(), s.size(), s.name().ok()?.to_string())))
-        .collect();
     let mut out = Vec::new();
     let mut at = 0usize;
     while at + 12 <= notes.len() {
@@ -261,23 +266,54 @@ pub fn probes(path: &Path) -> Result<Vec<SdtProbe>, UsdtError> {
         } else {
             file_offset(&file, sem).unwrap_or(0)
         };
-        let function = functions
-            .iter()
-            .find(|(a, s, _)| *a <= pc && pc < a + s)
-            .map(|(_, _, n)| n.clone())
-            .unwrap_or_default();
         let args = args.split_whitespace().filter_map(parse_arg).collect();
         out.push(SdtProbe {
             path: path.into(),
             provider,
             name,
-            function,
+            function: String::new(),
+            pc,
             offset,
             semaphore,
             args,
         });
     }
     Ok(out)
+}
+
+/// The functions of the ELF object at `path` (address, size, name),
+/// sorted by address, for [`function_at`]: read once for an object, and
+/// only when one of its probes is wanted.
+pub fn functions(path: &Path) -> Vec<(u64, u64, String)> {
+    let Ok(f) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let cache = object::read::ReadCache::new(f);
+    let Ok(file) = object::File::parse(&cache) else {
+        return Vec::new();
+    };
+    let mut functions: Vec<(u64, u64, String)> = file
+        .symbols()
+        .chain(file.dynamic_symbols())
+        .filter(|s| s.kind() == SymbolKind::Text && s.size() > 0)
+        .filter_map(|s| Some((s.address(), s.size(), s.name().ok()?.to_string())))
+        .collect();
+    functions.sort_by_key(|f| f.0);
+    functions
+}
+
+/// The name of the function holding address `pc`, from [`functions`]
+/// (empty if none does).
+pub fn function_at(functions: &[(u64, u64, String)], pc: u64) -> String {
+    // The last function starting at or before pc; symbols may overlap
+    // (aliases), and any that holds pc names it.
+    let end = functions.partition_point(|f| f.0 <= pc);
+    functions[..end]
+        .iter()
+        .rev()
+        .find(|(a, size, _)| pc < a + size)
+        .map(|(_, _, n)| n.clone())
+        .unwrap_or_default()
 }
 
 /// The ELF objects process `pid` maps executable, in map order. A process

@@ -48,7 +48,7 @@ pub struct LiveCatalog {
     /// USDT probe sites by probe ID.
     usdt_sites: Mutex<HashMap<u32, Vec<providers::usdt::Site>>>,
     /// Every USDT probe of each process, read once (by pid).
-    usdt_probes: Mutex<HashMap<u32, std::sync::Arc<Vec<providers::usdt::ProcessProbe>>>>,
+    usdt_probes: Mutex<HashMap<u32, std::sync::Arc<providers::usdt::ProcessNotes>>>,
     /// pid provider sites by probe ID.
     pid_sites: Mutex<HashMap<u32, Vec<providers::pid::Site>>>,
     /// Processes traced with -c/-p, and for a -c command that has not yet
@@ -366,8 +366,7 @@ impl LiveCatalog {
             pids = traced;
         }
         for (pid, program) in pids {
-            let all = self.process_usdt(pid, program);
-            let found = providers::usdt::matching(desc, &all);
+            let found = self.process_usdt(pid, program).matching(desc);
             self.add_process_probes(found, &self.usdt_sites);
         }
     }
@@ -379,7 +378,7 @@ impl LiveCatalog {
         &self,
         pid: u32,
         program: Option<std::path::PathBuf>,
-    ) -> std::sync::Arc<Vec<providers::usdt::ProcessProbe>> {
+    ) -> std::sync::Arc<providers::usdt::ProcessNotes> {
         if let Some(all) = lock(&self.usdt_probes).get(&pid) {
             return std::sync::Arc::clone(all);
         }
@@ -387,7 +386,7 @@ impl LiveCatalog {
             Some(p) => vec![p],
             None => crate::usdt::mapped_objects(pid),
         };
-        let all = std::sync::Arc::new(providers::usdt::all(pid, &objects));
+        let all = std::sync::Arc::new(providers::usdt::ProcessNotes::read(pid, &objects));
         lock(&self.usdt_probes).insert(pid, std::sync::Arc::clone(&all));
         all
     }

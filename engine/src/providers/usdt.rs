@@ -41,51 +41,86 @@ pub fn split_pid(provider: &str) -> Option<(&str, u32)> {
 /// per-process provider name (`myprov1234`), the probe, and the site.
 pub type ProcessProbe = (String, ProbeSpec, Site);
 
-/// The probes of `all` (one process's, from [`all`]) that `desc` matches.
-pub fn matching(desc: &ProbeDesc, all: &[ProcessProbe]) -> Vec<ProcessProbe> {
-    all.iter()
-        .filter(|(provider, spec, _)| {
-            glob_match(&desc.provider, provider)
-                && glob_match(&desc.module, &spec.module)
-                && glob_match(&desc.function, &spec.function)
-                && glob_match(&desc.name, &spec.name)
-        })
-        .cloned()
-        .collect()
+/// The SDT notes of one process's objects, read once per catalogue; the
+/// functions holding the sites are read only for an object some of whose
+/// probes a description matches.
+#[derive(Debug)]
+pub struct ProcessNotes {
+    pid: u32,
+    objects: Vec<ObjectNotes>,
 }
 
-/// Every probe of process `pid`, reading the notes of `objects` (its
-/// program and libraries): read once per catalogue, however many
-/// descriptions are matched against it.
-pub fn all(pid: u32, objects: &[PathBuf]) -> Vec<ProcessProbe> {
-    let mut out = Vec::new();
-    for path in objects {
-        let Ok(probes) = crate::usdt::probes(path) else {
-            continue;
-        };
-        for p in probes {
-            let provider = format!("{}{pid}", p.provider);
-            let (module, name) = (p.module(), p.d_name());
-            // Lumen's own providers declare their D types (`char *`…);
-            // other programs' notes only tell sizes.
-            let types = match probes::find(&p.provider, &name) {
-                Some(desc) if desc.args.len() == p.args.len() => {
-                    desc.args.iter().map(|a| a.d_type.to_string()).collect()
-                }
-                _ => p.args.iter().map(|a| a.d_type().to_string()).collect(),
-            };
-            let spec = ProbeSpec {
-                // The provider name is per process; the catalogue keeps it.
-                provider: "usdt",
-                module,
-                function: p.function.clone(),
-                name,
-                args: ArgSource::Types(types),
-            };
-            out.push((provider, spec, Site { pid, probe: p }));
+#[derive(Debug)]
+struct ObjectNotes {
+    path: PathBuf,
+    probes: Vec<SdtProbe>,
+    functions: std::sync::OnceLock<Vec<(u64, u64, String)>>,
+}
+
+impl ProcessNotes {
+    /// The notes of process `pid`'s `objects` (its program and libraries).
+    pub fn read(pid: u32, objects: &[PathBuf]) -> ProcessNotes {
+        ProcessNotes {
+            pid,
+            objects: objects
+                .iter()
+                .filter_map(|path| {
+                    let probes = crate::usdt::probes(path).ok()?;
+                    (!probes.is_empty()).then(|| ObjectNotes {
+                        path: path.clone(),
+                        probes,
+                        functions: std::sync::OnceLock::new(),
+                    })
+                })
+                .collect(),
         }
     }
-    out
+
+    /// The probes that `desc` matches: each one's provider name, probe
+    /// and site.
+    pub fn matching(&self, desc: &ProbeDesc) -> Vec<ProcessProbe> {
+        let pid = self.pid;
+        let mut out = Vec::new();
+        for object in &self.objects {
+            for p in &object.probes {
+                let provider = format!("{}{pid}", p.provider);
+                let (module, name) = (p.module(), p.d_name());
+                if !(glob_match(&desc.provider, &provider)
+                    && glob_match(&desc.module, &module)
+                    && glob_match(&desc.name, &name))
+                {
+                    continue;
+                }
+                let functions = object
+                    .functions
+                    .get_or_init(|| crate::usdt::functions(&object.path));
+                let function = crate::usdt::function_at(functions, p.pc);
+                if !glob_match(&desc.function, &function) {
+                    continue;
+                }
+                let mut probe = p.clone();
+                probe.function = function;
+                // Lumen's own providers declare their D types (`char *`…);
+                // other programs' notes only tell sizes.
+                let types = match probes::find(&probe.provider, &name) {
+                    Some(desc) if desc.args.len() == probe.args.len() => {
+                        desc.args.iter().map(|a| a.d_type.to_string()).collect()
+                    }
+                    _ => probe.args.iter().map(|a| a.d_type().to_string()).collect(),
+                };
+                let spec = ProbeSpec {
+                    // The provider name is per process; the catalogue keeps it.
+                    provider: "usdt",
+                    module,
+                    function: probe.function.clone(),
+                    name,
+                    args: ArgSource::Types(types),
+                };
+                out.push((provider, spec, Site { pid, probe }));
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
