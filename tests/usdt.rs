@@ -228,3 +228,66 @@ fn a_lumen_run_with_dash_c_fires_start_and_exit() {
     assert!(s.contains("start 3\n"), "{s}");
     assert!(s.contains("exit 3\n"), "{s}");
 }
+
+/// One probe, `twosite:::hit`, fired from two places of one function
+/// that keep its argument in different places: a register at the first
+/// (the loop's counter), a constant at the second. Each site fires `n`
+/// times. (Sites in different functions are different probes; sites in
+/// one function are one probe, as the VMM's `vmm:::exit-entry` is.)
+const TWO_SITES: &str = r#"
+#include <sys/sdt.h>
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+    int n = argc > 1 ? atoi(argv[1]) : 5;
+    for (int i = 0; i < n; i++) {
+        STAP_PROBE1(twosite, hit, 1000 + i);
+    }
+    for (int i = 0; i < n; i++) {
+        STAP_PROBE1(twosite, hit, 7);
+    }
+    return 0;
+}
+"#;
+
+#[test]
+fn a_probe_whose_sites_keep_arguments_apart_is_traced_at_every_site() {
+    if !root("a_probe_whose_sites_keep_arguments_apart_is_traced_at_every_site") {
+        return;
+    }
+    let bin = common::compile_c("twosite", TWO_SITES, &["-O1"]);
+    // The two sites really do keep the argument apart: the notes say so.
+    let notes = Command::new("readelf")
+        .args(["-n"])
+        .arg(&bin)
+        .output()
+        .expect("readelf");
+    let notes = text(&notes.stdout);
+    let arg_specs: Vec<&str> = notes
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Arguments: "))
+        .collect();
+    assert_eq!(arg_specs.len(), 2, "{notes}");
+    assert_ne!(arg_specs[0], arg_specs[1], "{notes}");
+    let cmd = format!("{} 300", bin.display());
+    let out = dtrace(&[
+        "-q",
+        "-n",
+        "twosite$target:::hit { @all = count(); @[arg0 == 7 ? \"constant\" : \"counter\"] = count(); @sum = sum(arg0 == 7 ? 0 : arg0 - 1000); }",
+        "-c",
+        &cmd,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    // Every firing of both sites, each read where its site keeps it.
+    let sum: i64 = (0..300).sum();
+    let rows: Vec<Vec<&str>> = s.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert!(rows.contains(&vec!["600"]), "{s}");
+    assert!(rows.contains(&vec!["counter", "300"]), "{s}");
+    assert!(rows.contains(&vec!["constant", "300"]), "{s}");
+    // The counter site's values were read from its register, not from
+    // where the constant site keeps its argument.
+    assert!(rows.contains(&vec![sum.to_string().as_str()]), "{s}");
+    let warned = text(&out.stderr);
+    assert!(!warned.contains("not traced"), "{warned}");
+}

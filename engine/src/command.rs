@@ -330,7 +330,7 @@ impl<'c, 'a> Session<'c, 'a> {
             let atts = obj
                 .programs
                 .iter()
-                .map(|p| targets.attachment(&p.probe))
+                .map(|p| targets.program_attachment(p))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(DtraceError::Tracing)?;
             let inst =

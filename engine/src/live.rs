@@ -104,7 +104,7 @@ impl LiveProgram {
         let attachments = object
             .programs
             .iter()
-            .map(|p| targets.attachment(&p.probe))
+            .map(|p| targets.program_attachment(p))
             .collect::<Result<Vec<_>, _>>()
             .map_err(LiveError::Enable)?;
         let instance =

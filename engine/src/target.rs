@@ -36,7 +36,9 @@ pub enum Attachment {
     /// A uprobe on one of the consumer's own functions.
     SelfProbe(&'static str),
     /// Uprobes on the USDT sites of one probe of one process, raising its
-    /// semaphore; every site passes its arguments in the same places.
+    /// semaphore. A probe whose sites keep its arguments in different
+    /// places has a program for each layout ([`Targets::usdt_layouts`]);
+    /// this attachment is one layout's sites.
     Usdt(Vec<crate::providers::usdt::Site>),
     /// A uprobe or uretprobe on a function of one process (pid provider).
     Pid(crate::providers::pid::Site),
@@ -112,25 +114,8 @@ impl<'a> Targets<'a> {
                 if let Some(site) = self.catalog.pid_site(probe.id) {
                     return Ok(Attachment::Pid(site));
                 }
-                let sites = self.catalog.usdt_sites(probe.id);
-                if let Some(first) = sites.first() {
-                    // One program serves the probe, so it reads arguments
-                    // where the first site has them; a site that has them
-                    // elsewhere (the compiler chose other registers) would
-                    // read garbage, and is left out with a warning.
-                    let args = first.probe.args.clone();
-                    let (same, other): (Vec<_>, Vec<_>) =
-                        sites.into_iter().partition(|s| s.probe.args == args);
-                    if !other.is_empty() {
-                        eprintln!(
-                            "dtrace: warning: {}: {} of {} sites pass arguments in other \
-                             registers and are not traced",
-                            probe.full_name(),
-                            other.len(),
-                            other.len() + same.len()
-                        );
-                    }
-                    return Ok(Attachment::Usdt(same));
+                if let Some(first) = self.usdt_layouts(probe).into_iter().next() {
+                    return Ok(Attachment::Usdt(first));
                 }
                 match self.catalog.arg_source(probe.id) {
                     CatalogArgs::Tracepoint(ev) | CatalogArgs::Syscall(ev) => {
@@ -140,6 +125,41 @@ impl<'a> Targets<'a> {
                 }
             }
         }
+    }
+
+    /// What to attach program `program` to: its probe's attachment, and
+    /// for a USDT probe the sites of the layout it was generated for.
+    pub fn program_attachment(
+        &self,
+        program: &d_lang::codegen::ProgramObj,
+    ) -> Result<Attachment, String> {
+        match self.attachment(&program.probe)? {
+            Attachment::Usdt(_) => self
+                .usdt_layouts(&program.probe)
+                .into_iter()
+                .nth(program.variant as usize)
+                .map(Attachment::Usdt)
+                .ok_or_else(|| format!("{}: no such site layout", program.probe.full_name())),
+            other => Ok(other),
+        }
+    }
+
+    /// The sites of USDT probe `probe` grouped by where they keep its
+    /// arguments (the compiler may put them in other registers at each
+    /// site), groups in the order their first site was noted: one program
+    /// each, so every site of every probe is traced.
+    pub fn usdt_layouts(&self, probe: &ProbeInfo) -> Vec<Vec<crate::providers::usdt::Site>> {
+        let mut groups: Vec<Vec<crate::providers::usdt::Site>> = Vec::new();
+        for site in self.catalog.usdt_sites(probe.id) {
+            match groups
+                .iter_mut()
+                .find(|g| g[0].probe.args == site.probe.args)
+            {
+                Some(g) => g.push(site),
+                None => groups.push(vec![site]),
+            }
+        }
+        groups
     }
 
     fn format(&self, ev: &EventName) -> Result<EventFormat, String> {
@@ -392,6 +412,34 @@ fn field_source(f: &crate::catalog::format::Field) -> ArgSource {
     }
 }
 
+/// The target of USDT sites that keep their arguments in the same places:
+/// registers read from `pt_regs`, memory at a register plus a
+/// displacement, constants.
+fn usdt_target(sites: &[crate::providers::usdt::Site]) -> ProbeTarget {
+    use crate::usdt::ArgLoc;
+    let args: Vec<ArgSource> = sites
+        .first()
+        .map(|s| s.probe.args.clone())
+        .unwrap_or_default()
+        .iter()
+        .map(|a| match a.loc {
+            ArgLoc::Reg(offset) => ArgSource::RegValue {
+                offset,
+                size: a.size,
+                signed: a.signed,
+            },
+            ArgLoc::Mem { reg, disp } => ArgSource::UserMem {
+                reg,
+                disp,
+                size: a.size,
+                signed: a.signed,
+            },
+            ArgLoc::Imm(v) => ArgSource::Const(v as u64),
+        })
+        .collect();
+    typed_target(ProgType::Uprobe, args, false)
+}
+
 /// A program whose `args[]` are its raw arguments as they are (uprobes,
 /// trampolines): no filters, no syscall return.
 fn typed_target(prog_type: ProgType, args: Vec<ArgSource>, function_entry: bool) -> ProbeTarget {
@@ -408,6 +456,17 @@ fn typed_target(prog_type: ProgType, args: Vec<ArgSource>, function_entry: bool)
 impl TargetResolver for Targets<'_> {
     fn kernel_member(&self, strct: &str, member: &str) -> Option<(u32, u32)> {
         crate::btf::KernelBtf::kernel()?.member(strct, member)
+    }
+
+    fn targets(&self, probe: &ProbeInfo) -> Result<Vec<ProbeTarget>, String> {
+        match self.attachment(probe)? {
+            Attachment::Usdt(_) => Ok(self
+                .usdt_layouts(probe)
+                .iter()
+                .map(|sites| usdt_target(sites))
+                .collect()),
+            _ => self.target(probe).map(|t| vec![t]),
+        }
     }
 
     fn target(&self, probe: &ProbeInfo) -> Result<ProbeTarget, String> {
@@ -447,30 +506,7 @@ impl TargetResolver for Targets<'_> {
                 };
                 Ok(typed_target(ProgType::Uprobe, args, !site.ret))
             }
-            Attachment::Usdt(sites) => {
-                use crate::usdt::ArgLoc;
-                let args: Vec<ArgSource> = sites
-                    .first()
-                    .map(|s| s.probe.args.clone())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|a| match a.loc {
-                        ArgLoc::Reg(offset) => ArgSource::RegValue {
-                            offset,
-                            size: a.size,
-                            signed: a.signed,
-                        },
-                        ArgLoc::Mem { reg, disp } => ArgSource::UserMem {
-                            reg,
-                            disp,
-                            size: a.size,
-                            signed: a.signed,
-                        },
-                        ArgLoc::Imm(v) => ArgSource::Const(v as u64),
-                    })
-                    .collect();
-                Ok(typed_target(ProgType::Uprobe, args, false))
-            }
+            Attachment::Usdt(sites) => Ok(usdt_target(&sites)),
             Attachment::Trampoline { btf_id, ret } => {
                 // ctx: the arguments as u64s, then the return value.
                 let nargs = crate::btf::KernelBtf::kernel()

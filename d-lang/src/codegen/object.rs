@@ -119,6 +119,9 @@ pub struct ProgramObj {
     pub relocs: Vec<MapReloc>,
     /// EPIDs of the clauses compiled in, in order.
     pub epids: Vec<u32>,
+    /// Which of the probe's targets ([`crate::codegen::TargetResolver::targets`])
+    /// this program is for: 0 but for probes whose sites differ.
+    pub variant: u32,
 }
 
 /// The kind of data in a record field.

@@ -177,6 +177,15 @@ pub trait TargetResolver {
     /// The target of a probe, or why it cannot be traced.
     fn target(&self, probe: &ProbeInfo) -> Result<ProbeTarget, String>;
 
+    /// Every target of a probe whose sites differ in where they keep its
+    /// arguments (a USDT probe fired from two places the compiler laid
+    /// out differently): one program is generated for each, in this
+    /// order ([`crate::codegen::ProgramObj::variant`]). Most probes have
+    /// one.
+    fn targets(&self, probe: &ProbeInfo) -> Result<Vec<ProbeTarget>, String> {
+        self.target(probe).map(|t| vec![t])
+    }
+
     /// Byte offset and size of a member of a kernel struct (from BTF), for
     /// built-ins that read the current task (`ppid`, `vtimestamp`).
     fn kernel_member(&self, _strct: &str, _member: &str) -> Option<(u32, u32)> {

@@ -110,7 +110,7 @@ pub(crate) fn lower_program(
     let mut enablings = Vec::new();
     for id in order {
         let (probe, clauses) = &by_probe[&id];
-        let target = targets.target(probe).map_err(|why| {
+        let variants = targets.targets(probe).map_err(|why| {
             let span = clauses.first().map(|&(c, _)| prog.clauses[c].span);
             Diagnostic::new(
                 ErrTag::D_PDESC_INVAL,
@@ -118,39 +118,47 @@ pub(crate) fn lower_program(
                 format!("cannot trace {}: {why}", probe.full_name()),
             )
         })?;
-        let mut l = Lower::new(targets, layout, probe, &target, &mut strtab);
-        l.prologue();
-        let mut epids = Vec::new();
-        for &(ci, epid) in clauses {
-            let actions = l.clause(&prog.clauses[ci], epid)?;
-            enablings.push(Enabling {
-                epid,
-                clause: ci,
+        // The records a probe's clauses emit are the same whatever its
+        // target: every variant's program writes them, and they are
+        // described once, from the first.
+        for (variant, target) in variants.iter().enumerate() {
+            let mut l = Lower::new(targets, layout, probe, target, &mut strtab);
+            l.prologue();
+            let mut epids = Vec::new();
+            for &(ci, epid) in clauses {
+                let actions = l.clause(&prog.clauses[ci], epid)?;
+                if variant == 0 {
+                    enablings.push(Enabling {
+                        epid,
+                        clause: ci,
+                        probe: probe.clone(),
+                        size: l.record_size,
+                        actions,
+                    });
+                }
+                epids.push(epid);
+            }
+            l.epilogue();
+            let prog_type = target.prog_type;
+            let (insns, relocs) = l.asm.finish().map_err(|e| {
+                Diagnostic::new(
+                    ErrTag::D_UNSUPPORTED,
+                    None,
+                    format!(
+                        "program for {} cannot be assembled: {e:?}",
+                        probe.full_name()
+                    ),
+                )
+            })?;
+            programs.push(ProgramObj {
                 probe: probe.clone(),
-                size: l.record_size,
-                actions,
+                prog_type,
+                insns,
+                relocs,
+                epids,
+                variant: variant as u32,
             });
-            epids.push(epid);
         }
-        l.epilogue();
-        let prog_type = target.prog_type;
-        let (insns, relocs) = l.asm.finish().map_err(|e| {
-            Diagnostic::new(
-                ErrTag::D_UNSUPPORTED,
-                None,
-                format!(
-                    "program for {} cannot be assembled: {e:?}",
-                    probe.full_name()
-                ),
-            )
-        })?;
-        programs.push(ProgramObj {
-            probe: probe.clone(),
-            prog_type,
-            insns,
-            relocs,
-            epids,
-        });
     }
     enablings.sort_by_key(|e| e.epid);
     let mut maps: Vec<MapSpec> = layout.maps.clone();
