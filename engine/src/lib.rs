@@ -31,6 +31,7 @@ pub mod live;
 pub mod load;
 pub mod metrics;
 pub mod print;
+pub mod program;
 pub mod providers;
 pub mod ringbuf;
 pub mod run;

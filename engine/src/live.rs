@@ -1,22 +1,47 @@
 //! Live programs: a D program compiled, loaded and attached inside the
 //! caller's process, consumed a round at a time, its aggregations read as
 //! data. Where `command` runs dtrace(1)'s whole command line to its end,
-//! this is what a dashboard panel (`lumen top`) or a metrics exporter
-//! drives: many programs at once, each stepped from the caller's loop.
+//! this is what a dashboard panel (`lumen top`), a metrics exporter or
+//! `vmadm exitstat` drives: many programs at once, each stepped from the
+//! caller's loop.
 //!
-//! Data flow: source → [`d_lang::compile`] (against the live catalogue) →
-//! code generation → [`run::Instance`] → [`run::Session`] (attached, BEGIN
-//! fired) → [`LiveProgram::step`] → [`LiveProgram::aggregations`].
+//! Data flow: the same pipeline as dtrace(1)'s ([`crate::program`]:
+//! compile against the live catalogue, generate, enable) → [`crate::run::Session`]
+//! (attached, BEGIN fired) → [`LiveProgram::step`] →
+//! [`LiveProgram::aggregations`]. A program may trace processes, as `-p`
+//! and `-c` do ([`LiveOptions::targets`]), and take macro arguments.
 
 use crate::catalog::LiveCatalog;
 use crate::print::aggregate::Aggregation;
-use crate::run::session::OutputOptions;
-use crate::run::{self, Session};
+use crate::program::{self, Settings};
+use crate::run::process::Target;
+use crate::run::Session;
 use crate::target::Targets;
-use d_lang::codegen::{generate, CodegenOptions};
 use d_lang::Origin;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+
+/// A process a live program traces (`$target` is the first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveTarget {
+    /// A running process, as `-p PID` grabs it.
+    Pid(u32),
+    /// A command started for the program, as `-c CMD` runs it (held
+    /// until the program's BEGIN has fired).
+    Command(String),
+}
+
+/// How a live program runs.
+#[derive(Debug, Clone, Default)]
+pub struct LiveOptions {
+    /// Processes traced: `$target`, `PROVIDER$target:::`, and the USDT
+    /// probes of each.
+    pub targets: Vec<LiveTarget>,
+    /// Macro arguments `$1 $2 …` (`$0` is the program's name).
+    pub macro_args: Vec<String>,
+    /// Option values (`-x`), beyond the program's own pragmas.
+    pub settings: Settings,
+}
 
 /// Why a live program could not start, or stopped working.
 #[derive(Debug, thiserror::Error)]
@@ -77,60 +102,86 @@ pub struct LiveProgram {
     out: Captured,
     err: Captured,
     ended: bool,
+    targets: Vec<Target>,
 }
 
 impl LiveProgram {
     /// Compile `source` (named `name` in diagnostics, as a script file
-    /// would be), load and attach it, and fire BEGIN.
+    /// would be), load and attach it, and fire BEGIN, with dtrace(1)'s
+    /// defaults and no traced process.
     pub fn start(
         name: &str,
         source: &str,
         catalog: &LiveCatalog,
     ) -> Result<LiveProgram, LiveError> {
-        let opts = crate::command::process_compile_options(
+        LiveProgram::start_with(name, source, catalog, &LiveOptions::default())
+    }
+
+    /// [`LiveProgram::start`] with `options`: traced processes, macro
+    /// arguments, option settings.
+    pub fn start_with(
+        name: &str,
+        source: &str,
+        catalog: &LiveCatalog,
+        options: &LiveOptions,
+    ) -> Result<LiveProgram, LiveError> {
+        let mut targets = Vec::new();
+        for t in &options.targets {
+            let grabbed = match t {
+                LiveTarget::Pid(pid) => Target::attach(*pid as i32),
+                LiveTarget::Command(cmd) => Target::spawn(cmd),
+            };
+            let target = grabbed.map_err(|e| LiveError::Enable(format!("{name}: {t:?}: {e}")))?;
+            catalog.add_process(target.pid() as u32, target.program().map(Into::into));
+            targets.push(target);
+        }
+        let macro_args = std::iter::once(name.to_owned())
+            .chain(options.macro_args.iter().cloned())
+            .collect();
+        let mut settings = options.settings.clone();
+        let opts = settings.compile_options(
             Origin::File(name.to_owned()),
-            vec![name.to_owned()],
+            macro_args,
+            targets.first().map(|t| t.pid() as u32),
         );
-        let program = d_lang::compile(source, &opts, catalog)
+        let compiled = program::compile(source.to_owned(), &opts, catalog)
             .map_err(|d| LiveError::Compile(format!("{name}: {}", d.body(false, true))))?;
-        if program.matched_probes() == 0 {
+        if compiled.program.matched_probes() == 0 {
             return Err(LiveError::NoProbes {
                 name: name.to_owned(),
             });
         }
-        let targets = Targets::new(catalog);
-        let object = generate(&program, &targets, &CodegenOptions::default())
+        settings.take_pragmas(&compiled.program);
+        let resolver = Targets::new(catalog);
+        let generated = program::generate(&compiled, &resolver, &settings, settings.backend())
             .map_err(|d| LiveError::Compile(format!("{name}: {}", d.body(false, true))))?;
-        let attachments = object
-            .programs
-            .iter()
-            .map(|p| targets.program_attachment(p))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(LiveError::Enable)?;
-        let instance =
-            run::Instance::new(object).map_err(|e| LiveError::Enable(format!("{name}: {e}")))?;
+        let enabled = program::enable(generated, &resolver)
+            .map_err(|e| LiveError::Enable(format!("{name}: {e}")))?;
         let out = Captured::default();
         let err = Captured::default();
-        let options = OutputOptions {
-            quiet: true,
-            ..OutputOptions::default()
-        };
+        let mut output = settings.output_options();
+        // Nothing to print headers for: the caller reads data.
+        output.quiet = true;
         let mut session = Session::attach(
-            vec![instance],
-            vec![attachments],
+            vec![enabled.instance],
+            vec![enabled.attachments],
             catalog.tracefs(),
             out.clone(),
             err.clone(),
-            options,
+            output,
         )
         .map_err(|e| LiveError::Enable(format!("{name}: {e}")))?;
         session.begin().map_err(|e| LiveError::Run(e.to_string()))?;
+        for t in &mut targets {
+            t.release();
+        }
         Ok(LiveProgram {
             name: name.to_owned(),
             session,
             out,
             err,
             ended: false,
+            targets,
         })
     }
 
@@ -149,7 +200,9 @@ impl LiveProgram {
         self.session
             .step(poll_ms)
             .map_err(|e| LiveError::Run(e.to_string()))?;
-        if self.session.exit_requested().is_some() {
+        // As dtrace(1)'s run ends when its -c/-p processes do.
+        let targets_gone = !self.targets.is_empty() && self.targets.iter_mut().all(|t| t.exited());
+        if self.session.exit_requested().is_some() || targets_gone {
             self.end()?;
         }
         Ok(())
@@ -176,6 +229,14 @@ impl LiveProgram {
     pub fn aggregations(&mut self) -> Result<Vec<Aggregation>, LiveError> {
         self.session
             .aggregations()
+            .map_err(|e| LiveError::Run(e.to_string()))
+    }
+
+    /// Empty every aggregation (keys and values), as `trunc()` of each
+    /// would: the next read shows only what happened since.
+    pub fn truncate(&mut self) -> Result<(), LiveError> {
+        self.session
+            .truncate_all()
             .map_err(|e| LiveError::Run(e.to_string()))
     }
 

@@ -756,6 +756,20 @@ impl<'o> Session<'o> {
         Ok(all)
     }
 
+    /// Empty every aggregation of every program (keys and values), as
+    /// `trunc(@a)` of each would: for a live view reporting by interval.
+    pub fn truncate_all(&mut self) -> Result<(), SessionError> {
+        for ii in 0..self.instances.len() {
+            let ids: Vec<AggId> = (0..self.instances[ii].object.aggs.len())
+                .map(|i| AggId(i as u32))
+                .collect();
+            for id in ids {
+                self.trunc(ii, id, None)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Publish aggregation snapshots to `feed` whenever it asks (a metrics
     /// endpoint being scraped), from the consuming loop.
     pub fn set_feed(&mut self, feed: std::sync::Arc<AggregationFeed>) {

@@ -1,0 +1,277 @@
+//! One D program's pipeline, the same for every caller — dtrace(1)
+//! ([`crate::command`]), live programs ([`crate::live`]: `lumen top`'s
+//! panels, `vmadm exitstat`): compile against the live catalogue, generate
+//! code for a backend, instantiate it (maps made, programs loaded), and
+//! name what each program attaches to. Each step is a function from the
+//! previous step's output to its own; the run itself ([`crate::run`])
+//! starts from [`Enabled`].
+//!
+//! [`Settings`] holds the option values in force (`-x`, `#pragma D
+//! option`) and turns them into what each step needs: compile options,
+//! code generation options, output options.
+
+use crate::catalog::LiveCatalog;
+use crate::run::{self, Backend, Instance, InstanceError};
+use crate::target::{Attachment, Targets};
+use d_lang::codegen::{CodegenOptions, Object};
+use d_lang::options::OptionValue;
+use d_lang::{CompileOptions, Diagnostic, Origin};
+use std::collections::HashMap;
+
+/// Option values in force, last setting wins.
+#[derive(Debug, Default, Clone)]
+pub struct Settings {
+    /// Every option set, by name.
+    pub values: HashMap<String, OptionValue>,
+    /// Preprocessor arguments from `-D -U -I -H` and `-x define/undef/incdir`.
+    pub cpp_args: Vec<String>,
+}
+
+impl Settings {
+    /// Whether option `name` is set.
+    pub fn is_set(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
+    /// A text option's value.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.values.get(name) {
+            Some(OptionValue::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// A numeric option's value.
+    pub fn number(&self, name: &str) -> Option<u64> {
+        match self.values.get(name) {
+            Some(OptionValue::Number(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// Take up a program's `#pragma D option` settings: they act like
+    /// `-x` for the whole run.
+    pub fn take_pragmas(&mut self, program: &d_lang::ir::Program) {
+        for o in &program.options {
+            if let Ok(v) = d_lang::options::parse_option(&o.name, o.value.as_deref()) {
+                self.values.insert(o.name.clone(), v);
+            }
+        }
+    }
+
+    /// The backend `-x backend=` asks for (the kernel's by default).
+    pub fn backend(&self) -> Backend {
+        match self.text("backend") {
+            Some("user") => Backend::User,
+            _ => Backend::Kernel,
+        }
+    }
+
+    /// Code generation settings.
+    pub fn codegen_options(&self, backend: Backend) -> CodegenOptions {
+        let mut c = CodegenOptions::default();
+        if let Some(n) = self.number("strsize") {
+            c.strsize = (n.clamp(16, 1024) as u32).div_ceil(8) * 8;
+        }
+        if let Some(n) = self.number("bufsize") {
+            c.bufsize = n.clamp(4096, 1 << 30) as u32;
+        }
+        if let Some(n) = self.number("dynvarsize") {
+            c.dynvarsize = n;
+        }
+        if let Some(n) = self.number("aggsize") {
+            c.aggsize = n;
+        }
+        if let Some(n) = self.number("nspec") {
+            c.nspec = n.clamp(1, 64) as u32;
+        }
+        if let Some(n) = self.number("stackframes") {
+            c.stackframes = n.clamp(1, 127) as u32;
+        }
+        if let Some(n) = self.number("ustackframes") {
+            c.ustackframes = n.clamp(1, 127) as u32;
+        }
+        c.portable = backend == Backend::User;
+        c
+    }
+
+    /// How long the consumer may wait for records: `switchrate`, at most 1 s.
+    pub fn poll_ms(&self) -> i32 {
+        self.number("switchrate")
+            .map_or(100, |ns| (ns / 1_000_000).clamp(1, 1000) as i32)
+    }
+
+    /// The consumer's output settings.
+    pub fn output_options(&self) -> run::session::OutputOptions {
+        let defaults = run::session::OutputOptions::default();
+        let count = |name: &str| self.number(name).unwrap_or(0) as usize;
+        run::session::OutputOptions {
+            quiet: self.is_set("quiet"),
+            sort: crate::print::aggregate::AggSortOptions {
+                sortkey: self.is_set("aggsortkey"),
+                sortrev: self.is_set("aggsortrev"),
+                sortpos: count("aggsortpos"),
+                sortkeypos: count("aggsortkeypos"),
+            },
+            rawbytes: self.is_set("rawbytes"),
+            flowindent: self.is_set("flowindent"),
+            droptags: self.is_set("droptags"),
+            bufpolicy: match self.text("bufpolicy") {
+                Some("fill") => run::session::BufPolicy::Fill,
+                Some("ring") => run::session::BufPolicy::Ring,
+                _ => run::session::BufPolicy::Switch,
+            },
+            bufsize: self.number("bufsize").unwrap_or(defaults.bufsize),
+            specsize: self.number("specsize").unwrap_or(defaults.specsize),
+        }
+    }
+
+    /// Compile options for a program this process runs, from `origin`,
+    /// with macro arguments `$0 $1 …` (`macro_args`), `$target` the first
+    /// `-c`/`-p` process (`target`), and the tracer's own `$pid $ppid $uid
+    /// $gid`.
+    pub fn compile_options(
+        &self,
+        origin: Origin,
+        macro_args: Vec<String>,
+        target: Option<u32>,
+    ) -> CompileOptions {
+        let mut opts = CompileOptions::new(origin);
+        opts.macro_args = macro_args;
+        opts.pid = std::process::id();
+        opts.ppid = std::os::unix::process::parent_id();
+        opts.uid = nix::unistd::getuid().as_raw();
+        opts.gid = nix::unistd::getgid().as_raw();
+        opts.zdefs = self.is_set("zdefs");
+        opts.defaultargs = self.is_set("defaultargs");
+        opts.destructive = self.is_set("destructive");
+        opts.target = target;
+        opts
+    }
+}
+
+/// A compiled program: the text the compiler read (after the
+/// preprocessor, so a later diagnostic can point into it) and its IR.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The source as compiled.
+    pub source: String,
+    /// The typed program.
+    pub program: d_lang::ir::Program,
+}
+
+/// Compile `source` against `catalog`.
+pub fn compile(
+    source: String,
+    opts: &CompileOptions,
+    catalog: &LiveCatalog,
+) -> Result<Compiled, Diagnostic> {
+    let program = d_lang::compile(&source, opts, catalog)?;
+    Ok(Compiled { source, program })
+}
+
+/// A program's code for one backend, with what each of its programs is
+/// attached to.
+#[derive(Debug)]
+pub struct Generated {
+    /// The eBPF programs, maps and record descriptions.
+    pub object: Object,
+    /// The backend it was generated for.
+    pub backend: Backend,
+}
+
+/// Generate `compiled`'s code for `backend`.
+pub fn generate(
+    compiled: &Compiled,
+    targets: &Targets<'_>,
+    settings: &Settings,
+    backend: Backend,
+) -> Result<Generated, Diagnostic> {
+    let object = d_lang::codegen::generate(
+        &compiled.program,
+        targets,
+        &settings.codegen_options(backend),
+    )?;
+    Ok(Generated { object, backend })
+}
+
+impl Generated {
+    /// Whether every program could run on the user-space backend (only
+    /// BEGIN, END, ERROR, tick and profile probes).
+    pub fn user_capable(&self, targets: &Targets<'_>) -> bool {
+        self.object.programs.iter().all(|p| {
+            matches!(
+                targets.attachment(&p.probe),
+                Ok(Attachment::Timer { .. } | Attachment::SelfProbe(_))
+            )
+        })
+    }
+}
+
+/// Why a generated program could not be enabled.
+#[derive(Debug, thiserror::Error)]
+pub enum EnableError {
+    /// A probe has nothing to attach to.
+    #[error("{0}")]
+    Attachment(String),
+    /// Loading its maps or programs failed.
+    #[error(transparent)]
+    Instance(#[from] InstanceError),
+}
+
+/// A program ready to run: loaded, and with the attachment of each of its
+/// programs.
+pub struct Enabled {
+    /// Maps and programs, loaded.
+    pub instance: Instance,
+    /// What each program attaches to, in the object's program order.
+    pub attachments: Vec<Attachment>,
+}
+
+/// Load `generated` (maps made, programs verified and loaded) and name
+/// each program's attachment.
+pub fn enable(generated: Generated, targets: &Targets<'_>) -> Result<Enabled, EnableError> {
+    let attachments = generated
+        .object
+        .programs
+        .iter()
+        .map(|p| targets.program_attachment(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(EnableError::Attachment)?;
+    let instance = Instance::with_backend(generated.object, generated.backend)?;
+    Ok(Enabled {
+        instance,
+        attachments,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_become_each_steps_options() {
+        let mut s = Settings::default();
+        for (name, value) in [
+            ("strsize", Some("100")),
+            ("bufpolicy", Some("ring")),
+            ("switchrate", Some("10ms")),
+            ("quiet", None),
+            ("backend", Some("user")),
+        ] {
+            let v = d_lang::options::parse_option(name, value).expect("valid option");
+            s.values.insert(name.into(), v);
+        }
+        assert_eq!(s.backend(), Backend::User);
+        let c = s.codegen_options(s.backend());
+        assert_eq!(c.strsize, 104);
+        assert!(c.portable);
+        assert_eq!(s.poll_ms(), 10);
+        let o = s.output_options();
+        assert!(o.quiet);
+        assert_eq!(o.bufpolicy, run::session::BufPolicy::Ring);
+        let opts = s.compile_options(Origin::ProbeId, vec!["dtrace".into()], Some(42));
+        assert_eq!(opts.target, Some(42));
+        assert_eq!(opts.pid, std::process::id());
+    }
+}
