@@ -16,6 +16,7 @@
 pub mod asm;
 pub mod buckets;
 pub mod disasm;
+pub mod dispatch;
 pub mod insn;
 pub mod layout;
 pub mod lower;

@@ -4,9 +4,13 @@
 //! [`decode`] turns ring-buffer records back into values; [`snapshot`]
 //! reads and merges aggregations.
 
+pub mod actions;
+pub mod buffers;
 pub mod decode;
 pub mod exit_hold;
+pub mod feed;
 pub mod instance;
+pub mod links;
 pub mod map;
 pub mod process;
 pub mod session;
