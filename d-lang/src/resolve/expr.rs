@@ -71,7 +71,7 @@ impl Resolver<'_> {
                 "expression is nested too deeply",
             ));
         }
-        let r = crate::parser::grow(|| self.expr_inner(e));
+        let r = crate::recursion::grow(|| self.expr_inner(e));
         self.depth -= 1;
         r
     }

@@ -10,15 +10,16 @@
 mod call;
 mod expr;
 mod key_name;
+pub mod prelude;
 mod typing;
 
 use crate::ast::{self, Item};
 use crate::catalog::{DescField, ProbeCatalog, ProbeDesc, ProbeInfo};
 use crate::diag::{diag, DResult, ErrTag, Region};
 use crate::ir::{self, AggId, Program, Scope, VarId};
+use crate::options::{CompileOptions, Origin};
 use crate::span::Span;
 use crate::types::Type;
-use crate::{CompileOptions, Origin};
 use std::collections::HashMap;
 
 pub use typing::TypeTable;
@@ -85,7 +86,7 @@ pub(crate) struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     fn new(opts: &'a CompileOptions, catalog: &'a dyn ProbeCatalog) -> Self {
-        Self::with_types(opts, catalog, crate::prelude::types())
+        Self::with_types(opts, catalog, prelude::types())
     }
 
     /// A resolver over a given type table (the prelude is built with only

@@ -18,7 +18,7 @@ const PERF_CS: i16 = 136;
 impl Lower<'_> {
     /// Evaluate `e` into r0.
     pub(crate) fn expr(&mut self, e: &Expr) -> R<()> {
-        crate::parser::grow(|| self.expr_inner(e))
+        crate::recursion::grow(|| self.expr_inner(e))
     }
 
     fn expr_inner(&mut self, e: &Expr) -> R<()> {
