@@ -1,16 +1,27 @@
 //! Resolution and type checking: [`ast::Script`] in, typed [`ir::Program`] out.
 //!
-//! One pass over the items in source order, as libdtrace cooks them:
-//! declarations define types and variables; each clause's descriptions are
-//! matched through the [`ProbeCatalog`]; its predicate and actions are typed
-//! ([`expr`], [`call`]) with D's rules, creating variables and aggregations
-//! at their first assignment. The first error stops compilation, carrying
-//! DTrace's tag and wording.
+//! The [`prelude`]'s types are declared first. Then one pass over the items
+//! in source order, as libdtrace cooks them: declarations define types and
+//! variables ([`typing`]); each clause's descriptions are matched through the
+//! [`ProbeCatalog`]; its predicate and statements are typed with D's rules —
+//! expressions ([`expr`], [`names`], [`members`], [`operators`],
+//! [`assign`]) and calls ([`call`], [`action`], [`format`], [`aggregate`],
+//! [`speculation`]) — creating variables and aggregations at their first
+//! assignment. The first error stops compilation, carrying DTrace's tag and
+//! wording.
 
+mod action;
+mod aggregate;
+mod assign;
 mod call;
 mod expr;
+mod format;
 mod key_name;
+mod members;
+mod names;
+mod operators;
 pub mod prelude;
+mod speculation;
 mod typing;
 
 use crate::ast::{self, Item};
