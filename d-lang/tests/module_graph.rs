@@ -2,7 +2,8 @@
 //! and `super::` paths form a graph that must have no cycle, so that the
 //! stages read top-down as libdtrace's do (lexer → parser → resolve → ir →
 //! codegen, over shared leaves such as `span`, `diag`, `token`, `types`,
-//! `catalog`, `options`); and no module reaches back into `lib.rs`.
+//! `catalog`, `options`); no module reaches back into `lib.rs`; and no file
+//! holds more than 800 lines before its tests.
 //!
 //! Only the code before a file's `#[cfg(test)]` counts (tests sit at the
 //! foot of each file), `//` comments are dropped, and an edge is drawn
@@ -11,6 +12,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+/// Most lines a file may hold before its tests (STYLE.md: split by idea).
+const MAX_LINES: usize = 800;
 
 /// One source file: its path under `src/`, module path, and non-test code.
 struct Source {
@@ -210,6 +214,21 @@ fn modules_form_a_dag_that_never_imports_lib_rs() {
     if let Some(cycle) = find_cycle(&g) {
         panic!("module cycle: {}", cycle.join(" -> "));
     }
+}
+
+#[test]
+fn no_file_is_over_800_lines_before_its_tests() {
+    let long: Vec<String> = sources()
+        .iter()
+        .map(|s| (s, s.code.lines().count()))
+        .filter(|(_, n)| *n > MAX_LINES)
+        .map(|(s, n)| format!("{}: {n} lines", s.path.display()))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "split these by idea (at most {MAX_LINES} lines before the tests):\n{}",
+        long.join("\n")
+    );
 }
 
 /// The checker itself: a planted cycle and a planted `lib.rs` import are found.
