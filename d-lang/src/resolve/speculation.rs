@@ -19,34 +19,31 @@ impl Resolver<'_> {
         args: &[ast::Expr],
         span: Span,
     ) -> DResult<Action> {
-        if self.acts.speculated {
-            return Err(diag(
-                ErrTag::D_SPEC_SPEC,
-                span,
-                "speculate( ) may not follow speculate( )",
-            ));
-        }
-        if self.acts.committed {
-            return Err(diag(
-                ErrTag::D_SPEC_COMM,
-                span,
-                "speculate( ) may not follow commit( )",
-            ));
-        }
-        if self.acts.recorded {
-            return Err(diag(
-                ErrTag::D_SPEC_DREC,
-                span,
-                "speculate( ) may not follow data-recording actions",
-            ));
-        }
-        if self.acts.aggregated {
-            return Err(diag(
-                ErrTag::D_SPEC_DREC,
-                span,
-                "speculate( ) may not follow aggregating actions",
-            ));
-        }
+        refuse_first(
+            span,
+            &[
+                (
+                    self.acts.speculated,
+                    ErrTag::D_SPEC_SPEC,
+                    "speculate( ) may not follow speculate( )",
+                ),
+                (
+                    self.acts.committed,
+                    ErrTag::D_SPEC_COMM,
+                    "speculate( ) may not follow commit( )",
+                ),
+                (
+                    self.acts.recorded,
+                    ErrTag::D_SPEC_DREC,
+                    "speculate( ) may not follow data-recording actions",
+                ),
+                (
+                    self.acts.aggregated,
+                    ErrTag::D_SPEC_DREC,
+                    "speculate( ) may not follow aggregating actions",
+                ),
+            ],
+        )?;
         let v = self.checked_args(f, args, span)?;
         self.acts.speculated = true;
         Ok(Action::Speculate(
@@ -63,27 +60,26 @@ impl Resolver<'_> {
         span: Span,
     ) -> DResult<Action> {
         if f.name == "commit" {
-            if self.acts.speculated {
-                return Err(diag(
-                    ErrTag::D_ACT_SPEC,
-                    span,
-                    "commit( ) may not follow speculate( )",
-                ));
-            }
-            if self.acts.committed {
-                return Err(diag(
-                    ErrTag::D_COMM_COMM,
-                    span,
-                    "commit( ) may not follow commit( )",
-                ));
-            }
-            if self.acts.recorded {
-                return Err(diag(
-                    ErrTag::D_COMM_DREC,
-                    span,
-                    "commit( ) may not follow data-recording actions",
-                ));
-            }
+            refuse_first(
+                span,
+                &[
+                    (
+                        self.acts.speculated,
+                        ErrTag::D_ACT_SPEC,
+                        "commit( ) may not follow speculate( )",
+                    ),
+                    (
+                        self.acts.committed,
+                        ErrTag::D_COMM_COMM,
+                        "commit( ) may not follow commit( )",
+                    ),
+                    (
+                        self.acts.recorded,
+                        ErrTag::D_COMM_DREC,
+                        "commit( ) may not follow data-recording actions",
+                    ),
+                ],
+            )?;
             self.acts.committed = true;
         } else if self.acts.speculated {
             return Err(diag(
@@ -129,6 +125,14 @@ impl Resolver<'_> {
             self.prog.destructive = true;
         }
         Ok(())
+    }
+}
+
+/// The error of the first rule broken, in order: (broken, tag, message).
+fn refuse_first(span: Span, rules: &[(bool, ErrTag, &str)]) -> DResult<()> {
+    match rules.iter().find(|(broken, _, _)| *broken) {
+        Some(&(_, tag, message)) => Err(diag(tag, span, message)),
+        None => Ok(()),
     }
 }
 
