@@ -2,13 +2,12 @@
 //!
 //! The [`prelude`]'s types are declared first. Then one pass over the items
 //! in source order, as libdtrace cooks them: declarations define types and
-//! variables ([`typing`]); each clause's descriptions are matched through the
+//! variables (`typing`); each clause's descriptions are matched through the
 //! [`ProbeCatalog`]; its predicate and statements are typed with D's rules —
-//! expressions ([`expr`], [`names`], [`members`], [`operators`],
-//! [`assign`]) and calls ([`call`], [`action`], [`format`], [`aggregate`],
-//! [`speculation`]) — creating variables and aggregations at their first
-//! assignment. The first error stops compilation, carrying DTrace's tag and
-//! wording.
+//! expressions (`expr`, `names`, `members`, `operators`, `assign`) and calls
+//! (`call`, `action`, `format`, `aggregate`, `speculation`) — creating
+//! variables and aggregations at their first assignment. The first error
+//! stops compilation, carrying DTrace's tag and wording.
 
 mod action;
 mod aggregate;
