@@ -5,6 +5,7 @@
 //! descriptions are still text. The resolver reads it and builds [`crate::ir`].
 
 use crate::span::Span;
+use crate::token::Keyword;
 
 /// A whole D program.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -246,7 +247,7 @@ pub enum StorageClass {
 #[derive(Debug, Clone, PartialEq)]
 pub enum BaseType {
     /// Arithmetic or `void`/`string`: the keywords as written (`unsigned long long`).
-    Words(Vec<crate::lexer::Keyword>),
+    Words(Vec<Keyword>),
     /// A typedef name.
     Named(String),
     /// `struct name { … }` (members when defined here).
@@ -263,7 +264,7 @@ pub struct DeclSpecs {
     /// `static`, `self`, `this`, `typedef`…
     pub class: Option<StorageClass>,
     /// `const`/`volatile`/`restrict` seen.
-    pub qualifiers: Vec<crate::lexer::Keyword>,
+    pub qualifiers: Vec<Keyword>,
     /// The type.
     pub base: BaseType,
     /// Span of the specifiers.

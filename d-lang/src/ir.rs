@@ -111,26 +111,6 @@ pub enum AggFunc {
 }
 
 impl AggFunc {
-    /// How many buckets the value has (0 for the scalar functions); the
-    /// layouts are in [`crate::codegen::buckets`].
-    pub fn bucket_count(&self) -> usize {
-        use crate::codegen::buckets as b;
-        match *self {
-            AggFunc::Quantize => b::QUANTIZE_BUCKETS,
-            AggFunc::Lquantize { base, limit, step } if limit > base && step > 0 => {
-                b::lquantize_buckets(base, limit, step)
-            }
-            AggFunc::Lquantize { .. } => 2,
-            AggFunc::Llquantize {
-                factor,
-                low,
-                high,
-                nsteps,
-            } => b::llquantize_buckets(factor, low, high, nsteps),
-            _ => 0,
-        }
-    }
-
     /// The function's name.
     pub fn name(&self) -> &'static str {
         match self {

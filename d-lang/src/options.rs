@@ -1,9 +1,68 @@
-//! DTrace's run-time and compile-time options (`-x name=value`, `#pragma D option`).
+//! Options: what one compile is told ([`CompileOptions`]), and DTrace's `-x` options.
 //!
-//! One table names every option, its kind and default; both the command line
-//! and the compiler's pragma handling validate values through it.
+//! Every stage reads [`CompileOptions`] (the lexer substitutes its macro
+//! arguments, the parser and resolver read its origin and flags). One table,
+//! [`OPTIONS`], names every `-x` option, its kind and default; both the
+//! command line and the compiler's `#pragma D option` handling validate
+//! values through it.
 
+use crate::catalog::DescField;
 use std::fmt;
+
+/// Where the text being compiled came from; it decides how probe
+/// specifiers align and whether a bare probe description is allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A script file (`-s FILE`), named as typed.
+    File(String),
+    /// A probe specifier string: `-n` (ends at name), `-P`, `-m`, `-f`.
+    Spec(DescField),
+    /// `-i ID`: a probe by its numeric ID.
+    ProbeId,
+}
+
+/// Values the compiler substitutes and flags that change what it accepts.
+#[derive(Debug, Clone)]
+pub struct CompileOptions {
+    /// Where the source came from.
+    pub origin: Origin,
+    /// Macro arguments: `$0` is the script name, `$1…` the operands after it.
+    pub macro_args: Vec<String>,
+    /// `$pid`, `$ppid`, `$uid`, `$gid` of the tracer itself.
+    pub pid: u32,
+    /// `$ppid`.
+    pub ppid: u32,
+    /// `$uid`.
+    pub uid: u32,
+    /// `$gid`.
+    pub gid: u32,
+    /// `$target`: the `-c`/`-p` process, if any.
+    pub target: Option<u32>,
+    /// `-Z` / `zdefs`: allow descriptions that match no probes.
+    pub zdefs: bool,
+    /// `defaultargs`: undefined macro arguments are 0 or "".
+    pub defaultargs: bool,
+    /// `-w` / `destructive`: allow destructive actions.
+    pub destructive: bool,
+}
+
+impl CompileOptions {
+    /// Options for compiling `origin` with no macro arguments.
+    pub fn new(origin: Origin) -> Self {
+        CompileOptions {
+            origin,
+            macro_args: Vec::new(),
+            pid: 0,
+            ppid: 0,
+            uid: 0,
+            gid: 0,
+            target: None,
+            zdefs: false,
+            defaultargs: false,
+            destructive: false,
+        }
+    }
+}
 
 /// How an option's value is written and checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

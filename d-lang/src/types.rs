@@ -221,6 +221,18 @@ pub const BUILTIN_TYPEDEFS: &[(&str, &str)] = &[
     ("irq_hw_number_t", "unsigned long"),
 ];
 
+/// Typedef names the prelude declares (`resolve::prelude`): `psinfo_t` and
+/// the other stable types every program sees. The parser must know them as
+/// type names before the resolver has compiled the prelude; a test there
+/// checks that it declares exactly these.
+pub const PRELUDE_TYPEDEFS: &[&str] = &[
+    "psinfo_t",
+    "lwpsinfo_t",
+    "bufinfo_t",
+    "devinfo_t",
+    "fileinfo_t",
+];
+
 impl Type {
     /// Strip typedef names down to the real type.
     pub fn strip(&self) -> &Type {

@@ -202,6 +202,29 @@ fn key_fields(types: &[Type], sizes: &ValueSizes, thread: bool) -> (Vec<Field>, 
     (fields, off.max(8))
 }
 
+impl AggFunc {
+    /// How many buckets the value has (0 for the scalar functions); the
+    /// layouts are in [`super::buckets`]. Defined here, beside the value
+    /// sizes it decides, so that `ir` does not depend on code generation.
+    pub fn bucket_count(&self) -> usize {
+        use super::buckets as b;
+        match *self {
+            AggFunc::Quantize => b::QUANTIZE_BUCKETS,
+            AggFunc::Lquantize { base, limit, step } if limit > base && step > 0 => {
+                b::lquantize_buckets(base, limit, step)
+            }
+            AggFunc::Lquantize { .. } => 2,
+            AggFunc::Llquantize {
+                factor,
+                low,
+                high,
+                nsteps,
+            } => b::llquantize_buckets(factor, low, high, nsteps),
+            _ => 0,
+        }
+    }
+}
+
 /// Value size of an aggregation's map entries.
 pub fn agg_value_size(func: &AggFunc) -> u32 {
     match func {

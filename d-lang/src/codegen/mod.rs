@@ -81,7 +81,8 @@ pub fn generate(
 mod tests {
     use super::*;
     use crate::catalog::{ProbeInfo, StaticCatalog};
-    use crate::{compile, CompileOptions, Origin};
+    use crate::compile;
+    use crate::options::{CompileOptions, Origin};
 
     /// Targets shaped like the engine's: syscall args at 16 + 8n of the
     /// tracepoint record, BEGIN/END on uprobes, profile on perf events.

@@ -7,8 +7,10 @@ use crate::ast::{
     StorageClass, Translator, TypeName,
 };
 use crate::diag::{diag, DResult, ErrTag};
-use crate::lexer::{Keyword, Mode, Tok};
+use crate::lexer::Mode;
+use crate::recursion::grow;
 use crate::span::Span;
+use crate::token::{Keyword, Tok};
 
 fn is_type_word(k: Keyword) -> bool {
     use Keyword::*;
@@ -260,7 +262,7 @@ impl Parser<'_> {
     pub(crate) fn declarator(&mut self, abstract_ok: bool) -> DResult<Declarator> {
         let t = self.peek()?.clone();
         self.enter(t.span)?;
-        let r = super::grow(|| self.declarator_inner(abstract_ok));
+        let r = grow(|| self.declarator_inner(abstract_ok));
         self.leave();
         r
     }

@@ -3,8 +3,10 @@
 use super::Parser;
 use crate::ast::{BinOp, Expr, ExprKind, UnOp};
 use crate::diag::DResult;
-use crate::lexer::{Keyword, Tok};
+use crate::lexer::Mode;
+use crate::recursion::grow;
 use crate::span::Span;
+use crate::token::{Keyword, Tok, Token};
 
 /// Binary operator levels, loosest first (comma and assignment are handled
 /// separately because they associate differently).
@@ -64,7 +66,7 @@ impl Parser<'_> {
     pub(crate) fn assignment(&mut self) -> DResult<Expr> {
         let start = self.peek()?.span;
         self.enter(start)?;
-        let r = super::grow(|| self.assignment_inner());
+        let r = grow(|| self.assignment_inner());
         self.leave();
         r
     }
@@ -103,7 +105,7 @@ impl Parser<'_> {
     fn conditional_nested(&mut self) -> DResult<Expr> {
         let start = self.peek()?.span;
         self.enter(start)?;
-        let r = super::grow(|| self.conditional());
+        let r = grow(|| self.conditional());
         self.leave();
         r
     }
@@ -152,12 +154,12 @@ impl Parser<'_> {
     fn unary(&mut self) -> DResult<Expr> {
         let t = self.peek()?.clone();
         self.enter(t.span)?;
-        let r = super::grow(|| self.unary_inner(t));
+        let r = grow(|| self.unary_inner(t));
         self.leave();
         r
     }
 
-    fn unary_inner(&mut self, t: crate::lexer::Token) -> DResult<Expr> {
+    fn unary_inner(&mut self, t: Token) -> DResult<Expr> {
         let prefix = |p: &str| match p {
             "-" => Some(UnOp::Neg),
             "+" => Some(UnOp::Plus),
@@ -221,9 +223,9 @@ impl Parser<'_> {
     /// After a `(`: does a type name follow (a cast or `sizeof (type)`)?
     fn paren_starts_type(&mut self) -> DResult<bool> {
         let mut probe = self.lex.clone();
-        let open = probe.next(crate::lexer::Mode::Code)?;
+        let open = probe.next(Mode::Code)?;
         debug_assert_eq!(open.tok, Tok::Punct("("));
-        let next = probe.next(crate::lexer::Mode::Code)?;
+        let next = probe.next(Mode::Code)?;
         Ok(match &next.tok {
             Tok::Kw(k) => {
                 use Keyword::*;

@@ -11,11 +11,14 @@ mod decl;
 mod expr;
 
 use crate::ast::{self, Clause, Item, Pragma, Stmt};
+use crate::catalog::DescField;
 use crate::diag::{diag, DResult, ErrTag};
-use crate::lexer::{Keyword, Lexer, Mode, Tok, Token};
+use crate::lexer::{Lexer, Mode};
+use crate::options::{CompileOptions, Origin};
+use crate::recursion::grow;
 use crate::span::Span;
-use crate::types::BUILTIN_TYPEDEFS;
-use crate::{CompileOptions, Origin};
+use crate::token::{Keyword, Tok, Token};
+use crate::types::{BUILTIN_TYPEDEFS, PRELUDE_TYPEDEFS};
 use std::collections::HashSet;
 
 /// Parse a whole program.
@@ -27,7 +30,7 @@ pub fn parse(src: &str, opts: &CompileOptions) -> DResult<ast::Script> {
 /// Parse a type name such as `const char *` or `char [16]` (used for probe
 /// argument types reported by catalogues).
 pub fn parse_type_name(src: &str) -> DResult<ast::TypeName> {
-    let opts = CompileOptions::new(Origin::Spec(crate::DescField::Name));
+    let opts = CompileOptions::new(Origin::Spec(DescField::Name));
     let mut p = Parser::new(src, &opts);
     let t = p.type_name()?;
     p.expect_eof()?;
@@ -42,7 +45,7 @@ fn builtin_typedef(name: &str) -> bool {
             BUILTIN_TYPEDEFS
                 .iter()
                 .map(|(n, _)| *n)
-                .chain(crate::prelude::PRELUDE_TYPEDEFS.iter().copied())
+                .chain(PRELUDE_TYPEDEFS.iter().copied())
                 .collect()
         })
         .contains(name)
@@ -52,11 +55,6 @@ fn builtin_typedef(name: &str) -> bool {
 /// depth: recursive stages run through [`grow`], which moves to a fresh stack
 /// segment when the current one runs low.
 const MAX_DEPTH: usize = 1000;
-
-/// Run a recursive step with at least 64 KiB of stack, growing it if needed.
-pub(crate) fn grow<R>(f: impl FnOnce() -> R) -> R {
-    stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
-}
 
 pub(crate) struct Parser<'a> {
     lex: Lexer<'a>,

@@ -70,7 +70,7 @@ fn fallback(index: usize) -> String {
 mod tests {
     use super::*;
     use crate::ast::{Item, Stmt};
-    use crate::{CompileOptions, Origin};
+    use crate::options::{CompileOptions, Origin};
 
     /// The names of `@[keys]` as the parser reads them.
     fn names(keys: &str) -> Vec<String> {

@@ -1,24 +1,35 @@
 //! Resolution and type checking: [`ast::Script`] in, typed [`ir::Program`] out.
 //!
-//! One pass over the items in source order, as libdtrace cooks them:
-//! declarations define types and variables; each clause's descriptions are
-//! matched through the [`ProbeCatalog`]; its predicate and actions are typed
-//! ([`expr`], [`call`]) with D's rules, creating variables and aggregations
-//! at their first assignment. The first error stops compilation, carrying
-//! DTrace's tag and wording.
+//! The [`prelude`]'s types are declared first. Then one pass over the items
+//! in source order, as libdtrace cooks them: declarations define types and
+//! variables (`typing`); each clause's descriptions are matched through the
+//! [`ProbeCatalog`]; its predicate and statements are typed with D's rules —
+//! expressions (`expr`, `names`, `members`, `operators`, `assign`) and calls
+//! (`call`, `action`, `format`, `aggregate`, `speculation`) — creating
+//! variables and aggregations at their first assignment. The first error
+//! stops compilation, carrying DTrace's tag and wording.
 
+mod action;
+mod aggregate;
+mod assign;
 mod call;
 mod expr;
+mod format;
 mod key_name;
+mod members;
+mod names;
+mod operators;
+pub mod prelude;
+mod speculation;
 mod typing;
 
 use crate::ast::{self, Item};
 use crate::catalog::{DescField, ProbeCatalog, ProbeDesc, ProbeInfo};
 use crate::diag::{diag, DResult, ErrTag, Region};
 use crate::ir::{self, AggId, Program, Scope, VarId};
+use crate::options::{CompileOptions, Origin};
 use crate::span::Span;
 use crate::types::Type;
-use crate::{CompileOptions, Origin};
 use std::collections::HashMap;
 
 pub use typing::TypeTable;
@@ -85,7 +96,7 @@ pub(crate) struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     fn new(opts: &'a CompileOptions, catalog: &'a dyn ProbeCatalog) -> Self {
-        Self::with_types(opts, catalog, crate::prelude::types())
+        Self::with_types(opts, catalog, prelude::types())
     }
 
     /// A resolver over a given type table (the prelude is built with only

@@ -20,13 +20,18 @@
 
 mod action;
 mod agg;
+mod args;
+mod builtin_vars;
 mod expr;
 mod inet;
+mod kernel_memory;
 mod memory;
+mod operators;
 mod paths;
 mod store;
 mod strconv;
 mod strings;
+mod subr;
 
 use super::asm::{Asm, Label};
 use super::insn::{helper, reg::*, Alu, Cond, Insn, Size};

@@ -1,19 +1,12 @@
-//! D's stable types that every program sees: `psinfo_t`, `lwpsinfo_t`,
-//! `bufinfo_t`, `devinfo_t` and `fileinfo_t` (as DTrace's `procfs.d` and
-//! `io.d` declare them), compiled once per thread and copied into each
-//! resolver's type table.
+//! The prelude: D's stable types that every program sees (`psinfo_t`,
+//! `lwpsinfo_t`, `bufinfo_t`, `devinfo_t` and `fileinfo_t`, as DTrace's
+//! `procfs.d` and `io.d` declare them), compiled by the resolver once per
+//! thread and copied into each resolver's type table.
 
+use super::{Resolver, TypeTable};
 use crate::ast::Item;
-use crate::resolve::TypeTable;
-
-/// Typedef names the prelude declares (the parser must know them as types).
-pub const PRELUDE_TYPEDEFS: &[&str] = &[
-    "psinfo_t",
-    "lwpsinfo_t",
-    "bufinfo_t",
-    "devinfo_t",
-    "fileinfo_t",
-];
+use crate::catalog::StaticCatalog;
+use crate::options::{CompileOptions, Origin};
 
 /// The prelude's D source.
 pub const PRELUDE: &str = r#"
@@ -113,13 +106,13 @@ thread_local! {
 }
 
 fn build() -> TypeTable {
-    let opts = crate::CompileOptions::new(crate::Origin::File("<prelude>".into()));
+    let opts = CompileOptions::new(Origin::File("<prelude>".into()));
     let script = match crate::parser::parse(PRELUDE, &opts) {
         Ok(s) => s,
         Err(d) => unreachable!("the built-in prelude parses: {d}"),
     };
-    let catalog = crate::catalog::StaticCatalog::default();
-    let mut r = crate::resolve::Resolver::with_types(&opts, &catalog, TypeTable::new());
+    let catalog = StaticCatalog::default();
+    let mut r = Resolver::with_types(&opts, &catalog, TypeTable::new());
     for item in &script.items {
         if let Item::Decl(d) = item {
             if let Err(e) = r.declaration(d) {
@@ -137,12 +130,38 @@ pub fn types() -> TypeTable {
 
 #[cfg(test)]
 mod tests {
+    use crate::ast::{Item, StorageClass};
+    use crate::options::{CompileOptions, Origin};
+    use crate::types::PRELUDE_TYPEDEFS;
+
     #[test]
     fn prelude_types_resolve() {
         let t = super::types();
-        for name in super::PRELUDE_TYPEDEFS {
+        for name in PRELUDE_TYPEDEFS {
             assert!(t.typedef(name).is_some(), "{name}");
         }
         assert_eq!(t.typedef("psinfo_t").map(|t| t.size()), Some(256));
+    }
+
+    /// The parser knows the prelude's typedefs by `PRELUDE_TYPEDEFS`: the
+    /// list and the prelude must name the same types.
+    #[test]
+    fn prelude_declares_exactly_the_listed_typedefs() {
+        let opts = CompileOptions::new(Origin::File("<prelude>".into()));
+        let script = crate::parser::parse(super::PRELUDE, &opts).expect("parses");
+        let mut declared: Vec<String> = script
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Decl(d) if d.specs.class == Some(StorageClass::Typedef) => Some(d),
+                _ => None,
+            })
+            .flat_map(|d| d.declarators.iter().filter_map(|x| x.name()))
+            .map(|(name, _)| name.to_string())
+            .collect();
+        declared.sort();
+        let mut listed: Vec<String> = PRELUDE_TYPEDEFS.iter().map(|s| s.to_string()).collect();
+        listed.sort();
+        assert_eq!(declared, listed);
     }
 }

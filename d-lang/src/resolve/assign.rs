@@ -1,0 +1,227 @@
+//! Assignment: lvalues checked for writability, and D variables created at their first assignment.
+
+use super::aggregate::agg_text;
+use super::expr::mk;
+use super::Resolver;
+use crate::ast::{self, BinOp, ExprKind as A};
+use crate::diag::{diag, DResult, ErrTag};
+use crate::ir::{Expr, ExprKind as I, Scope};
+use crate::span::Span;
+use crate::types::Type;
+
+impl Resolver<'_> {
+    /// An lvalue that must already exist (compound assignment, `++`).
+    pub(super) fn existing_lvalue(&mut self, e: &ast::Expr, opname: &str) -> DResult<Expr> {
+        if let A::Ident(n) = &e.kind {
+            if crate::builtins::variable(n).is_some() {
+                return Err(diag(
+                    ErrTag::D_OP_WRITE,
+                    e.span,
+                    format!("operator {opname} can only be applied to a writable variable"),
+                ));
+            }
+        }
+        let v = self.expr(e)?;
+        self.check_writable(&v, opname, e.span)?;
+        Ok(v)
+    }
+
+    fn check_writable(&self, v: &Expr, opname: &str, span: Span) -> DResult<()> {
+        if !v.is_lvalue() {
+            return Err(diag(
+                ErrTag::D_OP_LVAL,
+                span,
+                format!("operator {opname} requires modifiable lvalue as an operand"),
+            ));
+        }
+        let mut root = v;
+        while let I::Member { base, .. } = &root.kind {
+            root = base;
+        }
+        if matches!(root.kind, I::Deref(_)) {
+            return Err(diag(
+                ErrTag::D_OP_WRITE,
+                span,
+                format!("operator {opname} can only be applied to a writable variable"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `lhs = rhs` and `lhs op= rhs` (aggregations are handled by the caller).
+    pub(super) fn assign(
+        &mut self,
+        op: Option<BinOp>,
+        l: &ast::Expr,
+        r: &ast::Expr,
+        span: Span,
+    ) -> DResult<Expr> {
+        let opname = match op {
+            Some(o) => format!("{}=", o.as_str()),
+            None => "=".to_string(),
+        };
+        if matches!(l.kind, A::Agg(_))
+            || matches!(&l.kind, A::Index(b, _) if matches!(b.kind, A::Agg(_)))
+        {
+            return Err(diag(
+                ErrTag::D_AGG_FUNC,
+                l.span,
+                format!(
+                    "{} must be assigned the result of an aggregating function",
+                    agg_text(l)
+                ),
+            ));
+        }
+        let rv = self.expr(r)?;
+        let rv = self.rvalue(rv)?;
+        if let Some(o) = op {
+            let target = self.existing_lvalue(l, &opname)?;
+            let combined = self.binary_typed(o, target.clone(), rv.clone(), span)?;
+            if !target.ty.accepts(&combined.ty) {
+                return Err(diag(
+                    ErrTag::D_OP_INCOMPAT,
+                    span,
+                    format!(
+                        "operands have incompatible types: \"{}\" {opname} \"{}\"",
+                        target.ty.name(),
+                        rv.ty.name()
+                    ),
+                ));
+            }
+            let ty = target.ty.clone();
+            return Ok(mk(
+                I::Assign(Box::new(target), Some(o), Box::new(rv)),
+                ty,
+                span,
+            ));
+        }
+        if rv.ty.is_void() {
+            return Err(diag(
+                ErrTag::D_OP_INCOMPAT,
+                span,
+                "operator = requires a right-hand operand of non-void type",
+            ));
+        }
+        let target = self.assign_target(l, &rv, &opname)?;
+        if !target.ty.accepts(&rv.ty) {
+            return Err(diag(
+                ErrTag::D_OP_INCOMPAT,
+                span,
+                format!(
+                    "operands have incompatible types: \"{}\" = \"{}\"",
+                    target.ty.name(),
+                    rv.ty.name()
+                ),
+            ));
+        }
+        let ty = target.ty.clone();
+        Ok(mk(
+            I::Assign(Box::new(target), None, Box::new(rv)),
+            ty,
+            span,
+        ))
+    }
+
+    /// The type a new variable gets from the first value stored in it.
+    fn storage_type(v: &Expr) -> Type {
+        match v.ty.strip() {
+            Type::Array(e, _) if e.int_size() == 1 => Type::String,
+            _ if v.ty.is_integer() && matches!(v.kind, I::Const(_)) && v.ty.int_size() < 8 => {
+                v.ty.clone()
+            }
+            _ => v.ty.clone(),
+        }
+    }
+
+    /// The target of a plain assignment, creating the variable on first use.
+    fn assign_target(&mut self, l: &ast::Expr, rv: &Expr, opname: &str) -> DResult<Expr> {
+        let span = l.span;
+        let scalar = |this: &mut Self, scope: Scope, name: &str| -> DResult<Expr> {
+            if let Some(&id) = this.scope_map(scope).get(name) {
+                let v = this.var(id);
+                if v.keys.is_some() {
+                    return Err(diag(
+                        ErrTag::D_IDENT_BADREF,
+                        span,
+                        format!(
+                            "array '{}' may not be referenced as a scalar",
+                            Self::scoped_name(scope, name)
+                        ),
+                    ));
+                }
+                return Ok(mk(I::Var(id), v.ty.clone(), span));
+            }
+            if matches!(
+                rv.ty.strip(),
+                Type::Dyn(crate::types::DynType::Stack | crate::types::DynType::UStack)
+            ) {
+                return Err(diag(
+                    ErrTag::D_OP_DYN,
+                    span,
+                    format!("operator {opname} cannot be applied to a stack( ) value: stacks may only be aggregation keys or traced"),
+                ));
+            }
+            let ty = Self::storage_type(rv);
+            let id = this.new_var(name, scope, ty.clone(), None);
+            Ok(mk(I::Var(id), ty, span))
+        };
+        match &l.kind {
+            A::Ident(n) => {
+                if self.bound.iter().any(|(b, _)| b == n)
+                    || self.inlines.contains_key(n)
+                    || self.types.enumerators.contains_key(n)
+                {
+                    return Err(diag(
+                        ErrTag::D_OP_LVAL,
+                        span,
+                        format!("operator {opname} requires modifiable lvalue as an operand"),
+                    ));
+                }
+                if crate::builtins::variable(n).is_some() {
+                    return Err(diag(
+                        ErrTag::D_OP_WRITE,
+                        span,
+                        format!("operator {opname} can only be applied to a writable variable"),
+                    ));
+                }
+                if crate::builtins::func(n).is_some() {
+                    return Err(diag(
+                        ErrTag::D_OP_LVAL,
+                        span,
+                        format!("operator {opname} requires modifiable lvalue as an operand"),
+                    ));
+                }
+                scalar(self, Scope::Global, n)
+            }
+            A::SelfVar(n) => scalar(self, Scope::Thread, n),
+            A::ThisVar(n) => scalar(self, Scope::Clause, n),
+            A::Index(base, keys) => {
+                if let Some((scope, name)) = self.array_ref(base) {
+                    let k = self.keys(keys)?;
+                    if let Some(&id) = self.scope_map(scope).get(&name) {
+                        let v = self.var(id).clone();
+                        self.check_keys(
+                            &Self::scoped_name(scope, &name),
+                            v.keys.as_deref().unwrap_or(&[]),
+                            &k,
+                            span,
+                        )?;
+                        return Ok(mk(I::Elem(id, k), v.ty, span));
+                    }
+                    let key_types: Vec<Type> = k.iter().map(Self::storage_type).collect();
+                    let ty = Self::storage_type(rv);
+                    let id = self.new_var(&name, scope, ty.clone(), Some(key_types));
+                    return Ok(mk(I::Elem(id, k), ty, span));
+                }
+                let v = self.expr(l)?;
+                self.check_writable(&v, opname, span)?;
+                Ok(v)
+            }
+            _ => {
+                let v = self.expr(l)?;
+                self.check_writable(&v, opname, span)?;
+                Ok(v)
+            }
+        }
+    }
+}

@@ -1,0 +1,378 @@
+//! Names: what an identifier, `args[ ]`, an associative array or a kernel symbol refers to.
+//!
+//! An identifier is, in order, a translator parameter, an inline, an
+//! enumerator, a built-in variable or a D variable; `[ ]` on a name that is
+//! no pointer is an associative array, checked against its key signature.
+
+use super::expr::mk;
+use super::Resolver;
+use crate::ast::{self, BinOp, ExprKind as A};
+use crate::diag::{diag, DResult, ErrTag};
+use crate::ir::{Expr, ExprKind as I, Scope, VarId};
+use crate::span::Span;
+use crate::types::{int, Type};
+use std::rc::Rc;
+
+impl Resolver<'_> {
+    /// An identifier used for its value.
+    pub(super) fn ident(&mut self, name: &str, span: Span) -> DResult<Expr> {
+        if let Some((_, bound)) = self.bound.iter().rev().find(|(n, _)| n == name) {
+            return Ok(Expr {
+                span,
+                ..bound.clone()
+            });
+        }
+        if let Some((ty, value)) = self.inlines.get(name).cloned() {
+            if self.bound.iter().filter(|(n, _)| n == "\0inline").count() > 64 {
+                return Err(diag(
+                    ErrTag::D_SYNTAX,
+                    span,
+                    format!("inline {name} is recursive"),
+                ));
+            }
+            self.bound
+                .push(("\0inline".into(), mk(I::Const(0), Type::Void, span)));
+            let v = self.expr(&value);
+            self.bound.pop();
+            let v = v?;
+            return self.cast(v, ty, span);
+        }
+        if let Some((v, ty)) = self.types.enumerators.get(name).cloned() {
+            return Ok(mk(I::Const(v as u64), ty, span));
+        }
+        if let Some((tytext, var)) = crate::builtins::variable(name) {
+            let ty = self.type_from_text(tytext).unwrap_or_else(|| int(8, true));
+            return Ok(mk(I::Builtin(var), ty, span));
+        }
+        if let Some(&id) = self.globals.get(name) {
+            let v = self.var(id);
+            if v.keys.is_some() {
+                return Err(diag(
+                    ErrTag::D_IDENT_BADREF,
+                    span,
+                    format!("array '{name}' may not be referenced as a scalar"),
+                ));
+            }
+            return Ok(mk(I::Var(id), v.ty.clone(), span));
+        }
+        if name == "args" {
+            return Err(diag(
+                ErrTag::D_ARGS_IDX,
+                span,
+                "args[ ] must be indexed by an integer constant",
+            ));
+        }
+        if crate::builtins::func(name).is_some() {
+            return Err(diag(
+                ErrTag::D_IDENT_BADREF,
+                span,
+                format!("function '{name}' may not be referenced as a scalar"),
+            ));
+        }
+        Err(diag(
+            ErrTag::D_IDENT_UNDEF,
+            span,
+            format!("failed to resolve {name}: Unknown variable name"),
+        ))
+    }
+
+    pub(super) fn scope_map(&self, scope: Scope) -> &std::collections::HashMap<String, VarId> {
+        match scope {
+            Scope::Global => &self.globals,
+            Scope::Thread => &self.thread_vars,
+            Scope::Clause => &self.clause_vars,
+        }
+    }
+
+    pub(super) fn scoped_name(scope: Scope, name: &str) -> String {
+        match scope {
+            Scope::Global => name.to_string(),
+            Scope::Thread => format!("self->{name}"),
+            Scope::Clause => format!("this->{name}"),
+        }
+    }
+
+    pub(super) fn scoped_var(&mut self, scope: Scope, name: &str, span: Span) -> DResult<Expr> {
+        match self.scope_map(scope).get(name) {
+            Some(&id) => {
+                let v = self.var(id);
+                if v.keys.is_some() {
+                    return Err(diag(
+                        ErrTag::D_IDENT_BADREF,
+                        span,
+                        format!(
+                            "array '{}' may not be referenced as a scalar",
+                            Self::scoped_name(scope, name)
+                        ),
+                    ));
+                }
+                Ok(mk(I::Var(id), v.ty.clone(), span))
+            }
+            None => Err(diag(
+                ErrTag::D_VAR_UNDEF,
+                span,
+                format!(
+                    "{} has not yet been declared or assigned",
+                    Self::scoped_name(scope, name)
+                ),
+            )),
+        }
+    }
+
+    /// Which associative array an indexed name refers to, if it is one.
+    pub(super) fn array_ref(&self, base: &ast::Expr) -> Option<(Scope, String)> {
+        match &base.kind {
+            A::Ident(n) if crate::builtins::variable(n).is_none() && n != "args" => {
+                match self.globals.get(n) {
+                    Some(&id) if self.var(id).keys.is_none() => None,
+                    _ => Some((Scope::Global, n.clone())),
+                }
+            }
+            A::SelfVar(n) => match self.thread_vars.get(n) {
+                Some(&id) if self.var(id).keys.is_none() => None,
+                _ => Some((Scope::Thread, n.clone())),
+            },
+            _ => None,
+        }
+    }
+
+    pub(super) fn keys(&mut self, keys: &[ast::Expr]) -> DResult<Vec<Expr>> {
+        let mut out = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            let v = self.expr(k)?;
+            let v = self.rvalue(v)?;
+            if v.ty.is_void() || matches!(v.ty.strip(), Type::Function(_)) {
+                return Err(diag(
+                    ErrTag::D_KEY_TYPE,
+                    k.span,
+                    format!(
+                        "{} expression may not be used as associative array index: key #{}",
+                        v.ty.name(),
+                        i + 1
+                    ),
+                ));
+            }
+            out.push(v);
+        }
+        Ok(out)
+    }
+
+    /// Check keys against an array's (or aggregation's) signature.
+    pub(crate) fn check_keys(
+        &self,
+        what: &str,
+        sig: &[Type],
+        keys: &[Expr],
+        span: Span,
+    ) -> DResult<()> {
+        if sig.len() != keys.len() {
+            return Err(diag(
+                ErrTag::D_PROTO_LEN,
+                span,
+                format!(
+                    "{what}[ ] prototype mismatch: {} arg{} passed, {} expected",
+                    keys.len(),
+                    if keys.len() == 1 { "" } else { "s" },
+                    sig.len()
+                ),
+            ));
+        }
+        for (i, (t, k)) in sig.iter().zip(keys).enumerate() {
+            let ok = (t.is_integer() && k.ty.is_integer())
+                || t.accepts(&k.ty)
+                || (t.is_string() && k.ty.is_string());
+            if !ok {
+                return Err(diag(
+                    ErrTag::D_PROTO_ARG,
+                    k.span,
+                    format!(
+                        "{what}[ ] argument #{} is incompatible with prototype:\n\tprototype: {}\n\t argument: {}",
+                        i + 1,
+                        t.name(),
+                        k.ty.name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn index(
+        &mut self,
+        base: &ast::Expr,
+        keys: &[ast::Expr],
+        span: Span,
+    ) -> DResult<Expr> {
+        if let A::Ident(n) = &base.kind {
+            if n == "args" && !self.bound.iter().any(|(b, _)| b == "args") {
+                return self.probe_arg(keys, span);
+            }
+        }
+        if let A::Agg(name) = &base.kind {
+            return Err(diag(
+                ErrTag::D_AGG_NULL,
+                span,
+                format!("expression has null effect: @{name}"),
+            ));
+        }
+        if let Some((scope, name)) = self.array_ref(base) {
+            let k = self.keys(keys)?;
+            let Some(&id) = self.scope_map(scope).get(&name) else {
+                let tag = if scope == Scope::Global {
+                    ErrTag::D_IDENT_UNDEF
+                } else {
+                    ErrTag::D_VAR_UNDEF
+                };
+                let msg = if scope == Scope::Global {
+                    format!("failed to resolve {name}: Unknown variable name")
+                } else {
+                    format!(
+                        "{} has not yet been declared or assigned",
+                        Self::scoped_name(scope, &name)
+                    )
+                };
+                return Err(diag(tag, base.span, msg));
+            };
+            let v = self.var(id).clone();
+            let sig = v.keys.clone().unwrap_or_default();
+            self.check_keys(&Self::scoped_name(scope, &name), &sig, &k, span)?;
+            return Ok(mk(I::Elem(id, k), v.ty, span));
+        }
+        // C indexing of a pointer or array.
+        let b = self.expr(base)?;
+        if keys.len() != 1 {
+            return Err(diag(
+                ErrTag::D_OP_PTR,
+                span,
+                "operator [ ] requires exactly one index for a pointer or array",
+            ));
+        }
+        let i = self.expr(&keys[0])?;
+        let Some(elem) = b.ty.referent().cloned() else {
+            return Err(diag(
+                ErrTag::D_OP_PTR,
+                span,
+                format!(
+                    "operator [ ] may not be applied to operand of type \"{}\"",
+                    b.ty.name()
+                ),
+            ));
+        };
+        if !i.ty.is_integer() {
+            return Err(diag(
+                ErrTag::D_OP_INT,
+                keys[0].span,
+                "operator [ ] requires an index of integral type",
+            ));
+        }
+        if elem.is_void() {
+            return Err(diag(
+                ErrTag::D_DEREF_VOID,
+                span,
+                "cannot dereference pointer to void",
+            ));
+        }
+        let ptr_ty = Type::Pointer(Rc::new(elem.clone()));
+        let sum = mk(
+            I::Binary(BinOp::Add, Box::new(b), Box::new(i)),
+            ptr_ty,
+            span,
+        );
+        Ok(mk(I::Deref(Box::new(sum)), elem, span))
+    }
+
+    fn probe_arg(&mut self, keys: &[ast::Expr], span: Span) -> DResult<Expr> {
+        if keys.len() != 1 {
+            return Err(diag(
+                ErrTag::D_ARGS_IDX,
+                span,
+                "args[ ] requires exactly one index",
+            ));
+        }
+        let k = self.expr(&keys[0])?;
+        let Some(n) = k.as_const().filter(|_| k.ty.is_integer()) else {
+            return Err(diag(
+                ErrTag::D_ARGS_IDX,
+                keys[0].span,
+                "args[ ] must be indexed by an integer constant",
+            ));
+        };
+        let probes = self.probes.clone();
+        let Some(first) = probes.first() else {
+            return Err(diag(
+                ErrTag::D_ARGS_NONE,
+                span,
+                format!(
+                    "args[ ] may not be referenced because probe description {} matches no probes",
+                    self.clause_desc
+                ),
+            ));
+        };
+        let first_args = self.catalog.probe_args(first);
+        if probes
+            .iter()
+            .skip(1)
+            .any(|p| self.catalog.probe_args(p) != first_args)
+        {
+            return Err(diag(
+                ErrTag::D_ARGS_MULTI,
+                span,
+                format!(
+                    "args[ ] may not be referenced because probe description {} matches an unstable set of probes",
+                    self.clause_desc
+                ),
+            ));
+        }
+        let Some(arg) = first_args.get(n as usize) else {
+            return Err(diag(
+                ErrTag::D_ARGS_IDX,
+                keys[0].span,
+                format!(
+                    "index {} is out of range for {} args[ ]",
+                    n as i64,
+                    first.full_name()
+                ),
+            ));
+        };
+        let ty = self
+            .type_from_text(&arg.d_type)
+            .unwrap_or_else(|| int(8, true));
+        Ok(mk(I::ProbeArg(n as u32), ty, span))
+    }
+
+    /// `` `name ``: the kernel variable as an lvalue of its type, or with
+    /// `address` (for `&`name`) its address, which needs no type.
+    pub(super) fn kernel_symbol(&mut self, name: &str, span: Span, address: bool) -> DResult<Expr> {
+        let Some(sym) = self.catalog.kernel_symbol(name) else {
+            return Err(diag(
+                ErrTag::D_IDENT_UNDEF,
+                span,
+                format!("failed to resolve `{name}: Unknown symbol name"),
+            ));
+        };
+        if sym.per_cpu {
+            return Err(diag(
+                ErrTag::D_IDENT_UNDEF,
+                span,
+                format!("`{name} is a per-CPU variable: each CPU has its own copy, which D cannot address yet"),
+            ));
+        }
+        let target = sym.ty.clone().unwrap_or(Type::Void);
+        let ptr = mk(
+            I::Const(sym.addr),
+            Type::Pointer(Rc::new(target.clone())),
+            span,
+        );
+        if address {
+            return Ok(ptr);
+        }
+        if sym.ty.is_none() {
+            return Err(diag(
+                ErrTag::D_IDENT_UNDEF,
+                span,
+                format!("failed to resolve `{name}: the kernel's type information (BTF) has no type for it; name its type with a cast: *(TYPE *)&`{name}"),
+            ));
+        }
+        Ok(mk(I::Deref(Box::new(ptr)), target, span))
+    }
+}
