@@ -10,8 +10,8 @@
 
 use anyhow::{Context, Result};
 use engine::live::{LiveOptions, LiveProgram, LiveTarget};
-use engine::print::aggregate::{AggValue, Aggregation};
-use engine::print::value::Value;
+use engine::model::aggregation::{AggValue, Aggregation};
+use engine::model::value::Value;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -186,7 +186,7 @@ pub fn run(pid: u32, interval: Option<u32>, count: Option<u32>) -> Result<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::print::aggregate::{AggEntry, AggFunc};
+    use engine::model::aggregation::{AggEntry, AggFunc};
 
     fn agg(name: &str, func: AggFunc, entries: &[(i64, AggValue)]) -> Aggregation {
         let mut a = Aggregation::new(name, 0, func);

@@ -30,6 +30,7 @@ pub mod listing;
 pub mod live;
 pub mod load;
 pub mod metrics;
+pub mod model;
 pub mod print;
 pub mod program;
 pub mod providers;

@@ -12,7 +12,7 @@
 //! and `-c` do ([`LiveOptions::targets`]), and take macro arguments.
 
 use crate::catalog::LiveCatalog;
-use crate::print::aggregate::Aggregation;
+use crate::model::aggregation::Aggregation;
 use crate::program::{self, Settings};
 use crate::run::process::Target;
 use crate::run::Session;

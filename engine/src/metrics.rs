@@ -73,11 +73,11 @@
 //! - **Order**: families by name, series by `program`, then keys in
 //!   DTrace's key order: the text is the same for the same data.
 
-use crate::print::aggregate::{
+use crate::model::aggregation::{
     keys_cmp, lquantize_levels, quantize_bucket_value, AggFunc, AggValue, Aggregation,
     LlquantizeLayout, QUANTIZE_BUCKETS, QUANTIZE_ZERO_BUCKET,
 };
-use crate::print::value::{sign_extend, Value};
+use crate::model::value::{sign_extend, Value};
 use std::collections::HashSet;
 use std::fmt::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -344,7 +344,7 @@ fn write_histogram(
 
 /// The upper bound of each bucket of a distribution: the largest integer
 /// it holds; `None` for the last (everything above, `+Inf`). Bucket
-/// layouts are [`crate::print::aggregate`]'s. Empty for scalar functions.
+/// layouts are [`crate::model::aggregation`]'s. Empty for scalar functions.
 pub fn upper_bounds(func: &AggFunc) -> Vec<Option<i64>> {
     match *func {
         AggFunc::Quantize => (0..QUANTIZE_BUCKETS)
@@ -669,7 +669,7 @@ fn answer(request: tiny_http::Request, render: &(impl Fn() -> String + ?Sized)) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::print::aggregate::{lquantize_bucket, quantize_bucket, AggEntry};
+    use crate::model::aggregation::{lquantize_bucket, quantize_bucket, AggEntry};
     use std::io::{Read, Write as _};
 
     fn agg(

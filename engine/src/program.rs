@@ -107,7 +107,7 @@ impl Settings {
         let count = |name: &str| self.number(name).unwrap_or(0) as usize;
         run::session::OutputOptions {
             quiet: self.is_set("quiet"),
-            sort: crate::print::aggregate::AggSortOptions {
+            sort: crate::model::aggregation::AggSortOptions {
                 sortkey: self.is_set("aggsortkey"),
                 sortrev: self.is_set("aggsortrev"),
                 sortpos: count("aggsortpos"),

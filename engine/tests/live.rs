@@ -3,7 +3,7 @@
 //! compiler's diagnostic.
 
 use engine::live::{LiveError, LiveProgram};
-use engine::print::AggValue;
+use engine::model::AggValue;
 use engine::LiveCatalog;
 
 fn root() -> bool {

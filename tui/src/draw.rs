@@ -207,8 +207,8 @@ mod tests {
     use crate::test_utils::{agg, buckets, line, lines, LLQ};
     use crate::theme::Theme;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use engine::print::aggregate::{AggFunc, AggValue};
-    use engine::print::value::Value;
+    use engine::model::aggregation::{AggFunc, AggValue};
+    use engine::model::value::Value;
     use ratatui::backend::TestBackend;
     use ratatui::style::Color;
     use ratatui::Terminal;

@@ -3,7 +3,7 @@
 //! commands the loop sends back to the engine's thread.
 
 use crate::panels::{PanelId, ZoneInfo};
-use engine::print::aggregate::Aggregation;
+use engine::model::aggregation::Aggregation;
 use std::time::{Duration, Instant};
 
 /// One thing that happened.

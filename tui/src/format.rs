@@ -1,7 +1,7 @@
 //! Numbers as the panels print them: latencies with units, rates and
 //! percentages in a few columns, keys as DTrace prints them.
 
-use engine::print::value::Value;
+use engine::model::value::Value;
 
 /// A duration in nanoseconds with a unit and at most three significant
 /// digits: `850ns`, `1.2µs`, `35µs`, `120ms`, `2.5s`.

@@ -12,7 +12,7 @@
 //! it is twice as high. The histogram's own precision (3 significant
 //! digits) is far finer than any D bucket, so it adds no error.
 
-use engine::print::aggregate::{
+use engine::model::aggregation::{
     lquantize_bucket, lquantize_levels, quantize_bucket, quantize_bucket_value, AggFunc,
     LlquantizeLayout,
 };

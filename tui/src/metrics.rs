@@ -6,7 +6,7 @@
 
 use crate::error::TuiError;
 use engine::metrics::{MetricSource, MetricsServer};
-use engine::print::aggregate::Aggregation;
+use engine::model::aggregation::Aggregation;
 use std::sync::{Arc, Mutex};
 
 /// One program's name and aggregations.

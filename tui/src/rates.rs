@@ -7,8 +7,8 @@
 //! `clear()` or `trunc()`, or a new program replaced the old) is taken
 //! as having started again from zero, so its whole value is the delta.
 
-use engine::print::aggregate::{AggFunc, AggValue, Aggregation};
-use engine::print::value::Value;
+use engine::model::aggregation::{AggFunc, AggValue, Aggregation};
+use engine::model::value::Value;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -77,7 +77,7 @@ impl DeltaTracker {
             let mut now = HashMap::with_capacity(agg.entries.len());
             for e in &agg.entries {
                 let before = prev.and_then(|p| p.get(&e.keys));
-                delta.entries.push(engine::print::aggregate::AggEntry {
+                delta.entries.push(engine::model::aggregation::AggEntry {
                     keys: e.keys.clone(),
                     value: difference(&agg.func, before, &e.value),
                 });

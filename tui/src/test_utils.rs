@@ -1,8 +1,8 @@
 //! Fixtures for the crate's tests: aggregations built by hand and a
 //! rendered buffer read back as lines of text.
 
-use engine::print::aggregate::{AggEntry, AggFunc, AggValue, Aggregation};
-use engine::print::value::Value;
+use engine::model::aggregation::{AggEntry, AggFunc, AggValue, Aggregation};
+use engine::model::value::Value;
 use ratatui::buffer::Buffer;
 
 /// An aggregation `name` of `func` with `entries`.

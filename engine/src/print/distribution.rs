@@ -1,6 +1,6 @@
 //! quantize(), lquantize() and llquantize() text: the `value ---- Distribution ---- count` tables (D-REFERENCE §3).
 
-use super::aggregate::{
+use crate::model::aggregation::{
     lquantize_levels, quantize_bucket_value, AggFunc, LlquantizeLayout, QUANTIZE_BUCKETS,
     QUANTIZE_ZERO_BUCKET,
 };
@@ -180,7 +180,7 @@ fn quant_line(val: i64, normal: u64, total: f64, pos: bool, neg: bool, out: &mut
 
 #[cfg(test)]
 mod tests {
-    use super::super::aggregate::{lquantize_bucket, quantize_bucket};
+    use crate::model::aggregation::{lquantize_bucket, quantize_bucket};
     use super::*;
 
     fn row(label: &str, bar: &str, count: i64) -> String {

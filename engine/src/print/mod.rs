@@ -6,14 +6,12 @@
 //! (Oracle DTrace for Linux where it differs from illumos; see
 //! D-REFERENCE.md). Called by the consumer; no I/O here.
 //!
-//! Read in this order: [`value`] (the data model) → [`probe_line`] (the
-//! record prefix) → [`trace`] (trace(), tracemem()) → [`printf`] →
-//! [`aggregate`] (the data, bucket layouts, merging, sorting, trunc) →
-//! [`distribution`] (quantize tables) → [`printa`] (entries, printa() with
-//! and without a format, end of run); [`stack`] and `pad` are the small
-//! pieces they share.
+//! The data they print is [`crate::model`]'s. Read in this order:
+//! [`probe_line`] (the record prefix) → [`trace`] (trace(), tracemem()) →
+//! [`printf`] → [`distribution`] (quantize tables) → [`printa`] (entries,
+//! printa() with and without a format, end of run); [`stack`] and `pad`
+//! are the small pieces they share.
 
-pub mod aggregate;
 pub mod distribution;
 mod pad;
 pub mod printa;
@@ -21,9 +19,6 @@ pub mod printf;
 pub mod probe_line;
 pub mod stack;
 pub mod trace;
-pub mod value;
 
-pub use aggregate::{AggEntry, AggFunc, AggSortOptions, AggValue, Aggregation};
 pub use printa::{print_all, print_entries, print_formatted, print_joined};
 pub use printf::{render, render_in, render_printa, AggArg, PrintfError, TimeZone};
-pub use value::Value;

@@ -4,14 +4,14 @@
 //! aggregations given to one printa() are joined on their keys (a key one
 //! of them lacks shows that one's zero value).
 
-use super::aggregate::{
-    keys_cmp, value_cmp, value_order, AggFunc, AggSortOptions, AggValue, Aggregation,
-};
 use super::distribution::distribution;
 use super::printf::{render_printa, AggArg, PrintfError, TimeZone};
 use super::stack::{format_any, STACK_INDENT};
 use super::trace::{bytes, string_column, sym};
-use super::value::{sign_extend, Value};
+use crate::model::aggregation::{
+    keys_cmp, value_cmp, value_order, AggFunc, AggSortOptions, AggValue, Aggregation,
+};
+use crate::model::value::{sign_extend, Value};
 use d_lang::printf::Format;
 use std::borrow::Borrow;
 use std::cmp::Ordering;
@@ -225,9 +225,9 @@ pub fn print_formatted_in<A: Borrow<Aggregation>>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::aggregate::quantize_bucket;
-    use super::super::aggregate::QUANTIZE_BUCKETS;
     use super::super::distribution::HEADER;
+    use crate::model::aggregation::quantize_bucket;
+    use crate::model::aggregation::QUANTIZE_BUCKETS;
     use super::*;
 
     fn s(x: &str) -> Value {

@@ -17,7 +17,7 @@
 //!   floating-point values Lumen can trace yet).
 
 use super::pad::{pad, push_lossy};
-use super::value::{mask, sign_extend, Value};
+use crate::model::value::{mask, sign_extend, Value};
 use d_lang::printf::{Conversion, Count, Format, Piece, SizePrefix};
 
 /// Why a format could not be rendered with the given arguments. The compiler

@@ -55,8 +55,8 @@ pub fn addr_text(addr: u64, pid: Option<u32>, kind: d_lang::codegen::AddrKind) -
 
 /// Append any stack value, as [`format_stack`] or [`format_ustack`];
 /// `false` if `v` is not a stack.
-pub fn format_any(v: &crate::print::value::Value, indent: usize, out: &mut String) -> bool {
-    use crate::print::value::Value;
+pub fn format_any(v: &crate::model::value::Value, indent: usize, out: &mut String) -> bool {
+    use crate::model::value::Value;
     match v {
         Value::Stack(pcs) => format_stack(pcs, indent, out),
         Value::UStack { pid, pcs } => format_ustack(*pid, pcs, indent, out),

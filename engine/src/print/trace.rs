@@ -2,7 +2,7 @@
 
 use super::pad::{pad, push_lossy};
 use super::stack::{format_any, STACK_INDENT};
-use super::value::{sign_extend, Value};
+use crate::model::value::{sign_extend, Value};
 use std::fmt::Write;
 
 /// The options that change how trace() prints.

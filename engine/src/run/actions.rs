@@ -6,10 +6,10 @@
 use super::decode::{self, Record};
 use super::session::{Session, SessionError};
 use super::snapshot::{self, Merged};
-use crate::print::aggregate;
+use crate::model::aggregation;
+use crate::model::value::Value;
 use crate::print::printf::render;
 use crate::print::trace::{trace, TraceStyle};
-use crate::print::value::Value;
 use d_lang::codegen::{AggObj, RecordKind};
 use d_lang::ir::AggId;
 use std::collections::HashSet;
@@ -231,7 +231,7 @@ impl Session<'_> {
             Some(n) => {
                 let mut sorted: Vec<(Vec<Value>, Merged)> = entries;
                 let func = a.func;
-                sorted.sort_by(|x, y| aggregate::value_cmp(&func, &x.1.clone(), &y.1.clone()));
+                sorted.sort_by(|x, y| aggregation::value_cmp(&func, &x.1.clone(), &y.1.clone()));
                 let k = n.unsigned_abs() as usize;
                 let chosen: Vec<_> = if n > 0 {
                     sorted.into_iter().rev().take(k).collect()

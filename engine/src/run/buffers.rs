@@ -5,7 +5,7 @@
 
 use super::decode;
 use super::session::{BufPolicy, Session, SessionError};
-use crate::print::value::Value;
+use crate::model::value::Value;
 use crate::ringbuf::RingBuf;
 use d_lang::codegen::{Counter, MapRole, RecordKind};
 use std::io::Write;

@@ -1,7 +1,7 @@
 //! Records and aggregation entries from raw bytes to [`Value`]s, by the
 //! descriptions code generation produced.
 
-use crate::print::value::Value;
+use crate::model::value::Value;
 use d_lang::codegen::{Enabling, Field, FieldKind, RecordAction};
 
 /// A record read from the ring buffer.

@@ -2,7 +2,7 @@
 //! asks, the consuming loop publishes at its next round, it waits for
 //! that. BPF maps never leave the consuming thread.
 
-use crate::print::aggregate;
+use crate::model::aggregation;
 use std::sync::atomic::Ordering;
 
 /// Aggregation snapshots handed from the consuming loop to another thread
@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 /// round, the reader waits for that. BPF maps stay with the loop's thread.
 #[derive(Default)]
 pub struct AggregationFeed {
-    latest: std::sync::Mutex<Option<(u64, Vec<aggregate::Aggregation>)>>,
+    latest: std::sync::Mutex<Option<(u64, Vec<aggregation::Aggregation>)>>,
     published: std::sync::Condvar,
     wanted: std::sync::atomic::AtomicBool,
 }
@@ -25,7 +25,7 @@ impl AggregationFeed {
         self.wanted.swap(false, Ordering::SeqCst)
     }
 
-    pub(super) fn publish(&self, aggs: Vec<aggregate::Aggregation>) {
+    pub(super) fn publish(&self, aggs: Vec<aggregation::Aggregation>) {
         let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
         let generation = latest.as_ref().map_or(0, |(g, _)| g + 1);
         *latest = Some((generation, aggs));
@@ -34,7 +34,7 @@ impl AggregationFeed {
 
     /// Ask for a fresh snapshot and wait up to `timeout` for it; the last
     /// one published if none comes in time (the loop is busy or has ended).
-    pub fn snapshot(&self, timeout: std::time::Duration) -> Option<Vec<aggregate::Aggregation>> {
+    pub fn snapshot(&self, timeout: std::time::Duration) -> Option<Vec<aggregation::Aggregation>> {
         let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
         let before = latest.as_ref().map(|(g, _)| *g);
         self.wanted.store(true, Ordering::SeqCst);
@@ -58,7 +58,7 @@ impl AggregationFeed {
 
     /// Publish `aggs` from outside a session (the final state at the end of
     /// a run, or a test).
-    pub fn publish_final(&self, aggs: Vec<aggregate::Aggregation>) {
+    pub fn publish_final(&self, aggs: Vec<aggregation::Aggregation>) {
         self.publish(aggs);
     }
 }

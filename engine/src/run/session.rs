@@ -8,7 +8,7 @@ pub use super::feed::AggregationFeed;
 use super::instance::{Instance, Program};
 use super::snapshot::{self};
 use crate::attach::Link;
-use crate::print::aggregate;
+use crate::model::aggregation;
 use crate::sys::bpf::BpfMap;
 use d_lang::codegen::{AggObj, MapRole};
 use d_lang::ir::AggId;
@@ -60,7 +60,7 @@ pub struct OutputOptions {
     /// `-q` / `quiet`.
     pub quiet: bool,
     /// `aggsortkey`, `aggsortrev`, `aggsortpos`, `aggsortkeypos`.
-    pub sort: aggregate::AggSortOptions,
+    pub sort: aggregation::AggSortOptions,
     /// `rawbytes`.
     pub rawbytes: bool,
     /// `specsize`: bytes one speculation may hold.
@@ -81,7 +81,7 @@ impl Default for OutputOptions {
     fn default() -> OutputOptions {
         OutputOptions {
             quiet: false,
-            sort: aggregate::AggSortOptions::default(),
+            sort: aggregation::AggSortOptions::default(),
             rawbytes: false,
             specsize: 4 << 20,
             flowindent: false,
@@ -372,7 +372,7 @@ impl<'o> Session<'o> {
 
     /// Every aggregation of every program as it is now, merged across
     /// CPUs: for live views and metrics (printing is `printa`'s and `end`'s).
-    pub fn aggregations(&mut self) -> Result<Vec<aggregate::Aggregation>, SessionError> {
+    pub fn aggregations(&mut self) -> Result<Vec<aggregation::Aggregation>, SessionError> {
         let mut all = Vec::new();
         for ii in 0..self.instances.len() {
             let aggs: Vec<AggObj> = self.instances[ii].object.aggs.clone();
@@ -486,11 +486,11 @@ impl<'o> Session<'o> {
         &mut self,
         ii: usize,
         a: &AggObj,
-    ) -> Result<aggregate::Aggregation, SessionError> {
+    ) -> Result<aggregation::Aggregation, SessionError> {
         let map = &self.instances[ii].maps[a.map];
         let entries = snapshot::read(a, map).map_err(|e| SessionError::Read(e.to_string()))?;
         let factor = self.normalize.get(&(ii, a.id)).copied().unwrap_or(1);
-        Ok(aggregate::Aggregation {
+        Ok(aggregation::Aggregation {
             name: a.name.clone(),
             id: a.id.0,
             func: a.func,
@@ -498,7 +498,7 @@ impl<'o> Session<'o> {
             normalization: factor.max(1) as u64,
             entries: entries
                 .into_iter()
-                .map(|(keys, m)| aggregate::AggEntry { keys, value: m })
+                .map(|(keys, m)| aggregation::AggEntry { keys, value: m })
                 .collect(),
         })
     }

@@ -3,13 +3,13 @@
 
 use super::decode::field;
 use super::map::Map;
-use crate::print::value::Value;
+use crate::model::value::Value;
 use crate::sys::SysError;
 use d_lang::codegen::AggObj;
 use d_lang::ir::AggFunc;
 
 /// A merged aggregation value: the printer's own type.
-pub use crate::print::AggValue as Merged;
+pub use crate::model::AggValue as Merged;
 
 fn word(b: &[u8], i: usize) -> u64 {
     let mut w = [0u8; 8];

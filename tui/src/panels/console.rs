@@ -11,7 +11,7 @@ use crate::program::{ProgramState, Status};
 use crate::theme::Theme;
 use crate::widgets::status;
 use crate::widgets::table::TableState;
-use engine::print::aggregate::{value_cmp, AggFunc, AggValue, Aggregation};
+use engine::model::aggregation::{value_cmp, AggFunc, AggValue, Aggregation};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -381,7 +381,7 @@ impl Panel for ConsolePanel {
 mod tests {
     use super::*;
     use crate::test_utils::{agg, buckets, from_col, lines, render_panel};
-    use engine::print::value::Value;
+    use engine::model::value::Value;
 
     fn ctx() -> Context {
         Context {

@@ -12,7 +12,7 @@ pub mod zones;
 use crate::program::{ProgramState, Status};
 use crate::theme::Theme;
 use crate::widgets::table::TableState;
-use engine::print::aggregate::Aggregation;
+use engine::model::aggregation::Aggregation;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;

@@ -116,8 +116,8 @@ mod tests {
     use crate::panels::Panel;
     use crate::program::Status;
     use crate::test_utils::{agg, lines, render_panel};
-    use engine::print::aggregate::{AggFunc, AggValue};
-    use engine::print::value::Value;
+    use engine::model::aggregation::{AggFunc, AggValue};
+    use engine::model::value::Value;
     use std::time::{Duration, Instant};
 
     const WEB: &str = "a1b2c3d4-0000-4000-8000-000000000001";

@@ -17,7 +17,7 @@ use crate::rates::{DeltaTracker, Interval};
 use crate::theme::Theme;
 use crate::widgets::status;
 use crate::widgets::table::{self, Cell, Column, Row, TableState};
-use engine::print::aggregate::Aggregation;
+use engine::model::aggregation::Aggregation;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::time::Instant;

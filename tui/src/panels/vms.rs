@@ -18,7 +18,7 @@ use crate::format;
 use crate::latency::{percentiles, Layout};
 use crate::rates::Interval;
 use crate::widgets::table::{Align, Cell, Column, Row};
-use engine::print::aggregate::AggValue;
+use engine::model::aggregation::AggValue;
 use std::collections::BTreeMap;
 
 const COLUMNS: &[Column] = &[
@@ -88,7 +88,7 @@ impl VmsPanel {
 }
 
 /// The (zone, reason) of an entry keyed `[zonename, reason]`.
-fn zone_reason(keys: &[engine::print::value::Value]) -> Option<(String, u32)> {
+fn zone_reason(keys: &[engine::model::value::Value]) -> Option<(String, u32)> {
     let zone = format::key(keys.first()?);
     let reason = u32::try_from(keys.get(1)?.as_i64()?).ok()?;
     Some((zone, reason))
@@ -178,8 +178,8 @@ mod tests {
     use crate::panels::{ZoneInfo, Zones};
     use crate::program::Status;
     use crate::test_utils::{agg, buckets, lines, render_panel, LLQ};
-    use engine::print::aggregate::{AggFunc, Aggregation};
-    use engine::print::value::Value;
+    use engine::model::aggregation::{AggFunc, Aggregation};
+    use engine::model::value::Value;
     use std::time::{Duration, Instant};
 
     const VM: &str = "b0000000-0000-4000-8000-00000000000b";

@@ -22,7 +22,7 @@ use crate::rates::Interval;
 use crate::theme::Theme;
 use crate::widgets::histogram;
 use crate::widgets::table::{Align, Cell, Column, Row};
-use engine::print::aggregate::AggValue;
+use engine::model::aggregation::AggValue;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -233,8 +233,8 @@ mod tests {
     use crate::panels::{ZoneInfo, Zones};
     use crate::program::Status;
     use crate::test_utils::{agg, buckets, from_col, lines, render_panel, LLQ};
-    use engine::print::aggregate::Aggregation;
-    use engine::print::value::Value;
+    use engine::model::aggregation::Aggregation;
+    use engine::model::value::Value;
     use std::time::{Duration, Instant};
 
     const WEB: &str = "a1b2c3d4-0000-4000-8000-000000000001";
@@ -269,7 +269,7 @@ mod tests {
         vec![
             agg(
                 "oncpu",
-                engine::print::aggregate::AggFunc::Count,
+                engine::model::aggregation::AggFunc::Count,
                 vec![
                     (vec![Value::str(WEB)], AggValue::Scalar(web_samples)),
                     (vec![Value::str("global")], AggValue::Scalar(19)),

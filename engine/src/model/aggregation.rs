@@ -19,10 +19,6 @@
 use super::value::Value;
 use std::cmp::Ordering;
 
-/// Printing lives in [`super::printa`]; re-exported here for callers that
-/// think of it as part of the aggregation.
-pub use super::printa::{print_all, print_entries, print_formatted, print_joined};
-
 /// An aggregating function, with its constant arguments: the compiler's
 /// own type, so the printer and the code that fills the buckets agree.
 pub use d_lang::ir::AggFunc;
@@ -411,10 +407,9 @@ fn zero_count(func: &AggFunc, buckets: &[i64]) -> i64 {
     }
 }
 
-/// Number of quantize() buckets.
-pub const QUANTIZE_BUCKETS: usize = 127;
-/// The quantize() bucket holding 0.
-pub const QUANTIZE_ZERO_BUCKET: usize = 63;
+/// Number of quantize() buckets, and the one holding 0: code generation's
+/// constants, the one set both sides read.
+pub use d_lang::codegen::buckets::{QUANTIZE_BUCKETS, QUANTIZE_ZERO as QUANTIZE_ZERO_BUCKET};
 
 /// The quantize() bucket of `v`: 0 → 63; v ≥ 1 → 64 + ⌊log2 v⌋; v ≤ −1 →
 /// 62 − ⌊log2 |v|⌋, with i64::MIN in bucket 0 (the kernel's
