@@ -223,3 +223,243 @@ impl VirtioDevice for Block {
         Ok(handled)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices::virtio::test_utils::{memory, offer, used, Buffer, BUFFERS, OUTSIDE};
+    use vm_memory::Bytes;
+
+    const HEADER: u64 = BUFFERS;
+    const DATA: u64 = BUFFERS + 0x1000;
+    const DATA2: u64 = BUFFERS + 0x8000;
+    const STATUS: u64 = BUFFERS + 0x2_0000;
+    const ID: &[u8] = b"lumen-virtio-blk0";
+
+    /// A disk of 16 sectors, byte i of sector s being (i + 3 s) & 0xff.
+    fn disk(read_only: bool) -> (tempfile::NamedTempFile, Block) {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let bytes: Vec<u8> = (0..16 * 512usize)
+            .map(|i| (i % 512 + 3 * (i / 512)) as u8)
+            .collect();
+        std::fs::write(file.path(), bytes).unwrap();
+        let block = Block::open(file.path(), read_only, 7, 0).unwrap();
+        (file, block)
+    }
+
+    fn header(mem: &GuestMemoryMmap, kind: u32, sector: u64) {
+        mem.write_obj(kind, GuestAddress(HEADER)).unwrap();
+        mem.write_obj(0u32, GuestAddress(HEADER + 4)).unwrap();
+        mem.write_obj(sector, GuestAddress(HEADER + 8)).unwrap();
+        mem.write_obj(0xffu8, GuestAddress(STATUS)).unwrap();
+    }
+
+    fn status(mem: &GuestMemoryMmap) -> u8 {
+        mem.read_obj(GuestAddress(STATUS)).unwrap()
+    }
+
+    fn bytes(mem: &GuestMemoryMmap, at: u64, len: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; len];
+        mem.read_slice(&mut buf, GuestAddress(at)).unwrap();
+        buf
+    }
+
+    #[test]
+    fn a_read_fills_every_data_descriptor_in_order() {
+        let mem = memory();
+        let (_file, mut dev) = disk(false);
+        header(&mem, T_IN, 2);
+        let (mock, mut queue) = offer(
+            &mem,
+            &[&[
+                (HEADER, 16, false),
+                (DATA, 200, true),
+                (DATA2, 824, true),
+                (STATUS, 1, true),
+            ]],
+        );
+        let handled = dev.notify(0, &mut queue, &mem).unwrap();
+        assert!(handled.used);
+        assert_eq!(status(&mem), S_OK);
+        let want: Vec<u8> = (1024..2048usize)
+            .map(|i| (i % 512 + 3 * (i / 512)) as u8)
+            .collect();
+        assert_eq!(bytes(&mem, DATA, 200), want[..200]);
+        assert_eq!(bytes(&mem, DATA2, 824), want[200..]);
+        assert_eq!(used(&mock), [(0, 1025)], "data and the status byte");
+    }
+
+    #[test]
+    fn a_write_lands_at_its_sector_and_nowhere_else() {
+        let mem = memory();
+        let (file, mut dev) = disk(false);
+        header(&mem, T_OUT, 3);
+        mem.write_slice(&[0xaa; 100], GuestAddress(DATA)).unwrap();
+        mem.write_slice(&[0xbb; 412], GuestAddress(DATA2)).unwrap();
+        let (mock, mut queue) = offer(
+            &mem,
+            &[&[
+                (HEADER, 16, false),
+                (DATA, 100, false),
+                (DATA2, 412, false),
+                (STATUS, 1, true),
+            ]],
+        );
+        dev.notify(0, &mut queue, &mem).unwrap();
+        assert_eq!(status(&mem), S_OK);
+        assert_eq!(used(&mock), [(0, 1)], "only the status byte is written");
+        let disk = std::fs::read(file.path()).unwrap();
+        assert!(disk[3 * 512..3 * 512 + 100].iter().all(|&b| b == 0xaa));
+        assert!(disk[3 * 512 + 100..4 * 512].iter().all(|&b| b == 0xbb));
+        assert_eq!(disk[4 * 512], 12, "sector 4 is untouched");
+        assert_eq!(disk[3 * 512 - 1], (511 + 6) as u8, "sector 2 is untouched");
+    }
+
+    #[test]
+    fn flush_get_id_and_unknown_requests_answer_in_the_status() {
+        let mem = memory();
+        let (_file, mut dev) = disk(false);
+        // GET_ID across two buffers, 8 then 30 bytes: the 20-byte id fills
+        // the first and 12 bytes of the second.
+        header(&mem, T_GET_ID, 0);
+        let (mock, mut queue) = offer(
+            &mem,
+            &[&[
+                (HEADER, 16, false),
+                (DATA, 8, true),
+                (DATA2, 30, true),
+                (STATUS, 1, true),
+            ]],
+        );
+        dev.notify(0, &mut queue, &mem).unwrap();
+        assert_eq!(status(&mem), S_OK);
+        let mut id = ID.to_vec();
+        id.resize(20, 0);
+        assert_eq!(bytes(&mem, DATA, 8), id[..8]);
+        assert_eq!(bytes(&mem, DATA2, 12), id[8..]);
+        assert_eq!(used(&mock), [(0, 21)]);
+
+        for (kind, want) in [(T_FLUSH, S_OK), (77, S_UNSUPP)] {
+            header(&mem, kind, 0);
+            let (mock, mut queue) = offer(&mem, &[&[(HEADER, 16, false), (STATUS, 1, true)]]);
+            dev.notify(0, &mut queue, &mem).unwrap();
+            assert_eq!(status(&mem), want, "request type {kind}");
+            assert_eq!(used(&mock), [(0, 1)]);
+        }
+    }
+
+    #[test]
+    fn get_id_stops_at_a_read_only_buffer() {
+        let mem = memory();
+        let (_file, mut dev) = disk(false);
+        header(&mem, T_GET_ID, 0);
+        mem.write_slice(&[0x55; 64], GuestAddress(DATA2)).unwrap();
+        let (mock, mut queue) = offer(
+            &mem,
+            &[&[
+                (HEADER, 16, false),
+                (DATA, 4, true),
+                (DATA2, 64, false),
+                (STATUS, 1, true),
+            ]],
+        );
+        dev.notify(0, &mut queue, &mem).unwrap();
+        assert_eq!(status(&mem), S_OK);
+        assert_eq!(bytes(&mem, DATA, 4), b"lume");
+        assert_eq!(bytes(&mem, DATA2, 64), [0x55; 64]);
+        assert_eq!(used(&mock), [(0, 5)]);
+    }
+
+    #[test]
+    fn failed_io_is_an_ioerr_status_not_a_device_error() {
+        let mem = memory();
+        // Past the end of the disk; a write to a read-only disk; a data
+        // buffer outside guest memory.
+        let cases: [(bool, u32, u64, u64); 3] = [
+            (false, T_IN, 15, DATA),
+            (true, T_OUT, 0, DATA),
+            (false, T_IN, 0, OUTSIDE),
+        ];
+        for (read_only, kind, sector, data) in cases {
+            let (file, mut dev) = disk(read_only);
+            let before = std::fs::read(file.path()).unwrap();
+            header(&mem, kind, sector);
+            let (mock, mut queue) = offer(
+                &mem,
+                &[&[
+                    (HEADER, 16, false),
+                    (data, 1024, kind == T_IN),
+                    (STATUS, 1, true),
+                ]],
+            );
+            dev.notify(0, &mut queue, &mem).unwrap();
+            assert_eq!(
+                status(&mem),
+                S_IOERR,
+                "{kind} of sector {sector} at {data:#x}"
+            );
+            assert_eq!(used(&mock), [(0, 1)]);
+            assert_eq!(std::fs::read(file.path()).unwrap(), before);
+        }
+    }
+
+    #[test]
+    fn malformed_chains_are_device_errors_and_their_buffers_come_back_empty() {
+        let mem = memory();
+        let h = (HEADER, 16, false);
+        let s = (STATUS, 1, true);
+        let cases: [(&str, u32, &[Buffer]); 7] = [
+            ("no status", T_IN, &[h]),
+            ("writable header", T_IN, &[(HEADER, 16, true), s]),
+            ("short header", T_IN, &[(HEADER, 8, false), s]),
+            ("read-only status", T_FLUSH, &[h, (STATUS, 1, false)]),
+            (
+                "read into a read-only buffer",
+                T_IN,
+                &[h, (DATA, 512, false), s],
+            ),
+            (
+                "write from a writable buffer",
+                T_OUT,
+                &[h, (DATA, 512, true), s],
+            ),
+            ("over 1 MiB", T_IN, &[h, (DATA, (1 << 20) + 512, true), s]),
+        ];
+        for (what, kind, buffers) in cases {
+            let (_file, mut dev) = disk(false);
+            header(&mem, kind, 0);
+            let (mock, mut queue) = offer(&mem, &[buffers]);
+            let err = dev.notify(0, &mut queue, &mem).unwrap_err();
+            assert!(
+                err.to_string().contains("descriptor chain 0"),
+                "{what}: {err}"
+            );
+            assert_eq!(used(&mock), [(0, 0)], "{what}");
+            assert_eq!(status(&mem), 0xff, "{what}: no status written");
+        }
+        // A header outside guest memory.
+        let (_file, mut dev) = disk(false);
+        let (mock, mut queue) = offer(&mem, &[&[(OUTSIDE, 16, false), s]]);
+        assert!(dev.notify(0, &mut queue, &mem).is_err());
+        assert_eq!(used(&mock), [(0, 0)]);
+    }
+
+    #[test]
+    fn a_bad_chain_stops_the_queue_run_and_the_next_notify_goes_on() {
+        let mem = memory();
+        let (_file, mut dev) = disk(false);
+        header(&mem, T_FLUSH, 0);
+        let (mock, mut queue) = offer(
+            &mem,
+            &[
+                &[(HEADER, 16, false)],
+                &[(HEADER, 16, false), (STATUS, 1, true)],
+            ],
+        );
+        assert!(dev.notify(0, &mut queue, &mem).is_err());
+        assert_eq!(used(&mock), [(0, 0)]);
+        assert!(dev.notify(0, &mut queue, &mem).unwrap().used);
+        assert_eq!(used(&mock), [(0, 0), (1, 1)]);
+        assert_eq!(status(&mem), S_OK);
+    }
+}

@@ -240,11 +240,8 @@ impl VirtioDevice for Console {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use virtio_queue::desc::RawDescriptor;
+    use crate::devices::virtio::test_utils::{desc, memory, offer, used, NEXT, WRITE};
     use virtio_queue::mock::MockSplitQueue;
-
-    const WRITE: u16 = 2;
-    const NEXT: u16 = 1;
 
     #[derive(Clone, Default)]
     struct Shared(Arc<Mutex<Vec<u8>>>);
@@ -256,14 +253,6 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
-    }
-
-    fn memory() -> GuestMemoryMmap {
-        GuestMemoryMmap::from_ranges(&[(GuestAddress(0), 0x20_0000)]).unwrap()
-    }
-
-    fn desc(addr: u64, len: u32, flags: u16, next: u16) -> RawDescriptor {
-        RawDescriptor::from(Descriptor::new(addr, len, flags, next))
     }
 
     fn console() -> (Console, Shared) {
@@ -397,5 +386,64 @@ mod tests {
         assert_eq!(q.push(&[b'b'; 30]), 10);
         assert_eq!(q.push(b"c"), 0);
         assert_eq!(q.len(), INPUT_LIMIT);
+    }
+
+    #[test]
+    fn a_transmit_chain_over_1_mib_is_a_bad_chain_and_prints_nothing() {
+        let mem = memory();
+        let (mock, mut queue) = offer(
+            &mem,
+            &[&[(0x10_0000, 0x8_0000, false), (0x18_0000, 0x8_0001, false)]],
+        );
+        let (mut dev, out) = console();
+        let err = dev.notify(TX, &mut queue, &mem).unwrap_err();
+        assert!(matches!(err, DeviceError::BadChain { .. }), "{err}");
+        assert!(out.0.lock().unwrap().is_empty());
+        assert_eq!(used(&mock), [(0, 0)]);
+    }
+
+    #[test]
+    fn a_read_only_descriptor_right_after_the_input_ran_out_is_still_bad() {
+        // The receive loop looks at a descriptor's direction before it
+        // looks whether input is left: three bytes fill [W3], then [R] is
+        // reached and refused; the three bytes were delivered all the same.
+        let mem = memory();
+        let (mock, mut queue) = offer(&mem, &[&[(0x10_0000, 3, true), (0x10_1000, 8, false)]]);
+        let (mut dev, _) = console();
+        dev.input().push(b"abc");
+        assert!(dev.notify(RX, &mut queue, &mem).is_err());
+        assert_eq!(used(&mock), [(0, 3)]);
+        assert!(dev.input().is_empty());
+        // With a byte more than the writable buffers hold, the same.
+        let (mock, mut queue) = offer(&mem, &[&[(0x10_0000, 3, true), (0x10_1000, 8, false)]]);
+        dev.input().push(b"wxyz");
+        assert!(dev.notify(RX, &mut queue, &mem).is_err());
+        assert_eq!(used(&mock), [(0, 3)]);
+        assert_eq!(dev.input().len(), 1);
+        // With input that runs out before the last writable buffer, the
+        // read-only descriptor is never reached.
+        let (mock, mut queue) = offer(
+            &mem,
+            &[&[
+                (0x10_0000, 3, true),
+                (0x10_1000, 3, true),
+                (0x10_2000, 8, false),
+            ]],
+        );
+        let (mut dev, _) = console();
+        dev.input().push(b"ab");
+        assert!(dev.notify(RX, &mut queue, &mem).unwrap().used);
+        assert_eq!(used(&mock), [(0, 2)]);
+    }
+
+    #[test]
+    fn a_receive_buffer_outside_memory_keeps_the_input() {
+        let mem = memory();
+        let (mock, mut queue) = offer(&mem, &[&[(0x4000_0000, 8, true)]]);
+        let (mut dev, _) = console();
+        dev.input().push(b"keep");
+        assert!(dev.notify(RX, &mut queue, &mem).is_err());
+        assert_eq!(used(&mock), [(0, 0)]);
+        assert_eq!(dev.input().len(), 4);
     }
 }

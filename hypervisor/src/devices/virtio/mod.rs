@@ -9,6 +9,8 @@ pub mod block;
 pub mod console;
 pub mod mmio;
 pub mod net;
+#[cfg(test)]
+pub(crate) mod test_utils;
 
 use virtio_queue::Queue;
 use vm_memory::GuestMemoryMmap;

@@ -250,3 +250,177 @@ impl VirtioDevice for Net {
         self.waiting.store(false, Ordering::SeqCst);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices::virtio::test_utils::{memory, offer, used, Buffer, BUFFERS};
+    use std::os::fd::FromRawFd;
+    use vm_memory::GuestAddress;
+
+    /// A device whose tap is one end of a datagram socket pair, and the
+    /// other end, where the test plays the wire.
+    fn net() -> (Net, File) {
+        let mut fds = [0; 2];
+        // SAFETY: socketpair writes two descriptors into the array it is given.
+        let rc = unsafe {
+            libc::socketpair(
+                libc::AF_UNIX,
+                libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                0,
+                fds.as_mut_ptr(),
+            )
+        };
+        assert_eq!(rc, 0, "{}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors are new and owned by nothing else.
+        let (ours, wire) = unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) };
+        let tap = Tap {
+            file: ours,
+            name: "test0".into(),
+        };
+        (Net::new(tap, [2, 0, 0, 0, 0, 1], 7, 0), wire)
+    }
+
+    fn frame(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 5) as u8).collect()
+    }
+
+    fn bytes(mem: &GuestMemoryMmap, at: u64, len: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; len];
+        mem.read_slice(&mut buf, GuestAddress(at)).unwrap();
+        buf
+    }
+
+    fn on_wire(wire: &mut File) -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; 4096];
+        match wire.read(&mut buf) {
+            Ok(n) => {
+                buf.truncate(n);
+                Some(buf)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn a_transmitted_frame_reaches_the_tap_without_its_header() {
+        let mem = memory();
+        let (mut dev, mut wire) = net();
+        let mut packet = vec![0u8; HDR_LEN];
+        packet.extend(frame(60));
+        mem.write_slice(&packet[..20], GuestAddress(BUFFERS))
+            .unwrap();
+        mem.write_slice(&packet[20..], GuestAddress(BUFFERS + 0x1000))
+            .unwrap();
+        let (mock, mut queue) = offer(
+            &mem,
+            &[&[(BUFFERS, 20, false), (BUFFERS + 0x1000, 52, false)]],
+        );
+        assert!(dev.notify(TX, &mut queue, &mem).unwrap().used);
+        assert_eq!(on_wire(&mut wire), Some(frame(60)));
+        assert_eq!(used(&mock), [(0, 0)]);
+    }
+
+    #[test]
+    fn bad_transmit_chains_send_nothing_and_still_come_back() {
+        let mem = memory();
+        let cases: [(&str, &[Buffer]); 3] = [
+            ("writable", &[(BUFFERS, 72, true)]),
+            (
+                "too long",
+                &[(BUFFERS, (HDR_LEN + MAX_FRAME + 1) as u32, false)],
+            ),
+            ("header only", &[(BUFFERS, HDR_LEN as u32, false)]),
+        ];
+        for (what, buffers) in cases {
+            let (mut dev, mut wire) = net();
+            let (mock, mut queue) = offer(&mem, &[buffers]);
+            let err = dev.notify(TX, &mut queue, &mem).unwrap_err();
+            assert!(
+                err.to_string().contains("descriptor chain 0"),
+                "{what}: {err}"
+            );
+            assert_eq!(on_wire(&mut wire), None, "{what}");
+            assert_eq!(used(&mock), [(0, 0)], "{what}");
+        }
+    }
+
+    #[test]
+    fn a_received_frame_gets_a_header_saying_one_buffer() {
+        let mem = memory();
+        let (mut dev, wire) = net();
+        let (mock, mut queue) = offer(
+            &mem,
+            &[&[(BUFFERS, 10, true), (BUFFERS + 0x1000, 2000, true)]],
+        );
+        (&wire).write_all(&frame(100)).unwrap();
+        assert!(dev.notify(RX, &mut queue, &mem).unwrap().used);
+        let mut want = vec![0u8; HDR_LEN];
+        want[10] = 1;
+        want.extend(frame(100));
+        assert_eq!(bytes(&mem, BUFFERS, 10), want[..10]);
+        assert_eq!(bytes(&mem, BUFFERS + 0x1000, 102), want[10..]);
+        assert_eq!(used(&mock), [(0, 112)]);
+        assert!(!dev.waiting().load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn a_frame_waits_for_receive_buffers() {
+        let mem = memory();
+        let (mut dev, wire) = net();
+        (&wire).write_all(&frame(60)).unwrap();
+        let (mock, mut queue) = offer(&mem, &[]);
+        assert!(!dev.notify(RX, &mut queue, &mem).unwrap().used);
+        assert!(dev.waiting().load(Ordering::SeqCst));
+        drop(mock);
+        let (mock, mut queue) = offer(&mem, &[&[(BUFFERS, 2000, true)]]);
+        assert!(dev.notify(RX, &mut queue, &mem).unwrap().used);
+        assert_eq!(used(&mock), [(0, 72)]);
+        assert!(!dev.waiting().load(Ordering::SeqCst));
+        assert_eq!(bytes(&mem, BUFFERS + HDR_LEN as u64, 60), frame(60));
+    }
+
+    #[test]
+    fn receive_buffers_are_filled_up_to_the_frames_end_only() {
+        let mem = memory();
+        // A read-only descriptor after buffers that already hold the frame
+        // is never looked at.
+        let (mut dev, wire) = net();
+        let (mock, mut queue) = offer(
+            &mem,
+            &[&[(BUFFERS, 2000, true), (BUFFERS + 0x1000, 8, false)]],
+        );
+        (&wire).write_all(&frame(60)).unwrap();
+        dev.notify(RX, &mut queue, &mem).unwrap();
+        assert_eq!(used(&mock), [(0, 72)]);
+    }
+
+    #[test]
+    fn short_or_read_only_receive_buffers_drop_the_frame() {
+        let mem = memory();
+        let cases: [(&str, &[Buffer]); 2] = [
+            ("short", &[(BUFFERS, 40, true)]),
+            (
+                "read-only",
+                &[(BUFFERS, 30, true), (BUFFERS + 0x1000, 100, false)],
+            ),
+        ];
+        for (what, buffers) in cases {
+            let (mut dev, wire) = net();
+            let (mock, mut queue) = offer(&mem, &[buffers]);
+            (&wire).write_all(&frame(60)).unwrap();
+            let err = dev.notify(RX, &mut queue, &mem).unwrap_err();
+            assert!(
+                err.to_string().contains("descriptor chain 0"),
+                "{what}: {err}"
+            );
+            // What fitted was written and is reported as such.
+            assert_eq!(used(&mock), [(0, buffers[0].1)], "{what}");
+            assert!(
+                !dev.waiting().load(Ordering::SeqCst),
+                "{what}: the frame is gone"
+            );
+        }
+    }
+}
