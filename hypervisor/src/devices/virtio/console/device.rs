@@ -1,211 +1,164 @@
-//! virtio-console (spec 5.3) with one port and no MULTIPORT: what the
-//! guest transmits goes to the VM's console output (beside the 8250's),
-//! and bytes typed at the console wait in a bounded [`InputQueue`] until
-//! the guest posts receive buffers. Linux drives it as `hvc0`.
+//! The console device: transmit chains copied to the console output
+//! through virtio-queue's `Reader`, waiting input written into receive
+//! chains through a `Writer`.
 
-use super::{read_config_bytes, DeviceError, Handled, VirtioDevice, TYPE_CONSOLE};
-use crate::devices::bus;
+use super::{ConsoleMetrics, InputQueue, VirtioConsoleError, CONFIG, MAX_TRANSMIT, QUEUE_SIZE};
 use crate::devices::legacy::ConsoleOut;
-use std::collections::VecDeque;
+use crate::devices::virtio::metrics::Counters;
+use crate::devices::virtio::{
+    give_back, notify_duplex, read_config_bytes, write_to_chain, Chain, ChainError, DeviceError,
+    Duplex, Handled, VirtioDevice,
+};
 use std::io::Write;
-use std::sync::{Arc, Mutex};
-use virtio_queue::desc::split::Descriptor;
-use virtio_queue::{Queue, QueueT};
-use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
-
-/// Port 0's receive queue (host to guest).
-pub const RX: u16 = 0;
-/// Port 0's transmit queue (guest to host).
-pub const TX: u16 = 1;
-
-/// Input kept for a guest that does not read (no driver yet, or one that
-/// stopped posting buffers): enough for any paste, small enough that a
-/// client cannot grow the VMM without bound.
-pub const INPUT_LIMIT: usize = 64 * 1024;
-
-/// The largest transmit chain: Linux sends at most a page per buffer, so
-/// anything near this is a guest describing memory it does not mean.
-const MAX_TRANSMIT: u64 = 1 << 20;
-
-/// `struct virtio_console_config` (cols, rows, max_nr_ports, emerg_wr):
-/// all zero, since no feature that gives the fields meaning is offered.
-const CONFIG: [u8; 12] = [0; 12];
-
-/// Bytes typed at the console that no guest buffer has taken yet; shared
-/// by the device and whoever feeds console input.
-#[derive(Clone, Default)]
-pub struct InputQueue(Arc<Mutex<Pending>>);
-
-#[derive(Default)]
-struct Pending {
-    bytes: VecDeque<u8>,
-    /// Whether the overflow warning was printed: once per device, so a
-    /// stuck guest does not flood the VMM's stderr.
-    warned: bool,
-}
-
-impl InputQueue {
-    /// Keep `bytes` for the guest; what does not fit under
-    /// [`INPUT_LIMIT`] is dropped. Returns how many bytes were kept.
-    pub fn push(&self, bytes: &[u8]) -> usize {
-        let mut pending = bus::lock(&self.0);
-        let room = INPUT_LIMIT.saturating_sub(pending.bytes.len());
-        let kept = bytes.len().min(room);
-        pending.bytes.extend(&bytes[..kept]);
-        if kept < bytes.len() && !pending.warned {
-            pending.warned = true;
-            eprintln!(
-                "lumen vmm: virtio-console: the guest is not reading its console; \
-                 input beyond {} KiB is dropped",
-                INPUT_LIMIT / 1024
-            );
-        }
-        kept
-    }
-
-    /// Bytes waiting for the guest.
-    pub fn len(&self) -> usize {
-        bus::lock(&self.0).bytes.len()
-    }
-
-    /// Whether nothing waits for the guest.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+use std::sync::Arc;
+use virtio_bindings::virtio_ids::VIRTIO_ID_CONSOLE;
+use virtio_queue::{Queue, QueueT, Reader};
+use vm_memory::GuestMemoryMmap;
 
 /// The console device.
 pub struct Console {
     name: String,
     out: ConsoleOut,
     input: InputQueue,
+    metrics: Arc<ConsoleMetrics>,
 }
 
 impl Console {
     /// Device number `index` (among consoles) writing to `out`.
     pub fn new(out: ConsoleOut, index: u32) -> Console {
+        let input = InputQueue::default();
         Console {
             name: format!("virtio-console{index}"),
             out,
-            input: InputQueue::default(),
+            metrics: input.metrics(),
+            input,
         }
     }
 
     /// The queue console input goes into; after pushing, run the
-    /// transport's [`RX`] queue so waiting guest buffers are filled.
+    /// transport's [`RX`](crate::devices::virtio::RX) queue so waiting guest buffers are filled.
     pub fn input(&self) -> InputQueue {
         self.input.clone()
     }
 
-    /// Copy every transmit chain to the console output.
-    fn transmit(&mut self, queue: &mut Queue, mem: &GuestMemoryMmap) -> Result<bool, DeviceError> {
-        let mut used = false;
-        let mut chunk = [0u8; 4096];
-        while let Some(chain) = queue.pop_descriptor_chain(mem) {
-            let head = chain.head_index();
-            let descs: Vec<Descriptor> = chain.collect();
-            // Check the whole chain before writing any of it, so a bad
-            // chain prints nothing rather than half a message.
-            let total: u64 = descs.iter().map(|d| u64::from(d.len())).sum();
-            let check = if descs.iter().any(|d| d.is_write_only()) {
-                Err("writable descriptor in a transmit chain")
-            } else if total > MAX_TRANSMIT {
-                Err("transmit chain longer than 1 MiB")
-            } else {
-                Ok(())
-            };
-            let mut result = check.map_err(|why| DeviceError::BadChain {
-                head,
-                why: why.into(),
-            });
-            if result.is_ok() {
-                result = self.copy_out(&descs, mem, &mut chunk);
+    /// Copy one transmit chain to the output. The whole chain is checked
+    /// first (directions, length, every buffer in guest memory), so a bad
+    /// chain prints nothing rather than half a message.
+    fn print(&mut self, chain: Chain<'_>, mem: &GuestMemoryMmap) -> Result<(), VirtioConsoleError> {
+        let head = chain.head_index();
+        let mut total = 0u64;
+        for d in chain.clone() {
+            if d.is_write_only() {
+                return Err(ChainError::WritableInTransmit(head).into());
             }
-            // Returned to the guest even when bad, so its driver does not
-            // wait forever for the buffer.
-            queue.add_used(mem, head, 0)?;
-            used = true;
-            result?;
+            total += u64::from(d.len());
         }
-        // The hub flushes its log on every write; this is for other outputs.
-        let _ = self.out.flush();
-        Ok(used)
-    }
-
-    fn copy_out(
-        &mut self,
-        descs: &[Descriptor],
-        mem: &GuestMemoryMmap,
-        chunk: &mut [u8],
-    ) -> Result<(), DeviceError> {
-        for d in descs {
-            let mut done = 0u64;
-            let len = u64::from(d.len());
-            while done < len {
-                let n = (len - done).min(chunk.len() as u64) as usize;
-                let at = GuestAddress(d.addr().0.wrapping_add(done));
-                mem.read_slice(&mut chunk[..n], at)?;
-                // A console that cannot be written (closed stdout) must
-                // not stop the guest, as with the 8250.
-                let _ = self.out.write_all(&chunk[..n]);
-                done += n as u64;
-            }
+        if total > MAX_TRANSMIT {
+            return Err(VirtioConsoleError::TooLong(head));
         }
+        let mut reader =
+            Reader::new(mem, chain).map_err(|source| ChainError::Buffers { head, source })?;
+        self.metrics.tx_bytes.add(reader.available_bytes() as u64);
+        // A console that cannot be written (closed stdout) must not stop
+        // the guest, as with the 8250.
+        let _ = std::io::copy(&mut reader, &mut self.out);
         Ok(())
     }
 
-    /// Fill receive chains from the input queue while both last.
-    fn receive(&mut self, queue: &mut Queue, mem: &GuestMemoryMmap) -> Result<bool, DeviceError> {
-        let mut used = false;
-        loop {
-            // Chains are only taken when there is input for them: the rest
-            // stay available for input that comes later.
-            if self.input.is_empty() {
+    /// Move waiting input into the writable buffers of `chain`: the bytes
+    /// written, and whether the chain was good. The buffers fill in order
+    /// while input lasts; a read-only one is the guest's fault when it is
+    /// reached, which it is if every buffer before it found input waiting
+    /// (the last of them may have taken the last byte). Bytes leave the
+    /// queue only once written: those a bad buffer refuses stay queued for
+    /// a buffer that works.
+    fn fill(
+        &mut self,
+        chain: Chain<'_>,
+        mem: &GuestMemoryMmap,
+    ) -> (u32, Result<(), VirtioConsoleError>) {
+        let head = chain.head_index();
+        let mut pending = self.input.lock();
+        let waiting = pending.bytes.len();
+        let mut room = 0usize;
+        let mut fault = None;
+        for d in chain.clone() {
+            if !d.is_write_only() {
+                fault = Some(ChainError::ReadOnlyInReceive(head).into());
                 break;
             }
+            if room >= waiting {
+                break;
+            }
+            room += d.len() as usize;
+        }
+        let n = room.min(waiting);
+        let (front, back) = pending.bytes.as_slices();
+        if let Err(e) = write_to_chain(chain, mem, &[front, back], n) {
+            return (0, Err(e.into()));
+        }
+        pending.bytes.drain(..n);
+        self.metrics.rx_bytes.add(n as u64);
+        (n as u32, fault.map_or(Ok(()), Err))
+    }
+}
+
+impl Duplex for Console {
+    type Error = VirtioConsoleError;
+
+    /// Fill receive chains from the input queue while both last.
+    fn receive(
+        &mut self,
+        queue: &mut Queue,
+        mem: &GuestMemoryMmap,
+    ) -> Result<bool, VirtioConsoleError> {
+        let mut used = false;
+        // Chains are only taken when there is input for them: the rest
+        // stay available for input that comes later.
+        while !self.input.is_empty() {
             let Some(chain) = queue.pop_descriptor_chain(mem) else {
                 break;
             };
             let head = chain.head_index();
-            let descs: Vec<Descriptor> = chain.collect();
-            let mut written = 0u32;
-            let mut result = Ok(());
-            let mut pending = bus::lock(&self.input.0);
-            for d in &descs {
-                if !d.is_write_only() {
-                    result = Err(DeviceError::BadChain {
-                        head,
-                        why: "read-only descriptor in a receive chain".into(),
-                    });
-                    break;
-                }
-                if pending.bytes.is_empty() {
-                    break;
-                }
-                let n = (d.len() as usize).min(pending.bytes.len());
-                // Copy before consuming: bytes a bad address refuses stay
-                // queued for a buffer that works.
-                let (front, back) = pending.bytes.as_slices();
-                let bytes: Vec<u8> = front.iter().chain(back).take(n).copied().collect();
-                if let Err(e) = mem.write_slice(&bytes, d.addr()) {
-                    result = Err(e.into());
-                    break;
-                }
-                pending.bytes.drain(..n);
-                written += n as u32;
-            }
-            drop(pending);
-            queue.add_used(mem, head, written)?;
+            let (written, result) = self.fill(chain, mem);
+            give_back(queue, mem, head, written)?;
             used = true;
-            result?;
+            if let Err(e) = result {
+                self.metrics.bad_chains.inc();
+                return Err(e);
+            }
         }
+        Ok(used)
+    }
+
+    /// Copy every transmit chain to the console output.
+    fn transmit(
+        &mut self,
+        queue: &mut Queue,
+        mem: &GuestMemoryMmap,
+    ) -> Result<bool, VirtioConsoleError> {
+        let mut used = false;
+        while let Some(chain) = queue.pop_descriptor_chain(mem) {
+            let head = chain.head_index();
+            let result = self.print(chain, mem);
+            // Returned to the guest even when bad, so its driver does not
+            // wait forever for the buffer.
+            give_back(queue, mem, head, 0)?;
+            used = true;
+            if let Err(e) = result {
+                self.metrics.bad_chains.inc();
+                return Err(e);
+            }
+        }
+        // The hub flushes its log on every write; this is for other outputs.
+        let _ = self.out.flush();
         Ok(used)
     }
 }
 
 impl VirtioDevice for Console {
     fn device_type(&self) -> u32 {
-        TYPE_CONSOLE
+        VIRTIO_ID_CONSOLE
     }
     fn name(&self) -> &str {
         &self.name
@@ -214,7 +167,7 @@ impl VirtioDevice for Console {
         0
     }
     fn queue_max_sizes(&self) -> &[u16] {
-        &[256, 256]
+        &[QUEUE_SIZE, QUEUE_SIZE]
     }
     fn read_config(&self, offset: u64, data: &mut [u8]) {
         read_config_bytes(&CONFIG, offset, data);
@@ -225,23 +178,24 @@ impl VirtioDevice for Console {
         queue: &mut Queue,
         mem: &GuestMemoryMmap,
     ) -> Result<Handled, DeviceError> {
-        let used = match index {
-            RX => self.receive(queue, mem)?,
-            TX => self.transmit(queue, mem)?,
-            _ => false,
-        };
-        Ok(Handled { used })
+        notify_duplex(self, index, queue, mem)
     }
     // Reset keeps the input queue: it holds what was typed at the host's
     // end, like a terminal's buffer, and Linux resets the device when its
     // driver probes, after which early typing should still arrive.
+    fn metrics(&self) -> Arc<dyn Counters> {
+        self.metrics.clone()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::devices::virtio::test_utils::{desc, memory, offer, used, NEXT, WRITE};
+    use crate::devices::virtio::{RX, TX};
+    use std::sync::Mutex;
     use virtio_queue::mock::MockSplitQueue;
+    use vm_memory::{Bytes, GuestAddress};
 
     #[derive(Clone, Default)]
     struct Shared(Arc<Mutex<Vec<u8>>>);
@@ -296,7 +250,10 @@ mod tests {
         let (mut dev, out) = console();
         let err = dev.notify(TX, &mut queues[TX as usize], &mem).unwrap_err();
         assert!(
-            matches!(err, DeviceError::BadChain { head: 0, .. }),
+            matches!(
+                err,
+                DeviceError::Console(VirtioConsoleError::Chain(ChainError::WritableInTransmit(0)))
+            ),
             "{err}"
         );
         assert!(out.0.lock().unwrap().is_empty());
@@ -375,17 +332,14 @@ mod tests {
         let (mut dev, _) = console();
         dev.input().push(b"x");
         let err = dev.notify(RX, &mut queues[RX as usize], &mem).unwrap_err();
-        assert!(matches!(err, DeviceError::BadChain { .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                DeviceError::Console(VirtioConsoleError::Chain(ChainError::ReadOnlyInReceive(0)))
+            ),
+            "{err}"
+        );
         assert_eq!(dev.input().len(), 1, "the input is kept");
-    }
-
-    #[test]
-    fn input_beyond_the_limit_is_dropped() {
-        let q = InputQueue::default();
-        assert_eq!(q.push(&vec![b'a'; INPUT_LIMIT - 10]), INPUT_LIMIT - 10);
-        assert_eq!(q.push(&[b'b'; 30]), 10);
-        assert_eq!(q.push(b"c"), 0);
-        assert_eq!(q.len(), INPUT_LIMIT);
     }
 
     #[test]
@@ -397,7 +351,10 @@ mod tests {
         );
         let (mut dev, out) = console();
         let err = dev.notify(TX, &mut queue, &mem).unwrap_err();
-        assert!(matches!(err, DeviceError::BadChain { .. }), "{err}");
+        assert!(
+            matches!(err, DeviceError::Console(VirtioConsoleError::TooLong(0))),
+            "{err}"
+        );
         assert!(out.0.lock().unwrap().is_empty());
         assert_eq!(used(&mock), [(0, 0)]);
     }
