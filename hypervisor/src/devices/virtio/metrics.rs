@@ -6,7 +6,9 @@
 //! [`Counters::snapshot`] from one list, so a counter cannot be declared
 //! without being reported. The transport keeps its own
 //! ([`TransportMetrics`](super::mmio::TransportMetrics)); [`VmMetrics`]
-//! gathers both for every device of a VM, in slot order.
+//! gathers both for every device of a VM, in slot order, and writes them
+//! as JSON: `lumen vmm --metrics FILE` keeps a file of it current, which
+//! `vmadm info` shows.
 //!
 //! Counters and the `vmm` probes answer different questions. A probe fires
 //! per event, carries its arguments, and costs nothing until a tracer
@@ -98,6 +100,23 @@ impl VmMetrics {
             })
             .collect()
     }
+
+    /// [`snapshot`](Self::snapshot) as a JSON array of one object per
+    /// device, `{"device": NAME, COUNTER: VALUE, …}`, counters in their
+    /// declaration order. Device and counter names are the VMM's own
+    /// (letters, digits, `-` and `_`): nothing to escape.
+    pub fn to_json(&self) -> String {
+        let devices: Vec<String> = self
+            .snapshot()
+            .into_iter()
+            .map(|(name, counters)| {
+                let mut fields = vec![format!("\"device\": \"{name}\"")];
+                fields.extend(counters.iter().map(|(k, v)| format!("\"{k}\": {v}")));
+                format!("{{{}}}", fields.join(", "))
+            })
+            .collect();
+        format!("[{}]", devices.join(",\n "))
+    }
 }
 
 #[cfg(test)]
@@ -132,6 +151,25 @@ mod tests {
                 "dev0".to_string(),
                 vec![("first", 1), ("second", 41), ("first", 1), ("second", 41)]
             )]
+        );
+    }
+
+    #[test]
+    fn the_json_has_an_object_per_device_with_its_name_first() {
+        let mut vm = VmMetrics::default();
+        assert_eq!(vm.to_json(), "[]");
+        for name in ["virtio-blk0", "virtio-net0"] {
+            let pair = Arc::new(Pair::default());
+            pair.second.add(7);
+            vm.push(DeviceCounters {
+                name: name.into(),
+                sets: vec![pair],
+            });
+        }
+        assert_eq!(
+            vm.to_json(),
+            "[{\"device\": \"virtio-blk0\", \"first\": 0, \"second\": 7},\n \
+             {\"device\": \"virtio-net0\", \"first\": 0, \"second\": 7}]"
         );
     }
 }

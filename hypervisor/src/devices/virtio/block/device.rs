@@ -430,6 +430,10 @@ mod tests {
         assert_eq!(bytes(&mem, DATA, 200), want[..200]);
         assert_eq!(bytes(&mem, DATA2, 824), want[200..]);
         assert_eq!(used(&mock), [(0, 1025)], "data and the status byte");
+        assert_eq!(
+            (dev.metrics.reads.get(), dev.metrics.read_bytes.get()),
+            (1, 1024)
+        );
     }
 
     #[test]
@@ -456,6 +460,10 @@ mod tests {
         assert!(disk[3 * 512 + 100..4 * 512].iter().all(|&b| b == 0xbb));
         assert_eq!(disk[4 * 512], 12, "sector 4 is untouched");
         assert_eq!(disk[3 * 512 - 1], (511 + 6) as u8, "sector 2 is untouched");
+        assert_eq!(
+            (dev.metrics.writes.get(), dev.metrics.write_bytes.get()),
+            (1, 512)
+        );
     }
 
     #[test]
@@ -543,6 +551,8 @@ mod tests {
             );
             assert_eq!(used(&mock), [(0, 1)]);
             assert_eq!(std::fs::read(file.path()).unwrap(), before);
+            assert_eq!(dev.metrics.io_errors.get(), 1);
+            assert_eq!(dev.metrics.reads.get() + dev.metrics.writes.get(), 0);
         }
     }
 
@@ -587,6 +597,7 @@ mod tests {
             );
             assert_eq!(used(&mock), [(0, 0)], "{what}");
             assert_eq!(status(&mem), 0xff, "{what}: no status written");
+            assert_eq!(dev.metrics.bad_chains.get(), 1, "{what}");
         }
         // A header outside guest memory.
         let (_file, mut dev) = disk(false);

@@ -237,6 +237,7 @@ mod tests {
         let handled = dev.notify(TX, &mut queues[TX as usize], &mem).unwrap();
         assert!(handled.used);
         assert_eq!(out.0.lock().unwrap().as_slice(), b"hello world\nagain\n");
+        assert_eq!(dev.metrics.tx_bytes.get(), 18);
         assert_eq!(mock.used().idx().load(), 2);
     }
 
@@ -305,6 +306,7 @@ mod tests {
         assert_eq!(used.ring().ref_at(0).unwrap().load().len(), 6);
         assert_eq!(used.ring().ref_at(1).unwrap().load().len(), 5);
         assert!(input.is_empty());
+        assert_eq!(dev.metrics.rx_bytes.get(), 11);
     }
 
     #[test]

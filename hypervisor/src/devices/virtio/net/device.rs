@@ -274,6 +274,10 @@ mod tests {
         assert!(dev.notify(TX, &mut queue, &mem).unwrap().used);
         assert_eq!(on_wire(&mut wire), Some(frame(60)));
         assert_eq!(used(&mock), [(0, 0)]);
+        assert_eq!(
+            (dev.metrics.tx_frames.get(), dev.metrics.tx_bytes.get()),
+            (1, 60)
+        );
     }
 
     #[test]
@@ -297,6 +301,8 @@ mod tests {
             );
             assert_eq!(on_wire(&mut wire), None, "{what}");
             assert_eq!(used(&mock), [(0, 0)], "{what}");
+            assert_eq!(dev.metrics.bad_chains.get(), 1, "{what}");
+            assert_eq!(dev.metrics.tx_frames.get(), 0, "{what}");
         }
     }
 
@@ -333,6 +339,11 @@ mod tests {
         assert_eq!(used(&mock), [(0, 72)]);
         assert!(!dev.waiting().load(Ordering::SeqCst));
         assert_eq!(bytes(&mem, BUFFERS + HDR_LEN as u64, 60), frame(60));
+        assert_eq!(dev.metrics.rx_waits.get(), 1);
+        assert_eq!(
+            (dev.metrics.rx_frames.get(), dev.metrics.rx_bytes.get()),
+            (1, 60)
+        );
     }
 
     #[test]
