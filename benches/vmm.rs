@@ -10,6 +10,10 @@
 //!     (Firecracker: ≤ 5 MiB).
 //! (c) a port-I/O exit handled in user space: a guest doing 20,000 `out`s
 //!     against one doing none, the difference per exit.
+//! (d) virtio-blk sequential 4 KiB reads, one in flight: the `blk` test
+//!     guest doing 2,000 reads (`reads=N`) against one doing none, the
+//!     difference per read (a notify exit, the device's request, the
+//!     guest's poll) and the throughput it makes.
 
 use std::io::Write;
 use std::path::Path;
@@ -42,15 +46,16 @@ fn write(dir: &Path, name: &str, code: &[u8]) -> std::path::PathBuf {
     path
 }
 
-/// Run `lumen vmm --payload image`; wall time and the child's CPU time.
+/// Run `lumen vmm --payload image ARGS`; wall time and the child's CPU time.
 // The child is reaped by wait4, which std's wait cannot replace: it also
 // returns the child's resource usage.
 #[allow(clippy::zombie_processes)]
-fn run(lumen: &str, image: &Path) -> (Duration, Duration) {
+fn run(lumen: &str, image: &Path, args: &[&str]) -> (Duration, Duration) {
     let start = Instant::now();
     let child = Command::new(lumen)
         .args(["vmm", "--ram", "128", "--payload"])
         .arg(image)
+        .args(args)
         .stdout(Stdio::null())
         .spawn()
         .expect("lumen vmm");
@@ -109,9 +114,9 @@ fn main() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let exit0 = write(dir.path(), "exit0.bin", EXIT0);
-    run(lumen, &exit0); // warm the page cache
+    run(lumen, &exit0, &[]); // warm the page cache
 
-    let (walls, cpus): (Vec<_>, Vec<_>) = (0..RUNS).map(|_| run(lumen, &exit0)).unzip();
+    let (walls, cpus): (Vec<_>, Vec<_>) = (0..RUNS).map(|_| run(lumen, &exit0, &[])).unzip();
     println!(
         "(a) start → first instruction → exit: wall {:.2} ms, CPU {:.2} ms (median of {RUNS}; Firecracker: 8 CPU-ms to API-ready)",
         median(walls).as_secs_f64() * 1e3,
@@ -141,12 +146,36 @@ fn main() {
     let many = write(dir.path(), "pioN.bin", &pio_loop(EXITS));
     let mut per_exit = Vec::new();
     for _ in 0..5 {
-        let (base, _) = run(lumen, &none);
-        let (with, _) = run(lumen, &many);
+        let (base, _) = run(lumen, &none, &[]);
+        let (with, _) = run(lumen, &many, &[]);
         per_exit.push(with.saturating_sub(base) / EXITS);
     }
     println!(
         "(c) port-I/O exit handled in user space: {:.2} µs per round trip (median of 5 pairs, {EXITS} exits each)",
         median(per_exit).as_secs_f64() * 1e6
+    );
+
+    const READS: u32 = 2_000;
+    const BLOCK: f64 = 4096.0;
+    let blk = write(
+        dir.path(),
+        "blk.bin",
+        hypervisor::guests::by_name("blk").expect("the blk test guest"),
+    );
+    let disk = dir.path().join("disk.img");
+    std::fs::write(&disk, vec![0u8; 1 << 20]).expect("disk image");
+    let disk = disk.to_str().expect("a UTF-8 temporary path");
+    let reads = format!("reads={READS}");
+    let mut per_read = Vec::new();
+    for _ in 0..5 {
+        let (base, _) = run(lumen, &blk, &["--disk", disk]);
+        let (with, _) = run(lumen, &blk, &["--disk", disk, "--boot-args", &reads]);
+        per_read.push(with.saturating_sub(base) / READS);
+    }
+    let per_read = median(per_read);
+    println!(
+        "(d) virtio-blk sequential 4 KiB reads, one in flight: {:.2} µs per read, {:.1} MiB/s (median of 5 pairs, {READS} reads each)",
+        per_read.as_secs_f64() * 1e6,
+        BLOCK / per_read.as_secs_f64() / (1024.0 * 1024.0)
     );
 }

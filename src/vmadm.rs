@@ -22,7 +22,7 @@ Usage: lumen vmadm <command> [options]
   autoboot                     boot every stopped zone whose autoboot is true (at node boot)
   update UUID key=value ... | update UUID -f FILE
                                change manifest fields (a running zone's caps at once)
-  info UUID                    a kvm VM's VMM, vCPU threads, consoles and devices (JSON)
+  info UUID                    a kvm VM's VMM, vCPU threads, consoles, devices and their counters (JSON)
   console UUID                 attach to a kvm VM's serial console (escape: ^])
   exitstat UUID [interval [count]]
                                VM exits by reason, as perf kvm stat reports them
@@ -179,7 +179,7 @@ fn vm_zone(registry: &Registry, uuid: &str, verb: &str) -> Result<Zone> {
     Ok(zone)
 }
 
-/// `vmadm info UUID`: a kvm VM's VMM, vCPU threads, consoles and devices, as JSON.
+/// `vmadm info UUID`: a kvm VM's VMM, vCPU threads, consoles, devices and their counters, as JSON.
 fn info(registry: &Registry, args: &[String]) -> Result<u8> {
     let uuid = one_uuid(args, "info")?;
     let zone = vm_zone(registry, uuid, "info")?;
@@ -233,6 +233,13 @@ fn info(registry: &Registry, args: &[String]) -> Result<u8> {
         })
         .collect();
     out.insert("disks".into(), disks.into());
+    // The virtio devices' counters, as the VMM last wrote them (each
+    // second while it runs, and at its end).
+    let metrics = std::fs::read_to_string(dir.join(zones::kvm::METRICS)).ok();
+    if let Some(counters) = metrics.and_then(|m| serde_json::from_str::<serde_json::Value>(&m).ok())
+    {
+        out.insert("metrics".into(), counters);
+    }
     let nics: Vec<serde_json::Value> = vm
         .nics
         .iter()

@@ -2,16 +2,21 @@
 //! `kvm`-brand zone, or by hand). The console (the 8250, and the virtio console with
 //! `--virtio-console`) is this process's stdout unless `--console` names a
 //! file, and is also served on `--console-socket`; the exit status is the
-//! guest's.
+//! guest's. With `--metrics FILE` the virtio devices' counters are kept
+//! in FILE as JSON (`vmadm info` shows them).
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use hypervisor::{
-    BootSource, ConsoleHub, ConsoleSocket, DiskConfig, NicConfig, Vm, VmConfig, VmExit,
+    BootSource, ConsoleHub, ConsoleSocket, DiskConfig, NicConfig, Vm, VmConfig, VmControl, VmExit,
+    VmMetrics,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How often `--metrics` rewrites its file while the VM runs.
+const METRICS_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Parser, Debug)]
 #[command(
@@ -61,6 +66,11 @@ struct Args {
     /// The VM id the `vmm` probes carry (default: this process's id).
     #[arg(long)]
     id: Option<u64>,
+    /// Keep the virtio devices' counters in this file, as JSON: written
+    /// at start, every second while the VM runs, and at its end, each
+    /// time whole (a new file renamed over the old).
+    #[arg(long, value_name = "PATH")]
+    metrics: Option<PathBuf>,
 }
 
 /// Run `lumen vmm` with `args` (after `vmm`).
@@ -116,7 +126,25 @@ pub fn run(args: &[String]) -> Result<u8> {
         // Stopped at once.
         while !socket.wait_for_client(Duration::from_millis(100)) && !control.stopping() {}
     }
+    let counters = vm.metrics();
+    let metrics_thread = match &args.metrics {
+        // Written once before the guest starts, so the file is there
+        // as soon as the VM runs; then rewritten by a thread of its own.
+        Some(path) if write_metrics(path, &counters) => {
+            let (path, counters, control) = (path.clone(), counters.clone(), control.clone());
+            std::thread::Builder::new()
+                .name("vmm-metrics".into())
+                .spawn(move || keep_metrics(&path, &counters, &control))
+                .ok()
+        }
+        _ => None,
+    };
     let why = vm.run();
+    if let (Some(path), Some(thread)) = (&args.metrics, metrics_thread) {
+        let _ = thread.join();
+        // The last word: the counts at the VM's end.
+        write_metrics(path, &counters);
+    }
     // The socket goes (file removed, clients given their last output)
     // before the exit status is reported, so a client sees the end first.
     drop(socket);
@@ -126,6 +154,35 @@ pub fn run(args: &[String]) -> Result<u8> {
         VmExit::Halted | VmExit::PowerOff | VmExit::Reset | VmExit::Stopped => Ok(0),
         VmExit::Fault { .. } | VmExit::VmmError(_) => bail!("{why}"),
     }
+}
+
+/// Rewrite `path` with the counters every [`METRICS_EVERY`] until the VM
+/// stops (or a write fails: it was reported).
+fn keep_metrics(path: &Path, counters: &VmMetrics, control: &VmControl) {
+    let mut last = Instant::now();
+    while !control.stopping() {
+        std::thread::sleep(Duration::from_millis(100));
+        if last.elapsed() >= METRICS_EVERY {
+            if !write_metrics(path, counters) {
+                return;
+            }
+            last = Instant::now();
+        }
+    }
+}
+
+/// Write the counters to `path` whole: to a file beside it, renamed over
+/// it, so a reader never sees half. A failure is reported; returns whether
+/// it worked.
+fn write_metrics(path: &Path, counters: &VmMetrics) -> bool {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let written =
+        std::fs::write(&tmp, counters.to_json() + "\n").and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = &written {
+        eprintln!("lumen vmm: metrics {}: {e}", path.display());
+    }
+    written.is_ok()
 }
 
 extern "C" fn ignore_signal(_: libc::c_int) {}

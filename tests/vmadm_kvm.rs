@@ -110,6 +110,17 @@ fn a_kvm_vm_lives_through_vmadm() {
     assert_eq!(info["vcpus"], 1);
     assert_eq!(info["vcpu_threads"].as_array().map(Vec::len), Some(1));
     assert_eq!(info["disks"][0]["device"], "virtio-blk0");
+    // Each virtio device's counters, which the VMM keeps in its directory:
+    // the idle guest has not touched its devices.
+    let metrics = info["metrics"].as_array().expect("metrics");
+    let devices: Vec<_> = metrics.iter().map(|d| d["device"].as_str()).collect();
+    assert_eq!(
+        devices,
+        [Some("virtio-blk0"), Some("virtio-net0")],
+        "{info}"
+    );
+    assert_eq!(metrics[0]["reads"], 0, "{info}");
+    assert_eq!(metrics[1]["notifies"], 0, "{info}");
     let pid = info["vmm_pid"].as_u64().expect("vmm_pid");
     // The VMM runs in the zone: its init command (pid 2 under zsched), in
     // its own pid namespace, as the zone's root, which the host sees as

@@ -125,6 +125,7 @@ fn virtio_blk_reads_and_writes_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let image = guest(dir.path(), "blk");
     let disk = disk(dir.path());
+    let metrics = dir.path().join("metrics.json");
     let script = "vmm$target:::blk-start { @n[arg4 ? \"write\" : \"read\"] = count(); @b[arg4 ? \"write\" : \"read\"] = sum(arg3); } \
                   vmm$target:::blk-done /arg4 != 0/ { @err = count(); } \
                   vmm$target:::blk-done /arg3 == 1024 && arg5 > 0/ { @timed[\"1024\"] = count(); } \
@@ -132,7 +133,11 @@ fn virtio_blk_reads_and_writes_byte_for_byte() {
     let out = traced(
         script,
         &image,
-        &format!("--disk {} --boot-args sector0=check", disk.display()),
+        &format!(
+            "--disk {} --boot-args sector0=check --metrics {}",
+            disk.display(),
+            metrics.display()
+        ),
     );
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
@@ -171,6 +176,24 @@ fn virtio_blk_reads_and_writes_byte_for_byte() {
             rows.iter().any(|r| r == want),
             "missing {want:?} in {rows:?}"
         );
+    }
+    // The device's counters, written at the VM's end, say the same.
+    let counters: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+    let blk = &counters[0];
+    assert_eq!(blk["device"], "virtio-blk0", "{counters}");
+    for (name, want) in [
+        ("notifies", 4),
+        ("reads", 2),
+        ("read_bytes", 1536),
+        ("writes", 1),
+        ("write_bytes", 1024),
+        ("flushes", 1),
+        ("io_errors", 0),
+        ("bad_chains", 0),
+        ("guest_errors", 0),
+    ] {
+        assert_eq!(blk[name], want, "{name} in {counters}");
     }
 }
 

@@ -22,7 +22,7 @@
 //! | `mmio_loop` | N × (write, read) of u32 at scratch MMIO 0xc000_0000     | `count=N` (100)           | 0; 3 read not all ones    |
 //! | `hlt`       | `hlt` with IF=0: the VMM stops the VM; no exit port write |                          | 0 by VMM rule; 1 resumed  |
 //! | `fault`     | `ud2` with no IDT: triple fault                          |                           | none (guest fault)        |
-//! | `blk`       | write/read/verify/flush on the first virtio-blk          | `sector0=check`           | 0; 1–10 (see `blk.c`)     |
+//! | `blk`       | write/read/verify/flush on the first virtio-blk, then N 4 KiB reads | `sector0=check` `reads=N` (0) | 0; 1–11 (see `blk.c`) |
 //! | `net`       | broadcast 0x88b5 "lumen-ping", await "lumen-pong"        | `wait=N` polls (300000)   | 0; 1–5 (see `net.c`)      |
 //! | `garbage`   | nonsense on virtio-mmio registers and rings              | `ring=bad\|table\|loop\|avail` | 0; 1–2 (see `garbage.c`) |
 //! | `console`   | "console: hello" on the virtio console, echoes a line    | `wait=N` (300000) `flood=N` 4 KiB blocks (0) | 0; 1–5 (see `console.c`) |

@@ -26,5 +26,6 @@ pub mod vm;
 pub use boot::BootSource;
 pub use console::{attach, ConsoleError, ConsoleHub, ConsoleInput, ConsoleSocket};
 pub use control::{VmControl, VmExit};
+pub use devices::virtio::metrics::VmMetrics;
 pub use error::VmmError;
 pub use vm::{DiskConfig, NicConfig, Vm, VmConfig};

@@ -8,10 +8,11 @@ use crate::cpu;
 use crate::devices::bus::SharedDevice;
 use crate::devices::legacy::{ExitPort, IrqLine, ResetLine, SerialDevice, Unclaimed, I8042};
 use crate::devices::virtio::block::Block;
-use crate::devices::virtio::console::{self as virtio_console, Console, InputQueue};
+use crate::devices::virtio::console::{Console, InputQueue};
+use crate::devices::virtio::metrics::VmMetrics;
 use crate::devices::virtio::mmio::MmioTransport;
 use crate::devices::virtio::net::{Net, Tap};
-use crate::devices::{bus, Bus};
+use crate::devices::{bus, virtio, Bus};
 use crate::error::{kvm_err, VmmError};
 use crate::layout::*;
 use crate::vcpu::{self, VcpuShared};
@@ -69,6 +70,7 @@ pub struct Vm {
     serial: Arc<Mutex<SerialDevice>>,
     console_input: Arc<GuestConsoleInput>,
     nets: Vec<(Arc<Mutex<MmioTransport>>, Arc<AtomicBool>, std::fs::File)>,
+    metrics: VmMetrics,
 }
 
 /// The signal that kicks a vCPU thread out of KVM_RUN.
@@ -177,6 +179,7 @@ impl Vm {
             Arc::new(Mutex::new(Unclaimed)),
         )?;
         let mut slot = 0u32;
+        let mut metrics = VmMetrics::default();
         let mut add_virtio = |device: Box<dyn crate::devices::virtio::VirtioDevice>,
                               mmio: &mut Bus|
          -> Result<Arc<Mutex<MmioTransport>>, VmmError> {
@@ -190,6 +193,7 @@ impl Vm {
                 slot,
             )));
             insert(mmio, base, VIRTIO_MMIO_SIZE, transport.clone())?;
+            metrics.push(bus::lock(&transport).counters());
             cmdline_devices.push_str(&format!(" virtio_mmio.device=4K@0x{base:x}:{gsi}"));
             acpi_devices.push(boot::acpi::VirtioMmio { base, gsi });
             slot += 1;
@@ -304,6 +308,7 @@ impl Vm {
             serial,
             console_input,
             nets,
+            metrics,
         })
     }
 
@@ -321,6 +326,12 @@ impl Vm {
     /// virtio console, for a [`ConsoleSocket`](crate::console::ConsoleSocket).
     pub fn console_input(&self) -> Arc<dyn ConsoleInput> {
         self.console_input.clone()
+    }
+
+    /// The virtio devices' counters, readable from any thread while the
+    /// VM runs.
+    pub fn metrics(&self) -> VmMetrics {
+        self.metrics.clone()
     }
 
     /// Run the VM until it stops; returns why.
@@ -403,7 +414,7 @@ impl ConsoleInput for GuestConsoleInput {
             queue.push(bytes);
             // Fill receive buffers the guest already posted; if it has
             // none (or no driver yet), its next notify takes the input.
-            bus::lock(transport).poll_queue(virtio_console::RX);
+            bus::lock(transport).poll_queue(virtio::RX);
         }
     }
 }
@@ -432,7 +443,7 @@ fn receive_loop(
         if n <= 0 {
             continue;
         }
-        if !bus::lock(transport).poll_queue(0) {
+        if !bus::lock(transport).poll_queue(virtio::RX) {
             // The driver is not ready yet; frames stay queued in the tap.
             std::thread::sleep(Duration::from_millis(5));
         }

@@ -4,8 +4,8 @@
 //! sees the VM's exits as the zone's (`zonename` is the VM's UUID).
 //!
 //! What the VMM needs from the host is bound into the zone under `/vm`: a
-//! directory of the zone's own (`ZONE_DIR/vm`, holding `console.log` and
-//! the console socket, so the host reaches them), the `lumen` binary, the
+//! directory of the zone's own (`ZONE_DIR/vm`, holding `console.log`, the
+//! console socket and the devices' counters, so the host reaches them), the `lumen` binary, the
 //! kernel, initrd or payload, and each disk; `/dev/kvm` and `/dev/net/tun`
 //! join the zone's `/dev` (see [`crate::devices`]). The VMM runs as the
 //! zone's root, an unprivileged id on the host, so its directory and its
@@ -24,6 +24,8 @@ pub const HOST_DIR: &str = "vm";
 pub const CONSOLE_LOG: &str = "console.log";
 /// The console socket, in that directory.
 pub const CONSOLE_SOCKET: &str = "console.sock";
+/// The virtio devices' counters, as JSON the VMM rewrites each second.
+pub const METRICS: &str = "metrics.json";
 
 /// A host file or directory bound into the zone root at `inside`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +165,8 @@ pub fn plan(
         inside(CONSOLE_LOG),
         "--console-socket".into(),
         inside(CONSOLE_SOCKET),
+        "--metrics".into(),
+        inside(METRICS),
         "--id".into(),
         zone_id.to_string(),
     ]);
@@ -226,7 +230,7 @@ mod tests {
             plan.init.join(" "),
             "/vm/lumen vmm --payload /vm/payload --disk /vm/disk0 --tap net0,mac=02:00:00:00:00:07 \
              --ram 64 --vcpus 2 --boot-args count=3 --console /vm/console.log \
-             --console-socket /vm/console.sock --id 42"
+             --console-socket /vm/console.sock --metrics /vm/metrics.json --id 42"
         );
         let inside: Vec<&str> = plan.binds.iter().map(|b| b.inside.as_str()).collect();
         assert_eq!(inside, ["/vm", "/vm/lumen", "/vm/payload", "/vm/disk0"]);

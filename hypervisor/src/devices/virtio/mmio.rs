@@ -2,6 +2,7 @@
 //! register file a driver programs, the split virtqueues it describes, and
 //! the interrupt that tells the driver buffers are used.
 
+use super::metrics::DeviceCounters;
 use super::{DeviceError, VirtioDevice, F_VERSION_1};
 use crate::devices::legacy::IrqLine;
 use crate::devices::BusDevice;
@@ -25,6 +26,24 @@ pub const STATUS_FAILED: u32 = 0x80;
 /// The interrupt-status bit for "used buffers".
 const INT_USED_RING: u32 = 1;
 
+crate::counters! {
+    /// What one device's register window saw, whatever the device: shown
+    /// before the device's own counters. `notifies` are the guest's kicks
+    /// (each a VM exit, each a `vmm:::virtio-notify`), `interrupts` the
+    /// used-buffer interrupts raised back, and `guest_errors` every error
+    /// reported on stderr for the device — register misuse and bad chains
+    /// alike — each of which, once the driver is live, leaves the device
+    /// needing a reset.
+    pub struct TransportMetrics {
+        /// QueueNotify writes naming a queue.
+        notifies,
+        /// Used-buffer interrupts raised.
+        interrupts,
+        /// Errors reported for the device.
+        guest_errors,
+    }
+}
+
 /// One device's register window.
 pub struct MmioTransport {
     device: Box<dyn VirtioDevice>,
@@ -39,6 +58,7 @@ pub struct MmioTransport {
     driver_features: u64,
     status: u32,
     interrupt_status: u32,
+    metrics: Arc<TransportMetrics>,
 }
 
 impl MmioTransport {
@@ -70,6 +90,16 @@ impl MmioTransport {
             driver_features: 0,
             status: 0,
             interrupt_status: 0,
+            metrics: Arc::default(),
+        }
+    }
+
+    /// The counters of this transport and its device, for reading while
+    /// the VM runs.
+    pub fn counters(&self) -> DeviceCounters {
+        DeviceCounters {
+            name: self.device.name().to_owned(),
+            sets: vec![self.metrics.clone(), self.device.metrics()],
         }
     }
 
@@ -91,6 +121,7 @@ impl MmioTransport {
     /// Report a guest error and mark the device broken until reset.
     fn guest_error(&mut self, what: String) {
         eprintln!("lumen vmm: {}: {what}", self.device.name());
+        self.metrics.guest_errors.inc();
         if self.status & STATUS_DRIVER_OK != 0 {
             self.status |= STATUS_NEEDS_RESET;
         }
@@ -163,6 +194,7 @@ impl MmioTransport {
 
     fn raise(&mut self, bit: u32) {
         self.interrupt_status |= bit;
+        self.metrics.interrupts.inc();
         if let Err(e) = self.irq.trigger() {
             eprintln!(
                 "lumen vmm: {}: cannot raise interrupt: {e}",
@@ -270,6 +302,7 @@ impl MmioTransport {
                     return;
                 };
                 probes::vmm::virtio__notify(|| (self.vm, self.index, u32::from(index)));
+                self.metrics.notifies.inc();
                 self.process(index);
             }
             0x064 => self.interrupt_status &= !value,
