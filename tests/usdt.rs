@@ -167,7 +167,10 @@ fn another_lumen_is_traced_through_its_own_probes() {
     // A running tracer, grabbed with -p: its lumen:::exit fires with the
     // status it exits with.
     let mut other = Command::new(common::LUMEN)
-        .args(["dtrace", "-q", "-n", "tick-1500ms { exit(4); }"])
+        // Long enough for the tracer below to start and attach on a
+        // loaded machine (a debug build reads the symbols of a 100 MB
+        // binary to name the probe's function).
+        .args(["dtrace", "-q", "-n", "tick-4s { exit(4); }"])
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("start a lumen");

@@ -66,7 +66,7 @@ pub struct Tracefs {
 impl Tracefs {
     /// Use the tracefs already mounted, or mount it on [`DEFAULT_MOUNT_POINT`].
     pub fn open() -> Result<Tracefs, TracefsError> {
-        let mounts = fs::read_to_string("/proc/mounts").map_err(TracefsError::Mounts)?;
+        let mounts = crate::sys::read_pseudo_file("/proc/mounts").map_err(TracefsError::Mounts)?;
         if let Some(root) = tracefs_mount_point(&mounts) {
             return Ok(Tracefs { root });
         }
@@ -99,7 +99,7 @@ impl Tracefs {
     /// Every tracepoint, sorted, from `available_events` (one file read: cheap).
     pub fn events(&self) -> Result<Vec<EventName>, TracefsError> {
         let path = self.root.join("available_events");
-        let text = fs::read_to_string(&path).map_err(|source| TracefsError::Read {
+        let text = crate::sys::read_pseudo_file(&path).map_err(|source| TracefsError::Read {
             path: path.display().to_string(),
             source,
         })?;

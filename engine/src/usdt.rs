@@ -8,7 +8,7 @@
 //! become file offsets here, because uprobes (and their reference counter,
 //! the semaphore) are placed by file offset.
 
-use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
+use object::{Object, ObjectSegment, ObjectSymbol, SymbolKind};
 use std::path::{Path, PathBuf};
 
 /// Why an object's notes could not be read.
@@ -203,26 +203,18 @@ fn cstr(b: &[u8], at: &mut usize) -> Option<String> {
 }
 
 /// The SDT probes noted in the ELF object at `path`, their `function`
-/// left empty: reading them touches only the ELF headers and the note
-/// section, not the whole file (the tracer's own binary is tens of
-/// megabytes, and every description may ask for its notes). Name the
-/// functions with [`functions`] and [`function_at`] where needed.
+/// left empty: reading them takes a few `pread`s of the ELF headers and
+/// the note section ([`ElfNotes`]), never the whole file (the tracer's own
+/// binary is tens of megabytes, and its notes, libc's and the other
+/// objects' are read at every start). Name the functions with
+/// [`functions`] and [`function_at`] where needed.
 pub fn probes(path: &Path) -> Result<Vec<SdtProbe>, UsdtError> {
-    let f = std::fs::File::open(path).map_err(|source| UsdtError::Read {
-        path: path.into(),
-        source,
-    })?;
-    let cache = object::read::ReadCache::new(f);
-    let elf_err = |why: String| UsdtError::Elf {
-        path: path.into(),
-        why,
-    };
-    let file = object::File::parse(&cache).map_err(|e| elf_err(e.to_string()))?;
-    let Some(notes) = file.section_by_name(".note.stapsdt") else {
+    let elf = ElfNotes::read(path)?;
+    let Some(notes) = elf.notes.as_deref() else {
         return Ok(Vec::new());
     };
-    let notes = notes.data().map_err(|e| elf_err(e.to_string()))?;
-    let base_actual = file.section_by_name(".stapsdt.base").map(|s| s.address());
+    let base_actual = elf.stapsdt_base;
+    let file_offset = |va: u64| elf.file_offset(va);
     let mut out = Vec::new();
     let mut at = 0usize;
     while at + 12 <= notes.len() {
@@ -258,13 +250,13 @@ pub fn probes(path: &Path) -> Result<Vec<SdtProbe>, UsdtError> {
             Some(actual) if base != 0 => pc.wrapping_add(actual).wrapping_sub(base),
             _ => pc,
         };
-        let Some(offset) = file_offset(&file, pc) else {
+        let Some(offset) = file_offset(pc) else {
             continue;
         };
         let semaphore = if sem == 0 {
             0
         } else {
-            file_offset(&file, sem).unwrap_or(0)
+            file_offset(sem).unwrap_or(0)
         };
         let args = args.split_whitespace().filter_map(parse_arg).collect();
         out.push(SdtProbe {
@@ -279,6 +271,106 @@ pub fn probes(path: &Path) -> Result<Vec<SdtProbe>, UsdtError> {
         });
     }
     Ok(out)
+}
+
+/// What [`probes`] needs of an ELF object, read with a handful of
+/// `pread`s: the loadable segments (to turn addresses into file
+/// offsets), the `.note.stapsdt` section and `.stapsdt.base`'s address.
+struct ElfNotes {
+    /// Loadable segments: (virtual address, file offset, file size).
+    segments: Vec<(u64, u64, u64)>,
+    notes: Option<Vec<u8>>,
+    stapsdt_base: Option<u64>,
+}
+
+impl ElfNotes {
+    fn read(path: &Path) -> Result<ElfNotes, UsdtError> {
+        use object::elf::{FileHeader64, ProgramHeader64, SectionHeader64, PT_LOAD};
+        use object::LittleEndian as LE;
+        use std::os::unix::fs::FileExt;
+        let f = std::fs::File::open(path).map_err(|source| UsdtError::Read {
+            path: path.into(),
+            source,
+        })?;
+        let elf_err = |why: &str| UsdtError::Elf {
+            path: path.into(),
+            why: why.to_string(),
+        };
+        let read = |offset: u64, len: usize| -> Result<Vec<u8>, UsdtError> {
+            // A corrupt header cannot make us allocate gigabytes.
+            if len > 64 << 20 {
+                return Err(elf_err("a header or section is implausibly large"));
+            }
+            let mut buf = vec![0u8; len];
+            f.read_exact_at(&mut buf, offset)
+                .map_err(|source| UsdtError::Read {
+                    path: path.into(),
+                    source,
+                })?;
+            Ok(buf)
+        };
+        let head = read(0, std::mem::size_of::<FileHeader64<LE>>())?;
+        let (header, _) = object::pod::from_bytes::<FileHeader64<LE>>(&head)
+            .map_err(|_| elf_err("too short for an ELF header"))?;
+        if header.e_ident.magic != object::elf::ELFMAG
+            || header.e_ident.class != object::elf::ELFCLASS64
+            || header.e_ident.data != object::elf::ELFDATA2LSB
+        {
+            return Err(elf_err("not a 64-bit little-endian ELF object"));
+        }
+        let phs = read(
+            header.e_phoff.get(LE),
+            usize::from(header.e_phnum.get(LE)) * std::mem::size_of::<ProgramHeader64<LE>>(),
+        )?;
+        let (phs, _) = object::pod::slice_from_bytes::<ProgramHeader64<LE>>(
+            &phs,
+            usize::from(header.e_phnum.get(LE)),
+        )
+        .map_err(|_| elf_err("bad program headers"))?;
+        let segments = phs
+            .iter()
+            .filter(|p| p.p_type.get(LE) == PT_LOAD)
+            .map(|p| (p.p_vaddr.get(LE), p.p_offset.get(LE), p.p_filesz.get(LE)))
+            .collect();
+        let shnum = usize::from(header.e_shnum.get(LE));
+        let shs = read(
+            header.e_shoff.get(LE),
+            shnum * std::mem::size_of::<SectionHeader64<LE>>(),
+        )?;
+        let (shs, _) = object::pod::slice_from_bytes::<SectionHeader64<LE>>(&shs, shnum)
+            .map_err(|_| elf_err("bad section headers"))?;
+        let mut found = ElfNotes {
+            segments,
+            notes: None,
+            stapsdt_base: None,
+        };
+        let Some(strtab) = shs.get(usize::from(header.e_shstrndx.get(LE))) else {
+            return Ok(found);
+        };
+        let names = read(strtab.sh_offset.get(LE), strtab.sh_size.get(LE) as usize)?;
+        for sh in shs {
+            let start = sh.sh_name.get(LE) as usize;
+            let name = names.get(start..).unwrap_or(&[]);
+            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+            match name {
+                b".note.stapsdt" => {
+                    found.notes = Some(read(sh.sh_offset.get(LE), sh.sh_size.get(LE) as usize)?)
+                }
+                b".stapsdt.base" => found.stapsdt_base = Some(sh.sh_addr.get(LE)),
+                _ => {}
+            }
+        }
+        Ok(found)
+    }
+
+    /// The file offset of virtual address `va`, through the loadable
+    /// segments (what uprobes are placed by).
+    fn file_offset(&self, va: u64) -> Option<u64> {
+        self.segments
+            .iter()
+            .find(|(addr, _, size)| *addr <= va && va < addr + size)
+            .map(|(addr, off, _)| va - addr + off)
+    }
 }
 
 /// The functions of the ELF object at `path` (address, size, name),
@@ -321,7 +413,7 @@ pub fn function_at(functions: &[(u64, u64, String)], pc: u64) -> String {
 /// they are reached through `/proc/PID/root`: the same files, so the same
 /// inodes for uprobes.
 pub fn mapped_objects(pid: u32) -> Vec<PathBuf> {
-    let Ok(maps) = std::fs::read_to_string(format!("/proc/{pid}/maps")) else {
+    let Ok(maps) = crate::sys::read_pseudo_file(format!("/proc/{pid}/maps")) else {
         return Vec::new();
     };
     let ns = |p: String| std::fs::read_link(p).ok();

@@ -180,8 +180,8 @@ fn quant_line(val: i64, normal: u64, total: f64, pos: bool, neg: bool, out: &mut
 
 #[cfg(test)]
 mod tests {
-    use crate::model::aggregation::{lquantize_bucket, quantize_bucket};
     use super::*;
+    use crate::model::aggregation::{lquantize_bucket, quantize_bucket};
 
     fn row(label: &str, bar: &str, count: i64) -> String {
         format!("{label:>16} {bar} {count:<9}\n")

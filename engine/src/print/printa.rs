@@ -226,9 +226,9 @@ pub fn print_formatted_in<A: Borrow<Aggregation>>(
 #[cfg(test)]
 mod tests {
     use super::super::distribution::HEADER;
+    use super::*;
     use crate::model::aggregation::quantize_bucket;
     use crate::model::aggregation::QUANTIZE_BUCKETS;
-    use super::*;
 
     fn s(x: &str) -> Value {
         Value::str(x)

@@ -180,6 +180,38 @@ pub fn parse_cpu_list(text: &str) -> Option<Vec<u32>> {
     (!cpus.is_empty()).then_some(cpus)
 }
 
+/// Read a kernel pseudo-file (`/proc/PID/maps`, tracefs's
+/// `available_events`) whole. They report a size of 0, so
+/// `fs::read_to_string` starts with a small buffer and reads a page or
+/// less at a time; this asks for 256 KiB a read (a few reads for
+/// `available_events`, not dozens, at every start).
+pub fn read_pseudo_file(path: impl AsRef<std::path::Path>) -> io::Result<String> {
+    use std::io::Read;
+    let mut f = fs::File::open(path)?;
+    let mut buf = Vec::with_capacity(256 << 10);
+    loop {
+        if buf.capacity() - buf.len() < 64 << 10 {
+            buf.reserve(256 << 10);
+        }
+        let spare = buf.capacity() - buf.len();
+        let start = buf.len();
+        buf.resize(start + spare, 0);
+        let n = match f.read(&mut buf[start..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
+            Err(e) => {
+                buf.truncate(start);
+                return Err(e);
+            }
+        };
+        buf.truncate(start + n);
+        if n == 0 {
+            break;
+        }
+    }
+    String::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
