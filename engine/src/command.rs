@@ -54,7 +54,7 @@ pub fn run(args: &[String], console: &mut Console<'_>) -> i32 {
             Err(_) => 1,
         };
     }
-    let mut session = Session::new(console);
+    let mut session = DtraceRun::new(console);
     match session.run(&parsed) {
         Ok(status) => status,
         Err(Failure {
@@ -118,7 +118,7 @@ struct Compiled {
 }
 
 /// State for one run.
-struct Session<'c, 'a> {
+struct DtraceRun<'c, 'a> {
     console: &'c mut Console<'a>,
     /// `-o FILE`, replacing stdout for trace output and listings.
     output: Option<std::fs::File>,
@@ -129,9 +129,9 @@ struct Session<'c, 'a> {
     target: Option<u32>,
 }
 
-impl<'c, 'a> Session<'c, 'a> {
+impl<'c, 'a> DtraceRun<'c, 'a> {
     fn new(console: &'c mut Console<'a>) -> Self {
-        Session {
+        DtraceRun {
             console,
             output: None,
             settings: Settings::default(),
@@ -194,7 +194,7 @@ impl<'c, 'a> Session<'c, 'a> {
         // -c/-p: the target exists before compiling, for $target.
         let mut targets_proc = Vec::new();
         for cmd in &args.commands {
-            let t = run::process::Target::spawn(cmd).map_err(|e| DtraceError::Process {
+            let t = run::process::TracedProcess::spawn(cmd).map_err(|e| DtraceError::Process {
                 action: format!("execute {cmd}"),
                 reason: reason(&e),
             })?;
@@ -205,7 +205,7 @@ impl<'c, 'a> Session<'c, 'a> {
                 action: format!("grab process {pid}"),
                 reason: "invalid process ID".into(),
             })?;
-            let t = run::process::Target::attach(n).map_err(|e| DtraceError::Process {
+            let t = run::process::TracedProcess::attach(n).map_err(|e| DtraceError::Process {
                 action: format!("grab pid {n}"),
                 reason: reason(&e),
             })?;
@@ -327,7 +327,7 @@ impl<'c, 'a> Session<'c, 'a> {
         instances: Vec<run::Instance>,
         attachments: Vec<Vec<crate::target::Attachment>>,
         catalog: &LiveCatalog,
-        mut targets_proc: Vec<run::process::Target>,
+        mut targets_proc: Vec<run::process::TracedProcess>,
         metrics: Option<(&str, String)>,
     ) -> Result<i32, Failure> {
         run::session::install_signal_handlers();

@@ -36,13 +36,13 @@ pub mod program;
 pub mod providers;
 pub mod ringbuf;
 pub mod run;
+pub mod sdt_notes;
 pub mod selfprobe;
 pub mod snippet;
 pub mod symbols;
 pub mod sys;
 pub mod target;
 pub mod tracefs;
-pub mod usdt;
 pub mod user;
 
 pub use catalog::LiveCatalog;

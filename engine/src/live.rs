@@ -14,7 +14,7 @@
 use crate::catalog::LiveCatalog;
 use crate::model::aggregation::Aggregation;
 use crate::program::{self, Settings};
-use crate::run::process::Target;
+use crate::run::process::TracedProcess;
 use crate::run::Session;
 use crate::target::Targets;
 use d_lang::Origin;
@@ -102,7 +102,7 @@ pub struct LiveProgram {
     out: Captured,
     err: Captured,
     ended: bool,
-    targets: Vec<Target>,
+    targets: Vec<TracedProcess>,
 }
 
 impl LiveProgram {
@@ -128,8 +128,8 @@ impl LiveProgram {
         let mut targets = Vec::new();
         for t in &options.targets {
             let grabbed = match t {
-                LiveTarget::Pid(pid) => Target::attach(*pid as i32),
-                LiveTarget::Command(cmd) => Target::spawn(cmd),
+                LiveTarget::Pid(pid) => TracedProcess::attach(*pid as i32),
+                LiveTarget::Command(cmd) => TracedProcess::spawn(cmd),
             };
             let target = grabbed.map_err(|e| LiveError::Enable(format!("{name}: {t:?}: {e}")))?;
             catalog.add_process(target.pid() as u32, target.program().map(Into::into));

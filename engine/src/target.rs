@@ -416,7 +416,7 @@ fn field_source(f: &crate::catalog::format::Field) -> ArgSource {
 /// registers read from `pt_regs`, memory at a register plus a
 /// displacement, constants.
 fn usdt_target(sites: &[crate::providers::usdt::Site]) -> ProbeTarget {
-    use crate::usdt::ArgLoc;
+    use crate::sdt_notes::ArgLoc;
     let args: Vec<ArgSource> = sites
         .first()
         .map(|s| s.probe.args.clone())

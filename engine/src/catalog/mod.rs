@@ -313,7 +313,7 @@ impl LiveCatalog {
             .and_then(|(_, f)| f.clone());
         let objects = match program {
             Some(p) => providers::pid::program_and_libraries(&p),
-            None => crate::usdt::mapped_objects(pid),
+            None => crate::sdt_notes::mapped_objects(pid),
         };
         let found = providers::pid::matching(desc, pid, &objects);
         self.add_process_probes(found, &self.pid_sites);
@@ -384,7 +384,7 @@ impl LiveCatalog {
         }
         let objects = match program {
             Some(p) => vec![p],
-            None => crate::usdt::mapped_objects(pid),
+            None => crate::sdt_notes::mapped_objects(pid),
         };
         let all = std::sync::Arc::new(providers::usdt::ProcessNotes::read(pid, &objects));
         lock(&self.usdt_probes).insert(pid, std::sync::Arc::clone(&all));

@@ -11,7 +11,7 @@
 //! tell which return instruction got there.
 
 use super::{ArgSource, ProbeSpec};
-use crate::usdt::file_offset;
+use crate::sdt_notes::file_offset;
 use d_lang::catalog::glob_match;
 use d_lang::ProbeDesc;
 use object::{Object, ObjectSymbol, SymbolKind};

@@ -9,7 +9,7 @@
 //! its program yet is read from the program's file.
 
 use super::{ArgSource, ProbeSpec};
-use crate::usdt::SdtProbe;
+use crate::sdt_notes::SdtProbe;
 use d_lang::catalog::glob_match;
 use d_lang::ProbeDesc;
 use std::path::PathBuf;
@@ -65,7 +65,7 @@ impl ProcessNotes {
             objects: objects
                 .iter()
                 .filter_map(|path| {
-                    let probes = crate::usdt::probes(path).ok()?;
+                    let probes = crate::sdt_notes::probes(path).ok()?;
                     (!probes.is_empty()).then(|| ObjectNotes {
                         path: path.clone(),
                         probes,
@@ -93,8 +93,8 @@ impl ProcessNotes {
                 }
                 let functions = object
                     .functions
-                    .get_or_init(|| crate::usdt::functions(&object.path));
-                let function = crate::usdt::function_at(functions, p.pc);
+                    .get_or_init(|| crate::sdt_notes::functions(&object.path));
+                let function = crate::sdt_notes::function_at(functions, p.pc);
                 if !glob_match(&desc.function, &function) {
                     continue;
                 }

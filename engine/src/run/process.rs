@@ -2,7 +2,7 @@
 //!
 //! `-c` forks the command held just before `exec` (it blocks reading a
 //! pipe) so that every probe is enabled before its first instruction, as
-//! DTrace creates its target stopped; [`Target::release`] lets it run.
+//! DTrace creates its target stopped; [`TracedProcess::release`] lets it run.
 //! Both kinds watch the process through a pidfd, which becomes readable
 //! when the process exits.
 
@@ -13,7 +13,7 @@ use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::PermissionsExt;
 
 /// A traced process.
-pub struct Target {
+pub struct TracedProcess {
     pid: i32,
     /// Whether we forked it (and must reap it).
     child: bool,
@@ -36,15 +36,15 @@ fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
-impl Target {
+impl TracedProcess {
     /// Start `command` (split on blanks, as dtrace(1) splits `-c`), held
-    /// before exec until [`Target::release`].
+    /// before exec until [`TracedProcess::release`].
     ///
     /// `std::process::Command` cannot do this: its `spawn` waits for the
     /// child's exec, which would wait for us. So: resolve the program and
     /// build argv first, fork, and in the child only read(2) the pipe and
     /// execve(2) — async-signal-safe calls.
-    pub fn spawn(command: &str) -> io::Result<Target> {
+    pub fn spawn(command: &str) -> io::Result<TracedProcess> {
         let words: Vec<&str> = command.split_whitespace().collect();
         let Some(prog) = words.first() else {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty command"));
@@ -94,7 +94,7 @@ impl Target {
         drop(rd);
         let pidfd = pidfd_open(pid)?;
         let hold = super::exit_hold::ExitHold::seize(pid);
-        Ok(Target {
+        Ok(TracedProcess {
             pid,
             child: true,
             go: Some(wr),
@@ -105,9 +105,9 @@ impl Target {
     }
 
     /// Watch an existing process.
-    pub fn attach(pid: i32) -> io::Result<Target> {
+    pub fn attach(pid: i32) -> io::Result<TracedProcess> {
         let pidfd = pidfd_open(pid)?;
-        Ok(Target {
+        Ok(TracedProcess {
             pid,
             child: false,
             go: None,
@@ -209,7 +209,7 @@ fn resolve(prog: &str) -> Option<std::path::PathBuf> {
         })
 }
 
-impl Drop for Target {
+impl Drop for TracedProcess {
     fn drop(&mut self) {
         // A `-c` child never released (an error before tracing): let it go.
         self.go = None;
