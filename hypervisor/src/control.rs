@@ -54,7 +54,7 @@ impl VmControl {
     /// Stop the VM for `why`, unless it is already stopping (the first
     /// reason is the one reported). Returns whether this call decided.
     pub fn request(&self, why: VmExit) -> bool {
-        let mut exit = crate::devices::bus::lock(&self.exit);
+        let mut exit = crate::lock::lock(&self.exit);
         if exit.is_some() {
             return false;
         }
@@ -71,7 +71,7 @@ impl VmControl {
 
     /// Block until some thread stops the VM, and return why.
     pub fn wait(&self) -> VmExit {
-        let mut exit = crate::devices::bus::lock(&self.exit);
+        let mut exit = crate::lock::lock(&self.exit);
         loop {
             if let Some(why) = exit.as_ref() {
                 return why.clone();
@@ -82,7 +82,7 @@ impl VmControl {
 
     /// Why the VM stopped, if it has.
     pub fn exit(&self) -> Option<VmExit> {
-        crate::devices::bus::lock(&self.exit).clone()
+        crate::lock::lock(&self.exit).clone()
     }
 }
 

@@ -20,6 +20,7 @@ pub mod devices;
 pub mod error;
 pub mod guests;
 pub mod layout;
+pub mod lock;
 pub mod vcpu;
 pub mod vm;
 

@@ -27,14 +27,7 @@ pub const CONSOLE_SOCKET: &str = "console.sock";
 /// The virtio devices' counters, as JSON the VMM rewrites each second.
 pub const METRICS: &str = "metrics.json";
 
-/// A host file or directory bound into the zone root at `inside`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Bind {
-    pub host: PathBuf,
-    /// Absolute path inside the zone.
-    pub inside: String,
-    pub read_only: bool,
-}
+pub use crate::rootfs::Bind;
 
 /// How a VM zone boots: the VMM command, and what it needs bound in.
 #[derive(Debug, Clone, PartialEq, Eq)]

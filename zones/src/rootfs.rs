@@ -19,7 +19,6 @@
 
 use crate::devices::Device;
 use crate::ids::IdRange;
-use crate::kvm::Bind;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::unistd::{chdir, pivot_root};
 use std::path::{Path, PathBuf};
@@ -115,6 +114,18 @@ fn mnt(
         target: target.to_path_buf(),
         errno,
     })
+}
+
+/// A host file or directory bound into the zone root at `inside` (a VM's
+/// images and its directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bind {
+    /// The host path.
+    pub host: PathBuf,
+    /// Absolute path inside the zone.
+    pub inside: String,
+    /// Bound read-only.
+    pub read_only: bool,
 }
 
 /// What a zone's root is made of.

@@ -86,11 +86,7 @@ impl Bus {
     }
 }
 
-/// Lock a device, even if a thread panicked holding it: device state is
-/// plain registers, and a VM that keeps running beats one that deadlocks.
-pub fn lock<T: ?Sized>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+pub use crate::lock::lock;
 
 #[cfg(test)]
 mod tests {
