@@ -43,6 +43,29 @@ fn left_in(root_dir: &Path) -> Vec<String> {
     out
 }
 
+/// Kills and removes the zones (and supervisors) of these UUIDs through
+/// their cgroups when dropped: a failing assertion must not leave zones
+/// running on the machine once the test's registry is gone.
+struct Reaper(Vec<String>);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        for uuid in &self.0 {
+            for d in cgroup_dirs(uuid) {
+                if d.starts_with("/sys/fs/cgroup/unified") {
+                    let _ = std::fs::write(d.join("cgroup.kill"), "1");
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        for uuid in &self.0 {
+            for d in cgroup_dirs(uuid) {
+                let _ = std::fs::remove_dir(&d);
+            }
+        }
+    }
+}
+
 /// A small, seeded pseudo-random sequence (the seed is printed, so a
 /// failing run can be repeated).
 struct Lcg(u64);
@@ -94,6 +117,8 @@ fn kill_9_of_create_leaves_every_zone_whole_or_absent() {
     let uuids: Vec<String> = (1..=30)
         .map(|i| format!("f0000000-0000-4000-8000-{i:012}"))
         .collect();
+    // Whatever this test finds, no zone of it outlives it.
+    let _reaper = Reaper(uuids.clone());
     let mut delays = Vec::new();
     for uuid in &uuids {
         let manifest = format!(

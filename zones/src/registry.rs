@@ -331,10 +331,15 @@ impl Registry {
     /// and the zone's locks and the zone stopped.
     pub(crate) fn remove_locked(&self, uuid: &str) -> Result<(), RegistryError> {
         let dir = self.zone_dir(uuid);
-        fs::remove_dir_all(&dir).map_err(io(&dir))?;
+        // Out of the registry in one rename, then emptied: a command
+        // killed half way through the removal leaves a `.trash-` directory
+        // for the next sweep, never a zone missing half its files.
+        let trash = self.zones.join(format!(".trash-{uuid}"));
+        let _ = fs::remove_dir_all(&trash);
+        fs::rename(&dir, &trash).map_err(io(&dir))?;
         sync_dir(&self.zones)?;
         fire(uuid, |id, name| probes::zone::delete(|| (id, name)));
-        Ok(())
+        fs::remove_dir_all(&trash).map_err(io(&trash))
     }
 
     /// The zone with this UUID.
@@ -465,7 +470,8 @@ impl Registry {
 
     /// Remove what interrupted commands left, so that every zone is whole
     /// or absent: scratch directories, zones whose `create` never finished
-    /// (stopping whatever of them runs), lock files of older Lumens. Only
+    /// (stopping whatever of them runs), deleted zones not yet emptied,
+    /// lock files of older Lumens. Only
     /// when no command is changing the registry (its lock is free);
     /// otherwise the next command sweeps.
     pub fn sweep(&self) -> Result<(), RegistryError> {
@@ -478,7 +484,10 @@ impl Registry {
         {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();
-            if let Some(uuid) = name.strip_prefix(".new-") {
+            if let Some(uuid) = name
+                .strip_prefix(".new-")
+                .or_else(|| name.strip_prefix(".trash-"))
+            {
                 if valid_name(uuid) {
                     let _ = fs::remove_dir_all(&path);
                 }
