@@ -307,8 +307,10 @@ fn supervise(plan: &BootPlan, init: &[CString], etc: &EtcFiles, ready: OwnedFd) 
     for f in [INIT, COMMAND, SUPERVISOR, HALTING] {
         let _ = std::fs::remove_file(plan.zone_dir.join(f));
     }
-    let _ = std::fs::write(plan.zone_dir.join(STATE), "stopped\n");
+    // Our group goes before "stopped" too: a boot right after makes it
+    // again, and must not lose it to our removal.
     leave(&plan.supervisor);
+    let _ = std::fs::write(plan.zone_dir.join(STATE), "stopped\n");
     0
 }
 
