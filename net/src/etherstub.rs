@@ -32,9 +32,7 @@ pub fn create(nl: &mut Netlink, name: &str) -> Result<Link> {
         Ok(l)
     })();
     match finish {
-        Ok(l) => nl
-            .link_by_index(l.index)
-            .map(|l| l.unwrap_or(l_default(name))),
+        Ok(made) => Ok(nl.link_by_index(made.index)?.unwrap_or(made)),
         Err(e) => {
             if let Ok(Some(l)) = nl.link(name) {
                 let _ = nl.del_link(l.index);
@@ -44,21 +42,21 @@ pub fn create(nl: &mut Netlink, name: &str) -> Result<Link> {
     }
 }
 
-fn l_default(name: &str) -> Link {
-    Link {
-        name: name.into(),
-        ..Link::default()
-    }
-}
-
 /// `dladm delete-etherstub NAME`: refused while vNICs are over it.
 pub fn delete(nl: &mut Netlink, name: &str) -> Result<()> {
     let stub = find(nl, name)?;
+    let vnics = crate::vnic::list(nl)?;
+    // Ports by the names dladm shows: a vNIC's, else the link's own.
     let ports: Vec<String> = nl
         .links()?
         .into_iter()
         .filter(|l| l.master == Some(stub.index))
-        .map(|l| l.name)
+        .map(|l| {
+            vnics
+                .iter()
+                .find(|v| v.host.index == l.index)
+                .map_or(l.name, |v| v.name.clone())
+        })
         .collect();
     if !ports.is_empty() {
         return Err(NetError::WrongKind {

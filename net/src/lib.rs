@@ -19,7 +19,10 @@ pub mod etherstub;
 pub mod link;
 pub mod mac;
 pub mod netlink;
+pub mod nictag;
+pub mod ofmt;
 pub mod props;
+pub mod show;
 pub mod traffic;
 pub mod vnic;
 
