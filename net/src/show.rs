@@ -249,7 +249,7 @@ pub fn ether_value(l: &Link, field: &str) -> String {
         "SPEED-DUPLEX" => {
             if speed == 0 {
                 "0M".into()
-            } else if speed % 1000 == 0 {
+            } else if speed.is_multiple_of(1000) {
                 format!("{}G-{duplex}", speed / 1000)
             } else {
                 format!("{speed}M-{duplex}")

@@ -279,6 +279,16 @@ pub fn list(nl: &mut Netlink) -> Result<Vec<Vnic>> {
         .map(|v| v.client.clone())
         .collect();
     out.retain(|v| v.complete || !clients.contains(&v.host.name));
+    // An unfinished global vNIC shows once, by its own name (its host
+    // end `NAME_h` is the other half of the same pair).
+    let names: Vec<String> = out.iter().map(|v| v.name.clone()).collect();
+    out.retain(|v| {
+        v.complete
+            || !v
+                .name
+                .strip_suffix("_h")
+                .is_some_and(|n| names.iter().any(|m| m == n))
+    });
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
@@ -543,15 +553,22 @@ pub fn set_props(
 }
 
 /// Remove what creates killed midway left behind: `ifb` shapers whose
-/// vNIC is gone. Run by every `dladm` command and zone boot.
+/// vNIC is gone. An ifb is named after its vNIC's host end's ifindex
+/// (`lmifbN`), so it is known even before its alias is written. Run by
+/// every `dladm` command and zone boot.
 pub fn sweep(nl: &mut Netlink) -> Result<()> {
     let links = nl.links()?;
-    let names: Vec<String> = list(nl)?.into_iter().map(|v| v.name).collect();
+    let hosts: Vec<u32> = list(nl)?.into_iter().map(|v| v.host.index).collect();
     for l in &links {
-        if let Some(Owned::Ifb { of }) = link::owned(l) {
-            if !names.contains(&of) {
-                let _ = nl.del_link(l.index);
-            }
+        if l.group != link::GROUP || l.kind.as_deref() != Some("ifb") {
+            continue;
+        }
+        let of = l
+            .name
+            .strip_prefix("lmifb")
+            .and_then(|n| n.parse::<u32>().ok());
+        if of.is_none_or(|i| !hosts.contains(&i)) {
+            let _ = nl.del_link(l.index);
         }
     }
     Ok(())
