@@ -63,8 +63,7 @@ impl Opts {
                 o.operands.push(a.clone());
                 continue;
             };
-            let mut chars = letters.char_indices();
-            while let Some((i, c)) = chars.next() {
+            for (i, c) in letters.char_indices() {
                 match takes(c) {
                     None => bail!("{verb}: unknown option '-{c}'"),
                     Some(false) => o.flags.push(c),
