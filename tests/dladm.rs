@@ -287,7 +287,6 @@ fn creates_killed_midway_leave_only_what_dladm_shows_and_deletes() {
         let ifbs = lumen_links("lmifb");
         let mut nl = net::netlink::Netlink::open().unwrap();
         for i in ifbs {
-            let l = nl.link(&i).unwrap().unwrap();
             // Named after its vNIC's host end, which must still be one.
             let host: u32 = i["lmifb".len()..].parse().unwrap();
             let owner = nl.link_by_index(host).unwrap();
