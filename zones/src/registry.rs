@@ -68,6 +68,9 @@ pub enum RegistryError {
     /// A resource control cannot be set here.
     #[error(transparent)]
     Cgroup(#[from] crate::cgroups::CgroupError),
+    /// The zone's NICs (a nic tag, a vNIC, an address).
+    #[error(transparent)]
+    Net(#[from] net::NetError),
     /// The zone's ids.
     #[error(transparent)]
     Ids(#[from] IdError),
@@ -186,6 +189,11 @@ impl Registry {
         let zones = root.join("zones");
         fs::create_dir_all(&zones).map_err(io(&zones))?;
         Ok(Registry { zones })
+    }
+
+    /// The registry's root (`LUMEN_ROOT`): nic tags live beside zones.
+    pub fn root(&self) -> &Path {
+        self.zones.parent().unwrap_or(&self.zones)
     }
 
     /// The zone's directory (manifest, records, logs, root).

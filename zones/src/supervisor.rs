@@ -79,6 +79,8 @@ pub struct BootPlan {
     pub privileges: Privileges,
     /// What zsched may do: nothing but its own few calls.
     pub zsched: Privileges,
+    /// Its NICs, their nic tags resolved.
+    pub nics: Vec<crate::network::NicPlan>,
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd), BootError> {
@@ -284,6 +286,13 @@ fn supervise(plan: &BootPlan, init: &[CString], etc: &EtcFiles, ready: OwnedFd) 
     rootfs::release(&plan.root);
     relay(&pidfd, &log_r, &mut log);
     let status = pidfd.reap();
+    // Its vNICs would go with its network namespace, but only once the
+    // kernel gets to it: removed now, so none outlives the zone's stop.
+    if !plan.nics.is_empty() {
+        if let Err(e) = crate::network::teardown(&plan.uuid) {
+            log.note(&format!("removing the zone's vNICs: {e}"));
+        }
+    }
     // Whatever the zone left (a zlogin's processes, which live in its
     // groups but may outlive its pid namespace's init for a moment).
     let _ = plan.cgroups.kill(Duration::from_secs(2));
@@ -505,6 +514,13 @@ fn start_init(plan: &BootPlan, init: &[CString], etc: &EtcFiles) -> Result<Start
             let pidfd = pidfd.ok_or_else(|| failed("clone3 gave no pidfd"))?;
             let id = ProcessId::of(child.as_raw());
             let mapped = plan.root.ids.write_maps(child.as_raw());
+            // The zone's NICs, addresses and routes, before its init runs
+            // (it is waiting for the byte below).
+            let mapped = mapped.map_err(|e| e.to_string()).and_then(|()| {
+                crate::network::setup(&plan.uuid, child.as_raw(), &plan.nics)
+                    .map(|_| ())
+                    .map_err(|e| format!("the zone's NICs: {e}"))
+            });
             // Init waits for this byte (or the pipe's end, if we fail).
             if mapped.is_ok() {
                 let _ = std::fs::File::from(sync_w).write_all(b"m");
@@ -516,7 +532,7 @@ fn start_init(plan: &BootPlan, init: &[CString], etc: &EtcFiles) -> Result<Start
             let mut msg = String::new();
             let _ = std::fs::File::from(err_r).read_to_string(&mut msg);
             let failure = match (mapped, id) {
-                (Err(e), _) => Some(e.to_string()),
+                (Err(e), _) => Some(e),
                 (_, None) => Some("init died at once".to_string()),
                 _ if !msg.is_empty() => Some(msg),
                 _ => None,
@@ -524,6 +540,9 @@ fn start_init(plan: &BootPlan, init: &[CString], etc: &EtcFiles) -> Result<Start
             if let Some(msg) = failure {
                 let _ = pidfd.signal(libc::SIGKILL);
                 let _ = pidfd.reap();
+                if !plan.nics.is_empty() {
+                    let _ = crate::network::teardown(&plan.uuid);
+                }
                 return Err(failed(msg));
             }
             let id = id.ok_or_else(|| failed("init died at once"))?;
