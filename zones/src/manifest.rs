@@ -242,8 +242,9 @@ fn nic_specs(c: &mut Check, uuid: &str, vm: bool) -> Vec<NicSpec> {
             ));
         }
         if nics.iter().any(|n| n.interface == interface) {
-            nc.problems
-                .push(format!("$.interface: {interface:?} is the name of another NIC"));
+            nc.problems.push(format!(
+                "$.interface: {interface:?} is the name of another NIC"
+            ));
         }
         let mut nic = NicSpec::new(&interface);
         nic.nic_tag = nc.string("nic_tag");
@@ -285,8 +286,9 @@ fn nic_specs(c: &mut Check, uuid: &str, vm: bool) -> Vec<NicSpec> {
                     "{field}: {ip:?}: Lumen does not configure addresses dynamically; give                      each address with its prefix (192.0.2.10/24)"
                 ));
             } else if !ip.contains('/') {
-                nc.problems
-                    .push(format!("{field}: {ip:?} needs a prefix length (192.0.2.10/24)"));
+                nc.problems.push(format!(
+                    "{field}: {ip:?} needs a prefix length (192.0.2.10/24)"
+                ));
             } else if let Err(e) = net::Cidr::parse(&field, ip) {
                 nc.problems.push(e.to_string());
             }
@@ -790,7 +792,8 @@ impl Manifest {
             .iter()
             .filter(|(k, _)| {
                 let vm_field = VM_FIELDS.contains(&k.as_str());
-                !(KNOWN.contains(&k.as_str()) || vm_field) || (vm.is_none() && vm_field && k.as_str() != "nics")
+                !(KNOWN.contains(&k.as_str()) || vm_field)
+                    || (vm.is_none() && vm_field && k.as_str() != "nics")
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
@@ -1078,7 +1081,10 @@ mod nic_tests {
         )
         .unwrap();
         let (a, b) = (&m.nics[0], &m.nics[1]);
-        assert_eq!((a.interface.as_str(), b.interface.as_str()), ("net0", "net1"));
+        assert_eq!(
+            (a.interface.as_str(), b.interface.as_str()),
+            ("net0", "net1")
+        );
         assert!(!a.primary && b.primary);
         assert_eq!(b.mac.as_deref(), Some("02:08:20:00:00:07"));
         // A MAC of its own, the same on every parse.

@@ -105,11 +105,10 @@ fn numbers_in_use(nl: &mut Netlink) -> Result<Vec<u32>, NetError> {
 /// running), its NICs: the vNICs' names, or why not (nothing is left
 /// made then).
 pub fn setup(uuid: &str, pid: i32, nics: &[NicPlan]) -> Result<Vec<String>, NetError> {
-    let ns = std::fs::File::open(format!("/proc/{pid}/ns/net"))
-        .map_err(|e| NetError::Sys {
-            call: format!("open /proc/{pid}/ns/net (the zone's network namespace)"),
-            errno: net::error::Errno(e.raw_os_error().unwrap_or(0)),
-        })?;
+    let ns = std::fs::File::open(format!("/proc/{pid}/ns/net")).map_err(|e| NetError::Sys {
+        call: format!("open /proc/{pid}/ns/net (the zone's network namespace)"),
+        errno: net::error::Errno(e.raw_os_error().unwrap_or(0)),
+    })?;
     if nics.is_empty() {
         // Only `lo`: no host socket, no sweep (a zone without NICs boots
         // as fast as before).
@@ -153,10 +152,9 @@ fn make_vnics(
         for nic in nics {
             let name = vnic_name(n, &nic.spec.interface);
             let mac = match &nic.spec.mac {
-                Some(m) => MacRequest::Fixed(MacAddr::parse(
-                    &format!("$.nics[{}].mac", nic.index),
-                    m,
-                )?),
+                Some(m) => {
+                    MacRequest::Fixed(MacAddr::parse(&format!("$.nics[{}].mac", nic.index), m)?)
+                }
                 None => MacRequest::Derived(format!("{uuid}/{}", nic.spec.interface)),
             };
             let r = vnic::create(
@@ -224,7 +222,9 @@ fn configure(zone: &mut Netlink, nics: &[NicPlan]) -> Result<(), NetError> {
         let l = zone.link(&nic.spec.interface)?;
         let mut families = Vec::new();
         for g in &nic.spec.gateways {
-            let Ok(ip) = g.parse::<IpAddr>() else { continue };
+            let Ok(ip) = g.parse::<IpAddr>() else {
+                continue;
+            };
             // One default route per family: the first gateway of each.
             if families.contains(&ip.is_ipv4()) {
                 continue;
@@ -321,6 +321,109 @@ pub fn hot_remove(uuid: &str, interfaces: &[String]) -> Result<(), NetError> {
     Ok(())
 }
 
+/// Apply `vmadm update`'s `add_nics`, `remove_nics` and `update_nics`
+/// in `changes` to manifest object `m`'s `nics`. A NIC is named by its
+/// MAC (as SmartOS does) or its interface.
+pub fn merge_nic_changes(
+    m: &mut serde_json::Map<String, serde_json::Value>,
+    changes: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), crate::manifest::ManifestError> {
+    use serde_json::Value;
+    let bad = |p: String| crate::manifest::ManifestError { problems: vec![p] };
+    let mut nics: Vec<Value> = match m.get("nics") {
+        Some(Value::Array(a)) => a.clone(),
+        _ => Vec::new(),
+    };
+    let same_mac = |a: &str, b: &str| match (MacAddr::parse("mac", a), MacAddr::parse("mac", b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    };
+    let names = |nic: &Value, key: &str| -> bool {
+        nic.get("interface").and_then(Value::as_str) == Some(key)
+            || nic
+                .get("mac")
+                .and_then(Value::as_str)
+                .is_some_and(|m| same_mac(m, key))
+    };
+    if let Some(v) = changes.get("remove_nics") {
+        // An array, or (from `vmadm update UUID remove_nics=net1,net2`)
+        // a comma-separated string.
+        let keys: Vec<Value> = match v {
+            Value::Array(a) => a.clone(),
+            Value::String(s) => s
+                .split(',')
+                .map(|k| Value::String(k.trim().into()))
+                .collect(),
+            _ => {
+                return Err(bad(
+                    "$.remove_nics: expected an array of MACs or interfaces".into(),
+                ))
+            }
+        };
+        for (i, k) in keys.iter().enumerate() {
+            let Some(k) = k.as_str() else {
+                return Err(bad(format!(
+                    "$.remove_nics[{i}]: expected a MAC or an interface"
+                )));
+            };
+            let before = nics.len();
+            nics.retain(|n| !names(n, k));
+            if nics.len() == before {
+                return Err(bad(format!(
+                    "$.remove_nics[{i}]: {k:?} is not a NIC of this zone"
+                )));
+            }
+        }
+    }
+    if let Some(v) = changes.get("update_nics") {
+        let Value::Array(updates) = v else {
+            return Err(bad("$.update_nics: expected an array of NICs".into()));
+        };
+        for (i, u) in updates.iter().enumerate() {
+            let key = u
+                .get("mac")
+                .or_else(|| u.get("interface"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "$.update_nics[{i}]: names no NIC (mac or interface)"
+                    ))
+                })?;
+            let nic = nics.iter_mut().find(|n| names(n, key)).ok_or_else(|| {
+                bad(format!(
+                    "$.update_nics[{i}]: {key:?} is not a NIC of this zone"
+                ))
+            })?;
+            if let (Value::Object(n), Value::Object(u)) = (nic, u) {
+                for (k, v) in u {
+                    n.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+    if let Some(v) = changes.get("add_nics") {
+        let Value::Array(added) = v else {
+            return Err(bad("$.add_nics: expected an array of NICs".into()));
+        };
+        for a in added {
+            let mut a = a.clone();
+            // A new NIC's default name follows the others'.
+            if let Value::Object(o) = &mut a {
+                if !o.contains_key("interface") {
+                    let taken = |i: usize| nics.iter().any(|n| names(n, &format!("net{i}")));
+                    let free = (0..).find(|i| !taken(*i)).unwrap_or(0);
+                    o.insert("interface".into(), format!("net{free}").into());
+                }
+            }
+            nics.push(a);
+        }
+    }
+    if changes.keys().any(|k| k.ends_with("_nics")) {
+        m.insert("nics".into(), Value::Array(nics));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,5 +442,26 @@ mod tests {
         let p = props(&n);
         assert!(p.protection.mac && !p.protection.ip && !p.protection.restricted);
         assert_eq!(vnic_name(3, "net0"), "z3_net0");
+    }
+
+    #[test]
+    fn nic_changes_name_nics_by_mac_or_interface() {
+        let mut m = serde_json::json!({"nics": [
+            {"interface": "net0", "mac": "02:08:20:00:00:01", "nic_tag": "a"},
+            {"interface": "net1", "mac": "02:08:20:00:00:02", "nic_tag": "a"}]});
+        let m = m.as_object_mut().unwrap();
+        let ch = serde_json::json!({"remove_nics": ["2:8:20:0:0:1"],
+            "add_nics": [{"nic_tag": "b"}], "update_nics": [{"interface": "net1", "vlan_id": 4}]});
+        merge_nic_changes(m, ch.as_object().unwrap()).unwrap();
+        let nics = m["nics"].as_array().unwrap();
+        assert_eq!(nics.len(), 2);
+        assert_eq!(nics[0]["vlan_id"], 4);
+        assert_eq!(nics[1]["interface"], "net0");
+        let ch = serde_json::json!({"remove_nics": ["net7"]});
+        let e = merge_nic_changes(m, ch.as_object().unwrap()).unwrap_err();
+        assert_eq!(
+            e.problems,
+            ["$.remove_nics[0]: \"net7\" is not a NIC of this zone"]
+        );
     }
 }
