@@ -25,6 +25,7 @@ pub mod props;
 pub mod show;
 pub mod traffic;
 pub mod vnic;
+pub mod zonemap;
 
 pub use addr::Cidr;
 pub use error::{NetError, Result};

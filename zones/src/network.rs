@@ -101,6 +101,21 @@ fn numbers_in_use(nl: &mut Netlink) -> Result<Vec<u32>, NetError> {
         .collect())
 }
 
+/// Enter zone `uuid` (D zone id `zoneid`), whose init is host pid `pid`,
+/// in the zones' table of network namespaces, so the tracer names its
+/// packets' and sockets' zone: the namespace's cookie.
+pub fn register(uuid: &str, zoneid: u64, pid: i32) -> Result<u64, NetError> {
+    let ns = netns_of(pid)?;
+    net::zonemap::register(ns.as_fd(), zoneid, uuid)
+}
+
+fn netns_of(pid: i32) -> Result<std::fs::File, NetError> {
+    std::fs::File::open(format!("/proc/{pid}/ns/net")).map_err(|e| NetError::Sys {
+        call: format!("open /proc/{pid}/ns/net (the zone's network namespace)"),
+        errno: net::error::Errno(e.raw_os_error().unwrap_or(0)),
+    })
+}
+
 /// Give zone `uuid`, whose init is host pid `pid` (cloned, not yet
 /// running), its NICs: the vNICs' names, or why not (nothing is left
 /// made then).

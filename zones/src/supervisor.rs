@@ -83,6 +83,16 @@ pub struct BootPlan {
     pub nics: Vec<crate::network::NicPlan>,
 }
 
+impl BootPlan {
+    /// The zone's D id (`zoneid`): its cgroup2 group's id, as the tracer
+    /// reads it from a task's cgroup.
+    pub fn zone_id(&self) -> u64 {
+        std::fs::metadata(&self.cgroups.unified)
+            .map(|m| std::os::unix::fs::MetadataExt::ino(&m) & 0x7fff_ffff)
+            .unwrap_or(0)
+    }
+}
+
 fn pipe() -> Result<(OwnedFd, OwnedFd), BootError> {
     let mut fds = [0i32; 2];
     // SAFETY: pipe2 writes two new fds into the array.
@@ -266,6 +276,7 @@ fn supervise(plan: &BootPlan, init: &[CString], etc: &EtcFiles, ready: OwnedFd) 
         pidfd,
         id: init_id,
         log_r,
+        netns_cookie,
     } = started;
     // Runtime state, not fsync'd: after a crash no zone runs, whatever
     // these files say; the manifest is what must survive.
@@ -286,6 +297,9 @@ fn supervise(plan: &BootPlan, init: &[CString], etc: &EtcFiles, ready: OwnedFd) 
     rootfs::release(&plan.root);
     relay(&pidfd, &log_r, &mut log);
     let status = pidfd.reap();
+    if let Some(c) = netns_cookie {
+        let _ = net::zonemap::unregister(c);
+    }
     // Its vNICs would go with its network namespace, but only once the
     // kernel gets to it: removed now, so none outlives the zone's stop.
     if !plan.nics.is_empty() {
@@ -462,6 +476,8 @@ struct Started {
     id: ProcessId,
     /// The read end of the zone's stdout and stderr.
     log_r: OwnedFd,
+    /// Its network namespace's cookie, in the zones' table.
+    netns_cookie: Option<u64>,
 }
 
 /// The namespaces init is cloned into. The cgroup namespace comes after,
@@ -521,6 +537,12 @@ fn start_init(plan: &BootPlan, init: &[CString], etc: &EtcFiles) -> Result<Start
                     .map(|_| ())
                     .map_err(|e| format!("the zone's NICs: {e}"))
             });
+            // Its namespace's zone, for the tracer. A host where BPF cannot
+            // pin tables still boots zones; their packets read as global.
+            let cookie = match mapped {
+                Ok(()) => crate::network::register(&plan.uuid, plan.zone_id(), child.as_raw()).ok(),
+                Err(_) => None,
+            };
             // Init waits for this byte (or the pipe's end, if we fail).
             if mapped.is_ok() {
                 let _ = std::fs::File::from(sync_w).write_all(b"m");
@@ -546,7 +568,12 @@ fn start_init(plan: &BootPlan, init: &[CString], etc: &EtcFiles) -> Result<Start
                 return Err(failed(msg));
             }
             let id = id.ok_or_else(|| failed("init died at once"))?;
-            Ok(Started { pidfd, id, log_r })
+            Ok(Started {
+                pidfd,
+                id,
+                log_r,
+                netns_cookie: cookie,
+            })
         }
     }
 }
