@@ -397,3 +397,161 @@ fn nics_come_and_go_with_vmadm_update_and_bad_tags_are_named() {
         "{vnics}"
     );
 }
+
+/// `lumen dtrace -q -n SCRIPT` started in the background, ready once its
+/// probes are enabled (it prints "ready" from BEGIN); waits for it with
+/// [`finish`].
+fn trace(script: &str) -> Child {
+    use std::io::BufRead;
+    let mut child = Command::new(LUMEN)
+        .args([
+            "dtrace",
+            "-q",
+            "-n",
+            &format!("BEGIN {{ printf(\"ready\\n\"); }} {script}"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lumen dtrace");
+    let out = child.stdout.take().expect("stdout");
+    let mut reader = std::io::BufReader::new(out);
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("read");
+    assert_eq!(line.trim(), "ready", "dtrace did not start");
+    child.stdout = Some(reader.into_inner());
+    child
+}
+
+/// `@[key] = value` rows of a finished trace: (key, value).
+fn rows(out: &str) -> Vec<(String, i64)> {
+    out.lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let k = w.next()?.to_string();
+            let v = w.next()?.parse().ok()?;
+            Some((k, v))
+        })
+        .collect()
+}
+
+#[test]
+fn d_names_the_zone_of_each_connection_and_packet() {
+    if !root("d_names_the_zone_of_each_connection_and_packet") {
+        return;
+    }
+    let mut node = Node::new("dz");
+    let a = node.zone_at("dz-a", "192.0.2.51", "");
+    let b = node.zone_at("dz-b", "192.0.2.52", "");
+    let c = node.zone_at("dz-c", "192.0.2.53", "");
+    let t = trace(
+        "tcp:::accept-established { @acc[zonename] = count(); } \
+         ip:::send /args[4]->ipv4_protocol == 17 && args[2]->ip_daddr == \"192.0.2.52\"/ \
+         { @bytes[strjoin(\"bytes-\", zonename)] = sum(args[2]->ip_plength); } \
+         tick-9s { exit(0); }",
+    );
+    // 3 connections to zone a, 5 to zone b, all from zone c.
+    let sa = node.start(&a, &["serve", "5300", "3"]);
+    let sb = node.start(&b, &["serve", "5301", "5"]);
+    for _ in 0..3 {
+        node.run(&c, &["send", "192.0.2.51", "5300", "100"]);
+    }
+    for _ in 0..5 {
+        node.run(&c, &["send", "192.0.2.52", "5301", "100"]);
+    }
+    finish(sa);
+    finish(sb);
+    // UDP from a and c to b, after the connections: ip:::send sums each
+    // zone's IP payloads (datagram + 8-byte UDP header).
+    let recv = node.start(&b, &["udprecv", "7000", "3"]);
+    assert_eq!(
+        node.run(&a, &["udpsend", "192.0.2.52", "7000", "100", "4"]),
+        "sent 4\n"
+    );
+    assert_eq!(
+        node.run(&c, &["udpsend", "192.0.2.52", "7000", "200", "7"]),
+        "sent 7\n"
+    );
+    assert!(finish(recv).contains("udp 11"));
+    let out = finish(t);
+    let got = rows(&out);
+    let count = |z: &str| got.iter().find(|(k, _)| k == z).map(|(_, v)| *v);
+    assert_eq!(count(&a), Some(3), "{out}");
+    assert_eq!(count(&b), Some(5), "{out}");
+    assert_eq!(count(&c), None, "{out}");
+    assert_eq!(count("global"), None, "{out}");
+    assert_eq!(count(&format!("bytes-{a}")), Some(4 * 108), "{out}");
+    assert_eq!(count(&format!("bytes-{c}")), Some(7 * 208), "{out}");
+    assert_eq!(count(&format!("bytes-{b}")), None, "{out}");
+}
+
+#[test]
+fn vnic_drop_sees_each_forged_frame_with_its_reason() {
+    if !root("vnic_drop_sees_each_forged_frame_with_its_reason") {
+        return;
+    }
+    let mut node = Node::new("vd");
+    let a = node.zone_at("vd-a", "192.0.2.61", "");
+    let b = node.zone_at("vd-b", "192.0.2.62", "");
+    let (va, vb) = (node.vnic(&a), node.vnic(&b));
+    let mac = |v: &str| {
+        ok(
+            node.root(),
+            &["dladm", "show-vnic", "-p", "-o", "macaddress", v],
+        )
+        .trim()
+        .to_string()
+    };
+    let (amac, bmac) = (mac(&va), mac(&vb));
+    let t = trace(&format!(
+        "vnic:::drop {{ @[strjoin(args[0], strjoin(\"/\", strjoin(args[2], strjoin(\"/\", zonename))))] = count(); }} \
+         vnic:::tx /args[0] == \"{va}\"/ {{ @[\"tx\"] = count(); }} tick-5s {{ exit(0); }}"
+    ));
+    node.run(
+        &a,
+        &[
+            "forge",
+            "net0",
+            &amac,
+            "192.0.2.99",
+            &bmac,
+            "192.0.2.62",
+            "6000",
+            "6",
+        ],
+    );
+    node.run(
+        &a,
+        &[
+            "forge",
+            "net0",
+            "2:8:20:1:1:1",
+            "192.0.2.61",
+            &bmac,
+            "192.0.2.62",
+            "6000",
+            "2",
+        ],
+    );
+    node.run(
+        &a,
+        &[
+            "forge",
+            "net0",
+            &amac,
+            "192.0.2.61",
+            &bmac,
+            "192.0.2.62",
+            "6000",
+            "3",
+        ],
+    );
+    let out = finish(t);
+    let got = rows(&out);
+    let count = |k: &str| got.iter().find(|(x, _)| x == k).map(|(_, v)| *v);
+    assert_eq!(count(&format!("{va}/ip-nospoof/{a}")), Some(6), "{out}");
+    assert_eq!(count(&format!("{va}/mac-nospoof/{a}")), Some(2), "{out}");
+    // Every frame the zone sent went through tx, dropped or not.
+    assert!(count("tx").is_some_and(|n| n >= 11), "{out}");
+    assert_eq!(node.prop(&va, "ip-nospoof-drops"), "6");
+}

@@ -12,6 +12,7 @@
  *                             the first byte: "window BYTES SECS"
  *   blast IP PORT SECS        connect and write as fast as possible for SECS s
  *   udprecv PORT SECS         count UDP datagrams for SECS s: "udp N"
+ *   udpsend IP PORT SIZE N    send N datagrams of SIZE bytes: "sent N"
  *   forge IFACE SRCMAC SRCIP DSTMAC DSTIP PORT N
  *                             send N UDP/IPv4 frames on IFACE (AF_PACKET,
  *                             CAP_NET_RAW) from any MAC and IP: "sent N"
@@ -195,6 +196,22 @@ static int udprecv(int port, int secs)
     return 0;
 }
 
+static int udpsend(const char *ip, int port, int size, int n)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0), sent = 0;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    if (fd < 0 || inet_pton(AF_INET, ip, &a.sin_addr) != 1 || size > (int)sizeof buf)
+        die("udpsend");
+    memset(buf, 'u', size);
+    for (int i = 0; i < n; i++) {
+        if (sendto(fd, buf, size, 0, (struct sockaddr *)&a, sizeof a) == size)
+            sent++;
+        usleep(2000);
+    }
+    printf("sent %d\n", sent);
+    return 0;
+}
+
 static int parse_mac(const char *s, unsigned char *m)
 {
     unsigned v[6];
@@ -316,6 +333,8 @@ int main(int argc, char **argv)
         return blast(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (argc == 4 && !strcmp(argv[1], "udprecv"))
         return udprecv(atoi(argv[2]), atoi(argv[3]));
+    if (argc == 6 && !strcmp(argv[1], "udpsend"))
+        return udpsend(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
     if (argc == 9 && !strcmp(argv[1], "forge"))
         return forge(argv + 2);
     if (argc == 4 && !strcmp(argv[1], "pong"))
