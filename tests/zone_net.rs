@@ -4,7 +4,7 @@
 //!
 //! Traffic only ever flows between the zones a test makes, on an
 //! etherstub of the test's own (a local nic tag), with documentation
-//! addresses (192.0.2.0/24); every workload (`zone_net/nettool.c`) is
+//! addresses (198.51.100.0/24); every workload (`zone_net/nettool.c`) is
 //! bounded in time.
 
 mod common;
@@ -183,25 +183,29 @@ fn two_zones_on_an_etherstub_exchange_tcp_both_ways() {
         return;
     }
     let mut node = Node::new("tcp");
-    let a = node.zone_at("tcp-a", "192.0.2.11", r#", "gateways": ["192.0.2.1"]"#);
-    let b = node.zone_at("tcp-b", "192.0.2.12", "");
+    let a = node.zone_at(
+        "tcp-a",
+        "198.51.100.11",
+        r#", "gateways": ["198.51.100.1"]"#,
+    );
+    let b = node.zone_at("tcp-b", "198.51.100.12", "");
     // The zone sees its NIC as net0, with its address and route, set
     // before its init ran; it cannot change them (no net_admin).
     let (_, addrs, _) = lumen(node.root(), &["zlogin", &a, "cat", "/proc/net/route"]);
     assert!(addrs.contains("net0"), "{addrs}");
     let server = node.start(&a, &["serve", "5000", "2"]);
     assert_eq!(
-        node.run(&b, &["send", "192.0.2.11", "5000", "1000000"]),
+        node.run(&b, &["send", "198.51.100.11", "5000", "1000000"]),
         "got 1000000\n"
     );
     assert_eq!(
-        node.run(&b, &["send", "192.0.2.11", "5000", "7"]),
+        node.run(&b, &["send", "198.51.100.11", "5000", "7"]),
         "got 7\n"
     );
     assert!(finish(server).contains("served 2"));
     let server = node.start(&b, &["serve", "5001", "1"]);
     assert_eq!(
-        node.run(&a, &["send", "192.0.2.12", "5001", "2345678"]),
+        node.run(&a, &["send", "198.51.100.12", "5001", "2345678"]),
         "got 2345678\n"
     );
     assert!(finish(server).contains("served 1"));
@@ -224,7 +228,7 @@ fn two_zones_on_an_etherstub_exchange_tcp_both_ways() {
         node.prop(&va, "protection"),
         "mac-nospoof,ip-nospoof,restricted"
     );
-    assert_eq!(node.prop(&va, "allowed-ips"), "192.0.2.11/32");
+    assert_eq!(node.prop(&va, "allowed-ips"), "198.51.100.11/32");
     // The zone's root cannot change its own address.
     let (code, _, _) = lumen(
         node.root(),
@@ -234,7 +238,7 @@ fn two_zones_on_an_etherstub_exchange_tcp_both_ways() {
             "ip",
             "addr",
             "add",
-            "192.0.2.99/24",
+            "198.51.100.99/24",
             "dev",
             "net0",
         ],
@@ -255,8 +259,8 @@ fn maxbw_holds_a_zone_to_10_mbit_both_ways() {
         return;
     }
     let mut node = Node::new("bw");
-    let a = node.zone_at("bw-a", "192.0.2.21", "");
-    let b = node.zone_at("bw-b", "192.0.2.22", "");
+    let a = node.zone_at("bw-a", "198.51.100.21", "");
+    let b = node.zone_at("bw-b", "198.51.100.22", "");
     let va = node.vnic(&a);
     ok(
         node.root(),
@@ -277,8 +281,8 @@ fn maxbw_holds_a_zone_to_10_mbit_both_ways() {
             .unwrap_or_else(|| panic!("sink said {out:?}"));
         bytes * 8.0 / 3.0 / 1e6
     };
-    let out_of_a = rate(&a, &b, "192.0.2.22", "5100");
-    let into_a = rate(&b, &a, "192.0.2.21", "5101");
+    let out_of_a = rate(&a, &b, "198.51.100.22", "5100");
+    let into_a = rate(&b, &a, "198.51.100.21", "5101");
     for (what, r) in [("from the zone", out_of_a), ("to the zone", into_a)] {
         assert!(
             (9.0..=11.0).contains(&r),
@@ -290,7 +294,7 @@ fn maxbw_holds_a_zone_to_10_mbit_both_ways() {
         node.root(),
         &["dladm", "reset-linkprop", "-p", "maxbw", &va],
     );
-    let free = rate(&a, &b, "192.0.2.22", "5102");
+    let free = rate(&a, &b, "198.51.100.22", "5102");
     assert!(free > 50.0, "uncapped: {free:.1} Mbit/s");
 }
 
@@ -300,8 +304,8 @@ fn forged_frames_are_dropped_and_counted_and_pass_without_protection() {
         return;
     }
     let mut node = Node::new("spoof");
-    let a = node.zone_at("spoof-a", "192.0.2.31", "");
-    let b = node.zone_at("spoof-b", "192.0.2.32", "");
+    let a = node.zone_at("spoof-a", "198.51.100.31", "");
+    let b = node.zone_at("spoof-b", "198.51.100.32", "");
     let (va, vb) = (node.vnic(&a), node.vnic(&b));
     let mac = |v: &str| {
         ok(
@@ -321,16 +325,16 @@ fn forged_frames_are_dropped_and_counted_and_pass_without_protection() {
                 src_mac,
                 src_ip,
                 &bmac,
-                "192.0.2.32",
+                "198.51.100.32",
                 "6000",
                 n,
             ],
         )
     };
     let recv = node.start(&b, &["udprecv", "6000", "3"]);
-    assert_eq!(forge(&amac, "192.0.2.99", "5"), "sent 5\n");
-    assert_eq!(forge("2:8:20:1:1:1", "192.0.2.31", "3"), "sent 3\n");
-    assert_eq!(forge(&amac, "192.0.2.31", "4"), "sent 4\n");
+    assert_eq!(forge(&amac, "198.51.100.99", "5"), "sent 5\n");
+    assert_eq!(forge("2:8:20:1:1:1", "198.51.100.31", "3"), "sent 3\n");
+    assert_eq!(forge(&amac, "198.51.100.31", "4"), "sent 4\n");
     assert_eq!(finish(recv).trim().lines().last(), Some("udp 4"));
     assert_eq!(node.prop(&va, "ip-nospoof-drops"), "5");
     assert_eq!(node.prop(&va, "mac-nospoof-drops"), "3");
@@ -341,8 +345,8 @@ fn forged_frames_are_dropped_and_counted_and_pass_without_protection() {
         &["dladm", "set-linkprop", "-p", "protection=none", &va],
     );
     let recv = node.start(&b, &["udprecv", "6000", "3"]);
-    forge(&amac, "192.0.2.99", "5");
-    forge("2:8:20:1:1:1", "192.0.2.31", "3");
+    forge(&amac, "198.51.100.99", "5");
+    forge("2:8:20:1:1:1", "198.51.100.31", "3");
     assert_eq!(finish(recv).trim().lines().last(), Some("udp 8"));
     // No classifier is left to count.
     assert_eq!(node.prop(&va, "ip-nospoof-drops"), "0");
@@ -354,16 +358,16 @@ fn nics_come_and_go_with_vmadm_update_and_bad_tags_are_named() {
         return;
     }
     let mut node = Node::new("upd");
-    let a = node.zone_at("upd-a", "192.0.2.41", "");
-    let b = node.zone_at("upd-b", "192.0.2.42", "");
+    let a = node.zone_at("upd-a", "198.51.100.41", "");
+    let b = node.zone_at("upd-b", "198.51.100.42", "");
     let tag = node.tag.clone();
-    let add = format!(r#"{{"add_nics": [{{"nic_tag": "{tag}", "ips": ["198.51.100.41/24"]}}]}}"#);
+    let add = format!(r#"{{"add_nics": [{{"nic_tag": "{tag}", "ips": ["203.0.113.41/24"]}}]}}"#);
     let out = common::lumen_in(node.root(), &["vmadm", "update", &a], &add);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let (_, ifs, _) = lumen(node.root(), &["zlogin", &a, "cat", "/proc/net/dev"]);
     assert!(ifs.contains("net1"), "{ifs}");
     let get = ok(node.root(), &["vmadm", "get", &a]);
-    assert!(get.contains("198.51.100.41/24"), "{get}");
+    assert!(get.contains("203.0.113.41/24"), "{get}");
     // Reached at once on its new address.
     let server = node.start(&a, &["serve", "5200", "1"]);
     let out = common::lumen_in(
@@ -373,7 +377,7 @@ fn nics_come_and_go_with_vmadm_update_and_bad_tags_are_named() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
-        node.run(&b, &["send", "198.51.100.41", "5200", "10"]),
+        node.run(&b, &["send", "203.0.113.41", "5200", "10"]),
         "got 10\n"
     );
     finish(server);
@@ -382,7 +386,7 @@ fn nics_come_and_go_with_vmadm_update_and_bad_tags_are_named() {
     assert!(!ifs.contains("net1"), "{ifs}");
     // A tag the node does not have: named by its path, and nothing made.
     let manifest = r#"{"autoboot": true, "init": ["/bin/sh", "-c", "sleep 100"],
-        "nics": [{"nic_tag": "nosuchtag", "ips": ["192.0.2.9/24"]}]}"#;
+        "nics": [{"nic_tag": "nosuchtag", "ips": ["198.51.100.9/24"]}]}"#;
     let out = common::lumen_in(node.root(), &["vmadm", "create"], manifest);
     assert!(!out.status.success());
     let err = text(&out.stderr);
@@ -441,12 +445,12 @@ fn d_names_the_zone_of_each_connection_and_packet() {
         return;
     }
     let mut node = Node::new("dz");
-    let a = node.zone_at("dz-a", "192.0.2.51", "");
-    let b = node.zone_at("dz-b", "192.0.2.52", "");
-    let c = node.zone_at("dz-c", "192.0.2.53", "");
+    let a = node.zone_at("dz-a", "198.51.100.51", "");
+    let b = node.zone_at("dz-b", "198.51.100.52", "");
+    let c = node.zone_at("dz-c", "198.51.100.53", "");
     let t = trace(
         "tcp:::accept-established { @acc[zonename] = count(); } \
-         ip:::send /args[4]->ipv4_protocol == 17 && args[2]->ip_daddr == \"192.0.2.52\"/ \
+         ip:::send /args[4]->ipv4_protocol == 17 && args[2]->ip_daddr == \"198.51.100.52\"/ \
          { @bytes[strjoin(\"bytes-\", zonename)] = sum(args[2]->ip_plength); } \
          tick-9s { exit(0); }",
     );
@@ -454,10 +458,10 @@ fn d_names_the_zone_of_each_connection_and_packet() {
     let sa = node.start(&a, &["serve", "5300", "3"]);
     let sb = node.start(&b, &["serve", "5301", "5"]);
     for _ in 0..3 {
-        node.run(&c, &["send", "192.0.2.51", "5300", "100"]);
+        node.run(&c, &["send", "198.51.100.51", "5300", "100"]);
     }
     for _ in 0..5 {
-        node.run(&c, &["send", "192.0.2.52", "5301", "100"]);
+        node.run(&c, &["send", "198.51.100.52", "5301", "100"]);
     }
     finish(sa);
     finish(sb);
@@ -465,11 +469,11 @@ fn d_names_the_zone_of_each_connection_and_packet() {
     // zone's IP payloads (datagram + 8-byte UDP header).
     let recv = node.start(&b, &["udprecv", "7000", "3"]);
     assert_eq!(
-        node.run(&a, &["udpsend", "192.0.2.52", "7000", "100", "4"]),
+        node.run(&a, &["udpsend", "198.51.100.52", "7000", "100", "4"]),
         "sent 4\n"
     );
     assert_eq!(
-        node.run(&c, &["udpsend", "192.0.2.52", "7000", "200", "7"]),
+        node.run(&c, &["udpsend", "198.51.100.52", "7000", "200", "7"]),
         "sent 7\n"
     );
     assert!(finish(recv).contains("udp 11"));
@@ -491,8 +495,8 @@ fn vnic_drop_sees_each_forged_frame_with_its_reason() {
         return;
     }
     let mut node = Node::new("vd");
-    let a = node.zone_at("vd-a", "192.0.2.61", "");
-    let b = node.zone_at("vd-b", "192.0.2.62", "");
+    let a = node.zone_at("vd-a", "198.51.100.61", "");
+    let b = node.zone_at("vd-b", "198.51.100.62", "");
     let (va, vb) = (node.vnic(&a), node.vnic(&b));
     let mac = |v: &str| {
         ok(
@@ -513,9 +517,9 @@ fn vnic_drop_sees_each_forged_frame_with_its_reason() {
             "forge",
             "net0",
             &amac,
-            "192.0.2.99",
+            "198.51.100.99",
             &bmac,
-            "192.0.2.62",
+            "198.51.100.62",
             "6000",
             "6",
         ],
@@ -526,9 +530,9 @@ fn vnic_drop_sees_each_forged_frame_with_its_reason() {
             "forge",
             "net0",
             "2:8:20:1:1:1",
-            "192.0.2.61",
+            "198.51.100.61",
             &bmac,
-            "192.0.2.62",
+            "198.51.100.62",
             "6000",
             "2",
         ],
@@ -539,9 +543,9 @@ fn vnic_drop_sees_each_forged_frame_with_its_reason() {
             "forge",
             "net0",
             &amac,
-            "192.0.2.61",
+            "198.51.100.61",
             &bmac,
-            "192.0.2.62",
+            "198.51.100.62",
             "6000",
             "3",
         ],
@@ -554,4 +558,73 @@ fn vnic_drop_sees_each_forged_frame_with_its_reason() {
     // Every frame the zone sent went through tx, dropped or not.
     assert!(count("tx").is_some_and(|n| n >= 11), "{out}");
     assert_eq!(node.prop(&va, "ip-nospoof-drops"), "6");
+}
+
+#[test]
+fn a_vm_on_the_etherstub_exchanges_frames_with_a_zone() {
+    if !common::kvm("a_vm_on_the_etherstub_exchanges_frames_with_a_zone") {
+        return;
+    }
+    let mut node = Node::new("vmz");
+    // Its frames are of a private ethertype: allowed on both NICs.
+    let z = node.zone_at(
+        "vmz-z",
+        "198.51.100.71",
+        r#", "allow_restricted_traffic": true"#,
+    );
+    let pong = node.start(&z, &["pong", "net0", "50"]);
+    let payload = node.root().join("net.bin");
+    std::fs::write(
+        &payload,
+        hypervisor::guests::by_name("net").expect("the net test guest"),
+    )
+    .expect("payload");
+    let tag = node.tag.clone();
+    let manifest = format!(
+        r#"{{"brand": "kvm", "alias": "vmz-vm", "ram": 32, "vcpus": 1, "payload": "{}",
+            "boot_args": "wait=6000000",
+            "nics": [{{"nic_tag": "{tag}", "mac": "02:4c:00:00:bb:01",
+                       "allow_restricted_traffic": true}}]}}"#,
+        payload.display()
+    );
+    let out = common::lumen_in(node.root(), &["vmadm", "create"], &manifest);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "create: {err}");
+    let vm = err.split_whitespace().last().expect("uuid").to_string();
+    node.zones.push(vm.clone());
+    // The VM's NIC is a tap on the same etherstub, in the VM's zone.
+    let vnics = ok(
+        node.root(),
+        &[
+            "dladm",
+            "show-vnic",
+            "-p",
+            "-o",
+            "link,over,macaddress,zone",
+        ],
+    );
+    assert!(
+        vnics
+            .lines()
+            .any(|l| l.ends_with(&format!(":{tag}0:2\\:4c\\:0\\:0\\:bb\\:1:{vm}"))),
+        "{vnics}"
+    );
+    // The guest broadcasts "lumen-ping"; the zone answers; the guest says so.
+    let console = node
+        .root()
+        .join("zones")
+        .join(&vm)
+        .join("vm")
+        .join("console.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut log = String::new();
+    while std::time::Instant::now() < deadline {
+        log = std::fs::read_to_string(&console).unwrap_or_default();
+        if log.contains("net: rx ok") || log.contains("net: no") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(log.contains("net: rx ok"), "the guest's console: {log}");
+    assert!(finish(pong).contains("ponged"));
 }

@@ -335,6 +335,35 @@ pub fn prog_load(
     }
 }
 
+const BPF_PROG_TEST_RUN: i32 = 10;
+
+#[repr(C)]
+#[derive(Default)]
+struct TestRunAttr {
+    prog_fd: u32,
+    retval: u32,
+    data_size_in: u32,
+    data_size_out: u32,
+    data_in: u64,
+    data_out: u64,
+    repeat: u32,
+    duration: u32,
+}
+
+/// Run program `prog` `repeat` times on frame `data` in the kernel
+/// (`BPF_PROG_TEST_RUN`): its verdict and the mean nanoseconds a run.
+pub fn test_run(prog: BorrowedFd<'_>, data: &[u8], repeat: u32) -> Result<(u32, u32)> {
+    let mut a = TestRunAttr {
+        prog_fd: prog.as_raw_fd() as u32,
+        data_size_in: data.len() as u32,
+        data_in: data.as_ptr() as u64,
+        repeat,
+        ..Default::default()
+    };
+    sys_bpf("BPF_PROG_TEST_RUN", BPF_PROG_TEST_RUN, &mut a)?;
+    Ok((a.retval, a.duration))
+}
+
 /// The ids of the maps program `prog_id` uses.
 pub fn prog_map_ids(prog_id: u32) -> Result<Vec<u32>> {
     let mut a = GetIdAttr {

@@ -21,6 +21,7 @@ pub fn create(nl: &mut Netlink, name: &str) -> Result<Link> {
             what: "etherstub",
             name: name.into(),
         })?;
+        host_silent(name)?;
         nl.set_link(
             l.index,
             &LinkChange {
@@ -40,6 +41,33 @@ pub fn create(nl: &mut Netlink, name: &str) -> Result<Link> {
             Err(e)
         }
     }
+}
+
+/// Keep the host's own stack off etherstub `name`, as a Crossbow
+/// etherstub has no IP interface of its own: the bridge device answers no
+/// ARP (`arp_ignore` 8) even for the host's addresses (Linux would answer
+/// for any of them on any link), takes no IPv6 (`disable_ipv6`), and
+/// drops what arrives for the host from sources it would not route back
+/// through the bridge (`rp_filter` strict). Zones on an etherstub reach
+/// each other, never the host, whatever addresses they use.
+fn host_silent(name: &str) -> Result<()> {
+    for (path, value) in [
+        (format!("/proc/sys/net/ipv4/conf/{name}/arp_ignore"), "8"),
+        (format!("/proc/sys/net/ipv4/conf/{name}/rp_filter"), "1"),
+        (format!("/proc/sys/net/ipv6/conf/{name}/disable_ipv6"), "1"),
+    ] {
+        // A host without IPv6 has no such file: nothing to turn off.
+        match std::fs::write(&path, value) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(NetError::State {
+                    path: path.into(),
+                    source: e,
+                })
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// `dladm delete-etherstub NAME`: refused while vNICs are over it.

@@ -124,6 +124,8 @@ pub struct LinkChange {
     pub mtu: Option<u32>,
     pub mac: Option<MacAddr>,
     pub name: Option<String>,
+    /// `IFLA_GROUP` (for links made by ioctl, which netlink did not create).
+    pub group: Option<u32>,
 }
 
 fn link_header(index: u32) -> LinkMessage {
@@ -429,6 +431,9 @@ impl Netlink {
         }
         if let Some(n) = &c.name {
             m.attributes.push(LinkAttribute::IfName(n.clone()));
+        }
+        if let Some(g) = c.group {
+            m.attributes.push(LinkAttribute::Group(g));
         }
         self.change(
             &|| format!("changing link {index}"),

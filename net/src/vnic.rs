@@ -462,6 +462,104 @@ pub fn create(nl: &mut Netlink, req: &VnicRequest<'_>) -> Result<Vnic> {
     Ok(vnic)
 }
 
+/// Open tap `name` (new, not persistent: it goes when the last of its
+/// descriptors closes), non-blocking; its descriptor.
+fn open_tap(name: &str) -> Result<std::os::fd::OwnedFd> {
+    use std::os::fd::{AsRawFd, OwnedFd};
+    const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
+    const IFF_TAP: libc::c_short = 0x0002;
+    const IFF_NO_PI: libc::c_short = 0x1000;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/net/tun")
+        .map_err(|e| NetError::Sys {
+            call: "open /dev/net/tun".into(),
+            errno: crate::error::Errno(e.raw_os_error().unwrap_or(0)),
+        })?;
+    // SAFETY: ifreq is plain data; zeroed is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(name.bytes().take(15)) {
+        *d = s as libc::c_char;
+    }
+    req.ifr_ifru.ifru_flags = IFF_TAP | IFF_NO_PI;
+    // TUNSETIFF on an existing persistent tap would attach to it: refuse
+    // names that exist, as any other vNIC's.
+    // SAFETY: TUNSETIFF reads and writes one ifreq that lives across it.
+    if unsafe { libc::ioctl(file.as_raw_fd(), TUNSETIFF, &mut req) } < 0 {
+        return Err(NetError::last_os(format!("TUNSETIFF {name}")));
+    }
+    Ok(OwnedFd::from(file))
+}
+
+/// A VM's NIC: a tap named `name` on etherstub `over`, the guest's MAC
+/// `mac` (what anti-spoofing allows), in zone `uuid` as its NIC
+/// `interface`. Returns the vNIC and the tap's descriptor, for the VMM:
+/// the tap lives as long as a descriptor does. Fires `vnic:::create`.
+pub fn create_tap(
+    nl: &mut Netlink,
+    req: &VnicRequest<'_>,
+    uuid: &str,
+    interface: &str,
+) -> Result<(Vnic, std::os::fd::OwnedFd)> {
+    link::check_name("vnic", req.name, NAME_MAX)?;
+    let (over, kind) = over_kind(nl, req.over)?;
+    if kind != VnicKind::Veth {
+        return Err(NetError::WrongKind {
+            name: req.over.into(),
+            why: "is not an etherstub; a VM's NIC goes on one".into(),
+        });
+    }
+    let (mac, mac_kind) = match &req.mac {
+        MacRequest::Random => (MacAddr::random(), MacKind::Random),
+        MacRequest::Fixed(m) => (*m, MacKind::Fixed),
+        MacRequest::Derived(seed) => (MacAddr::derived(seed), MacKind::Random),
+    };
+    let mut vnic = Vnic {
+        name: req.name.to_string(),
+        host: Link::default(),
+        kind: VnicKind::Tap,
+        over: over.name.clone(),
+        mac: Some(mac),
+        mac_kind,
+        vid: req.vid,
+        zone: Some(uuid.to_string()),
+        client: interface.to_string(),
+        props: req.props.clone(),
+        complete: true,
+    };
+    let alias = describe(&vnic)?;
+    if nl.link(req.name)?.is_some() {
+        return Err(NetError::Exists {
+            what: "link",
+            name: req.name.into(),
+        });
+    }
+    let fd = open_tap(req.name)?;
+    // On any failure the descriptor closes and the tap goes with it.
+    let tap = nl.link(req.name)?.ok_or_else(|| NetError::NoSuchLink {
+        what: "tap",
+        name: req.name.into(),
+    })?;
+    nl.set_link(
+        tap.index,
+        &LinkChange {
+            group: Some(link::GROUP),
+            alias: Some(alias),
+            master: Some(over.index),
+            up: Some(true),
+            ..LinkChange::default()
+        },
+    )?;
+    vnic.host = nl.link_by_index(tap.index)?.unwrap_or(tap);
+    if let Err(e) = crate::traffic::apply(nl, &vnic, None) {
+        let _ = crate::traffic::remove(nl, &vnic.host);
+        return Err(e);
+    }
+    fire_create(&vnic);
+    Ok((vnic, fd))
+}
+
 fn fire_create(v: &Vnic) {
     let name = std::ffi::CString::new(v.name.as_str()).unwrap_or_default();
     let zone = std::ffi::CString::new(v.zone.as_deref().unwrap_or("global")).unwrap_or_default();

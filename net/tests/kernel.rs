@@ -49,6 +49,21 @@ fn etherstubs_come_and_go() {
     let mut nl = Netlink::open().unwrap();
     let l = etherstub::create(&mut nl, &stub).unwrap();
     assert_eq!(l.kind.as_deref(), Some("bridge"));
+    // The host's stack stays off it: no ARP answers, no IPv6.
+    let sysctl = |p: &str| {
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    assert_eq!(
+        sysctl(&format!("/proc/sys/net/ipv4/conf/{stub}/arp_ignore")),
+        "8"
+    );
+    assert_eq!(
+        sysctl(&format!("/proc/sys/net/ipv4/conf/{stub}/rp_filter")),
+        "1"
+    );
     assert!(etherstub::list(&mut nl)
         .unwrap()
         .iter()

@@ -561,7 +561,6 @@ impl App {
                 PanelId::Zones => &mut self.zones,
                 PanelId::Vms => &mut self.vms,
                 PanelId::Network => &mut self.network,
-                PanelId::Network => &mut self.network,
                 PanelId::Procs => &mut self.procs,
                 PanelId::Console => &mut self.console,
             };

@@ -118,7 +118,8 @@ impl Registry {
                 supervisor: supervisor_group.clone(),
                 privileges: Privileges::new(m.privileges())?,
                 zsched: Privileges::zsched()?,
-                nics: crate::network::plan(self.root(), &m.nics)?,
+                nics: crate::network::plan(self.root(), m.all_nics())?,
+                vm: m.vm.is_some(),
             };
             Ok::<_, RegistryError>(plan)
         })();

@@ -210,6 +210,58 @@ fn make_vnics(
     }
 }
 
+/// A `kvm` zone's NICs: taps on the host's etherstubs, named `zN_net0`
+/// as an OS zone's vNICs, with anti-spoofing for the guest's MAC and
+/// addresses. Their descriptors, in `nics` order, for the VMM (a tap goes
+/// when its last descriptor closes: nothing to tear down after the VM).
+pub fn vm_taps(uuid: &str, nics: &[NicPlan]) -> Result<Vec<std::os::fd::OwnedFd>, NetError> {
+    let mut host = Netlink::open()?;
+    vnic::sweep(&mut host)?;
+    let mut n = 0u32;
+    for _ in 0..64 {
+        let used = numbers_in_use(&mut host)?;
+        while used.contains(&n) {
+            n += 1;
+        }
+        let mut fds = Vec::new();
+        let mut taken = false;
+        for nic in nics {
+            let name = vnic_name(n, &nic.spec.interface);
+            let mac = match &nic.spec.mac {
+                Some(m) => {
+                    MacRequest::Fixed(MacAddr::parse(&format!("$.nics[{}].mac", nic.index), m)?)
+                }
+                None => MacRequest::Derived(format!("{uuid}/{}", nic.spec.interface)),
+            };
+            let req = VnicRequest {
+                name: &name,
+                over: &nic.over,
+                mac,
+                vid: nic.spec.vlan_id,
+                props: props(&nic.spec),
+                placement: Placement::Global,
+            };
+            match vnic::create_tap(&mut host, &req, uuid, &nic.spec.interface) {
+                Ok((_, fd)) => fds.push(fd),
+                Err(NetError::Exists { .. }) => {
+                    taken = true;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if !taken {
+            return Ok(fds);
+        }
+        // Another zone booting took the number (the taps made go with fds).
+        n += 1;
+    }
+    Err(NetError::Exists {
+        what: "zone number for vNIC names",
+        name: format!("z{n}_"),
+    })
+}
+
 /// Inside the zone: `lo` and the NICs up, addresses, default routes
 /// through the primary NIC's gateways.
 fn configure(zone: &mut Netlink, nics: &[NicPlan]) -> Result<(), NetError> {

@@ -81,6 +81,9 @@ pub struct BootPlan {
     pub zsched: Privileges,
     /// Its NICs, their nic tags resolved.
     pub nics: Vec<crate::network::NicPlan>,
+    /// A `kvm` zone: its NICs are taps handed to the VMM, not vNICs in
+    /// the zone's namespace.
+    pub vm: bool,
 }
 
 impl BootPlan {
@@ -505,6 +508,25 @@ fn start_init(plan: &BootPlan, init: &[CString], etc: &EtcFiles) -> Result<Start
     let (sync_r, sync_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     let (log_r, log_w) = pipe()?;
+    // A VM's taps, opened here on the host's etherstubs and inherited by
+    // init at the descriptors its VMM is told (`crate::init::TAP_FDS`…).
+    let taps = if plan.vm && !plan.nics.is_empty() {
+        let fds = crate::network::vm_taps(&plan.uuid, &plan.nics)
+            .map_err(|e| failed(format!("the VM's NICs: {e}")))?;
+        for (i, fd) in fds.iter().enumerate() {
+            // SAFETY: dup2 onto a descriptor number this process does not
+            // otherwise use; the copy is not close-on-exec, on purpose.
+            if unsafe { libc::dup2(fd.as_raw_fd(), crate::init::TAP_FDS + i as i32) } < 0 {
+                return Err(failed(format!(
+                    "dup2 of the VM's tap: {}",
+                    std::io::Error::last_os_error()
+                )));
+            }
+        }
+        fds.len()
+    } else {
+        0
+    };
     // SAFETY: the supervisor is single-threaded; the child builds the zone
     // and execs, or reports and exits.
     let (cloned, pidfd) = unsafe { clone_into(clone_namespaces(), Some(unified.as_fd()), true) }
@@ -527,13 +549,19 @@ fn start_init(plan: &BootPlan, init: &[CString], etc: &EtcFiles) -> Result<Start
         }
         Cloned::Parent(child) => {
             drop((sync_r, err_w, log_w));
+            // The taps are init's (and its VMM's) now.
+            for i in 0..taps as i32 {
+                // SAFETY: closing the copies made above.
+                unsafe { libc::close(crate::init::TAP_FDS + i) };
+            }
             let pidfd = pidfd.ok_or_else(|| failed("clone3 gave no pidfd"))?;
             let id = ProcessId::of(child.as_raw());
             let mapped = plan.root.ids.write_maps(child.as_raw());
             // The zone's NICs, addresses and routes, before its init runs
             // (it is waiting for the byte below).
             let mapped = mapped.map_err(|e| e.to_string()).and_then(|()| {
-                crate::network::setup(&plan.uuid, child.as_raw(), &plan.nics)
+                let nics: &[crate::network::NicPlan] = if plan.vm { &[] } else { &plan.nics };
+                crate::network::setup(&plan.uuid, child.as_raw(), nics)
                     .map(|_| ())
                     .map_err(|e| format!("the zone's NICs: {e}"))
             });
