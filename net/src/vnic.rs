@@ -332,6 +332,14 @@ fn over_kind(nl: &mut Netlink, over: &str) -> Result<(Link, VnicKind)> {
 /// it, and apply its properties. Fires `vnic:::create`.
 pub fn create(nl: &mut Netlink, req: &VnicRequest<'_>) -> Result<Vnic> {
     link::check_name("vnic", req.name, NAME_MAX)?;
+    if req.name.starts_with("lmif") {
+        // The shapers' names (`lmifbN`), which `vnic:::tx` tells apart.
+        return Err(NetError::bad(
+            "vnic",
+            req.name,
+            "starts with lmif, which Lumen keeps for its shapers",
+        ));
+    }
     if req.vid > 4094 {
         return Err(NetError::bad(
             "vid",
