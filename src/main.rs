@@ -2,6 +2,7 @@
 //! `dtrace`) runs the tracer's command line; other subcommands join as
 //! their crates land.
 
+mod dladm;
 mod exitstat;
 mod top;
 mod vmadm;
@@ -19,6 +20,8 @@ Usage: lumen <command> [arguments]
 Commands:
   dtrace    the DTrace-compatible tracer (try `lumen dtrace -l`)
   vmadm     zones: create, list, get, start, stop and delete them
+  dladm     datalinks: etherstubs, vNICs, their properties and counters
+  nictagadm nic tags: the links zones' NICs go over
   zlogin    run a command (or a shell) in a running zone
   vmm       run a KVM virtual machine (a kvm-brand zone's init)
   top       live dashboards: zones, VMs, processes and a D console
@@ -66,6 +69,20 @@ fn run() -> Result<u8> {
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect();
             vmadm::run(&args)
+        }
+        Some("dladm") => {
+            let args: Vec<String> = rest[1..]
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            dladm::run(&args)
+        }
+        Some("nictagadm") => {
+            let args: Vec<String> = rest[1..]
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            dladm::nictagadm(&args)
         }
         Some("vmm") => {
             let args: Vec<String> = rest[1..]

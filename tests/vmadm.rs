@@ -26,10 +26,10 @@ fn create_list_get_delete() {
             "max_physical_memory": 512, "nics": [{"nic_tag": "admin"}]}"#,
     );
     assert_eq!(code, Some(0), "{err}");
+    // nics are a zone's own now (checked; the tag is needed at boot).
     assert_eq!(
         err,
-        "vmadm: warning: manifest field nics is not supported yet (kept)\n\
-         Successfully created VM 11111111-1111-4111-8111-111111111111\n"
+        "Successfully created VM 11111111-1111-4111-8111-111111111111\n"
     );
     let (code, _, err) = vmadm(
         root,

@@ -462,6 +462,90 @@ impl StaticCatalog {
                 ("bytes", "unsigned int"),
             ],
         );
+        // The network providers, with DTrace's translated types.
+        let pkt: &[(&str, &str)] = &[
+            ("pkt", "pktinfo_t *"),
+            ("cs", "csinfo_t *"),
+            ("ip", "ipinfo_t *"),
+            ("ifp", "ifinfo_t *"),
+            ("ipv4", "ipv4info_t *"),
+            ("ipv6", "void *"),
+        ];
+        for n in ["send", "receive"] {
+            c.add("ip", "", "", n, pkt);
+        }
+        let tcp: &[(&str, &str)] = &[
+            ("pkt", "pktinfo_t *"),
+            ("cs", "csinfo_t *"),
+            ("ip", "ipinfo_t *"),
+            ("tcps", "tcpsinfo_t *"),
+            ("tcp", "tcpinfo_t *"),
+        ];
+        for n in [
+            "accept-established",
+            "accept-refused",
+            "connect-established",
+            "connect-refused",
+            "connect-request",
+            "send",
+            "receive",
+        ] {
+            c.add("tcp", "", "", n, tcp);
+        }
+        c.add(
+            "tcp",
+            "",
+            "",
+            "state-change",
+            &[
+                ("pkt", "void *"),
+                ("cs", "csinfo_t *"),
+                ("ip", "void *"),
+                ("tcps", "tcpsinfo_t *"),
+                ("tcp", "void *"),
+                ("tcpls", "tcplsinfo_t *"),
+            ],
+        );
+        for n in ["send", "receive"] {
+            c.add(
+                "udp",
+                "",
+                "",
+                n,
+                &[
+                    ("pkt", "pktinfo_t *"),
+                    ("cs", "csinfo_t *"),
+                    ("ip", "ipinfo_t *"),
+                    ("udps", "udpsinfo_t *"),
+                    ("udp", "udpinfo_t *"),
+                ],
+            );
+        }
+        c.add(
+            "vnic",
+            "",
+            "",
+            "tx",
+            &[("vnic", "string"), ("bytes", "uint32_t")],
+        );
+        c.add(
+            "vnic",
+            "",
+            "",
+            "rx",
+            &[("vnic", "string"), ("bytes", "uint32_t")],
+        );
+        c.add(
+            "vnic",
+            "",
+            "",
+            "drop",
+            &[
+                ("vnic", "string"),
+                ("bytes", "uint32_t"),
+                ("reason", "string"),
+            ],
+        );
         c.add(
             "io",
             "",

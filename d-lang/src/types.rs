@@ -231,6 +231,17 @@ pub const PRELUDE_TYPEDEFS: &[&str] = &[
     "bufinfo_t",
     "devinfo_t",
     "fileinfo_t",
+    "pktinfo_t",
+    "csinfo_t",
+    "ipinfo_t",
+    "ifinfo_t",
+    "ipv4info_t",
+    "ipv6info_t",
+    "tcpinfo_t",
+    "tcpsinfo_t",
+    "tcplsinfo_t",
+    "udpinfo_t",
+    "udpsinfo_t",
 ];
 
 impl Type {

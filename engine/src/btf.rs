@@ -369,6 +369,12 @@ impl KernelBtf {
         None
     }
 
+    /// The size of `struct name` in bytes.
+    pub fn struct_size(&self, name: &str) -> Option<u32> {
+        let id = self.find(KIND_STRUCT, name)?;
+        self.size(id)
+    }
+
     /// Byte offset and size of `member` of `struct name` (searching
     /// anonymous members too).
     pub fn member(&self, name: &str, member: &str) -> Option<(u32, u32)> {

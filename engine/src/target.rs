@@ -102,6 +102,14 @@ impl<'a> Targets<'a> {
                     ret: probe.name == "return",
                 })
             }
+            p if providers::netinfo::is_net(p) => {
+                let (subsystem, event) = providers::netinfo::tracepoint(p, &probe.name)
+                    .ok_or_else(|| format!("{} has no tracepoint", probe.full_name()))?;
+                Ok(Attachment::Tracepoint(EventName {
+                    subsystem: subsystem.into(),
+                    event: event.into(),
+                }))
+            }
             providers::proc::PROVIDER | providers::sched::PROVIDER | providers::io::PROVIDER => {
                 let (subsystem, event) = stable_tracepoint(probe)?;
                 Ok(Attachment::Tracepoint(EventName {
@@ -221,6 +229,7 @@ fn stable_target(probe: &ProbeInfo, fmt: &EventFormat) -> ProbeTarget {
             signed: f.signed,
             cmp,
             value,
+            via: None,
         })
     };
     let xlate = || {
@@ -378,6 +387,7 @@ fn stable_target(probe: &ProbeInfo, fmt: &EventFormat) -> ProbeTarget {
         filters: filters.into_iter().flatten().collect(),
         syscall_ret: None,
         function_entry: false,
+        netns: None,
     }
 }
 
@@ -450,6 +460,7 @@ fn typed_target(prog_type: ProgType, args: Vec<ArgSource>, function_entry: bool)
         filters: Vec::new(),
         syscall_ret: None,
         function_entry,
+        netns: None,
     }
 }
 
@@ -490,6 +501,7 @@ impl TargetResolver for Targets<'_> {
                 filters: Vec::new(),
                 syscall_ret: None,
                 function_entry: false,
+                netns: None,
             }),
             Attachment::Pid(site) => {
                 // x86-64 argument registers in pt_regs: rdi rsi rdx rcx r8 r9;
@@ -538,7 +550,16 @@ impl TargetResolver for Targets<'_> {
                 filters: Vec::new(),
                 syscall_ret: None,
                 function_entry: false,
+                netns: None,
             }),
+            Attachment::Tracepoint(_) if providers::netinfo::is_net(&probe.provider) => {
+                let btf = crate::btf::KernelBtf::kernel()
+                    .ok_or("network probes need the kernel's BTF (/sys/kernel/btf/vmlinux)")?;
+                let dev_size = btf
+                    .struct_size("net_device")
+                    .ok_or("the kernel's BTF has no struct net_device")?;
+                providers::netinfo::net_target(btf, dev_size, &probe.provider, &probe.name)
+            }
             Attachment::Tracepoint(ev) => {
                 let fmt = self.format(&ev)?;
                 if [
@@ -564,6 +585,7 @@ impl TargetResolver for Targets<'_> {
                             filters: Vec::new(),
                             syscall_ret: Some(ret),
                             function_entry: false,
+                            netns: None,
                         });
                     }
                     // Syscall arguments are 8-byte values; treat them as such for argN.
@@ -585,6 +607,7 @@ impl TargetResolver for Targets<'_> {
                         filters: Vec::new(),
                         syscall_ret: None,
                         function_entry: false,
+                        netns: None,
                     });
                 }
                 let args = field_sources(fields);
@@ -595,6 +618,7 @@ impl TargetResolver for Targets<'_> {
                     filters: Vec::new(),
                     syscall_ret: None,
                     function_entry: false,
+                    netns: None,
                 })
             }
         }

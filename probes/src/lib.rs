@@ -23,6 +23,7 @@ mod provider;
 mod semaphore;
 
 pub mod lumen;
+pub mod netns;
 pub mod vmm;
 pub mod vnic;
 pub mod zfs;

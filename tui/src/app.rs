@@ -7,6 +7,7 @@ use crate::events::{Command, EngineUpdate, Event, Snapshot};
 use crate::keymap::{self, Action};
 use crate::layout::{self, Direction, Screen};
 use crate::panels::console::{editor_for, ConsolePanel};
+use crate::panels::network::NetworkPanel;
 use crate::panels::procs::ProcsPanel;
 use crate::panels::vms::VmsPanel;
 use crate::panels::zones::ZonesPanel;
@@ -75,6 +76,7 @@ pub struct AppConfig {
 pub struct App {
     zones: ZonesPanel,
     vms: VmsPanel,
+    network: NetworkPanel,
     procs: ProcsPanel,
     console: ConsolePanel,
     focus: PanelId,
@@ -98,6 +100,7 @@ impl App {
         App {
             zones: ZonesPanel::new(),
             vms: VmsPanel::new(),
+            network: NetworkPanel::new(),
             procs: ProcsPanel::new(),
             console: ConsolePanel::new(),
             focus: PanelId::Zones,
@@ -138,6 +141,7 @@ impl App {
         match id {
             PanelId::Zones => &self.zones,
             PanelId::Vms => &self.vms,
+            PanelId::Network => &self.network,
             PanelId::Procs => &self.procs,
             PanelId::Console => &self.console,
         }
@@ -148,6 +152,7 @@ impl App {
         match id {
             PanelId::Zones => &mut self.zones,
             PanelId::Vms => &mut self.vms,
+            PanelId::Network => &mut self.network,
             PanelId::Procs => &mut self.procs,
             PanelId::Console => &mut self.console,
         }
@@ -555,6 +560,7 @@ impl App {
             let panel: &mut dyn Panel = match data.panel {
                 PanelId::Zones => &mut self.zones,
                 PanelId::Vms => &mut self.vms,
+                PanelId::Network => &mut self.network,
                 PanelId::Procs => &mut self.procs,
                 PanelId::Console => &mut self.console,
             };
@@ -618,7 +624,15 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(started, [PanelId::Zones, PanelId::Vms, PanelId::Procs]);
+        assert_eq!(
+            started,
+            [
+                PanelId::Zones,
+                PanelId::Vms,
+                PanelId::Procs,
+                PanelId::Network
+            ]
+        );
         assert_eq!(a.panel(PanelId::Zones).program().status, Status::Starting);
     }
 
@@ -632,7 +646,9 @@ mod tests {
         key(&mut a, KeyCode::Char('J'));
         assert_eq!(a.focus(), PanelId::Console);
         key(&mut a, KeyCode::BackTab);
-        assert_eq!(a.focus(), PanelId::Procs);
+        assert_eq!(a.focus(), PanelId::Network);
+        key(&mut a, KeyCode::Char('K'));
+        assert_eq!(a.focus(), PanelId::Vms);
         key(&mut a, KeyCode::Char('K'));
         assert_eq!(a.focus(), PanelId::Zones);
     }
@@ -790,6 +806,7 @@ mod tests {
     #[test]
     fn ctrl_c_quits_from_the_editor() {
         let mut a = app();
+        key(&mut a, KeyCode::Tab);
         key(&mut a, KeyCode::Tab);
         key(&mut a, KeyCode::Tab);
         key(&mut a, KeyCode::Tab);

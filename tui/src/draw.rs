@@ -325,15 +325,17 @@ mod tests {
             l[18],
             "│vms.d: running · e edits the D source           ││procs.d: running · e edits the D source         │"
         );
-        assert!(l[20].starts_with("┌ D console ─"), "{}", l[20]);
-        assert!(l[20].ends_with(" e edits · Ctrl-R runs ┐"), "{}", l[20]);
+        assert_eq!(
+            l[20],
+            "┌ Network ───────────────────────────────────────┐┌ D console ────────────── e edits · Ctrl-R runs ┐"
+        );
         assert_eq!(
             l[21],
-            "│  1 /*                                │                                                           │"
+            "│ZONE   VNIC       PKTS/s BYTES/s▼ DROPS/s CONN/s││  1 /*                                          │"
         );
         assert_eq!(
             l[27],
-            "│console.d: not running · Ctrl-R runs it                                                           │"
+            "│network.d: starting…                            ││console.d: not running · Ctrl-R runs it         │"
         );
         assert_eq!(
             line(&b, 29),
@@ -473,8 +475,8 @@ mod tests {
             [
                 "┏ Zones  ┓",
                 "┌ VM┐┌ Pr┐",
-                "┌ D conso┐",
-                "└────────┘",
+                "┌ Ne┐┌ D ┐",
+                "└───┘└───┘",
                 " Zones │ e"
             ]
         );

@@ -97,11 +97,21 @@ pub fn screen(area: Rect, zoomed: Option<PanelId>) -> Screen {
                     },
                 ),
                 (
-                    PanelId::Console,
+                    PanelId::Network,
                     Rect {
                         y: mid_y + mid_h,
                         height: bottom_h,
+                        width: left_w,
                         ..body
+                    },
+                ),
+                (
+                    PanelId::Console,
+                    Rect {
+                        x: body.x + left_w,
+                        y: mid_y + mid_h,
+                        width: body.width - left_w,
+                        height: bottom_h,
                     },
                 ),
             ]
@@ -175,7 +185,8 @@ mod tests {
         assert_eq!(s.area(PanelId::Zones), Rect::new(0, 0, 100, 16));
         assert_eq!(s.area(PanelId::Vms), Rect::new(0, 16, 50, 12));
         assert_eq!(s.area(PanelId::Procs), Rect::new(50, 16, 50, 12));
-        assert_eq!(s.area(PanelId::Console), Rect::new(0, 28, 100, 12));
+        assert_eq!(s.area(PanelId::Network), Rect::new(0, 28, 50, 12));
+        assert_eq!(s.area(PanelId::Console), Rect::new(50, 28, 50, 12));
         assert_eq!(s.panel_at(75, 20), Some(PanelId::Procs));
         assert_eq!(s.panel_at(5, 40), None);
     }
@@ -197,6 +208,10 @@ mod tests {
         );
         assert_eq!(
             neighbour(&s, PanelId::Vms, Direction::Down),
+            Some(PanelId::Network)
+        );
+        assert_eq!(
+            neighbour(&s, PanelId::Network, Direction::Right),
             Some(PanelId::Console)
         );
         assert_eq!(neighbour(&s, PanelId::Zones, Direction::Up), None);
@@ -206,7 +221,7 @@ mod tests {
         );
         assert_eq!(
             neighbour(&s, PanelId::Console, Direction::Up),
-            Some(PanelId::Vms)
+            Some(PanelId::Procs)
         );
     }
 

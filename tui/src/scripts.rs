@@ -8,6 +8,9 @@ pub const ZONES: &str = include_str!("../panels/zones.d");
 /// The VMs panel: KVM exits by reason per VM zone, and how long they took.
 pub const VMS: &str = include_str!("../panels/vms.d");
 
+/// The Network panel: traffic and drops per zone and vNIC, TCP connections per zone.
+pub const NETWORK: &str = include_str!("../panels/network.d");
+
 /// The Processes panel: CPU samples per process.
 pub const PROCS: &str = include_str!("../panels/procs.d");
 

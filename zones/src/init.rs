@@ -48,7 +48,19 @@ pub fn run(command: &[CString], privileges: &Privileges, own: &Privileges, err: 
     // SAFETY: this process is single-threaded; the child execs or exits.
     let child = match unsafe { fork() } {
         Ok(ForkResult::Child) => start_command(command, privileges, &err),
-        Ok(ForkResult::Parent { child }) => child,
+        Ok(ForkResult::Parent { child }) => {
+            // The taps are the VMM's alone.
+            // SAFETY: close_range on descriptors this process owns.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_close_range,
+                    TAP_FDS as u32,
+                    (TAP_FDS_END - 1) as u32,
+                    0u32,
+                );
+            }
+            child
+        }
         Err(e) => {
             report(&err, &format!("zsched: fork: {}", e.desc()));
             // SAFETY: leaving pid 1.
@@ -75,16 +87,32 @@ pub fn run(command: &[CString], privileges: &Privileges, own: &Privileges, err: 
     unsafe { libc::_exit(code) }
 }
 
-/// Close every descriptor above stdio but `keep`.
+/// Where a `kvm` zone's VMM finds its taps: descriptors `TAP_FDS`,
+/// `TAP_FDS + 1`… (at most 8, a VM's most devices), which the supervisor
+/// opened on the host's etherstub and zsched passes to the VMM alone.
+pub const TAP_FDS: i32 = 100;
+const TAP_FDS_END: i32 = TAP_FDS + 8;
+
+/// Close every descriptor above stdio but `keep` and the taps' range.
 fn close_all_but(keep: i32) {
-    // SAFETY: close_range on descriptors this process owns; `keep` and
-    // stdio are left alone.
-    unsafe {
-        if keep > 3 {
-            libc::syscall(libc::SYS_close_range, 3u32, (keep - 1) as u32, 0u32);
+    let close = |lo: i32, hi: u32| {
+        if lo >= 0 && lo as u32 <= hi {
+            // SAFETY: close_range on descriptors this process owns.
+            unsafe {
+                libc::syscall(libc::SYS_close_range, lo as u32, hi, 0u32);
+            }
         }
-        libc::syscall(libc::SYS_close_range, (keep + 1) as u32, u32::MAX, 0u32);
+    };
+    let mut kept = [(keep, keep), (TAP_FDS, TAP_FDS_END - 1)];
+    kept.sort_unstable();
+    let mut from = 3;
+    for (lo, hi) in kept {
+        if lo > from {
+            close(from, (lo - 1) as u32);
+        }
+        from = from.max(hi + 1);
     }
+    close(from, u32::MAX);
 }
 
 /// In the command's process: a session of its own, signals as a new

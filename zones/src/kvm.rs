@@ -140,11 +140,21 @@ pub fn plan(
             at
         });
     }
+    let mut tap_fd = crate::init::TAP_FDS;
     for nic in &spec.nics {
+        // A NIC with a nic tag is a tap the supervisor made on the host's
+        // etherstub and hands down at a known descriptor; one without is
+        // a tap of the zone's own, made by the VMM.
+        let tap = if nic.nic_tag.is_some() {
+            tap_fd += 1;
+            format!("fd:{}", tap_fd - 1)
+        } else {
+            nic.interface.clone()
+        };
         init.push("--tap".into());
         init.push(match &nic.mac {
-            Some(mac) => format!("{},mac={mac}", nic.interface),
-            None => nic.interface.clone(),
+            Some(mac) => format!("{tap},mac={mac}"),
+            None => tap,
         });
     }
     init.extend([

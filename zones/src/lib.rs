@@ -12,7 +12,7 @@
 //!   host id range);
 //! - [`lifecycle`]: create, boot, stop, delete, log in;
 //! - [`supervisor`]: boots a zone and watches it; [`rootfs`] builds its
-//!   root; [`clone`] starts its init in its namespaces and cgroup2 group
+//!   root; [`network`] gives it its NICs; [`clone`] starts its init in its namespaces and cgroup2 group
 //!   at once; [`init`] is its pid 1;
 //! - what confines it: [`cgroups`] (caps, devices), [`devices`] (the
 //!   allowlist), [`privileges`] (capabilities, `no_new_privs`) and
@@ -29,6 +29,7 @@ pub mod init;
 pub mod kvm;
 pub mod lifecycle;
 pub mod manifest;
+pub mod network;
 pub mod privileges;
 pub mod process;
 pub mod pty;

@@ -118,6 +118,8 @@ impl Registry {
                 supervisor: supervisor_group.clone(),
                 privileges: Privileges::new(m.privileges())?,
                 zsched: Privileges::zsched()?,
+                nics: crate::network::plan(self.root(), m.all_nics())?,
+                vm: m.vm.is_some(),
             };
             Ok::<_, RegistryError>(plan)
         })();
@@ -233,6 +235,7 @@ impl Registry {
     /// and the reason.
     fn stopped_without_supervisor(&self, uuid: &str) -> Result<(), RegistryError> {
         cgroups::of(uuid).remove()?;
+        crate::network::teardown(uuid)?;
         SupervisorGroup::of(uuid).kill_and_remove(Duration::from_secs(2))?;
         let dir = self.zone_dir(uuid);
         supervisor::record_exit(

@@ -68,6 +68,9 @@ pub enum RegistryError {
     /// A resource control cannot be set here.
     #[error(transparent)]
     Cgroup(#[from] crate::cgroups::CgroupError),
+    /// The zone's NICs (a nic tag, a vNIC, an address).
+    #[error(transparent)]
+    Net(#[from] net::NetError),
     /// The zone's ids.
     #[error(transparent)]
     Ids(#[from] IdError),
@@ -186,6 +189,11 @@ impl Registry {
         let zones = root.join("zones");
         fs::create_dir_all(&zones).map_err(io(&zones))?;
         Ok(Registry { zones })
+    }
+
+    /// The registry's root (`LUMEN_ROOT`): nic tags live beside zones.
+    pub fn root(&self) -> &Path {
+        self.zones.parent().unwrap_or(&self.zones)
     }
 
     /// The zone's directory (manifest, records, logs, root).
@@ -453,19 +461,52 @@ impl Registry {
         let mut value = zone.manifest.to_value();
         if let Some(m) = value.as_object_mut() {
             for (k, v) in changes {
-                m.insert(k.clone(), v.clone());
+                if !NIC_CHANGES.contains(&k.as_str()) {
+                    m.insert(k.clone(), v.clone());
+                }
             }
+            crate::network::merge_nic_changes(m, changes)?;
         }
         let manifest = Manifest::from_value(&value)?;
         manifest.check_host(host_memory_mib())?;
         if zone.state == ZoneState::Running {
             crate::cgroups::set_caps(uuid, &manifest)?;
+            // An OS zone's NICs change at once, as SmartOS's do; a VM's
+            // taps are the VMM's, until it boots again.
+            if manifest.vm.is_none() && manifest.nics != zone.manifest.nics {
+                self.change_nics(uuid, &zone.manifest.nics, &manifest.nics)?;
+            }
         }
         replace_file(&self.zone_dir(uuid), MANIFEST, &pretty(&manifest))?;
         Ok(Zone {
             manifest,
             state: zone.state,
         })
+    }
+
+    /// Make running zone `uuid`'s NICs `new` where they were `old`: NICs
+    /// gone or changed are removed, new or changed ones made.
+    fn change_nics(
+        &self,
+        uuid: &str,
+        old: &[crate::manifest::NicSpec],
+        new: &[crate::manifest::NicSpec],
+    ) -> Result<(), RegistryError> {
+        let gone: Vec<String> = old
+            .iter()
+            .filter(|o| !new.contains(o))
+            .map(|o| o.interface.clone())
+            .collect();
+        crate::network::hot_remove(uuid, &gone)?;
+        let added: Vec<crate::manifest::NicSpec> =
+            new.iter().filter(|n| !old.contains(n)).cloned().collect();
+        if added.is_empty() {
+            return Ok(());
+        }
+        let plans = crate::network::plan(self.root(), &added)?;
+        let pid = self.init_pid(uuid)?;
+        crate::network::hot_add(uuid, pid, &plans)?;
+        Ok(())
     }
 
     /// Remove what interrupted commands left, so that every zone is whole
@@ -506,6 +547,11 @@ impl Registry {
         Ok(())
     }
 }
+
+/// `vmadm update` keys that change `nics` rather than being fields:
+/// SmartOS's `add_nics`, `remove_nics` (by MAC or interface) and
+/// `update_nics` (by MAC or interface).
+const NIC_CHANGES: &[&str] = &["add_nics", "remove_nics", "update_nics"];
 
 /// The host's memory in MiB (a VM's `ram` must fit in it).
 pub(crate) fn host_memory_mib() -> u64 {

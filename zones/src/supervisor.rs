@@ -79,6 +79,21 @@ pub struct BootPlan {
     pub privileges: Privileges,
     /// What zsched may do: nothing but its own few calls.
     pub zsched: Privileges,
+    /// Its NICs, their nic tags resolved.
+    pub nics: Vec<crate::network::NicPlan>,
+    /// A `kvm` zone: its NICs are taps handed to the VMM, not vNICs in
+    /// the zone's namespace.
+    pub vm: bool,
+}
+
+impl BootPlan {
+    /// The zone's D id (`zoneid`): its cgroup2 group's id, as the tracer
+    /// reads it from a task's cgroup.
+    pub fn zone_id(&self) -> u64 {
+        std::fs::metadata(&self.cgroups.unified)
+            .map(|m| std::os::unix::fs::MetadataExt::ino(&m) & 0x7fff_ffff)
+            .unwrap_or(0)
+    }
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd), BootError> {
@@ -264,6 +279,7 @@ fn supervise(plan: &BootPlan, init: &[CString], etc: &EtcFiles, ready: OwnedFd) 
         pidfd,
         id: init_id,
         log_r,
+        netns_cookie,
     } = started;
     // Runtime state, not fsync'd: after a crash no zone runs, whatever
     // these files say; the manifest is what must survive.
@@ -284,6 +300,16 @@ fn supervise(plan: &BootPlan, init: &[CString], etc: &EtcFiles, ready: OwnedFd) 
     rootfs::release(&plan.root);
     relay(&pidfd, &log_r, &mut log);
     let status = pidfd.reap();
+    if let Some(c) = netns_cookie {
+        let _ = net::zonemap::unregister(c);
+    }
+    // Its vNICs would go with its network namespace, but only once the
+    // kernel gets to it: removed now, so none outlives the zone's stop.
+    if !plan.nics.is_empty() {
+        if let Err(e) = crate::network::teardown(&plan.uuid) {
+            log.note(&format!("removing the zone's vNICs: {e}"));
+        }
+    }
     // Whatever the zone left (a zlogin's processes, which live in its
     // groups but may outlive its pid namespace's init for a moment).
     let _ = plan.cgroups.kill(Duration::from_secs(2));
@@ -455,6 +481,8 @@ struct Started {
     id: ProcessId,
     /// The read end of the zone's stdout and stderr.
     log_r: OwnedFd,
+    /// Its network namespace's cookie, in the zones' table.
+    netns_cookie: Option<u64>,
 }
 
 /// The namespaces init is cloned into. The cgroup namespace comes after,
@@ -482,6 +510,25 @@ fn start_init(plan: &BootPlan, init: &[CString], etc: &EtcFiles) -> Result<Start
     let (sync_r, sync_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     let (log_r, log_w) = pipe()?;
+    // A VM's taps, opened here on the host's etherstubs and inherited by
+    // init at the descriptors its VMM is told (`crate::init::TAP_FDS`…).
+    let taps = if plan.vm && !plan.nics.is_empty() {
+        let fds = crate::network::vm_taps(&plan.uuid, &plan.nics)
+            .map_err(|e| failed(format!("the VM's NICs: {e}")))?;
+        for (i, fd) in fds.iter().enumerate() {
+            // SAFETY: dup2 onto a descriptor number this process does not
+            // otherwise use; the copy is not close-on-exec, on purpose.
+            if unsafe { libc::dup2(fd.as_raw_fd(), crate::init::TAP_FDS + i as i32) } < 0 {
+                return Err(failed(format!(
+                    "dup2 of the VM's tap: {}",
+                    std::io::Error::last_os_error()
+                )));
+            }
+        }
+        fds.len()
+    } else {
+        0
+    };
     // SAFETY: the supervisor is single-threaded; the child builds the zone
     // and execs, or reports and exits.
     let (cloned, pidfd) = unsafe { clone_into(clone_namespaces(), Some(unified.as_fd()), true) }
@@ -504,9 +551,28 @@ fn start_init(plan: &BootPlan, init: &[CString], etc: &EtcFiles) -> Result<Start
         }
         Cloned::Parent(child) => {
             drop((sync_r, err_w, log_w));
+            // The taps are init's (and its VMM's) now.
+            for i in 0..taps as i32 {
+                // SAFETY: closing the copies made above.
+                unsafe { libc::close(crate::init::TAP_FDS + i) };
+            }
             let pidfd = pidfd.ok_or_else(|| failed("clone3 gave no pidfd"))?;
             let id = ProcessId::of(child.as_raw());
             let mapped = plan.root.ids.write_maps(child.as_raw());
+            // The zone's NICs, addresses and routes, before its init runs
+            // (it is waiting for the byte below).
+            let mapped = mapped.map_err(|e| e.to_string()).and_then(|()| {
+                let nics: &[crate::network::NicPlan] = if plan.vm { &[] } else { &plan.nics };
+                crate::network::setup(&plan.uuid, child.as_raw(), nics)
+                    .map(|_| ())
+                    .map_err(|e| format!("the zone's NICs: {e}"))
+            });
+            // Its namespace's zone, for the tracer. A host where BPF cannot
+            // pin tables still boots zones; their packets read as global.
+            let cookie = match mapped {
+                Ok(()) => crate::network::register(&plan.uuid, plan.zone_id(), child.as_raw()).ok(),
+                Err(_) => None,
+            };
             // Init waits for this byte (or the pipe's end, if we fail).
             if mapped.is_ok() {
                 let _ = std::fs::File::from(sync_w).write_all(b"m");
@@ -518,7 +584,7 @@ fn start_init(plan: &BootPlan, init: &[CString], etc: &EtcFiles) -> Result<Start
             let mut msg = String::new();
             let _ = std::fs::File::from(err_r).read_to_string(&mut msg);
             let failure = match (mapped, id) {
-                (Err(e), _) => Some(e.to_string()),
+                (Err(e), _) => Some(e),
                 (_, None) => Some("init died at once".to_string()),
                 _ if !msg.is_empty() => Some(msg),
                 _ => None,
@@ -526,10 +592,18 @@ fn start_init(plan: &BootPlan, init: &[CString], etc: &EtcFiles) -> Result<Start
             if let Some(msg) = failure {
                 let _ = pidfd.signal(libc::SIGKILL);
                 let _ = pidfd.reap();
+                if !plan.nics.is_empty() {
+                    let _ = crate::network::teardown(&plan.uuid);
+                }
                 return Err(failed(msg));
             }
             let id = id.ok_or_else(|| failed("init died at once"))?;
-            Ok(Started { pidfd, id, log_r })
+            Ok(Started {
+                pidfd,
+                id,
+                log_r,
+                netns_cookie: cookie,
+            })
         }
     }
 }

@@ -69,6 +69,14 @@ impl Asm {
         self.insns.push(Insn::jmp_imm(cond, dst, imm, 0));
     }
 
+    /// `if (u32)dst cond (u32)imm goto l`. For programs only the kernel
+    /// runs (rbpf lacks JMP32): `net`'s classifier compares addresses and
+    /// MAC words, whose top bit is as often set as not.
+    pub fn jmp32_imm(&mut self, cond: Cond, dst: u8, imm: i32, l: Label) {
+        self.fixups.push((self.insns.len(), l));
+        self.insns.push(Insn::jmp32_imm(cond, dst, imm, 0));
+    }
+
     /// `if dst cond src goto l`.
     pub fn jmp_reg(&mut self, cond: Cond, dst: u8, src: u8, l: Label) {
         self.fixups.push((self.insns.len(), l));

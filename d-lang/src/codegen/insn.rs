@@ -153,6 +153,10 @@ pub mod helper {
     pub const PROBE_READ_USER_STR: i32 = 114;
     pub const PROBE_READ_KERNEL_STR: i32 = 115;
     pub const RINGBUF_OUTPUT: i32 = 130;
+    /// tc programs (`net`'s classifier): tag, untag and redirect a frame.
+    pub const SKB_VLAN_PUSH: i32 = 18;
+    pub const SKB_VLAN_POP: i32 = 19;
+    pub const REDIRECT: i32 = 23;
 
     /// A helper's name, for the disassembler.
     pub fn name(id: i32) -> &'static str {
@@ -174,6 +178,9 @@ pub mod helper {
             PROBE_READ_USER_STR => "probe_read_user_str",
             PROBE_READ_KERNEL_STR => "probe_read_kernel_str",
             RINGBUF_OUTPUT => "ringbuf_output",
+            SKB_VLAN_PUSH => "skb_vlan_push",
+            SKB_VLAN_POP => "skb_vlan_pop",
+            REDIRECT => "redirect",
             _ => "unknown",
         }
     }
@@ -238,6 +245,11 @@ impl Insn {
         Insn::new(class::ALU64 | op as u8 | K, dst, 0, 0, imm)
     }
 
+    /// `dst = (u32)(dst op imm)` (32-bit; the upper half is zeroed).
+    pub const fn alu32_imm(op: Alu, dst: u8, imm: i32) -> Insn {
+        Insn::new(class::ALU | op as u8 | K, dst, 0, 0, imm)
+    }
+
     /// `dst op= src` (64-bit).
     pub const fn alu64_reg(op: Alu, dst: u8, src: u8) -> Insn {
         Insn::new(class::ALU64 | op as u8 | X, dst, src, 0, 0)
@@ -271,6 +283,12 @@ impl Insn {
     /// `if dst cond imm goto +off`.
     pub const fn jmp_imm(cond: Cond, dst: u8, imm: i32, off: i16) -> Insn {
         Insn::new(class::JMP | cond as u8 | K, dst, 0, off, imm)
+    }
+
+    /// `if (u32)dst cond (u32)imm goto +off`: compares the low 32 bits,
+    /// so an immediate with its top bit set means what it says.
+    pub const fn jmp32_imm(cond: Cond, dst: u8, imm: i32, off: i16) -> Insn {
+        Insn::new(class::JMP32 | cond as u8 | K, dst, 0, off, imm)
     }
 
     /// `if dst cond src goto +off`.

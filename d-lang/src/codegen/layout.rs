@@ -132,6 +132,9 @@ pub struct Layout {
     pub stack_off: u32,
     /// The `ustack()` buffer.
     pub ustack_off: u32,
+    /// The zones' table of network namespaces, for `zonename` and `zoneid`
+    /// in probes of packets and sockets ([`Layout::add_netns_zones`]).
+    pub netns_zones: Option<usize>,
     /// Emit only what rbpf runs: no atomic instructions.
     pub portable: bool,
 }
@@ -261,6 +264,7 @@ impl Layout {
             role: MapRole::Records,
             initial: None,
             lazy: false,
+            pinned: None,
         });
         // Scratch: clause-locals, then temporaries, record, key, value.
         let mut vars = HashMap::new();
@@ -313,6 +317,7 @@ impl Layout {
             role: MapRole::Scratch,
             initial: None,
             lazy: false,
+            pinned: None,
         });
         let globals = add(MapSpec {
             name: "globals".into(),
@@ -323,6 +328,7 @@ impl Layout {
             role: MapRole::Globals,
             initial: None,
             lazy: false,
+            pinned: None,
         });
         let strings = add(MapSpec {
             name: "strings".into(),
@@ -333,6 +339,7 @@ impl Layout {
             role: MapRole::Strings,
             initial: None,
             lazy: false,
+            pinned: None,
         });
         let counters = add(MapSpec {
             name: "counters".into(),
@@ -343,6 +350,7 @@ impl Layout {
             role: MapRole::Counters,
             initial: None,
             lazy: false,
+            pinned: None,
         });
         let control = add(MapSpec {
             name: "control".into(),
@@ -353,6 +361,7 @@ impl Layout {
             role: MapRole::Control,
             initial: None,
             lazy: false,
+            pinned: None,
         });
         let nspec = opts.nspec.clamp(1, 64);
         let specs = add(MapSpec {
@@ -364,6 +373,7 @@ impl Layout {
             role: MapRole::Speculations,
             initial: None,
             lazy: false,
+            pinned: None,
         });
         for (id, thread, key_types, value_size) in dynamic {
             let (keys, key_size) = key_fields(&key_types, &sizes, thread);
@@ -393,6 +403,7 @@ impl Layout {
                 role: MapRole::Variable(id),
                 initial: None,
                 lazy: false,
+                pinned: None,
             });
             vars.insert(
                 id,
@@ -437,6 +448,7 @@ impl Layout {
                 role: MapRole::Aggregation(crate::ir::AggId(i as u32)),
                 initial: None,
                 lazy: !array,
+                pinned: None,
             });
             aggs.push(AggObj {
                 id: crate::ir::AggId(i as u32),
@@ -473,8 +485,28 @@ impl Layout {
             strsize,
             sizes,
             max_agg_value,
+            netns_zones: None,
             portable: opts.portable,
         })
+    }
+
+    /// Add the zones' pinned table of network namespaces
+    /// (`probes::netns`): a program that names the zone of a packet's or
+    /// socket's namespace reads it.
+    pub fn add_netns_zones(&mut self) {
+        use probes::netns;
+        self.maps.push(MapSpec {
+            name: "netns_zones".into(),
+            kind: MapKind::LruHash,
+            key_size: 8,
+            value_size: (8 + netns::NAME_LEN) as u32,
+            max_entries: netns::ENTRIES,
+            role: MapRole::NetnsZones,
+            initial: None,
+            lazy: false,
+            pinned: Some(netns::PIN.into()),
+        });
+        self.netns_zones = Some(self.maps.len() - 1);
     }
 }
 

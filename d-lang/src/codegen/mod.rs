@@ -73,7 +73,16 @@ pub fn generate(
     targets: &dyn TargetResolver,
     opts: &CodegenOptions,
 ) -> Result<Object, Diagnostic> {
-    let layout = layout::Layout::new(prog, opts)?;
+    let mut layout = layout::Layout::new(prog, opts)?;
+    // Probes of packets and sockets name zones by network namespace.
+    let by_netns = prog
+        .clauses
+        .iter()
+        .flat_map(|c| &c.probes)
+        .any(|p| targets.target(p).is_ok_and(|t| t.netns.is_some()));
+    if by_netns {
+        layout.add_netns_zones();
+    }
     lower::lower_program(prog, &layout, targets, opts)
 }
 
@@ -98,6 +107,7 @@ mod tests {
                     filters: vec![],
                     syscall_ret: None,
                     function_entry: false,
+                    netns: None,
                 },
                 "profile" => ProbeTarget {
                     prog_type: ProgType::PerfEvent,
@@ -109,6 +119,7 @@ mod tests {
                     filters: vec![],
                     syscall_ret: None,
                     function_entry: false,
+                    netns: None,
                 },
                 _ => ProbeTarget {
                     prog_type: ProgType::Tracepoint,
@@ -123,6 +134,7 @@ mod tests {
                     filters: vec![],
                     syscall_ret: None,
                     function_entry: false,
+                    netns: None,
                 },
             })
         }

@@ -35,6 +35,8 @@ pub enum MapKind {
     PercpuArray,
     /// `BPF_MAP_TYPE_RINGBUF`
     Ringbuf,
+    /// `BPF_MAP_TYPE_LRU_HASH` (only the pinned netns-to-zone table).
+    LruHash,
 }
 
 /// What a map holds.
@@ -58,6 +60,9 @@ pub enum MapRole {
     Variable(VarId),
     /// An aggregation.
     Aggregation(AggId),
+    /// The zones' table of network namespaces (`probes::netns`): opened
+    /// where it is pinned, never created empty for one program.
+    NetnsZones,
 }
 
 /// Indices of the u64 counters in the [`MapRole::Counters`] map.
@@ -94,6 +99,9 @@ pub struct MapSpec {
     /// at creation: creating a preallocated per-CPU hash of 50,000 entries
     /// costs ~17 ms, and aggregations insert each key only once.
     pub lazy: bool,
+    /// Open the map pinned at this path (creating and pinning it if
+    /// there is none yet) instead of making one for this program.
+    pub pinned: Option<String>,
 }
 
 /// Where a `ld_imm64` refers to a map: the engine writes the map's fd into

@@ -37,6 +37,16 @@ pub enum FieldOp {
     /// The first byte of a block `rwbs` string as `bufinfo_t` flags:
     /// `B_READ` (0x40) for `R`, `B_WRITE` (0x100) for `W`, else 0.
     RwbsFlags,
+    /// The low 16 bits, byte-swapped (network to host order).
+    Ntohs,
+    /// The low 32 bits, byte-swapped (network to host order).
+    Ntohl,
+    /// `value + n`.
+    Add(i32),
+    /// 1 when `value == n`, else 0.
+    Eq(i32),
+    /// `value | n`.
+    Or(u32),
 }
 
 /// Where one probe argument is read from.
@@ -108,6 +118,63 @@ pub enum ArgSource {
     /// `proc:::exit`'s `args[0]`: how the current task exits, from its
     /// `exit_code` — `CLD_EXITED` (1), `CLD_KILLED` (2) or `CLD_DUMPED` (3).
     ExitReason,
+    /// The address of the record's field at `offset` (an inline array
+    /// read as memory by [`ArgSource::Kernel`] or [`ArgSource::Inet`]).
+    CtxAddr {
+        /// Byte offset in the record.
+        offset: u16,
+    },
+    /// `size` bytes of kernel memory at `base + offset`, sign-extended if
+    /// `signed`; 0 when `base` is 0 (a NULL pointer in a chain).
+    Kernel {
+        /// The pointer.
+        base: Box<ArgSource>,
+        /// Displacement (a member's offset, from BTF).
+        offset: i32,
+        /// 1, 2, 4 or 8.
+        size: u8,
+        /// Sign-extend.
+        signed: bool,
+    },
+    /// `a + b` (an address plus a computed offset).
+    Sum(Box<ArgSource>, Box<ArgSource>),
+    /// `value` when `mask` is 1, 0 when it is 0: with [`ArgSource::Sum`],
+    /// a choice between two sources without a branch per use.
+    Mask {
+        /// 0 or 1.
+        mask: Box<ArgSource>,
+        /// The value kept.
+        value: Box<ArgSource>,
+    },
+    /// A source transformed.
+    Op {
+        /// The value.
+        src: Box<ArgSource>,
+        /// The transformation.
+        op: FieldOp,
+    },
+    /// An IP address as text: the 4 bytes at `v4` when `family` is
+    /// AF_INET (2), the 16 at `v6` when AF_INET6 (10), else "".
+    Inet {
+        /// The address family.
+        family: Box<ArgSource>,
+        /// Address of an IPv4 address in kernel memory.
+        v4: Box<ArgSource>,
+        /// Address of an IPv6 address in kernel memory.
+        v6: Box<ArgSource>,
+    },
+    /// A name for a small integer: `names[value]`, or "unknown".
+    Names {
+        /// The integer.
+        value: Box<ArgSource>,
+        /// Its names, by value.
+        names: Vec<String>,
+    },
+    /// A NUL-terminated string in kernel memory at `addr` (`if_name`).
+    KernelStr {
+        /// Its address.
+        addr: Box<ArgSource>,
+    },
     /// An integer field of the record, transformed.
     CtxFieldOp {
         /// Byte offset in the record.
@@ -133,6 +200,9 @@ pub struct Filter {
     pub cmp: FilterCmp,
     /// The constant compared with.
     pub value: i64,
+    /// Compare this value instead of the record's field (a member of a
+    /// kernel object the record points to: `skb->dev->rx_handler`).
+    pub via: Option<Box<ArgSource>>,
 }
 
 /// Comparisons a [`Filter`] may make: `field CMP value`.
@@ -170,6 +240,10 @@ pub struct ProbeTarget {
     /// return address is on top of the stack, not yet in a frame, so user
     /// stacks insert it as the second frame.
     pub function_entry: bool,
+    /// For probes of packets and sockets: a `struct net *`, whose zone
+    /// `zonename` and `zoneid` name (see `probes::netns`) rather than the
+    /// current task's.
+    pub netns: Option<ArgSource>,
 }
 
 /// The engine's knowledge of how each probe runs.

@@ -1,7 +1,11 @@
-//! The prelude: D's stable types that every program sees (`psinfo_t`,
-//! `lwpsinfo_t`, `bufinfo_t`, `devinfo_t` and `fileinfo_t`, as DTrace's
-//! `procfs.d` and `io.d` declare them), compiled by the resolver once per
-//! thread and copied into each resolver's type table.
+//! D's stable types that every program sees: `psinfo_t`, `lwpsinfo_t`,
+//! `bufinfo_t`, `devinfo_t` and `fileinfo_t` (as DTrace's `procfs.d` and
+//! `io.d` declare them), and the network providers' `pktinfo_t`,
+//! `csinfo_t`, `ipinfo_t`, `ifinfo_t`, `ipv4info_t`, `ipv6info_t`,
+//! `tcpinfo_t`, `tcpsinfo_t`, `tcplsinfo_t`, `udpinfo_t` and `udpsinfo_t`
+//! (as Oracle's DTrace for Linux's `ip.d`, `tcp.d` and `udp.d` do), compiled
+//! by the resolver once per thread and copied into each resolver's type
+//! table.
 
 use super::{Resolver, TypeTable};
 use crate::ast::Item;
@@ -99,6 +103,128 @@ typedef struct fileinfo {
 	string	fi_mount;
 	int	fi_oflags;
 } fileinfo_t;
+
+typedef struct pktinfo {
+	uintptr_t pkt_addr;
+} pktinfo_t;
+
+typedef struct csinfo {
+	uintptr_t cs_addr;
+	uint64_t cs_cid;
+	pid_t	cs_pid;
+	zoneid_t cs_zoneid;
+} csinfo_t;
+
+typedef struct ipinfo {
+	uint8_t	ip_ver;
+	uint32_t ip_plength;
+	string	ip_saddr;
+	string	ip_daddr;
+} ipinfo_t;
+
+typedef struct ifinfo {
+	string	if_name;
+	int8_t	if_local;
+	uint64_t if_ipstack;
+	uintptr_t if_addr;
+} ifinfo_t;
+
+typedef struct ipv4info {
+	uint8_t	ipv4_ver;
+	uint8_t	ipv4_ihl;
+	uint8_t	ipv4_tos;
+	uint16_t ipv4_length;
+	uint16_t ipv4_ident;
+	uint8_t	ipv4_flags;
+	uint16_t ipv4_offset;
+	uint8_t	ipv4_ttl;
+	uint8_t	ipv4_protocol;
+	string	ipv4_protostr;
+	uint16_t ipv4_checksum;
+	uint32_t ipv4_src;
+	uint32_t ipv4_dst;
+	string	ipv4_saddr;
+	string	ipv4_daddr;
+	uintptr_t ipv4_hdr;
+} ipv4info_t;
+
+typedef struct ipv6info {
+	uint8_t	ipv6_ver;
+	uint8_t	ipv6_tclass;
+	uint32_t ipv6_flow;
+	uint16_t ipv6_plen;
+	uint8_t	ipv6_nexthdr;
+	string	ipv6_nextstr;
+	uint8_t	ipv6_hlim;
+	uintptr_t ipv6_src;
+	uintptr_t ipv6_dst;
+	string	ipv6_saddr;
+	string	ipv6_daddr;
+	uintptr_t ipv6_hdr;
+} ipv6info_t;
+
+typedef struct tcpinfo {
+	uint16_t tcp_sport;
+	uint16_t tcp_dport;
+	uint32_t tcp_seq;
+	uint32_t tcp_ack;
+	uint8_t	tcp_offset;
+	uint8_t	tcp_flags;
+	uint16_t tcp_window;
+	uint16_t tcp_checksum;
+	uint16_t tcp_urgent;
+	uintptr_t tcp_hdr;
+} tcpinfo_t;
+
+typedef struct tcpsinfo {
+	uintptr_t tcps_addr;
+	int	tcps_local;
+	int	tcps_active;
+	uint16_t tcps_lport;
+	uint16_t tcps_rport;
+	string	tcps_laddr;
+	string	tcps_raddr;
+	int32_t	tcps_state;
+	uint32_t tcps_iss;
+	uint32_t tcps_suna;
+	uint32_t tcps_snxt;
+	uint32_t tcps_rack;
+	uint32_t tcps_rnxt;
+	uint32_t tcps_swnd;
+	int32_t	tcps_snd_ws;
+	uint32_t tcps_rwnd;
+	int32_t	tcps_rcv_ws;
+	uint32_t tcps_cwnd;
+	uint32_t tcps_cwnd_ssthresh;
+	uint32_t tcps_sack_fack;
+	uint32_t tcps_sack_snxt;
+	uint32_t tcps_rto;
+	uint32_t tcps_mss;
+	int	tcps_retransmit;
+	int	tcps_rtt;
+	int	tcps_rtt_sd;
+	uint32_t tcps_irs;
+} tcpsinfo_t;
+
+typedef struct tcplsinfo {
+	int32_t	tcps_state;
+} tcplsinfo_t;
+
+typedef struct udpinfo {
+	uint16_t udp_sport;
+	uint16_t udp_dport;
+	uint16_t udp_length;
+	uint16_t udp_checksum;
+	uintptr_t udp_hdr;
+} udpinfo_t;
+
+typedef struct udpsinfo {
+	uintptr_t udps_addr;
+	uint16_t udps_lport;
+	uint16_t udps_rport;
+	string	udps_laddr;
+	string	udps_raddr;
+} udpsinfo_t;
 "#;
 
 thread_local! {

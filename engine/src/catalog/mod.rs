@@ -92,6 +92,10 @@ impl LiveCatalog {
         kernel.extend(providers::proc::probes(&events));
         kernel.extend(providers::sched::probes(&events));
         kernel.extend(providers::io::probes(&events));
+        kernel.extend(providers::ip::probes(&events));
+        kernel.extend(providers::tcp::probes(&events));
+        kernel.extend(providers::udp::probes(&events));
+        kernel.extend(providers::vnic::probes(&events));
         kernel.extend(providers::kvm::probes(&events));
         kernel.extend(providers::sdt::probes(&events));
         Ok(LiveCatalog::build(kernel, Some(tracefs), None))

@@ -8,6 +8,8 @@
 //! | `proc` | DTrace's stable process probes (`exec-success`, `exit`, `signal-send`…) on `sched`, `signal` and `syscalls` tracepoints | [`proc`] |
 //! | `sched` | DTrace's stable scheduler probes (`on-cpu`, `off-cpu`, `wakeup`…) on `sched` tracepoints | [`sched`] |
 //! | `io` | DTrace's stable block I/O probes (`start`, `done`) on `block` tracepoints | [`io`] |
+//! | `ip`, `tcp`, `udp` | Oracle DTrace for Linux's network probes (`ip:::send`, `tcp:::accept-established`…) on `net`, `sock`, `tcp` and `skb` tracepoints, with DTrace's translated arguments ([`netinfo`]); the zone is the socket's network namespace's | [`ip`], [`tcp`], [`udp`] |
+//! | `vnic` | frames through Lumen's vNICs (`tx`, `rx`) and the anti-spoofing classifier's drops (`drop`) | [`vnic`] |
 //! | `kvm` | KVM's tracepoints as `kvm:::exit`, `entry`, `pio`, `mmio`, `userspace-exit`… | [`kvm`] |
 //! | `sdt` | `sdt:SUBSYSTEM::EVENT` for every other tracepoint `SUBSYSTEM:EVENT` | [`sdt`] |
 //! | `fbt` | `fbt:vmlinux:FUNC:entry` / `return` for every function in the kernel's BTF (made on demand) | [`fbt`] |
@@ -21,7 +23,9 @@
 pub mod dtrace;
 pub mod fbt;
 pub mod io;
+pub mod ip;
 pub mod kvm;
+pub mod netinfo;
 pub mod pid;
 pub mod proc;
 pub mod profile;
@@ -29,7 +33,10 @@ pub mod sched;
 pub mod sdt;
 pub mod syscall;
 pub mod syscall_numbers;
+pub mod tcp;
+pub mod udp;
 pub mod usdt;
+pub mod vnic;
 
 use crate::tracefs::EventName;
 
@@ -84,6 +91,9 @@ pub fn stability_of(provider: &str) -> Stability {
         proc::PROVIDER,
         sched::PROVIDER,
         io::PROVIDER,
+        ip::PROVIDER,
+        tcp::PROVIDER,
+        udp::PROVIDER,
     ]
     .contains(&provider)
     {

@@ -83,6 +83,7 @@ fn map_kind(k: MapKind) -> bpf::MapKind {
         MapKind::PercpuHash => bpf::MapKind::PercpuHash,
         MapKind::PercpuArray => bpf::MapKind::PercpuArray,
         MapKind::Ringbuf => bpf::MapKind::RingBuf,
+        MapKind::LruHash => bpf::MapKind::LruHash,
     }
 }
 
@@ -191,7 +192,10 @@ impl Instance {
                 name: spec.name.clone(),
                 source,
             };
-            let map = BpfMap::create(&def).map_err(err)?;
+            let map = match &spec.pinned {
+                Some(path) => BpfMap::open_pinned(path, &def).map_err(err)?,
+                None => BpfMap::create(&def).map_err(err)?,
+            };
             if let Some(v) = initial_value(&spec.role, spec.initial.as_ref(), map.lookup_size()) {
                 map.update(&0u32.to_ne_bytes(), &v, UpdateFlags::Any)
                     .map_err(err)?;

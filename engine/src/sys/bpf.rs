@@ -49,6 +49,9 @@ pub enum MapKind {
     /// `BPF_MAP_TYPE_PROG_ARRAY`: program fds for `bpf_tail_call`, keyed by
     /// a u32 index (the syscall dispatcher's table).
     ProgArray,
+    /// `BPF_MAP_TYPE_LRU_HASH`: the zones' pinned table of network
+    /// namespaces (`probes::netns`).
+    LruHash,
 }
 
 impl MapKind {
@@ -61,6 +64,7 @@ impl MapKind {
             MapKind::PercpuArray => 6,
             MapKind::RingBuf => 27,
             MapKind::ProgArray => 3,
+            MapKind::LruHash => 9,
         }
     }
 
@@ -221,6 +225,46 @@ const _: () = {
     assert!(offset_of!(ProgLoadAttr, log_true_size) == 140);
     assert!(size_of::<ProgLoadAttr>() == 144);
 };
+
+const BPF_OBJ_PIN: libc::c_int = 6;
+const BPF_OBJ_GET: libc::c_int = 7;
+
+/// `BPF_OBJ_PIN` / `BPF_OBJ_GET`'s part of `union bpf_attr`.
+#[repr(C)]
+#[derive(Default)]
+struct PinAttr {
+    pathname: u64,
+    bpf_fd: u32,
+    file_flags: u32,
+}
+const _: () = assert!(size_of::<PinAttr>() == 16);
+
+/// Mount the bpf filesystem at `/sys/fs/bpf` if nothing is mounted there,
+/// and make the directories of `path` (best effort: pinning reports what
+/// failed).
+fn mount_bpffs(path: &str) {
+    const BPF_FS_MAGIC: i64 = 0xcafe4a11;
+    // SAFETY: statfs fills the struct it is given.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a NUL-terminated literal path and the struct above.
+    let ok = unsafe { libc::statfs(c"/sys/fs/bpf".as_ptr(), &mut st) } == 0;
+    if !ok || st.f_type != BPF_FS_MAGIC {
+        let _ = std::fs::create_dir_all("/sys/fs/bpf");
+        // SAFETY: mount with NUL-terminated literals and no data.
+        unsafe {
+            libc::mount(
+                c"bpf".as_ptr(),
+                c"/sys/fs/bpf".as_ptr(),
+                c"bpf".as_ptr(),
+                0,
+                std::ptr::null(),
+            );
+        }
+    }
+    if let Some(dir) = std::path::Path::new(path).parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+}
 
 /// `BPF_RAW_TRACEPOINT_OPEN`'s part of `union bpf_attr`.
 #[repr(C)]
@@ -398,6 +442,53 @@ impl BpfMap {
             fd,
             def: def.clone(),
         })
+    }
+
+    /// The map pinned at `path` (a bpf filesystem path), or, when there is
+    /// none yet, a new one of `def` pinned there (the bpf filesystem is
+    /// mounted at `/sys/fs/bpf` if it is not). Shared tables, such as the
+    /// zones' network namespaces, live there beyond any one program.
+    pub fn open_pinned(path: &str, def: &MapDef) -> Result<BpfMap, SysError> {
+        let c = std::ffi::CString::new(path).map_err(|_| SysError {
+            call: "bpf(BPF_OBJ_GET)",
+            errno: super::Errno(libc::EINVAL),
+        })?;
+        let get = || {
+            let mut a = PinAttr {
+                pathname: c.as_ptr() as u64,
+                ..Default::default()
+            };
+            let call = "bpf(BPF_OBJ_GET)";
+            sys_bpf(call, BPF_OBJ_GET, &mut a).and_then(|r| fd_result(call, r))
+        };
+        match get() {
+            Ok(fd) => {
+                return Ok(BpfMap {
+                    fd,
+                    def: def.clone(),
+                })
+            }
+            Err(e) if e.raw_errno() != libc::ENOENT => return Err(e),
+            Err(_) => {}
+        }
+        mount_bpffs(path);
+        let map = BpfMap::create(def)?;
+        let mut a = PinAttr {
+            pathname: c.as_ptr() as u64,
+            bpf_fd: map.fd.as_raw_fd() as u32,
+            ..Default::default()
+        };
+        match sys_bpf("bpf(BPF_OBJ_PIN)", BPF_OBJ_PIN, &mut a) {
+            Ok(_) => Ok(map),
+            // Pinned by someone else meanwhile: theirs is the table.
+            Err(e) if e.raw_errno() == libc::EEXIST => get().map(|fd| BpfMap {
+                fd,
+                def: def.clone(),
+            }),
+            // No bpf filesystem to pin on: this program's own table, which
+            // no zone fills (every namespace reads as the global zone's).
+            Err(_) => Ok(map),
+        }
     }
 
     /// What the map was created with.

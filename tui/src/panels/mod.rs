@@ -4,6 +4,7 @@
 //! the table panels share besides is in [`table_panel`].
 
 pub mod console;
+pub mod network;
 pub mod procs;
 pub mod table_panel;
 pub mod vms;
@@ -29,16 +30,19 @@ pub enum PanelId {
     Vms,
     /// Processes on CPU.
     Procs,
+    /// Traffic per zone and vNIC.
+    Network,
     /// The user's own D.
     Console,
 }
 
 impl PanelId {
     /// Every panel, in Tab order.
-    pub const ALL: [PanelId; 4] = [
+    pub const ALL: [PanelId; 5] = [
         PanelId::Zones,
         PanelId::Vms,
         PanelId::Procs,
+        PanelId::Network,
         PanelId::Console,
     ];
 
@@ -48,6 +52,7 @@ impl PanelId {
             PanelId::Zones => "Zones",
             PanelId::Vms => "VMs",
             PanelId::Procs => "Processes",
+            PanelId::Network => "Network",
             PanelId::Console => "D console",
         }
     }
@@ -58,6 +63,7 @@ impl PanelId {
             PanelId::Zones => "zones.d",
             PanelId::Vms => "vms.d",
             PanelId::Procs => "procs.d",
+            PanelId::Network => "network.d",
             PanelId::Console => "console.d",
         }
     }
@@ -68,6 +74,7 @@ impl PanelId {
             PanelId::Zones => crate::scripts::ZONES,
             PanelId::Vms => crate::scripts::VMS,
             PanelId::Procs => crate::scripts::PROCS,
+            PanelId::Network => crate::scripts::NETWORK,
             PanelId::Console => crate::scripts::CONSOLE,
         }
     }

@@ -115,33 +115,94 @@ impl Lower<'_> {
                 ))
             }
             Some(ArgSource::CtxFieldOp { offset, size, op }) => {
-                use crate::codegen::target::FieldOp;
                 self.asm
                     .push(Insn::ldx(Size::of(size as u64), R0, R6, offset as i16));
-                match op {
-                    FieldOp::Shr(n) => self.asm.push(Insn::alu64_imm(Alu::Rsh, R0, n as i32)),
-                    FieldOp::And(m) => {
-                        self.imm(R1, m as u64);
-                        self.asm.push(Insn::alu64_reg(Alu::And, R0, R1));
-                    }
-                    FieldOp::Mul(n) => self.asm.push(Insn::alu64_imm(Alu::Mul, R0, n as i32)),
-                    FieldOp::RwbsFlags => {
-                        let write = self.asm.label();
-                        let done = self.asm.label();
-                        self.asm.push(Insn::alu64_imm(Alu::And, R0, 0xff));
-                        self.asm.jmp_imm(Cond::Eq, R0, b'W' as i32, write);
-                        let read = self.asm.label();
-                        self.asm.jmp_imm(Cond::Eq, R0, b'R' as i32, read);
-                        self.asm.push(Insn::mov64_imm(R0, 0));
-                        self.asm.ja(done);
-                        self.asm.bind(read);
-                        self.asm.push(Insn::mov64_imm(R0, 0x40));
-                        self.asm.ja(done);
-                        self.asm.bind(write);
-                        self.asm.push(Insn::mov64_imm(R0, 0x100));
-                        self.asm.bind(done);
-                    }
+                self.apply_op(op);
+            }
+            Some(ArgSource::CtxAddr { offset }) => {
+                self.asm.push(Insn::mov64_reg(R0, R6));
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, offset as i32));
+            }
+            Some(ArgSource::Kernel {
+                base,
+                offset,
+                size,
+                signed,
+            }) => {
+                // A NULL anywhere in a pointer chain reads as 0, as a
+                // translator's members do for what a packet lacks.
+                let word = crate::types::int(8, false);
+                self.arg(Some(*base), &word)?;
+                let done = self.asm.label();
+                self.asm.jmp_imm(Cond::Eq, R0, 0, done);
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, offset));
+                self.read_kernel(&crate::types::int(size.clamp(1, 8), signed))?;
+                self.asm.bind(done);
+            }
+            Some(ArgSource::Sum(a, b)) => {
+                let word = crate::types::int(8, false);
+                self.arg(Some(*a), &word)?;
+                let slot = self.spill(R0)?;
+                self.arg(Some(*b), &word)?;
+                self.unspill(R1, slot);
+                self.asm.push(Insn::alu64_reg(Alu::Add, R0, R1));
+            }
+            Some(ArgSource::Mask { mask, value }) => {
+                let word = crate::types::int(8, false);
+                self.arg(Some(*mask), &word)?;
+                let slot = self.spill(R0)?;
+                self.arg(Some(*value), &word)?;
+                self.unspill(R1, slot);
+                // 1 → all ones, 0 → 0.
+                self.negate(R1);
+                self.asm.push(Insn::alu64_reg(Alu::And, R0, R1));
+            }
+            Some(ArgSource::Names { value, names }) => {
+                self.arg(Some(*value), &crate::types::int(8, false))?;
+                let done = self.asm.label();
+                self.asm.push(Insn::mov64_reg(R1, R0));
+                for (i, n) in names.iter().enumerate() {
+                    let next = self.asm.label();
+                    self.asm.jmp_imm(Cond::Ne, R1, i as i32, next);
+                    let off = self.strtab.intern(n.as_bytes());
+                    self.asm.ld_map_value(R0, self.lay.strings, off);
+                    self.asm.ja(done);
+                    self.asm.bind(next);
                 }
+                let off = self.strtab.intern(b"unknown");
+                self.asm.ld_map_value(R0, self.lay.strings, off);
+                self.asm.bind(done);
+                return Ok(());
+            }
+            Some(ArgSource::Op { src, op }) => {
+                self.arg(Some(*src), &crate::types::int(8, false))?;
+                self.apply_op(op);
+            }
+            Some(ArgSource::Inet { family, v4, v6 }) => {
+                let word = crate::types::int(8, false);
+                self.arg(Some(*family), &word)?;
+                let f = self.spill(R0)?;
+                self.arg(Some(*v4), &word)?;
+                let a4 = self.spill(R0)?;
+                self.arg(Some(*v6), &word)?;
+                let a6 = self.spill(R0)?;
+                self.inet_by_family(f, a4, a6)?;
+                self.stack -= 24;
+                return Ok(());
+            }
+            Some(ArgSource::KernelStr { addr }) => {
+                self.arg(Some(*addr), &crate::types::int(8, false))?;
+                let t = self.str_temp()?;
+                let done = self.asm.label();
+                self.asm.push(Insn::mov64_reg(R3, R0));
+                self.scratch_ptr(R0, t);
+                self.asm.jmp_imm(Cond::Eq, R3, 0, done);
+                self.scratch_ptr(R1, t);
+                self.asm.push(Insn::mov64_imm(R2, self.lay.strsize as i32));
+                self.asm.push(Insn::call(helper::PROBE_READ_KERNEL_STR));
+                self.scratch_ptr(R0, t);
+                self.asm.bind(done);
+                return Ok(());
             }
             Some(ArgSource::Unavailable(why)) => {
                 return Err(self.err(format!(
@@ -183,6 +244,51 @@ impl Lower<'_> {
             self.normalize(R0, ty);
         }
         Ok(())
+    }
+
+    /// r0 = op(r0), for transformed arguments.
+    fn apply_op(&mut self, op: crate::codegen::target::FieldOp) {
+        use crate::codegen::target::FieldOp;
+        match op {
+            FieldOp::Shr(n) => self.asm.push(Insn::alu64_imm(Alu::Rsh, R0, n as i32)),
+            FieldOp::And(m) => {
+                self.imm(R1, m as u64);
+                self.asm.push(Insn::alu64_reg(Alu::And, R0, R1));
+            }
+            FieldOp::Mul(n) => self.asm.push(Insn::alu64_imm(Alu::Mul, R0, n as i32)),
+            FieldOp::Add(n) => self.asm.push(Insn::alu64_imm(Alu::Add, R0, n)),
+            FieldOp::Or(n) => {
+                self.imm(R1, n as u64);
+                self.asm.push(Insn::alu64_reg(Alu::Or, R0, R1));
+            }
+            FieldOp::Eq(n) => {
+                let done = self.asm.label();
+                self.asm.push(Insn::mov64_reg(R1, R0));
+                self.asm.push(Insn::mov64_imm(R0, 1));
+                self.asm.jmp_imm(Cond::Eq, R1, n, done);
+                self.asm.push(Insn::mov64_imm(R0, 0));
+                self.asm.bind(done);
+            }
+            // BPF_END | BPF_TO_BE: a byte swap on this little-endian host.
+            FieldOp::Ntohs => self.asm.push(Insn::new(0xdc, R0, 0, 0, 16)),
+            FieldOp::Ntohl => self.asm.push(Insn::new(0xdc, R0, 0, 0, 32)),
+            FieldOp::RwbsFlags => {
+                let write = self.asm.label();
+                let done = self.asm.label();
+                self.asm.push(Insn::alu64_imm(Alu::And, R0, 0xff));
+                self.asm.jmp_imm(Cond::Eq, R0, b'W' as i32, write);
+                let read = self.asm.label();
+                self.asm.jmp_imm(Cond::Eq, R0, b'R' as i32, read);
+                self.asm.push(Insn::mov64_imm(R0, 0));
+                self.asm.ja(done);
+                self.asm.bind(read);
+                self.asm.push(Insn::mov64_imm(R0, 0x40));
+                self.asm.ja(done);
+                self.asm.bind(write);
+                self.asm.push(Insn::mov64_imm(R0, 0x100));
+                self.asm.bind(done);
+            }
+        }
     }
 
     /// Keep the low `size` bytes of `r`, sign-extended if `signed`.

@@ -40,6 +40,9 @@ impl Lower<'_> {
                 self.asm.push(Insn::call(helper::GET_CURRENT_COMM));
                 self.scratch_ptr(R0, t);
             }
+            Zonename | Zoneid if self.target.netns.is_some() && self.lay.netns_zones.is_some() => {
+                return self.zone_of_netns(b == Zonename, ty);
+            }
             Zonename | Zoneid => {
                 // A zone's processes are in the cgroup2 group
                 // `lumen/UUID` (see the zones crate): read the task's
@@ -203,6 +206,57 @@ impl Lower<'_> {
             }
         }
         self.normalize(R0, ty);
+        Ok(())
+    }
+
+    /// `zonename` (`name`) or `zoneid` of a probe of packets or sockets:
+    /// the zone whose network namespace the probe's `struct net *` is,
+    /// from the zones' pinned table (`probes::netns`); the global zone
+    /// when the namespace is not a zone's.
+    fn zone_of_netns(&mut self, name: bool, ty: &Type) -> R<()> {
+        let (Some(ns), Some(map)) = (self.target.netns.clone(), self.lay.netns_zones) else {
+            return Err(self.err("no network namespace for this probe"));
+        };
+        let cookie = self.kmember("net", "net_cookie")?;
+        let global = self.asm.label();
+        let done = self.asm.label();
+        self.arg(Some(ns), &crate::types::int(8, false))?;
+        self.asm.jmp_imm(Cond::Eq, R0, 0, global);
+        self.asm.push(Insn::alu64_imm(Alu::Add, R0, cookie as i32));
+        self.read_kernel(&crate::types::int(8, false))?;
+        let key = self.spill(R0)?;
+        self.asm.ld_map(R1, map);
+        self.asm.push(Insn::mov64_reg(R2, FP));
+        self.asm.push(Insn::alu64_imm(Alu::Add, R2, key as i32));
+        self.asm.push(Insn::call(helper::MAP_LOOKUP_ELEM));
+        self.stack -= 8;
+        self.asm.jmp_imm(Cond::Eq, R0, 0, global);
+        if name {
+            // The entry: u64 zoneid, then the name.
+            let t = self.str_temp()?;
+            self.asm.push(Insn::mov64_reg(R3, R0));
+            self.asm.push(Insn::alu64_imm(Alu::Add, R3, 8));
+            self.scratch_ptr(R1, t);
+            let n = (self.lay.strsize as usize).min(probes::netns::NAME_LEN) as i32;
+            self.asm.push(Insn::mov64_imm(R2, n));
+            self.asm.push(Insn::call(helper::PROBE_READ_KERNEL_STR));
+            self.scratch_ptr(R0, t);
+        } else {
+            self.asm.push(Insn::ldx(Size::DW, R0, R0, 0));
+            self.asm.push(Insn::alu64_imm(Alu::And, R0, 0x7fff_ffff));
+        }
+        self.asm.ja(done);
+        self.asm.bind(global);
+        if name {
+            let off = self.strtab.intern(b"global");
+            self.asm.ld_map_value(R0, self.lay.strings, off);
+        } else {
+            self.asm.push(Insn::mov64_imm(R0, 0));
+        }
+        self.asm.bind(done);
+        if !name {
+            self.normalize(R0, ty);
+        }
         Ok(())
     }
 }

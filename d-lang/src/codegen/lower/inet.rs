@@ -111,6 +111,37 @@ impl Lower<'_> {
         Ok(())
     }
 
+    /// r0 = the text of an address whose family is in stack slot `fam` and
+    /// whose bytes are at the kernel address in slot `a4` (AF_INET) or
+    /// `a6` (AF_INET6); "" for another family. The slots stay the caller's.
+    pub(super) fn inet_by_family(&mut self, fam: i16, a4: i16, a6: i16) -> R<()> {
+        let w = self.work_area(AREA)? as i16;
+        let dest = self.str_temp()?;
+        self.asm.storei(Size::DW, R9, w + END, TEXT_END - 1);
+        let copy = self.asm.label();
+        let out = self.asm.label();
+        let v6 = self.asm.label();
+        self.asm.load(Size::DW, R1, FP, fam);
+        self.asm.jmp_imm(Cond::Eq, R1, AF_INET6 as i32, v6);
+        self.asm.jmp_imm(Cond::Ne, R1, AF_INET as i32, out);
+        self.read_address(w, a4, 4);
+        self.inet_text(w, Form::V4, copy)?;
+        self.asm.ja(copy);
+        self.asm.bind(v6);
+        self.read_address(w, a6, 16);
+        self.inet_text(w, Form::V6, copy)?;
+        self.asm.bind(copy);
+        self.asm.load(Size::DW, R1, R9, w + END);
+        self.asm.alui(Alu::Add, R1, 1);
+        self.asm.movi(R2, self.lay.strsize as i32);
+        self.scratch_ptr(R8, (w + BUF) as u32);
+        self.scratch_ptr(R7, dest);
+        self.copy_range_from(TEXT_END + 1);
+        self.asm.bind(out);
+        self.scratch_ptr(R0, dest);
+        Ok(())
+    }
+
     /// Write the text of the address at `w + IP` into the buffer; ends by
     /// falling through or jumping to `done`.
     fn inet_text(&mut self, w: i16, form: Form, done: crate::codegen::asm::Label) -> R<()> {

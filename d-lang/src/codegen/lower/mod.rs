@@ -128,7 +128,7 @@ pub(crate) fn lower_program(
         // described once, from the first.
         for (variant, target) in variants.iter().enumerate() {
             let mut l = Lower::new(targets, layout, probe, target, &mut strtab);
-            l.prologue();
+            l.prologue()?;
             let mut epids = Vec::new();
             for &(ci, epid) in clauses {
                 let actions = l.clause(&prog.clauses[ci], epid)?;
@@ -259,7 +259,7 @@ impl<'a> Lower<'a> {
     /// r6 = ctx; r9 = per-CPU scratch (or exit). Every probe but END and
     /// ERROR first checks the consumer's stop flag, so nothing changes
     /// while END runs and the final aggregations are read.
-    fn prologue(&mut self) {
+    fn prologue(&mut self) -> R<()> {
         self.asm.push(Insn::mov64_reg(R6, R1));
         let p = self.probe;
         if !(p.provider == "dtrace" && (p.name == "END" || p.name == "ERROR")) {
@@ -280,7 +280,17 @@ impl<'a> Lower<'a> {
             self.asm.push(Insn::stx(Size::DW, FP, TID_SLOT, R0));
         }
         // Probes sharing a tracepoint differ by a field: skip other firings.
-        for f in self.target.filters.clone() {
+        // Filters on kernel objects the record points to are read at the
+        // start of each clause ([`Lower::via_filters`]), where a fault in
+        // their reads is reported as any other.
+        let direct: Vec<_> = self
+            .target
+            .filters
+            .iter()
+            .filter(|f| f.via.is_none())
+            .cloned()
+            .collect();
+        for f in direct {
             let exit = self.exit;
             self.asm
                 .push(Insn::ldx(Size::of(f.size as u64), R1, R6, f.offset as i16));
@@ -321,6 +331,7 @@ impl<'a> Lower<'a> {
         let exit = self.exit;
         self.asm.jmp_imm(Cond::Eq, R0, 0, exit);
         self.asm.push(Insn::mov64_reg(R9, R0));
+        Ok(())
     }
 
     fn epilogue(&mut self) {
@@ -328,6 +339,45 @@ impl<'a> Lower<'a> {
         self.asm.bind(exit);
         self.asm.push(Insn::mov64_imm(R0, 0));
         self.asm.push(Insn::exit());
+    }
+
+    /// The probe's filters on kernel objects its record points to
+    /// (`skb->dev->rx_handler`…): when one fails, go to `skip`.
+    fn via_filters(&mut self, skip: crate::codegen::asm::Label) -> R<()> {
+        use super::target::FilterCmp;
+        let via: Vec<_> = self
+            .target
+            .filters
+            .iter()
+            .filter(|f| f.via.is_some())
+            .cloned()
+            .collect();
+        for f in via {
+            let Some(src) = f.via.clone() else { continue };
+            self.temps = 0;
+            self.arg(Some(*src), &crate::types::int(f.size.clamp(1, 8), f.signed))?;
+            self.imm(R2, f.value as u64);
+            let fail = match (f.cmp, f.signed) {
+                (FilterCmp::Eq, _) => Cond::Ne,
+                (FilterCmp::Ne, _) => Cond::Eq,
+                (FilterCmp::Lt, true) => Cond::Sge,
+                (FilterCmp::Lt, false) => Cond::Ge,
+                (FilterCmp::Ge, true) => Cond::Slt,
+                (FilterCmp::Ge, false) => Cond::Lt,
+                (FilterCmp::AllClear | FilterCmp::AnySet, _) => {
+                    self.asm.push(Insn::alu64_reg(Alu::And, R0, R2));
+                    let fail = if f.cmp == FilterCmp::AllClear {
+                        Cond::Ne
+                    } else {
+                        Cond::Eq
+                    };
+                    self.asm.jmp_imm(fail, R0, 0, skip);
+                    continue;
+                }
+            };
+            self.asm.jmp_reg(fail, R0, R2, skip);
+        }
+        Ok(())
     }
 
     /// Whether a clause's statements include a data-recording action.
@@ -361,6 +411,7 @@ impl<'a> Lower<'a> {
         }
         self.fault = None;
         self.action_no = 0;
+        self.via_filters(next)?;
         if let Some(p) = &c.predicate {
             self.temps = 0;
             self.expr(p)?;

@@ -14,8 +14,14 @@ pub struct Tap {
 }
 
 impl Tap {
-    /// Attach to (or create) tap interface `name`, non-blocking.
+    /// Attach to (or create) tap interface `name`, non-blocking; or, for
+    /// `fd:N`, adopt descriptor N, a tap someone else opened and handed
+    /// down (a `kvm` zone's supervisor makes its VM's taps on the host's
+    /// etherstub, where the zone's own namespace cannot reach).
     pub fn open(name: &str) -> io::Result<Tap> {
+        if let Some(n) = name.strip_prefix("fd:") {
+            return Tap::adopt(n);
+        }
         const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
         const IFF_TAP: libc::c_short = 0x0002;
         const IFF_NO_PI: libc::c_short = 0x1000;
@@ -44,6 +50,41 @@ impl Tap {
         Ok(Tap {
             file,
             name: name.to_owned(),
+        })
+    }
+
+    fn adopt(n: &str) -> io::Result<Tap> {
+        use std::os::fd::FromRawFd;
+        const TUNGETIFF: libc::c_ulong = 0x8004_54d2;
+        let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidInput, why.to_string());
+        let fd: i32 = n
+            .parse()
+            .ok()
+            .filter(|f| *f > 2)
+            .ok_or_else(|| bad(&format!("tap fd:{n}: not a descriptor number above 2")))?;
+        // SAFETY: ifreq is plain data; zeroed is a valid value.
+        let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+        // SAFETY: TUNGETIFF writes one ifreq; a descriptor that is not a
+        // tun/tap fails without side effects.
+        if unsafe { libc::ioctl(fd, TUNGETIFF, &mut req) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fcntl on a descriptor the caller handed us.
+        unsafe {
+            let fl = libc::fcntl(fd, libc::F_GETFL);
+            libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK);
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        }
+        let name: String = req
+            .ifr_name
+            .iter()
+            .take_while(|c| **c != 0)
+            .map(|c| *c as u8 as char)
+            .collect();
+        Ok(Tap {
+            // SAFETY: the descriptor was handed to this process to own.
+            file: unsafe { File::from_raw_fd(fd) },
+            name,
         })
     }
 

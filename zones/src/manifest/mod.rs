@@ -1,11 +1,23 @@
 //! A zone's manifest: SmartOS `vmadm` JSON. Every field is checked with
 //! the JSON path of the offending value (`$.cpu_cap: expected a
 //! non-negative integer, found "half"`); fields Lumen does not know are
-//! kept, so `get` returns them, and reported as unsupported.
+//! kept, so `get` returns them, and reported as unsupported. A `kvm` VM's
+//! fields are [`vm`]'s, the NICs [`nics`]'s; [`check`] is the checker
+//! they share.
+
+mod check;
+mod nics;
+mod vm;
 
 use caps::{Capability, CapsHashSet};
+use check::{kind, Check};
+use nics::nic_specs;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use vm::vm_spec;
+
+pub use nics::{NicSpec, ZONE_INTERFACE_MAX};
+pub use vm::{DiskSpec, VmBoot, VmSpec, DEFAULT_VM_RAM, VMM_MEMORY_OVERHEAD, VM_FIELDS};
 
 /// Why a manifest was refused: every problem found, each with its path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,60 +86,11 @@ pub struct Manifest {
     pub init: Option<Vec<String>>,
     /// The VM of a `kvm`-brand zone.
     pub vm: Option<VmSpec>,
+    /// An OS zone's NICs (a VM's are in [`VmSpec::nics`]).
+    pub nics: Vec<NicSpec>,
     /// Fields Lumen does not know: kept as given.
     pub unsupported: Map<String, Value>,
 }
-
-/// What a `kvm`-brand zone runs (no firmware: the VMM loads the kernel).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VmSpec {
-    /// Guest RAM in MiB.
-    pub ram: u64,
-    /// Number of vCPUs.
-    pub vcpus: u64,
-    /// What boots.
-    pub boot: VmBoot,
-    /// The kernel (or payload) command line.
-    pub boot_args: String,
-    /// virtio block devices, in order.
-    pub disks: Vec<DiskSpec>,
-    /// virtio network devices, in order.
-    pub nics: Vec<NicSpec>,
-}
-
-/// A VM's boot image: a Linux kernel (and initrd), or a flat 64-bit payload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VmBoot {
-    Kernel {
-        kernel: String,
-        initrd: Option<String>,
-    },
-    Payload {
-        payload: String,
-    },
-}
-
-/// One disk: an image file (`path`), or one of `size` MiB that `vmadm`
-/// creates in the zone's directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DiskSpec {
-    pub path: Option<String>,
-    pub size: Option<u64>,
-    pub read_only: bool,
-}
-
-/// One NIC: a tap device of the zone (`interface`, `net0`… by default).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NicSpec {
-    pub interface: String,
-    pub mac: Option<String>,
-}
-
-/// Guest RAM of a `kvm` VM when the manifest has none (MiB), as SmartOS's default.
-pub const DEFAULT_VM_RAM: u64 = 256;
-/// What the VMM itself may use beyond guest RAM (MiB): `max_physical_memory`
-/// of a VM defaults to `ram` plus this.
-pub const VMM_MEMORY_OVERHEAD: u64 = 256;
 
 /// Fields this manifest understands.
 const KNOWN: &[&str] = &[
@@ -147,282 +110,6 @@ const KNOWN: &[&str] = &[
     "init",
     "command",
 ];
-
-/// Fields only a `kvm` VM has (known too, for that brand).
-pub const VM_FIELDS: &[&str] = &[
-    "ram",
-    "vcpus",
-    "kernel",
-    "initrd",
-    "payload",
-    "boot_args",
-    "disks",
-    "nics",
-];
-
-fn kind(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => format!("{s:?}"),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
-    }
-}
-
-/// A checker collecting problems with their paths.
-struct Check<'a> {
-    obj: &'a Map<String, Value>,
-    problems: Vec<String>,
-}
-
-impl Check<'_> {
-    fn bad(&mut self, path: &str, want: &str, got: &Value) {
-        self.problems
-            .push(format!("$.{path}: expected {want}, found {}", kind(got)));
-    }
-
-    fn string(&mut self, key: &str) -> Option<String> {
-        match self.obj.get(key)? {
-            Value::String(s) => Some(s.clone()),
-            v => {
-                self.bad(key, "a string", v);
-                None
-            }
-        }
-    }
-
-    fn uint(&mut self, key: &str, max: u64) -> Option<u64> {
-        let v = self.obj.get(key)?;
-        match v.as_u64() {
-            Some(n) if n <= max => Some(n),
-            Some(_) => {
-                self.problems
-                    .push(format!("$.{key}: {} is more than {max}", kind(v)));
-                None
-            }
-            None => {
-                self.bad(key, "a non-negative integer", v);
-                None
-            }
-        }
-    }
-
-    /// The array at `key` (empty when absent; a problem when not an array).
-    fn array(&mut self, key: &str) -> Vec<Value> {
-        match self.obj.get(key) {
-            None => Vec::new(),
-            Some(Value::Array(items)) => items.clone(),
-            Some(v) => {
-                self.bad(key, "an array", v);
-                Vec::new()
-            }
-        }
-    }
-
-    /// `v` (at path `at`) as an object.
-    fn object<'v>(&mut self, at: &str, v: &'v Value) -> Option<&'v Map<String, Value>> {
-        match v {
-            Value::Object(o) => Some(o),
-            v => {
-                self.bad(at, "an object", v);
-                None
-            }
-        }
-    }
-
-    /// Problems of a nested object (`$.key: …`), re-rooted at `at`.
-    fn nested(&mut self, at: &str, problems: Vec<String>) {
-        for p in problems {
-            let rest = p.strip_prefix('$').unwrap_or(&p);
-            let rest = rest
-                .strip_prefix(':')
-                .map_or(rest.to_string(), |r| format!(":{r}"));
-            self.problems.push(format!("$.{at}{rest}"));
-        }
-    }
-
-    fn boolean(&mut self, key: &str) -> Option<bool> {
-        match self.obj.get(key)? {
-            Value::Bool(b) => Some(*b),
-            v => {
-                self.bad(key, "true or false", v);
-                None
-            }
-        }
-    }
-}
-
-/// The VM fields of a `kvm` manifest.
-fn vm_spec(c: &mut Check) -> Option<VmSpec> {
-    let ram = c.uint("ram", 1 << 20).unwrap_or(DEFAULT_VM_RAM);
-    if ram < 2 {
-        c.problems
-            .push(format!("$.ram: {ram} MiB is too little (at least 2)"));
-    }
-    let vcpus = c.uint("vcpus", 64).unwrap_or(1);
-    if vcpus == 0 {
-        c.problems
-            .push("$.vcpus: a VM needs at least one vCPU".into());
-    }
-    let kernel = c.string("kernel");
-    let initrd = c.string("initrd");
-    let payload = c.string("payload");
-    let boot_args = c.string("boot_args").unwrap_or_default();
-    let boot = match (kernel, payload) {
-        (Some(kernel), None) => VmBoot::Kernel { kernel, initrd },
-        (None, Some(payload)) => {
-            if initrd.is_some() {
-                c.problems
-                    .push("$.initrd: a payload boots without an initrd".into());
-            }
-            VmBoot::Payload { payload }
-        }
-        (Some(_), Some(_)) => {
-            c.problems
-                .push("$.payload: give kernel or payload, not both".into());
-            return None;
-        }
-        (None, None) => {
-            c.problems
-                .push("$.kernel: a kvm VM needs a kernel (or a flat 64-bit payload)".into());
-            return None;
-        }
-    };
-    let mut disks = Vec::new();
-    for (i, d) in c.array("disks").iter().enumerate() {
-        let at = format!("disks[{i}]");
-        let Some(obj) = c.object(&at, d) else {
-            continue;
-        };
-        let mut dc = Check {
-            obj,
-            problems: Vec::new(),
-        };
-        let path = dc.string("path");
-        let size = dc.uint("size", 1 << 24);
-        let read_only = dc.boolean("read_only").unwrap_or(false);
-        match dc.string("model").as_deref() {
-            None | Some("virtio") => {}
-            Some(m) => dc.problems.push(format!(
-                "$.model: {m:?} is not a disk model Lumen has (virtio)"
-            )),
-        }
-        if path.is_none() && size.is_none() {
-            dc.problems.push("$: a disk needs a path or a size".into());
-        }
-        c.nested(&at, dc.problems);
-        disks.push(DiskSpec {
-            path,
-            size,
-            read_only,
-        });
-    }
-    let mut nics = Vec::new();
-    for (i, n) in c.array("nics").iter().enumerate() {
-        let at = format!("nics[{i}]");
-        let Some(obj) = c.object(&at, n) else {
-            continue;
-        };
-        let mut nc = Check {
-            obj,
-            problems: Vec::new(),
-        };
-        let interface = nc.string("interface").unwrap_or_else(|| format!("net{i}"));
-        if interface.is_empty() || interface.len() > 15 || interface.contains(['/', ' ']) {
-            nc.problems.push(format!(
-                "$.interface: {interface:?} is not an interface name (1-15 characters)"
-            ));
-        }
-        let mac = nc.string("mac");
-        if let Some(m) = &mac {
-            let ok = m.split(':').count() == 6
-                && m.split(':')
-                    .all(|b| b.len() == 2 && u8::from_str_radix(b, 16).is_ok());
-            if !ok {
-                nc.problems.push(format!(
-                    "$.mac: {m:?} is not a MAC address (xx:xx:xx:xx:xx:xx)"
-                ));
-            }
-        }
-        match nc.string("model").as_deref() {
-            None | Some("virtio") => {}
-            Some(m) => nc.problems.push(format!(
-                "$.model: {m:?} is not a NIC model Lumen has (virtio)"
-            )),
-        }
-        c.nested(&at, nc.problems);
-        nics.push(NicSpec { interface, mac });
-    }
-    if disks.len() + nics.len() > 8 {
-        c.problems.push(format!(
-            "$.disks: {} disks and nics; a VM has at most 8",
-            disks.len() + nics.len()
-        ));
-    }
-    Some(VmSpec {
-        ram,
-        vcpus,
-        boot,
-        boot_args,
-        disks,
-        nics,
-    })
-}
-
-impl VmSpec {
-    /// Put the VM's fields into a manifest object, as `vmadm get` shows them.
-    fn insert_into(&self, m: &mut Map<String, Value>) {
-        m.insert("ram".into(), self.ram.into());
-        m.insert("vcpus".into(), self.vcpus.into());
-        match &self.boot {
-            VmBoot::Kernel { kernel, initrd } => {
-                m.insert("kernel".into(), kernel.clone().into());
-                if let Some(i) = initrd {
-                    m.insert("initrd".into(), i.clone().into());
-                }
-            }
-            VmBoot::Payload { payload } => {
-                m.insert("payload".into(), payload.clone().into());
-            }
-        }
-        m.insert("boot_args".into(), self.boot_args.clone().into());
-        let disks: Vec<Value> = self
-            .disks
-            .iter()
-            .map(|d| {
-                let mut o = Map::new();
-                if let Some(p) = &d.path {
-                    o.insert("path".into(), p.clone().into());
-                }
-                if let Some(s) = d.size {
-                    o.insert("size".into(), s.into());
-                }
-                o.insert("model".into(), "virtio".into());
-                if d.read_only {
-                    o.insert("read_only".into(), true.into());
-                }
-                Value::Object(o)
-            })
-            .collect();
-        m.insert("disks".into(), disks.into());
-        let nics: Vec<Value> = self
-            .nics
-            .iter()
-            .map(|n| {
-                let mut o = Map::new();
-                o.insert("interface".into(), n.interface.clone().into());
-                if let Some(mac) = &n.mac {
-                    o.insert("mac".into(), mac.clone().into());
-                }
-                o.insert("model".into(), "virtio".into());
-                Value::Object(o)
-            })
-            .collect();
-        m.insert("nics".into(), nics.into());
-    }
-}
 
 /// A brand's default capabilities: Docker's for OS zones; for a `kvm`
 /// VM, what its VMM needs (`net_admin` to make its taps, if it has NICs).
@@ -520,9 +207,14 @@ impl Manifest {
         // An OS zone keeps a VM's fields as given, unsupported (SmartOS
         // zones have `nics` too; theirs come with vNICs).
         let vm = if brand == Brand::Kvm {
-            vm_spec(&mut c)
+            vm_spec(&mut c, &uuid)
         } else {
             None
+        };
+        let nics = if brand == Brand::Kvm {
+            Vec::new()
+        } else {
+            nic_specs(&mut c, &uuid, false)
         };
         let cpu_cap = c.uint("cpu_cap", 100 * 1024);
         let cpu_shares = c.uint("cpu_shares", 1 << 20);
@@ -614,7 +306,8 @@ impl Manifest {
             .iter()
             .filter(|(k, _)| {
                 let vm_field = VM_FIELDS.contains(&k.as_str());
-                !(KNOWN.contains(&k.as_str()) || vm_field) || (vm.is_none() && vm_field)
+                !(KNOWN.contains(&k.as_str()) || vm_field)
+                    || (vm.is_none() && vm_field && k.as_str() != "nics")
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
@@ -639,6 +332,7 @@ impl Manifest {
             customer_metadata,
             init,
             vm,
+            nics,
             unsupported,
         })
     }
@@ -687,6 +381,11 @@ impl Manifest {
         }
         if let Some(vm) = &self.vm {
             vm.insert_into(&mut m);
+        } else if !self.nics.is_empty() {
+            m.insert(
+                "nics".into(),
+                Value::Array(self.nics.iter().map(|n| n.to_value(false)).collect()),
+            );
         }
         for (k, v) in &self.unsupported {
             m.insert(k.clone(), v.clone());
@@ -728,6 +427,14 @@ impl Manifest {
         }
     }
 
+    /// The zone's NICs, whatever its brand.
+    pub fn all_nics(&self) -> &[NicSpec] {
+        match &self.vm {
+            Some(vm) => &vm.nics,
+            None => &self.nics,
+        }
+    }
+
     /// The names of the fields Lumen keeps but does not act on.
     pub fn unsupported_fields(&self) -> Vec<&str> {
         self.unsupported.keys().map(String::as_str).collect()
@@ -753,7 +460,9 @@ mod tests {
         assert_eq!(m.cpu_cap, Some(50));
         assert_eq!(m.customer_metadata["role"], "web");
         assert_eq!(m.init.as_deref().map(<[String]>::len), Some(3));
-        assert_eq!(m.unsupported_fields(), ["nics"]);
+        assert!(m.unsupported_fields().is_empty());
+        assert_eq!(m.nics[0].nic_tag.as_deref(), Some("admin"));
+        assert!(m.nics[0].primary);
         // Round trip through `get`'s form.
         assert_eq!(Manifest::from_value(&m.to_value()).expect("again"), m);
     }
@@ -858,7 +567,7 @@ mod tests {
                 "$.disks[0].model: \"ide\" is not a disk model Lumen has (virtio)",
                 "$.disks[0]: a disk needs a path or a size",
                 "$.disks[1]: expected an object, found 3",
-                "$.nics[0].mac: \"zz\" is not a MAC address (xx:xx:xx:xx:xx:xx)",
+                "$.nics[0].mac: \"zz\" is not a MAC address (six octets of hex digits separated by ':')",
             ]
         );
     }
@@ -867,6 +576,6 @@ mod tests {
     fn an_os_zone_keeps_vm_fields_as_unsupported() {
         let m = Manifest::parse(r#"{"nics": [{"nic_tag": "admin"}], "ram": 256}"#).unwrap();
         assert!(m.vm.is_none());
-        assert_eq!(m.unsupported_fields(), ["nics", "ram"]);
+        assert_eq!(m.unsupported_fields(), ["ram"]);
     }
 }
