@@ -43,6 +43,7 @@ pub mod symbols;
 pub mod sys;
 pub mod target;
 pub mod tracefs;
+pub mod tracepoint_format;
 pub mod user;
 
 pub use catalog::LiveCatalog;

@@ -9,10 +9,10 @@
 //! | `sdt` | tracepoint | `SUBSYS:EVENT` | the format's fields in order |
 //! | `proc`, `sched`, `io` | tracepoint | the tracepoint of each probe (see the provider modules), with field filters where probes share one | integer and string arguments; translated ones (`psinfo_t *`…) need translators (not yet) |
 
-use crate::catalog::format::{EventFormat, FieldStorage};
 use crate::catalog::LiveCatalog;
 use crate::providers::{self, ArgSource as CatalogArgs};
 use crate::tracefs::EventName;
+use crate::tracepoint_format::{EventFormat, FieldStorage};
 use d_lang::codegen::{
     ArgSource, FieldOp, Filter, FilterCmp, ProbeTarget, ProgType, TargetResolver,
 };
@@ -393,14 +393,14 @@ fn stable_target(probe: &ProbeInfo, fmt: &EventFormat) -> ProbeTarget {
 
 /// Argument sources of a tracepoint's fields (after the common header).
 fn field_sources<'f>(
-    fields: impl Iterator<Item = &'f crate::catalog::format::Field>,
+    fields: impl Iterator<Item = &'f crate::tracepoint_format::Field>,
 ) -> Vec<ArgSource> {
     fields.map(field_source).collect()
 }
 
 /// A tracepoint field as an argument source: integers as they are, char
 /// arrays and `__data_loc` strings as strings.
-fn field_source(f: &crate::catalog::format::Field) -> ArgSource {
+fn field_source(f: &crate::tracepoint_format::Field) -> ArgSource {
     match f.storage {
         FieldStorage::DataLoc | FieldStorage::RelLoc => ArgSource::CtxDataLoc {
             offset: f.offset as u16,

@@ -20,8 +20,6 @@
 //! - Without tracefs (not root, no kernel support) the catalogue still holds
 //!   `dtrace` and `profile`; [`LiveCatalog::kernel_error`] says why.
 
-pub mod format;
-
 use crate::providers::{self, ArgSource, ProbeSpec};
 use crate::tracefs::{Tracefs, TracefsError};
 use d_lang::catalog::{glob_match, ProbeArg, ProbeCatalog, ProbeDesc, ProbeInfo};
@@ -60,7 +58,8 @@ pub struct LiveCatalog {
     /// Argument types already read, by probe ID.
     args_cache: Mutex<HashMap<u32, Vec<ProbeArg>>>,
     /// Tracepoint formats already read (argument types and code generation both need them).
-    formats: Mutex<HashMap<crate::tracefs::EventName, Option<format::EventFormat>>>,
+    formats:
+        Mutex<HashMap<crate::tracefs::EventName, Option<crate::tracepoint_format::EventFormat>>>,
     tracefs: Option<Tracefs>,
     kernel_error: Option<TracefsError>,
 }
@@ -209,7 +208,10 @@ impl LiveCatalog {
     }
 
     /// The parsed `format` file of a tracepoint, read once per catalogue.
-    pub fn event_format(&self, event: &crate::tracefs::EventName) -> Option<format::EventFormat> {
+    pub fn event_format(
+        &self,
+        event: &crate::tracefs::EventName,
+    ) -> Option<crate::tracepoint_format::EventFormat> {
         if let Some(f) = lock(&self.formats).get(event) {
             return f.clone();
         }
@@ -217,7 +219,7 @@ impl LiveCatalog {
             .tracefs
             .as_ref()
             .and_then(|t| t.read_format(event).ok())
-            .and_then(|text| format::parse_format(&text).ok());
+            .and_then(|text| crate::tracepoint_format::parse_format(&text).ok());
         lock(&self.formats).insert(event.clone(), parsed.clone());
         parsed
     }
