@@ -21,7 +21,7 @@
 //!   `dtrace` and `profile`; [`LiveCatalog::kernel_error`] says why.
 
 use crate::providers::{self, ArgSource, ProbeSpec};
-use crate::tracefs::{Tracefs, TracefsError};
+use crate::tracefs::{EventName, Tracefs, TracefsError};
 use d_lang::catalog::{glob_match, ProbeArg, ProbeCatalog, ProbeDesc, ProbeInfo};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -39,6 +39,9 @@ struct Entry {
 pub struct LiveCatalog {
     /// Probes known at build time; entry `i` has ID `i + 1`.
     fixed: Vec<Entry>,
+    /// Each named provider's run of `fixed`, so a description naming a
+    /// provider scans only that provider's probes.
+    runs: HashMap<&'static str, std::ops::Range<usize>>,
     /// Probes made on demand, with IDs after `fixed`.
     on_demand: Mutex<Vec<Entry>>,
     /// fbt probes made so far: (function, name) → ID.
@@ -75,7 +78,7 @@ impl LiveCatalog {
     pub fn open() -> LiveCatalog {
         let mut catalog = match Tracefs::open().and_then(LiveCatalog::from_tracefs) {
             Ok(catalog) => catalog,
-            Err(e) => LiveCatalog::build(Vec::new(), None, Some(e)),
+            Err(e) => LiveCatalog::build(&[], None, Some(e)),
         };
         catalog.fbt = true;
         // The tracer's own probes (the `lumen` provider) are listed like
@@ -87,40 +90,34 @@ impl LiveCatalog {
     /// The catalogue of the tracefs tree at `tracefs`.
     pub fn from_tracefs(tracefs: Tracefs) -> Result<LiveCatalog, TracefsError> {
         let events = tracefs.events()?;
-        let mut kernel = providers::syscall::probes(&events);
-        kernel.extend(providers::proc::probes(&events));
-        kernel.extend(providers::sched::probes(&events));
-        kernel.extend(providers::io::probes(&events));
-        kernel.extend(providers::ip::probes(&events));
-        kernel.extend(providers::tcp::probes(&events));
-        kernel.extend(providers::udp::probes(&events));
-        kernel.extend(providers::vnic::probes(&events));
-        kernel.extend(providers::kvm::probes(&events));
-        kernel.extend(providers::sdt::probes(&events));
-        Ok(LiveCatalog::build(kernel, Some(tracefs), None))
+        Ok(LiveCatalog::build(&events, Some(tracefs), None))
     }
 
     /// A catalogue with only the probes that need no kernel support
     /// (`dtrace`, `profile`).
     pub fn without_kernel() -> LiveCatalog {
-        LiveCatalog::build(Vec::new(), None, None)
+        LiveCatalog::build(&[], None, None)
     }
 
+    /// Every named provider's listed probes, numbered in the providers'
+    /// order, each provider's probes one run of IDs.
     fn build(
-        kernel: Vec<ProbeSpec>,
+        events: &[EventName],
         tracefs: Option<Tracefs>,
         kernel_error: Option<TracefsError>,
     ) -> Self {
-        let specs = providers::dtrace::probes()
-            .into_iter()
-            .chain(providers::profile::listed())
-            .chain(kernel);
-        let fixed = specs
-            .enumerate()
-            .map(|(i, spec)| entry(i as u32 + 1, spec))
-            .collect();
+        let mut fixed = Vec::new();
+        let mut runs = HashMap::new();
+        for provider in providers::NAMED {
+            let start = fixed.len();
+            for spec in provider.listed(events) {
+                fixed.push(entry(fixed.len() as u32 + 1, spec));
+            }
+            runs.insert(provider.name(), start..fixed.len());
+        }
         LiveCatalog {
             fixed,
+            runs,
             on_demand: Mutex::new(Vec::new()),
             fbt_made: Mutex::new(HashMap::new()),
             usdt_sites: Mutex::new(HashMap::new()),
@@ -157,7 +154,7 @@ impl LiveCatalog {
     pub fn list(&self, desc: &ProbeDesc) -> Vec<ProbeInfo> {
         self.make_on_demand(desc);
         let mut out: Vec<ProbeInfo> = self
-            .fixed
+            .candidates(desc)
             .iter()
             .filter(|e| desc.matches(&e.info))
             .map(|e| e.info.clone())
@@ -169,6 +166,18 @@ impl LiveCatalog {
                 .map(|e| e.info.clone()),
         );
         out
+    }
+
+    /// The listed probes `desc` can match: the run of the provider it
+    /// names exactly, or every listed probe for a provider glob.
+    fn candidates(&self, desc: &ProbeDesc) -> &[Entry] {
+        if desc.provider.is_empty() || desc.provider.contains(['*', '?', '[', '\\']) {
+            return &self.fixed;
+        }
+        match self.runs.get(desc.provider.as_str()) {
+            Some(run) => &self.fixed[run.clone()],
+            None => &[],
+        }
     }
 
     /// The probe with ID `id`, without `args`.
@@ -457,6 +466,24 @@ fn entry(id: u32, spec: ProbeSpec) -> Entry {
             args: Vec::new(),
         },
         args: spec.args,
+    }
+}
+
+impl providers::ProbeSource for LiveCatalog {
+    fn arg_source(&self, id: u32) -> ArgSource {
+        LiveCatalog::arg_source(self, id)
+    }
+
+    fn event_format(&self, event: &EventName) -> Option<crate::tracepoint_format::EventFormat> {
+        LiveCatalog::event_format(self, event)
+    }
+
+    fn usdt_sites(&self, id: u32) -> Vec<providers::usdt::Site> {
+        LiveCatalog::usdt_sites(self, id)
+    }
+
+    fn pid_site(&self, id: u32) -> Option<providers::pid::Site> {
+        LiveCatalog::pid_site(self, id)
     }
 }
 

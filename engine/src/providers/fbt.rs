@@ -9,10 +9,13 @@
 //! once per process by loading a minimal fentry program
 //! ([`crate::sys::bpf::trampolines_refused`]).
 
-use super::{ArgSource, ProbeSpec};
+use super::fields::typed_target;
+use super::{one, ArgSource as Types, Attachment, ProbeSource, ProbeSpec, Provider};
 use crate::btf::KernelBtf;
 use d_lang::catalog::glob_match;
+use d_lang::codegen::{ArgSource, ProbeTarget, ProgType};
 use d_lang::ProbeDesc;
+use d_lang::ProbeInfo;
 
 /// The provider's name.
 pub const PROVIDER: &str = "fbt";
@@ -46,7 +49,7 @@ pub fn matching(desc: &ProbeDesc) -> Vec<ProbeSpec> {
                 module: MODULE.into(),
                 function: func.to_string(),
                 name: name.to_string(),
-                args: ArgSource::Function {
+                args: Types::Function {
                     name: func.to_string(),
                     ret: *name == "return",
                 },
@@ -70,5 +73,63 @@ pub fn arg_types(func: &str, ret: bool) -> Vec<(String, String)> {
         vec![("offset".into(), "int".into()), ("rval".into(), rtype)]
     } else {
         params
+    }
+}
+/// The `fbt` provider.
+pub struct Fbt;
+
+impl Provider for Fbt {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn attachments(
+        &self,
+        probe: &ProbeInfo,
+        _: &dyn ProbeSource,
+    ) -> Result<Vec<Attachment>, String> {
+        let btf =
+            KernelBtf::kernel().ok_or("fbt needs the kernel's BTF (/sys/kernel/btf/vmlinux)")?;
+        let btf_id = btf
+            .function(&probe.function)
+            .ok_or_else(|| format!("fbt: no BTF for kernel function {}", probe.function))?;
+        if let Some(why) = crate::sys::bpf::trampolines_refused(btf_id) {
+            return Err(format!("fbt: kernel refuses BPF trampolines ({why})"));
+        }
+        one(Attachment::Trampoline {
+            btf_id,
+            ret: probe.name == "return",
+        })
+    }
+
+    /// A trampoline's context is the arguments as u64s, then the return
+    /// value: entry reads the arguments, return the value as `arg1`.
+    fn target(
+        &self,
+        _: &ProbeInfo,
+        attachment: &Attachment,
+        _: &dyn ProbeSource,
+    ) -> Result<ProbeTarget, String> {
+        let Attachment::Trampoline { btf_id, ret } = *attachment else {
+            return Err(format!("fbt probes run on trampolines, not {attachment:?}"));
+        };
+        let nargs = KernelBtf::kernel()
+            .and_then(|b| b.signature(btf_id))
+            .map_or(0, |(p, _)| p.len()) as u16;
+        let slot = |i: u16| ArgSource::CtxField {
+            offset: 8 * i,
+            size: 8,
+            signed: false,
+        };
+        let args: Vec<ArgSource> = if ret {
+            vec![ArgSource::Const(0), slot(nargs)]
+        } else {
+            (0..nargs).map(slot).collect()
+        };
+        Ok(typed_target(
+            ProgType::Trampoline { btf_id, ret },
+            args,
+            false,
+        ))
     }
 }

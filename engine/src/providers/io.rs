@@ -23,8 +23,10 @@
 //!
 //! Probes are listed in name order.
 
-use super::{stable_probes, ProbeSpec, StableProbe};
-use crate::tracefs::EventName;
+use super::fields::{stable_target, view, Fields};
+use super::{attached_format, Attachment, ProbeSource, Stability, StableProbe, StableProvider};
+use d_lang::codegen::{FieldOp, ProbeTarget};
+use d_lang::ProbeInfo;
 
 /// The provider's name.
 pub const PROVIDER: &str = "io";
@@ -37,28 +39,75 @@ pub const PROBES: &[StableProbe] = &[
         name: "done",
         tracepoints: &[("block", "block_rq_complete")],
         args: ARGS,
+        later: None,
     },
     StableProbe {
         name: "start",
         tracepoints: &[("block", "block_rq_issue")],
         args: ARGS,
+        later: None,
     },
 ];
 
-/// The `io` probes whose tracepoints are among `events`.
-pub fn probes(events: &[EventName]) -> Vec<ProbeSpec> {
-    stable_probes(PROVIDER, PROBES, events)
+/// The `io` provider.
+pub const IO: StableProvider = StableProvider {
+    name: PROVIDER,
+    stability: Stability::Stable,
+    probes: PROBES,
+    target,
+};
+
+/// Both probes: `bufinfo_t`, `devinfo_t` and `fileinfo_t` of the request.
+fn target(
+    _: &ProbeInfo,
+    attachment: &Attachment,
+    src: &dyn ProbeSource,
+) -> Result<ProbeTarget, String> {
+    let fmt = attached_format(attachment, src)?;
+    let f = Fields::new(&fmt);
+    // block_rq_complete has no bytes field: the sectors say it.
+    let bytes = if f.has("bytes") {
+        f.src("bytes")
+    } else {
+        f.op("nr_sector", FieldOp::Mul(512))
+    };
+    let args = vec![
+        view(
+            "bufinfo_t",
+            &[
+                ("b_flags", f.op("rwbs", FieldOp::RwbsFlags)),
+                ("b_bcount", bytes.clone()),
+                ("b_bufsize", bytes),
+                ("b_blkno", f.src("sector")),
+                ("b_lblkno", f.src("sector")),
+                ("b_error", f.src("error")),
+                ("b_edev", f.src("dev")),
+            ],
+        ),
+        view(
+            "devinfo_t",
+            &[
+                ("dev_major", f.op("dev", FieldOp::Shr(20))),
+                ("dev_minor", f.op("dev", FieldOp::And(0xfffff))),
+            ],
+        ),
+        view("fileinfo_t", &[]),
+    ];
+    Ok(stable_target(args, Vec::new()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::ArgSource;
+    use crate::providers::{ArgSource, Provider};
+    use crate::tracefs::EventName;
 
     #[test]
     fn probes_follow_their_tracepoints() {
-        assert!(probes(&[EventName::new("block", "block_rq_insert")]).is_empty());
-        let specs = probes(&[
+        assert!(IO
+            .listed(&[EventName::new("block", "block_rq_insert")])
+            .is_empty());
+        let specs = IO.listed(&[
             EventName::new("block", "block_rq_complete"),
             EventName::new("block", "block_rq_issue"),
         ]);
@@ -71,7 +120,7 @@ mod tests {
             );
         }
         assert_eq!(
-            probes(&[EventName::new("block", "block_rq_issue")])[0].name,
+            IO.listed(&[EventName::new("block", "block_rq_issue")])[0].name,
             "start"
         );
     }

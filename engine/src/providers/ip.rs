@@ -16,8 +16,7 @@
 //! `pkt_addr` (DTrace sets it NULL too). Loopback packets fire both
 //! probes, as DTrace's do.
 
-use super::{stable_probes, ProbeSpec, StableProbe};
-use crate::tracefs::EventName;
+use super::{Stability, StableProbe, StableProvider};
 
 /// The provider's name.
 pub const PROVIDER: &str = "ip";
@@ -37,15 +36,20 @@ pub const PROBES: &[StableProbe] = &[
         name: "receive",
         tracepoints: &[("net", "netif_receive_skb")],
         args: ARGS,
+        later: None,
     },
     StableProbe {
         name: "send",
         tracepoints: &[("net", "net_dev_queue")],
         args: ARGS,
+        later: None,
     },
 ];
 
-/// The `ip` probes whose tracepoints are among `events`.
-pub fn probes(events: &[EventName]) -> Vec<ProbeSpec> {
-    stable_probes(PROVIDER, PROBES, events)
-}
+/// The `ip` provider.
+pub const IP: StableProvider = StableProvider {
+    name: PROVIDER,
+    stability: Stability::Stable,
+    probes: PROBES,
+    target: super::netinfo::kernel_target,
+};

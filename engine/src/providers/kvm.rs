@@ -30,7 +30,7 @@
 //!
 //! Probes are listed in name order.
 
-use super::{ArgSource, ProbeSpec};
+use super::{plain_tracepoint, ArgSource, ProbeSpec, TracepointProvider};
 use crate::tracefs::EventName;
 
 /// The provider's name.
@@ -73,6 +73,13 @@ pub fn probes(events: &[EventName]) -> Vec<ProbeSpec> {
         })
         .collect()
 }
+
+/// The `kvm` provider: its arguments are the tracepoint's fields.
+pub const KVM: TracepointProvider = TracepointProvider {
+    name: PROVIDER,
+    list: probes,
+    target: plain_tracepoint,
+};
 
 #[cfg(test)]
 mod tests {

@@ -14,14 +14,21 @@
 //! | `sdt` | `sdt:SUBSYSTEM::EVENT` for every other tracepoint `SUBSYSTEM:EVENT` | [`sdt`] |
 //! | `fbt` | `fbt:vmlinux:FUNC:entry` / `return` for every function in the kernel's BTF (made on demand) | [`fbt`] |
 //!
-//! A provider hands the catalogue [`ProbeSpec`]s; argument types are read
-//! later, only for probes that a description matched ([`ArgSource`]). The
-//! stable providers (`proc`, `sched`, `io`) declare each probe once as a
-//! [`StableProbe`]: its name, the tracepoints it maps onto and DTrace's
-//! argument types.
+//! Each provider is a [`Provider`] in its own file: it lists its probes
+//! (as [`ProbeSpec`]s the catalogue numbers), says where their argument
+//! types come from ([`ArgSource`], read only for probes a description
+//! matched), describes its stability, and chooses each probe's
+//! [`Attachment`] and how its program reads `argN` and `args[]`
+//! ([`ProbeTarget`]). The stable providers (`proc`, `sched`, `io` and the
+//! network ones) declare each probe once as a [`StableProbe`]: its name,
+//! the tracepoints it maps onto, DTrace's argument types, and why it
+//! cannot be attached yet if it cannot. Providers read the catalogue's
+//! state (formats, process sites) through [`ProbeSource`], so they do not
+//! depend on the catalogue that depends on them.
 
 pub mod dtrace;
 pub mod fbt;
+pub mod fields;
 pub mod io;
 pub mod ip;
 pub mod kvm;
@@ -39,6 +46,253 @@ pub mod usdt;
 pub mod vnic;
 
 use crate::tracefs::EventName;
+use crate::tracepoint_format::EventFormat;
+use d_lang::codegen::ProbeTarget;
+use d_lang::ProbeInfo;
+
+/// What a probe's program is attached to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attachment {
+    /// A kernel tracepoint `subsystem:event`.
+    Tracepoint(EventName),
+    /// A cpu-clock timer: every CPU or only the first.
+    Timer {
+        /// Period in nanoseconds.
+        period_ns: u64,
+        /// Every CPU (`profile-N`) rather than one (`tick-N`).
+        all_cpus: bool,
+    },
+    /// A uprobe on one of the consumer's own functions.
+    SelfProbe(&'static str),
+    /// Uprobes on the USDT sites of one probe of one process, raising its
+    /// semaphore. A probe whose sites keep its arguments in different
+    /// places has a program for each layout ([`usdt::layouts`]); this
+    /// attachment is one layout's sites.
+    Usdt(Vec<usdt::Site>),
+    /// A uprobe or uretprobe on a function of one process (pid provider).
+    Pid(pid::Site),
+    /// A BPF trampoline (fentry/fexit) on a kernel function: fbt.
+    Trampoline {
+        /// The function's BTF id.
+        btf_id: u32,
+        /// fexit.
+        ret: bool,
+    },
+}
+
+/// What providers read from the catalogue that numbered their probes.
+pub trait ProbeSource {
+    /// Where probe `id`'s argument types come from.
+    fn arg_source(&self, id: u32) -> ArgSource;
+    /// The parsed `format` file of a tracepoint, if readable.
+    fn event_format(&self, event: &EventName) -> Option<EventFormat>;
+    /// The USDT sites of probe `id`, in the order they were noted.
+    fn usdt_sites(&self, id: u32) -> Vec<usdt::Site>;
+    /// The site of pid provider probe `id`.
+    fn pid_site(&self, id: u32) -> Option<pid::Site>;
+}
+
+/// One provider: its probes, their stability, and how each one runs.
+pub trait Provider: Sync {
+    /// The provider's name as probes carry it (per-process providers:
+    /// what their names start with).
+    fn name(&self) -> &'static str;
+
+    /// The stability of its probe names and arguments.
+    fn stability(&self) -> Stability {
+        Stability::Evolving
+    }
+
+    /// The probes it offers on a kernel with tracepoints `events` (sorted),
+    /// in listing order; probes made on demand are not among them.
+    fn listed(&self, _events: &[EventName]) -> Vec<ProbeSpec> {
+        Vec::new()
+    }
+
+    /// What each of the probe's programs attaches to: one program, except
+    /// for a USDT probe whose sites keep its arguments in several layouts.
+    fn attachments(
+        &self,
+        probe: &ProbeInfo,
+        src: &dyn ProbeSource,
+    ) -> Result<Vec<Attachment>, String>;
+
+    /// How the program attached at `attachment` reads the probe's
+    /// arguments, and which firings are the probe's.
+    fn target(
+        &self,
+        probe: &ProbeInfo,
+        attachment: &Attachment,
+        src: &dyn ProbeSource,
+    ) -> Result<ProbeTarget, String>;
+}
+
+/// Every provider with a fixed name, in the catalogue's listing order.
+pub const NAMED: &[&dyn Provider] = &[
+    &dtrace::Dtrace,
+    &profile::Profile,
+    &syscall::SYSCALL,
+    &proc::PROC,
+    &sched::SCHED,
+    &io::IO,
+    &ip::IP,
+    &tcp::TCP,
+    &udp::UDP,
+    &vnic::VNIC,
+    &kvm::KVM,
+    &sdt::SDT,
+    &fbt::Fbt,
+];
+
+/// The provider with fixed name `name`.
+pub fn named(name: &str) -> Option<&'static dyn Provider> {
+    NAMED.iter().copied().find(|p| p.name() == name)
+}
+
+/// The provider of `probe`: a named one, or the per-process provider
+/// (`pid` or USDT) that made it.
+pub fn of(probe: &ProbeInfo, src: &dyn ProbeSource) -> &'static dyn Provider {
+    match named(&probe.provider) {
+        Some(p) => p,
+        None if src.pid_site(probe.id).is_some() => &pid::Pid,
+        None => &usdt::Usdt,
+    }
+}
+
+/// How a provider's program reads a probe's arguments (see [`Provider::target`]).
+pub type TargetFn = fn(&ProbeInfo, &Attachment, &dyn ProbeSource) -> Result<ProbeTarget, String>;
+
+/// A provider whose probes are listed tracepoints (`syscall`, `kvm`,
+/// `sdt`): each attaches to the tracepoint it was made from.
+pub struct TracepointProvider {
+    /// The provider's name.
+    pub name: &'static str,
+    /// Its probes among the kernel's tracepoints.
+    pub list: fn(&[EventName]) -> Vec<ProbeSpec>,
+    /// How a probe's program reads its arguments.
+    pub target: TargetFn,
+}
+
+impl Provider for TracepointProvider {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn listed(&self, events: &[EventName]) -> Vec<ProbeSpec> {
+        (self.list)(events)
+    }
+
+    fn attachments(
+        &self,
+        probe: &ProbeInfo,
+        src: &dyn ProbeSource,
+    ) -> Result<Vec<Attachment>, String> {
+        listed_tracepoint(probe, src)
+    }
+
+    fn target(
+        &self,
+        probe: &ProbeInfo,
+        attachment: &Attachment,
+        src: &dyn ProbeSource,
+    ) -> Result<ProbeTarget, String> {
+        (self.target)(probe, attachment, src)
+    }
+}
+
+/// A provider of [`StableProbe`]s (`proc`, `sched`, `io`, the network
+/// providers): listed from its table, each probe attached to its first
+/// tracepoint.
+pub struct StableProvider {
+    /// The provider's name.
+    pub name: &'static str,
+    /// Its stability.
+    pub stability: Stability,
+    /// Every probe it can offer, in listing order.
+    pub probes: &'static [StableProbe],
+    /// How a probe's program reads its arguments and keeps its firings.
+    pub target: TargetFn,
+}
+
+impl Provider for StableProvider {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn stability(&self) -> Stability {
+        self.stability
+    }
+
+    fn listed(&self, events: &[EventName]) -> Vec<ProbeSpec> {
+        stable_probes(self.name, self.probes, events)
+    }
+
+    fn attachments(
+        &self,
+        probe: &ProbeInfo,
+        _: &dyn ProbeSource,
+    ) -> Result<Vec<Attachment>, String> {
+        stable_attachment(self.probes, probe).map(|a| vec![a])
+    }
+
+    fn target(
+        &self,
+        probe: &ProbeInfo,
+        attachment: &Attachment,
+        src: &dyn ProbeSource,
+    ) -> Result<ProbeTarget, String> {
+        (self.target)(probe, attachment, src)
+    }
+}
+
+/// The `format` of tracepoint `event`, or why it cannot be read.
+pub fn format_of(src: &dyn ProbeSource, event: &EventName) -> Result<EventFormat, String> {
+    src.event_format(event).ok_or_else(|| {
+        format!(
+            "cannot read the format of tracepoint {}:{}",
+            event.subsystem, event.event
+        )
+    })
+}
+
+/// The tracepoint a listed tracepoint probe (`syscall`, `kvm`, `sdt`) was
+/// made from.
+pub fn listed_tracepoint(
+    probe: &ProbeInfo,
+    src: &dyn ProbeSource,
+) -> Result<Vec<Attachment>, String> {
+    match src.arg_source(probe.id) {
+        ArgSource::Tracepoint(ev) | ArgSource::Syscall(ev) => one(Attachment::Tracepoint(ev)),
+        _ => Err(format!("no way to attach to {}", probe.full_name())),
+    }
+}
+
+/// The format of the tracepoint a program is attached to.
+pub fn attached_format(
+    attachment: &Attachment,
+    src: &dyn ProbeSource,
+) -> Result<EventFormat, String> {
+    match attachment {
+        Attachment::Tracepoint(ev) => format_of(src, ev),
+        other => Err(format!("{other:?} is not a tracepoint")),
+    }
+}
+
+/// A plain tracepoint probe's target: the format's fields in order.
+pub fn plain_tracepoint(
+    _: &ProbeInfo,
+    attachment: &Attachment,
+    src: &dyn ProbeSource,
+) -> Result<ProbeTarget, String> {
+    Ok(fields::tracepoint_target(&attached_format(
+        attachment, src,
+    )?))
+}
+
+/// A program whose only attachment is `attachment`.
+pub fn one(attachment: Attachment) -> Result<Vec<Attachment>, String> {
+    Ok(vec![attachment])
+}
 
 /// Where a probe's `args[]` types come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,23 +338,10 @@ impl Stability {
 }
 
 /// The stability of a provider's probe names and arguments: `Stable` for
-/// DTrace's own and its stable providers, `Evolving` for kernel-shaped ones.
+/// DTrace's own and its stable providers, `Evolving` for kernel-shaped
+/// and per-process ones.
 pub fn stability_of(provider: &str) -> Stability {
-    if [
-        dtrace::PROVIDER,
-        proc::PROVIDER,
-        sched::PROVIDER,
-        io::PROVIDER,
-        ip::PROVIDER,
-        tcp::PROVIDER,
-        udp::PROVIDER,
-    ]
-    .contains(&provider)
-    {
-        Stability::Stable
-    } else {
-        Stability::Evolving
-    }
+    named(provider).map_or(Stability::Evolving, |p| p.stability())
 }
 
 /// A probe as a provider declares it, before the catalogue numbers it.
@@ -145,6 +386,8 @@ pub struct StableProbe {
     pub tracepoints: &'static [(&'static str, &'static str)],
     /// `args[]` D types, as DTrace documents them.
     pub args: &'static [&'static str],
+    /// Why the probe is listed but cannot be attached yet, if so.
+    pub later: Option<&'static str>,
 }
 
 impl StableProbe {
@@ -156,6 +399,22 @@ impl StableProbe {
                 .any(|(subsystem, event)| e.subsystem == *subsystem && e.event == *event)
         })
     }
+}
+
+/// The tracepoint stable probe `probe` of `table` attaches to: its first.
+pub fn stable_attachment(table: &[StableProbe], probe: &ProbeInfo) -> Result<Attachment, String> {
+    let stable = table
+        .iter()
+        .find(|p| p.name == probe.name)
+        .ok_or_else(|| format!("{} has no mapping", probe.full_name()))?;
+    if let Some(why) = stable.later {
+        return Err(format!("{} {why} (not implemented yet)", probe.full_name()));
+    }
+    let (subsystem, event) = stable
+        .tracepoints
+        .first()
+        .ok_or_else(|| format!("{} has no tracepoint", probe.full_name()))?;
+    Ok(Attachment::Tracepoint(EventName::new(subsystem, event)))
 }
 
 /// The probes of a stable provider whose tracepoints are among `events`,
@@ -187,11 +446,13 @@ mod tests {
             name: "b",
             tracepoints: &[("x", "missing"), ("x", "there")],
             args: &["int"],
+            later: None,
         },
         StableProbe {
             name: "a",
             tracepoints: &[("x", "absent")],
             args: &[],
+            later: Some("needs a thing"),
         },
     ];
 
@@ -214,11 +475,40 @@ mod tests {
     }
 
     #[test]
+    fn stable_probes_attach_to_their_first_tracepoint() {
+        let probe = |name: &str| ProbeInfo {
+            id: 9,
+            provider: "prov".into(),
+            module: String::new(),
+            function: String::new(),
+            name: name.into(),
+            args: Vec::new(),
+        };
+        assert_eq!(
+            stable_attachment(TABLE, &probe("b")),
+            Ok(Attachment::Tracepoint(EventName::new("x", "missing")))
+        );
+        let later = stable_attachment(TABLE, &probe("a")).unwrap_err();
+        assert_eq!(later, "prov:::a needs a thing (not implemented yet)");
+        assert!(stable_attachment(TABLE, &probe("c"))
+            .unwrap_err()
+            .contains("no mapping"));
+    }
+
+    #[test]
+    fn every_named_provider_is_found_by_its_name() {
+        for p in NAMED {
+            assert_eq!(named(p.name()).map(|q| q.name()), Some(p.name()));
+        }
+        assert!(named("usdt").is_none() && named("pid").is_none());
+    }
+
+    #[test]
     fn stability() {
         for p in ["dtrace", "proc", "sched", "io"] {
             assert_eq!(stability_of(p), Stability::Stable, "{p}");
         }
-        for p in ["syscall", "sdt", "profile"] {
+        for p in ["syscall", "sdt", "profile", "fbt", "vmm1234", "pid1"] {
             assert_eq!(stability_of(p), Stability::Evolving, "{p}");
         }
     }

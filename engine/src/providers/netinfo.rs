@@ -17,7 +17,9 @@
 //! header. The transport header follows the IPv4 header's `ihl` words, or
 //! the fixed 40-byte IPv6 header (extension headers are not walked).
 
+use super::{Attachment, ProbeSource};
 use d_lang::codegen::{ArgSource, FieldOp, Filter, FilterCmp, ProbeTarget, ProgType};
+use d_lang::ProbeInfo;
 
 /// Linux's `IPPROTO_TCP` and `IPPROTO_UDP`.
 pub const IPPROTO_TCP: i64 = 6;
@@ -711,22 +713,18 @@ pub fn net_target(
     }
 }
 
-/// The tracepoint of network probe `provider:::name`.
-pub fn tracepoint(provider: &str, name: &str) -> Option<(&'static str, &'static str)> {
-    let table = match provider {
-        "ip" => super::ip::PROBES,
-        "tcp" => super::tcp::PROBES,
-        "udp" => super::udp::PROBES,
-        "vnic" => super::vnic::PROBES,
-        _ => return None,
-    };
-    table
-        .iter()
-        .find(|p| p.name == name)
-        .and_then(|p| p.tracepoints.first().copied())
-}
-
-/// Whether `provider` is one of the network providers.
-pub fn is_net(provider: &str) -> bool {
-    matches!(provider, "ip" | "tcp" | "udp" | "vnic")
+/// The target of a network probe, with member offsets from the
+/// kernel's BTF (the probes read `sk_buff`s and sockets, not the
+/// tracepoint's fields).
+pub fn kernel_target(
+    probe: &ProbeInfo,
+    _: &Attachment,
+    _: &dyn ProbeSource,
+) -> Result<ProbeTarget, String> {
+    let btf = crate::btf::KernelBtf::kernel()
+        .ok_or("network probes need the kernel's BTF (/sys/kernel/btf/vmlinux)")?;
+    let dev_size = btf
+        .struct_size("net_device")
+        .ok_or("the kernel's BTF has no struct net_device")?;
+    net_target(btf, dev_size, &probe.provider, &probe.name)
 }

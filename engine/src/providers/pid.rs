@@ -10,10 +10,13 @@
 //! instruction, is 0: a uretprobe fires at the return address and cannot
 //! tell which return instruction got there.
 
-use super::{ArgSource, ProbeSpec};
+use super::fields::typed_target;
+use super::{one, ArgSource as Types, Attachment, ProbeSource, ProbeSpec, Provider};
 use crate::sdt_notes::file_offset;
 use d_lang::catalog::glob_match;
+use d_lang::codegen::{ArgSource, ProbeTarget, ProgType};
 use d_lang::ProbeDesc;
+use d_lang::ProbeInfo;
 use object::{Object, ObjectSymbol, SymbolKind};
 use std::path::{Path, PathBuf};
 
@@ -147,7 +150,7 @@ pub fn matching(desc: &ProbeDesc, pid: u32, objects: &[PathBuf]) -> Vec<(String,
                         module: module.clone(),
                         function: func.clone(),
                         name,
-                        args: ArgSource::Types(types),
+                        args: Types::Types(types),
                     },
                     Site {
                         pid,
@@ -169,4 +172,50 @@ pub fn matching(desc: &ProbeDesc, pid: u32, objects: &[PathBuf]) -> Vec<(String,
         }
     }
     out
+}
+/// The `pid` provider (every `pidPID` provider).
+pub struct Pid;
+
+/// x86-64 integer argument registers in `pt_regs`: rdi rsi rdx rcx r8 r9.
+const ARG_REGS: [u16; 6] = [112, 104, 96, 88, 72, 64];
+/// `rax` in `pt_regs`: the return value.
+const RET_REG: u16 = 80;
+
+impl Provider for Pid {
+    fn name(&self) -> &'static str {
+        PREFIX
+    }
+
+    fn attachments(
+        &self,
+        probe: &ProbeInfo,
+        src: &dyn ProbeSource,
+    ) -> Result<Vec<Attachment>, String> {
+        let site = src
+            .pid_site(probe.id)
+            .ok_or_else(|| format!("no way to attach to {}", probe.full_name()))?;
+        one(Attachment::Pid(site))
+    }
+
+    fn target(
+        &self,
+        _: &ProbeInfo,
+        attachment: &Attachment,
+        _: &dyn ProbeSource,
+    ) -> Result<ProbeTarget, String> {
+        let Attachment::Pid(site) = attachment else {
+            return Err(format!("pid probes run on uprobes, not {attachment:?}"));
+        };
+        let reg = |offset: u16| ArgSource::RegValue {
+            offset,
+            size: 8,
+            signed: true,
+        };
+        let args: Vec<ArgSource> = if site.ret {
+            vec![ArgSource::Const(0), reg(RET_REG)]
+        } else {
+            ARG_REGS.into_iter().map(reg).collect()
+        };
+        Ok(typed_target(ProgType::Uprobe, args, !site.ret))
+    }
 }

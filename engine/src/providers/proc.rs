@@ -40,8 +40,10 @@
 //!
 //! Probes are listed in name order.
 
-use super::{stable_probes, ProbeSpec, StableProbe};
-use crate::tracefs::EventName;
+use super::fields::{stable_target, untranslated, view, Fields};
+use super::{attached_format, Attachment, ProbeSource, Stability, StableProbe, StableProvider};
+use d_lang::codegen::{ArgSource, FilterCmp, ProbeTarget};
+use d_lang::ProbeInfo;
 
 /// The provider's name.
 pub const PROVIDER: &str = "proc";
@@ -58,6 +60,7 @@ pub const PROBES: &[StableProbe] = &[
         name: "create",
         tracepoints: &[NEWTASK],
         args: &["psinfo_t *"],
+        later: None,
     },
     StableProbe {
         name: "exec",
@@ -66,6 +69,7 @@ pub const PROBES: &[StableProbe] = &[
             ("syscalls", "sys_enter_execveat"),
         ],
         args: &["string"],
+        later: None,
     },
     StableProbe {
         name: "exec-failure",
@@ -74,66 +78,138 @@ pub const PROBES: &[StableProbe] = &[
             ("syscalls", "sys_exit_execveat"),
         ],
         args: &["int"],
+        later: None,
     },
     StableProbe {
         name: "exec-success",
         tracepoints: &[("sched", "sched_process_exec")],
         args: &[],
+        later: None,
     },
     StableProbe {
         name: "exit",
         tracepoints: &[EXIT],
         args: &["int"],
+        later: None,
     },
     StableProbe {
         name: "lwp-create",
         tracepoints: &[NEWTASK],
         args: &["lwpsinfo_t *", "psinfo_t *"],
+        later: None,
     },
     StableProbe {
         name: "lwp-exit",
         tracepoints: &[EXIT],
         args: &[],
+        later: None,
     },
     StableProbe {
         name: "lwp-start",
         tracepoints: &[FORK],
         args: &[],
+        later: Some("must fire in the new thread's context, which needs its task"),
     },
     StableProbe {
         name: "signal-discard",
         tracepoints: &[SIGNAL_GENERATE],
         args: &["lwpsinfo_t *", "psinfo_t *", "int"],
+        later: None,
     },
     StableProbe {
         name: "signal-handle",
         tracepoints: &[("signal", "signal_deliver")],
         args: &["int", "void *", "void *"],
+        later: None,
     },
     StableProbe {
         name: "signal-send",
         tracepoints: &[SIGNAL_GENERATE],
         args: &["lwpsinfo_t *", "psinfo_t *", "int"],
+        later: None,
     },
     StableProbe {
         name: "start",
         tracepoints: &[FORK],
         args: &[],
+        later: Some("must fire in the new process's context, which needs its task"),
     },
 ];
 
-/// The `proc` probes whose tracepoints are among `events`.
-pub fn probes(events: &[EventName]) -> Vec<ProbeSpec> {
-    stable_probes(PROVIDER, PROBES, events)
+/// The `proc` provider.
+pub const PROC: StableProvider = StableProvider {
+    name: PROVIDER,
+    stability: Stability::Stable,
+    probes: PROBES,
+    target,
+};
+
+/// `CLONE_THREAD`: a new thread rather than a new process.
+const CLONE_THREAD: i64 = 0x10000;
+
+/// Each probe's arguments and the filters that keep its own firings of a
+/// shared tracepoint (see the table above).
+fn target(
+    probe: &ProbeInfo,
+    attachment: &Attachment,
+    src: &dyn ProbeSource,
+) -> Result<ProbeTarget, String> {
+    let fmt = attached_format(attachment, src)?;
+    let f = Fields::new(&fmt);
+    let target = |args: Vec<ArgSource>| stable_target(args, Vec::new());
+    Ok(match probe.name.as_str() {
+        "exit" => stable_target(
+            vec![ArgSource::ExitReason],
+            vec![f.filter("group_dead", FilterCmp::Ne, 0)],
+        ),
+        "exec" => target(vec![f.offset("filename").map_or_else(
+            || ArgSource::Unavailable("no filename field".into()),
+            |offset| ArgSource::CtxUserString { offset },
+        )]),
+        "exec-failure" => stable_target(
+            vec![ArgSource::Unavailable("errno needs -ret (not yet)".into())],
+            vec![f.filter("ret", FilterCmp::Lt, 0)],
+        ),
+        "create" => stable_target(
+            vec![f.ps("pid", "comm")],
+            vec![f.filter("clone_flags", FilterCmp::AllClear, CLONE_THREAD)],
+        ),
+        "lwp-create" => stable_target(
+            vec![
+                f.lwp("pid", "comm", None),
+                view("psinfo_t", &[("pr_fname", f.src("comm"))]),
+            ],
+            vec![f.filter("clone_flags", FilterCmp::AnySet, CLONE_THREAD)],
+        ),
+        "signal-send" | "signal-discard" => {
+            // TRACE_SIGNAL_IGNORED: the signal was discarded.
+            let cmp = if probe.name == "signal-send" {
+                FilterCmp::Ne
+            } else {
+                FilterCmp::Eq
+            };
+            stable_target(
+                vec![
+                    f.lwp("pid", "comm", None),
+                    f.ps("pid", "comm"),
+                    f.int("sig"),
+                ],
+                vec![f.filter("result", cmp, 1)],
+            )
+        }
+        "signal-handle" => target(vec![f.int("sig"), untranslated(), untranslated()]),
+        _ => target(Vec::new()),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::ArgSource;
+    use crate::providers::{ArgSource, Provider};
+    use crate::tracefs::EventName;
 
     fn names(events: &[EventName]) -> Vec<String> {
-        probes(events).into_iter().map(|p| p.name).collect()
+        PROC.listed(events).into_iter().map(|p| p.name).collect()
     }
 
     #[test]
@@ -175,7 +251,7 @@ mod tests {
             .iter()
             .flat_map(|p| p.tracepoints.iter().map(|(s, e)| EventName::new(s, e)))
             .collect();
-        let specs = probes(&all);
+        let specs = PROC.listed(&all);
         assert_eq!(specs.len(), 12);
         let args = |name: &str| -> &'static [&'static str] {
             match &specs.iter().find(|p| p.name == name).unwrap().args {

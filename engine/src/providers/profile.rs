@@ -6,7 +6,10 @@
 //! always present; any other valid `N` is made when a description names it
 //! exactly, as DTrace does. Module and function are empty.
 
-use super::ProbeSpec;
+use super::{one, Attachment, ProbeSource, ProbeSpec, Provider};
+use crate::tracefs::EventName;
+use d_lang::codegen::{ArgSource, ProbeTarget, ProgType};
+use d_lang::ProbeInfo;
 
 /// The provider's name.
 pub const PROVIDER: &str = "profile";
@@ -98,6 +101,64 @@ pub fn on_demand(name: &str) -> Option<ProbeSpec> {
 
 fn probe(name: &str) -> ProbeSpec {
     ProbeSpec::untyped(PROVIDER, "", "", name)
+}
+
+/// The shortest `profile-N`/`tick-N` period (DTrace's `profile_interval_min`, 200 µs).
+pub const MIN_TIMER_PERIOD_NS: u64 = 200_000;
+
+/// The `profile` provider.
+pub struct Profile;
+
+impl Provider for Profile {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn listed(&self, _events: &[EventName]) -> Vec<ProbeSpec> {
+        listed()
+    }
+
+    fn attachments(
+        &self,
+        probe: &ProbeInfo,
+        _: &dyn ProbeSource,
+    ) -> Result<Vec<Attachment>, String> {
+        let t = parse_timer(&probe.name).ok_or_else(|| format!("{} is not a timer", probe.name))?;
+        // As DTrace's profile_interval_min: faster timers could swamp the
+        // machine with interrupts.
+        if t.period_ns < MIN_TIMER_PERIOD_NS {
+            return Err(format!(
+                "{} fires more often than every {} µs, the shortest interval allowed",
+                probe.name,
+                MIN_TIMER_PERIOD_NS / 1000
+            ));
+        }
+        one(Attachment::Timer {
+            period_ns: t.period_ns,
+            all_cpus: t.kind == TimerKind::Profile,
+        })
+    }
+
+    /// `arg0` is the kernel PC of the interrupted thread, `arg1` its user PC.
+    fn target(
+        &self,
+        _: &ProbeInfo,
+        _: &Attachment,
+        _: &dyn ProbeSource,
+    ) -> Result<ProbeTarget, String> {
+        Ok(ProbeTarget {
+            prog_type: ProgType::PerfEvent,
+            args: vec![
+                ArgSource::PerfPc { user: false },
+                ArgSource::PerfPc { user: true },
+            ],
+            typed_args: None,
+            filters: Vec::new(),
+            syscall_ret: None,
+            function_entry: false,
+            netns: None,
+        })
+    }
 }
 
 #[cfg(test)]

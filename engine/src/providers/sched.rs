@@ -39,8 +39,10 @@
 //!
 //! Probes are listed in name order.
 
-use super::{stable_probes, ProbeSpec, StableProbe};
-use crate::tracefs::EventName;
+use super::fields::{stable_target, Fields};
+use super::{attached_format, Attachment, ProbeSource, Stability, StableProbe, StableProvider};
+use d_lang::codegen::{FilterCmp, ProbeTarget};
+use d_lang::ProbeInfo;
 
 /// The provider's name.
 pub const PROVIDER: &str = "sched";
@@ -53,48 +55,105 @@ pub const PROBES: &[StableProbe] = &[
         name: "change-pri",
         tracepoints: &[("sched", "sched_pi_setprio")],
         args: &["lwpsinfo_t *", "psinfo_t *", "int"],
+        later: None,
     },
     StableProbe {
         name: "off-cpu",
         tracepoints: &[SWITCH],
         args: &["lwpsinfo_t *", "psinfo_t *"],
+        later: None,
     },
     StableProbe {
         name: "on-cpu",
         tracepoints: &[SWITCH],
         args: &[],
+        later: Some("must fire in the incoming thread's context"),
     },
     StableProbe {
         name: "preempt",
         tracepoints: &[SWITCH],
         args: &[],
+        later: None,
     },
     StableProbe {
         name: "sleep",
         tracepoints: &[SWITCH],
         args: &[],
+        later: None,
     },
     StableProbe {
         name: "wakeup",
         tracepoints: &[("sched", "sched_waking")],
         args: &["lwpsinfo_t *", "psinfo_t *"],
+        later: None,
     },
 ];
 
-/// The `sched` probes whose tracepoints are among `events`.
-pub fn probes(events: &[EventName]) -> Vec<ProbeSpec> {
-    stable_probes(PROVIDER, PROBES, events)
+/// The `sched` provider.
+pub const SCHED: StableProvider = StableProvider {
+    name: PROVIDER,
+    stability: Stability::Stable,
+    probes: PROBES,
+    target,
+};
+
+/// `TASK_REPORT_MAX`: the `prev_state` `sched_switch` records for a preemption.
+const PREEMPTED: i64 = 0x100;
+
+/// Each probe's arguments, and for the probes sharing `sched_switch` the
+/// `prev_state` that tells a sleep from a preemption.
+fn target(
+    probe: &ProbeInfo,
+    attachment: &Attachment,
+    src: &dyn ProbeSource,
+) -> Result<ProbeTarget, String> {
+    let fmt = attached_format(attachment, src)?;
+    let f = Fields::new(&fmt);
+    Ok(match probe.name.as_str() {
+        "off-cpu" => stable_target(
+            vec![
+                f.lwp("next_pid", "next_comm", Some("next_prio")),
+                f.ps("next_pid", "next_comm"),
+            ],
+            Vec::new(),
+        ),
+        "wakeup" => stable_target(
+            vec![f.lwp("pid", "comm", Some("prio")), f.ps("pid", "comm")],
+            Vec::new(),
+        ),
+        "sleep" => stable_target(
+            Vec::new(),
+            vec![
+                f.filter("prev_state", FilterCmp::Ne, 0),
+                f.filter("prev_state", FilterCmp::Ne, PREEMPTED),
+            ],
+        ),
+        "preempt" => stable_target(
+            Vec::new(),
+            vec![f.filter("prev_state", FilterCmp::Eq, PREEMPTED)],
+        ),
+        "change-pri" => stable_target(
+            vec![
+                f.lwp("pid", "comm", Some("oldprio")),
+                f.ps("pid", "comm"),
+                f.int("newprio"),
+            ],
+            Vec::new(),
+        ),
+        _ => stable_target(Vec::new(), Vec::new()),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::ArgSource;
+    use crate::providers::{ArgSource, Provider};
+    use crate::tracefs::EventName;
 
     #[test]
     fn probes_follow_their_tracepoints() {
         let names = |events: &[EventName]| -> Vec<String> {
-            probes(events).into_iter().map(|p| p.name).collect()
+            SCHED.listed(events).into_iter().map(|p| p.name).collect()
         };
         assert_eq!(
             names(&[EventName::new("sched", "sched_switch")]),
@@ -118,7 +177,7 @@ mod tests {
             EventName::new("sched", "sched_switch"),
             EventName::new("sched", "sched_waking"),
         ];
-        let specs = probes(&all);
+        let specs = SCHED.listed(&all);
         assert_eq!(specs.len(), 6);
         let args = |name: &str| match &specs.iter().find(|p| p.name == name).unwrap().args {
             ArgSource::Fixed(a) => *a,

@@ -8,7 +8,7 @@
 //! covers it) and `ftrace` (internal ftrace records, not attachable
 //! tracepoints). Probes are ordered by subsystem, then event.
 
-use super::{ArgSource, ProbeSpec};
+use super::{plain_tracepoint, ArgSource, ProbeSpec, TracepointProvider};
 use crate::tracefs::EventName;
 
 /// The provider's name.
@@ -31,6 +31,13 @@ pub fn probes(events: &[EventName]) -> Vec<ProbeSpec> {
         })
         .collect()
 }
+
+/// The `sdt` provider: its arguments are the tracepoint's fields.
+pub const SDT: TracepointProvider = TracepointProvider {
+    name: PROVIDER,
+    list: probes,
+    target: plain_tracepoint,
+};
 
 #[cfg(test)]
 mod tests {

@@ -7,8 +7,12 @@
 //!
 //! Probes are ordered by syscall name, `entry` before `return`.
 
-use super::{ArgSource, ProbeSpec};
+use super::fields::field_sources;
+use super::ArgSource as Types;
+use super::{attached_format, Attachment, ProbeSource, ProbeSpec, TracepointProvider};
 use crate::tracefs::EventName;
+use d_lang::codegen::{ArgSource, ProbeTarget, ProgType};
+use d_lang::ProbeInfo;
 use std::collections::BTreeMap;
 
 /// The provider's name.
@@ -38,12 +42,66 @@ pub fn probes(events: &[EventName]) -> Vec<ProbeSpec> {
                     module: MODULE.to_string(),
                     function: name.to_string(),
                     name: probe_name.to_string(),
-                    args: ArgSource::Syscall(ev.clone()),
+                    args: Types::Syscall(ev.clone()),
                 });
             }
         }
     }
     out
+}
+
+/// The `syscall` provider.
+pub const SYSCALL: TracepointProvider = TracepointProvider {
+    name: PROVIDER,
+    list: probes,
+    target,
+};
+
+/// Entry probes read the call's arguments (8-byte values for `argN`,
+/// typed for `args[]`); return probes the return value, as `arg0` and
+/// `arg1` both.
+fn target(
+    probe: &ProbeInfo,
+    attachment: &Attachment,
+    src: &dyn ProbeSource,
+) -> Result<ProbeTarget, String> {
+    let fmt = attached_format(attachment, src)?;
+    let args: Vec<ArgSource> = field_sources(
+        fmt.event_fields()
+            .skip_while(|f| f.name != "__syscall_nr")
+            .skip(1),
+    );
+    let tracepoint = |args, typed_args, syscall_ret| ProbeTarget {
+        prog_type: ProgType::Tracepoint,
+        args,
+        typed_args: Some(typed_args),
+        filters: Vec::new(),
+        syscall_ret,
+        function_entry: false,
+        netns: None,
+    };
+    if probe.name == "return" {
+        // DTrace: arg0 and arg1 both hold the return value.
+        let ret = args.first().cloned().unwrap_or(ArgSource::Const(0));
+        return Ok(tracepoint(
+            vec![ret.clone(), ret.clone()],
+            vec![ret.clone()],
+            Some(ret),
+        ));
+    }
+    // Syscall arguments are 8-byte values: argN reads them as such.
+    let raw = args
+        .iter()
+        .map(|a| match a {
+            ArgSource::CtxField { offset, .. } => ArgSource::CtxField {
+                offset: *offset,
+                size: 8,
+                signed: false,
+            },
+            other => other.clone(),
+        })
+        .collect();
+    Ok(tracepoint(raw, args, None))
 }
 
 #[cfg(test)]

@@ -29,8 +29,7 @@
 //! tell a SYN answered by a reset from a stray segment reset by the stack
 //! except through the segment's flags, which it checks.
 
-use super::{stable_probes, ProbeSpec, StableProbe};
-use crate::tracefs::EventName;
+use super::{Stability, StableProbe, StableProvider};
 
 /// The provider's name.
 pub const PROVIDER: &str = "tcp";
@@ -50,36 +49,43 @@ pub const PROBES: &[StableProbe] = &[
         name: "accept-established",
         tracepoints: &[STATE],
         args: ARGS,
+        later: None,
     },
     StableProbe {
         name: "accept-refused",
         tracepoints: &[("tcp", "tcp_send_reset")],
         args: ARGS,
+        later: None,
     },
     StableProbe {
         name: "connect-established",
         tracepoints: &[STATE],
         args: ARGS,
+        later: None,
     },
     StableProbe {
         name: "connect-refused",
         tracepoints: &[STATE],
         args: ARGS,
+        later: None,
     },
     StableProbe {
         name: "connect-request",
         tracepoints: &[STATE],
         args: ARGS,
+        later: None,
     },
     StableProbe {
         name: "receive",
         tracepoints: &[("net", "netif_receive_skb")],
         args: ARGS,
+        later: None,
     },
     StableProbe {
         name: "send",
         tracepoints: &[("net", "net_dev_queue")],
         args: ARGS,
+        later: None,
     },
     StableProbe {
         name: "state-change",
@@ -92,10 +98,14 @@ pub const PROBES: &[StableProbe] = &[
             "void *",
             "tcplsinfo_t *",
         ],
+        later: None,
     },
 ];
 
-/// The `tcp` probes whose tracepoints are among `events`.
-pub fn probes(events: &[EventName]) -> Vec<ProbeSpec> {
-    stable_probes(PROVIDER, PROBES, events)
-}
+/// The `tcp` provider.
+pub const TCP: StableProvider = StableProvider {
+    name: PROVIDER,
+    stability: Stability::Stable,
+    probes: PROBES,
+    target: super::netinfo::kernel_target,
+};

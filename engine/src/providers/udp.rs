@@ -12,8 +12,7 @@
 //! fragmented by IP fires once per fragment on the way out, and the
 //! fragments after the first carry no UDP header.
 
-use super::{stable_probes, ProbeSpec, StableProbe};
-use crate::tracefs::EventName;
+use super::{Stability, StableProbe, StableProvider};
 
 /// The provider's name.
 pub const PROVIDER: &str = "udp";
@@ -32,15 +31,20 @@ pub const PROBES: &[StableProbe] = &[
         name: "receive",
         tracepoints: &[("net", "netif_receive_skb")],
         args: ARGS,
+        later: None,
     },
     StableProbe {
         name: "send",
         tracepoints: &[("net", "net_dev_queue")],
         args: ARGS,
+        later: None,
     },
 ];
 
-/// The `udp` probes whose tracepoints are among `events`.
-pub fn probes(events: &[EventName]) -> Vec<ProbeSpec> {
-    stable_probes(PROVIDER, PROBES, events)
-}
+/// The `udp` provider.
+pub const UDP: StableProvider = StableProvider {
+    name: PROVIDER,
+    stability: Stability::Stable,
+    probes: PROBES,
+    target: super::netinfo::kernel_target,
+};

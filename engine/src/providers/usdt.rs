@@ -8,10 +8,13 @@
 //! the processes traced with `-c`/`-p`. A `-c` command that has not run
 //! its program yet is read from the program's file.
 
-use super::{ArgSource, ProbeSpec};
+use super::fields::typed_target;
+use super::{ArgSource as Types, Attachment, ProbeSource, ProbeSpec, Provider};
 use crate::sdt_notes::SdtProbe;
 use d_lang::catalog::glob_match;
+use d_lang::codegen::{ArgSource, ProbeTarget, ProgType};
 use d_lang::ProbeDesc;
+use d_lang::ProbeInfo;
 use std::path::PathBuf;
 
 /// A probe site to attach: the object, its site and semaphore, and the
@@ -114,13 +117,89 @@ impl ProcessNotes {
                     module,
                     function: probe.function.clone(),
                     name,
-                    args: ArgSource::Types(types),
+                    args: Types::Types(types),
                 };
                 out.push((provider, spec, Site { pid, probe }));
             }
         }
         out
     }
+}
+
+/// The USDT provider (every `PROVIDERpid` provider of a traced process).
+pub struct Usdt;
+
+impl Provider for Usdt {
+    fn name(&self) -> &'static str {
+        "usdt"
+    }
+
+    /// One program per layout of the probe's sites, so every site of
+    /// every probe is traced.
+    fn attachments(
+        &self,
+        probe: &ProbeInfo,
+        src: &dyn ProbeSource,
+    ) -> Result<Vec<Attachment>, String> {
+        let groups = layouts(src.usdt_sites(probe.id));
+        if groups.is_empty() {
+            return Err(format!("no way to attach to {}", probe.full_name()));
+        }
+        Ok(groups.into_iter().map(Attachment::Usdt).collect())
+    }
+
+    /// Registers read from `pt_regs`, memory at a register plus a
+    /// displacement, constants: where this layout's sites keep each
+    /// argument.
+    fn target(
+        &self,
+        _: &ProbeInfo,
+        attachment: &Attachment,
+        _: &dyn ProbeSource,
+    ) -> Result<ProbeTarget, String> {
+        use crate::sdt_notes::ArgLoc;
+        let Attachment::Usdt(sites) = attachment else {
+            return Err(format!("USDT probes run on uprobes, not {attachment:?}"));
+        };
+        let args: Vec<ArgSource> = sites
+            .first()
+            .map(|s| s.probe.args.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|a| match a.loc {
+                ArgLoc::Reg(offset) => ArgSource::RegValue {
+                    offset,
+                    size: a.size,
+                    signed: a.signed,
+                },
+                ArgLoc::Mem { reg, disp } => ArgSource::UserMem {
+                    reg,
+                    disp,
+                    size: a.size,
+                    signed: a.signed,
+                },
+                ArgLoc::Imm(v) => ArgSource::Const(v as u64),
+            })
+            .collect();
+        Ok(typed_target(ProgType::Uprobe, args, false))
+    }
+}
+
+/// Sites grouped by where they keep the probe's arguments (the compiler
+/// may put them in other registers at each site), groups in the order
+/// their first site was noted.
+pub fn layouts(sites: Vec<Site>) -> Vec<Vec<Site>> {
+    let mut groups: Vec<Vec<Site>> = Vec::new();
+    for site in sites {
+        match groups
+            .iter_mut()
+            .find(|g| g[0].probe.args == site.probe.args)
+        {
+            Some(g) => g.push(site),
+            None => groups.push(vec![site]),
+        }
+    }
+    groups
 }
 
 #[cfg(test)]

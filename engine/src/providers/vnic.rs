@@ -18,8 +18,7 @@
 //! A vNIC made in the global zone with `dladm create-vnic` is named by its
 //! host end, `NAME_h`.
 
-use super::{stable_probes, ProbeSpec, StableProbe};
-use crate::tracefs::EventName;
+use super::{Stability, StableProbe, StableProvider};
 
 /// The provider's name.
 pub const PROVIDER: &str = "vnic";
@@ -30,20 +29,26 @@ pub const PROBES: &[StableProbe] = &[
         name: "drop",
         tracepoints: &[("skb", "kfree_skb")],
         args: &["string", "uint32_t", "string"],
+        later: None,
     },
     StableProbe {
         name: "rx",
         tracepoints: &[("net", "net_dev_xmit")],
         args: &["string", "uint32_t"],
+        later: None,
     },
     StableProbe {
         name: "tx",
         tracepoints: &[("net", "net_dev_xmit")],
         args: &["string", "uint32_t"],
+        later: None,
     },
 ];
 
-/// The kernel-side `vnic` probes whose tracepoints are among `events`.
-pub fn probes(events: &[EventName]) -> Vec<ProbeSpec> {
-    stable_probes(PROVIDER, PROBES, events)
-}
+/// The `vnic` provider.
+pub const VNIC: StableProvider = StableProvider {
+    name: PROVIDER,
+    stability: Stability::Evolving,
+    probes: PROBES,
+    target: super::netinfo::kernel_target,
+};
