@@ -24,9 +24,8 @@
 //! Probes are listed in name order.
 
 use super::fields::{stable_target, view, Fields};
-use super::{attached_format, Attachment, ProbeSource, Stability, StableProbe, StableProvider};
+use super::{Stability, StableProbe, StableProvider, StableTarget};
 use d_lang::codegen::{FieldOp, ProbeTarget};
-use d_lang::ProbeInfo;
 
 /// The provider's name.
 pub const PROVIDER: &str = "io";
@@ -35,18 +34,8 @@ const ARGS: &[&str] = &["bufinfo_t *", "devinfo_t *", "fileinfo_t *"];
 
 /// Every `io` probe, in listing order.
 pub const PROBES: &[StableProbe] = &[
-    StableProbe {
-        name: "done",
-        tracepoints: &[("block", "block_rq_complete")],
-        args: ARGS,
-        later: None,
-    },
-    StableProbe {
-        name: "start",
-        tracepoints: &[("block", "block_rq_issue")],
-        args: ARGS,
-        later: None,
-    },
+    StableProbe::new("done", &[("block", "block_rq_complete")], ARGS),
+    StableProbe::new("start", &[("block", "block_rq_issue")], ARGS),
 ];
 
 /// The `io` provider.
@@ -54,17 +43,11 @@ pub const IO: StableProvider = StableProvider {
     name: PROVIDER,
     stability: Stability::Stable,
     probes: PROBES,
-    target,
+    target: StableTarget::Fields(target),
 };
 
 /// Both probes: `bufinfo_t`, `devinfo_t` and `fileinfo_t` of the request.
-fn target(
-    _: &ProbeInfo,
-    attachment: &Attachment,
-    src: &dyn ProbeSource,
-) -> Result<ProbeTarget, String> {
-    let fmt = attached_format(attachment, src)?;
-    let f = Fields::new(&fmt);
+fn target(_: &str, f: &Fields) -> ProbeTarget {
     // block_rq_complete has no bytes field: the sectors say it.
     let bytes = if f.has("bytes") {
         f.src("bytes")
@@ -93,7 +76,7 @@ fn target(
         ),
         view("fileinfo_t", &[]),
     ];
-    Ok(stable_target(args, Vec::new()))
+    stable_target(args, Vec::new())
 }
 
 #[cfg(test)]

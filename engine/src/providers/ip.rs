@@ -31,25 +31,7 @@ const ARGS: &[&str] = &[
 ];
 
 /// Every `ip` probe, in listing order.
-pub const PROBES: &[StableProbe] = &[
-    StableProbe {
-        name: "receive",
-        tracepoints: &[("net", "netif_receive_skb")],
-        args: ARGS,
-        later: None,
-    },
-    StableProbe {
-        name: "send",
-        tracepoints: &[("net", "net_dev_queue")],
-        args: ARGS,
-        later: None,
-    },
-];
+pub const PROBES: &[StableProbe] = &super::netinfo::packet_probes(ARGS);
 
 /// The `ip` provider.
-pub const IP: StableProvider = StableProvider {
-    name: PROVIDER,
-    stability: Stability::Stable,
-    probes: PROBES,
-    target: super::netinfo::kernel_target,
-};
+pub const IP: StableProvider = super::netinfo::provider(PROVIDER, Stability::Stable, PROBES);

@@ -30,7 +30,7 @@
 //!
 //! Probes are listed in name order.
 
-use super::{plain_tracepoint, ArgSource, ProbeSpec, TracepointProvider};
+use super::{plain_tracepoint, ProbeSpec, TracepointProvider};
 use crate::tracefs::EventName;
 
 /// The provider's name.
@@ -63,13 +63,7 @@ pub fn probes(events: &[EventName]) -> Vec<ProbeSpec> {
             let ev = events
                 .iter()
                 .find(|e| e.subsystem == "kvm" && e.event == event)?;
-            Some(ProbeSpec {
-                provider: PROVIDER,
-                module: String::new(),
-                function: String::new(),
-                name: name.to_owned(),
-                args: ArgSource::Tracepoint(ev.clone()),
-            })
+            Some(ProbeSpec::on_tracepoint(PROVIDER, "", name, ev))
         })
         .collect()
 }
@@ -84,6 +78,7 @@ pub const KVM: TracepointProvider = TracepointProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::ArgSource;
 
     #[test]
     fn probes_exist_where_their_tracepoints_do() {

@@ -211,7 +211,16 @@ pub struct StableProvider {
     /// Every probe it can offer, in listing order.
     pub probes: &'static [StableProbe],
     /// How a probe's program reads its arguments and keeps its firings.
-    pub target: TargetFn,
+    pub target: StableTarget,
+}
+
+/// How a stable provider's programs read their arguments.
+pub enum StableTarget {
+    /// From the named fields of the probe's tracepoint (`proc`, `sched`,
+    /// `io`), given the probe's name.
+    Fields(fn(&str, &fields::Fields) -> ProbeTarget),
+    /// Some other way (the network providers read kernel structures).
+    Other(TargetFn),
 }
 
 impl Provider for StableProvider {
@@ -241,7 +250,13 @@ impl Provider for StableProvider {
         attachment: &Attachment,
         src: &dyn ProbeSource,
     ) -> Result<ProbeTarget, String> {
-        (self.target)(probe, attachment, src)
+        match self.target {
+            StableTarget::Fields(target) => {
+                let fmt = attached_format(attachment, src)?;
+                Ok(target(&probe.name, &fields::Fields::new(&fmt)))
+            }
+            StableTarget::Other(target) => target(probe, attachment, src),
+        }
     }
 }
 
@@ -360,6 +375,23 @@ pub struct ProbeSpec {
 }
 
 impl ProbeSpec {
+    /// Probe `provider:module::name` on tracepoint `event`, typed by its
+    /// format.
+    pub fn on_tracepoint(
+        provider: &'static str,
+        module: &str,
+        name: &str,
+        event: &EventName,
+    ) -> Self {
+        ProbeSpec {
+            provider,
+            module: module.to_string(),
+            function: String::new(),
+            name: name.to_string(),
+            args: ArgSource::Tracepoint(event.clone()),
+        }
+    }
+
     /// A probe with no typed arguments.
     pub fn untyped(provider: &'static str, module: &str, function: &str, name: &str) -> Self {
         ProbeSpec {
@@ -391,6 +423,28 @@ pub struct StableProbe {
 }
 
 impl StableProbe {
+    /// Probe `name` on `tracepoints`, with `args[]` of D types `args`.
+    pub const fn new(
+        name: &'static str,
+        tracepoints: &'static [(&'static str, &'static str)],
+        args: &'static [&'static str],
+    ) -> Self {
+        StableProbe {
+            name,
+            tracepoints,
+            args,
+            later: None,
+        }
+    }
+
+    /// The probe, listed but refused at attach because of `why`.
+    pub const fn later(self, why: &'static str) -> Self {
+        StableProbe {
+            later: Some(why),
+            ..self
+        }
+    }
+
     /// Whether one of the probe's tracepoints is among `events`.
     pub fn available(&self, events: &[EventName]) -> bool {
         events.iter().any(|e| {
@@ -442,18 +496,8 @@ mod tests {
     use super::*;
 
     const TABLE: &[StableProbe] = &[
-        StableProbe {
-            name: "b",
-            tracepoints: &[("x", "missing"), ("x", "there")],
-            args: &["int"],
-            later: None,
-        },
-        StableProbe {
-            name: "a",
-            tracepoints: &[("x", "absent")],
-            args: &[],
-            later: Some("needs a thing"),
-        },
+        StableProbe::new("b", &[("x", "missing"), ("x", "there")], &["int"]),
+        StableProbe::new("a", &[("x", "absent")], &[]).later("needs a thing"),
     ];
 
     #[test]

@@ -17,9 +17,37 @@
 //! header. The transport header follows the IPv4 header's `ihl` words, or
 //! the fixed 40-byte IPv6 header (extension headers are not walked).
 
-use super::{Attachment, ProbeSource};
+use super::{Attachment, ProbeSource, Stability, StableProbe, StableProvider, StableTarget};
 use d_lang::codegen::{ArgSource, FieldOp, Filter, FilterCmp, ProbeTarget, ProgType};
 use d_lang::ProbeInfo;
+
+/// A packet arriving on a device that hands it to its own stack.
+pub const RECEIVE: (&str, &str) = ("net", "netif_receive_skb");
+/// A packet queued to its device.
+pub const SEND: (&str, &str) = ("net", "net_dev_queue");
+
+/// The `receive` and `send` probes of a packet provider (`ip`, `tcp`,
+/// `udp`), with `args[]` of D types `args`.
+pub const fn packet_probes(args: &'static [&'static str]) -> [StableProbe; 2] {
+    [
+        StableProbe::new("receive", &[RECEIVE], args),
+        StableProbe::new("send", &[SEND], args),
+    ]
+}
+
+/// A network provider: its probes' targets read kernel structures.
+pub const fn provider(
+    name: &'static str,
+    stability: Stability,
+    probes: &'static [StableProbe],
+) -> StableProvider {
+    StableProvider {
+        name,
+        stability,
+        probes,
+        target: StableTarget::Other(kernel_target),
+    }
+}
 
 /// Linux's `IPPROTO_TCP` and `IPPROTO_UDP`.
 pub const IPPROTO_TCP: i64 = 6;

@@ -41,9 +41,8 @@
 //! Probes are listed in name order.
 
 use super::fields::{stable_target, untranslated, view, Fields};
-use super::{attached_format, Attachment, ProbeSource, Stability, StableProbe, StableProvider};
+use super::{Stability, StableProbe, StableProvider, StableTarget};
 use d_lang::codegen::{ArgSource, FilterCmp, ProbeTarget};
-use d_lang::ProbeInfo;
 
 /// The provider's name.
 pub const PROVIDER: &str = "proc";
@@ -56,84 +55,46 @@ const SIGNAL_GENERATE: (&str, &str) = ("signal", "signal_generate");
 
 /// Every `proc` probe, in listing order.
 pub const PROBES: &[StableProbe] = &[
-    StableProbe {
-        name: "create",
-        tracepoints: &[NEWTASK],
-        args: &["psinfo_t *"],
-        later: None,
-    },
-    StableProbe {
-        name: "exec",
-        tracepoints: &[
+    StableProbe::new("create", &[NEWTASK], &["psinfo_t *"]),
+    StableProbe::new(
+        "exec",
+        &[
             ("syscalls", "sys_enter_execve"),
             ("syscalls", "sys_enter_execveat"),
         ],
-        args: &["string"],
-        later: None,
-    },
-    StableProbe {
-        name: "exec-failure",
-        tracepoints: &[
+        &["string"],
+    ),
+    StableProbe::new(
+        "exec-failure",
+        &[
             ("syscalls", "sys_exit_execve"),
             ("syscalls", "sys_exit_execveat"),
         ],
-        args: &["int"],
-        later: None,
-    },
-    StableProbe {
-        name: "exec-success",
-        tracepoints: &[("sched", "sched_process_exec")],
-        args: &[],
-        later: None,
-    },
-    StableProbe {
-        name: "exit",
-        tracepoints: &[EXIT],
-        args: &["int"],
-        later: None,
-    },
-    StableProbe {
-        name: "lwp-create",
-        tracepoints: &[NEWTASK],
-        args: &["lwpsinfo_t *", "psinfo_t *"],
-        later: None,
-    },
-    StableProbe {
-        name: "lwp-exit",
-        tracepoints: &[EXIT],
-        args: &[],
-        later: None,
-    },
-    StableProbe {
-        name: "lwp-start",
-        tracepoints: &[FORK],
-        args: &[],
-        later: Some("must fire in the new thread's context, which needs its task"),
-    },
-    StableProbe {
-        name: "signal-discard",
-        tracepoints: &[SIGNAL_GENERATE],
-        args: &["lwpsinfo_t *", "psinfo_t *", "int"],
-        later: None,
-    },
-    StableProbe {
-        name: "signal-handle",
-        tracepoints: &[("signal", "signal_deliver")],
-        args: &["int", "void *", "void *"],
-        later: None,
-    },
-    StableProbe {
-        name: "signal-send",
-        tracepoints: &[SIGNAL_GENERATE],
-        args: &["lwpsinfo_t *", "psinfo_t *", "int"],
-        later: None,
-    },
-    StableProbe {
-        name: "start",
-        tracepoints: &[FORK],
-        args: &[],
-        later: Some("must fire in the new process's context, which needs its task"),
-    },
+        &["int"],
+    ),
+    StableProbe::new("exec-success", &[("sched", "sched_process_exec")], &[]),
+    StableProbe::new("exit", &[EXIT], &["int"]),
+    StableProbe::new("lwp-create", &[NEWTASK], &["lwpsinfo_t *", "psinfo_t *"]),
+    StableProbe::new("lwp-exit", &[EXIT], &[]),
+    StableProbe::new("lwp-start", &[FORK], &[])
+        .later("must fire in the new thread's context, which needs its task"),
+    StableProbe::new(
+        "signal-discard",
+        &[SIGNAL_GENERATE],
+        &["lwpsinfo_t *", "psinfo_t *", "int"],
+    ),
+    StableProbe::new(
+        "signal-handle",
+        &[("signal", "signal_deliver")],
+        &["int", "void *", "void *"],
+    ),
+    StableProbe::new(
+        "signal-send",
+        &[SIGNAL_GENERATE],
+        &["lwpsinfo_t *", "psinfo_t *", "int"],
+    ),
+    StableProbe::new("start", &[FORK], &[])
+        .later("must fire in the new process's context, which needs its task"),
 ];
 
 /// The `proc` provider.
@@ -141,7 +102,7 @@ pub const PROC: StableProvider = StableProvider {
     name: PROVIDER,
     stability: Stability::Stable,
     probes: PROBES,
-    target,
+    target: StableTarget::Fields(target),
 };
 
 /// `CLONE_THREAD`: a new thread rather than a new process.
@@ -149,15 +110,9 @@ const CLONE_THREAD: i64 = 0x10000;
 
 /// Each probe's arguments and the filters that keep its own firings of a
 /// shared tracepoint (see the table above).
-fn target(
-    probe: &ProbeInfo,
-    attachment: &Attachment,
-    src: &dyn ProbeSource,
-) -> Result<ProbeTarget, String> {
-    let fmt = attached_format(attachment, src)?;
-    let f = Fields::new(&fmt);
+fn target(name: &str, f: &Fields) -> ProbeTarget {
     let target = |args: Vec<ArgSource>| stable_target(args, Vec::new());
-    Ok(match probe.name.as_str() {
+    match name {
         "exit" => stable_target(
             vec![ArgSource::ExitReason],
             vec![f.filter("group_dead", FilterCmp::Ne, 0)],
@@ -183,7 +138,7 @@ fn target(
         ),
         "signal-send" | "signal-discard" => {
             // TRACE_SIGNAL_IGNORED: the signal was discarded.
-            let cmp = if probe.name == "signal-send" {
+            let cmp = if name == "signal-send" {
                 FilterCmp::Ne
             } else {
                 FilterCmp::Eq
@@ -199,7 +154,7 @@ fn target(
         }
         "signal-handle" => target(vec![f.int("sig"), untranslated(), untranslated()]),
         _ => target(Vec::new()),
-    })
+    }
 }
 
 #[cfg(test)]

@@ -40,9 +40,8 @@
 //! Probes are listed in name order.
 
 use super::fields::{stable_target, Fields};
-use super::{attached_format, Attachment, ProbeSource, Stability, StableProbe, StableProvider};
+use super::{Stability, StableProbe, StableProvider, StableTarget};
 use d_lang::codegen::{FilterCmp, ProbeTarget};
-use d_lang::ProbeInfo;
 
 /// The provider's name.
 pub const PROVIDER: &str = "sched";
@@ -51,42 +50,20 @@ const SWITCH: (&str, &str) = ("sched", "sched_switch");
 
 /// Every `sched` probe, in listing order.
 pub const PROBES: &[StableProbe] = &[
-    StableProbe {
-        name: "change-pri",
-        tracepoints: &[("sched", "sched_pi_setprio")],
-        args: &["lwpsinfo_t *", "psinfo_t *", "int"],
-        later: None,
-    },
-    StableProbe {
-        name: "off-cpu",
-        tracepoints: &[SWITCH],
-        args: &["lwpsinfo_t *", "psinfo_t *"],
-        later: None,
-    },
-    StableProbe {
-        name: "on-cpu",
-        tracepoints: &[SWITCH],
-        args: &[],
-        later: Some("must fire in the incoming thread's context"),
-    },
-    StableProbe {
-        name: "preempt",
-        tracepoints: &[SWITCH],
-        args: &[],
-        later: None,
-    },
-    StableProbe {
-        name: "sleep",
-        tracepoints: &[SWITCH],
-        args: &[],
-        later: None,
-    },
-    StableProbe {
-        name: "wakeup",
-        tracepoints: &[("sched", "sched_waking")],
-        args: &["lwpsinfo_t *", "psinfo_t *"],
-        later: None,
-    },
+    StableProbe::new(
+        "change-pri",
+        &[("sched", "sched_pi_setprio")],
+        &["lwpsinfo_t *", "psinfo_t *", "int"],
+    ),
+    StableProbe::new("off-cpu", &[SWITCH], &["lwpsinfo_t *", "psinfo_t *"]),
+    StableProbe::new("on-cpu", &[SWITCH], &[]).later("must fire in the incoming thread's context"),
+    StableProbe::new("preempt", &[SWITCH], &[]),
+    StableProbe::new("sleep", &[SWITCH], &[]),
+    StableProbe::new(
+        "wakeup",
+        &[("sched", "sched_waking")],
+        &["lwpsinfo_t *", "psinfo_t *"],
+    ),
 ];
 
 /// The `sched` provider.
@@ -94,7 +71,7 @@ pub const SCHED: StableProvider = StableProvider {
     name: PROVIDER,
     stability: Stability::Stable,
     probes: PROBES,
-    target,
+    target: StableTarget::Fields(target),
 };
 
 /// `TASK_REPORT_MAX`: the `prev_state` `sched_switch` records for a preemption.
@@ -102,14 +79,8 @@ const PREEMPTED: i64 = 0x100;
 
 /// Each probe's arguments, and for the probes sharing `sched_switch` the
 /// `prev_state` that tells a sleep from a preemption.
-fn target(
-    probe: &ProbeInfo,
-    attachment: &Attachment,
-    src: &dyn ProbeSource,
-) -> Result<ProbeTarget, String> {
-    let fmt = attached_format(attachment, src)?;
-    let f = Fields::new(&fmt);
-    Ok(match probe.name.as_str() {
+fn target(name: &str, f: &Fields) -> ProbeTarget {
+    match name {
         "off-cpu" => stable_target(
             vec![
                 f.lwp("next_pid", "next_comm", Some("next_prio")),
@@ -141,7 +112,7 @@ fn target(
             Vec::new(),
         ),
         _ => stable_target(Vec::new(), Vec::new()),
-    })
+    }
 }
 
 #[cfg(test)]

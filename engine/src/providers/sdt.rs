@@ -8,7 +8,7 @@
 //! covers it) and `ftrace` (internal ftrace records, not attachable
 //! tracepoints). Probes are ordered by subsystem, then event.
 
-use super::{plain_tracepoint, ArgSource, ProbeSpec, TracepointProvider};
+use super::{plain_tracepoint, ProbeSpec, TracepointProvider};
 use crate::tracefs::EventName;
 
 /// The provider's name.
@@ -22,13 +22,7 @@ pub fn probes(events: &[EventName]) -> Vec<ProbeSpec> {
     events
         .iter()
         .filter(|e| !EXCLUDED_SUBSYSTEMS.contains(&e.subsystem.as_str()))
-        .map(|e| ProbeSpec {
-            provider: PROVIDER,
-            module: e.subsystem.clone(),
-            function: String::new(),
-            name: e.event.clone(),
-            args: ArgSource::Tracepoint(e.clone()),
-        })
+        .map(|e| ProbeSpec::on_tracepoint(PROVIDER, &e.subsystem, &e.event, e))
         .collect()
 }
 

@@ -45,52 +45,17 @@ const ARGS: &[&str] = &[
 
 /// Every `tcp` probe, in listing order.
 pub const PROBES: &[StableProbe] = &[
-    StableProbe {
-        name: "accept-established",
-        tracepoints: &[STATE],
-        args: ARGS,
-        later: None,
-    },
-    StableProbe {
-        name: "accept-refused",
-        tracepoints: &[("tcp", "tcp_send_reset")],
-        args: ARGS,
-        later: None,
-    },
-    StableProbe {
-        name: "connect-established",
-        tracepoints: &[STATE],
-        args: ARGS,
-        later: None,
-    },
-    StableProbe {
-        name: "connect-refused",
-        tracepoints: &[STATE],
-        args: ARGS,
-        later: None,
-    },
-    StableProbe {
-        name: "connect-request",
-        tracepoints: &[STATE],
-        args: ARGS,
-        later: None,
-    },
-    StableProbe {
-        name: "receive",
-        tracepoints: &[("net", "netif_receive_skb")],
-        args: ARGS,
-        later: None,
-    },
-    StableProbe {
-        name: "send",
-        tracepoints: &[("net", "net_dev_queue")],
-        args: ARGS,
-        later: None,
-    },
-    StableProbe {
-        name: "state-change",
-        tracepoints: &[STATE],
-        args: &[
+    StableProbe::new("accept-established", &[STATE], ARGS),
+    StableProbe::new("accept-refused", &[("tcp", "tcp_send_reset")], ARGS),
+    StableProbe::new("connect-established", &[STATE], ARGS),
+    StableProbe::new("connect-refused", &[STATE], ARGS),
+    StableProbe::new("connect-request", &[STATE], ARGS),
+    StableProbe::new("receive", &[super::netinfo::RECEIVE], ARGS),
+    StableProbe::new("send", &[super::netinfo::SEND], ARGS),
+    StableProbe::new(
+        "state-change",
+        &[STATE],
+        &[
             "void *",
             "csinfo_t *",
             "void *",
@@ -98,14 +63,8 @@ pub const PROBES: &[StableProbe] = &[
             "void *",
             "tcplsinfo_t *",
         ],
-        later: None,
-    },
+    ),
 ];
 
 /// The `tcp` provider.
-pub const TCP: StableProvider = StableProvider {
-    name: PROVIDER,
-    stability: Stability::Stable,
-    probes: PROBES,
-    target: super::netinfo::kernel_target,
-};
+pub const TCP: StableProvider = super::netinfo::provider(PROVIDER, Stability::Stable, PROBES);

@@ -25,30 +25,14 @@ pub const PROVIDER: &str = "vnic";
 
 /// Every kernel-side `vnic` probe, in listing order.
 pub const PROBES: &[StableProbe] = &[
-    StableProbe {
-        name: "drop",
-        tracepoints: &[("skb", "kfree_skb")],
-        args: &["string", "uint32_t", "string"],
-        later: None,
-    },
-    StableProbe {
-        name: "rx",
-        tracepoints: &[("net", "net_dev_xmit")],
-        args: &["string", "uint32_t"],
-        later: None,
-    },
-    StableProbe {
-        name: "tx",
-        tracepoints: &[("net", "net_dev_xmit")],
-        args: &["string", "uint32_t"],
-        later: None,
-    },
+    StableProbe::new(
+        "drop",
+        &[("skb", "kfree_skb")],
+        &["string", "uint32_t", "string"],
+    ),
+    StableProbe::new("rx", &[("net", "net_dev_xmit")], &["string", "uint32_t"]),
+    StableProbe::new("tx", &[("net", "net_dev_xmit")], &["string", "uint32_t"]),
 ];
 
 /// The `vnic` provider.
-pub const VNIC: StableProvider = StableProvider {
-    name: PROVIDER,
-    stability: Stability::Evolving,
-    probes: PROBES,
-    target: super::netinfo::kernel_target,
-};
+pub const VNIC: StableProvider = super::netinfo::provider(PROVIDER, Stability::Evolving, PROBES);
