@@ -273,13 +273,14 @@ impl<'c, 'a> DtraceRun<'c, 'a> {
         if total == 0 {
             return Err(DtraceError::NoProbesMatched.into());
         }
-        if backend == run::Backend::Kernel && generated.iter().all(|g| g.user_capable(&targets)) {
-            if let Some(why) = crate::sys::bpf::refused() {
+        let user = &crate::backend::USER;
+        if let Some(why) = backend.refused() {
+            if generated.iter().all(|g| g.runs_on(user, &targets)) {
                 // No BPF here, but nothing needs the kernel: interpret.
                 self.warning(&format!(
                     "the kernel refuses BPF ({why}): running on the user-space backend"
                 ));
-                backend = run::Backend::User;
+                backend = user;
                 generated = self.generate_all(&compiled, &targets, backend)?;
             }
         }
@@ -306,7 +307,7 @@ impl<'c, 'a> DtraceRun<'c, 'a> {
         &mut self,
         compiled: &[Compiled],
         targets: &Targets<'_>,
-        backend: run::Backend,
+        backend: &'static dyn crate::backend::Backend,
     ) -> Result<Vec<program::Generated>, Failure> {
         let errtags = self.settings.is_set("errtags");
         compiled

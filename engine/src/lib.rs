@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod attach;
+pub mod backend;
 pub mod btf;
 pub mod catalog;
 pub mod cli;

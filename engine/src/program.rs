@@ -10,8 +10,9 @@
 //! option`) and turns them into what each step needs: compile options,
 //! code generation options, output options.
 
+use crate::backend::Backend;
 use crate::catalog::LiveCatalog;
-use crate::run::{self, Backend, Instance, InstanceError};
+use crate::run::{self, Instance, InstanceError};
 use crate::target::{Attachment, Targets};
 use d_lang::codegen::{CodegenOptions, Object};
 use d_lang::options::OptionValue;
@@ -60,15 +61,12 @@ impl Settings {
     }
 
     /// The backend `-x backend=` asks for (the kernel's by default).
-    pub fn backend(&self) -> Backend {
-        match self.text("backend") {
-            Some("user") => Backend::User,
-            _ => Backend::Kernel,
-        }
+    pub fn backend(&self) -> &'static dyn Backend {
+        crate::backend::named(self.text("backend"))
     }
 
     /// Code generation settings.
-    pub fn codegen_options(&self, backend: Backend) -> CodegenOptions {
+    pub fn codegen_options(&self, backend: &dyn Backend) -> CodegenOptions {
         let mut c = CodegenOptions::default();
         if let Some(n) = self.number("strsize") {
             c.strsize = (n.clamp(16, 1024) as u32).div_ceil(8) * 8;
@@ -91,7 +89,7 @@ impl Settings {
         if let Some(n) = self.number("ustackframes") {
             c.ustackframes = n.clamp(1, 127) as u32;
         }
-        c.portable = backend == Backend::User;
+        c.portable = backend.portable();
         c
     }
 
@@ -177,7 +175,7 @@ pub struct Generated {
     /// The eBPF programs, maps and record descriptions.
     pub object: Object,
     /// The backend it was generated for.
-    pub backend: Backend,
+    pub backend: &'static dyn Backend,
 }
 
 /// Generate `compiled`'s code for `backend`.
@@ -185,7 +183,7 @@ pub fn generate(
     compiled: &Compiled,
     targets: &Targets<'_>,
     settings: &Settings,
-    backend: Backend,
+    backend: &'static dyn Backend,
 ) -> Result<Generated, Diagnostic> {
     let object = d_lang::codegen::generate(
         &compiled.program,
@@ -196,15 +194,12 @@ pub fn generate(
 }
 
 impl Generated {
-    /// Whether every program could run on the user-space backend (only
-    /// BEGIN, END, ERROR, tick and profile probes).
-    pub fn user_capable(&self, targets: &Targets<'_>) -> bool {
-        self.object.programs.iter().all(|p| {
-            matches!(
-                targets.attachment(&p.probe),
-                Ok(Attachment::Timer { .. } | Attachment::SelfProbe(_))
-            )
-        })
+    /// Whether every program could run on `backend`.
+    pub fn runs_on(&self, backend: &dyn Backend, targets: &Targets<'_>) -> bool {
+        self.object
+            .programs
+            .iter()
+            .all(|p| targets.attachment(&p.probe).is_ok_and(|a| backend.runs(&a)))
     }
 }
 
@@ -238,7 +233,7 @@ pub fn enable(generated: Generated, targets: &Targets<'_>) -> Result<Enabled, En
         .map(|p| targets.program_attachment(p))
         .collect::<Result<Vec<_>, _>>()
         .map_err(EnableError::Attachment)?;
-    let instance = Instance::with_backend(generated.object, generated.backend)?;
+    let instance = Instance::new(generated.object, generated.backend)?;
     Ok(Enabled {
         instance,
         attachments,
@@ -262,7 +257,7 @@ mod tests {
             let v = d_lang::options::parse_option(name, value).expect("valid option");
             s.values.insert(name.into(), v);
         }
-        assert_eq!(s.backend(), Backend::User);
+        assert_eq!(s.backend().name(), "user");
         let c = s.codegen_options(s.backend());
         assert_eq!(c.strsize, 104);
         assert!(c.portable);

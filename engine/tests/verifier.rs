@@ -32,7 +32,7 @@ fn load(catalog: &LiveCatalog, name: &str, src: &str) -> Result<usize, String> {
     let obj = generate(&prog, &targets, &CodegenOptions::default())
         .map_err(|d| format!("codegen: {}", d.message))?;
     let n = obj.programs.len();
-    Instance::new(obj).map_err(|e| match &e {
+    Instance::new(obj, &engine::backend::KERNEL).map_err(|e| match &e {
         engine::run::InstanceError::Load { source, .. } => {
             let log: Vec<&str> = source.log.lines().collect();
             let tail = log[log.len().saturating_sub(25)..].join("\n");

@@ -225,7 +225,8 @@ impl Session<'_> {
             }
             return Ok(());
         }
-        let entries = snapshot::read(&a, map).map_err(|e| SessionError::Read(e.to_string()))?;
+        let entries =
+            snapshot::read(&a, map.as_ref()).map_err(|e| SessionError::Read(e.to_string()))?;
         let keep: HashSet<Vec<Value>> = match n {
             None | Some(0) => HashSet::new(),
             Some(n) => {
@@ -273,8 +274,8 @@ impl Session<'_> {
                 .collect();
             for a in &aggs {
                 let map = &self.instances[ii].maps[a.map];
-                let entries =
-                    snapshot::read(a, map).map_err(|e| SessionError::Read(e.to_string()))?;
+                let entries = snapshot::read(a, map.as_ref())
+                    .map_err(|e| SessionError::Read(e.to_string()))?;
                 for (keys, _) in entries {
                     for k in keys {
                         match k {

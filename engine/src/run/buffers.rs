@@ -6,30 +6,9 @@
 use super::decode;
 use super::session::{BufPolicy, Session, SessionError};
 use crate::model::value::Value;
-use crate::ringbuf::RingBuf;
 use d_lang::codegen::{Counter, MapRole, RecordKind};
 use std::io::Write;
 use std::rc::Rc;
-
-/// Where an instance's records arrive.
-pub(super) enum Records {
-    /// The kernel's ring buffer.
-    Kernel(RingBuf),
-    /// The user-space backend's queue.
-    User(Rc<crate::user::map::UserMap>),
-}
-
-impl Records {
-    /// Take what is there now.
-    pub(super) fn drain(&mut self, mut f: impl FnMut(&[u8])) {
-        match self {
-            Records::Kernel(r) => {
-                r.drain(f);
-            }
-            Records::User(m) => m.ring_drain().iter().for_each(|b| f(b)),
-        }
-    }
-}
 
 /// A tick or profile probe of the user-space backend: the consumer fires it.
 pub(super) struct UserTimer {

@@ -4,12 +4,11 @@
 //! consumer itself fires (BEGIN, END, ERROR, the user-space backend's
 //! timers).
 
-use super::buffers::{Records, UserTimer};
-use super::instance::{Instance, Program};
-use super::map::Map;
+use super::buffers::UserTimer;
+use super::instance::Instance;
 use super::session::{OutputOptions, Session, SessionError};
 use crate::attach::{self, Link};
-use crate::ringbuf::RingBuf;
+use crate::backend::Attached;
 use crate::sys::bpf::BpfMap;
 use crate::target::Attachment;
 use crate::tracefs::Tracefs;
@@ -50,7 +49,7 @@ fn dispatch(
     })
     .map_err(|e| fail(e.to_string()))?;
     for (pi, nr) in calls {
-        let Program::Kernel(prog) = &inst.programs[*pi] else {
+        let Some(prog) = inst.programs[*pi].kernel_fd() else {
             return Err(fail("syscall dispatch needs kernel programs".into()));
         };
         let fd = prog.as_raw_fd() as u32;
@@ -102,43 +101,8 @@ impl<'o> Session<'o> {
                 .maps
                 .iter()
                 .position(|m| m.role == MapRole::Records);
-            match ring_map.and_then(|i| inst.maps.get(i)) {
-                Some(Map::Kernel(r)) => {
-                    use std::os::fd::AsFd;
-                    rings.push(Records::Kernel(
-                        RingBuf::new(r.as_fd()).map_err(|e| SessionError::Read(e.to_string()))?,
-                    ));
-                }
-                Some(Map::User(m)) => rings.push(Records::User(Rc::clone(m))),
-                None => {}
-            }
-            if inst.backend == super::Backend::User {
-                for (pi, att) in atts.iter().enumerate() {
-                    match att {
-                        Attachment::Timer { period_ns, .. } => timers.push(UserTimer {
-                            period: std::time::Duration::from_nanos(*period_ns),
-                            next: std::time::Instant::now()
-                                + std::time::Duration::from_nanos(*period_ns),
-                            prog: (ii, pi),
-                        }),
-                        Attachment::SelfProbe("lumen_dtrace_begin") => begin.push((ii, pi)),
-                        Attachment::SelfProbe("lumen_dtrace_end") => end.push((ii, pi)),
-                        Attachment::SelfProbe("lumen_dtrace_error") => error.push((ii, pi)),
-                        Attachment::SelfProbe(_) => {}
-                        Attachment::Tracepoint(_)
-                        | Attachment::Trampoline { .. }
-                        | Attachment::Usdt(_)
-                        | Attachment::Pid(_) => {
-                            return Err(SessionError::Attach {
-                                probe: inst.object.programs[pi].probe.full_name(),
-                                reason: "the user-space backend runs only BEGIN, END, ERROR, \
-                                         tick and profile probes"
-                                    .into(),
-                            })
-                        }
-                    }
-                }
-                continue;
+            if let Some(map) = ring_map.and_then(|i| inst.maps.get(i)) {
+                rings.push(map.records().map_err(SessionError::Read)?);
             }
             // Many syscall probes: one raw_syscalls program per direction
             // tail-calls the per-syscall programs, instead of hundreds of
@@ -160,7 +124,11 @@ impl<'o> Session<'o> {
                         _ => None,
                     })
                     .collect();
-                if calls.len() < DISPATCH_THRESHOLD {
+                if calls.len() < DISPATCH_THRESHOLD
+                    || calls
+                        .iter()
+                        .any(|(pi, _)| inst.programs[*pi].kernel_fd().is_none())
+                {
                     continue;
                 }
                 let tracefs = tracefs.ok_or_else(|| SessionError::Attach {
@@ -179,87 +147,34 @@ impl<'o> Session<'o> {
                 let (Some(prog), Some(att)) = (inst.programs.get(pi), atts.get(pi)) else {
                     continue;
                 };
-                use std::os::fd::AsFd;
                 if dispatched.contains(&pi) {
                     continue;
                 }
-                let Program::Kernel(prog) = prog else {
+                if let Attachment::SelfProbe(sym) = att {
+                    // BEGIN, END and ERROR run when the consumer fires them.
+                    match *sym {
+                        "lumen_dtrace_begin" => begin.push((ii, pi)),
+                        "lumen_dtrace_end" => end.push((ii, pi)),
+                        "lumen_dtrace_error" => error.push((ii, pi)),
+                        _ => {}
+                    }
                     continue;
-                };
+                }
                 let probe = inst.object.programs[pi].probe.full_name();
-                let fail = |reason: String| SessionError::Attach {
-                    probe: probe.clone(),
-                    reason,
-                };
-                let link = match att {
-                    Attachment::Tracepoint(ev) => {
-                        let tracefs =
-                            tracefs.ok_or_else(|| fail("tracefs is not available".into()))?;
-                        attach::attach_tracepoint_in(
-                            tracefs,
-                            prog.as_fd(),
-                            &ev.subsystem,
-                            &ev.event,
-                        )
-                        .map_err(|e| fail(e.to_string()))?
-                    }
-                    Attachment::Timer {
-                        period_ns,
-                        all_cpus,
-                    } => {
-                        let cpus = attach::profile_cpus().map_err(|e| fail(e.to_string()))?;
-                        let cpus = if *all_cpus {
-                            cpus
-                        } else {
-                            cpus.into_iter().take(1).collect()
-                        };
-                        attach::attach_cpu_clock(prog.as_fd(), *period_ns, &cpus)
-                            .map_err(|e| fail(e.to_string()))?
-                    }
-                    Attachment::Pid(site) => attach::attach_uprobe(
-                        prog.as_fd(),
-                        &site.path,
-                        site.offset,
-                        site.ret,
-                        Some(site.pid as i32),
-                    )
-                    .map_err(|e| fail(e.to_string()))?,
-                    Attachment::Usdt(sites) => {
-                        let Some((last, rest)) = sites.split_last() else {
-                            return Err(fail("the probe has no site".into()));
-                        };
-                        let uprobe = |site: &crate::providers::usdt::Site| {
-                            attach::attach_uprobe_counted(
-                                prog.as_fd(),
-                                &site.probe.path,
-                                site.probe.offset,
-                                site.probe.semaphore,
-                                false,
-                                Some(site.pid as i32),
-                            )
-                            .map_err(|e| fail(e.to_string()))
-                        };
-                        for site in rest {
-                            links.push(uprobe(site)?);
-                        }
-                        uprobe(last)?
-                    }
-                    Attachment::Trampoline { .. } => {
-                        attach::attach_trampoline(prog.as_fd(), &probe)
-                            .map_err(|e| fail(e.to_string()))?
-                    }
-                    Attachment::SelfProbe(sym) => {
-                        // BEGIN and END run when the consumer test-runs them.
-                        match *sym {
-                            "lumen_dtrace_begin" => begin.push((ii, pi)),
-                            "lumen_dtrace_end" => end.push((ii, pi)),
-                            "lumen_dtrace_error" => error.push((ii, pi)),
-                            _ => {}
-                        }
-                        continue;
-                    }
-                };
-                links.push(link);
+                let attached =
+                    prog.attach(att, &probe, tracefs)
+                        .map_err(|reason| SessionError::Attach {
+                            probe: probe.clone(),
+                            reason,
+                        })?;
+                match attached {
+                    Attached::Links(l) => links.extend(l),
+                    Attached::ConsumerTimer(period) => timers.push(UserTimer {
+                        period,
+                        next: std::time::Instant::now() + period,
+                        prog: (ii, pi),
+                    }),
+                }
             }
         }
         let enablings = instances

@@ -11,11 +11,10 @@ pub mod exit_hold;
 pub mod feed;
 pub mod instance;
 pub mod links;
-pub mod map;
 pub mod process;
 pub mod session;
 pub mod snapshot;
 
-pub use instance::{Backend, Instance, InstanceError};
-pub use map::Map;
+pub use crate::backend::InstanceError;
+pub use instance::Instance;
 pub use session::Session;

@@ -2,12 +2,13 @@
 //! until `exit()`, a signal or the traced command ends, fire END, and print
 //! what is left — as dtrace(1)'s main loop does.
 
-use super::buffers::{Records, UserTimer};
+use super::buffers::UserTimer;
 use super::decode;
 pub use super::feed::AggregationFeed;
-use super::instance::{Instance, Program};
+use super::instance::Instance;
 use super::snapshot::{self};
 use crate::attach::Link;
+use crate::backend::Records;
 use crate::model::aggregation;
 use crate::sys::bpf::BpfMap;
 use d_lang::codegen::{AggObj, MapRole};
@@ -131,7 +132,7 @@ pub enum Stop {
 /// A running session.
 pub struct Session<'o> {
     pub(super) instances: Vec<Instance>,
-    pub(super) rings: Vec<Records>,
+    pub(super) rings: Vec<Box<dyn Records>>,
     pub(super) timers: Vec<UserTimer>,
     pub(super) links: Vec<Link>,
     /// Each instance's record descriptions, shared so that decoding a
@@ -198,24 +199,10 @@ impl<'o> Session<'o> {
         progs: &[(usize, usize)],
         args: [u64; 6],
     ) -> Result<(), SessionError> {
-        use std::os::fd::AsFd;
         for &(ii, pi) in progs {
-            match &self.instances[ii].programs[pi] {
-                Program::Kernel(fd) => {
-                    crate::sys::bpf::prog_test_run(fd.as_fd(), &args)
-                        .map_err(|e| SessionError::Read(e.to_string()))?;
-                }
-                Program::User(p) => {
-                    // Room for any context a program reads (raw tracepoint
-                    // args or perf-event registers); zero past the args.
-                    let mut ctx = [0u8; 256];
-                    for (i, a) in args.iter().enumerate() {
-                        ctx[i * 8..i * 8 + 8].copy_from_slice(&a.to_ne_bytes());
-                    }
-                    p.run(&mut ctx)
-                        .map_err(|e| SessionError::Read(e.to_string()))?;
-                }
-            }
+            self.instances[ii].programs[pi]
+                .fire(args)
+                .map_err(SessionError::Read)?;
         }
         Ok(())
     }
@@ -342,20 +329,15 @@ impl<'o> Session<'o> {
     pub fn step(&mut self, poll_ms: i32) -> Result<(), SessionError> {
         let wait = self.fire_timers()?;
         let n = self.rings.len().max(1) as i32;
+        // Records of the user-space backend arrive only when a timer
+        // fires: wait no longer than until the next.
+        let each = std::time::Duration::from_millis((poll_ms / n).max(0) as u64);
+        let wait = wait.map_or(each, |w| w.min(each));
         for i in 0..self.rings.len() {
             let mut batch = Vec::new();
-            match &mut self.rings[i] {
-                Records::Kernel(r) => {
-                    r.poll(poll_ms / n, |b| batch.push(b.to_vec()))
-                        .map_err(|e| SessionError::Read(e.to_string()))?;
-                }
-                Records::User(m) => {
-                    // Nothing arrives between timer firings: sleep until the next.
-                    let ms = std::time::Duration::from_millis((poll_ms / n).max(0) as u64);
-                    std::thread::sleep(wait.map_or(ms, |w| w.min(ms)));
-                    batch.extend(m.ring_drain());
-                }
-            }
+            self.rings[i]
+                .poll(wait, &mut |b| batch.push(b.to_vec()))
+                .map_err(SessionError::Read)?;
             for rec in batch {
                 self.handle(i, &rec)?;
             }
@@ -473,7 +455,7 @@ impl<'o> Session<'o> {
     pub(super) fn drain(&mut self) -> Result<(), SessionError> {
         for i in 0..self.rings.len() {
             let mut batch = Vec::new();
-            self.rings[i].drain(|b| batch.push(b.to_vec()));
+            self.rings[i].drain(&mut |b| batch.push(b.to_vec()));
             for rec in batch {
                 self.handle(i, &rec)?;
             }
@@ -488,7 +470,8 @@ impl<'o> Session<'o> {
         a: &AggObj,
     ) -> Result<aggregation::Aggregation, SessionError> {
         let map = &self.instances[ii].maps[a.map];
-        let entries = snapshot::read(a, map).map_err(|e| SessionError::Read(e.to_string()))?;
+        let entries =
+            snapshot::read(a, map.as_ref()).map_err(|e| SessionError::Read(e.to_string()))?;
         let factor = self.normalize.get(&(ii, a.id)).copied().unwrap_or(1);
         Ok(aggregation::Aggregation {
             name: a.name.clone(),

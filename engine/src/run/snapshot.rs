@@ -2,7 +2,7 @@
 //! the per-CPU values merged as DTrace merges its per-CPU buffers.
 
 use super::decode::field;
-use super::map::Map;
+use crate::backend::Map;
 use crate::model::value::Value;
 use crate::sys::SysError;
 use d_lang::codegen::AggObj;
@@ -70,7 +70,7 @@ pub fn merge(func: &AggFunc, per_cpu: &[Vec<u8>]) -> Option<Merged> {
 }
 
 /// One aggregation's entries: decoded keys and merged values.
-pub fn read(agg: &AggObj, map: &Map) -> Result<Vec<(Vec<Value>, Merged)>, SysError> {
+pub fn read(agg: &AggObj, map: &dyn Map) -> Result<Vec<(Vec<Value>, Merged)>, SysError> {
     let mut out = Vec::new();
     if agg.array {
         // Keyless: slot 0; CPUs whose mark word is 0 never aggregated.
