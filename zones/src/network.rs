@@ -149,6 +149,37 @@ pub fn setup(uuid: &str, pid: i32, nics: &[NicPlan]) -> Result<Vec<String>, NetE
     }
 }
 
+/// Make vNIC `name` for `nic` inside the zone's network namespace `ns`:
+/// its MAC the manifest's, or one derived from the zone and interface.
+fn create_in_zone(
+    host: &mut Netlink,
+    uuid: &str,
+    ns: &std::fs::File,
+    name: &str,
+    nic: &NicPlan,
+) -> Result<(), NetError> {
+    let mac = match &nic.spec.mac {
+        Some(m) => MacRequest::Fixed(MacAddr::parse(&format!("$.nics[{}].mac", nic.index), m)?),
+        None => MacRequest::Derived(format!("{uuid}/{}", nic.spec.interface)),
+    };
+    vnic::create(
+        host,
+        &VnicRequest {
+            name,
+            over: &nic.over,
+            mac,
+            vid: nic.spec.vlan_id,
+            props: props(&nic.spec),
+            placement: Placement::Zone {
+                uuid,
+                netns: Netns::Fd(ns.as_fd()),
+                client: &nic.spec.interface,
+            },
+        },
+    )
+    .map(|_| ())
+}
+
 /// Make the vNICs, all under one free number.
 fn make_vnics(
     host: &mut Netlink,
@@ -166,28 +197,7 @@ fn make_vnics(
         let mut made = Vec::new();
         for nic in nics {
             let name = vnic_name(n, &nic.spec.interface);
-            let mac = match &nic.spec.mac {
-                Some(m) => {
-                    MacRequest::Fixed(MacAddr::parse(&format!("$.nics[{}].mac", nic.index), m)?)
-                }
-                None => MacRequest::Derived(format!("{uuid}/{}", nic.spec.interface)),
-            };
-            let r = vnic::create(
-                host,
-                &VnicRequest {
-                    name: &name,
-                    over: &nic.over,
-                    mac,
-                    vid: nic.spec.vlan_id,
-                    props: props(&nic.spec),
-                    placement: Placement::Zone {
-                        uuid,
-                        netns: Netns::Fd(ns.as_fd()),
-                        client: &nic.spec.interface,
-                    },
-                },
-            );
-            match r {
+            match create_in_zone(host, uuid, ns, &name, nic) {
                 Ok(_) => made.push(name),
                 // Another zone booting took the same number: next one.
                 Err(NetError::Exists { .. }) if tries < 64 => {
@@ -334,26 +344,7 @@ pub fn hot_add(uuid: &str, pid: i32, nics: &[NicPlan]) -> Result<Vec<String>, Ne
     let mut made = Vec::new();
     for nic in nics {
         let name = vnic_name(n, &nic.spec.interface);
-        let mac = match &nic.spec.mac {
-            Some(m) => MacRequest::Fixed(MacAddr::parse("mac", m)?),
-            None => MacRequest::Derived(format!("{uuid}/{}", nic.spec.interface)),
-        };
-        let r = vnic::create(
-            &mut host,
-            &VnicRequest {
-                name: &name,
-                over: &nic.over,
-                mac,
-                vid: nic.spec.vlan_id,
-                props: props(&nic.spec),
-                placement: Placement::Zone {
-                    uuid,
-                    netns: Netns::Fd(ns.as_fd()),
-                    client: &nic.spec.interface,
-                },
-            },
-        );
-        match r {
+        match create_in_zone(&mut host, uuid, &ns, &name, nic) {
             Ok(_) => made.push(name),
             Err(e) => {
                 for m in &made {

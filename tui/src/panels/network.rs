@@ -12,40 +12,16 @@ use super::table_panel::{TablePanel, TablePanelState};
 use super::{Context, PanelId};
 use crate::format;
 use crate::rates::Interval;
-use crate::widgets::table::{Align, Cell, Column, Row};
+use crate::widgets::table::{Cell, Column, Row};
 use std::collections::BTreeMap;
 
 const COLUMNS: &[Column] = &[
-    Column {
-        title: "ZONE",
-        width: 0,
-        align: Align::Left,
-    },
-    Column {
-        title: "VNIC",
-        width: 9,
-        align: Align::Left,
-    },
-    Column {
-        title: "PKTS/s",
-        width: 7,
-        align: Align::Right,
-    },
-    Column {
-        title: "BYTES/s",
-        width: 8,
-        align: Align::Right,
-    },
-    Column {
-        title: "DROPS/s",
-        width: 7,
-        align: Align::Right,
-    },
-    Column {
-        title: "CONN/s",
-        width: 6,
-        align: Align::Right,
-    },
+    Column::text("ZONE", 0),
+    Column::text("VNIC", 9),
+    Column::number("PKTS/s", 7),
+    Column::number("BYTES/s", 8),
+    Column::number("DROPS/s", 7),
+    Column::number("CONN/s", 6),
 ];
 
 /// Column 3, bytes/s: the default sort.

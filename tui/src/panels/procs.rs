@@ -9,30 +9,14 @@ use super::table_panel::{TablePanel, TablePanelState};
 use super::{Context, PanelId};
 use crate::format;
 use crate::rates::Interval;
-use crate::widgets::table::{Align, Cell, Column, Row};
+use crate::widgets::table::{Cell, Column, Row};
 use std::collections::BTreeMap;
 
 const COLUMNS: &[Column] = &[
-    Column {
-        title: "PID",
-        width: 7,
-        align: Align::Right,
-    },
-    Column {
-        title: "COMMAND",
-        width: 0,
-        align: Align::Left,
-    },
-    Column {
-        title: "ZONE",
-        width: 12,
-        align: Align::Left,
-    },
-    Column {
-        title: "CPU%",
-        width: 6,
-        align: Align::Right,
-    },
+    Column::number("PID", 7),
+    Column::text("COMMAND", 0),
+    Column::text("ZONE", 12),
+    Column::number("CPU%", 6),
 ];
 
 /// Column 3, CPU%: the default sort.

@@ -17,36 +17,16 @@ use super::{Context, PanelId};
 use crate::format;
 use crate::latency::{percentiles, Layout};
 use crate::rates::Interval;
-use crate::widgets::table::{Align, Cell, Column, Row};
+use crate::widgets::table::{Cell, Column, Row};
 use engine::model::aggregation::AggValue;
 use std::collections::BTreeMap;
 
 const COLUMNS: &[Column] = &[
-    Column {
-        title: "VM",
-        width: 0,
-        align: Align::Left,
-    },
-    Column {
-        title: "REASON",
-        width: 14,
-        align: Align::Left,
-    },
-    Column {
-        title: "EXITS/s",
-        width: 8,
-        align: Align::Right,
-    },
-    Column {
-        title: "P50",
-        width: 7,
-        align: Align::Right,
-    },
-    Column {
-        title: "P99",
-        width: 7,
-        align: Align::Right,
-    },
+    Column::text("VM", 0),
+    Column::text("REASON", 14),
+    Column::number("EXITS/s", 8),
+    Column::number("P50", 7),
+    Column::number("P99", 7),
 ];
 
 /// Column 2, exits/s: the default sort.

@@ -21,7 +21,7 @@ use crate::latency::{percentiles, Bucket, Layout};
 use crate::rates::Interval;
 use crate::theme::Theme;
 use crate::widgets::histogram;
-use crate::widgets::table::{Align, Cell, Column, Row};
+use crate::widgets::table::{Cell, Column, Row};
 use engine::model::aggregation::AggValue;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -30,31 +30,11 @@ use ratatui::widgets::Widget;
 use std::collections::BTreeMap;
 
 const COLUMNS: &[Column] = &[
-    Column {
-        title: "ZONE",
-        width: 0,
-        align: Align::Left,
-    },
-    Column {
-        title: "CPU%",
-        width: 6,
-        align: Align::Right,
-    },
-    Column {
-        title: "SYSCALLS/s",
-        width: 11,
-        align: Align::Right,
-    },
-    Column {
-        title: "P50",
-        width: 7,
-        align: Align::Right,
-    },
-    Column {
-        title: "P99",
-        width: 7,
-        align: Align::Right,
-    },
+    Column::text("ZONE", 0),
+    Column::number("CPU%", 6),
+    Column::number("SYSCALLS/s", 11),
+    Column::number("P50", 7),
+    Column::number("P99", 7),
 ];
 
 /// Column 1, CPU%: the default sort, busiest first.

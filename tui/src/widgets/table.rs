@@ -32,6 +32,26 @@ pub struct Column {
     pub align: Align,
 }
 
+impl Column {
+    /// A text column, left-aligned.
+    pub const fn text(title: &'static str, width: u16) -> Column {
+        Column {
+            title,
+            width,
+            align: Align::Left,
+        }
+    }
+
+    /// A number column, right-aligned.
+    pub const fn number(title: &'static str, width: u16) -> Column {
+        Column {
+            title,
+            width,
+            align: Align::Right,
+        }
+    }
+}
+
 /// What a cell sorts by.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SortKey {
