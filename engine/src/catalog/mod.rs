@@ -55,6 +55,10 @@ pub struct LiveCatalog {
     /// Processes traced with -c/-p, and for a -c command that has not yet
     /// run its program, that program's file.
     processes: Mutex<Vec<(u32, Option<std::path::PathBuf>)>>,
+    /// The tracer's own pid when its probes are listed: their providers
+    /// are [`probes::catalogue`]'s, so a description that can name none of
+    /// them skips reading the binary's notes.
+    own_pid: Option<u32>,
     /// Whether this machine's kernel functions are probes (`fbt`): only
     /// for the catalogue of the running system, not one of a given tree.
     fbt: bool,
@@ -83,7 +87,10 @@ impl LiveCatalog {
         catalog.fbt = true;
         // The tracer's own probes (the `lumen` provider) are listed like
         // those of a traced process.
-        catalog.add_process(std::process::id(), None);
+        // Only its own binary: the libraries it maps are not the tracer's
+        // probes (DTrace offers no USDT of the consumer's libc either).
+        catalog.add_process(std::process::id(), std::env::current_exe().ok());
+        catalog.own_pid = Some(std::process::id());
         catalog
     }
 
@@ -124,6 +131,7 @@ impl LiveCatalog {
             usdt_probes: Mutex::new(HashMap::new()),
             pid_sites: Mutex::new(HashMap::new()),
             processes: Mutex::new(Vec::new()),
+            own_pid: None,
             fbt: false,
             args_cache: Mutex::new(HashMap::new()),
             formats: Mutex::new(HashMap::new()),
@@ -381,6 +389,9 @@ impl LiveCatalog {
             pids = traced;
         }
         for (pid, program) in pids {
+            if Some(pid) == self.own_pid && !may_name_own_probe(desc, pid) {
+                continue;
+            }
             let found = self.process_usdt(pid, program).matching(desc);
             self.add_process_probes(found, &self.usdt_sites);
         }
@@ -453,6 +464,18 @@ impl LiveCatalog {
         let id = (self.fixed.len() + extra.len()) as u32 + 1;
         extra.push(entry(id, spec));
     }
+}
+
+/// Whether `desc` can match a probe of the tracer's own binary, process
+/// `pid`: one of the providers [`probes::catalogue`] declares.
+fn may_name_own_probe(desc: &ProbeDesc, pid: u32) -> bool {
+    probes::catalogue().iter().any(|provider| {
+        glob_match(&desc.provider, &format!("{}{pid}", provider.name))
+            && provider
+                .probes
+                .iter()
+                .any(|p| glob_match(&desc.name, p.name))
+    })
 }
 
 fn entry(id: u32, spec: ProbeSpec) -> Entry {
@@ -761,6 +784,20 @@ mod tests {
         assert!(typed(&cat, &desc("sdt:block::"))[0].args.is_empty());
         // Listing does not read formats.
         assert!(cat.list(&desc("syscall::read:entry"))[0].args.is_empty());
+    }
+
+    #[test]
+    fn own_probes_are_read_only_for_descriptions_that_can_name_them() {
+        let pid = std::process::id();
+        assert!(!may_name_own_probe(&desc("BEGIN"), pid));
+        assert!(!may_name_own_probe(&desc("syscall::read:entry"), pid));
+        assert!(may_name_own_probe(&desc("start"), pid));
+        assert!(may_name_own_probe(&desc("lumen*:::"), pid));
+        assert!(may_name_own_probe(
+            &desc(&format!("vmm{pid}:::exit-entry")),
+            pid
+        ));
+        assert!(!may_name_own_probe(&desc("vmm1:::exit-entry"), pid + 1));
     }
 
     #[test]
