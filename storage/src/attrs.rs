@@ -44,6 +44,11 @@ pub fn get(dir: &File, name: &str) -> std::io::Result<Option<String>> {
 
 /// Set attribute `name` of `dir` to `value` (None removes it).
 pub fn set(dir: &File, name: &str, value: Option<&str>) -> std::io::Result<()> {
+    set_raw(dir, name, value.map(str::as_bytes))
+}
+
+/// Set attribute `name` of `dir` to bytes `value` (None removes it).
+pub fn set_raw(dir: &File, name: &str, value: Option<&[u8]>) -> std::io::Result<()> {
     let c = std::ffi::CString::new(name).map_err(|_| std::io::Error::other("NUL in name"))?;
     // SAFETY: plain calls on an fd we own with buffers that outlive them.
     let r = unsafe {

@@ -89,8 +89,12 @@ pub struct SubvolRecord {
     pub read_only: bool,
     /// Creation time, seconds since the epoch.
     pub otime: u64,
+    /// Nanoseconds of the creation time.
+    pub otime_nsec: u32,
     /// Transaction of its last change.
     pub ctransid: u64,
+    /// Transaction it was made in.
+    pub otransid: u64,
     /// Generation.
     pub generation: u64,
 }
@@ -725,7 +729,9 @@ impl Btrfs for Real {
                             parent_uuid: uuid_at(d, 263),
                             received_uuid: uuid_at(d, 279),
                             ctransid: le64(d, 295),
+                            otransid: le64(d, 303),
                             otime: le64(d, 339),
+                            otime_nsec: le32(d, 347),
                         },
                     );
                 }

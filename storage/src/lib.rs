@@ -34,6 +34,8 @@ pub mod name;
 pub mod pool;
 pub mod props;
 pub mod quota;
+pub mod receive;
+pub mod send;
 pub mod snapshot;
 pub mod stream;
 pub mod vdev;

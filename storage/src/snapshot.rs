@@ -146,6 +146,15 @@ impl Pool {
             self.destroy(&e.name, false)?;
         }
         let _lock = self.lock()?;
+        self.replace_head(s)?;
+        let name = s.to_string();
+        fire(&name, |n| probes::zfs::rollback(|| n));
+        Ok(())
+    }
+
+    /// Make dataset `s.dataset` a writable snapshot of `s`, keeping its
+    /// snapshots, children and qgroup; the pool's lock is held.
+    pub(crate) fn replace_head(&self, s: &SnapshotName) -> Result<()> {
         let Some(parent) = s.dataset.parent() else {
             return Err(StorageError::Refused {
                 action: "rollback to",
@@ -171,8 +180,14 @@ impl Pool {
                 .kernel
                 .subvol_id(&new)
                 .map_err(kernel("rollback to", s))?;
-            // The snapshot's own records are not the dataset's.
+            // The snapshot's own records are not the dataset's: its group
+            // (a received snapshot carries its sender's) and references.
             let _ = attrs::set(&new, attrs::REFER, None);
+            let _ = attrs::set(
+                &new,
+                attrs::GROUP,
+                group.map(|g| g.id.to_string()).as_deref(),
+            );
             if let Some(o) = attrs::get(&head, attrs::REFER).ok().flatten() {
                 let _ = attrs::set(&new, attrs::REFER, Some(&o));
             }
@@ -202,8 +217,6 @@ impl Pool {
         }
         // The old head, now under the hidden name, holds nothing nested.
         self.destroy_hidden(&parent_dir, &temp_path)?;
-        let name = s.to_string();
-        fire(&name, |n| probes::zfs::rollback(|| n));
         Ok(())
     }
 
