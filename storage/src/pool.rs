@@ -539,6 +539,13 @@ impl Pools {
         Ok(())
     }
 
+    /// Seconds since pool `name` was created or imported (its record's
+    /// last write), if it is imported.
+    pub fn imported_for(&self, name: &str) -> Option<f64> {
+        let m = std::fs::metadata(self.record(name)).ok()?.modified().ok()?;
+        Some(m.elapsed().ok()?.as_secs_f64())
+    }
+
     /// Pools that could be imported: those exported here, and btrfs
     /// files and devices found in `dirs`; (name, vdev).
     pub fn importable(&self, dirs: &[PathBuf]) -> Result<Vec<(String, PathBuf)>> {

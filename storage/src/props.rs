@@ -371,7 +371,12 @@ impl Pool {
                 .map_or_else(none, bytes),
             _ => none(),
         };
-        push("volsize", h, x, Source::Local);
+        let src = if e.kind == Kind::Volume {
+            Source::Local
+        } else {
+            Source::None
+        };
+        push("volsize", h, x, src);
         let guid = crate::btrfs::format_uuid(&e.record.uuid);
         push("guid", guid.clone(), guid, Source::None);
         Ok(out)
