@@ -3,6 +3,7 @@
 //! their crates land.
 
 mod exitstat;
+mod imgadm;
 mod top;
 mod vmadm;
 mod vmm;
@@ -26,6 +27,7 @@ Commands:
   top       live dashboards: zones, VMs, processes and a D console
   zpool     storage pools (btrfs on a device or a file): create, list, status, scrub…
   zfs       datasets, volumes, snapshots, clones, quotas, send and receive
+  imgadm    images zones and VM disks are cloned from: import, list, delete
 
 Install or link this binary as `dtrace` to run the tracer directly.
 ";
@@ -79,6 +81,7 @@ fn run() -> Result<u8> {
             vmm::run(&args)
         }
         Some("zfs") => zfs::run(&strings(&rest[1..])),
+        Some("imgadm") => imgadm::run(&strings(&rest[1..])),
         Some("zpool") => zpool::run(&strings(&rest[1..])),
         Some("top") => {
             let args: Vec<String> = rest[1..]

@@ -247,10 +247,28 @@ impl Pool {
     /// `zfs create`: a file system or (`-V`) a volume.
     pub fn create(&self, name: &DatasetName, opts: &CreateOptions) -> Result<()> {
         let _lock = self.lock()?;
-        self.create_locked(name, opts)
+        self.create_locked(name, opts, &mut |_| Ok(()))
     }
 
-    fn create_locked(&self, name: &DatasetName, opts: &CreateOptions) -> Result<()> {
+    /// [`Pool::create`], running `setup` on the new dataset's directory
+    /// before it is shown (a zone writes its manifest there; an image its
+    /// files), so it appears whole or not at all.
+    pub fn create_with(
+        &self,
+        name: &DatasetName,
+        opts: &CreateOptions,
+        mut setup: impl FnMut(&Path) -> Result<()>,
+    ) -> Result<()> {
+        let _lock = self.lock()?;
+        self.create_locked(name, opts, &mut setup)
+    }
+
+    fn create_locked(
+        &self,
+        name: &DatasetName,
+        opts: &CreateOptions,
+        setup: &mut dyn FnMut(&Path) -> Result<()>,
+    ) -> Result<()> {
         if name.pool() != self.name() {
             return Err(StorageError::NoSuchPool(name.pool().to_string()));
         }
@@ -268,7 +286,7 @@ impl Pool {
                     why: format!("parent '{parent}' does not exist (use -p to make it)"),
                 });
             }
-            self.create_locked(&parent, &CreateOptions::default())?;
+            self.create_locked(&parent, &CreateOptions::default(), &mut |_| Ok(()))?;
         }
         // Check every property before anything is made.
         for (k, v) in &opts.properties {
@@ -287,7 +305,7 @@ impl Pool {
             for (k, v) in &opts.properties {
                 crate::props::set_on(self, name, dir, k, v)?;
             }
-            Ok(())
+            setup(&self.dataset_path(&parent).join(&temp))
         });
         match built {
             Ok(()) => {
@@ -430,7 +448,7 @@ impl Pool {
     }
 
     /// The datasets that are clones of snapshot `snap`.
-    pub(crate) fn clones_of<'a>(&self, entries: &'a [Entry], snap: &Entry) -> Vec<&'a Entry> {
+    pub fn clones_of<'a>(&self, entries: &'a [Entry], snap: &Entry) -> Vec<&'a Entry> {
         entries
             .iter()
             .filter(|e| e.kind != Kind::Snapshot)

@@ -242,8 +242,9 @@ impl Pools {
 
     /// The same, making btrfs calls through `kernel` (tests inject faults).
     pub fn with_kernel(root: &Path, kernel: Arc<dyn Btrfs>) -> Result<Pools> {
+        // Made by the first create or import: reading about pools leaves
+        // no trace on a node that has none.
         let dir = root.join("pools");
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         Ok(Pools {
             root: root.to_path_buf(),
             dir,
@@ -279,6 +280,7 @@ impl Pools {
     /// `zpool create`: make pool `name` and mount it.
     pub fn create(&self, name: &str, opts: &CreateOptions) -> Result<Pool> {
         check_pool(name)?;
+        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
         if self.record(name).exists() || self.exported_record(name).exists() {
             return Err(StorageError::PoolExists(name.to_string()));
         }
@@ -493,6 +495,9 @@ impl Pools {
 
     /// The imported pools' names, sorted.
     pub fn names(&self) -> Result<Vec<String>> {
+        if !self.dir.exists() {
+            return Ok(Vec::new());
+        }
         let mut names: Vec<String> = std::fs::read_dir(&self.dir)
             .map_err(io(&self.dir))?
             .flatten()
@@ -550,10 +555,7 @@ impl Pools {
     /// files and devices found in `dirs`; (name, vdev).
     pub fn importable(&self, dirs: &[PathBuf]) -> Result<Vec<(String, PathBuf)>> {
         let mut found = Vec::new();
-        for e in std::fs::read_dir(&self.dir)
-            .map_err(io(&self.dir))?
-            .flatten()
-        {
+        for e in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
             let n = e.file_name().to_string_lossy().into_owned();
             if n.ends_with(".exported.json") {
                 let c = Self::read_record(&e.path())?;
@@ -584,6 +586,7 @@ impl Pools {
         if self.exists(name) {
             return Err(StorageError::PoolExists(name.to_string()));
         }
+        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
         let exported = self.exported_record(name);
         let config = if exported.exists() {
             Self::read_record(&exported)?
@@ -800,7 +803,10 @@ impl Pool {
     /// Hold the pool's lock: datasets are made, destroyed and renamed
     /// under it, and the sweep of unfinished work runs only with it.
     pub(crate) fn lock(&self) -> Result<PoolLock> {
-        let f = self.top.try_clone().map_err(io(self.mountpoint()))?;
+        // On the pool's device (or file), not its mount: the zones pool is
+        // mounted on the zone registry's directory, whose own lock the
+        // registry holds while it makes a zone's dataset.
+        let f = File::open(&self.config.vdev).map_err(io(&self.config.vdev))?;
         loop {
             // SAFETY: flock on an fd we own.
             if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0 {
@@ -808,7 +814,7 @@ impl Pool {
             }
             let e = std::io::Error::last_os_error();
             if e.raw_os_error() != Some(libc::EINTR) {
-                return Err(io(self.mountpoint())(e));
+                return Err(io(&self.config.vdev)(e));
             }
         }
     }

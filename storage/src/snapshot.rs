@@ -65,6 +65,8 @@ impl Pool {
             .kernel
             .subvol_id(&source)
             .map_err(kernel("snapshot", s))?;
+        // Counters are current once the running transaction commits.
+        self.sync()?;
         let refer = self.referenced(&source, id)?;
         // Writable at first, to record what it references, then read-only:
         // a snapshot cannot be changed once it is one.

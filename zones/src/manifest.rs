@@ -72,6 +72,12 @@ pub struct Manifest {
     pub customer_metadata: BTreeMap<String, String>,
     /// The zone's init: a program and arguments (`/sbin/init` when absent).
     pub init: Option<Vec<String>>,
+    /// The image the zone's root is cloned from (`zones/IMAGE@final`).
+    pub image_uuid: Option<String>,
+    /// The zone dataset's quota in GiB (SmartOS's `quota`).
+    pub quota: Option<u64>,
+    /// Give the zone a dataset of its own, `zones/UUID/data`.
+    pub delegate_dataset: bool,
     /// The VM of a `kvm`-brand zone.
     pub vm: Option<VmSpec>,
     /// Fields Lumen does not know: kept as given.
@@ -113,6 +119,8 @@ pub enum VmBoot {
 pub struct DiskSpec {
     pub path: Option<String>,
     pub size: Option<u64>,
+    /// A `zvol` image the disk is cloned from.
+    pub image_uuid: Option<String>,
     pub read_only: bool,
 }
 
@@ -146,6 +154,9 @@ const KNOWN: &[&str] = &[
     "customer_metadata",
     "init",
     "command",
+    "image_uuid",
+    "quota",
+    "delegate_dataset",
 ];
 
 /// Fields only a `kvm` VM has (known too, for that brand).
@@ -302,6 +313,14 @@ fn vm_spec(c: &mut Check) -> Option<VmSpec> {
         };
         let path = dc.string("path");
         let size = dc.uint("size", 1 << 24);
+        let image_uuid = dc.string("image_uuid");
+        if let Some(u) = &image_uuid {
+            if !valid_uuid(u) {
+                dc.problems.push(format!(
+                    "$.image_uuid: {u:?} is not a UUID (8-4-4-4-12 hex digits)"
+                ));
+            }
+        }
         let read_only = dc.boolean("read_only").unwrap_or(false);
         match dc.string("model").as_deref() {
             None | Some("virtio") => {}
@@ -309,13 +328,19 @@ fn vm_spec(c: &mut Check) -> Option<VmSpec> {
                 "$.model: {m:?} is not a disk model Lumen has (virtio)"
             )),
         }
-        if path.is_none() && size.is_none() {
-            dc.problems.push("$: a disk needs a path or a size".into());
+        if path.is_none() && size.is_none() && image_uuid.is_none() {
+            dc.problems
+                .push("$: a disk needs a path, a size or an image_uuid".into());
+        }
+        if path.is_some() && image_uuid.is_some() {
+            dc.problems
+                .push("$.image_uuid: a disk is a path or an image's clone, not both".into());
         }
         c.nested(&at, dc.problems);
         disks.push(DiskSpec {
             path,
             size,
+            image_uuid: image_uuid.map(|u| u.to_lowercase()),
             read_only,
         });
     }
@@ -398,6 +423,9 @@ impl VmSpec {
                 }
                 if let Some(s) = d.size {
                     o.insert("size".into(), s.into());
+                }
+                if let Some(u) = &d.image_uuid {
+                    o.insert("image_uuid".into(), u.clone().into());
                 }
                 o.insert("model".into(), "virtio".into());
                 if d.read_only {
@@ -559,6 +587,26 @@ impl Manifest {
             }
         }
         let autoboot = c.boolean("autoboot").unwrap_or(true);
+        let image_uuid = c.string("image_uuid");
+        if let Some(u) = &image_uuid {
+            if !valid_uuid(u) {
+                c.problems.push(format!(
+                    "$.image_uuid: {u:?} is not a UUID (8-4-4-4-12 hex digits)"
+                ));
+            }
+            if brand == Brand::Kvm {
+                c.problems.push(
+                    "$.image_uuid: a kvm VM's image goes on its disks (disks[].image_uuid)".into(),
+                );
+            }
+        }
+        let quota = c.uint("quota", 1 << 20);
+        if quota == Some(0) {
+            c.problems.push(
+                "$.quota: 0 would leave the zone nothing; omit the field for no quota".into(),
+            );
+        }
+        let delegate_dataset = c.boolean("delegate_dataset").unwrap_or(false);
         let mut customer_metadata = BTreeMap::new();
         match obj.get("customer_metadata") {
             None => {}
@@ -638,6 +686,9 @@ impl Manifest {
             autoboot,
             customer_metadata,
             init,
+            image_uuid: image_uuid.map(|u| u.to_lowercase()),
+            quota,
+            delegate_dataset,
             vm,
             unsupported,
         })
@@ -684,6 +735,15 @@ impl Manifest {
                 "init".into(),
                 Value::Array(i.iter().map(|w| w.clone().into()).collect()),
             );
+        }
+        if let Some(u) = &self.image_uuid {
+            m.insert("image_uuid".into(), u.clone().into());
+        }
+        if let Some(q) = self.quota {
+            m.insert("quota".into(), q.into());
+        }
+        if self.delegate_dataset {
+            m.insert("delegate_dataset".into(), true.into());
         }
         if let Some(vm) = &self.vm {
             vm.insert_into(&mut m);
@@ -826,6 +886,7 @@ mod tests {
             DiskSpec {
                 path: None,
                 size: Some(64),
+                image_uuid: None,
                 read_only: false
             }
         );
@@ -856,7 +917,7 @@ mod tests {
             e.problems,
             [
                 "$.disks[0].model: \"ide\" is not a disk model Lumen has (virtio)",
-                "$.disks[0]: a disk needs a path or a size",
+                "$.disks[0]: a disk needs a path, a size or an image_uuid",
                 "$.disks[1]: expected an object, found 3",
                 "$.nics[0].mac: \"zz\" is not a MAC address (xx:xx:xx:xx:xx:xx)",
             ]

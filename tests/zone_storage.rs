@@ -1,0 +1,262 @@
+//! Zones on the `zones` pool, end to end under a test's own LUMEN_ROOT
+//! (its pool a sparse file on a loop device, destroyed at the end): a
+//! zone cloned from an imported image, its quota failing a write with
+//! EDQUOT, its delegated dataset, and `vmadm delete` destroying its
+//! dataset so the image can go.
+
+mod common;
+
+use common::{lumen_in, text};
+use std::path::Path;
+
+const IMAGE: &str = "1b0dc3f0-0000-4000-8000-0000000000aa";
+const ZONE: &str = "2b0dc3f0-0000-4000-8000-0000000000bb";
+const PLAIN: &str = "2b0dc3f0-0000-4000-8000-0000000000cc";
+
+fn ready(test: &str) -> bool {
+    common::root(test)
+        && common::installed(test, "mkfs.btrfs")
+        && common::installed(test, "busybox")
+}
+
+fn ok(root: &Path, args: &[&str], stdin: &str) -> String {
+    let out = lumen_in(root, args, stdin);
+    assert!(
+        out.status.success(),
+        "lumen {args:?}: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// The test's state: zones deleted, then the pool destroyed, on drop.
+struct Node(tempfile::TempDir);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let root = self.0.path();
+        for z in [ZONE, PLAIN] {
+            let _ = lumen_in(root, &["vmadm", "delete", z], "");
+        }
+        let _ = lumen_in(root, &["imgadm", "delete", IMAGE], "");
+        let _ = lumen_in(root, &["zpool", "destroy", "zones"], "");
+    }
+}
+
+/// A busybox root file system and its manifest.
+fn image(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let rootfs = dir.join("rootfs");
+    std::fs::create_dir_all(rootfs.join("bin")).expect("mkdir");
+    std::fs::create_dir_all(rootfs.join("etc")).expect("mkdir");
+    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).expect("busybox");
+    for c in ["sh", "id", "sleep", "dd", "stat", "touch", "cat", "ls"] {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(c)).expect("link");
+    }
+    std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").expect("passwd");
+    std::fs::write(rootfs.join("etc/motd"), "from the image\n").expect("motd");
+    let manifest = dir.join("image.json");
+    std::fs::write(
+        &manifest,
+        format!(r#"{{"uuid": "{IMAGE}", "name": "busybox", "version": "1.36", "type": "zone-dataset", "os": "linux"}}"#),
+    )
+    .expect("manifest");
+    (rootfs, manifest)
+}
+
+#[test]
+fn a_zone_from_an_image_with_quota_and_delegated_dataset() {
+    if !ready("a_zone_from_an_image_with_quota_and_delegated_dataset") {
+        return;
+    }
+    let node = Node(tempfile::tempdir().expect("dir"));
+    let root = node.0.path();
+    ok(root, &["zpool", "create", "-s", "3G"], "");
+    let src = tempfile::tempdir().expect("dir");
+    let (rootfs, manifest) = image(src.path());
+    // A tarball, as images ship.
+    let tarball = src.path().join("busybox.tar.gz");
+    let st = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&rootfs)
+        .arg(".")
+        .status()
+        .expect("tar");
+    assert!(st.success());
+    ok(
+        root,
+        &[
+            "imgadm",
+            "import",
+            "-m",
+            &manifest.to_string_lossy(),
+            &tarball.to_string_lossy(),
+        ],
+        "",
+    );
+    let list = ok(root, &["imgadm", "list", "-H"], "");
+    assert!(
+        list.starts_with(&format!("{IMAGE}\tbusybox\t1.36\tlinux\tzone-dataset")),
+        "{list}"
+    );
+    let snaps = ok(
+        root,
+        &["zfs", "list", "-H", "-t", "snapshot", "-o", "name"],
+        "",
+    );
+    assert_eq!(snaps.trim(), format!("zones/{IMAGE}@final"));
+
+    ok(
+        root,
+        &["vmadm", "create"],
+        &format!(
+            r#"{{"uuid": "{ZONE}", "alias": "bb", "image_uuid": "{IMAGE}", "quota": 1,
+                "delegate_dataset": true, "init": ["/bin/sleep", "100000"]}}"#
+        ),
+    );
+    // Its root is the dataset zones/UUID, a clone of the image.
+    let out = ok(
+        root,
+        &[
+            "zfs",
+            "list",
+            "-H",
+            "-o",
+            "name,quota,origin",
+            "-p",
+            "-r",
+            &format!("zones/{ZONE}"),
+        ],
+        "",
+    );
+    let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(
+        rows[0],
+        [
+            format!("zones/{ZONE}").as_str(),
+            &(1u64 << 30).to_string(),
+            &format!("zones/{IMAGE}@final")
+        ]
+    );
+    assert_eq!(rows[1][0], format!("zones/{ZONE}/data"));
+    // Inside, the image's files are root's, and the zone's root may write.
+    let out = ok(
+        root,
+        &[
+            "zlogin",
+            ZONE,
+            "/bin/sh",
+            "-c",
+            "id -u; cat /etc/motd; stat -c %u /etc/motd; touch /made && stat -c %u /made",
+        ],
+        "",
+    );
+    assert_eq!(out, "0\nfrom the image\n0\n0\n");
+    // Its delegated dataset is there, and its own.
+    let out = ok(
+        root,
+        &[
+            "zlogin",
+            ZONE,
+            "/bin/sh",
+            "-c",
+            &format!("touch /zones/{ZONE}/data/x && stat -c %u /zones/{ZONE}/data/x"),
+        ],
+        "",
+    );
+    assert_eq!(out.trim(), "0");
+    assert!(root.join(format!("zones/{ZONE}/data/x")).exists());
+    // The quota (1 GiB) stops a write past it with EDQUOT.
+    let out = lumen_in(
+        root,
+        &[
+            "zlogin",
+            ZONE,
+            "/bin/sh",
+            "-c",
+            "dd if=/dev/zero of=/big bs=1M count=1200 conv=fsync",
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("Disk quota exceeded"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The image cannot go while the zone is its clone; after delete it can.
+    let out = lumen_in(root, &["imgadm", "delete", IMAGE], "");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("in use by"),
+        "{}",
+        text(&out.stderr)
+    );
+    ok(root, &["vmadm", "delete", ZONE], "");
+    let left = ok(root, &["zfs", "list", "-H", "-o", "name"], "");
+    assert!(!left.contains(ZONE), "{left}");
+    ok(root, &["imgadm", "delete", IMAGE], "");
+}
+
+#[test]
+fn a_zone_without_an_image_is_a_dataset_too() {
+    if !ready("a_zone_without_an_image_is_a_dataset_too") {
+        return;
+    }
+    let node = Node(tempfile::tempdir().expect("dir"));
+    let root = node.0.path();
+    ok(root, &["zpool", "create", "-s", "1G"], "");
+    ok(
+        root,
+        &["vmadm", "create"],
+        &format!(r#"{{"uuid": "{PLAIN}", "init": ["/bin/sleep", "100000"]}}"#),
+    );
+    let out = ok(root, &["zfs", "list", "-H", "-o", "name"], "");
+    assert!(out.lines().any(|l| l == format!("zones/{PLAIN}")), "{out}");
+    // The sparse root, as before: the host's /usr, files the zone's range's.
+    let out = ok(
+        root,
+        &[
+            "zlogin",
+            PLAIN,
+            "/bin/sh",
+            "-c",
+            "touch /mine && id -u && ls /usr/bin | head -1",
+        ],
+        "",
+    );
+    assert!(out.starts_with("0\n"), "{out}");
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata(root.join(format!("zones/{PLAIN}/root/mine")))
+        .expect("stat")
+        .uid();
+    assert!(
+        uid >= 0x7000_0000,
+        "a file the zone made is an unprivileged host id's: {uid}"
+    );
+    ok(root, &["vmadm", "delete", PLAIN], "");
+    let out = ok(root, &["zfs", "list", "-H", "-o", "name"], "");
+    assert_eq!(out.trim(), "zones");
+}
+
+#[test]
+fn storage_fields_without_a_pool_are_refused_by_path() {
+    if !common::root("storage_fields_without_a_pool_are_refused_by_path") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let out = lumen_in(
+        dir.path(),
+        &["vmadm", "create"],
+        &format!(r#"{{"image_uuid": "{IMAGE}", "quota": 5, "autoboot": false}}"#),
+    );
+    assert!(!out.status.success());
+    let e = text(&out.stderr);
+    assert!(
+        e.contains("$.image_uuid: zones from images need the zones pool"),
+        "{e}"
+    );
+    assert!(e.contains("$.quota: a quota needs the zones pool"), "{e}");
+}
