@@ -327,3 +327,51 @@ fn kill_9_mid_clone_snapshot_or_receive_leaves_whole_or_nothing() {
     ok(root, &["zfs", "create", "tank/after"]);
     assert!(hidden(root).is_empty(), "{:?}", hidden(root));
 }
+
+#[test]
+fn a_d_one_liner_on_zfs_snapshot_sees_every_snapshot() {
+    if !(btrfs_ok("a_d_one_liner_on_zfs_snapshot_sees_every_snapshot")
+        && common::kernel_probes("a_d_one_liner_on_zfs_snapshot_sees_every_snapshot"))
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let root = dir.path();
+    ok(root, &["zpool", "create", "-s", "512M", "tank"]);
+    let _pool = Pool(root, "tank");
+    for d in ["tank/a", "tank/a/b", "tank/a/b/c", "tank/z"] {
+        ok(root, &["zfs", "create", d]);
+    }
+    let traced = |script: &str, cmd: &str| {
+        let out = Command::new(common::LUMEN)
+            .env("LUMEN_ROOT", root)
+            .args(["dtrace", "-q", "-n", script, "-c", cmd])
+            .output()
+            .expect("dtrace");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let out = traced(
+        "zfs*:::snapshot { printf(\"%s %d\\n\", copyinstr(arg0), arg1 > 0); }",
+        &format!("{} zfs snapshot -r tank/a@monday", common::LUMEN),
+    );
+    let mut seen: Vec<&str> = out.lines().filter(|l| !l.is_empty()).collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "tank/a/b/c@monday 1",
+            "tank/a/b@monday 1",
+            "tank/a@monday 1"
+        ],
+        "{out}"
+    );
+    // And the other lifecycle probes, with names.
+    let out = traced(
+        "zfs*:::clone { printf(\"clone %s %s\\n\", copyinstr(arg0), copyinstr(arg1)); } \
+         zfs*:::dataset-create { printf(\"create %s\\n\", copyinstr(arg0)); }",
+        &format!("{} zfs clone tank/a@monday tank/copy", common::LUMEN),
+    );
+    assert!(out.contains("clone tank/a@monday tank/copy"), "{out}");
+    assert!(out.contains("create tank/copy"), "{out}");
+}

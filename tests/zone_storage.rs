@@ -36,10 +36,12 @@ struct Node(tempfile::TempDir);
 impl Drop for Node {
     fn drop(&mut self) {
         let root = self.0.path();
-        for z in [ZONE, PLAIN] {
+        for z in [ZONE, PLAIN, VM] {
             let _ = lumen_in(root, &["vmadm", "delete", z], "");
         }
-        let _ = lumen_in(root, &["imgadm", "delete", IMAGE], "");
+        for i in [IMAGE, DISK_IMAGE] {
+            let _ = lumen_in(root, &["imgadm", "delete", i], "");
+        }
         let _ = lumen_in(root, &["zpool", "destroy", "zones"], "");
     }
 }
@@ -259,4 +261,96 @@ fn storage_fields_without_a_pool_are_refused_by_path() {
         "{e}"
     );
     assert!(e.contains("$.quota: a quota needs the zones pool"), "{e}");
+}
+
+const DISK_IMAGE: &str = "1b0dc3f0-0000-4000-8000-0000000000dd";
+const VM: &str = "2b0dc3f0-0000-4000-8000-0000000000ee";
+
+#[test]
+fn a_vm_disk_is_a_volume_cloned_from_a_zvol_image() {
+    if !(ready("a_vm_disk_is_a_volume_cloned_from_a_zvol_image")
+        && common::kvm("a_vm_disk_is_a_volume_cloned_from_a_zvol_image"))
+    {
+        return;
+    }
+    let node = Node(tempfile::tempdir().expect("dir"));
+    let root = node.0.path();
+    ok(root, &["zpool", "create", "-s", "1G"], "");
+    // A 1 MiB disk image whose sector 0 is byte i = i & 0xff.
+    let src = tempfile::tempdir().expect("dir");
+    let mut disk = vec![0u8; 1 << 20];
+    for (i, b) in disk.iter_mut().take(512).enumerate() {
+        *b = (i & 0xff) as u8;
+    }
+    let raw = src.path().join("disk.raw");
+    std::fs::write(&raw, &disk).expect("write");
+    let manifest = src.path().join("disk.json");
+    std::fs::write(
+        &manifest,
+        format!(r#"{{"uuid": "{DISK_IMAGE}", "name": "blank", "version": "1", "type": "zvol"}}"#),
+    )
+    .expect("manifest");
+    ok(
+        root,
+        &[
+            "imgadm",
+            "import",
+            "-m",
+            &manifest.to_string_lossy(),
+            &raw.to_string_lossy(),
+        ],
+        "",
+    );
+    let payload = src.path().join("blk.bin");
+    std::fs::write(&payload, hypervisor::guests::BLK).expect("guest");
+    ok(
+        root,
+        &["vmadm", "create"],
+        &format!(
+            r#"{{"uuid": "{VM}", "brand": "kvm", "ram": 32, "payload": "{}",
+                "boot_args": "sector0=check", "disks": [{{"image_uuid": "{DISK_IMAGE}"}}]}}"#,
+            payload.display()
+        ),
+    );
+    let console = root.join(format!("zones/{VM}/vm/console.log"));
+    let start = std::time::Instant::now();
+    let mut log = String::new();
+    while start.elapsed() < std::time::Duration::from_secs(20) && !log.contains("blk: ") {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        log = std::fs::read_to_string(&console).unwrap_or_default();
+    }
+    // The guest read the image's sector 0 through the volume and wrote 1-2.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !log.contains("blk: ok") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        log = std::fs::read_to_string(&console).unwrap_or_default();
+    }
+    assert!(log.contains("blk: ok"), "{log}");
+    let volume = root.join(format!("zones/{VM}-disk0/volume"));
+    let written = std::fs::read(&volume).expect("the disk is a volume");
+    assert_eq!(&written[..512], &disk[..512]);
+    for i in 0..512usize {
+        assert_eq!(
+            written[512 + i],
+            ((i * 7 + 1) & 0xff) as u8,
+            "byte {i} of sector 1"
+        );
+    }
+    // The image itself is untouched: the volume is its clone.
+    let image = std::fs::read(root.join(format!("zones/{DISK_IMAGE}/.zfs/snapshot/final/volume")))
+        .expect("image");
+    assert_eq!(image, disk);
+    let listed = ok(root, &["zfs", "list", "-H", "-o", "name,type,origin"], "");
+    assert!(
+        listed.contains(&format!(
+            "zones/{VM}-disk0\tvolume\tzones/{DISK_IMAGE}@final"
+        )),
+        "{listed}"
+    );
+    ok(root, &["vmadm", "delete", VM], "");
+    let listed = ok(root, &["zfs", "list", "-H", "-o", "name"], "");
+    assert!(
+        !listed.contains(VM),
+        "deleting the VM destroys its disks: {listed}"
+    );
 }

@@ -448,6 +448,7 @@ impl Pool {
                 let _ = self.destroy_hidden(&s.parent_dir, &head_path);
                 return Err(e);
             }
+            fire(&d.to_string(), |n| probes::zfs::dataset__create(|| (n, 0)));
             made.push(AnyName::Dataset(d));
         } else {
             self.kernel

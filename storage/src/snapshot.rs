@@ -294,6 +294,7 @@ impl Pool {
             return Err(e);
         }
         let (a, b) = (s.to_string(), target.to_string());
+        fire(&b, |n| probes::zfs::dataset__create(|| (n, 0)));
         fire(&a, |sn| fire(&b, |tn| probes::zfs::clone(|| (sn, tn))));
         Ok(())
     }
