@@ -36,7 +36,7 @@ struct Node(tempfile::TempDir);
 impl Drop for Node {
     fn drop(&mut self) {
         let root = self.0.path();
-        for z in [ZONE, PLAIN, VM] {
+        for z in [ZONE, PLAIN, VM, IO_ZONE] {
             let _ = lumen_in(root, &["vmadm", "delete", z], "");
         }
         for i in [IMAGE, DISK_IMAGE] {
@@ -353,4 +353,61 @@ fn a_vm_disk_is_a_volume_cloned_from_a_zvol_image() {
         !listed.contains(VM),
         "deleting the VM destroys its disks: {listed}"
     );
+}
+
+const IO_ZONE: &str = "2b0dc3f0-0000-4000-8000-0000000000ff";
+
+#[test]
+fn zoneiolat_attributes_a_zones_dd_to_that_zone() {
+    if !(ready("zoneiolat_attributes_a_zones_dd_to_that_zone")
+        && common::kernel_probes("zoneiolat_attributes_a_zones_dd_to_that_zone"))
+    {
+        return;
+    }
+    let node = Node(tempfile::tempdir().expect("dir"));
+    let root = node.0.path();
+    ok(root, &["zpool", "create", "-s", "1G"], "");
+    ok(
+        root,
+        &["vmadm", "create"],
+        &format!(r#"{{"uuid": "{IO_ZONE}", "init": ["/bin/sh", "-c", "sleep 100000"]}}"#),
+    );
+    let script = common::workspace().join("examples/zoneiolat.d");
+    let tracer = std::process::Command::new(common::LUMEN)
+        .env("LUMEN_ROOT", root)
+        .args(["dtrace", "-q", "-s"])
+        .arg(&script)
+        .args(["-n", "tick-8s { exit(0); }"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("dtrace");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    // 200 direct 64 KiB writes: each a request of the zone's own thread.
+    ok(
+        root,
+        &[
+            "zlogin",
+            IO_ZONE,
+            "/bin/sh",
+            "-c",
+            "dd if=/dev/zero of=/f bs=64k count=200 oflag=direct",
+        ],
+        "",
+    );
+    let out = tracer.wait_with_output().expect("dtrace");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    // The histogram's key is the zone, and its count line says how many.
+    assert!(stdout.contains(&format!("  {IO_ZONE}")), "{stdout}");
+    let count: u64 = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with(IO_ZONE) && l.split_whitespace().count() == 2)
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or_else(|| panic!("no count line for the zone: {stdout}"));
+    assert!(
+        count >= 200,
+        "{count} requests attributed to the zone: {stdout}"
+    );
+    ok(root, &["vmadm", "delete", IO_ZONE], "");
 }
