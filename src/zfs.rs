@@ -358,7 +358,9 @@ fn list(pools: &Pools, args: &[String]) -> Result<u8> {
         }),
     };
     let mut rows: Vec<(Vec<String>, Vec<Prop>)> = Vec::new();
+    let names_only = cols.iter().all(|c| *c == "name") && sorts.is_empty();
     for (pool, entries, picked) in selected(pools, &names, recursive)? {
+        let mut cache = props::ListingCache::default();
         for i in picked {
             let e = &entries[i];
             // Snapshots show when asked for by type or by name.
@@ -368,7 +370,11 @@ fn list(pools: &Pools, args: &[String]) -> Result<u8> {
             if !wanted(e.kind) && !named {
                 continue;
             }
-            let ps = pool.properties(&entries, e)?;
+            let ps = if names_only {
+                Vec::new()
+            } else {
+                pool.properties_cached(&entries, e, &mut cache)?
+            };
             let cells = cols
                 .iter()
                 .map(|c| match *c {
@@ -464,9 +470,10 @@ fn get(pools: &Pools, args: &[String]) -> Result<u8> {
     let mut rows = Vec::new();
     let names: Vec<&String> = names.to_vec();
     for (pool, entries, picked) in selected(pools, &names, recursive)? {
+        let mut cache = props::ListingCache::default();
         for i in picked {
             let e = &entries[i];
-            let ps = pool.properties(&entries, e)?;
+            let ps = pool.properties_cached(&entries, e, &mut cache)?;
             for w in &wanted {
                 let Some(p) = ps.iter().find(|p| p.name == *w) else {
                     continue;

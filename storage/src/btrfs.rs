@@ -955,12 +955,20 @@ impl Btrfs for Real {
             })
         };
         let flags = read("limit_flags")?;
-        let limit = |bit: u64, v: u64| (flags & bit != 0 && v != u64::MAX && v != 0).then_some(v);
+        // Only the limits that are set are read: a listing of a thousand
+        // datasets reads thousands of these files.
+        let limit = |bit: u64, file: &str| -> Kr<Option<u64>> {
+            if flags & bit == 0 {
+                return Ok(None);
+            }
+            let v = read(file)?;
+            Ok((v != u64::MAX && v != 0).then_some(v))
+        };
         Ok(Some(QgroupUsage {
             referenced: read("referenced")?,
             exclusive: read("exclusive")?,
-            max_referenced: limit(LIMIT_MAX_RFER, read("max_referenced")?),
-            max_exclusive: limit(LIMIT_MAX_EXCL, read("max_exclusive")?),
+            max_referenced: limit(LIMIT_MAX_RFER, "max_referenced")?,
+            max_exclusive: limit(LIMIT_MAX_EXCL, "max_exclusive")?,
         }))
     }
 

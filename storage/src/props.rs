@@ -10,6 +10,14 @@ use crate::pool::{open_dir, Pool};
 use crate::quota;
 use std::fs::File;
 
+/// What a listing has read already: each dataset's space numbers and
+/// compression, by subvolume id.
+#[derive(Debug, Default)]
+pub struct ListingCache {
+    space: std::collections::HashMap<u64, quota::Space>,
+    compression: std::collections::HashMap<u64, (String, Source)>,
+}
+
 /// Every property, in `zfs get all`'s order.
 pub const ALL: &[&str] = &[
     "type",
@@ -275,6 +283,18 @@ impl Pool {
     /// Every property of `e` (`entries` is the pool's listing, for
     /// ancestors and origins), in [`ALL`]'s order.
     pub fn properties(&self, entries: &[Entry], e: &Entry) -> Result<Vec<Prop>> {
+        self.properties_cached(entries, e, &mut ListingCache::default())
+    }
+
+    /// [`Pool::properties`], sharing what `cache` already read of other
+    /// entries (a listing reads each ancestor's numbers once, not once per
+    /// descendant).
+    pub fn properties_cached(
+        &self,
+        entries: &[Entry],
+        e: &Entry,
+        cache: &mut ListingCache,
+    ) -> Result<Vec<Prop>> {
         let dir = File::open(&e.path).map_err(io(&e.path))?;
         let group = (e.kind != Kind::Snapshot)
             .then(|| quota::group_of(&dir))
@@ -320,7 +340,7 @@ impl Pool {
         let (h, x) = if e.kind == Kind::Snapshot {
             none()
         } else {
-            bytes(self.available(entries, e, &space)?)
+            bytes(self.available(entries, e, &space, cache)?)
         };
         push("available", h, x, Source::None);
         let (h, x) = bytes(refer);
@@ -344,7 +364,7 @@ impl Pool {
             _ => "-".into(),
         };
         push("mountpoint", mp.clone(), mp, Source::Default);
-        let (comp, src) = self.compression(entries, e, &dir);
+        let (comp, src) = self.compression(entries, e, &dir, cache);
         push("compression", comp.clone(), comp, src);
         let ro = if e.record.read_only { "on" } else { "off" };
         push(
@@ -384,7 +404,13 @@ impl Pool {
 
     /// `available`: the pool's free space, less what the dataset's and
     /// its ancestors' quotas leave.
-    fn available(&self, entries: &[Entry], e: &Entry, space: &quota::Space) -> Result<u64> {
+    fn available(
+        &self,
+        entries: &[Entry],
+        e: &Entry,
+        space: &quota::Space,
+        cache: &mut ListingCache,
+    ) -> Result<u64> {
         let mut avail = self.free_bytes();
         if let Some(q) = space.quota {
             avail = avail.min(q.saturating_sub(space.used));
@@ -399,8 +425,15 @@ impl Pool {
             else {
                 continue;
             };
-            let g = File::open(&ae.path).ok().and_then(|f| quota::group_of(&f));
-            let s = quota::space(self, ae.record.id, g)?;
+            let s = match cache.space.get(&ae.record.id) {
+                Some(s) => *s,
+                None => {
+                    let g = File::open(&ae.path).ok().and_then(|f| quota::group_of(&f));
+                    let s = quota::space(self, ae.record.id, g)?;
+                    cache.space.insert(ae.record.id, s);
+                    s
+                }
+            };
             if let Some(q) = s.quota {
                 avail = avail.min(q.saturating_sub(s.used));
             }
@@ -409,7 +442,28 @@ impl Pool {
     }
 
     /// A dataset's compression and where it comes from.
-    fn compression(&self, entries: &[Entry], e: &Entry, dir: &File) -> (String, Source) {
+    fn compression(
+        &self,
+        entries: &[Entry],
+        e: &Entry,
+        dir: &File,
+        cache: &mut ListingCache,
+    ) -> (String, Source) {
+        if let Some(c) = cache.compression.get(&e.record.id) {
+            return c.clone();
+        }
+        let c = self.compression_uncached(entries, e, dir, cache);
+        cache.compression.insert(e.record.id, c.clone());
+        c
+    }
+
+    fn compression_uncached(
+        &self,
+        entries: &[Entry],
+        e: &Entry,
+        dir: &File,
+        cache: &mut ListingCache,
+    ) -> (String, Source) {
         let norm = |v: Option<String>| match v.as_deref() {
             None | Some("") | Some("no") | Some("none") => "off".to_string(),
             Some(v) => v.split(':').next().unwrap_or(v).to_string(),
@@ -425,7 +479,7 @@ impl Pool {
                 .find(|x| x.name == AnyName::Dataset(p.clone()))
             {
                 if let Ok(pd) = File::open(&pe.path) {
-                    let (v, src) = self.compression(entries, pe, &pd);
+                    let (v, src) = self.compression(entries, pe, &pd, cache);
                     let from = match src {
                         Source::Local => Some(p.to_string()),
                         Source::Inherited(f) => Some(f),
