@@ -178,7 +178,7 @@ fn image_vs_cp(root: &Path, work: &Path) {
         let worst = zone.iter().max().copied().unwrap_or_default();
         let (z, c, p) = (median(zone), median(clone), median(cp));
         println!(
-            "| {label} | {} (max {}) | {} | {} | {:.0}x |",
+            "| {label} | {} (max {}) | {} | {} | {:.1}x |",
             ms(z),
             ms(worst),
             ms(c),
