@@ -184,6 +184,15 @@ fn mounted_here(kernel: &dyn Btrfs, dir: &Path, guid: Option<&str>) -> bool {
     }
 }
 
+/// Whether `dir` is the root of a mount (on another device than its parent).
+fn is_mount_point(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(dir), dir.parent().map(std::fs::metadata)) {
+        (Ok(d), Some(Ok(p))) => d.dev() != p.dev(),
+        _ => false,
+    }
+}
+
 fn mount_btrfs(device: &Path, at: &Path) -> std::io::Result<()> {
     let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).ok();
     let (Some(dev), Some(dir)) = (c(device), c(at)) else {
@@ -488,6 +497,18 @@ impl Pools {
         }
         let config = Self::read_record(&path)?;
         if !mounted_here(&*self.kernel, &config.mountpoint, Some(&config.guid)) {
+            // Never a second mount over the first: a mountpoint that is one
+            // already, but not found to be this pool's, is an error to see.
+            if is_mount_point(&config.mountpoint) {
+                return Err(StorageError::Refused {
+                    action: "open pool",
+                    name: name.into(),
+                    why: format!(
+                        "{} is mounted, but is not this pool's filesystem (or cannot be checked)",
+                        config.mountpoint.display()
+                    ),
+                });
+            }
             self.mount(&config)?;
         }
         self.handle(config)
@@ -661,6 +682,13 @@ impl Pool {
     /// The kernel interface it uses.
     pub fn kernel(&self) -> &dyn Btrfs {
         &*self.kernel
+    }
+
+    /// The same pool, its btrfs calls made through `kernel` from now on
+    /// (tests fail one of them with [`btrfs::Faulty`]).
+    pub fn with_kernel(mut self, kernel: Arc<dyn Btrfs>) -> Pool {
+        self.kernel = kernel;
+        self
     }
 
     /// Its devices' error counters.

@@ -215,13 +215,13 @@ impl Pool {
                 match c.cmd {
                     cmd::SUBVOL | cmd::SNAPSHOT => {
                         if let Some(s) = section.take() {
-                            received.push(self.finish_section(s, opts, made)?);
+                            received.push(self.finish_section(s, made)?);
                         }
                         section = Some(self.begin_section(target, &c, opts)?);
                     }
                     cmd::END => {
                         if let Some(s) = section.take() {
-                            received.push(self.finish_section(s, opts, made)?);
+                            received.push(self.finish_section(s, made)?);
                         }
                         return Ok(());
                     }
@@ -393,14 +393,25 @@ impl Pool {
         })
     }
 
-    /// Mark a section received, read-only, and put it in place.
-    fn finish_section(
+    /// Mark a section received, read-only, and put it in place; on
+    /// failure nothing of it stays.
+    fn finish_section(&self, s: Section, made: &mut Vec<AnyName>) -> Result<SnapshotName> {
+        let (parent_dir, path) = match s.parent_dir.try_clone() {
+            Ok(d) => (d, s.path.clone()),
+            Err(e) => return Err(io(&s.path)(e)),
+        };
+        let done = self.finish_section_inner(s, made);
+        if done.is_err() {
+            let _ = self.destroy_hidden(&parent_dir, &path);
+        }
+        done
+    }
+
+    fn finish_section_inner(
         &self,
         mut s: Section,
-        opts: &ReceiveOptions,
         made: &mut Vec<AnyName>,
     ) -> Result<SnapshotName> {
-        let _ = opts;
         s.open = None;
         self.kernel
             .set_received(&s.root, s.uuid, s.ctransid)

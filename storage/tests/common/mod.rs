@@ -96,6 +96,7 @@ impl Drop for TestPool {
 pub fn tree_digest(dir: &Path) -> Vec<(String, u32, u64, u64)> {
     use std::os::unix::fs::MetadataExt;
     let mut out = Vec::new();
+    let top_dev = std::fs::metadata(dir).expect("stat").dev();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let mut entries: Vec<_> = std::fs::read_dir(&d).expect("read dir").flatten().collect();
@@ -111,9 +112,10 @@ pub fn tree_digest(dir: &Path) -> Vec<(String, u32, u64, u64)> {
                 continue;
             }
             let m = std::fs::symlink_metadata(&p).expect("stat");
-            // Where a snapshot had a nested dataset btrfs shows an empty
-            // placeholder (inode 2), which no stream carries.
-            if m.ino() == 2 {
+            // A nested dataset is another dataset's; where a snapshot had
+            // one, btrfs shows an empty placeholder (inode 2), which no
+            // stream carries. Neither is this dataset's content.
+            if m.ino() == 2 || m.dev() != top_dev {
                 continue;
             }
             let hash = if m.file_type().is_file() {
