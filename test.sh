@@ -20,12 +20,15 @@ command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v iasl >/dev/null 2>&1 || need_apt+=(acpica-tools)
 # runc: the zone escape test runs the same attempts in a runc container.
 command -v runc >/dev/null 2>&1 || need_apt+=(runc)
+# mkfs.btrfs: storage pools are btrfs filesystems (the tests make theirs on loop files).
+command -v mkfs.btrfs >/dev/null 2>&1 || need_apt+=(btrfs-progs)
+# A static busybox is the root file system of the zone images the storage tests import.
+[ -x /bin/busybox ] || need_apt+=(busybox-static)
 # A real Linux guest boots only where the CPU offers VMX/SVM to KVM (on
 # PVM hosts a stock kernel is emulated too slowly); only then is it needed.
 if grep -qwE 'vmx|svm' /proc/cpuinfo; then
     compgen -G '/boot/vmlinuz-*-cloud-amd64' >/dev/null || need_apt+=(linux-image-cloud-amd64)
     command -v cpio >/dev/null 2>&1 || need_apt+=(cpio)
-    [ -x /bin/busybox ] || need_apt+=(busybox-static)
 fi
 if ((${#need_apt[@]})); then
     if [ "$(id -u)" -eq 0 ]; then

@@ -4,9 +4,12 @@
 
 mod dladm;
 mod exitstat;
+mod imgadm;
 mod top;
 mod vmadm;
 mod vmm;
+mod zfs;
+mod zpool;
 
 use anyhow::{bail, Context, Result};
 use std::ffi::{c_int, OsString};
@@ -25,6 +28,9 @@ Commands:
   zlogin    run a command (or a shell) in a running zone
   vmm       run a KVM virtual machine (a kvm-brand zone's init)
   top       live dashboards: zones, VMs, processes and a D console
+  zpool     storage pools (btrfs on a device or a file): create, list, status, scrub…
+  zfs       datasets, volumes, snapshots, clones, quotas, send and receive
+  imgadm    images zones and VM disks are cloned from: import, list, delete
 
 Install or link this binary as `dtrace` to run the tracer directly.
 ";
@@ -91,6 +97,9 @@ fn run() -> Result<u8> {
                 .collect();
             vmm::run(&args)
         }
+        Some("zfs") => zfs::run(&strings(&rest[1..])),
+        Some("imgadm") => imgadm::run(&strings(&rest[1..])),
+        Some("zpool") => zpool::run(&strings(&rest[1..])),
         Some("top") => {
             let args: Vec<String> = rest[1..]
                 .iter()
@@ -108,6 +117,13 @@ fn run() -> Result<u8> {
             Ok(2)
         }
     }
+}
+
+/// Arguments as text (lossily: names and options are ASCII).
+fn strings(args: &[OsString]) -> Vec<String> {
+    args.iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
 }
 
 /// Run the dtrace(1) command line with `args` (after the program name).

@@ -228,7 +228,7 @@ fn info(registry: &Registry, args: &[String]) -> Result<u8> {
         .iter()
         .enumerate()
         .map(|(i, d)| {
-            let path = d.path.clone().map(std::path::PathBuf::from).unwrap_or_else(|| zones::kvm::disk_image(&registry.zone_dir(uuid), i));
+            let path = d.path.clone().map(std::path::PathBuf::from).unwrap_or_else(|| registry.disk_path(uuid, i));
             serde_json::json!({"device": format!("virtio-blk{i}"), "path": path, "read_only": d.read_only})
         })
         .collect();

@@ -451,15 +451,17 @@ impl StaticCatalog {
         c.add("sched", "", "", "preempt", &[]);
         c.add("sched", "", "", "wakeup", &[("pid", "pid_t")]);
         c.add("sched", "", "", "enqueue", &[]);
+        // DTrace's stable arguments, as the engine's `io` provider
+        // translates them.
         c.add(
             "io",
             "",
             "",
             "start",
             &[
-                ("dev", "dev_t"),
-                ("sector", "sector_t"),
-                ("bytes", "unsigned int"),
+                ("bp", "bufinfo_t *"),
+                ("dp", "devinfo_t *"),
+                ("fp", "fileinfo_t *"),
             ],
         );
         // The network providers, with DTrace's translated types.
@@ -552,9 +554,9 @@ impl StaticCatalog {
             "",
             "done",
             &[
-                ("dev", "dev_t"),
-                ("sector", "sector_t"),
-                ("bytes", "unsigned int"),
+                ("bp", "bufinfo_t *"),
+                ("dp", "devinfo_t *"),
+                ("fp", "fileinfo_t *"),
             ],
         );
         c.add(

@@ -47,6 +47,9 @@ pub const HLT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hlt.bin"));
 pub const FAULT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/fault.bin"));
 /// Drives the first virtio block device: write, read, verify, flush.
 pub const BLK: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/blk.bin"));
+/// Streams the first virtio block device (`size=` KiB requests, `passes=`,
+/// `write=1`) and prints the bytes moved: storage's throughput benchmark.
+pub const BLKBENCH: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/blkbench.bin"));
 /// Sends a "lumen-ping" broadcast on the first virtio net device, waits for "lumen-pong".
 pub const NET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/net.bin"));
 /// Writes nonsense to virtio-mmio registers (or, with `ring=`, broken rings), exits 0.
@@ -64,6 +67,7 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("hlt", HLT),
     ("fault", FAULT),
     ("blk", BLK),
+    ("blkbench", BLKBENCH),
     ("net", NET),
     ("garbage", GARBAGE),
     ("console", CONSOLE),

@@ -45,25 +45,46 @@ pub fn disk_image(zone_dir: &Path, index: usize) -> PathBuf {
     zone_dir.join("disks").join(format!("disk{index}.img"))
 }
 
-/// Make the images of `spec`'s sized disks that do not exist yet (sparse,
-/// `size` MiB), as `vmadm create` does on SmartOS for a new VM's disks.
-pub fn create_disks(zone_dir: &Path, spec: &VmSpec) -> Result<(), RegistryError> {
+/// Make the disks of `spec` that do not exist yet, as `vmadm create` does
+/// on SmartOS for a new VM: on the `zones` pool, volumes
+/// `zones/UUID-diskN` (sparse, `size` MiB, or a clone of the disk's
+/// image); without it, sparse files in the zone's directory. Returns
+/// every disk's host path, in order.
+pub fn create_disks(
+    zone_dir: &Path,
+    uuid: &str,
+    spec: &VmSpec,
+    pool: Option<&storage::pool::Pool>,
+) -> Result<Vec<PathBuf>, RegistryError> {
+    let mut paths = Vec::new();
     for (i, disk) in spec.disks.iter().enumerate() {
-        let (None, Some(size)) = (&disk.path, disk.size) else {
+        if let Some(p) = &disk.path {
+            paths.push(PathBuf::from(p));
             continue;
-        };
+        }
+        if let Some(pool) = pool {
+            paths.push(crate::datasets::disk_volume(
+                pool,
+                uuid,
+                i,
+                disk.size,
+                disk.image_uuid.as_deref(),
+            )?);
+            continue;
+        }
         let path = disk_image(zone_dir, i);
-        if path.exists() {
-            continue;
+        let size = disk.size.unwrap_or(0);
+        if !path.exists() {
+            let fail = |e: std::io::Error| boot_err(format!("disks[{i}]: {}: {e}", path.display()));
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(fail)?;
+            }
+            let file = std::fs::File::create(&path).map_err(fail)?;
+            file.set_len(size << 20).map_err(fail)?;
         }
-        let fail = |e: std::io::Error| boot_err(format!("disks[{i}]: {}: {e}", path.display()));
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(fail)?;
-        }
-        let file = std::fs::File::create(&path).map_err(fail)?;
-        file.set_len(size << 20).map_err(fail)?;
+        paths.push(path);
     }
-    Ok(())
+    Ok(paths)
 }
 
 /// The plan for booting `spec` in the zone at `zone_dir`, whose D zone id
@@ -73,6 +94,7 @@ pub fn plan(
     zone_dir: &Path,
     zone_id: u64,
     spec: &VmSpec,
+    disks: &[PathBuf],
     lumen: &Path,
 ) -> Result<VmPlan, RegistryError> {
     let host_dir = zone_dir.join(HOST_DIR);
@@ -123,10 +145,10 @@ pub fn plan(
         }
     }
     for (i, disk) in spec.disks.iter().enumerate() {
-        let host = match &disk.path {
-            Some(p) => p.clone(),
-            None => disk_image(zone_dir, i).to_string_lossy().into_owned(),
-        };
+        let host = disks
+            .get(i)
+            .map(|p| p.to_string_lossy().into_owned())
+            .ok_or_else(|| boot_err(format!("disks[{i}]: not made")))?;
         let at = file(
             &format!("disks[{i}].path"),
             &host,
@@ -180,23 +202,25 @@ pub fn plan(
 /// directory under the zone's (console log and socket) and every disk
 /// it may write. Read-only images stay the host's: the zone only needs
 /// to read them, and binds keep them read-only.
-pub fn give_to_zone(zone_dir: &Path, spec: &VmSpec, owner: u32) -> Result<(), RegistryError> {
+pub fn give_to_zone(
+    zone_dir: &Path,
+    spec: &VmSpec,
+    disks: &[PathBuf],
+    owner: u32,
+) -> Result<(), RegistryError> {
     let chown = |path: &Path| {
         std::os::unix::fs::chown(path, Some(owner), Some(owner))
             .map_err(|e| boot_err(format!("giving {} to the zone: {e}", path.display())))
     };
     chown(&zone_dir.join(HOST_DIR))?;
-    for (i, disk) in spec.disks.iter().enumerate() {
+    for (disk, path) in spec.disks.iter().zip(disks) {
         if disk.read_only {
             continue;
         }
-        match &disk.path {
-            Some(p) => chown(Path::new(p))?,
-            None => {
-                chown(&zone_dir.join("disks"))?;
-                chown(&disk_image(zone_dir, i))?
-            }
+        if path.starts_with(zone_dir.join("disks")) {
+            chown(&zone_dir.join("disks"))?;
         }
+        chown(path)?;
     }
     Ok(())
 }
@@ -223,12 +247,13 @@ mod tests {
             Some(64 + crate::manifest::VMM_MEMORY_OVERHEAD)
         );
         let zone = dir.path().join("zone");
-        create_disks(&zone, spec).unwrap();
+        let disks = create_disks(&zone, &m.uuid, spec, None).unwrap();
+        assert_eq!(disks, [disk_image(&zone, 0)]);
         assert_eq!(
             std::fs::metadata(disk_image(&zone, 0)).unwrap().len(),
             1 << 20
         );
-        let plan = plan(&zone, 42, spec, Path::new("/proc/self/exe")).unwrap();
+        let plan = plan(&zone, 42, spec, &disks, Path::new("/proc/self/exe")).unwrap();
         assert_eq!(
             plan.init.join(" "),
             "/vm/lumen vmm --payload /vm/payload --disk /vm/disk0 --tap net0,mac=02:00:00:00:00:07 \
@@ -248,6 +273,7 @@ mod tests {
             dir.path(),
             1,
             m.vm.as_ref().unwrap(),
+            &[],
             Path::new("/bin/true"),
         )
         .unwrap_err();

@@ -10,7 +10,9 @@
 //! - [`registry`]: one directory per zone under `LUMEN_ROOT`, changed
 //!   under directory locks, never left half-made ([`ids`]: each zone's
 //!   host id range);
-//! - [`lifecycle`]: create, boot, stop, delete, log in;
+//! - [`lifecycle`]: create, boot, stop, delete, log in; [`datasets`]: a
+//!   zone's dataset on the `zones` pool, from an image or empty;
+//!   [`images`]: what zones are cloned from (`imgadm`);
 //! - [`supervisor`]: boots a zone and watches it; [`rootfs`] builds its
 //!   root; [`network`] gives it its NICs; [`clone`] starts its init in its namespaces and cgroup2 group
 //!   at once; [`init`] is its pid 1;
@@ -23,8 +25,10 @@
 
 pub mod cgroups;
 pub mod clone;
+pub mod datasets;
 pub mod devices;
 pub mod ids;
+pub mod images;
 pub mod init;
 pub mod kvm;
 pub mod lifecycle;

@@ -92,9 +92,10 @@ impl Registry {
                         .map_err(|e| boot_err(format!("{}: {e}", cgroups.unified.display())))?;
                     let lumen = std::env::current_exe()
                         .map_err(|e| boot_err(format!("finding the lumen binary: {e}")))?;
-                    crate::kvm::create_disks(&zone_dir, spec)?;
-                    let p = crate::kvm::plan(&zone_dir, zone_id, spec, &lumen)?;
-                    crate::kvm::give_to_zone(&zone_dir, spec, ids.host_id(0))?;
+                    let pool = self.pool()?;
+                    let disks = crate::kvm::create_disks(&zone_dir, uuid, spec, pool.as_ref())?;
+                    let p = crate::kvm::plan(&zone_dir, zone_id, spec, &disks, &lumen)?;
+                    crate::kvm::give_to_zone(&zone_dir, spec, &disks, ids.host_id(0))?;
                     (p.init, p.binds)
                 }
                 None => (
@@ -112,6 +113,9 @@ impl Registry {
                     tmpfs_mib: m.tmpfs.or(m.max_physical_memory),
                     devices: devices.clone(),
                     binds,
+                    idmapped: zone_dir.join(crate::datasets::IDMAPPED).exists(),
+                    delegated: (m.delegate_dataset && zone_dir.join("data").is_dir())
+                        .then(|| (zone_dir.join("data"), format!("/zones/{uuid}/data"))),
                 },
                 init,
                 cgroups: cgroups.clone(),
@@ -252,8 +256,9 @@ impl Registry {
         ] {
             let _ = std::fs::remove_file(dir.join(f));
         }
-        std::fs::write(dir.join(supervisor::STATE), "stopped\n")
-            .map_err(crate::registry::io(&dir))?;
+        // A zone that filled its dataset's quota cannot take even this
+        // record; it reads stopped all the same (nothing of it runs).
+        let _ = std::fs::write(dir.join(supervisor::STATE), "stopped\n");
         Ok(())
     }
 
@@ -262,7 +267,17 @@ impl Registry {
     pub fn delete(&self, uuid: &str) -> Result<(), RegistryError> {
         let _registry = self.lock_registry()?;
         let _zone = self.lock_zone(uuid)?;
-        if self.get(uuid)?.state == ZoneState::Running {
+        let zone = self.get(uuid)?;
+        if zone.manifest.quota.is_some() {
+            // A zone at its quota cannot record its own stop: the quota
+            // goes first, the dataset with it a moment later.
+            if let Some(pool) = self.pool()? {
+                if crate::datasets::is_dataset(&pool, uuid) {
+                    crate::datasets::set_quota(&pool, uuid, None)?;
+                }
+            }
+        }
+        if zone.state == ZoneState::Running {
             self.halt_locked(uuid, true, Duration::ZERO)?;
         }
         self.destroy_locked(uuid)

@@ -80,6 +80,9 @@ pub enum RegistryError {
     /// A login failed.
     #[error(transparent)]
     Login(#[from] crate::zlogin::LoginError),
+    /// The zone's storage said no.
+    #[error(transparent)]
+    Storage(#[from] storage::StorageError),
     /// The file system said no.
     #[error("{path}: {source}")]
     Io {
@@ -129,6 +132,8 @@ pub struct Zone {
 #[derive(Debug, Clone)]
 pub struct Registry {
     zones: PathBuf,
+    /// The state directory (`LUMEN_ROOT`), where the `zones` pool's record is.
+    root: PathBuf,
 }
 
 pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError + '_ {
@@ -186,14 +191,39 @@ impl Registry {
 
     /// The registry under `root` (not swept).
     pub fn at(root: &Path) -> Result<Registry, RegistryError> {
+        // The zones pool, where there is one, is mounted here first (after
+        // a reboot, by the first command that opens the registry).
+        crate::datasets::open(root)?;
         let zones = root.join("zones");
         fs::create_dir_all(&zones).map_err(io(&zones))?;
-        Ok(Registry { zones })
+        Ok(Registry {
+            zones,
+            root: root.to_path_buf(),
+        })
     }
 
-    /// The registry's root (`LUMEN_ROOT`): nic tags live beside zones.
+    /// The `zones` pool, if the node has one.
+    pub(crate) fn pool(&self) -> Result<Option<storage::pool::Pool>, RegistryError> {
+        crate::datasets::open(&self.root)
+    }
+
+    /// The host path of VM `uuid`'s disk `index` (made by its first boot):
+    /// its volume on the `zones` pool, or its file in the zone's directory.
+    pub fn disk_path(&self, uuid: &str, index: usize) -> PathBuf {
+        if let Ok(Some(pool)) = self.pool() {
+            if let Ok(p) = crate::datasets::disk_dataset(uuid, index)
+                .map_err(|_| ())
+                .and_then(|d| pool.volume_file(&d).map_err(|_| ()))
+            {
+                return p;
+            }
+        }
+        crate::kvm::disk_image(&self.zone_dir(uuid), index)
+    }
+
+    /// The state directory (`LUMEN_ROOT`).
     pub fn root(&self) -> &Path {
-        self.zones.parent().unwrap_or(&self.zones)
+        &self.root
     }
 
     /// The zone's directory (manifest, records, logs, root).
@@ -264,27 +294,43 @@ impl Registry {
             return Err(RegistryError::Exists(uuid));
         }
         let ids = IdRange::allocate(&self.id_ranges()?)?;
-        // Build it aside, then rename it into place: all or nothing.
-        let scratch = self.zones.join(format!(".new-{uuid}"));
-        let _ = fs::remove_dir_all(&scratch);
-        let built = (|| {
-            fs::create_dir(&scratch).map_err(io(&scratch))?;
+        let write_records = |dir: &Path| -> Result<(), RegistryError> {
             // Only the host's root may look inside: the zone's root
             // directory is reached by its init through mounts, never by
             // this path.
-            set_mode(&scratch, 0o700)?;
+            set_mode(dir, 0o700)?;
             // Both written, then both synced: the first sync's journal
             // commit carries the second file too, so it costs one.
             let files = [
-                write_unsynced(&scratch.join(MANIFEST), &pretty(&manifest))?,
-                write_unsynced(&scratch.join(IDS), &ids.record())?,
+                write_unsynced(&dir.join(MANIFEST), &pretty(&manifest))?,
+                write_unsynced(&dir.join(IDS), &ids.record())?,
             ];
             for (f, path) in &files {
                 f.sync_all().map_err(io(path))?;
             }
             // Not synced: after a crash a zone whose mark was lost is a
             // stopped zone with its manifest and ids, which is whole.
-            File::create(scratch.join(CREATING)).map_err(io(&scratch))?;
+            File::create(dir.join(CREATING)).map_err(io(dir))?;
+            Ok(())
+        };
+        if let Some(pool) = self.pool()? {
+            // The zone's directory is its dataset, made whole (records
+            // and all) under a hidden name and then shown, as the storage
+            // crate makes every dataset.
+            crate::datasets::create_zone(&pool, &manifest, write_records)?;
+            fire(&uuid, |id, name| probes::zone::create(|| (id, name)));
+            return Ok(Zone {
+                manifest,
+                state: ZoneState::Stopped,
+            });
+        }
+        crate::datasets::check_without_pool(&manifest)?;
+        // Build it aside, then rename it into place: all or nothing.
+        let scratch = self.zones.join(format!(".new-{uuid}"));
+        let _ = fs::remove_dir_all(&scratch);
+        let built = (|| {
+            fs::create_dir(&scratch).map_err(io(&scratch))?;
+            write_records(&scratch)?;
             // Its name in `zones/` is synced with the removal of the mark
             // (`mark_created`): until then, a crash may lose the zone,
             // which its create never reported made.
@@ -339,12 +385,28 @@ impl Registry {
     /// and the zone's locks and the zone stopped.
     pub(crate) fn remove_locked(&self, uuid: &str) -> Result<(), RegistryError> {
         let dir = self.zone_dir(uuid);
+        let pool = self.pool()?;
+        if let Some(pool) = pool
+            .as_ref()
+            .filter(|p| crate::datasets::is_dataset(p, uuid))
+        {
+            // The zone is a dataset: storage destroys it whole or not at
+            // all (with its snapshots, delegated dataset and VM disks).
+            crate::datasets::destroy_zone(pool, uuid)?;
+            sync_dir(&self.zones)?;
+            fire(uuid, |id, name| probes::zone::delete(|| (id, name)));
+            return Ok(());
+        }
         // Out of the registry in one rename, then emptied: a command
         // killed half way through the removal leaves a `.trash-` directory
         // for the next sweep, never a zone missing half its files.
         let trash = self.zones.join(format!(".trash-{uuid}"));
         let _ = fs::remove_dir_all(&trash);
         fs::rename(&dir, &trash).map_err(io(&dir))?;
+        if let Some(pool) = &pool {
+            // A VM's disks are datasets even where its zone is not.
+            crate::datasets::destroy_zone(pool, uuid)?;
+        }
         sync_dir(&self.zones)?;
         fire(uuid, |id, name| probes::zone::delete(|| (id, name)));
         fs::remove_dir_all(&trash).map_err(io(&trash))
@@ -353,7 +415,12 @@ impl Registry {
     /// The zone with this UUID.
     pub fn get(&self, uuid: &str) -> Result<Zone, RegistryError> {
         let dir = self.zone_dir(uuid);
-        if !valid_name(uuid) || !dir.is_dir() || dir.join(CREATING).exists() {
+        // An image's dataset sits beside the zones, with no manifest.
+        if !valid_name(uuid)
+            || !dir.is_dir()
+            || dir.join(CREATING).exists()
+            || !dir.join(MANIFEST).exists()
+        {
             return Err(RegistryError::NoSuchZone(uuid.to_string()));
         }
         let path = dir.join(MANIFEST);
@@ -477,6 +544,18 @@ impl Registry {
                 self.change_nics(uuid, &zone.manifest.nics, &manifest.nics)?;
             }
         }
+        if manifest.quota != zone.manifest.quota {
+            match self.pool()? {
+                Some(pool) if crate::datasets::is_dataset(&pool, uuid) => {
+                    crate::datasets::set_quota(&pool, uuid, manifest.quota)?
+                }
+                _ => {
+                    return Err(RegistryError::Manifest(ManifestError {
+                        problems: vec!["$.quota: a quota needs the zone on the zones pool".into()],
+                    }))
+                }
+            }
+        }
         replace_file(&self.zone_dir(uuid), MANIFEST, &pretty(&manifest))?;
         Ok(Zone {
             manifest,
@@ -519,6 +598,9 @@ impl Registry {
         let Some(_registry) = DirLock::take(&self.zones, false)? else {
             return Ok(());
         };
+        if let Some(pool) = self.pool()? {
+            pool.sweep()?;
+        }
         for entry in fs::read_dir(&self.zones)
             .map_err(io(&self.zones))?
             .flatten()

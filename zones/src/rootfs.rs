@@ -144,6 +144,13 @@ pub struct RootPlan {
     pub devices: Vec<Device>,
     /// Host files and directories bound in (a VM's images).
     pub binds: Vec<Bind>,
+    /// The root is an image's files, owned on disk by the zone's own ids
+    /// (0 to 65535): mounted idmapped onto the zone's range, whole-root
+    /// (the image's own `/usr`, not the host's).
+    pub idmapped: bool,
+    /// A delegated dataset: its directory on the host, and where the zone
+    /// sees it (`/zones/UUID/data`, as on SmartOS).
+    pub delegated: Option<(PathBuf, String)>,
 }
 
 impl RootPlan {
@@ -169,6 +176,23 @@ impl RootPlan {
 pub fn prepare(plan: &RootPlan) -> Result<(), RootfsError> {
     let root = &plan.root;
     std::fs::create_dir_all(root).map_err(io(root))?;
+    if plan.idmapped {
+        // Made before the idmapped mount, by the host's root: on disk
+        // they are id 0, which the mount shows as the zone's root. (Host
+        // root may not make files through the mount: its id is not in
+        // the mount's map.)
+        let inside = plan
+            .delegated
+            .as_ref()
+            .map(|(_, i)| i.trim_start_matches('/'));
+        for d in ROOT_DIRS.iter().copied().chain(inside) {
+            let dir = root.join(d);
+            if std::fs::symlink_metadata(&dir).is_err() {
+                std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+            }
+        }
+        idmapped_bind(root, root, &plan.ids)?;
+    }
     plan.chown_zone_root(root)?;
     nix::sys::stat::fchmodat(
         None,
@@ -177,14 +201,16 @@ pub fn prepare(plan: &RootPlan) -> Result<(), RootfsError> {
         nix::sys::stat::FchmodatFlags::FollowSymlink,
     )
     .map_err(sys("chmod of the zone root"))?;
-    mnt(
-        "the zone root",
-        Some(root),
-        root,
-        None,
-        MsFlags::MS_BIND,
-        None,
-    )?;
+    if !plan.idmapped {
+        mnt(
+            "the zone root",
+            Some(root),
+            root,
+            None,
+            MsFlags::MS_BIND,
+            None,
+        )?;
+    }
     for d in ROOT_DIRS {
         let dir = root.join(d);
         if std::fs::symlink_metadata(&dir).is_err() {
@@ -192,7 +218,28 @@ pub fn prepare(plan: &RootPlan) -> Result<(), RootfsError> {
             plan.chown_zone_root(&dir)?;
         }
     }
-    for d in SYSTEM_DIRS {
+    // The delegated dataset, the zone's own: seen through the same idmap
+    // as the root, or given to the zone's root.
+    if let Some((host, inside)) = &plan.delegated {
+        let at = root.join(inside.trim_start_matches('/'));
+        if plan.idmapped {
+            idmapped_bind(host, &at, &plan.ids)?;
+        } else {
+            std::fs::create_dir_all(&at).map_err(io(&at))?;
+            plan.chown_zone_root(host)?;
+            mnt(
+                "the delegated dataset",
+                Some(host),
+                &at,
+                None,
+                MsFlags::MS_BIND,
+                None,
+            )?;
+        }
+    }
+    // A whole-root zone (from an image) runs its image's own system.
+    let system_dirs: &[&str] = if plan.idmapped { &[] } else { SYSTEM_DIRS };
+    for d in system_dirs {
         let host = Path::new("/").join(d);
         let inside = root.join(d);
         let Ok(meta) = std::fs::symlink_metadata(&host) else {
@@ -312,6 +359,125 @@ pub fn prepare(plan: &RootPlan) -> Result<(), RootfsError> {
     }
     chdir(root).map_err(sys("entering the zone root"))?;
     Ok(())
+}
+
+/// Bind `source` at `target` (the zone's root onto itself, a delegated
+/// dataset into it) through an idmapped mount: ids 0 to
+/// 65535 on disk are the zone's range (`ids`) through it, and what the
+/// zone writes is stored as its own ids. Linux 5.12's `mount_setattr`
+/// (`MOUNT_ATTR_IDMAP`) on a detached copy of the tree, then moved into
+/// place; the map comes from a user namespace made for the purpose.
+fn idmapped_bind(source: &Path, target: &Path, ids: &IdRange) -> Result<(), RootfsError> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    #[repr(C)]
+    struct MountAttr {
+        attr_set: u64,
+        attr_clr: u64,
+        propagation: u64,
+        userns_fd: u64,
+    }
+    const OPEN_TREE_CLONE: u32 = 1;
+    const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
+    const MOVE_MOUNT_F_EMPTY_PATH: u32 = 0x4;
+    let userns = user_namespace(ids)?;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_encoded_bytes())
+            .map_err(|_| sys("open_tree")(nix::Error::EINVAL))
+    };
+    let (path, target) = (c(source)?, c(target)?);
+    let fail = |call: &'static str| sys(call)(nix::Error::last());
+    // SAFETY: open_tree on a NUL-terminated path; the fd is new and ours.
+    let tree = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            OPEN_TREE_CLONE | libc::O_CLOEXEC as u32,
+        )
+    };
+    if tree < 0 {
+        return Err(fail("open_tree of the zone root"));
+    }
+    // SAFETY: as above.
+    let tree = unsafe { OwnedFd::from_raw_fd(tree as i32) };
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_IDMAP,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: userns.as_raw_fd() as u64,
+    };
+    // SAFETY: mount_setattr on our detached tree with a struct of the size passed.
+    if unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            &attr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    } < 0
+    {
+        return Err(fail("mount_setattr(MOUNT_ATTR_IDMAP) of the zone root"));
+    }
+    // SAFETY: move_mount of our tree onto a NUL-terminated path.
+    if unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            target.as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    } < 0
+    {
+        return Err(fail("move_mount of the idmapped zone root"));
+    }
+    Ok(())
+}
+
+/// A user namespace whose ids 0 to 65535 are `ids`: a child unshares
+/// one and waits while its maps are written and the namespace opened.
+fn user_namespace(ids: &IdRange) -> Result<std::os::fd::OwnedFd, RootfsError> {
+    use nix::unistd::{fork, ForkResult};
+    use std::io::{Read, Write};
+    let (ready_r, ready_w) = nix::unistd::pipe().map_err(sys("pipe"))?;
+    let (go_r, go_w) = nix::unistd::pipe().map_err(sys("pipe"))?;
+    // SAFETY: the caller (the zone's supervisor) is single-threaded; the
+    // child only unshares, reports, waits and exits.
+    match unsafe { fork() }.map_err(sys("fork"))? {
+        ForkResult::Child => {
+            drop((ready_r, go_w));
+            let ok = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER).is_ok();
+            let _ = std::fs::File::from(ready_w).write_all(if ok { b"y" } else { b"n" });
+            let mut b = [0u8; 1];
+            let _ = std::fs::File::from(go_r).read(&mut b);
+            // SAFETY: leaving the forked child.
+            unsafe { libc::_exit(0) }
+        }
+        ForkResult::Parent { child } => {
+            drop((ready_w, go_r));
+            let mut b = [0u8; 1];
+            let got = std::fs::File::from(ready_r).read(&mut b).ok();
+            let ns = (|| {
+                if got != Some(1) || b[0] != b'y' {
+                    return Err(sys("unshare(CLONE_NEWUSER) for the idmap")(
+                        nix::Error::EPERM,
+                    ));
+                }
+                ids.write_maps(child.as_raw()).map_err(|_| {
+                    sys("writing the idmap's user namespace maps")(nix::Error::EPERM)
+                })?;
+                let p = format!("/proc/{}/ns/user", child.as_raw());
+                let f = std::fs::File::open(&p).map_err(io(Path::new(&p)))?;
+                Ok(std::os::fd::OwnedFd::from(f))
+            })();
+            drop(go_w);
+            let _ = nix::sys::wait::waitpid(child, None);
+            ns
+        }
+    }
 }
 
 /// Bind `host` at `inside` read-only (a bind ignores MS_RDONLY: a second,

@@ -66,7 +66,7 @@
 #define VIO_EXIT_QUEUE_UNAVAILABLE  115 /* QueueNumMax 0 or queue already live */
 #define VIO_EXIT_CONFIG_UNSTABLE    116 /* ConfigGeneration kept changing */
 
-#define VIRTQ_MAX 8
+#define VIRTQ_MAX 32
 
 #define VIRTQ_DESC_F_NEXT   1
 #define VIRTQ_DESC_F_WRITE  2

@@ -84,6 +84,12 @@ pub struct Manifest {
     pub customer_metadata: BTreeMap<String, String>,
     /// The zone's init: a program and arguments (`/sbin/init` when absent).
     pub init: Option<Vec<String>>,
+    /// The image the zone's root is cloned from (`zones/IMAGE@final`).
+    pub image_uuid: Option<String>,
+    /// The zone dataset's quota in GiB (SmartOS's `quota`).
+    pub quota: Option<u64>,
+    /// Give the zone a dataset of its own, `zones/UUID/data`.
+    pub delegate_dataset: bool,
     /// The VM of a `kvm`-brand zone.
     pub vm: Option<VmSpec>,
     /// An OS zone's NICs (a VM's are in [`VmSpec::nics`]).
@@ -109,6 +115,9 @@ const KNOWN: &[&str] = &[
     "customer_metadata",
     "init",
     "command",
+    "image_uuid",
+    "quota",
+    "delegate_dataset",
 ];
 
 /// A brand's default capabilities: Docker's for OS zones; for a `kvm`
@@ -251,6 +260,26 @@ impl Manifest {
             }
         }
         let autoboot = c.boolean("autoboot").unwrap_or(true);
+        let image_uuid = c.string("image_uuid");
+        if let Some(u) = &image_uuid {
+            if !valid_uuid(u) {
+                c.problems.push(format!(
+                    "$.image_uuid: {u:?} is not a UUID (8-4-4-4-12 hex digits)"
+                ));
+            }
+            if brand == Brand::Kvm {
+                c.problems.push(
+                    "$.image_uuid: a kvm VM's image goes on its disks (disks[].image_uuid)".into(),
+                );
+            }
+        }
+        let quota = c.uint("quota", 1 << 20);
+        if quota == Some(0) {
+            c.problems.push(
+                "$.quota: 0 would leave the zone nothing; omit the field for no quota".into(),
+            );
+        }
+        let delegate_dataset = c.boolean("delegate_dataset").unwrap_or(false);
         let mut customer_metadata = BTreeMap::new();
         match obj.get("customer_metadata") {
             None => {}
@@ -331,6 +360,9 @@ impl Manifest {
             autoboot,
             customer_metadata,
             init,
+            image_uuid: image_uuid.map(|u| u.to_lowercase()),
+            quota,
+            delegate_dataset,
             vm,
             nics,
             unsupported,
@@ -378,6 +410,15 @@ impl Manifest {
                 "init".into(),
                 Value::Array(i.iter().map(|w| w.clone().into()).collect()),
             );
+        }
+        if let Some(u) = &self.image_uuid {
+            m.insert("image_uuid".into(), u.clone().into());
+        }
+        if let Some(q) = self.quota {
+            m.insert("quota".into(), q.into());
+        }
+        if self.delegate_dataset {
+            m.insert("delegate_dataset".into(), true.into());
         }
         if let Some(vm) = &self.vm {
             vm.insert_into(&mut m);
@@ -535,6 +576,7 @@ mod tests {
             DiskSpec {
                 path: None,
                 size: Some(64),
+                image_uuid: None,
                 read_only: false
             }
         );
@@ -565,7 +607,7 @@ mod tests {
             e.problems,
             [
                 "$.disks[0].model: \"ide\" is not a disk model Lumen has (virtio)",
-                "$.disks[0]: a disk needs a path or a size",
+                "$.disks[0]: a disk needs a path, a size or an image_uuid",
                 "$.disks[1]: expected an object, found 3",
                 "$.nics[0].mac: \"zz\" is not a MAC address (six octets of hex digits separated by ':')",
             ]

@@ -40,6 +40,8 @@ pub enum VmBoot {
 pub struct DiskSpec {
     pub path: Option<String>,
     pub size: Option<u64>,
+    /// A `zvol` image the disk is cloned from.
+    pub image_uuid: Option<String>,
     pub read_only: bool,
 }
 
@@ -109,6 +111,14 @@ pub(super) fn vm_spec(c: &mut Check, uuid: &str) -> Option<VmSpec> {
         };
         let path = dc.string("path");
         let size = dc.uint("size", 1 << 24);
+        let image_uuid = dc.string("image_uuid");
+        if let Some(u) = &image_uuid {
+            if !super::valid_uuid(u) {
+                dc.problems.push(format!(
+                    "$.image_uuid: {u:?} is not a UUID (8-4-4-4-12 hex digits)"
+                ));
+            }
+        }
         let read_only = dc.boolean("read_only").unwrap_or(false);
         match dc.string("model").as_deref() {
             None | Some("virtio") => {}
@@ -116,13 +126,19 @@ pub(super) fn vm_spec(c: &mut Check, uuid: &str) -> Option<VmSpec> {
                 "$.model: {m:?} is not a disk model Lumen has (virtio)"
             )),
         }
-        if path.is_none() && size.is_none() {
-            dc.problems.push("$: a disk needs a path or a size".into());
+        if path.is_none() && size.is_none() && image_uuid.is_none() {
+            dc.problems
+                .push("$: a disk needs a path, a size or an image_uuid".into());
+        }
+        if path.is_some() && image_uuid.is_some() {
+            dc.problems
+                .push("$.image_uuid: a disk is a path or an image's clone, not both".into());
         }
         c.nested(&at, dc.problems);
         disks.push(DiskSpec {
             path,
             size,
+            image_uuid: image_uuid.map(|u| u.to_lowercase()),
             read_only,
         });
     }
@@ -170,6 +186,9 @@ impl VmSpec {
                 }
                 if let Some(s) = d.size {
                     o.insert("size".into(), s.into());
+                }
+                if let Some(u) = &d.image_uuid {
+                    o.insert("image_uuid".into(), u.clone().into());
                 }
                 o.insert("model".into(), "virtio".into());
                 if d.read_only {

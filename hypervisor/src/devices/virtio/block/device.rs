@@ -1,6 +1,6 @@
 //! The block device: a request's chain checked whole, then served from
-//! the image file, the data moving through virtio-queue's `Reader` (a
-//! write) or `Writer` (a read).
+//! the image file, the data moving straight between the file and the
+//! guest's buffers (`pread`/`pwrite` on guest memory, no bounce buffer).
 
 use super::{BlockError, BlockMetrics, HEADER_LEN, MAX_REQUEST, QUEUE_SIZE, SECTOR};
 use crate::devices::virtio::metrics::Counters;
@@ -8,8 +8,8 @@ use crate::devices::virtio::{
     give_back, read_config_bytes, write_to_chain, Chain, DeviceError, Handled, VirtioDevice,
 };
 use std::fs::File;
-use std::io::{self, Read, Write};
-use std::os::unix::fs::FileExt;
+use std::io;
+use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,8 +20,8 @@ use virtio_bindings::virtio_blk::{
 };
 use virtio_bindings::virtio_ids::VIRTIO_ID_BLOCK;
 use virtio_queue::desc::split::Descriptor;
-use virtio_queue::{Queue, QueueT, Reader, Writer};
-use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
+use virtio_queue::{Queue, QueueT};
+use vm_memory::{Address, Bytes, GuestAddress, GuestMemoryBackend, GuestMemoryMmap};
 
 /// A block device backed by a file.
 pub struct Block {
@@ -33,9 +33,6 @@ pub struct Block {
     read_only: bool,
     config: [u8; 8],
     metrics: Arc<BlockMetrics>,
-    /// Data on its way between guest buffers and the file, kept between
-    /// requests; at most [`MAX_REQUEST`] bytes.
-    buffer: Vec<u8>,
 }
 
 /// Status bytes, as the guest reads them.
@@ -44,6 +41,15 @@ const S_IOERR: u8 = VIRTIO_BLK_S_IOERR as u8;
 const S_UNSUPP: u8 = VIRTIO_BLK_S_UNSUPP as u8;
 /// The length of a GET_ID answer.
 const ID_LEN: usize = VIRTIO_BLK_ID_BYTES as usize;
+
+/// Which way data moves between the image and the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// Image to guest.
+    Read,
+    /// Guest to image.
+    Write,
+}
 
 /// What a request asks for: the header's type field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,7 +166,6 @@ impl Block {
             read_only,
             config: sectors.to_le_bytes(),
             metrics: Arc::default(),
-            buffer: Vec::new(),
         })
     }
 
@@ -255,12 +260,7 @@ impl Block {
         mem: &GuestMemoryMmap,
     ) -> io::Result<()> {
         let offset = self.disk_offset(request.sector, request.data_len)?;
-        let len = request.data_len as usize;
-        let mut data = Writer::new(mem, chain).map_err(|_| einval())?;
-        data.split_at(len).map_err(|_| einval())?;
-        self.buffer.resize(len, 0);
-        self.file.read_exact_at(&mut self.buffer, offset)?;
-        data.write_all(&self.buffer).map_err(|_| einval())
+        self.file_io(chain, mem, Direction::Read, 0, request.data_len, offset)
     }
 
     /// Write the request's data buffers to the disk. They follow the
@@ -276,13 +276,93 @@ impl Block {
         if self.read_only {
             return Err(io::Error::from_raw_os_error(libc::EROFS));
         }
-        let mut readable = Reader::new(mem, chain).map_err(|_| einval())?;
-        let mut data = readable
-            .split_at(request.header_len as usize)
-            .map_err(|_| einval())?;
-        self.buffer.resize(request.data_len as usize, 0);
-        data.read_exact(&mut self.buffer).map_err(|_| einval())?;
-        self.file.write_all_at(&self.buffer, offset)
+        let header = u64::from(request.header_len);
+        self.file_io(
+            chain,
+            mem,
+            Direction::Write,
+            header,
+            request.data_len,
+            offset,
+        )
+    }
+
+    /// Move `len` bytes between the image at `offset` and the guest
+    /// buffers that start `skip` bytes into the chain's writable buffers
+    /// (a read) or readable ones (a write): straight between the file and
+    /// guest memory, with no copy in between (the one a bounce buffer
+    /// costs is a third of a read's time on this host's nested KVM).
+    fn file_io(
+        &self,
+        chain: Chain<'_>,
+        mem: &GuestMemoryMmap,
+        direction: Direction,
+        mut skip: u64,
+        len: u64,
+        mut offset: u64,
+    ) -> io::Result<()> {
+        let mut left = len;
+        let wanted = direction == Direction::Read;
+        for d in chain.filter(|d| d.is_write_only() == wanted) {
+            if left == 0 {
+                break;
+            }
+            let size = u64::from(d.len());
+            if skip >= size {
+                skip -= size;
+                continue;
+            }
+            let n = (size - skip).min(left);
+            let addr = d.addr().checked_add(skip).ok_or_else(einval)?;
+            skip = 0;
+            for slice in GuestMemoryBackend::get_slices(mem, addr, n as usize) {
+                let slice = slice.map_err(|_| einval())?;
+                self.slice_io(&slice, direction, offset)?;
+                offset += slice.len() as u64;
+            }
+            left -= n;
+        }
+        if left > 0 {
+            return Err(einval());
+        }
+        Ok(())
+    }
+
+    /// One contiguous piece of guest memory to or from the image.
+    fn slice_io(
+        &self,
+        slice: &vm_memory::VolatileSlice<'_, ()>,
+        direction: Direction,
+        offset: u64,
+    ) -> io::Result<()> {
+        let guard = slice.ptr_guard_mut();
+        let (ptr, len) = (guard.as_ptr(), slice.len());
+        let fd = self.file.as_raw_fd();
+        let mut done = 0usize;
+        while done < len {
+            let at = libc::off_t::try_from(offset + done as u64).map_err(|_| einval())?;
+            // SAFETY: `ptr..ptr + len` is guest memory the VMM maps for as
+            // long as `guard` lives; the kernel copies to or from it as it
+            // would for any buffer (the guest may change it meanwhile, which
+            // only changes what it reads or writes).
+            let n = unsafe {
+                match direction {
+                    Direction::Read => libc::pread(fd, ptr.add(done).cast(), len - done, at),
+                    Direction::Write => libc::pwrite(fd, ptr.add(done).cast(), len - done, at),
+                }
+            };
+            match n {
+                n if n > 0 => done += n as usize,
+                0 => return Err(io::Error::from(io::ErrorKind::UnexpectedEof)),
+                _ => {
+                    let e = io::Error::last_os_error();
+                    if e.kind() != io::ErrorKind::Interrupted {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Make the image's data durable: the status.
