@@ -11,8 +11,8 @@
 //! root onto its own id range ([`crate::rootfs`]): provisioning costs a
 //! clone, whatever the image's size, never a walk of its files.
 
+use crate::error::RegistryError;
 use crate::manifest::Manifest;
-use crate::registry::RegistryError;
 use std::path::{Path, PathBuf};
 use storage::dataset::CreateOptions;
 use storage::name::{AnyName, DatasetName, SnapshotName};

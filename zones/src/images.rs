@@ -6,7 +6,7 @@
 //! `delete` is refused while a clone of it lives.
 
 use crate::datasets::{self, IMAGE_SNAPSHOT};
-use crate::registry::RegistryError;
+use crate::error::RegistryError;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use storage::dataset::{CreateOptions, Kind};

@@ -12,8 +12,8 @@
 //! disks are given to that id ([`give_to_zone`]), as Firecracker's jailer
 //! gives a microVM's files to the jail's user.
 
+use crate::error::RegistryError;
 use crate::manifest::{VmBoot, VmSpec};
-use crate::registry::RegistryError;
 use std::path::{Path, PathBuf};
 
 /// Where a VM zone's files are, inside the zone.

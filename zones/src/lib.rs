@@ -27,6 +27,7 @@ pub mod cgroups;
 pub mod clone;
 pub mod datasets;
 pub mod devices;
+pub mod error;
 pub mod ids;
 pub mod images;
 pub mod init;
