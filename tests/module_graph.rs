@@ -24,6 +24,8 @@ const CRATES: &[&str] = &[
     "engine",
     "hypervisor",
     "zones",
+    "storage",
+    "net",
     "tui",
     ".",
 ];

@@ -22,6 +22,7 @@ pub mod netlink;
 pub mod nictag;
 pub mod ofmt;
 pub mod props;
+pub mod record;
 pub mod show;
 pub mod traffic;
 pub mod vnic;

@@ -5,6 +5,17 @@
 use crate::addr::Cidr;
 use crate::error::{NetError, Result};
 
+/// The properties `set-linkprop` changes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VnicProps {
+    /// `maxbw`, bits per second, both directions.
+    pub maxbw: Option<u64>,
+    /// `protection`.
+    pub protection: Protection,
+    /// `allowed-ips` (the sources `ip-nospoof` lets through).
+    pub allowed_ips: Vec<Cidr>,
+}
+
 /// The anti-spoofing protections of a vNIC (Crossbow's `protection`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Protection {

@@ -7,7 +7,8 @@ use crate::link::{self, Owned};
 use crate::netlink::{Link, LinkStats, Netlink};
 use crate::ofmt::Field;
 use crate::props::{format_maxbw, DropReason, VNIC_PROPS};
-use crate::vnic::{self, Vnic, VnicKind};
+use crate::record::{Vnic, VnicKind};
+use crate::vnic;
 
 const fn f(name: &'static str, width: usize) -> Field {
     Field { name, width }

@@ -20,8 +20,8 @@ use crate::bpf::{self, Map};
 use crate::error::{NetError, Result};
 use crate::link::{self, Owned};
 use crate::netlink::{tbf_options, Link, LinkChange, Netlink};
-use crate::props::DropReason;
-use crate::vnic::{Vnic, VnicProps};
+use crate::props::{DropReason, VnicProps};
+use crate::record::Vnic;
 use netlink_packet_route::tc::{TcAttribute, TcBpfFlags, TcFilterBpfOption, TcHandle, TcOption};
 
 const CLSACT: TcHandle = TcHandle {

@@ -9,11 +9,14 @@
 //! platform crate: it fires probes and never depends on the engine.
 //!
 //! It reads top-down: [`name`] (checked names), [`pool`] (a btrfs
-//! filesystem on a device or loop-mounted file), [`dataset`] (subvolumes
-//! as datasets, and the sweep of unfinished work), [`snapshot`] (snapshot,
-//! rollback, clone, promote), [`quota`] and [`props`] (space and
-//! properties), [`volume`], [`stream`], [`send`] and [`receive`]. Every
-//! btrfs call is in [`btrfs`], behind a trait that tests replace.
+//! filesystem on a device or loop-mounted file: create, import, export,
+//! destroy) handing out [`handle`]s (an imported pool: its record, space,
+//! health and lock), [`layout`] (where datasets and snapshots are, and the
+//! listing), [`dataset`] (making, destroying and renaming datasets, and
+//! the sweep of unfinished work), [`snapshot`] (snapshot, rollback, clone,
+//! promote), [`quota`] and [`props`] (space and properties), [`volume`],
+//! [`stream`], [`send`] and [`receive`]. Every btrfs call is in [`btrfs`],
+//! behind a trait that tests replace.
 //!
 //! ```no_run
 //! use storage::{name::DatasetName, pool::{Pools, CreateOptions}};
@@ -30,6 +33,8 @@ pub mod attrs;
 pub mod btrfs;
 pub mod dataset;
 pub mod error;
+pub mod handle;
+pub mod layout;
 pub mod name;
 pub mod pool;
 pub mod props;

@@ -3,10 +3,10 @@
 //! extended attributes), none stored twice.
 
 use crate::attrs;
-use crate::dataset::{Entry, Kind};
 use crate::error::{io, kernel, Result, StorageError};
+use crate::handle::{open_dir, Pool};
+use crate::layout::{Entry, Kind};
 use crate::name::{AnyName, DatasetName};
-use crate::pool::{open_dir, Pool};
 use crate::quota;
 use std::fs::File;
 
@@ -306,7 +306,7 @@ impl Pool {
                 .flatten()
                 .and_then(|r| r.parse().ok())
                 .unwrap_or(space.own),
-            _ => self.referenced(&dir, e.record.id)?,
+            _ => quota::referenced(self, &dir, e.record.id)?,
         };
         let mut out = Vec::new();
         let mut push = |name: &'static str, human: String, exact: String, source: Source| {

@@ -18,7 +18,7 @@
 use crate::attrs;
 use crate::btrfs::QgroupId;
 use crate::error::{io, kernel, Result};
-use crate::pool::Pool;
+use crate::handle::Pool;
 use std::fs::File;
 
 /// The level-0 group of subvolume `id`.
@@ -143,4 +143,17 @@ pub fn set_limit(pool: &Pool, target: QgroupId, limit: Option<u64>, on_used: boo
     pool.kernel
         .qgroup_limit(&pool.top, target, rfer, excl)
         .map_err(kernel("set a quota in", pool.name()))
+}
+
+/// Bytes the dataset at `dir` (subvolume `id`) references: what it wrote
+/// itself, and for a clone what its origin referenced (the snapshot's
+/// [`attrs::REFER`], which the clone carries).
+pub(crate) fn referenced(pool: &Pool, dir: &File, id: u64) -> Result<u64> {
+    let own = space(pool, id, None)?.own;
+    let inherited = attrs::get(dir, attrs::REFER)
+        .ok()
+        .flatten()
+        .and_then(|r| r.parse::<u64>().ok())
+        .unwrap_or(0);
+    Ok(own + inherited)
 }

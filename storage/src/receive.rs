@@ -11,10 +11,11 @@
 //! into place. A stream that is truncated or corrupt leaves nothing.
 
 use crate::attrs;
-use crate::dataset::{fire, Kind, HIDDEN_PREFIX, SNAPDIR};
+use crate::dataset::{fire, HIDDEN_PREFIX};
 use crate::error::{io, kernel, Result, StorageError};
+use crate::handle::{open_dir, Pool};
+use crate::layout::{Entry, Kind, SNAPDIR};
 use crate::name::{AnyName, DatasetName, SnapshotName};
-use crate::pool::{open_dir, Pool};
 use crate::quota;
 use crate::stream::{attr, cmd, Command, Reader, StreamError};
 use std::ffi::CString;
@@ -168,7 +169,7 @@ impl Pool {
 
     fn destroy_locked_best_effort(&self, n: &AnyName) -> Result<()> {
         let entries = self.entries()?;
-        let mut doomed: Vec<&crate::dataset::Entry> = entries
+        let mut doomed: Vec<&Entry> = entries
             .iter()
             .filter(|e| match n {
                 AnyName::Snapshot(_) => &e.name == n,
@@ -326,7 +327,7 @@ impl Pool {
         // it was received as or its own, and the latest one.
         let clone_uuid = c.uuid(attr::CLONE_UUID)?;
         let entries = self.entries()?;
-        let mine: Vec<&crate::dataset::Entry> = entries
+        let mine: Vec<&Entry> = entries
             .iter()
             .filter(|e| e.kind == Kind::Snapshot && e.name.dataset() == d)
             .collect();

@@ -8,10 +8,11 @@
 //! `btrfs receive` takes too. Every command read back from the kernel is
 //! checked (length, CRC) before it is passed on.
 
-use crate::dataset::{fire, Entry, Kind};
+use crate::dataset::fire;
 use crate::error::{io, Result, StorageError};
+use crate::handle::{open_dir, Pool};
+use crate::layout::{Entry, Kind};
 use crate::name::{AnyName, DatasetName, SnapshotName};
-use crate::pool::{open_dir, Pool};
 use crate::stream::{self, attr, cmd, Reader};
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

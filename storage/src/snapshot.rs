@@ -7,12 +7,11 @@
 //! dataset in one `renameat2(RENAME_EXCHANGE)`.
 
 use crate::attrs;
-use crate::dataset::{
-    fire, rename_exchange, rename_noreplace, Entry, Kind, HIDDEN_PREFIX, SNAPDIR,
-};
+use crate::dataset::{fire, rename_exchange, rename_noreplace, HIDDEN_PREFIX};
 use crate::error::{io, kernel, Result, StorageError};
+use crate::handle::{open_dir, Pool};
+use crate::layout::{Entry, Kind, SNAPDIR};
 use crate::name::{AnyName, DatasetName, SnapshotName};
-use crate::pool::{open_dir, Pool};
 use crate::quota;
 use std::fs::File;
 
@@ -67,7 +66,7 @@ impl Pool {
             .map_err(kernel("snapshot", s))?;
         // Counters are current once the running transaction commits.
         self.sync()?;
-        let refer = self.referenced(&source, id)?;
+        let refer = quota::referenced(self, &source, id)?;
         // Writable at first, to record what it references, then read-only:
         // a snapshot cannot be changed once it is one.
         self.kernel
@@ -88,18 +87,6 @@ impl Pool {
         }
         fire(&s.to_string(), |n| probes::zfs::snapshot(|| (n, refer)));
         Ok(())
-    }
-
-    /// Bytes the dataset at `dir` (subvolume `id`) references: what it
-    /// wrote itself, and for a clone what its origin referenced.
-    pub(crate) fn referenced(&self, dir: &File, id: u64) -> Result<u64> {
-        let own = quota::space(self, id, None)?.own;
-        let inherited = attrs::get(dir, attrs::REFER)
-            .ok()
-            .flatten()
-            .and_then(|r| r.parse::<u64>().ok())
-            .unwrap_or(0);
-        Ok(own + inherited)
     }
 
     /// `zfs rollback [-r]`: return dataset `s.dataset` to snapshot `s`.

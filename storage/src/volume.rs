@@ -6,8 +6,8 @@
 
 use crate::attrs;
 use crate::error::{io, Result, StorageError};
+use crate::handle::Pool;
 use crate::name::DatasetName;
-use crate::pool::Pool;
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
