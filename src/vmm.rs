@@ -43,7 +43,9 @@ struct Args {
     /// Number of vCPUs.
     #[arg(long, default_value_t = 1)]
     vcpus: u8,
-    /// A raw disk image; `PATH,ro` for read-only. Repeatable.
+    /// A raw disk image: `PATH[,ro][,cache=none|writeback]` (`ro` for
+    /// read-only; `cache=none` reads and writes it `O_DIRECT`, around the
+    /// host's page cache). Repeatable.
     #[arg(long = "disk")]
     disks: Vec<String>,
     /// A tap device; `NAME,mac=02:..` to set the MAC. Repeatable.
@@ -71,6 +73,32 @@ struct Args {
     /// time whole (a new file renamed over the old).
     #[arg(long, value_name = "PATH")]
     metrics: Option<PathBuf>,
+}
+
+/// `--disk PATH[,ro][,cache=MODE]`.
+fn disk(spec: &str) -> Result<DiskConfig> {
+    let mut parts = spec.split(',');
+    let path = parts.next().filter(|p| !p.is_empty());
+    let Some(path) = path else {
+        bail!("--disk {spec}: no path");
+    };
+    let mut config = DiskConfig {
+        path: PathBuf::from(path),
+        read_only: false,
+        cache: Default::default(),
+    };
+    for option in parts {
+        match option.split_once('=') {
+            None if option == "ro" => config.read_only = true,
+            Some(("cache", mode)) => {
+                config.cache = mode
+                    .parse()
+                    .map_err(|e: String| anyhow::anyhow!("--disk {spec}: {e}"))?
+            }
+            _ => bail!("--disk {spec}: unknown option '{option}' (ro, cache=none|writeback)"),
+        }
+    }
+    Ok(config)
 }
 
 /// Run `lumen vmm` with `args` (after `vmm`).
@@ -223,17 +251,8 @@ fn config(args: &Args) -> Result<VmConfig> {
     let disks = args
         .disks
         .iter()
-        .map(|spec| {
-            let (path, read_only) = match spec.strip_suffix(",ro") {
-                Some(p) => (p, true),
-                None => (spec.as_str(), false),
-            };
-            DiskConfig {
-                path: PathBuf::from(path),
-                read_only,
-            }
-        })
-        .collect();
+        .map(|spec| disk(spec))
+        .collect::<Result<_>>()?;
     let nics = args
         .taps
         .iter()
@@ -271,4 +290,25 @@ fn parse_mac(text: &str) -> Result<[u8; 6]> {
         .with_context(|| format!("bad MAC address {text:?}"))?;
     <[u8; 6]>::try_from(bytes)
         .map_err(|_| anyhow::anyhow!("bad MAC address {text:?}: six bytes wanted"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disk_options_parse_and_bad_ones_are_named() {
+        let d = disk("/v/disk0,ro,cache=none").unwrap();
+        assert_eq!(d.path, PathBuf::from("/v/disk0"));
+        assert!(d.read_only);
+        assert_eq!(d.cache, hypervisor::devices::virtio::block::Cache::None);
+        let d = disk("/v/disk0").unwrap();
+        assert!(!d.read_only);
+        assert_eq!(d.cache, hypervisor::devices::virtio::block::Cache::Writeback);
+        let e = disk("/v/disk0,cache=fast").unwrap_err().to_string();
+        assert!(e.contains("unknown cache mode 'fast'"), "{e}");
+        let e = disk("/v/disk0,rw").unwrap_err().to_string();
+        assert!(e.contains("unknown option 'rw'"), "{e}");
+        assert!(disk(",ro").is_err());
+    }
 }

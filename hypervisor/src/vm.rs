@@ -35,6 +35,8 @@ use vmm_sys_util::eventfd::EventFd;
 pub struct DiskConfig {
     pub path: PathBuf,
     pub read_only: bool,
+    /// How the host caches the image.
+    pub cache: crate::devices::virtio::block::Cache,
 }
 
 /// A network interface on a tap device.
@@ -201,12 +203,11 @@ impl Vm {
         };
         for (i, disk) in config.disks.iter().enumerate() {
             let block =
-                Block::open(&disk.path, disk.read_only, config.id, i as u32).map_err(|source| {
-                    VmmError::Disk {
+                Block::open_cached(&disk.path, disk.read_only, disk.cache, config.id, i as u32)
+                    .map_err(|source| VmmError::Disk {
                         path: disk.path.clone(),
                         source,
-                    }
-                })?;
+                    })?;
             add_virtio(Box::new(block), &mut mmio)?;
         }
         let mut nets = Vec::new();

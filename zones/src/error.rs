@@ -1,7 +1,6 @@
 //! Why a zone operation failed, and the zone states those errors name:
 //! its own module so that the registry and the modules it calls
-//! (datasets, lifecycle) share one error type without depending on
-//! each other.
+//! (`datasets`, `kvm`) share one error type without importing each other.
 
 use crate::ids::IdError;
 use crate::manifest::ManifestError;

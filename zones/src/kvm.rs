@@ -155,12 +155,15 @@ pub fn plan(
             &format!("disk{i}"),
             disk.read_only,
         )?;
+        let mut arg = at;
+        if disk.read_only {
+            arg.push_str(",ro");
+        }
+        if let Some(c) = &disk.cache {
+            arg.push_str(&format!(",cache={c}"));
+        }
         init.push("--disk".into());
-        init.push(if disk.read_only {
-            format!("{at},ro")
-        } else {
-            at
-        });
+        init.push(arg);
     }
     let mut tap_fd = crate::init::TAP_FDS;
     for nic in &spec.nics {

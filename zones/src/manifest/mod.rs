@@ -553,7 +553,7 @@ mod tests {
     fn a_kvm_vm_and_its_bad_fields() {
         let m = Manifest::parse(
             r#"{"brand": "kvm", "ram": 512, "vcpus": 2, "kernel": "/boot/vmlinuz", "initrd": "/boot/initrd",
-                "boot_args": "console=ttyS0", "disks": [{"path": "/d.img", "model": "virtio"}, {"size": 64}],
+                "boot_args": "console=ttyS0", "disks": [{"path": "/d.img", "model": "virtio", "cache": "none"}, {"size": 64}],
                 "nics": [{"mac": "02:00:00:00:00:01"}, {"interface": "wan"}]}"#,
         )
         .unwrap();
@@ -571,13 +571,15 @@ mod tests {
         );
         assert_eq!(vm.nics[0].interface, "net0");
         assert_eq!(vm.nics[1].interface, "wan");
+        assert_eq!(vm.disks[0].cache.as_deref(), Some("none"));
         assert_eq!(
             vm.disks[1],
             DiskSpec {
                 path: None,
                 size: Some(64),
                 image_uuid: None,
-                read_only: false
+                read_only: false,
+                cache: None,
             }
         );
         // What `get` shows parses back to the same VM.
@@ -599,13 +601,14 @@ mod tests {
             ]
         );
         let e = Manifest::parse(
-            r#"{"brand": "kvm", "payload": "/p.bin", "disks": [{"model": "ide"}, 3],
+            r#"{"brand": "kvm", "payload": "/p.bin", "disks": [{"model": "ide", "cache": "unsafe"}, 3],
                 "nics": [{"mac": "zz"}]}"#,
         )
         .expect_err("invalid");
         assert_eq!(
             e.problems,
             [
+                "$.disks[0].cache: \"unsafe\" is not a cache mode (none or writeback)",
                 "$.disks[0].model: \"ide\" is not a disk model Lumen has (virtio)",
                 "$.disks[0]: a disk needs a path, a size or an image_uuid",
                 "$.disks[1]: expected an object, found 3",

@@ -43,6 +43,10 @@ pub struct DiskSpec {
     /// A `zvol` image the disk is cloned from.
     pub image_uuid: Option<String>,
     pub read_only: bool,
+    /// `none` (QEMU's `cache=none`: the VMM reads and writes the image
+    /// `O_DIRECT`) or `writeback` (through the host's page cache, the
+    /// default).
+    pub cache: Option<String>,
 }
 
 /// Guest RAM of a `kvm` VM when the manifest has none (MiB), as SmartOS's default.
@@ -120,6 +124,13 @@ pub(super) fn vm_spec(c: &mut Check, uuid: &str) -> Option<VmSpec> {
             }
         }
         let read_only = dc.boolean("read_only").unwrap_or(false);
+        let cache = dc.string("cache");
+        match cache.as_deref() {
+            None | Some("none") | Some("writeback") => {}
+            Some(m) => dc.problems.push(format!(
+                "$.cache: {m:?} is not a cache mode (none or writeback)"
+            )),
+        }
         match dc.string("model").as_deref() {
             None | Some("virtio") => {}
             Some(m) => dc.problems.push(format!(
@@ -140,6 +151,7 @@ pub(super) fn vm_spec(c: &mut Check, uuid: &str) -> Option<VmSpec> {
             size,
             image_uuid: image_uuid.map(|u| u.to_lowercase()),
             read_only,
+            cache,
         });
     }
     let nics = nic_specs(c, uuid, true);
@@ -193,6 +205,9 @@ impl VmSpec {
                 o.insert("model".into(), "virtio".into());
                 if d.read_only {
                     o.insert("read_only".into(), true.into());
+                }
+                if let Some(c) = &d.cache {
+                    o.insert("cache".into(), c.clone().into());
                 }
                 Value::Object(o)
             })

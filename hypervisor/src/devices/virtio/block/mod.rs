@@ -10,7 +10,7 @@
 mod device;
 pub mod metrics;
 
-pub use device::Block;
+pub use device::{Block, Cache};
 pub use metrics::BlockMetrics;
 
 use super::ChainError;
