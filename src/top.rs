@@ -1,5 +1,6 @@
 //! `lumen top`: the live dashboard (the `tui` crate), given what only the
-//! binary knows: the zone registry's names and the VMM's exit reasons.
+//! binary knows: the zone registry's names, the zones pool's datasets and
+//! the VMM's exit reasons.
 
 use anyhow::Result;
 use clap::Parser;
@@ -77,6 +78,7 @@ pub fn run(args: &[String]) -> Result<u8> {
         headless,
         exit_reason: hypervisor::vcpu::exit_reason_name,
         zones: Box::new(zone_list),
+        pool: Box::new(PoolReader::default().into_source()),
         metrics: metrics
             .as_ref()
             .map(|(_, store, at)| (store.clone(), at.clone())),
@@ -104,4 +106,117 @@ fn zone_list() -> Option<Vec<tui::ZoneInfo>> {
             })
             .collect(),
     )
+}
+
+/// Reads the zones pool for the Storage panel: at most every
+/// [`PoolReader::EVERY`], since a pool of a thousand datasets takes a
+/// good part of a refresh to list (`zfs list` of 1,000: ~150 ms); in
+/// between, the last listing stands.
+#[derive(Default)]
+struct PoolReader {
+    last: Option<std::time::Instant>,
+}
+
+impl PoolReader {
+    const EVERY: Duration = Duration::from_secs(5);
+
+    fn into_source(mut self) -> impl FnMut() -> tui::PoolListing + Send {
+        move || {
+            if self.last.is_some_and(|t| t.elapsed() < Self::EVERY) {
+                return tui::PoolListing::Unread;
+            }
+            self.last = Some(std::time::Instant::now());
+            pool_listing().unwrap_or(tui::PoolListing::Unread)
+        }
+    }
+}
+
+/// The zones pool's filesystems and volumes with their space and zone,
+/// and its devices; `None` if it cannot be read now.
+fn pool_listing() -> Option<tui::PoolListing> {
+    use storage::dataset::Kind;
+    use storage::name::AnyName;
+    let pools = storage::pool::Pools::from_env().ok()?;
+    if !pools.exists(zones::datasets::POOL) {
+        return Some(tui::PoolListing::NoPool);
+    }
+    let pool = pools.open(zones::datasets::POOL).ok()?;
+    let zone_uuids: std::collections::HashSet<String> = zones::Registry::from_env()
+        .ok()?
+        .list()
+        .ok()?
+        .into_iter()
+        .map(|z| z.manifest.uuid)
+        .collect();
+    let entries = pool.entries().ok()?;
+    let mut cache = storage::props::ListingCache::default();
+    let mut datasets = Vec::new();
+    for e in entries.iter().filter(|e| e.kind != Kind::Snapshot) {
+        let AnyName::Dataset(name) = &e.name else {
+            continue;
+        };
+        let name = name.to_string();
+        let props = pool.properties_cached(&entries, e, &mut cache).ok()?;
+        let number = |prop: &str| {
+            props
+                .iter()
+                .find(|p| p.name == prop)
+                .and_then(|p| p.exact.parse::<u64>().ok())
+        };
+        datasets.push(tui::DatasetInfo {
+            zone: zone_of(&name, &zone_uuids),
+            used: number("used").unwrap_or(0),
+            quota: number("quota").filter(|&q| q > 0),
+            name,
+        });
+    }
+    let devices = pool
+        .device_numbers()
+        .into_iter()
+        .map(|(major, minor)| (i64::from(major) << 20) | i64::from(minor))
+        .collect();
+    Some(tui::PoolListing::Pool(tui::PoolInfo {
+        name: zones::datasets::POOL.to_string(),
+        devices,
+        datasets,
+    }))
+}
+
+/// The zone dataset `name` belongs to: `zones/UUID` (its root),
+/// `zones/UUID/...` (its delegated dataset) and `zones/UUID-diskN` (its
+/// VM's disks), where UUID is a zone's; images and others belong to none.
+fn zone_of(name: &str, zones: &std::collections::HashSet<String>) -> Option<String> {
+    let first = name.split('/').nth(1)?;
+    let uuid = match first.rsplit_once("-disk") {
+        Some((u, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => u,
+        _ => first,
+    };
+    zones.contains(uuid).then(|| uuid.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datasets_belong_to_the_zone_in_their_name() {
+        let z = "a0000000-0000-4000-8000-00000000000a";
+        let zones = [z.to_string()].into_iter().collect();
+        for name in [
+            format!("zones/{z}"),
+            format!("zones/{z}/data"),
+            format!("zones/{z}-disk0"),
+            format!("zones/{z}-disk12"),
+        ] {
+            assert_eq!(zone_of(&name, &zones).as_deref(), Some(z), "{name}");
+        }
+        for name in [
+            "zones".to_string(),
+            "zones/b0000000-0000-4000-8000-00000000000b".to_string(),
+            format!("zones/{z}-diskx"),
+            format!("zones/{z}-disk"),
+        ] {
+            assert_eq!(zone_of(&name, &zones), None, "{name}");
+        }
+    }
 }

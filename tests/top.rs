@@ -466,3 +466,82 @@ fn a_vms_exits_show_by_reason() {
     let left = cgroups_of(&uuid);
     assert!(left.is_empty(), "cgroups left behind: {left:?}");
 }
+
+/// The Storage panel's row for `dataset` (the panel not focused, full
+/// width): zone, dataset, ops/s, bytes/s, p50, p99, used, quota, use%.
+fn storage_row(screen: &str, dataset: &str) -> Option<Vec<String>> {
+    screen.lines().find_map(|l| {
+        let inner = l.strip_prefix('│')?.strip_suffix('│')?;
+        let w: Vec<String> = inner.split_whitespace().map(str::to_string).collect();
+        (w.len() == 9 && w[1] == dataset).then_some(w)
+    })
+}
+
+#[test]
+fn a_zones_io_and_space_show_in_the_storage_panel() {
+    let test = "a_zones_io_and_space_show_in_the_storage_panel";
+    if !root(test)
+        || !tmux_here(test)
+        || !common::installed(test, "mkfs.btrfs")
+        || !common::kernel_probes(test)
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let out = lumen(root, &["zpool", "create", "-s", "1G"], "");
+    assert!(out.status.success(), "zpool create: {}", text(&out.stderr));
+    // Destroys the pool on the way out, after the zone's own drop.
+    struct Pool<'a>(&'a Path);
+    impl Drop for Pool<'_> {
+        fn drop(&mut self) {
+            let _ = lumen(self.0, &["zpool", "destroy", "zones"], "");
+        }
+    }
+    let _pool = Pool(root);
+    let uuid = format!(
+        "70c{:05x}-0000-4000-8000-000000000001",
+        std::process::id() & 0xfffff
+    );
+    let alias = "topdisk";
+    // Direct writes: each a block request of the zone's own thread, to
+    // the pool's loop device, under a 1 GiB quota.
+    let manifest = format!(
+        r#"{{"uuid": "{uuid}", "alias": "{alias}", "quota": 1,
+            "init": ["/bin/sh", "-c",
+                     "while :; do dd if=/dev/zero of=/f bs=64k count=64 oflag=direct 2>/dev/null; done"]}}"#
+    );
+    let out = lumen(root, &["vmadm", "create"], &manifest);
+    assert!(out.status.success(), "vmadm create: {}", text(&out.stderr));
+    let zone = Zone {
+        root,
+        uuid: uuid.clone(),
+    };
+
+    let command = format!(
+        "env LUMEN_ROOT={} {LUMEN} top --no-color; echo \"top exited: $?\"; sleep 600",
+        root.display()
+    );
+    let tmux = Tmux::start("storage", &command, 200, 50);
+    let dataset = format!("zones/{uuid}");
+    let screen = tmux.wait_for("the zone's dataset with I/O", 90, |s| {
+        storage_row(s, &dataset).is_some_and(|r| nonzero(&r[2]) && nonzero(&r[3]))
+    });
+    let row = storage_row(&screen, &dataset).expect("the row");
+    assert_eq!(row[0], alias, "{screen}");
+    // Latency percentiles from the requests' buckets, and the space the
+    // dataset uses against its quota.
+    assert!(row[4] != "-" && row[5] != "-", "{row:?}\n{screen}");
+    assert_eq!(row[7], "1.0G", "{row:?}");
+    let pct: f64 = row[8].parse().unwrap_or(-1.0);
+    assert!((0.0..100.0).contains(&pct), "{row:?}");
+    // The pool's top dataset has a row too, the host's.
+    assert!(
+        storage_row(&screen, "zones").is_some_and(|r| r[0] == "global"),
+        "{screen}"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for("lumen top to exit", 30, |s| s.contains("top exited: 0"));
+    drop(tmux);
+    drop(zone);
+}

@@ -9,6 +9,7 @@ use crate::layout::{self, Direction, Screen};
 use crate::panels::console::{editor_for, ConsolePanel};
 use crate::panels::network::NetworkPanel;
 use crate::panels::procs::ProcsPanel;
+use crate::panels::storage::{PoolListing, StoragePanel};
 use crate::panels::vms::VmsPanel;
 use crate::panels::zones::ZonesPanel;
 use crate::panels::{Context, Panel, PanelId, Zones};
@@ -77,6 +78,7 @@ pub struct App {
     zones: ZonesPanel,
     vms: VmsPanel,
     network: NetworkPanel,
+    storage: StoragePanel,
     procs: ProcsPanel,
     console: ConsolePanel,
     focus: PanelId,
@@ -101,6 +103,7 @@ impl App {
             zones: ZonesPanel::new(),
             vms: VmsPanel::new(),
             network: NetworkPanel::new(),
+            storage: StoragePanel::new(),
             procs: ProcsPanel::new(),
             console: ConsolePanel::new(),
             focus: PanelId::Zones,
@@ -116,6 +119,7 @@ impl App {
                 zones: Zones::default(),
                 exit_reason: config.exit_reason,
                 ncpus: config.ncpus,
+                pool: Default::default(),
             },
             metrics: config.metrics,
             quit: false,
@@ -142,6 +146,7 @@ impl App {
             PanelId::Zones => &self.zones,
             PanelId::Vms => &self.vms,
             PanelId::Network => &self.network,
+            PanelId::Storage => &self.storage,
             PanelId::Procs => &self.procs,
             PanelId::Console => &self.console,
         }
@@ -153,6 +158,7 @@ impl App {
             PanelId::Zones => &mut self.zones,
             PanelId::Vms => &mut self.vms,
             PanelId::Network => &mut self.network,
+            PanelId::Storage => &mut self.storage,
             PanelId::Procs => &mut self.procs,
             PanelId::Console => &mut self.console,
         }
@@ -555,12 +561,16 @@ impl App {
         if let Some(z) = s.zones {
             self.ctx.zones = Zones::new(z);
         }
+        if s.pool != PoolListing::Unread {
+            self.ctx.pool = s.pool;
+        }
         for data in s.programs {
             let ctx = &self.ctx;
             let panel: &mut dyn Panel = match data.panel {
                 PanelId::Zones => &mut self.zones,
                 PanelId::Vms => &mut self.vms,
                 PanelId::Network => &mut self.network,
+                PanelId::Storage => &mut self.storage,
                 PanelId::Procs => &mut self.procs,
                 PanelId::Console => &mut self.console,
             };
@@ -630,6 +640,7 @@ mod tests {
                 PanelId::Zones,
                 PanelId::Vms,
                 PanelId::Procs,
+                PanelId::Storage,
                 PanelId::Network
             ]
         );
@@ -644,9 +655,15 @@ mod tests {
         key(&mut a, KeyCode::Char('L'));
         assert_eq!(a.focus(), PanelId::Procs);
         key(&mut a, KeyCode::Char('J'));
+        assert_eq!(a.focus(), PanelId::Storage);
+        key(&mut a, KeyCode::Char('J'));
+        assert_eq!(a.focus(), PanelId::Network);
+        key(&mut a, KeyCode::Char('L'));
         assert_eq!(a.focus(), PanelId::Console);
         key(&mut a, KeyCode::BackTab);
         assert_eq!(a.focus(), PanelId::Network);
+        key(&mut a, KeyCode::Char('K'));
+        assert_eq!(a.focus(), PanelId::Storage);
         key(&mut a, KeyCode::Char('K'));
         assert_eq!(a.focus(), PanelId::Vms);
         key(&mut a, KeyCode::Char('K'));
@@ -750,6 +767,7 @@ mod tests {
                 ended: false,
             }],
             zones: None,
+            pool: Default::default(),
         };
         a.handle(Event::Engine(EngineUpdate::Snapshot(snap(
             1,
@@ -806,10 +824,9 @@ mod tests {
     #[test]
     fn ctrl_c_quits_from_the_editor() {
         let mut a = app();
-        key(&mut a, KeyCode::Tab);
-        key(&mut a, KeyCode::Tab);
-        key(&mut a, KeyCode::Tab);
-        key(&mut a, KeyCode::Tab);
+        for _ in 0..5 {
+            key(&mut a, KeyCode::Tab);
+        }
         key(&mut a, KeyCode::Char('e'));
         assert_eq!(a.mode(), Mode::EditConsole);
         key(&mut a, KeyCode::Char('q'));
@@ -845,6 +862,7 @@ mod tests {
                     ended: false,
                 }],
                 zones,
+                pool: Default::default(),
             })
         };
         let names = |a: &App| -> Vec<String> {

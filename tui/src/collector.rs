@@ -8,6 +8,7 @@
 use crate::error::TuiError;
 use crate::events::{Command, EngineUpdate, Event, ProgramData, Snapshot};
 use crate::metrics::MetricsStore;
+use crate::panels::storage::PoolListing;
 use crate::panels::{PanelId, ZoneInfo};
 use engine::live::LiveProgram;
 use engine::LiveCatalog;
@@ -28,6 +29,12 @@ pub const STEP: Duration = Duration::from_millis(100);
 /// zones that run.
 pub type ZoneSource = Box<dyn FnMut() -> Option<Vec<ZoneInfo>> + Send>;
 
+/// Lists the zones pool's datasets and devices (the `lumen` binary
+/// supplies it, from the storage crate), once per refresh as the zones
+/// are; `Unread` if it could not be read this time (the last listing
+/// then stands).
+pub type PoolSource = Box<dyn FnMut() -> PoolListing + Send>;
+
 /// The engine's thread, and the way to talk to it.
 pub struct Collector {
     commands: Sender<Command>,
@@ -40,12 +47,13 @@ impl Collector {
     pub fn spawn(
         events: Sender<Event>,
         zones: ZoneSource,
+        pool: PoolSource,
         metrics: Option<MetricsStore>,
     ) -> Result<Collector, TuiError> {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("lumen-top-engine".into())
-            .spawn(move || run(rx, events, zones, metrics))
+            .spawn(move || run(rx, events, zones, pool, metrics))
             .map_err(|e| TuiError::Collector(e.to_string()))?;
         Ok(Collector {
             commands: tx,
@@ -85,6 +93,7 @@ fn run(
     commands: Receiver<Command>,
     events: Sender<Event>,
     mut zones: ZoneSource,
+    mut pool: PoolSource,
     metrics: Option<MetricsStore>,
 ) {
     let catalog = LiveCatalog::open();
@@ -180,11 +189,13 @@ fn run(
             }
             // Read with the aggregations, and counted in the refresh's cost.
             let zone_list = zones();
+            let pool = pool();
             let snapshot = Snapshot {
                 at: t,
                 gather: t.elapsed(),
                 programs: data,
                 zones: zone_list,
+                pool,
             };
             if !send(EngineUpdate::Snapshot(snapshot)) {
                 break;

@@ -285,6 +285,7 @@ mod tests {
                 alias: Some("web".into()),
                 running: true,
             }]),
+            pool: Default::default(),
         })));
         a
     }
@@ -314,23 +315,35 @@ mod tests {
             "┃global                     0.0          20   4.0µs   4.0µs                                        ┃"
         );
         assert_eq!(
-            l[11],
+            l[8],
             "┌ VMs ──────────── VMM handling time · last 1.0s ┐┌ Processes ────────────────────────── last 1.0s ┐"
         );
         assert_eq!(
-            l[13],
+            l[10],
             "│no VM exits (VMs are kvm-brand zones)           ││nothing on CPU (idle)                           │"
         );
         assert_eq!(
-            l[18],
+            l[13],
             "│vms.d: running · e edits the D source           ││procs.d: running · e edits the D source         │"
         );
         assert_eq!(
+            l[15],
+            "┌ Storage ─────────────────────────────────────────────────────────────────────────────────────────┐"
+        );
+        assert_eq!(
+            l[16],
+            "│ZONE         DATASET                              OPS/s BYTES/s▼    P50    P99   USED  QUOTA  USE%│"
+        );
+        assert_eq!(
             l[20],
+            "│storage.d: starting…                                                                              │"
+        );
+        assert_eq!(
+            l[22],
             "┌ Network ───────────────────────────────────────┐┌ D console ────────────── e edits · Ctrl-R runs ┐"
         );
         assert_eq!(
-            l[21],
+            l[23],
             "│ZONE   VNIC       PKTS/s BYTES/s▼ DROPS/s CONN/s││  1 /*                                          │"
         );
         assert_eq!(
@@ -475,8 +488,8 @@ mod tests {
             [
                 "┏ Zones  ┓",
                 "┌ VM┐┌ Pr┐",
+                "┌ Storage┐",
                 "┌ Ne┐┌ D ┐",
-                "└───┘└───┘",
                 " Zones │ e"
             ]
         );

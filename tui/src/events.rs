@@ -2,6 +2,7 @@
 //! receives from the input thread and the engine's thread; and the
 //! commands the loop sends back to the engine's thread.
 
+use crate::panels::storage::PoolListing;
 use crate::panels::{PanelId, ZoneInfo};
 use engine::model::aggregation::Aggregation;
 use std::time::{Duration, Instant};
@@ -63,6 +64,9 @@ pub struct Snapshot {
     /// The zones the registry listed at this refresh; `None` if it could
     /// not be read.
     pub zones: Option<Vec<ZoneInfo>>,
+    /// The zones pool as the storage crate listed it at this refresh
+    /// (`Unread` if it could not be read).
+    pub pool: PoolListing,
 }
 
 impl Snapshot {
@@ -86,6 +90,9 @@ impl Snapshot {
         }
         if self.zones.is_none() {
             self.zones = older.zones;
+        }
+        if self.pool == PoolListing::Unread {
+            self.pool = older.pool;
         }
     }
 }

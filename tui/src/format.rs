@@ -46,6 +46,26 @@ pub fn percent(p: f64) -> String {
     format!("{p:.1}")
 }
 
+/// A size in bytes as `zfs list` prints one: powers of 1024 with a
+/// one-letter unit, a decimal below ten: `512`, `96K`, `1.5G`, `12T`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["K", "M", "G", "T", "P", "E"];
+    if n < 1024 {
+        return n.to_string();
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if v < 10.0 {
+        format!("{v:.1}{}", UNITS[unit])
+    } else {
+        format!("{v:.0}{}", UNITS[unit])
+    }
+}
+
 /// A count with thousands kept short: `999`, `12.3k`, `4.56M`.
 pub fn count(n: i64) -> String {
     if n.abs() < 100_000 {

@@ -3,9 +3,10 @@
 //! always agree.
 //!
 //! ```text
-//! +------------------ Zones ------------------+   40%
-//! +------- VMs --------+----- Processes ------+   30%
-//! +---------------- D console ----------------+   30%
+//! +------------------ Zones ------------------+   30%
+//! +------- VMs --------+----- Processes ------+   the rest in thirds
+//! +----------------- Storage -----------------+   (its table is wide)
+//! +----- Network ------+----- D console ------+
 //!  footer: focus, refresh interval, keys            1 row
 //! ```
 
@@ -65,11 +66,24 @@ pub fn screen(area: Rect, zoomed: Option<PanelId>) -> Screen {
             .map(|&p| (p, if p == id { body } else { Rect::default() }))
             .collect(),
         None => {
-            let top_h = body.height * 2 / 5;
-            let mid_h = (body.height - top_h) / 2;
-            let bottom_h = body.height - top_h - mid_h;
+            let top_h = body.height * 3 / 10;
+            let row_h = (body.height - top_h) / 3;
+            let bottom_h = body.height - top_h - 2 * row_h;
             let left_w = body.width / 2;
+            let right = |y: u16, height: u16| Rect {
+                x: body.x + left_w,
+                y,
+                width: body.width - left_w,
+                height,
+            };
+            let left = |y: u16, height: u16| Rect {
+                y,
+                height,
+                width: left_w,
+                ..body
+            };
             let mid_y = body.y + top_h;
+            let low_y = mid_y + row_h;
             vec![
                 (
                     PanelId::Zones,
@@ -78,42 +92,18 @@ pub fn screen(area: Rect, zoomed: Option<PanelId>) -> Screen {
                         ..body
                     },
                 ),
+                (PanelId::Vms, left(mid_y, row_h)),
+                (PanelId::Procs, right(mid_y, row_h)),
                 (
-                    PanelId::Vms,
+                    PanelId::Storage,
                     Rect {
-                        y: mid_y,
-                        height: mid_h,
-                        width: left_w,
+                        y: low_y,
+                        height: row_h,
                         ..body
                     },
                 ),
-                (
-                    PanelId::Procs,
-                    Rect {
-                        x: body.x + left_w,
-                        y: mid_y,
-                        width: body.width - left_w,
-                        height: mid_h,
-                    },
-                ),
-                (
-                    PanelId::Network,
-                    Rect {
-                        y: mid_y + mid_h,
-                        height: bottom_h,
-                        width: left_w,
-                        ..body
-                    },
-                ),
-                (
-                    PanelId::Console,
-                    Rect {
-                        x: body.x + left_w,
-                        y: mid_y + mid_h,
-                        width: body.width - left_w,
-                        height: bottom_h,
-                    },
-                ),
+                (PanelId::Network, left(low_y + row_h, bottom_h)),
+                (PanelId::Console, right(low_y + row_h, bottom_h)),
             ]
         }
     };
@@ -182,12 +172,14 @@ mod tests {
     fn panels_tile_the_body_and_the_footer_is_last() {
         let s = screen(Rect::new(0, 0, 100, 41), None);
         assert_eq!(s.footer, Rect::new(0, 40, 100, 1));
-        assert_eq!(s.area(PanelId::Zones), Rect::new(0, 0, 100, 16));
-        assert_eq!(s.area(PanelId::Vms), Rect::new(0, 16, 50, 12));
-        assert_eq!(s.area(PanelId::Procs), Rect::new(50, 16, 50, 12));
-        assert_eq!(s.area(PanelId::Network), Rect::new(0, 28, 50, 12));
-        assert_eq!(s.area(PanelId::Console), Rect::new(50, 28, 50, 12));
-        assert_eq!(s.panel_at(75, 20), Some(PanelId::Procs));
+        assert_eq!(s.area(PanelId::Zones), Rect::new(0, 0, 100, 12));
+        assert_eq!(s.area(PanelId::Vms), Rect::new(0, 12, 50, 9));
+        assert_eq!(s.area(PanelId::Procs), Rect::new(50, 12, 50, 9));
+        assert_eq!(s.area(PanelId::Storage), Rect::new(0, 21, 100, 9));
+        assert_eq!(s.area(PanelId::Network), Rect::new(0, 30, 50, 10));
+        assert_eq!(s.area(PanelId::Console), Rect::new(50, 30, 50, 10));
+        assert_eq!(s.panel_at(75, 15), Some(PanelId::Procs));
+        assert_eq!(s.panel_at(75, 25), Some(PanelId::Storage));
         assert_eq!(s.panel_at(5, 40), None);
     }
 
@@ -208,6 +200,10 @@ mod tests {
         );
         assert_eq!(
             neighbour(&s, PanelId::Vms, Direction::Down),
+            Some(PanelId::Storage)
+        );
+        assert_eq!(
+            neighbour(&s, PanelId::Storage, Direction::Down),
             Some(PanelId::Network)
         );
         assert_eq!(
@@ -221,7 +217,7 @@ mod tests {
         );
         assert_eq!(
             neighbour(&s, PanelId::Console, Direction::Up),
-            Some(PanelId::Procs)
+            Some(PanelId::Storage)
         );
     }
 

@@ -39,9 +39,10 @@ pub mod widgets;
 #[cfg(test)]
 mod test_utils;
 
-pub use collector::ZoneSource;
+pub use collector::{PoolSource, ZoneSource};
 pub use error::TuiError;
 pub use metrics::MetricsStore;
+pub use panels::storage::{DatasetInfo, PoolInfo, PoolListing};
 pub use panels::ZoneInfo;
 pub use timing::Timing;
 
@@ -75,6 +76,8 @@ pub struct Options {
     pub exit_reason: fn(u32) -> &'static str,
     /// Reads the zone registry.
     pub zones: ZoneSource,
+    /// Lists the zones pool.
+    pub pool: PoolSource,
     /// `--metrics`: where each refresh's aggregations are published, and
     /// the address the footer shows.
     pub metrics: Option<(MetricsStore, String)>,
@@ -88,7 +91,7 @@ pub fn run(opts: Options) -> Result<Timing, TuiError> {
         Some((s, a)) => (Some(s), Some(a)),
         None => (None, None),
     };
-    let collector = Collector::spawn(tx.clone(), opts.zones, store)?;
+    let collector = Collector::spawn(tx.clone(), opts.zones, opts.pool, store)?;
     let ncpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let config = |size: Rect| AppConfig {
         theme: theme::Theme { color: opts.color },

@@ -11,6 +11,10 @@ pub const VMS: &str = include_str!("../panels/vms.d");
 /// The Network panel: traffic and drops per zone and vNIC, TCP connections per zone.
 pub const NETWORK: &str = include_str!("../panels/network.d");
 
+/// The Storage panel: block I/O per zone and device (space per dataset
+/// comes from the pool's listing, not from D).
+pub const STORAGE: &str = include_str!("../panels/storage.d");
+
 /// The Processes panel: CPU samples per process.
 pub const PROCS: &str = include_str!("../panels/procs.d");
 

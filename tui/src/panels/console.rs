@@ -388,6 +388,7 @@ mod tests {
             zones: Default::default(),
             exit_reason: |_| "",
             ncpus: 1,
+            pool: Default::default(),
         }
     }
 

@@ -6,6 +6,7 @@
 pub mod console;
 pub mod network;
 pub mod procs;
+pub mod storage;
 pub mod table_panel;
 pub mod vms;
 pub mod zones;
@@ -32,16 +33,19 @@ pub enum PanelId {
     Procs,
     /// Traffic per zone and vNIC.
     Network,
+    /// Block I/O per zone, space per dataset.
+    Storage,
     /// The user's own D.
     Console,
 }
 
 impl PanelId {
     /// Every panel, in Tab order.
-    pub const ALL: [PanelId; 5] = [
+    pub const ALL: [PanelId; 6] = [
         PanelId::Zones,
         PanelId::Vms,
         PanelId::Procs,
+        PanelId::Storage,
         PanelId::Network,
         PanelId::Console,
     ];
@@ -53,6 +57,7 @@ impl PanelId {
             PanelId::Vms => "VMs",
             PanelId::Procs => "Processes",
             PanelId::Network => "Network",
+            PanelId::Storage => "Storage",
             PanelId::Console => "D console",
         }
     }
@@ -64,6 +69,7 @@ impl PanelId {
             PanelId::Vms => "vms.d",
             PanelId::Procs => "procs.d",
             PanelId::Network => "network.d",
+            PanelId::Storage => "storage.d",
             PanelId::Console => "console.d",
         }
     }
@@ -75,6 +81,7 @@ impl PanelId {
             PanelId::Vms => crate::scripts::VMS,
             PanelId::Procs => crate::scripts::PROCS,
             PanelId::Network => crate::scripts::NETWORK,
+            PanelId::Storage => crate::scripts::STORAGE,
             PanelId::Console => crate::scripts::CONSOLE,
         }
     }
@@ -164,6 +171,8 @@ pub struct Context {
     pub exit_reason: fn(u32) -> &'static str,
     /// How many CPUs the host has (shown beside CPU%).
     pub ncpus: usize,
+    /// The zones pool's datasets and devices, as of the last refresh.
+    pub pool: storage::PoolListing,
 }
 
 /// What every panel does.

@@ -144,6 +144,7 @@ mod tests {
             }]),
             exit_reason: |_| "UNKNOWN",
             ncpus: 2,
+            pool: Default::default(),
         }
     }
 

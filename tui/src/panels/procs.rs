@@ -128,6 +128,7 @@ mod tests {
             }]),
             exit_reason: |_| "",
             ncpus: 2,
+            pool: Default::default(),
         };
         let aggs = vec![agg(
             "oncpu",

@@ -180,6 +180,7 @@ mod tests {
                 _ => "UNKNOWN",
             },
             ncpus: 2,
+            pool: Default::default(),
         }
     }
 

@@ -234,6 +234,7 @@ mod tests {
             zones: Zones::new(zones),
             exit_reason: |_| "IO",
             ncpus: 2,
+            pool: Default::default(),
         }
     }
 
@@ -495,6 +496,7 @@ mod tests {
             zones: Zones::default(),
             exit_reason: |_| "IO",
             ncpus: 2,
+            pool: Default::default(),
         };
         p.ingest(&aggs(194), "", t0 + Duration::from_secs(2), &unread);
         let names: Vec<String> = drawn_rows(&p).into_iter().map(|r| r[0].clone()).collect();
