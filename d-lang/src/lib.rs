@@ -19,6 +19,7 @@ pub mod codegen;
 pub mod diag;
 pub mod ir;
 pub mod lexer;
+pub mod library;
 pub mod options;
 pub mod parser;
 pub mod printf;

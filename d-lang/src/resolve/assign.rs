@@ -10,8 +10,15 @@ use crate::span::Span;
 use crate::types::Type;
 
 impl Resolver<'_> {
-    /// An lvalue that must already exist (compound assignment, `++`).
-    pub(super) fn existing_lvalue(&mut self, e: &ast::Expr, opname: &str) -> DResult<Expr> {
+    /// An lvalue that must already exist (compound assignment), or that
+    /// `++`/`--` (`creates`) makes: a name never seen before becomes a
+    /// global `int64_t`, as in DTrace (`/i++ < 10/`).
+    pub(super) fn existing_lvalue(
+        &mut self,
+        e: &ast::Expr,
+        opname: &str,
+        creates: bool,
+    ) -> DResult<Expr> {
         if let A::Ident(n) = &e.kind {
             if crate::builtins::variable(n).is_some() {
                 return Err(diag(
@@ -19,6 +26,12 @@ impl Resolver<'_> {
                     e.span,
                     format!("operator {opname} can only be applied to a writable variable"),
                 ));
+            }
+            if creates && self.never_seen(n) {
+                let ty = self
+                    .type_from_text("int64_t")
+                    .unwrap_or_else(|| crate::types::int(8, true));
+                self.new_var(n, Scope::Global, ty, None);
             }
         }
         let v = self.expr(e)?;
@@ -75,7 +88,17 @@ impl Resolver<'_> {
         let rv = self.expr(r)?;
         let rv = self.rvalue(rv)?;
         if let Some(o) = op {
-            let target = self.existing_lvalue(l, &opname)?;
+            // DTrace makes the name, then reads it: not yet assigned.
+            if let A::Ident(n) = &l.kind {
+                if self.never_seen(n) {
+                    return Err(diag(
+                        ErrTag::D_VAR_UNDEF,
+                        l.span,
+                        format!("{n} has not yet been declared or assigned"),
+                    ));
+                }
+            }
+            let target = self.existing_lvalue(l, &opname, false)?;
             let combined = self.binary_typed(o, target.clone(), rv.clone(), span)?;
             if !target.ty.accepts(&combined.ty) {
                 return Err(diag(
@@ -170,6 +193,7 @@ impl Resolver<'_> {
                 if self.bound.iter().any(|(b, _)| b == n)
                     || self.inlines.contains_key(n)
                     || self.types.enumerators.contains_key(n)
+                    || crate::library::constant(n).is_some()
                 {
                     return Err(diag(
                         ErrTag::D_OP_LVAL,

@@ -67,7 +67,7 @@ impl Resolver<'_> {
             A::Assign(op, l, r) => self.assign(*op, l, r, span),
             A::IncDec { inc, prefix, expr } => {
                 let opname = if *inc { "++" } else { "--" };
-                let t = self.existing_lvalue(expr, opname)?;
+                let t = self.existing_lvalue(expr, opname, true)?;
                 if !t.ty.is_scalar() {
                     return Err(diag(
                         ErrTag::D_OP_SCALAR,
@@ -97,6 +97,10 @@ impl Resolver<'_> {
                 self.sizeof_type(&t, span)
             }
             A::SizeofExpr(x) => {
+                // A string literal is its bytes and the NUL, not strsize.
+                if let A::Str(s) = &x.kind {
+                    return Ok(mk(I::Const(s.len() as u64 + 1), self.size_t(), span));
+                }
                 let v = self.expr(x)?;
                 if matches!(v.ty.strip(), Type::Function(_)) {
                     return Err(diag(

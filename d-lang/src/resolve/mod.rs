@@ -313,28 +313,23 @@ impl<'a> Resolver<'a> {
         probes.sort_by_key(|p| p.id);
         self.probes = probes.clone();
         self.clause_desc = c.descs.first().map(|d| d.0.clone()).unwrap_or_default();
+        // DTrace checks the actions before the predicate; if they use a
+        // name not yet known and there is a predicate, it tries again with
+        // the predicate first, so that `/i++ < 3/ { trace(i); }` and
+        // `/!self->seen/ { self->seen = 1; }` are fine. The predicate's
+        // error then wins.
         self.acts = ClauseActs::default();
-        let predicate = match &c.predicate {
-            Some(p) => {
-                let e = self.expr(p).map_err(|d| d.in_region(Region::Predicate))?;
-                let e = self.rvalue(e).map_err(|d| d.in_region(Region::Predicate))?;
-                if !e.ty.is_scalar() {
-                    return Err(diag(
-                        ErrTag::D_PRED_SCALAR,
-                        p.span,
-                        "predicate result must be of scalar type",
-                    )
-                    .in_region(Region::Predicate));
-                }
-                Some(e)
+        let (predicate, body) = match self.clause_body(c) {
+            Ok(body) => (self.clause_predicate(c)?, body),
+            Err(d)
+                if c.predicate.is_some()
+                    && matches!(d.tag, ErrTag::D_IDENT_UNDEF | ErrTag::D_VAR_UNDEF) =>
+            {
+                self.acts = ClauseActs::default();
+                let predicate = self.clause_predicate(c)?;
+                (predicate, self.clause_body(c)?)
             }
-            None => None,
-        };
-        let body = match &c.body {
-            Some(stmts) => self
-                .stmts(stmts)
-                .map_err(|d| d.in_region(Region::ActionList))?,
-            None => Vec::new(),
+            Err(d) => return Err(d),
         };
         let default_action = body.is_empty();
         Ok(ir::Clause {
@@ -345,6 +340,32 @@ impl<'a> Resolver<'a> {
             default_action,
             span: c.span,
         })
+    }
+
+    fn clause_predicate(&mut self, c: &ast::Clause) -> DResult<Option<ir::Expr>> {
+        let Some(p) = &c.predicate else {
+            return Ok(None);
+        };
+        let e = self.expr(p).map_err(|d| d.in_region(Region::Predicate))?;
+        let e = self.rvalue(e).map_err(|d| d.in_region(Region::Predicate))?;
+        if !e.ty.is_scalar() {
+            return Err(diag(
+                ErrTag::D_PRED_SCALAR,
+                p.span,
+                "predicate result must be of scalar type",
+            )
+            .in_region(Region::Predicate));
+        }
+        Ok(Some(e))
+    }
+
+    fn clause_body(&mut self, c: &ast::Clause) -> DResult<Vec<ir::Stmt>> {
+        match &c.body {
+            Some(stmts) => self
+                .stmts(stmts)
+                .map_err(|d| d.in_region(Region::ActionList)),
+            None => Ok(Vec::new()),
+        }
     }
 
     fn stmts(&mut self, stmts: &[ast::Stmt]) -> DResult<Vec<ir::Stmt>> {

@@ -1,7 +1,7 @@
 //! Names: what an identifier, `args[ ]`, an associative array or a kernel symbol refers to.
 //!
 //! An identifier is, in order, a translator parameter, an inline, an
-//! enumerator, a built-in variable or a D variable; `[ ]` on a name that is
+//! enumerator, a D library constant, a built-in variable or a D variable; `[ ]` on a name that is
 //! no pointer is an associative array, checked against its key signature.
 
 use super::expr::mk;
@@ -40,6 +40,11 @@ impl Resolver<'_> {
         if let Some((v, ty)) = self.types.enumerators.get(name).cloned() {
             return Ok(mk(I::Const(v as u64), ty, span));
         }
+        // The D library's constants (and NULL) are int literals, as
+        // DTrace substitutes them.
+        if let Some(v) = crate::library::constant(name) {
+            return Ok(mk(I::Const(v as u64), int(4, true), span));
+        }
         if let Some((tytext, var)) = crate::builtins::variable(name) {
             let ty = self.type_from_text(tytext).unwrap_or_else(|| int(8, true));
             return Ok(mk(I::Builtin(var), ty, span));
@@ -74,6 +79,20 @@ impl Resolver<'_> {
             span,
             format!("failed to resolve {name}: Unknown variable name"),
         ))
+    }
+
+    /// Whether identifier `name` names nothing yet: no binding, inline,
+    /// enumerator, library constant, built-in variable or function, or
+    /// global.
+    pub(super) fn never_seen(&self, name: &str) -> bool {
+        !(self.bound.iter().any(|(b, _)| b == name)
+            || self.inlines.contains_key(name)
+            || self.types.enumerators.contains_key(name)
+            || crate::library::constant(name).is_some()
+            || crate::builtins::variable(name).is_some()
+            || crate::builtins::func(name).is_some()
+            || self.globals.contains_key(name)
+            || name == "args")
     }
 
     pub(super) fn scope_map(&self, scope: Scope) -> &std::collections::HashMap<String, VarId> {
