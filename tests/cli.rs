@@ -351,3 +351,58 @@ fn output_file_is_appended() {
         format!("before\n{HEADER}    1     dtrace                                                     BEGIN\n")
     );
 }
+
+#[test]
+fn an_operand_no_program_names_is_d_macro_unused() {
+    // Compile only (-e): the check is the compiler's, before anything runs.
+    let out = dtrace(&["-e", "-x", "errtags", "-n", "BEGIN { exit(0); }", "foo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "dtrace: invalid probe specifier BEGIN { exit(0); }: [D_MACRO_UNUSED] extraneous argument 'foo' ($1 is not referenced)\n"
+    );
+    // Named ($$1), or allowed by -x argref: fine.
+    let out = dtrace(&["-e", "-n", "BEGIN { trace($$1); }", "foo"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = dtrace(&["-e", "-x", "argref", "-n", "BEGIN { exit(0); }", "foo"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Only the last operand is checked, and a name in an earlier program
+    // counts for the later ones (not the other way round).
+    let out = dtrace(&["-e", "-n", "BEGIN { trace($$2); }", "a", "b"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = dtrace(&[
+        "-e",
+        "-n",
+        "BEGIN { trace($$1); }",
+        "-n",
+        "END { exit(0); }",
+        "foo",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = dtrace(&[
+        "-e",
+        "-n",
+        "END { exit(0); }",
+        "-n",
+        "BEGIN { trace($$1); }",
+        "foo",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+}
+
+#[test]
+fn macro_variables_of_the_tracer() {
+    // The user-space backend runs BEGIN without privileges; the tracer
+    // inherits this test's process group and session.
+    let out = dtrace(&[
+        "-q",
+        "-x",
+        "backend=user",
+        "-n",
+        "BEGIN { printf(\"%d %d %d\", $pgid, $sid, $euid); exit(0); }",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // SAFETY: these calls have no preconditions.
+    let (pgid, sid, euid) = unsafe { (libc::getpgrp(), libc::getsid(0), libc::geteuid()) };
+    assert_eq!(text(&out.stdout).trim(), format!("{pgid} {sid} {euid}"));
+}

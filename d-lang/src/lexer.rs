@@ -507,6 +507,10 @@ impl<'a> Lexer<'a> {
             "ppid" => o.ppid.to_string(),
             "uid" => o.uid.to_string(),
             "gid" => o.gid.to_string(),
+            "euid" => o.euid.to_string(),
+            "egid" => o.egid.to_string(),
+            "pgid" => o.pgid.to_string(),
+            "sid" => o.sid.to_string(),
             "target" => match o.target {
                 Some(t) => t.to_string(),
                 None if o.defaultargs => "0".into(),
@@ -520,6 +524,7 @@ impl<'a> Lexer<'a> {
             },
             n if n.chars().all(|c| c.is_ascii_digit()) => {
                 let idx: usize = n.parse().unwrap_or(usize::MAX);
+                o.macro_refs.add(idx);
                 match o.macro_args.get(idx) {
                     Some(v) => v.clone(),
                     None if idx == 0 => "dtrace".into(),

@@ -53,5 +53,52 @@ pub fn compile(
         d
     };
     let ast = parser::parse(source, opts).map_err(finish)?;
-    resolve::resolve(&ast, opts, catalog).map_err(finish)
+    macro_unused(source, opts).map_err(finish)?;
+    let program = resolve::resolve(&ast, opts, catalog).map_err(finish)?;
+    // DTrace checks declarations while parsing, so their errors come
+    // before an empty program's; a program with nothing but them (and
+    // pragmas) resolves to its declarations alone.
+    empty(source, &ast, opts).map_err(finish)?;
+    Ok(program)
+}
+
+/// An operand no program has named so far (`D_MACRO_UNUSED`: only the
+/// last is checked), at the input's last line.
+fn macro_unused(source: &str, opts: &CompileOptions) -> Result<(), Diagnostic> {
+    let end = span::Span::new(source.len(), source.len());
+    let last = opts.macro_args.len().saturating_sub(1);
+    if last >= 1 && !opts.argref && !opts.macro_refs.contains(last) {
+        return Err(diag::diag(
+            ErrTag::D_MACRO_UNUSED,
+            end,
+            format!(
+                "extraneous argument '{}' (${last} is not referenced)",
+                opts.macro_args[last]
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A program with no clause, inline, translator or provider (`D_EMPTY`),
+/// at the input's last line.
+fn empty(source: &str, ast: &ast::Script, opts: &CompileOptions) -> Result<(), Diagnostic> {
+    let end = span::Span::new(source.len(), source.len());
+    let has_item = ast.items.iter().any(|i| {
+        matches!(
+            i,
+            ast::Item::Clause(_)
+                | ast::Item::Inline(_)
+                | ast::Item::Translator(_)
+                | ast::Item::Provider(_)
+        )
+    });
+    if !has_item && !opts.empty {
+        return Err(diag::diag(
+            ErrTag::D_EMPTY,
+            end,
+            "empty D program translation unit",
+        ));
+    }
+    Ok(())
 }

@@ -21,6 +21,25 @@ pub enum Origin {
     ProbeId,
 }
 
+/// The macro arguments named so far (see [`CompileOptions::macro_refs`]);
+/// clones share one set.
+#[derive(Debug, Clone, Default)]
+pub struct MacroRefs(std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<usize>>>);
+
+impl MacroRefs {
+    /// Note that `$n` was named.
+    pub fn add(&self, n: usize) {
+        if let Ok(mut s) = self.0.lock() {
+            s.insert(n);
+        }
+    }
+
+    /// Whether `$n` has been named.
+    pub fn contains(&self, n: usize) -> bool {
+        self.0.lock().is_ok_and(|s| s.contains(&n))
+    }
+}
+
 /// Values the compiler substitutes and flags that change what it accepts.
 #[derive(Debug, Clone)]
 pub struct CompileOptions {
@@ -36,6 +55,25 @@ pub struct CompileOptions {
     pub uid: u32,
     /// `$gid`.
     pub gid: u32,
+    /// `$euid`, `$egid`, `$pgid`, `$sid` of the tracer.
+    pub euid: u32,
+    /// `$egid`.
+    pub egid: u32,
+    /// `$pgid`.
+    pub pgid: u32,
+    /// `$sid`.
+    pub sid: u32,
+    /// `empty`: a program with no clause, inline, translator or provider
+    /// is accepted (else `D_EMPTY`).
+    pub empty: bool,
+    /// `argref`: an operand no program names is accepted (else
+    /// `D_MACRO_UNUSED`).
+    pub argref: bool,
+    /// Which macro arguments (`$N`, `$$N`) the programs compiled with these
+    /// options so far have named: shared by every program of one run, as
+    /// DTrace keeps it per handle, so an operand named by an earlier
+    /// program counts for the later ones.
+    pub macro_refs: MacroRefs,
     /// `$target`: the `-c`/`-p` process, if any.
     pub target: Option<u32>,
     /// `-Z` / `zdefs`: allow descriptions that match no probes.
@@ -56,6 +94,13 @@ impl CompileOptions {
             ppid: 0,
             uid: 0,
             gid: 0,
+            euid: 0,
+            egid: 0,
+            pgid: 0,
+            sid: 0,
+            empty: false,
+            argref: false,
+            macro_refs: MacroRefs::default(),
             target: None,
             zdefs: false,
             defaultargs: false,

@@ -26,6 +26,8 @@ pub struct Settings {
     pub values: HashMap<String, OptionValue>,
     /// Preprocessor arguments from `-D -U -I -H` and `-x define/undef/incdir`.
     pub cpp_args: Vec<String>,
+    /// The macro arguments the run's programs have named so far.
+    pub macro_refs: d_lang::options::MacroRefs,
 }
 
 impl Settings {
@@ -140,6 +142,13 @@ impl Settings {
         opts.ppid = std::os::unix::process::parent_id();
         opts.uid = nix::unistd::getuid().as_raw();
         opts.gid = nix::unistd::getgid().as_raw();
+        opts.euid = nix::unistd::geteuid().as_raw();
+        opts.egid = nix::unistd::getegid().as_raw();
+        opts.pgid = nix::unistd::getpgrp().as_raw() as u32;
+        opts.sid = nix::unistd::getsid(None).map_or(0, |s| s.as_raw() as u32);
+        opts.empty = self.is_set("empty");
+        opts.argref = self.is_set("argref");
+        opts.macro_refs = self.macro_refs.clone();
         opts.zdefs = self.is_set("zdefs");
         opts.defaultargs = self.is_set("defaultargs");
         opts.destructive = self.is_set("destructive");

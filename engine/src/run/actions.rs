@@ -119,7 +119,9 @@ impl Session<'_> {
                 }
                 RecordKind::Exit => {
                     let status = values.first().and_then(Value::as_i64).unwrap_or(0);
-                    if self.exit.is_none() {
+                    // The first exit() ends the run; END's, after it,
+                    // has the last word on the status, as in DTrace.
+                    if self.exit.is_none() || self.ending {
                         self.exit = Some(status as i32);
                     }
                 }
