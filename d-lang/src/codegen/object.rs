@@ -254,6 +254,11 @@ pub struct Enabling {
     pub epid: u32,
     /// Index of the clause in the program.
     pub clause: usize,
+    /// The statement (clause × probe description, in source order; 0 is
+    /// the program's first) whose description named the probe: what
+    /// DTrace calls `dt_clause_N` in run-time error messages, counted
+    /// over all of a run's programs.
+    pub statement: u32,
     /// The probe.
     pub probe: ProbeInfo,
     /// Record size in bytes, header included.
@@ -300,6 +305,8 @@ pub struct Object {
     pub aggs: Vec<AggObj>,
     /// `strsize`.
     pub strsize: u32,
+    /// How many statements (clause × probe description) the program has.
+    pub statements: u32,
 }
 
 impl Object {
@@ -363,6 +370,8 @@ impl Fault {
     /// DTrace's words for it; addresses only where DTrace shows them.
     pub fn describe(self, addr: u64) -> String {
         match self {
+            // DTrace leaves out an address of -1 (none known).
+            Fault::BadAddr if addr == u64::MAX => "invalid address".into(),
             Fault::BadAddr => format!("invalid address (0x{addr:x})"),
             Fault::BadAlign => format!("invalid alignment (0x{addr:x})"),
             Fault::IllOp => "illegal operation".into(),

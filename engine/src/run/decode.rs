@@ -179,6 +179,7 @@ mod tests {
         let en = Enabling {
             epid: 1,
             clause: 0,
+            statement: 0,
             probe,
             size: 24 + 8 + 16,
             actions: vec![

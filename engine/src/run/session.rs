@@ -231,15 +231,16 @@ impl<'o> Session<'o> {
             || format!("unknown fault {}", e.fault),
             |f| f.describe(e.addr),
         );
-        let place = if e.action == 0 {
-            "predicate".to_string()
-        } else {
-            format!("action #{}", e.action)
-        };
+        // DTrace's statement ids count (clause x description) over all
+        // of the run's programs, in compile order.
+        let statement: u32 = self.instances[..ii]
+            .iter()
+            .map(|i| i.object.statements)
+            .sum::<u32>()
+            + en.statement;
         writeln!(
             self.err,
-            "dtrace: error on enabled probe ID {} (ID {}: {}): {fault} in {place} at BPF pc {}",
-            e.epid,
+            "dtrace: error in dt_clause_{statement} for probe ID {} ({}): {fault} at BPF pc {}",
             en.probe.id,
             en.probe.full_name(),
             e.pc
@@ -251,7 +252,19 @@ impl<'o> Session<'o> {
             .copied()
             .collect::<Vec<_>>();
         if !error.is_empty() {
-            self.fire_with(&error, [0, e.epid as u64, e.action, e.pc, e.fault, e.addr])?;
+            // As DTrace's: the probe that faulted, the statement, the
+            // pc, the fault and its value.
+            self.fire_with(
+                &error,
+                [
+                    0,
+                    u64::from(en.probe.id),
+                    u64::from(statement),
+                    e.pc,
+                    e.fault,
+                    e.addr,
+                ],
+            )?;
         }
         Ok(())
     }

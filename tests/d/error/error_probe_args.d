@@ -7,7 +7,7 @@ BEGIN
 
 ERROR
 {
-	printf("epid %d action %d fault %d addr %x\n", arg1, arg2, arg4, arg5);
+	printf("probe %d statement %d fault %d addr %x\n", arg1, arg2, arg4, arg5);
 }
 
 BEGIN

@@ -110,6 +110,26 @@ pub(crate) fn lower_program(
             next_epid += 1;
         }
     }
+    // Each description of a clause is a statement of its own, as in
+    // DTrace: the statement that fired is the first description naming
+    // the probe (aligned as -n aligns them).
+    let mut first_statement = Vec::with_capacity(prog.clauses.len());
+    let mut statements = 0u32;
+    for c in &prog.clauses {
+        first_statement.push(statements);
+        statements += c.descs.len().max(1) as u32;
+    }
+    let statement_of = |ci: usize, probe: &ProbeInfo| -> u32 {
+        let within = prog.clauses[ci]
+            .descs
+            .iter()
+            .position(|d| {
+                crate::catalog::ProbeDesc::parse(d, crate::catalog::DescField::Name)
+                    .is_ok_and(|d| d.matches(probe))
+            })
+            .unwrap_or(0);
+        first_statement[ci] + within as u32
+    };
     let mut strtab = StrTab::new(opts.strsize, layout.max_agg_value);
     let mut programs = Vec::new();
     let mut enablings = Vec::new();
@@ -136,6 +156,7 @@ pub(crate) fn lower_program(
                     enablings.push(Enabling {
                         epid,
                         clause: ci,
+                        statement: statement_of(ci, probe),
                         probe: probe.clone(),
                         size: l.record_size,
                         actions,
@@ -176,6 +197,7 @@ pub(crate) fn lower_program(
         enablings,
         aggs: layout.aggs.clone(),
         strsize: opts.strsize,
+        statements,
     })
 }
 
