@@ -495,6 +495,8 @@ impl Type {
         match (to, fr) {
             (Type::String, Type::String) => true,
             (Type::String, _) if from.is_char_string() => true,
+            // A char * takes a string: the address of its bytes.
+            (Type::Pointer(p), Type::String) => matches!(p.strip(), Type::Int(i) if i.size == 1),
             (Type::Pointer(_), Type::Pointer(_)) => {
                 let (a, b) = (to.referent(), fr.referent());
                 match (a, b) {

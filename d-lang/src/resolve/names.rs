@@ -267,7 +267,9 @@ impl Resolver<'_> {
             ));
         }
         let i = self.expr(&keys[0])?;
-        let Some(elem) = b.ty.referent().cloned() else {
+        // A string is indexed as the char array it is: s[i] is *(s + i).
+        let string_char = b.ty.is_string().then(|| crate::types::int(1, true));
+        let Some(elem) = b.ty.referent().cloned().or(string_char) else {
             return Err(diag(
                 ErrTag::D_OP_PTR,
                 span,

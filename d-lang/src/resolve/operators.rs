@@ -154,6 +154,12 @@ impl Resolver<'_> {
             BinOp::Add | BinOp::Sub => {
                 if l.ty.is_arith() && r.ty.is_arith() {
                     Type::arith_result(&l.ty, &r.ty)
+                } else if l.ty.is_string() && r.ty.is_integer() && op == BinOp::Add {
+                    // s + i: the string from its byte i on, as DTrace's
+                    // pointer arithmetic gives it for 0 <= i < strsize;
+                    // made as substr(s, i), whose copy the verifier can
+                    // bound whatever i is.
+                    return Ok(mk(I::Call("substr", vec![l, r]), Type::String, span));
                 } else if l.ty.is_pointer() && r.ty.is_integer() {
                     l.ty.clone()
                 } else if op == BinOp::Add && l.ty.is_integer() && r.ty.is_pointer() {

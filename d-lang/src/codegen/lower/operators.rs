@@ -77,6 +77,12 @@ impl Lower<'_> {
         }
         self.asm.push(Insn::mov64_reg(R1, R0));
         self.unspill(R0, slot);
+        // A string's bytes indexed by a value the verifier cannot bound
+        // (s[i] = *(s + i)): the address becomes a plain number, read
+        // through the checked kernel-memory path like any pointer's.
+        if matches!(op, BinOp::Add | BinOp::Sub) && ty.is_pointer() && is_stringish(&a.ty) {
+            self.launder(R0);
+        }
         // Pointer arithmetic scales the integer side by the element size.
         if matches!(op, BinOp::Add | BinOp::Sub) && ty.is_pointer() {
             let elem = ty.referent().map(|t| t.size()).unwrap_or(1).max(1);
