@@ -30,7 +30,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("D_PROTO_ARG", "BEGIN { exit(\"no\"); }", "[D_PROTO_ARG] line 1: exit( ) argument #1 is incompatible with prototype:\n\tprototype: int\n\t argument: string"),
     ("D_PROTO_ARG", "BEGIN { x = strlen(1); }", "[D_PROTO_ARG] line 1: strlen( ) argument #1 is incompatible with prototype:\n\tprototype: string\n\t argument: int"),
     ("D_PROTO_ARG", "BEGIN { x[1] = 2; trace(x[\"a\"]); }", "[D_PROTO_ARG] line 1: x[ ] argument #1 is incompatible with prototype:\n\tprototype: int\n\t argument: string"),
-    ("D_OP_INCOMPAT", "BEGIN { x = \"a\" + 1; }", "[D_OP_INCOMPAT] line 1: operands have incompatible types: \"string\" + \"int\""),
+    ("D_OP_INCOMPAT", "BEGIN { x = \"a\" + \"b\"; }", "[D_OP_INCOMPAT] line 1: operands have incompatible types: \"string\" + \"string\""),
     ("D_OP_INCOMPAT", "BEGIN { x = 1; x = \"s\"; }", "[D_OP_INCOMPAT] line 1: operands have incompatible types: \"int\" = \"string\""),
     ("D_OP_INCOMPAT", "BEGIN { trace(execname == 1); }", "[D_OP_INCOMPAT] line 1: operands have incompatible types: \"string\" == \"int\""),
     ("D_OP_INCOMPAT", "BEGIN { trace(1 ? \"a\" : 2); }", "[D_OP_INCOMPAT] line 1: operator ?: operands must have compatible types"),
@@ -203,10 +203,10 @@ fn at_least_forty_distinct_error_classes() {
 fn probe_specifier_errors_carry_region_not_line() {
     let opts = CompileOptions::new(Origin::Spec(DescField::Name));
     let cat = StaticCatalog::sample();
-    let d = compile("BEGIN { x = \"a\" + 1; }", &opts, &cat).unwrap_err();
+    let d = compile("BEGIN { x = \"a\" + \"b\"; }", &opts, &cat).unwrap_err();
     assert_eq!(
         d.body(false, false),
-        "in action list: operands have incompatible types: \"string\" + \"int\""
+        "in action list: operands have incompatible types: \"string\" + \"string\""
     );
     let d = compile("BEGIN /execname/ { }", &opts, &cat).unwrap_err();
     assert_eq!(
