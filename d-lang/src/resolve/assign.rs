@@ -51,7 +51,18 @@ impl Resolver<'_> {
         while let I::Member { base, .. } = &root.kind {
             root = base;
         }
-        if matches!(root.kind, I::Deref(_)) {
+        // Writability comes from D variables and carries through them:
+        // *v, v->m and v[i] may be stored to when v is one (alloca'd
+        // memory, checked at run time); a built-in's or a cast's pointee
+        // may not.
+        let held_in_variable = |p: &Expr| {
+            let p = match &p.kind {
+                I::Binary(BinOp::Add | BinOp::Sub, l, _) => l.as_ref(),
+                _ => p,
+            };
+            matches!(p.kind, I::Var(_) | I::Elem(..))
+        };
+        if matches!(&root.kind, I::Deref(p) if !held_in_variable(p)) {
             return Err(diag(
                 ErrTag::D_OP_WRITE,
                 span,

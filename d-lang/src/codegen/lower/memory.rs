@@ -43,6 +43,13 @@ impl Lower<'_> {
         match name {
             "alloca" => {
                 let size = self.const_size(name, &args[0], 1)?;
+                if size == 0 {
+                    // DTrace's alloca(0) hands out where the next
+                    // allocation's memory is, without taking any.
+                    let area = STRING_TEMPS * self.lay.strsize;
+                    self.scratch_ptr(R0, self.lay.temps_off + area - self.reserved);
+                    return Ok(());
+                }
                 let off = self.reserve(size, "alloca( )")?;
                 // DTrace hands out zeroed memory.
                 self.zero_scratch(off, size.div_ceil(8) * 8);

@@ -2,6 +2,7 @@
 //! (scratch), and associative arrays and thread-locals (a hash map each,
 //! where storing 0 or "" deletes the entry, as in DTrace).
 
+use super::strings::Emit;
 use super::{is_stringish, Lower, R};
 use crate::ast::BinOp;
 use crate::codegen::insn::{helper, reg::*, Alu, Cond, Insn, Size};
@@ -76,6 +77,10 @@ impl Lower<'_> {
 
     /// Load an lvalue's value into r0.
     pub(crate) fn load_place(&mut self, e: &Expr) -> R<()> {
+        if through_pointer(e).is_some() {
+            // A checked read, as any dereference.
+            return self.expr(e);
+        }
         let (p, off) = self.place(e)?;
         let in_struct = matches!(e.kind, K::Member { .. });
         match p {
@@ -217,6 +222,9 @@ impl Lower<'_> {
 
     /// Store r0 (a value of type `ty`) into `target`; r0 keeps the value.
     fn store(&mut self, target: &Expr, ty: &Type) -> R<()> {
+        if let Some((pointer, offset)) = through_pointer(target) {
+            return self.store_through(pointer, offset, ty);
+        }
         let (p, off) = self.place(target)?;
         let in_struct = matches!(target.kind, K::Member { .. });
         let string = is_stringish(ty);
@@ -277,6 +285,61 @@ impl Lower<'_> {
         }
     }
 
+    /// Store r0 (a scalar of type `ty`) at `pointer + offset`, which must
+    /// lie in the scratch memory alloca( ) and copyin( ) hand out, as
+    /// DTrace's `dtrace_canstore()` demands; anywhere else (kernel memory,
+    /// a stale or forged pointer) raises the invalid-address fault.
+    fn store_through(&mut self, pointer: &Expr, offset: u64, ty: &Type) -> R<()> {
+        if is_stringish(ty) || !matches!(ty.size(), 1 | 2 | 4 | 8) {
+            return Err(self.err(format!(
+                "storing a value of type {} through a pointer is not supported yet",
+                ty.name()
+            )));
+        }
+        let width = ty.size() as i32;
+        let value = self.spill(R0)?;
+        self.expr(pointer)?;
+        if offset != 0 {
+            self.asm.push(Insn::alu64_imm(Alu::Add, R0, offset as i32));
+        }
+        let area = crate::codegen::layout::STRING_TEMPS * self.lay.strsize;
+        let lo = (self.lay.temps_off + area - self.reserved) as i32;
+        let hi = (self.lay.temps_off + area) as i32;
+        // The address as a number, less the scratch base's, also a
+        // number: an offset the verifier can bound by the checks below.
+        self.asm.mov(R1, R0);
+        self.launder(R1);
+        self.fault_addr(R1);
+        self.asm.mov(R2, R9);
+        self.launder(R2);
+        self.asm.alu(Alu::Sub, R1, R2);
+        let bad = self.asm.label();
+        let ok = self.asm.label();
+        if self.reserved < width as u32 {
+            // Nothing allocated yet: no address can be right. The jump is
+            // conditional (always taken) so that the code after it stays
+            // reachable in the program's graph, as the verifier requires.
+            self.asm.jmp_imm(Cond::Ge, R1, 0, bad);
+            self.asm.ja(ok);
+            self.asm.bind(bad);
+            self.raise(crate::codegen::object::Fault::BadAddr);
+            self.asm.bind(ok);
+            self.unspill(R0, value);
+            return Ok(());
+        }
+        self.asm.jmp_imm(Cond::Lt, R1, lo, bad);
+        self.asm.jmp_imm(Cond::Gt, R1, hi - width, bad);
+        self.asm.ja(ok);
+        self.asm.bind(bad);
+        self.raise(crate::codegen::object::Fault::BadAddr);
+        self.asm.bind(ok);
+        self.asm.mov(R4, R9);
+        self.asm.alu(Alu::Add, R4, R1);
+        self.unspill(R0, value);
+        self.asm.push(Insn::stx(Size::of(width as u64), R4, 0, R0));
+        Ok(())
+    }
+
     /// `target = v` or `target op= v`.
     pub(crate) fn assign(&mut self, target: &Expr, op: Option<BinOp>, v: &Expr) -> R<()> {
         match op {
@@ -318,5 +381,19 @@ impl Lower<'_> {
             self.unspill(R0, old);
         }
         Ok(())
+    }
+}
+
+/// The pointer and byte offset of an lvalue stored through a pointer
+/// (`*p`, `p[i]`, `p->m`, `p->m.n`), if it is one.
+fn through_pointer(e: &Expr) -> Option<(&Expr, u64)> {
+    match &e.kind {
+        K::Deref(p) => Some((p, 0)),
+        K::Member {
+            base,
+            offset,
+            bits: None,
+        } => through_pointer(base).map(|(p, o)| (p, o + offset)),
+        _ => None,
     }
 }
