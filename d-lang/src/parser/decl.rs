@@ -82,8 +82,8 @@ impl Parser<'_> {
                 Tok::Kw(Keyword::Static) => Some(StorageClass::Static),
                 Tok::Kw(Keyword::Extern) => Some(StorageClass::Extern),
                 Tok::Kw(Keyword::Typedef) => Some(StorageClass::Typedef),
-                Tok::Kw(Keyword::SelfKw) => Some(StorageClass::SelfScope),
-                Tok::Kw(Keyword::This) => Some(StorageClass::ThisScope),
+                Tok::Kw(Keyword::SelfKw) if !self.in_members => Some(StorageClass::SelfScope),
+                Tok::Kw(Keyword::This) if !self.in_members => Some(StorageClass::ThisScope),
                 _ => None,
             };
             if let Some(c) = new_class {
@@ -199,13 +199,21 @@ impl Parser<'_> {
         let mut members = Vec::new();
         while !self.eat_punct("}")? {
             let start = self.peek()?.span;
-            let specs = self.decl_specs()?;
+            // self and this are names here, not storage classes.
+            self.in_members = true;
+            let specs = self.decl_specs();
+            self.in_members = false;
+            let specs = specs?;
             loop {
                 let decl = if self.is_punct(":")? {
                     Declarator::Name(None, self.peek()?.span)
                 } else {
-                    self.declarator(false)?
+                    self.in_members = true;
+                    let d = self.declarator(false);
+                    self.in_members = false;
+                    d?
                 };
+                self.in_members = false;
                 let bits = if self.eat_punct(":")? {
                     Some(self.conditional_expr()?)
                 } else {
@@ -282,6 +290,15 @@ impl Parser<'_> {
             Tok::Ident(name) => {
                 self.bump()?;
                 Declarator::Name(Some(name.clone()), t.span)
+            }
+            Tok::Kw(k @ (Keyword::SelfKw | Keyword::This)) if self.in_members => {
+                self.bump()?;
+                let name = if *k == Keyword::SelfKw {
+                    "self"
+                } else {
+                    "this"
+                };
+                Declarator::Name(Some(name.into()), t.span)
             }
             Tok::Punct("(") if self.paren_is_grouping(abstract_ok)? => {
                 self.bump()?;

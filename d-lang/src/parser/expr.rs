@@ -331,6 +331,12 @@ impl Parser<'_> {
                 self.bump()?;
                 Ok((n, t.span))
             }
+            // D's scope keywords are ordinary member names after . and ->.
+            Tok::Kw(k @ (Keyword::SelfKw | Keyword::This)) => {
+                self.bump()?;
+                let name = if k == Keyword::SelfKw { "self" } else { "this" };
+                Ok((name.into(), t.span))
+            }
             _ => Err(self.syntax_error(&t)),
         }
     }

@@ -63,6 +63,13 @@ pub(crate) struct Parser<'a> {
     typedefs: HashSet<String>,
     is_file: bool,
     depth: usize,
+    /// Parsing a struct's or union's members, where `self` and `this`
+    /// are names like any other.
+    in_members: bool,
+    /// Control lines met inside a clause: DTrace acts on a `#pragma` as
+    /// its lexer meets it, wherever it is; they become items before the
+    /// clause.
+    inner_pragmas: Vec<Pragma>,
 }
 
 impl<'a> Parser<'a> {
@@ -73,6 +80,8 @@ impl<'a> Parser<'a> {
             typedefs: HashSet::new(),
             is_file: matches!(opts.origin, Origin::File(_)),
             depth: 0,
+            in_members: false,
+            inner_pragmas: Vec::new(),
         }
     }
 
@@ -225,7 +234,11 @@ impl<'a> Parser<'a> {
                     return Err(diag(ErrTag::D_SYNTAX, t.span, "extra } in input stream"));
                 }
                 _ if self.starts_declaration(&t.tok) => items.push(self.top_declaration()?),
-                _ => items.push(Item::Clause(self.clause()?)),
+                _ => {
+                    let clause = self.clause()?;
+                    items.extend(self.inner_pragmas.drain(..).map(Item::Pragma));
+                    items.push(Item::Clause(clause));
+                }
             }
         }
         Ok(ast::Script { items })
@@ -335,6 +348,14 @@ impl<'a> Parser<'a> {
                 }
                 Tok::Punct(";") => {
                     self.bump()?;
+                }
+                Tok::Pragma(body) => {
+                    self.bump()?;
+                    let words = body.split_whitespace().map(str::to_string).collect();
+                    self.inner_pragmas.push(Pragma {
+                        words,
+                        span: t.span,
+                    });
                 }
                 Tok::Eof => return Err(self.syntax_error(&t)),
                 _ => {

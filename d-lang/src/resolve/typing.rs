@@ -360,6 +360,11 @@ impl Resolver<'_> {
                     format!("identifier redeclared: {ename}"),
                 ));
             }
+            // Known at once (as an int, as in C), so that the next
+            // enumerators' values may use it: B = A + 2.
+            self.types
+                .enumerators
+                .insert(ename.clone(), (next, crate::types::int(4, true)));
             values.push((ename.clone(), next));
             next += 1;
         }

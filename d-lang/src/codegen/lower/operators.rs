@@ -66,7 +66,12 @@ impl Lower<'_> {
         if cmp && (is_stringish(&a.ty) || is_stringish(&b.ty)) {
             return self.string_compare(op, a, b);
         }
-        self.expr(a)?;
+        // An array in traced memory (T->signal->pids[i]) is indexed from
+        // its address: the array is never read whole.
+        let array_in_memory = matches!(a.ty.strip(), Type::Array(..)) && self.kernel_address(a)?;
+        if !array_in_memory {
+            self.expr(a)?;
+        }
         if op == BinOp::LogXor {
             self.make_bool(R0);
         }
@@ -86,7 +91,8 @@ impl Lower<'_> {
         // Pointer arithmetic scales the integer side by the element size.
         if matches!(op, BinOp::Add | BinOp::Sub) && ty.is_pointer() {
             let elem = ty.referent().map(|t| t.size()).unwrap_or(1).max(1);
-            if a.ty.is_pointer() && b.ty.is_integer() && elem > 1 {
+            let indexed = a.ty.is_pointer() || matches!(a.ty.strip(), Type::Array(..));
+            if indexed && b.ty.is_integer() && elem > 1 {
                 self.asm.push(Insn::alu64_imm(Alu::Mul, R1, elem as i32));
             } else if a.ty.is_integer() && b.ty.is_pointer() && elem > 1 {
                 self.asm.push(Insn::alu64_imm(Alu::Mul, R0, elem as i32));
