@@ -406,3 +406,35 @@ fn macro_variables_of_the_tracer() {
     let (pgid, sid, euid) = unsafe { (libc::getpgrp(), libc::getsid(0), libc::geteuid()) };
     assert_eq!(text(&out.stdout).trim(), format!("{pgid} {sid} {euid}"));
 }
+
+#[test]
+fn a_kernel_data_symbol_comes_from_kallsyms_or_system_map_or_the_error_names_both() {
+    if !kernel_probes(
+        "a_kernel_data_symbol_comes_from_kallsyms_or_system_map_or_the_error_names_both",
+    ) {
+        return;
+    }
+    let kallsyms = std::fs::read_to_string("/proc/kallsyms").unwrap_or_default();
+    let in_kallsyms = kallsyms
+        .lines()
+        .any(|l| l.split_whitespace().nth(2) == Some("max_pfn"));
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let map = format!("/boot/System.map-{}", release.trim());
+    let in_map = std::fs::read_to_string(&map)
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.split_whitespace().nth(2) == Some("max_pfn"));
+    let out = dtrace(&["-e", "-n", "BEGIN { trace(vmlinux`max_pfn); }"]);
+    if in_kallsyms || in_map {
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    } else {
+        assert_eq!(out.status.code(), Some(1));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("failed to resolve `max_pfn: Unknown symbol name")
+                && err.contains("/proc/kallsyms")
+                && err.contains("/boot/System.map-"),
+            "{err}"
+        );
+    }
+}

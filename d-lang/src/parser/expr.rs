@@ -378,6 +378,21 @@ impl Parser<'_> {
             }
             Tok::Ident(name) => {
                 self.bump()?;
+                // module`symbol, written without blanks: the kernel's
+                // symbols are one name space, so the module only scopes
+                // the name as written (vmlinux`max_pfn is `max_pfn).
+                let tick = self.peek()?.clone();
+                if tick.tok == Tok::Punct("`") && tick.span.start == t.span.end {
+                    self.bump()?;
+                    let sym = self.peek()?.clone();
+                    if let Tok::Ident(s) = &sym.tok {
+                        if sym.span.start == tick.span.end {
+                            self.bump()?;
+                            return Ok(mk(ExprKind::KernelSym(s.clone()), t.span.to(sym.span)));
+                        }
+                    }
+                    return Err(self.syntax_error(&sym));
+                }
                 Ok(mk(ExprKind::Ident(name), t.span))
             }
             Tok::Kw(k @ (Keyword::SelfKw | Keyword::This)) => {

@@ -368,7 +368,11 @@ impl Resolver<'_> {
             return Err(diag(
                 ErrTag::D_IDENT_UNDEF,
                 span,
-                format!("failed to resolve `{name}: Unknown symbol name"),
+                format!(
+                    "failed to resolve `{name}: Unknown symbol name (it is in neither \
+                     /proc/kallsyms, which holds only text symbols on kernels built \
+                     without CONFIG_KALLSYMS_ALL, nor /boot/System.map-`uname -r`)"
+                ),
             ));
         };
         if sym.per_cpu {

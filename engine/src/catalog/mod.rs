@@ -526,7 +526,7 @@ impl ProbeCatalog for LiveCatalog {
     }
 
     fn kernel_symbol(&self, name: &str) -> Option<d_lang::catalog::KernelSymbol> {
-        let addr = kallsyms_address(name)?;
+        let addr = kallsyms_address(name).or_else(|| system_map_address(name))?;
         let var = crate::btf::KernelBtf::kernel()
             .and_then(|b| b.var(name).map(|(ty, per_cpu)| (b.d_type(ty), per_cpu)));
         Some(d_lang::catalog::KernelSymbol {
@@ -540,8 +540,27 @@ impl ProbeCatalog for LiveCatalog {
 /// The address of kernel symbol `name` in /proc/kallsyms (module symbols
 /// included); `None` if absent or hidden (kptr_restrict shows zeros).
 fn kallsyms_address(name: &str) -> Option<u64> {
+    symbol_in("/proc/kallsyms", name)
+}
+
+/// The running address of kernel symbol `name` from
+/// `/boot/System.map-RELEASE`: where /proc/kallsyms lists only text
+/// symbols (no `CONFIG_KALLSYMS_ALL`), the map still has the data ones.
+/// Its addresses are the link-time ones, so the kernel's load offset
+/// (KASLR) is added: the difference between `_text` in both.
+fn system_map_address(name: &str) -> Option<u64> {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
+    let map = format!("/boot/System.map-{}", release.trim());
+    let linked = symbol_in(&map, name)?;
+    let text_now = symbol_in("/proc/kallsyms", "_text")?;
+    let text_linked = symbol_in(&map, "_text")?;
+    Some(linked.wrapping_add(text_now.wrapping_sub(text_linked)))
+}
+
+/// Symbol `name`'s address in an nm-style listing (`ADDR TYPE NAME`).
+fn symbol_in(path: &str, name: &str) -> Option<u64> {
     use std::io::BufRead;
-    let f = std::fs::File::open("/proc/kallsyms").ok()?;
+    let f = std::fs::File::open(path).ok()?;
     for line in std::io::BufReader::new(f).lines() {
         let line = line.ok()?;
         let mut it = line.split_whitespace();
