@@ -447,10 +447,40 @@ impl Resolver<'_> {
             },
             Declarator::Function(inner, params, varargs) => {
                 let mut ps = Vec::new();
-                for p in params {
+                let mut names: Vec<&str> = Vec::new();
+                for (i, p) in params.iter().enumerate() {
                     let t = self.type_of_name(&p.ty)?;
-                    if t.is_void() && params.len() == 1 {
+                    let name = p.ty.decl.name();
+                    // DTrace's prototype checks, in its order.
+                    if t.is_void() {
+                        if let Some((n, span)) = name {
+                            return Err(diag(
+                                ErrTag::D_DECL_PROTO_NAME,
+                                span,
+                                format!("void parameter may not have a name: {n}"),
+                            ));
+                        }
+                        if params.len() > 1 {
+                            return Err(diag(
+                                ErrTag::D_DECL_PROTO_VOID,
+                                d.name().map(|n| n.1).unwrap_or_default(),
+                                "void must be sole parameter",
+                            ));
+                        }
                         continue;
+                    }
+                    if let Some((n, span)) = name {
+                        if names.contains(&n) {
+                            return Err(diag(
+                                ErrTag::D_DECL_PROTO_FORM,
+                                span,
+                                format!(
+                                    "parameter is already declared in function prototype: {n}, parameter #{}",
+                                    i + 1
+                                ),
+                            ));
+                        }
+                        names.push(n);
                     }
                     ps.push(t);
                 }
@@ -550,12 +580,11 @@ impl Resolver<'_> {
                 format!("cannot have void object: {name}"),
             ));
         }
+        // A function prototype declares an external function, as in
+        // DTrace: its checks are done (above, as its type was built), and
+        // nothing is made (calling it is still an undefined function).
         if matches!(ty.strip(), Type::Function(_)) {
-            return Err(diag(
-                ErrTag::D_DECL_DYNOBJ,
-                span,
-                format!("cannot declare function variable: {name}"),
-            ));
+            return Ok(());
         }
         if let Type::Sou(s) = ty.strip() {
             if !s.complete {
