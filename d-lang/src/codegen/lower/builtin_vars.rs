@@ -6,6 +6,20 @@ use crate::codegen::insn::{helper, reg::*, Alu, Cond, Insn, Size};
 use crate::types::Type;
 
 impl Lower<'_> {
+    /// r0 = `timestamp`: the clock read at the firing's first use and
+    /// kept for the rest of it, so that every clause on the probe sees one
+    /// time, as in DTrace.
+    pub(crate) fn timestamp(&mut self) {
+        let have = self.asm.label();
+        self.asm
+            .push(Insn::ldx(Size::DW, R0, FP, super::TIMESTAMP_SLOT));
+        self.asm.jmp_imm(Cond::Ne, R0, 0, have);
+        self.asm.push(Insn::call(helper::KTIME_GET_NS));
+        self.asm
+            .push(Insn::stx(Size::DW, FP, super::TIMESTAMP_SLOT, R0));
+        self.asm.bind(have);
+    }
+
     pub(super) fn builtin(&mut self, b: BuiltinVar, ty: &Type) -> R<()> {
         use BuiltinVar::*;
         match b {
@@ -26,9 +40,9 @@ impl Lower<'_> {
                 }
             }
             Cpu => self.asm.push(Insn::call(helper::GET_SMP_PROCESSOR_ID)),
-            Timestamp => self.asm.push(Insn::call(helper::KTIME_GET_NS)),
+            Timestamp => self.timestamp(),
             Walltimestamp => {
-                self.asm.push(Insn::call(helper::KTIME_GET_NS));
+                self.timestamp();
                 self.asm.ld_map_value(R1, self.lay.globals, 0);
                 self.asm.push(Insn::ldx(Size::DW, R1, R1, 0));
                 self.asm.push(Insn::alu64_reg(Alu::Add, R0, R1));

@@ -259,7 +259,7 @@ impl<'a> Lower<'a> {
             exit,
             // fp-8: zero key; fp-16: the thread id; then the
             // thread-local cache slots; spills below.
-            stack: 8 + 8 * CACHE_SLOTS as i32,
+            stack: 16 + 8 * CACHE_SLOTS as i32,
             temps: 0,
             reserved: 0,
             strtok_state: None,
@@ -283,6 +283,8 @@ impl<'a> Lower<'a> {
     /// while END runs and the final aggregations are read.
     fn prologue(&mut self) -> R<()> {
         self.asm.push(Insn::mov64_reg(R6, R1));
+        // timestamp is read once per firing ([`Lower::timestamp`]).
+        self.asm.push(Insn::st(Size::DW, FP, TIMESTAMP_SLOT, 0));
         let p = self.probe;
         if !(p.provider == "dtrace" && (p.name == "END" || p.name == "ERROR")) {
             let exit = self.exit;
@@ -666,6 +668,10 @@ impl<'a> Lower<'a> {
 
 /// Stack slot holding the current thread id (read once per firing).
 pub(crate) const TID_SLOT: i16 = -16;
+
+/// Stack slot holding `timestamp` once a firing has read it (0 before):
+/// below the cached thread-locals' slots.
+pub(crate) const TIMESTAMP_SLOT: i16 = TID_SLOT - 8 * (CACHE_SLOTS as i16 + 1);
 
 /// How many scalar thread-locals a clause keeps loaded (in the stack slots
 /// below [`TID_SLOT`]), so that `/self->ts/ { … timestamp - self->ts … }`

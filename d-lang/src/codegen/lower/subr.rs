@@ -225,6 +225,12 @@ impl Lower<'_> {
             (self.lay.stack_off, self.lay.sizes.stack_buf())
         };
         self.zero_scratch(off, buf);
+        // BEGIN, END and ERROR fire in the tracer, not in the kernel code
+        // anything traced runs: their kernel stack is empty, as DTrace's.
+        if !user && self.probe.provider == "dtrace" {
+            self.asm.push(Insn::mov64_imm(R0, 0));
+            return Ok(());
+        }
         let mut pcs = off;
         let mut bytes = buf;
         if user {
