@@ -88,7 +88,7 @@ fn check(s: &Script, user: bool) -> Option<String> {
         ));
     }
     if let Ok(want_err) = std::fs::read_to_string(s.path.with_extension("err")) {
-        if text(&out.stderr) != want_err {
+        if without_pc(&text(&out.stderr)) != without_pc(&want_err) {
             problems.push(format!(
                 "stderr differs\n--- expected\n{want_err}--- got\n{}",
                 text(&out.stderr)
@@ -105,6 +105,22 @@ fn check(s: &Script, user: bool) -> Option<String> {
     }
     (!problems.is_empty())
         .then(|| format!("{} [{backend}]: {}", rel.display(), problems.join("\n")))
+}
+
+/// `text` with the number of each `at BPF pc N` taken out: a fault's
+/// instruction index is the compiler's business, not DTrace's format
+/// (D-ERRTAGS 1.6: tests must not match it).
+fn without_pc(text: &str) -> String {
+    const AT: &str = "at BPF pc ";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(AT) {
+        out.push_str(&rest[..i + AT.len()]);
+        rest = rest[i + AT.len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+        out.push('N');
+    }
+    out.push_str(rest);
+    out
 }
 
 #[test]

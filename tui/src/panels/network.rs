@@ -8,7 +8,7 @@
 //! zone's rows, or on a row of its own, vNIC `-`, for a zone whose
 //! connections use no vNIC, such as loopback ones).
 
-use super::table_panel::{TablePanel, TablePanelState};
+use super::table_panel::{state_only_panel, TablePanel, TablePanelState};
 use super::{Context, PanelId};
 use crate::format;
 use crate::rates::Interval;
@@ -27,25 +27,13 @@ const COLUMNS: &[Column] = &[
 /// Column 3, bytes/s: the default sort.
 const SORT_BYTES: usize = 3;
 
-/// The Network panel.
-pub struct NetworkPanel {
-    state: TablePanelState,
-}
-
-impl Default for NetworkPanel {
-    fn default() -> Self {
-        NetworkPanel::new()
-    }
-}
-
-impl NetworkPanel {
-    /// The panel, its program not started yet.
-    pub fn new() -> NetworkPanel {
-        NetworkPanel {
-            state: TablePanelState::new(PanelId::Network, COLUMNS, SORT_BYTES),
-        }
-    }
-}
+state_only_panel!(
+    /// The Network panel.
+    NetworkPanel,
+    PanelId::Network,
+    COLUMNS,
+    SORT_BYTES
+);
 
 #[derive(Default)]
 struct Counts {

@@ -5,7 +5,7 @@
 //! `profile-N` (97 Hz): percent of one CPU, as top(1) shows it. Only
 //! processes sampled in the interval are listed.
 
-use super::table_panel::{TablePanel, TablePanelState};
+use super::table_panel::{state_only_panel, TablePanel, TablePanelState};
 use super::{Context, PanelId};
 use crate::format;
 use crate::rates::Interval;
@@ -22,25 +22,13 @@ const COLUMNS: &[Column] = &[
 /// Column 3, CPU%: the default sort.
 const SORT_CPU: usize = 3;
 
-/// The Processes panel.
-pub struct ProcsPanel {
-    state: TablePanelState,
-}
-
-impl Default for ProcsPanel {
-    fn default() -> Self {
-        ProcsPanel::new()
-    }
-}
-
-impl ProcsPanel {
-    /// The panel, its program not started yet.
-    pub fn new() -> ProcsPanel {
-        ProcsPanel {
-            state: TablePanelState::new(PanelId::Procs, COLUMNS, SORT_CPU),
-        }
-    }
-}
+state_only_panel!(
+    /// The Processes panel.
+    ProcsPanel,
+    PanelId::Procs,
+    COLUMNS,
+    SORT_CPU
+);
 
 impl TablePanel for ProcsPanel {
     const ID: PanelId = PanelId::Procs;

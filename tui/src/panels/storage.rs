@@ -17,7 +17,7 @@
 //! VM's disks share its numbers, on its root's row. Without a pool the
 //! panel still shows each zone's I/O, to every device, with no dataset.
 
-use super::table_panel::{add_buckets, edge_cell, TablePanel, TablePanelState};
+use super::table_panel::{add_buckets, edge_cell, state_only_panel, TablePanel, TablePanelState};
 use super::{Context, PanelId, GLOBAL};
 use crate::format;
 use crate::latency::{percentiles, Layout};
@@ -78,25 +78,13 @@ const COLUMNS: &[Column] = &[
 /// Column 3, bytes/s: the default sort, busiest first.
 const SORT_BYTES: usize = 3;
 
-/// The Storage panel.
-pub struct StoragePanel {
-    state: TablePanelState,
-}
-
-impl Default for StoragePanel {
-    fn default() -> Self {
-        StoragePanel::new()
-    }
-}
-
-impl StoragePanel {
-    /// The panel, its program not started yet.
-    pub fn new() -> StoragePanel {
-        StoragePanel {
-            state: TablePanelState::new(PanelId::Storage, COLUMNS, SORT_BYTES),
-        }
-    }
-}
+state_only_panel!(
+    /// The Storage panel.
+    StoragePanel,
+    PanelId::Storage,
+    COLUMNS,
+    SORT_BYTES
+);
 
 /// One zone's I/O over an interval.
 #[derive(Default)]

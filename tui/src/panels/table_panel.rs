@@ -22,6 +22,34 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::time::Instant;
 
+/// A table panel whose only state is the shared [`TablePanelState`]: its
+/// struct, `new` (the program not started yet) and `Default`. The panel's
+/// own file keeps what is its own: columns, rows, `TablePanel`.
+macro_rules! state_only_panel {
+    ($(#[$doc:meta])* $name:ident, $id:expr, $columns:expr, $sort:expr) => {
+        $(#[$doc])*
+        pub struct $name {
+            state: $crate::panels::table_panel::TablePanelState,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name::new()
+            }
+        }
+
+        impl $name {
+            /// The panel, its program not started yet.
+            pub fn new() -> $name {
+                $name {
+                    state: $crate::panels::table_panel::TablePanelState::new($id, $columns, $sort),
+                }
+            }
+        }
+    };
+}
+pub(crate) use state_only_panel;
+
 /// The state every table panel keeps.
 pub struct TablePanelState {
     /// Its program.

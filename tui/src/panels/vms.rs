@@ -12,7 +12,7 @@
 //!
 //! [`latency`]: crate::latency
 
-use super::table_panel::{add_buckets, edge_cell, TablePanel, TablePanelState};
+use super::table_panel::{add_buckets, edge_cell, state_only_panel, TablePanel, TablePanelState};
 use super::{Context, PanelId};
 use crate::format;
 use crate::latency::{percentiles, Layout};
@@ -32,10 +32,13 @@ const COLUMNS: &[Column] = &[
 /// Column 2, exits/s: the default sort.
 const SORT_EXITS: usize = 2;
 
-/// The VMs panel.
-pub struct VmsPanel {
-    state: TablePanelState,
-}
+state_only_panel!(
+    /// The VMs panel.
+    VmsPanel,
+    PanelId::Vms,
+    COLUMNS,
+    SORT_EXITS
+);
 
 /// Where an exit was handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -50,21 +53,6 @@ enum Side {
 struct ExitRow {
     exits: i64,
     latency: Option<(Layout, Vec<i64>)>,
-}
-
-impl Default for VmsPanel {
-    fn default() -> Self {
-        VmsPanel::new()
-    }
-}
-
-impl VmsPanel {
-    /// The panel, its program not started yet.
-    pub fn new() -> VmsPanel {
-        VmsPanel {
-            state: TablePanelState::new(PanelId::Vms, COLUMNS, SORT_EXITS),
-        }
-    }
 }
 
 /// The (zone, reason) of an entry keyed `[zonename, reason]`.
