@@ -304,7 +304,10 @@ mod tests {
         assert_eq!(d.cache, hypervisor::devices::virtio::block::Cache::None);
         let d = disk("/v/disk0").unwrap();
         assert!(!d.read_only);
-        assert_eq!(d.cache, hypervisor::devices::virtio::block::Cache::Writeback);
+        assert_eq!(
+            d.cache,
+            hypervisor::devices::virtio::block::Cache::Writeback
+        );
         let e = disk("/v/disk0,cache=fast").unwrap_err().to_string();
         assert!(e.contains("unknown cache mode 'fast'"), "{e}");
         let e = disk("/v/disk0,rw").unwrap_err().to_string();

@@ -596,7 +596,11 @@ mod tests {
         header(&mem, VIRTIO_BLK_T_IN, 7);
         let (_, mut queue) = offer(
             &mem,
-            &[&[(HEADER, 16, false), (DATA2 + 8, 1024, true), (STATUS, 1, true)]],
+            &[&[
+                (HEADER, 16, false),
+                (DATA2 + 8, 1024, true),
+                (STATUS, 1, true),
+            ]],
         );
         dev.notify(0, &mut queue, &mem).unwrap();
         assert_eq!(status(&mem), S_OK);
@@ -614,7 +618,9 @@ mod tests {
         dev.notify(0, &mut queue, &mem).unwrap();
         assert_eq!(status(&mem), S_OK);
         assert!(bytes(&mem, DATA, 4096).iter().all(|&b| b == 0x5a));
-        assert!(std::fs::read(file.path()).unwrap()[4096..].iter().all(|&b| b == 0x5a));
+        assert!(std::fs::read(file.path()).unwrap()[4096..]
+            .iter()
+            .all(|&b| b == 0x5a));
         assert_eq!("none".parse::<Cache>(), Ok(Cache::None));
         assert!("unsafe".parse::<Cache>().is_err());
     }
