@@ -57,7 +57,9 @@ const CASES: &[(&str, &str, &str)] = &[
     ("D_AGG_SCALAR", "BEGIN { @a = sum(execname); }", "[D_AGG_SCALAR] line 1: sum( ) argument #1 must be of scalar type"),
     ("D_AGG_FUNC", "BEGIN { @a = 1; }", "[D_AGG_FUNC] line 1: @a must be assigned the result of an aggregating function"),
     ("D_AGG_FUNC", "BEGIN { @a += count(); }", "[D_AGG_FUNC] line 1: @a must be assigned the result of an aggregating function"),
-    ("D_AGG_FUNC", "BEGIN { x = count(); }", "[D_AGG_FUNC] line 1: aggregating function count( ) may only be used as the value of an aggregation"),
+    ("D_AGG_FUNC", "BEGIN { @a = 1; }", "[D_AGG_FUNC] line 1: @a must be assigned the result of an aggregating function"),
+    ("D_OP_INCOMPAT", "BEGIN { x = count(); }", "[D_OP_INCOMPAT] line 1: operands have incompatible types: \"scalar\" = \"aggregating function\""),
+    ("D_OP_INCOMPAT", "BEGIN { x = trace(1); }", "[D_OP_INCOMPAT] line 1: operands have incompatible types: \"void\" = \"void\""),
     ("D_AGG_NULL", "BEGIN { @a = count(); @a; }", "[D_AGG_NULL] line 1: expression has null effect: @a"),
     ("D_AGG_MDIM", "BEGIN { @a[1][2] = count(); }", "[D_AGG_MDIM] line 1: multi-dimensional aggregation arrays may not be used"),
     ("D_KEY_TYPE", "BEGIN { @a[trace(1)] = count(); }", "[D_OP_ACT] line 1: action trace( ) may not be used in an expression"),
@@ -99,7 +101,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("D_LLQUANT_FACTORNSTEPS", "BEGIN { @ = llquantize(1, 10, 0, 6, 7); }", "[D_LLQUANT_FACTORNSTEPS] line 1: llquantize( ) argument #1 (factor) must be a multiple of argument #4 (nsteps) or vice versa"),
     ("D_LLQUANT_MAGRANGE", "BEGIN { @ = llquantize(1, 10, 6, 2, 10); }", "[D_LLQUANT_MAGRANGE] line 1: llquantize( ) argument #3 (high magnitude) must be at least argument #2 (low magnitude)"),
     ("D_LLQUANT_MAGTOOBIG", "BEGIN { @ = llquantize(1, 10, 0, 30, 10); }", "[D_LLQUANT_MAGTOOBIG] line 1: llquantize( ) argument #1 (factor) raised to the power of argument #3 (high magnitude) plus one must fit in 64 bits"),
-    ("D_PRINTA_AGGBAD", "BEGIN { printa(@nope); }", "[D_PRINTA_AGGBAD] line 1: undefined aggregation: @nope"),
+    ("D_IDENT_UNDEF", "BEGIN { printa(@nope); }", "[D_IDENT_UNDEF] line 1: failed to resolve @nope: Unknown variable name"),
     ("D_PRINTA_AGGARG", "BEGIN { printa(1); }", "[D_PRINTA_AGGARG] line 1: printa( ) argument #1 must be an aggregation"),
     ("D_PRINTA_PROTO", "BEGIN { printa(\"%d\"); }", "[D_PRINTA_PROTO] line 1: printa( ) prototype mismatch: aggregation argument expected"),
     ("D_PRINTA_AGGKEY", "BEGIN { @a[1] = count(); @b[\"x\"] = count(); printa(@a, @b); }", "[D_PRINTA_AGGKEY] line 1: printa( ) argument #2 is incompatible with argument #1:\n\tprototype: @[ int ]\n\t argument: @[ string ]"),
@@ -157,8 +159,9 @@ const CASES: &[(&str, &str, &str)] = &[
     ("D_XLATE_NONE", "struct o { int a; };\nBEGIN { trace(xlate<struct o>(1).a); }", "[D_XLATE_NONE] line 2: cannot translate from \"int\" to \"struct o\""),
     ("D_XLATE_MEMB", "struct o { int a; };\ntranslator struct o < int x > { b = x; };", "[D_XLATE_MEMB] line 2: translator member b is not a member of struct o"),
     ("D_XLATE_SOU", "translator int < int x > { a = x; };", "[D_XLATE_SOU] line 1: translator output type must be a struct or union: int"),
-    ("D_UNSUPPORTED", "BEGIN { jstack(); }", "[D_UNSUPPORTED] line 1: jstack( ) is not supported: Lumen has no Java stack helper (use ustack( ))"),
-    ("D_UNSUPPORTED", "BEGIN { panic(); }", "[D_UNSUPPORTED] line 1: panic( ) is not supported on Linux: eBPF cannot panic the kernel"),
+    ("D_UNKNOWN", "BEGIN { jstack(); }", "[D_UNKNOWN] line 1: jstack() is not implemented (yet)"),
+    ("D_UNKNOWN", "BEGIN { panic(); }", "[D_UNKNOWN] line 1: panic() is not implemented (yet)"),
+    ("D_PROTO_LEN", "BEGIN { breakpoint(1); }", "[D_PROTO_LEN] line 1: breakpoint( ) prototype mismatch: 1 arg passed, 0 expected"),
 ];
 
 fn compile_file(src: &str) -> Result<d_lang::ir::Program, d_lang::Diagnostic> {

@@ -34,11 +34,14 @@ impl Resolver<'_> {
             };
             return Err(diag(tag, a.span, msg));
         };
+        // Never seen at all: an unknown name, as DTrace reports it;
+        // D_PRINTA_AGGBAD is for an @a[…] reference that was never
+        // assigned.
         self.aggs.get(name).copied().ok_or_else(|| {
             diag(
-                ErrTag::D_PRINTA_AGGBAD,
+                ErrTag::D_IDENT_UNDEF,
                 a.span,
-                format!("undefined aggregation: @{name}"),
+                format!("failed to resolve @{name}: Unknown variable name"),
             )
         })
     }
@@ -183,24 +186,17 @@ impl Resolver<'_> {
                 }
                 Ok(Action::Tracemem(v))
             }
-            "jstack" => Err(diag(
-                ErrTag::D_UNSUPPORTED,
-                span,
-                "jstack( ) is not supported: Lumen has no Java stack helper (use ustack( ))",
-            )),
-            "panic" | "breakpoint" => Err(diag(
-                ErrTag::D_UNSUPPORTED,
-                span,
-                format!(
-                    "{} is not supported on Linux: eBPF cannot {} the kernel",
-                    f.display_name(),
-                    if f.name == "panic" {
-                        "panic"
-                    } else {
-                        "enter a debugger from"
-                    }
-                ),
-            )),
+            // DTrace's own answer for these (its prototypes checked
+            // first): not implemented. eBPF cannot panic the kernel or
+            // enter a debugger, and Lumen has no Java stack helper.
+            "jstack" | "panic" | "breakpoint" => {
+                self.checked_args(f, args, span)?;
+                Err(diag(
+                    ErrTag::D_UNKNOWN,
+                    span,
+                    format!("{}() is not implemented (yet)", f.name),
+                ))
+            }
             _ if f.flags.destructive => {
                 self.note_record(f, span)?;
                 let v = self.checked_args(f, args, span)?;

@@ -96,6 +96,39 @@ impl Resolver<'_> {
                 ),
             ));
         }
+        // An aggregating function or a void action on the right is a
+        // type mismatch in DTrace (its value types are "aggregating
+        // function" and "void"), checked once the call's arguments are.
+        if let A::Call(name, args, _) = &r.kind {
+            if let Some(f) = crate::builtins::func(name) {
+                let right = match f.kind {
+                    crate::builtins::FuncKind::Aggregating => Some("aggregating function"),
+                    crate::builtins::FuncKind::Action if f.ret == "void" => Some("void"),
+                    _ => None,
+                };
+                if let Some(right) = right {
+                    for a in args {
+                        self.expr(a)?;
+                    }
+                    let left = match &l.kind {
+                        A::Ident(n) => self.globals.get(n).map(|&id| self.var(id).ty.name()),
+                        A::SelfVar(n) => self.thread_vars.get(n).map(|&id| self.var(id).ty.name()),
+                        A::ThisVar(n) => self.clause_vars.get(n).map(|&id| self.var(id).ty.name()),
+                        _ => None,
+                    }
+                    // A new variable takes the right side's type: "void", or
+                    // for an aggregating function DTrace's "scalar".
+                    .unwrap_or_else(|| if right == "void" { "void" } else { "scalar" }.to_string());
+                    return Err(diag(
+                        ErrTag::D_OP_INCOMPAT,
+                        span,
+                        format!(
+                            "operands have incompatible types: \"{left}\" {opname} \"{right}\""
+                        ),
+                    ));
+                }
+            }
+        }
         let rv = self.expr(r)?;
         let rv = self.rvalue(rv)?;
         if let Some(o) = op {
