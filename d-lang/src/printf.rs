@@ -133,6 +133,17 @@ impl Format {
                 }
             };
             let width = count(&mut chars, &mut spec);
+            // DTrace takes printa's @ wherever it stands before the
+            // conversion: %@8d and %8@d alike.
+            let mut take_at = |chars: &mut std::iter::Peekable<std::str::Chars>,
+                               spec: &mut String| {
+                if chars.peek() == Some(&'@') {
+                    chars.next();
+                    spec.push('@');
+                    flags.push('@');
+                }
+            };
+            take_at(&mut chars, &mut spec);
             if chars.peek() == Some(&'$') {
                 return Err(FormatError {
                     message: format!(
@@ -147,6 +158,7 @@ impl Format {
             } else {
                 None
             };
+            take_at(&mut chars, &mut spec);
             let mut size = SizePrefix::None;
             let mut prefix = String::new();
             while let Some(&c) = chars.peek() {
