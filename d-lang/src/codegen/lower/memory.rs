@@ -10,6 +10,7 @@
 
 use super::strings::Emit;
 use super::{Lower, R};
+use crate::codegen::asm::Label;
 use crate::codegen::insn::{helper, reg::*, Alu, Cond, Insn};
 use crate::codegen::layout::STRING_TEMPS;
 use crate::ir::Expr;
@@ -36,6 +37,28 @@ impl Lower<'_> {
         }
         self.reserved += bytes;
         Ok(self.lay.temps_off + area - self.reserved)
+    }
+
+    /// With an address as a plain number in r1 (see [`Lower::launder`]):
+    /// r4 = the same address as a pointer into scratch, when its `size`
+    /// bytes lie wholly in the reserved area (what alloca( ) and copyin( )
+    /// handed out), as DTrace's `dtrace_canstore()` demands; else a jump
+    /// to `outside`. The offset from the scratch base is taken as numbers
+    /// (the base passes through memory too, which also lets a pointer
+    /// returned by alloca( ) be subtracted), then bounded by the checks,
+    /// so the verifier accepts r4. Clobbers r1 and r2. The caller handles
+    /// a reserved area smaller than `size`, where no address is right.
+    pub(super) fn reserved_place(&mut self, size: u32, outside: Label) {
+        let area = STRING_TEMPS * self.lay.strsize;
+        let lo = (self.lay.temps_off + area - self.reserved) as i32;
+        let hi = (self.lay.temps_off + area) as i32;
+        self.asm.mov(R2, R9);
+        self.launder(R2);
+        self.asm.alu(Alu::Sub, R1, R2);
+        self.asm.jmp_imm(Cond::Lt, R1, lo, outside);
+        self.asm.jmp_imm(Cond::Gt, R1, hi - size as i32, outside);
+        self.asm.mov(R4, R9);
+        self.asm.alu(Alu::Add, R4, R1);
     }
 
     /// Lower alloca( ), copyin( ), copyinto( ) or bcopy( ).
@@ -107,24 +130,13 @@ impl Lower<'_> {
     /// Copy `size` bytes from r3 to the address in r0 with `read` (a
     /// probe_read helper), if that address lies in the reserved area.
     fn copy_to_scratch(&mut self, size: u32, read: i32) {
-        let skip = self.asm.label();
-        let area = STRING_TEMPS * self.lay.strsize;
-        let lo = (self.lay.temps_off + area - self.reserved) as i32;
-        let hi = (self.lay.temps_off + area) as i32;
         if size == 0 || self.reserved < size {
             return;
         }
-        // Offset into scratch, as plain numbers (both pass through memory,
-        // which also lets a pointer returned by alloca( ) be subtracted).
+        let skip = self.asm.label();
         self.asm.mov(R1, R0);
         self.launder(R1);
-        self.asm.mov(R2, R9);
-        self.launder(R2);
-        self.asm.alu(Alu::Sub, R1, R2);
-        self.asm.jmp_imm(Cond::Lt, R1, lo, skip);
-        self.asm.jmp_imm(Cond::Gt, R1, hi - size as i32, skip);
-        self.asm.mov(R4, R9);
-        self.asm.alu(Alu::Add, R4, R1);
+        self.reserved_place(size, skip);
         self.asm.mov(R1, R4);
         self.asm.movi(R2, size as i32);
         self.asm.push(Insn::call(read));

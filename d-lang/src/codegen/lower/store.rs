@@ -302,17 +302,10 @@ impl Lower<'_> {
         if offset != 0 {
             self.asm.push(Insn::alu64_imm(Alu::Add, R0, offset as i32));
         }
-        let area = crate::codegen::layout::STRING_TEMPS * self.lay.strsize;
-        let lo = (self.lay.temps_off + area - self.reserved) as i32;
-        let hi = (self.lay.temps_off + area) as i32;
-        // The address as a number, less the scratch base's, also a
-        // number: an offset the verifier can bound by the checks below.
+        // The address as a plain number, noted for the fault.
         self.asm.mov(R1, R0);
         self.launder(R1);
         self.fault_addr(R1);
-        self.asm.mov(R2, R9);
-        self.launder(R2);
-        self.asm.alu(Alu::Sub, R1, R2);
         let bad = self.asm.label();
         let ok = self.asm.label();
         if self.reserved < width as u32 {
@@ -327,14 +320,11 @@ impl Lower<'_> {
             self.unspill(R0, value);
             return Ok(());
         }
-        self.asm.jmp_imm(Cond::Lt, R1, lo, bad);
-        self.asm.jmp_imm(Cond::Gt, R1, hi - width, bad);
+        self.reserved_place(width as u32, bad);
         self.asm.ja(ok);
         self.asm.bind(bad);
         self.raise(crate::codegen::object::Fault::BadAddr);
         self.asm.bind(ok);
-        self.asm.mov(R4, R9);
-        self.asm.alu(Alu::Add, R4, R1);
         self.unspill(R0, value);
         self.asm.push(Insn::stx(Size::of(width as u64), R4, 0, R0));
         Ok(())
