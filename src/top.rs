@@ -131,8 +131,9 @@ impl PoolReader {
     }
 }
 
-/// The zones pool's filesystems and volumes with their space and zone,
-/// and its devices; `None` if it cannot be read now.
+/// The zones pool's filesystems and volumes with their space, and its
+/// devices (the panel tells each dataset's zone from its name); `None`
+/// if it cannot be read now.
 fn pool_listing() -> Option<tui::PoolListing> {
     use storage::dataset::Kind;
     use storage::name::AnyName;
@@ -141,13 +142,6 @@ fn pool_listing() -> Option<tui::PoolListing> {
         return Some(tui::PoolListing::NoPool);
     }
     let pool = pools.open(zones::datasets::POOL).ok()?;
-    let zone_uuids: std::collections::HashSet<String> = zones::Registry::from_env()
-        .ok()?
-        .list()
-        .ok()?
-        .into_iter()
-        .map(|z| z.manifest.uuid)
-        .collect();
     let entries = pool.entries().ok()?;
     let mut cache = storage::props::ListingCache::default();
     let mut datasets = Vec::new();
@@ -164,7 +158,6 @@ fn pool_listing() -> Option<tui::PoolListing> {
                 .and_then(|p| p.exact.parse::<u64>().ok())
         };
         datasets.push(tui::DatasetInfo {
-            zone: zone_of(&name, &zone_uuids),
             used: number("used").unwrap_or(0),
             quota: number("quota").filter(|&q| q > 0),
             name,
@@ -180,43 +173,4 @@ fn pool_listing() -> Option<tui::PoolListing> {
         devices,
         datasets,
     }))
-}
-
-/// The zone dataset `name` belongs to: `zones/UUID` (its root),
-/// `zones/UUID/...` (its delegated dataset) and `zones/UUID-diskN` (its
-/// VM's disks), where UUID is a zone's; images and others belong to none.
-fn zone_of(name: &str, zones: &std::collections::HashSet<String>) -> Option<String> {
-    let first = name.split('/').nth(1)?;
-    let uuid = match first.rsplit_once("-disk") {
-        Some((u, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => u,
-        _ => first,
-    };
-    zones.contains(uuid).then(|| uuid.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn datasets_belong_to_the_zone_in_their_name() {
-        let z = "a0000000-0000-4000-8000-00000000000a";
-        let zones = [z.to_string()].into_iter().collect();
-        for name in [
-            format!("zones/{z}"),
-            format!("zones/{z}/data"),
-            format!("zones/{z}-disk0"),
-            format!("zones/{z}-disk12"),
-        ] {
-            assert_eq!(zone_of(&name, &zones).as_deref(), Some(z), "{name}");
-        }
-        for name in [
-            "zones".to_string(),
-            "zones/b0000000-0000-4000-8000-00000000000b".to_string(),
-            format!("zones/{z}-diskx"),
-            format!("zones/{z}-disk"),
-        ] {
-            assert_eq!(zone_of(&name, &zones), None, "{name}");
-        }
-    }
 }

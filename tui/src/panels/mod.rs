@@ -138,6 +138,11 @@ impl Zones {
             .unwrap_or_else(|| zonename.to_string())
     }
 
+    /// Whether the registry lists a zone `uuid` (running or not).
+    pub fn knows(&self, uuid: &str) -> bool {
+        self.by_uuid.as_ref().is_some_and(|m| m.contains_key(uuid))
+    }
+
     /// The running zones' UUIDs.
     pub fn running(&self) -> impl Iterator<Item = &str> {
         self.by_uuid

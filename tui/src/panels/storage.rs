@@ -31,9 +31,6 @@ use std::collections::BTreeMap;
 pub struct DatasetInfo {
     /// Its name, `zones/UUID`.
     pub name: String,
-    /// The zone it belongs to (its root, delegated dataset or VM disk),
-    /// by UUID; `None` for the pool's own datasets and images.
-    pub zone: Option<String>,
     /// Bytes it uses, its descendants' included (ZFS's `used`).
     pub used: u64,
     /// Its quota in bytes, if it has one.
@@ -85,6 +82,24 @@ state_only_panel!(
     COLUMNS,
     SORT_BYTES
 );
+
+/// The zone dataset `name` of pool `pool` belongs to, by the names zones
+/// give their datasets: `POOL/UUID` (its root), `POOL/UUID/…` (its
+/// delegated dataset), `POOL/UUID-diskN` (its VM's disks), where UUID is
+/// a zone the registry lists; images and the pool's own datasets belong
+/// to none.
+fn zone_of<'a>(name: &'a str, pool: &str, zones: &super::Zones) -> Option<&'a str> {
+    let first = name
+        .strip_prefix(pool)?
+        .strip_prefix('/')?
+        .split('/')
+        .next()?;
+    let uuid = match first.rsplit_once("-disk") {
+        Some((u, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => u,
+        _ => first,
+    };
+    zones.knows(uuid).then_some(uuid)
+}
 
 /// One zone's I/O over an interval.
 #[derive(Default)]
@@ -189,14 +204,15 @@ impl TablePanel for StoragePanel {
         let mut rows = Vec::new();
         if let Some(p) = pool {
             for d in &p.datasets {
+                let zone = zone_of(&d.name, &p.name, &ctx.zones);
                 // The dataset whose row carries a zone's I/O: the zone's
                 // root, or the pool's top dataset for the host.
-                let io_zone = match &d.zone {
-                    Some(z) if d.name == format!("{}/{z}", p.name) => Some(z.as_str()),
+                let io_zone = match zone {
+                    Some(z) if d.name == format!("{}/{z}", p.name) => Some(z),
                     None if d.name == p.name => Some(GLOBAL),
                     _ => None,
                 };
-                let zone_name = match (&d.zone, io_zone) {
+                let zone_name = match (zone, io_zone) {
                     (Some(z), _) => ctx.zones.display(z),
                     (None, Some(g)) => g.to_string(),
                     (None, None) => "-".to_string(),
@@ -258,9 +274,8 @@ mod tests {
     }
 
     fn pool() -> PoolListing {
-        let ds = |name: &str, zone: Option<&str>, used: u64, quota: Option<u64>| DatasetInfo {
+        let ds = |name: &str, used: u64, quota: Option<u64>| DatasetInfo {
             name: name.into(),
-            zone: zone.map(String::from),
             used,
             quota,
         };
@@ -268,9 +283,9 @@ mod tests {
             name: "zones".into(),
             devices: vec![POOL_DEV],
             datasets: vec![
-                ds("zones", None, 3 << 30, None),
-                ds(&format!("zones/{Z}"), Some(Z), 512 << 20, Some(2 << 30)),
-                ds(&format!("zones/{Z}-disk0"), Some(Z), 1 << 30, None),
+                ds("zones", 3 << 30, None),
+                ds(&format!("zones/{Z}"), 512 << 20, Some(2 << 30)),
+                ds(&format!("zones/{Z}-disk0"), 1 << 30, None),
             ],
         })
     }
@@ -362,5 +377,27 @@ mod tests {
         assert_eq!(r[0][..4], ["web", "-", "1100", "65.95M"], "{r:?}");
         assert_eq!(r[1][..4], ["global", "-", "2.0", "131.1k"], "{r:?}");
         assert!(r[2].is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn datasets_belong_to_the_zone_in_their_name() {
+        let zones = ctx(PoolListing::Unread).zones;
+        for name in [
+            format!("zones/{Z}"),
+            format!("zones/{Z}/data"),
+            format!("zones/{Z}-disk0"),
+            format!("zones/{Z}-disk12"),
+        ] {
+            assert_eq!(zone_of(&name, "zones", &zones), Some(Z), "{name}");
+        }
+        for name in [
+            "zones".to_string(),
+            "zones/b0000000-0000-4000-8000-00000000000b".to_string(),
+            format!("zones/{Z}-diskx"),
+            format!("zones/{Z}-disk"),
+            format!("tank/{Z}"),
+        ] {
+            assert_eq!(zone_of(&name, "zones", &zones), None, "{name}");
+        }
     }
 }
