@@ -298,31 +298,63 @@ fn selected(pools: &Pools, names: &[&String], recursive: bool) -> Result<Vec<Sel
     Ok(out)
 }
 
+/// The output flags `zfs list`, `zfs get` and `zpool list` share: `-H`
+/// (scripted: no header, tabs), `-p` (exact numbers) and `-o` (columns).
+pub(crate) struct TableFlags {
+    pub(crate) scripted: bool,
+    pub(crate) exact: bool,
+    pub(crate) cols: Vec<String>,
+}
+
+impl TableFlags {
+    /// Flags unset, showing `cols`.
+    pub(crate) fn new(cols: &[&str]) -> TableFlags {
+        TableFlags {
+            scripted: false,
+            exact: false,
+            cols: cols.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    /// Take argument `a` if it is one of these flags (`-o` takes its
+    /// value from `rest`; `missing` says so when there is none).
+    pub(crate) fn take<'a>(
+        &mut self,
+        a: &str,
+        rest: &mut impl Iterator<Item = &'a String>,
+        missing: &'static str,
+    ) -> Result<bool> {
+        match a {
+            "-H" => self.scripted = true,
+            "-p" => self.exact = true,
+            "-Hp" | "-pH" => (self.scripted, self.exact) = (true, true),
+            "-o" => {
+                self.cols = rest
+                    .next()
+                    .context(missing)?
+                    .split(',')
+                    .map(String::from)
+                    .collect()
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
 fn list(pools: &Pools, args: &[String]) -> Result<u8> {
-    let mut scripted = false;
-    let mut exact = false;
+    let mut flags = TableFlags::new(&["name", "used", "available", "referenced", "mountpoint"]);
     let mut recursive = false;
-    let mut cols: Vec<String> = ["name", "used", "available", "referenced", "mountpoint"]
-        .map(String::from)
-        .to_vec();
     let mut sorts: Vec<(String, bool)> = Vec::new();
     let mut types: Option<Vec<String>> = None;
     let mut names = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if flags.take(a, &mut it, "zfs list: -o needs properties")? {
+            continue;
+        }
         match a.as_str() {
-            "-H" => scripted = true,
-            "-p" => exact = true,
             "-r" => recursive = true,
-            "-Hp" | "-pH" => (scripted, exact) = (true, true),
-            "-o" => {
-                cols = it
-                    .next()
-                    .context("zfs list: -o needs properties")?
-                    .split(',')
-                    .map(String::from)
-                    .collect()
-            }
             "-s" | "-S" => sorts.push((
                 it.next().context("zfs list: -s needs a property")?.clone(),
                 a == "-S",
@@ -340,6 +372,11 @@ fn list(pools: &Pools, args: &[String]) -> Result<u8> {
             _ => names.push(a),
         }
     }
+    let TableFlags {
+        scripted,
+        exact,
+        cols,
+    } = flags;
     let cols: Vec<&'static str> = cols
         .iter()
         .map(|c| match c.as_str() {
@@ -423,28 +460,16 @@ fn list(pools: &Pools, args: &[String]) -> Result<u8> {
 }
 
 fn get(pools: &Pools, args: &[String]) -> Result<u8> {
-    let mut scripted = false;
-    let mut exact = false;
+    let mut flags = TableFlags::new(&["name", "property", "value", "source"]);
     let mut recursive = false;
-    let mut fields: Vec<String> = ["name", "property", "value", "source"]
-        .map(String::from)
-        .to_vec();
     let mut rest = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if flags.take(a, &mut it, "zfs get: -o needs fields")? {
+            continue;
+        }
         match a.as_str() {
-            "-H" => scripted = true,
-            "-p" => exact = true,
             "-r" => recursive = true,
-            "-Hp" | "-pH" => (scripted, exact) = (true, true),
-            "-o" => {
-                fields = it
-                    .next()
-                    .context("zfs get: -o needs fields")?
-                    .split(',')
-                    .map(String::from)
-                    .collect()
-            }
             s if s.starts_with('-') => bail!("zfs get: unknown option {s}"),
             _ => rest.push(a),
         }
@@ -462,6 +487,11 @@ fn get(pools: &Pools, args: &[String]) -> Result<u8> {
             })
             .collect::<Result<_>>()?
     };
+    let TableFlags {
+        scripted,
+        exact,
+        cols: fields,
+    } = flags;
     for f in &fields {
         if !matches!(f.as_str(), "name" | "property" | "value" | "source") {
             bail!("zfs get: invalid field '{f}' (name, property, value, source)");

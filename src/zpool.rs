@@ -120,28 +120,23 @@ const LIST_COLS: &[&str] = &[
 ];
 
 fn list(pools: &Pools, args: &[String]) -> Result<u8> {
-    let mut scripted = false;
-    let mut exact = false;
-    let mut cols: Vec<String> = LIST_COLS.iter().map(|s| s.to_string()).collect();
+    let mut flags = crate::zfs::TableFlags::new(LIST_COLS);
     let mut names = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if flags.take(a, &mut it, "zpool list: -o needs properties")? {
+            continue;
+        }
         match a.as_str() {
-            "-H" => scripted = true,
-            "-p" => exact = true,
-            "-Hp" | "-pH" => (scripted, exact) = (true, true),
-            "-o" => {
-                cols = it
-                    .next()
-                    .context("zpool list: -o needs properties")?
-                    .split(',')
-                    .map(String::from)
-                    .collect()
-            }
             s if s.starts_with('-') => bail!("zpool list: unknown option {s}"),
             s => names.push(s.to_string()),
         }
     }
+    let crate::zfs::TableFlags {
+        scripted,
+        exact,
+        cols,
+    } = flags;
     for c in &cols {
         if !LIST_COLS.contains(&c.as_str()) && c != "capacity" {
             bail!("zpool list: invalid property '{c}'");
