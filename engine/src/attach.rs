@@ -2,8 +2,8 @@
 //!
 //! Each probe kind has its own function, taking what fits that kind:
 //! [`attach_tracepoint`] (tracefs `category:name`), [`attach_raw_tracepoint`],
-//! [`attach_cpu_clock`] (one perf event per CPU: `profile-N` on every
-//! online CPU, `tick-N` on one), and [`attach_uprobe`] (path + file
+//! [`attach_sampler`] (one perf counter per CPU: `profile-N` and `cpc` on
+//! every online CPU, `tick-N` on one), and [`attach_uprobe`] (path + file
 //! offset: `pid`, USDT, and BEGIN/END/ERROR on our own binary).
 //!
 //! All but raw tracepoints go through `perf_event_open(2)` and
@@ -211,23 +211,28 @@ pub fn attach_trampoline(prog: BorrowedFd<'_>, probe: &str) -> Result<Link, Atta
     })
 }
 
-/// Attach a [`bpf::ProgKind::PerfEvent`] program to the cpu-clock software
-/// event, firing every `period_ns` ns of CPU time on each of `cpus`
-/// ([`crate::sys::online_cpus`] for `profile-N`, one CPU for `tick-N`).
-pub fn attach_cpu_clock(
+/// Attach a [`bpf::ProgKind::PerfEvent`] program to a sampling counter
+/// (the cpu-clock every N ns for `profile-N`/`tick-N`, any counter for
+/// `cpc`) on each of `cpus` ([`crate::sys::online_cpus`] for `profile-N`
+/// and `cpc`, one CPU for `tick-N`).
+pub fn attach_sampler(
     prog: BorrowedFd<'_>,
-    period_ns: u64,
+    sampler: &perf::Sampler,
     cpus: &[u32],
 ) -> Result<Link, AttachError> {
+    let what = format!(
+        "perf counter {}:{} every {} ({:?})",
+        sampler.perf_type, sampler.config, sampler.period, sampler.mode
+    );
     let mut events = Vec::with_capacity(cpus.len());
     for &cpu in cpus {
-        let probe = format!("cpu-clock every {period_ns} ns on CPU {cpu}");
+        let probe = format!("{what} on CPU {cpu}");
         events.push(attach_perf(&probe, prog, || {
-            perf::open_cpu_clock(period_ns, cpu)
+            perf::open_sampler(sampler, cpu)
         })?);
     }
     Ok(Link {
-        probe: format!("cpu-clock every {period_ns} ns on CPUs {cpus:?}"),
+        probe: format!("{what} on CPUs {cpus:?}"),
         events,
         raw_tracepoint: None,
     })

@@ -6,13 +6,14 @@
 //! under `CI=true`, where it fails: CI must never pass by skipping.
 
 use engine::attach::{
-    attach_cpu_clock, attach_raw_tracepoint, attach_tracepoint, attach_uprobe, profile_cpus,
+    attach_raw_tracepoint, attach_sampler, attach_tracepoint, attach_uprobe, profile_cpus,
 };
 use engine::load::{
     create_map, load_program, BpfMap, LoadError, MapDef, MapKind, ProgKind, UpdateFlags,
 };
 use engine::ringbuf::RingBuf;
 use engine::selfprobe::{lumen_dtrace_begin, lumen_dtrace_end, SelfProbe, SELF_EXE};
+use engine::sys::perf::Sampler;
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -319,7 +320,7 @@ fn cpu_clock_program_fires_on_every_cpu() {
     let prog = load_program(ProgKind::PerfEvent, "profile", &increment_slot0(&map)).unwrap();
     let cpus = profile_cpus().unwrap();
     let start = Instant::now();
-    let link = attach_cpu_clock(prog.as_fd(), 1_000_000, &cpus).unwrap();
+    let link = attach_sampler(prog.as_fd(), &Sampler::cpu_clock(1_000_000), &cpus).unwrap();
     eprintln!(
         "cpu-clock attach on {} CPUs: {:?}",
         cpus.len(),
@@ -505,7 +506,7 @@ fn maps_update_lookup_delete_and_iterate_from_userspace() {
 #[test]
 fn injected_fault_reaches_the_caller_as_a_named_error() {
     engine::sys::inject_fault("perf_event_open", libc::EMFILE);
-    let err = engine::sys::perf::open_cpu_clock(1_000_000, 0).unwrap_err();
+    let err = engine::sys::perf::open_sampler(&Sampler::cpu_clock(1_000_000), 0).unwrap_err();
     assert_eq!(
         err.to_string(),
         "perf_event_open failed: Too many open files"

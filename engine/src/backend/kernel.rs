@@ -6,6 +6,7 @@ use super::{initial_value, Attached, Backend, InstanceError, Loaded, Map, Progra
 use crate::attach;
 use crate::ringbuf::RingBuf;
 use crate::sys::bpf::{self, BpfMap, MapDef, ProgKind, UpdateFlags};
+use crate::sys::perf;
 use crate::sys::SysError;
 use crate::target::Attachment;
 use crate::tracefs::Tracefs;
@@ -200,7 +201,12 @@ impl Program for KernelProgram {
                 } else {
                     cpus.into_iter().take(1).collect()
                 };
-                attach::attach_cpu_clock(prog, *period_ns, &cpus).map_err(e)?
+                attach::attach_sampler(prog, &perf::Sampler::cpu_clock(*period_ns), &cpus)
+                    .map_err(e)?
+            }
+            Attachment::Counter(sampler) => {
+                let cpus = attach::profile_cpus().map_err(|e| e.to_string())?;
+                attach::attach_sampler(prog, sampler, &cpus).map_err(e)?
             }
             Attachment::Pid(site) => attach::attach_uprobe(
                 prog,

@@ -439,30 +439,32 @@ impl LiveCatalog {
         }
     }
 
-    /// Make `profile:::NAME` if `desc` names a valid timer exactly and it
+    /// Make the probe `desc` names exactly if a provider makes it on
+    /// demand (`profile:::tick-7ms`, `cpc:::page_faults-user-1`) and it
     /// does not exist yet, and the fbt probes `desc` can match.
     fn make_on_demand(&self, desc: &ProbeDesc) {
         self.make_fbt(desc);
         self.make_usdt(desc);
         self.make_pid(desc);
-        let provider = providers::profile::PROVIDER;
-        if !desc.is_exact()
-            || !glob_match(&desc.provider, provider)
-            || !desc.module.is_empty()
-            || !desc.function.is_empty()
-        {
+        if !desc.is_exact() || !desc.module.is_empty() || !desc.function.is_empty() {
             return;
         }
-        let Some(spec) = providers::profile::on_demand(&desc.name) else {
-            return;
-        };
-        let exists = |e: &Entry| e.info.provider == provider && e.info.name == desc.name;
-        let mut extra = lock(&self.on_demand);
-        if self.fixed.iter().any(exists) || extra.iter().any(exists) {
-            return;
+        for provider in providers::NAMED {
+            let name = provider.name();
+            if !glob_match(&desc.provider, name) {
+                continue;
+            }
+            let Some(spec) = provider.on_demand(&desc.name) else {
+                continue;
+            };
+            let exists = |e: &Entry| e.info.provider == name && e.info.name == desc.name;
+            let mut extra = lock(&self.on_demand);
+            if self.fixed.iter().any(exists) || extra.iter().any(exists) {
+                continue;
+            }
+            let id = (self.fixed.len() + extra.len()) as u32 + 1;
+            extra.push(entry(id, spec));
         }
-        let id = (self.fixed.len() + extra.len()) as u32 + 1;
-        extra.push(entry(id, spec));
     }
 }
 
@@ -685,7 +687,7 @@ mod tests {
         assert_eq!(all[3], "4 profile:::profile-97");
         assert_eq!(all[15], "16 profile:::tick-5000");
         assert_eq!(
-            &all[16..],
+            &all[16..27],
             [
                 "17 syscall:vmlinux:read:entry",
                 "18 syscall:vmlinux:read:return",
@@ -700,7 +702,9 @@ mod tests {
                 "27 sdt:sched::sched_switch",
             ]
         );
-        assert_eq!(cat.len(), 27);
+        // Then cpc's, last, so they do not renumber the others.
+        assert_eq!(all[27], "28 cpc:::cpu_clock-all-10000000");
+        assert_eq!(cat.len(), 27 + cpc_listed());
     }
 
     #[test]
@@ -771,16 +775,26 @@ mod tests {
         assert_eq!(cat.list(&p).len(), 13);
     }
 
+    /// How many `cpc` probes this machine lists (hardware ones vary).
+    fn cpc_listed() -> usize {
+        use crate::providers::Provider;
+        providers::cpc::Cpc.listed(&[]).len()
+    }
+
     #[test]
-    fn on_demand_profile_probes() {
+    fn on_demand_profile_and_cpc_probes() {
         let (_dir, cat) = fake();
-        assert_eq!(cat.list(&desc("tick-7ms"))[0].id, 28);
-        assert_eq!(cat.list(&desc("profile:::tick-7ms"))[0].id, 28);
-        assert_eq!(cat.list(&desc("profile-1234"))[0].id, 29);
+        let next = 27 + cpc_listed() as u32 + 1;
+        assert_eq!(cat.list(&desc("tick-7ms"))[0].id, next);
+        assert_eq!(cat.list(&desc("profile:::tick-7ms"))[0].id, next);
+        assert_eq!(cat.list(&desc("profile-1234"))[0].id, next + 1);
         assert!(cat.list(&desc("tick-7parsecs")).is_empty());
         assert!(cat.list(&desc("syscall:::tick-8ms")).is_empty());
-        assert_eq!(cat.by_id(29).unwrap().name, "profile-1234");
-        assert_eq!(cat.len(), 29);
+        assert_eq!(cat.by_id(next + 1).unwrap().name, "profile-1234");
+        assert_eq!(cat.list(&desc("cpc:::page_faults-user-1"))[0].id, next + 2);
+        assert_eq!(cat.list(&desc("page_faults-user-1"))[0].id, next + 2);
+        assert!(cat.list(&desc("profile:::page_faults-user-1")).is_empty());
+        assert_eq!(cat.len(), next as usize + 2);
         assert_eq!(cat.list(&desc("tick-9*")).len(), 0);
     }
 
@@ -822,7 +836,7 @@ mod tests {
     #[test]
     fn without_kernel() {
         let cat = LiveCatalog::without_kernel();
-        assert_eq!(cat.len(), 16);
+        assert_eq!(cat.len(), 16 + cpc_listed());
         assert!(cat.kernel_error().is_none());
     }
 }

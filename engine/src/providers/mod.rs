@@ -13,6 +13,7 @@
 //! | `kvm` | KVM's tracepoints as `kvm:::exit`, `entry`, `pio`, `mmio`, `userspace-exit`… | [`kvm`] |
 //! | `sdt` | `sdt:SUBSYSTEM::EVENT` for every other tracepoint `SUBSYSTEM:EVENT` | [`sdt`] |
 //! | `fbt` | `fbt:vmlinux:FUNC:entry` / `return` for every function in the kernel's BTF (made on demand) | [`fbt`] |
+//! | `cpc` | `cpc:::EVENT-MODE-COUNT`: every COUNT events of a perf counter (made on demand) | [`cpc`] |
 //!
 //! Each provider is a [`Provider`] in its own file: it lists its probes
 //! (as [`ProbeSpec`]s the catalogue numbers), says where their argument
@@ -26,6 +27,7 @@
 //! state (formats, process sites) through [`ProbeSource`], so they do not
 //! depend on the catalogue that depends on them.
 
+pub mod cpc;
 pub mod dtrace;
 pub mod fbt;
 pub mod fields;
@@ -62,6 +64,8 @@ pub enum Attachment {
         /// Every CPU (`profile-N`) rather than one (`tick-N`).
         all_cpus: bool,
     },
+    /// A sampling perf counter on every CPU (`cpc`).
+    Counter(crate::sys::perf::Sampler),
     /// A uprobe on one of the consumer's own functions.
     SelfProbe(&'static str),
     /// Uprobes on the USDT sites of one probe of one process, raising its
@@ -109,6 +113,12 @@ pub trait Provider: Sync {
         Vec::new()
     }
 
+    /// The probe named `name` if the provider makes it when a description
+    /// names it exactly (`profile:::tick-7ms`, `cpc:::page_faults-user-1`).
+    fn on_demand(&self, _name: &str) -> Option<ProbeSpec> {
+        None
+    }
+
     /// What each of the probe's programs attaches to: one program, except
     /// for a USDT probe whose sites keep its arguments in several layouts.
     fn attachments(
@@ -142,6 +152,7 @@ pub const NAMED: &[&dyn Provider] = &[
     &kvm::KVM,
     &sdt::SDT,
     &fbt::Fbt,
+    &cpc::Cpc,
 ];
 
 /// The provider with fixed name `name`.

@@ -139,25 +139,35 @@ impl Provider for Profile {
         })
     }
 
-    /// `arg0` is the kernel PC of the interrupted thread, `arg1` its user PC.
+    fn on_demand(&self, name: &str) -> Option<ProbeSpec> {
+        on_demand(name)
+    }
+
     fn target(
         &self,
         _: &ProbeInfo,
         _: &Attachment,
         _: &dyn ProbeSource,
     ) -> Result<ProbeTarget, String> {
-        Ok(ProbeTarget {
-            prog_type: ProgType::PerfEvent,
-            args: vec![
-                ArgSource::PerfPc { user: false },
-                ArgSource::PerfPc { user: true },
-            ],
-            typed_args: None,
-            filters: Vec::new(),
-            syscall_ret: None,
-            function_entry: false,
-            netns: None,
-        })
+        Ok(sampled_target())
+    }
+}
+
+/// The program of a probe fired by a sampling perf event (`profile`,
+/// `cpc`): `arg0` is the kernel PC of the interrupted thread, `arg1` its
+/// user PC.
+pub fn sampled_target() -> ProbeTarget {
+    ProbeTarget {
+        prog_type: ProgType::PerfEvent,
+        args: vec![
+            ArgSource::PerfPc { user: false },
+            ArgSource::PerfPc { user: true },
+        ],
+        typed_args: None,
+        filters: Vec::new(),
+        syscall_ret: None,
+        function_entry: false,
+        netns: None,
     }
 }
 

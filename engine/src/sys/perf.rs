@@ -1,112 +1,104 @@
-//! `perf_event_open(2)` and the perf ioctls that hang a BPF program on an event.
+//! Perf events, opened through the `perf-event` crate, and the perf ioctls
+//! that hang a BPF program on one.
 //!
-//! Three kinds of event carry the engine's programs: a tracepoint by its
-//! tracefs id, the software cpu-clock event (`profile-N`, `tick-N`), and a
-//! uprobe or uretprobe through the `uprobe` PMU (path + file offset, no
-//! tracefs `uprobe_events` bookkeeping, gone when the fd closes). Every event
-//! is opened disabled; [`set_bpf`] then [`enable`] start it.
+//! Four kinds of event carry the engine's programs: a tracepoint by its
+//! tracefs id, a sampling counter (the software cpu-clock for `profile-N`
+//! and `tick-N`; any software or hardware counter for `cpc`), and a uprobe
+//! or uretprobe through the `uprobe` PMU (path + file offset, no tracefs
+//! `uprobe_events` bookkeeping, gone when the fd closes). Every event is
+//! opened disabled; [`set_bpf`] then [`enable`] start it.
 
-use super::{check_fault, fd_result, unit_result, SysError};
+use super::{check_fault, unit_result, Errno, SysError};
+use perf_event::Builder;
+use perf_event_open_sys::ioctls;
 use std::ffi::CStr;
-use std::mem::{offset_of, size_of};
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 
 const PERF_TYPE_SOFTWARE: u32 = 1;
 const PERF_TYPE_TRACEPOINT: u32 = 2;
-const PERF_COUNT_SW_CPU_CLOCK: u64 = 0;
-const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 1 << 3;
-/// `perf_event_attr.disabled`, bit 0 of the flags word.
-const ATTR_DISABLED: u64 = 1;
+/// `PERF_COUNT_SW_CPU_CLOCK`: nanoseconds of CPU time.
+pub const PERF_COUNT_SW_CPU_CLOCK: u64 = 0;
 
-// _IO('$', 0), _IO('$', 1), _IOW('$', 8, __u32).
-const PERF_EVENT_IOC_ENABLE: libc::c_ulong = 0x2400;
-const PERF_EVENT_IOC_DISABLE: libc::c_ulong = 0x2401;
-const PERF_EVENT_IOC_SET_BPF: libc::c_ulong = 0x4004_2408;
-
-/// `struct perf_event_attr` through `sig_data` (`PERF_ATTR_SIZE_VER7`, Linux 5.13).
-#[repr(C)]
-#[derive(Default)]
-struct PerfEventAttr {
-    type_: u32,
-    size: u32,
-    config: u64,
-    sample_period: u64,
-    sample_type: u64,
-    read_format: u64,
-    /// The bitfield word: `disabled` is bit 0.
-    flags: u64,
-    wakeup_events: u32,
-    bp_type: u32,
-    /// `config1`: for the uprobe PMU, a pointer to the binary's path.
-    config1: u64,
-    /// `config2`: for the uprobe PMU, the probe's file offset.
-    config2: u64,
-    branch_sample_type: u64,
-    sample_regs_user: u64,
-    sample_stack_user: u32,
-    clockid: i32,
-    sample_regs_intr: u64,
-    aux_watermark: u32,
-    sample_max_stack: u16,
-    reserved_2: u16,
-    aux_sample_size: u32,
-    aux_action: u32,
-    sig_data: u64,
+/// A builder for an event that counts in user and kernel mode alike, of
+/// perf type `type_` and `config`. The crate's defaults exclude the kernel
+/// and the hypervisor, which would hide every tracepoint and kernel sample.
+fn builder(type_: u32, config: u64) -> Builder<'static> {
+    let mut b = Builder::new();
+    b.include_kernel().include_hv().enabled(false);
+    let attrs = b.attrs_mut();
+    attrs.type_ = type_;
+    attrs.config = config;
+    attrs.read_format = 0;
+    b
 }
-const _: () = {
-    assert!(offset_of!(PerfEventAttr, config) == 8);
-    assert!(offset_of!(PerfEventAttr, flags) == 40);
-    assert!(offset_of!(PerfEventAttr, wakeup_events) == 48);
-    assert!(offset_of!(PerfEventAttr, config1) == 56);
-    assert!(offset_of!(PerfEventAttr, config2) == 64);
-    assert!(offset_of!(PerfEventAttr, sample_regs_intr) == 96);
-    assert!(offset_of!(PerfEventAttr, sig_data) == 120);
-    assert!(size_of::<PerfEventAttr>() == 128);
-};
 
-/// The one place `perf_event_open(2)` is called.
-fn sys_perf_event_open(attr: &mut PerfEventAttr, pid: i32, cpu: i32) -> Result<OwnedFd, SysError> {
+/// Open the event `builder` describes: the one place events are opened.
+fn open(builder: Builder<'_>) -> Result<OwnedFd, SysError> {
     let call = "perf_event_open";
     check_fault(call)?;
-    attr.size = size_of::<PerfEventAttr>() as u32;
-    attr.flags |= ATTR_DISABLED;
-    // SAFETY: `attr` is a live, initialised `struct perf_event_attr` of the
-    // size it declares; the only pointer it may hold (config1, uprobe path)
-    // points at a NUL-terminated string our caller keeps alive for the call.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_perf_event_open,
-            attr as *mut PerfEventAttr,
-            pid,
-            cpu,
-            -1 as libc::c_int,
-            PERF_FLAG_FD_CLOEXEC,
-        )
-    };
-    fd_result(call, ret)
+    let counter = builder.build().map_err(|e| SysError {
+        call,
+        errno: Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+    })?;
+    // SAFETY: the counter owned this fd and gives it up here.
+    let fd = unsafe { OwnedFd::from_raw_fd(counter.into_raw_fd()) };
+    // The crate opens without PERF_FLAG_FD_CLOEXEC: a `-c` command must not
+    // inherit the tracer's events.
+    // SAFETY: F_SETFD with an integer flag on a descriptor we own.
+    let ret = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+    unit_result("fcntl(F_SETFD)", ret as libc::c_long)?;
+    Ok(fd)
 }
 
 /// Open the tracepoint with tracefs id `id` (`events/<sys>/<name>/id`). A
 /// program attached to it runs for every task on every CPU.
 pub fn open_tracepoint(id: u64) -> Result<OwnedFd, SysError> {
-    let mut attr = PerfEventAttr {
-        type_: PERF_TYPE_TRACEPOINT,
-        config: id,
-        ..Default::default()
-    };
-    sys_perf_event_open(&mut attr, -1, 0)
+    open(builder(PERF_TYPE_TRACEPOINT, id).any_pid().one_cpu(0))
 }
 
-/// Open the software cpu-clock event on `cpu`, sampling every `period_ns`
-/// nanoseconds of CPU time, for all tasks.
-pub fn open_cpu_clock(period_ns: u64, cpu: u32) -> Result<OwnedFd, SysError> {
-    let mut attr = PerfEventAttr {
-        type_: PERF_TYPE_SOFTWARE,
-        config: PERF_COUNT_SW_CPU_CLOCK,
-        sample_period: period_ns,
-        ..Default::default()
-    };
-    sys_perf_event_open(&mut attr, -1, cpu as i32)
+/// Which privilege levels a sampling counter counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CountMode {
+    /// User and kernel mode.
+    All,
+    /// User mode only.
+    User,
+    /// Kernel mode only.
+    Kernel,
+}
+
+/// A counter that overflows, and runs its program, every `period` events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sampler {
+    /// `perf_event_attr.type` (`PERF_TYPE_SOFTWARE`, `PERF_TYPE_HARDWARE`…).
+    pub perf_type: u32,
+    /// `perf_event_attr.config`: the counter within the type.
+    pub config: u64,
+    /// Events per sample (nanoseconds for the clocks).
+    pub period: u64,
+    /// Where events are counted.
+    pub mode: CountMode,
+}
+
+impl Sampler {
+    /// The software cpu-clock every `period_ns` nanoseconds of CPU time.
+    pub fn cpu_clock(period_ns: u64) -> Sampler {
+        Sampler {
+            perf_type: PERF_TYPE_SOFTWARE,
+            config: PERF_COUNT_SW_CPU_CLOCK,
+            period: period_ns,
+            mode: CountMode::All,
+        }
+    }
+}
+
+/// Open `sampler` on `cpu`, for all tasks.
+pub fn open_sampler(sampler: &Sampler, cpu: u32) -> Result<OwnedFd, SysError> {
+    let mut b = builder(sampler.perf_type, sampler.config);
+    b.sample_period(sampler.period)
+        .exclude_user(sampler.mode == CountMode::Kernel)
+        .exclude_kernel(sampler.mode == CountMode::User);
+    open(b.any_pid().one_cpu(cpu as usize))
 }
 
 /// Open a uprobe through the `uprobe` PMU (`pmu_type` from
@@ -125,16 +117,15 @@ pub fn open_uprobe(
     ref_ctr_offset: u64,
     pid: Option<i32>,
 ) -> Result<OwnedFd, SysError> {
-    let mut attr = PerfEventAttr {
-        type_: pmu_type,
-        config: retprobe_bit.map_or(0, |bit| 1u64 << bit) | ref_ctr_offset << 32,
-        config1: path.as_ptr() as u64,
-        config2: offset,
-        ..Default::default()
-    };
+    let config = retprobe_bit.map_or(0, |bit| 1u64 << bit) | ref_ctr_offset << 32;
+    let mut b = builder(pmu_type, config);
+    let attrs = b.attrs_mut();
+    // The kernel reads the path during the call; `path` outlives it.
+    attrs.__bindgen_anon_3.config1 = path.as_ptr() as u64;
+    attrs.__bindgen_anon_4.config2 = offset;
     match pid {
-        Some(pid) => sys_perf_event_open(&mut attr, pid, -1),
-        None => sys_perf_event_open(&mut attr, -1, 0),
+        Some(pid) => open(b.observe_pid(pid).any_cpu()),
+        None => open(b.any_pid().one_cpu(0)),
     }
 }
 
@@ -142,13 +133,13 @@ pub fn open_uprobe(
 fn perf_ioctl(
     call: &'static str,
     event: BorrowedFd<'_>,
-    request: libc::c_ulong,
-    arg: libc::c_ulong,
+    ioctl: unsafe fn(libc::c_int, u32) -> libc::c_int,
+    arg: u32,
 ) -> Result<(), SysError> {
     check_fault(call)?;
-    // SAFETY: `event` is an open fd; these three requests take an integer
+    // SAFETY: `event` is an open perf fd; these requests take an integer
     // argument (a program fd or 0), not a pointer, so no memory is shared.
-    let ret = unsafe { libc::ioctl(event.as_raw_fd(), request as _, arg) };
+    let ret = unsafe { ioctl(event.as_raw_fd(), arg) };
     unit_result(call, ret as libc::c_long)
 }
 
@@ -157,27 +148,17 @@ pub fn set_bpf(event: BorrowedFd<'_>, prog: BorrowedFd<'_>) -> Result<(), SysErr
     perf_ioctl(
         "ioctl(PERF_EVENT_IOC_SET_BPF)",
         event,
-        PERF_EVENT_IOC_SET_BPF,
-        prog.as_raw_fd() as libc::c_ulong,
+        ioctls::SET_BPF,
+        prog.as_raw_fd() as u32,
     )
 }
 
 /// `PERF_EVENT_IOC_ENABLE`.
 pub fn enable(event: BorrowedFd<'_>) -> Result<(), SysError> {
-    perf_ioctl(
-        "ioctl(PERF_EVENT_IOC_ENABLE)",
-        event,
-        PERF_EVENT_IOC_ENABLE,
-        0,
-    )
+    perf_ioctl("ioctl(PERF_EVENT_IOC_ENABLE)", event, ioctls::ENABLE, 0)
 }
 
 /// `PERF_EVENT_IOC_DISABLE`.
 pub fn disable(event: BorrowedFd<'_>) -> Result<(), SysError> {
-    perf_ioctl(
-        "ioctl(PERF_EVENT_IOC_DISABLE)",
-        event,
-        PERF_EVENT_IOC_DISABLE,
-        0,
-    )
+    perf_ioctl("ioctl(PERF_EVENT_IOC_DISABLE)", event, ioctls::DISABLE, 0)
 }
