@@ -67,11 +67,11 @@ fn version() {
 
 #[test]
 fn unsupported_flag() {
-    let out = dtrace(&["-G", "-s", "x.d"]);
+    let out = dtrace(&["-A", "-s", "x.d"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stderr),
-        "dtrace: -G is not supported by Lumen yet\n"
+        "dtrace: -A is not supported by Lumen yet\n"
     );
 }
 

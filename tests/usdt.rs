@@ -294,3 +294,137 @@ fn a_probe_whose_sites_keep_arguments_apart_is_traced_at_every_site() {
     let warned = text(&out.stderr);
     assert!(!warned.contains("not traced"), "{warned}");
 }
+
+/// A provider file with typed arguments, as a C project keeps one for
+/// `dtrace -h` and `dtrace -G`.
+const PROVIDER_D: &str = "\
+provider lumenapp {
+    probe request(int id, char *method);
+    probe query__done(uint64_t latency, string table);
+    probe tick();
+};
+";
+
+/// Fires request and tick every turn, and query-done only while its
+/// is-enabled check says someone traces it; prints how many turns did.
+const PROVIDER_APP: &str = r#"
+#include <stdio.h>
+#include <stdlib.h>
+#include "provider.h"
+int main(int argc, char **argv) {
+    int n = argc > 1 ? atoi(argv[1]) : 10;
+    const char *method = "GET", *table = "users";
+    printf("%s %s\n", method, table); /* touch their page: probes cannot fault it in */
+    int enabled = 0;
+    for (int i = 0; i < n; i++) {
+        LUMENAPP_REQUEST(i, method);
+        if (LUMENAPP_QUERY_DONE_ENABLED()) {
+            enabled++;
+            LUMENAPP_QUERY_DONE((uint64_t)i * 1000, table);
+        }
+        LUMENAPP_TICK();
+    }
+    printf("enabled %d\n", enabled);
+    return 0;
+}
+"#;
+
+/// Run `cmd` in `dir`, failing the test with its output if it fails.
+fn run_in(dir: &std::path::Path, cmd: &mut Command) -> std::process::Output {
+    let out = cmd.current_dir(dir).output().expect("spawn");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn a_c_program_built_with_dash_h_and_dash_g_is_traced_exactly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("provider.d"), PROVIDER_D).unwrap();
+    std::fs::write(d.join("app.c"), PROVIDER_APP).unwrap();
+    let lumen = || {
+        let mut c = Command::new(common::LUMEN);
+        c.arg("dtrace");
+        c
+    };
+    // -h writes provider.h next to provider.d; -G checks app.o and writes provider.o.
+    run_in(d, lumen().args(["-h", "-s", "provider.d"]));
+    let header = std::fs::read_to_string(d.join("provider.h")).unwrap();
+    assert!(
+        header.contains("#define\tLUMENAPP_QUERY_DONE_ENABLED()"),
+        "{header}"
+    );
+    run_in(d, Command::new("gcc").args(["-O2", "-c", "app.c"]));
+    run_in(d, lumen().args(["-G", "-s", "provider.d", "app.o"]));
+    run_in(
+        d,
+        Command::new("gcc").args(["-o", "app", "app.o", "provider.o"]),
+    );
+    // Untraced, the is-enabled check is false.
+    let out = run_in(d, Command::new(d.join("app")).arg("5"));
+    assert_eq!(text(&out.stdout), "GET users\nenabled 0\n");
+    if !root("a_c_program_built_with_dash_h_and_dash_g_is_traced_exactly") {
+        return;
+    }
+    let cmd = format!("{} 250", d.join("app").display());
+    let out = dtrace(&[
+        "-q",
+        "-n",
+        "lumenapp$target:::request { @r[copyinstr(arg1)] = count(); @ids = sum(arg0); } \
+         lumenapp$target:::query-done { @q[copyinstr(arg1)] = sum(arg0); } \
+         lumenapp$target:::tick { @t = count(); } \
+         END { printa(\"%s %@d\\n\", @r); printa(\"%@d\\n\", @ids); \
+               printa(\"%s %@d\\n\", @q); printa(\"ticks %@d\\n\", @t); }",
+        "-c",
+        &cmd,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let ids: u64 = (0..250).sum();
+    let latency: u64 = (0..250u64).map(|i| i * 1000).sum();
+    assert_eq!(
+        text(&out.stdout),
+        format!("GET users\nenabled 250\nGET 250\n{ids}\nusers {latency}\nticks 250\n\n")
+    );
+}
+
+#[test]
+fn dash_g_refuses_an_object_firing_an_undeclared_probe() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("provider.d"),
+        "provider lumenapp { probe request(int id, char *method); };\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("rogue.c"),
+        "#include <sys/sdt.h>\nint main(void) { STAP_PROBE1(lumenapp, stray, 1); return 0; }\n",
+    )
+    .unwrap();
+    run_in(d, Command::new("gcc").args(["-c", "rogue.c"]));
+    let out = Command::new(common::LUMEN)
+        .args(["dtrace", "-G", "-s", "provider.d", "rogue.o"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("probe lumenapp:::stray is not declared by provider lumenapp"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!d.join("provider.o").exists());
+    // Modes are exclusive, and need a program.
+    let out = Command::new(common::LUMEN)
+        .args(["dtrace", "-h", "-G", "-s", "provider.d"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr)
+        .starts_with("dtrace: only one of the [-GhlV] options can be specified at a time\n"));
+}

@@ -28,6 +28,26 @@ pub struct Program {
     pub aggregations: Vec<Aggregation>,
     /// Whether any clause uses a destructive action (needs `-w`).
     pub destructive: bool,
+    /// `provider` declarations (for `-h` and `-G`), in source order.
+    pub providers: Vec<ProviderDef>,
+}
+
+/// A `provider NAME { probe P(args); … };` declaration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderDef {
+    /// The provider's name.
+    pub name: String,
+    /// Its probes in declaration order.
+    pub probes: Vec<ProviderProbe>,
+}
+
+/// One probe of a [`ProviderDef`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderProbe {
+    /// The probe's name as D shows it (`query-start` for `query__start`).
+    pub name: String,
+    /// Its argument types.
+    pub args: Vec<Type>,
 }
 
 /// One `#pragma D option name[=value]`.

@@ -162,6 +162,12 @@ const CASES: &[(&str, &str, &str)] = &[
     ("D_UNKNOWN", "BEGIN { jstack(); }", "[D_UNKNOWN] line 1: jstack() is not implemented (yet)"),
     ("D_UNKNOWN", "BEGIN { panic(); }", "[D_UNKNOWN] line 1: panic() is not implemented (yet)"),
     ("D_PROTO_LEN", "BEGIN { breakpoint(1); }", "[D_PROTO_LEN] line 1: breakpoint( ) prototype mismatch: 1 arg passed, 0 expected"),
+    ("D_PROV_BADNAME", "provider p1 { probe x(); };", "[D_PROV_BADNAME] line 1: provider name may not end with a digit: p1"),
+    ("D_PROV_BADNAME", "provider aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa { probe x(); };", "[D_PROV_BADNAME] line 1: provider name may not exceed 63 characters: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+    ("D_PROV_PRDUP", "provider p { probe x(); probe x(); };", "[D_PROV_PRDUP] line 1: probe redeclared: p:::x"),
+    ("D_PROV_INCOMPAT", "provider p { probe x(int); };\nprovider p { probe x(char *); };", "[D_PROV_INCOMPAT] line 2: probe p:::x input prototype argument #1 mismatch:\n\t current: char *\n\tprevious: int"),
+    ("D_PROV_INCOMPAT", "provider p { probe x(int); };\nprovider p { probe x(int, int); };", "[D_PROV_INCOMPAT] line 2: probe p:::x input prototype mismatch:\n\t current: 2 args\n\tprevious: 1 arg"),
+    ("D_PROV_INCOMPAT", "provider p { probe x(); };\nprovider p { probe x(); probe y(); };", "[D_PROV_INCOMPAT] line 2: provider interface mismatch: p\n\t current: probe p:::y defined\n\tprevious: probe p:::y not defined"),
 ];
 
 fn compile_file(src: &str) -> Result<d_lang::ir::Program, d_lang::Diagnostic> {

@@ -88,6 +88,12 @@ pub enum UsageError {
     /// A long option that needs an argument was last.
     #[error("option '{0}' requires an argument")]
     MissingLongArgument(String),
+    /// More than one of the modes `-G -h -l -V`.
+    #[error("only one of the [-GhlV] options can be specified at a time")]
+    ModeClash,
+    /// `-h` or `-G` without a program to take providers from.
+    #[error("-{0} requires one or more scripts or enabling options")]
+    NoScripts(char),
 }
 
 impl UsageError {
@@ -172,6 +178,11 @@ pub struct DtraceArgs {
     pub verbose: bool,
     /// `-V`.
     pub version: bool,
+    /// `-h`: write a C header for the programs' providers.
+    pub header: bool,
+    /// `-G`: write an object for the programs' providers (operands are
+    /// the program's objects, not macro arguments).
+    pub generate: bool,
     /// `-e`.
     pub compile_only: bool,
     /// `-S`.
@@ -248,6 +259,13 @@ pub fn parse(args: &[String]) -> Result<DtraceArgs, UsageError> {
             break;
         }
     }
+    let modes = [out.generate, out.header, out.list, out.version];
+    if modes.iter().filter(|&&m| m).count() > 1 {
+        return Err(UsageError::ModeClash);
+    }
+    if out.programs.is_empty() && (out.header || out.generate) {
+        return Err(UsageError::NoScripts(if out.header { 'h' } else { 'G' }));
+    }
     Ok(out)
 }
 
@@ -275,6 +293,8 @@ impl DtraceArgs {
             'l' => self.list = true,
             'v' => self.verbose = true,
             'V' => self.version = true,
+            'h' => self.header = true,
+            'G' => self.generate = true,
             'e' => self.compile_only = true,
             'S' => self.show_ir = true,
             'q' => self.set("quiet", None, flag),
@@ -440,10 +460,26 @@ mod tests {
     }
 
     #[test]
+    fn header_and_object_modes() {
+        let a = p(&["-h", "-s", "prov.d", "-o", "prov.h"]).unwrap();
+        assert!(a.header && !a.generate);
+        let a = p(&["-G", "-s", "prov.d", "a.o", "b.o"]).unwrap();
+        assert!(a.generate);
+        assert_eq!(a.operands, ["a.o", "b.o"]);
+        assert_eq!(p(&["-h", "-G", "-s", "x.d"]), Err(UsageError::ModeClash));
+        assert_eq!(p(&["-l", "-V"]), Err(UsageError::ModeClash));
+        assert_eq!(p(&["-h"]), Err(UsageError::NoScripts('h')));
+        assert_eq!(
+            UsageError::NoScripts('G').message().unwrap(),
+            "dtrace: -G requires one or more scripts or enabling options"
+        );
+    }
+
+    #[test]
     fn settings_and_unsupported() {
-        let a = p(&["-b", "16m", "-G", "-X", "s", "-o", "out.txt", "-l"]).unwrap();
+        let a = p(&["-b", "16m", "-A", "-X", "s", "-o", "out.txt", "-l"]).unwrap();
         assert_eq!(a.settings[0].culprit(), "-b 16m");
-        assert_eq!(a.unsupported, ["-G", "-X s"]);
+        assert_eq!(a.unsupported, ["-A", "-X s"]);
         assert_eq!(a.output.as_deref(), Some("out.txt"));
         let a = p(&["-c", "ls -l", "-p", "42", "-n", "BEGIN"]).unwrap();
         assert_eq!(a.commands, ["ls -l"]);

@@ -173,6 +173,9 @@ impl<'c, 'a> DtraceRun<'c, 'a> {
         if args.data_model == Some(32) {
             return Err(DtraceError::Unsupported("-32".into()).into());
         }
+        if args.header || args.generate {
+            return self.provider_files(args);
+        }
         if let Some(path) = &args.output {
             let file = std::fs::OpenOptions::new()
                 .create(true)
@@ -451,6 +454,47 @@ impl<'c, 'a> DtraceRun<'c, 'a> {
             ));
         }
         Ok(())
+    }
+
+    /// `-h` and `-G`: compile the programs for their provider
+    /// declarations (descriptions need match nothing, as with `-Z`) and
+    /// write the C header or the object. Nothing is traced, so neither
+    /// root nor the kernel's probes are needed.
+    fn provider_files(&mut self, args: &DtraceArgs) -> Result<i32, Failure> {
+        use crate::provider_files;
+        self.settings
+            .values
+            .insert("zdefs".into(), OptionValue::Set);
+        // -G's operands are the program's objects, not macro arguments.
+        let mut compile_args = args.clone();
+        let objects = std::mem::take(&mut compile_args.operands);
+        let catalog = LiveCatalog::without_kernel();
+        let mut providers = Vec::new();
+        for arg in &args.programs {
+            let c = self.compile(arg, &compile_args, &catalog)?;
+            providers.extend(c.program.providers);
+        }
+        let suffix = if args.header { "h" } else { "o" };
+        let out = match (&args.output, args.programs.first()) {
+            (Some(path), _) => std::path::PathBuf::from(path),
+            (None, Some(ProgramArg::Script(file))) => {
+                std::path::Path::new(file.strip_suffix(".d").unwrap_or(file)).with_extension(suffix)
+            }
+            (None, _) => std::path::PathBuf::from(if args.header { "d.h" } else { "d.out" }),
+        };
+        let failed = |e: provider_files::ProviderFileError| DtraceError::Tracing(e.to_string());
+        if args.header {
+            let text =
+                provider_files::header(&providers, &provider_files::guard(&out)).map_err(failed)?;
+            std::fs::write(&out, text).map_err(|e| DtraceError::Open {
+                path: out.display().to_string(),
+                reason: reason(&e),
+            })?;
+        } else {
+            let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+            provider_files::write_object(&providers, &objects, &out, &cc).map_err(failed)?;
+        }
+        Ok(0)
     }
 
     fn compile_options(&self, origin: Origin, zeroth: &str, args: &DtraceArgs) -> CompileOptions {
@@ -783,15 +827,10 @@ mod tests {
             (status, out.as_str()),
             (0, format!("{VERSION_LINE}\n").as_str())
         );
-        let (status, _, err) = run_args(&["-G", "-s", "x.d"]);
+        let (status, _, err) = run_args(&["-A", "-s", "x.d"]);
         assert_eq!(
             (status, err.as_str()),
-            (1, "dtrace: -G is not supported by Lumen yet\n")
-        );
-        let (status, _, err) = run_args(&["-h", "-s", "x.d"]);
-        assert_eq!(
-            (status, err.as_str()),
-            (1, "dtrace: -h is not supported by Lumen yet\n")
+            (1, "dtrace: -A is not supported by Lumen yet\n")
         );
         let (status, _, err) = run_args(&["-q"]);
         assert_eq!((status, err.as_str()), (1, "dtrace: no probes specified\n"));

@@ -34,6 +34,7 @@ pub mod metrics;
 pub mod model;
 pub mod print;
 pub mod program;
+pub mod provider_files;
 pub mod providers;
 pub mod ringbuf;
 pub mod run;

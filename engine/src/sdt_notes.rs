@@ -216,6 +216,61 @@ pub fn probes(path: &Path) -> Result<Vec<SdtProbe>, UsdtError> {
     let base_actual = elf.stapsdt_base;
     let file_offset = |va: u64| elf.file_offset(va);
     let mut out = Vec::new();
+    for note in raw_notes(notes) {
+        // Prelinking moves the object; the base section shows by how much.
+        let pc = match base_actual {
+            Some(actual) if note.base != 0 => note.pc.wrapping_add(actual).wrapping_sub(note.base),
+            _ => note.pc,
+        };
+        let Some(offset) = file_offset(pc) else {
+            continue;
+        };
+        let semaphore = if note.semaphore == 0 {
+            0
+        } else {
+            file_offset(note.semaphore).unwrap_or(0)
+        };
+        out.push(SdtProbe {
+            path: path.into(),
+            provider: note.provider,
+            name: note.name,
+            function: String::new(),
+            pc,
+            offset,
+            semaphore,
+            args: note.args,
+        });
+    }
+    Ok(out)
+}
+
+/// One `stapsdt` note as written, its addresses not yet placed in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawNote {
+    /// The site's address as linked (0-based in a relocatable object).
+    pub pc: u64,
+    /// `.stapsdt.base`'s address as linked.
+    pub base: u64,
+    /// The semaphore's address; 0 if none.
+    pub semaphore: u64,
+    /// Provider.
+    pub provider: String,
+    /// Name (`__` is `-` in D).
+    pub name: String,
+    /// Its arguments.
+    pub args: Vec<SdtArg>,
+}
+
+/// The SDT notes of any ELF object, a relocatable one (`.o`) included:
+/// which probes it fires and with which arguments, for `dtrace -G`.
+pub fn notes(path: &Path) -> Result<Vec<RawNote>, UsdtError> {
+    let elf = ElfNotes::read(path)?;
+    Ok(elf.notes.as_deref().map(raw_notes).unwrap_or_default())
+}
+
+/// Walk the `.note.stapsdt` section's notes.
+fn raw_notes(notes: &[u8]) -> Vec<RawNote> {
+    let mut out = Vec::new();
     let mut at = 0usize;
     while at + 12 <= notes.len() {
         let (Some(namesz), Some(descsz), Some(kind)) = (
@@ -234,7 +289,7 @@ pub fn probes(path: &Path) -> Result<Vec<SdtProbe>, UsdtError> {
         if kind != 3 || owner != b"stapsdt\0" {
             continue;
         }
-        let (Some(pc), Some(base), Some(sem)) =
+        let (Some(pc), Some(base), Some(semaphore)) =
             (u64_le(desc, 0), u64_le(desc, 8), u64_le(desc, 16))
         else {
             continue;
@@ -245,32 +300,16 @@ pub fn probes(path: &Path) -> Result<Vec<SdtProbe>, UsdtError> {
         else {
             continue;
         };
-        // Prelinking moves the object; the base section shows by how much.
-        let pc = match base_actual {
-            Some(actual) if base != 0 => pc.wrapping_add(actual).wrapping_sub(base),
-            _ => pc,
-        };
-        let Some(offset) = file_offset(pc) else {
-            continue;
-        };
-        let semaphore = if sem == 0 {
-            0
-        } else {
-            file_offset(sem).unwrap_or(0)
-        };
-        let args = args.split_whitespace().filter_map(parse_arg).collect();
-        out.push(SdtProbe {
-            path: path.into(),
+        out.push(RawNote {
+            pc,
+            base,
+            semaphore,
             provider,
             name,
-            function: String::new(),
-            pc,
-            offset,
-            semaphore,
-            args,
+            args: args.split_whitespace().filter_map(parse_arg).collect(),
         });
     }
-    Ok(out)
+    out
 }
 
 /// What [`probes`] needs of an ELF object, read with a handful of

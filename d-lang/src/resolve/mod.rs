@@ -241,13 +241,74 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// A provider declaration: its names checked as DTrace's parser does,
+    /// its argument types resolved, and kept for `-h`/`-G`. A provider
+    /// declared again must declare the same probes with the same
+    /// prototypes.
     fn provider(&mut self, p: &ast::ProviderDecl) -> DResult<()> {
-        for (_, args) in &p.probes {
-            for a in args {
-                self.type_of_name(a)?;
+        // DTRACE_PROVNAMELEN and DTRACE_NAMELEN, with their NUL.
+        const NAME_MAX: usize = 63;
+        const ARGS_MAX: usize = 255;
+        let bad = |msg: String| diag(ErrTag::D_PROV_BADNAME, p.span, msg);
+        if p.name.len() > NAME_MAX {
+            return Err(bad(format!(
+                "provider name may not exceed {NAME_MAX} characters: {}",
+                p.name
+            )));
+        }
+        if p.name.ends_with(|c: char| c.is_ascii_digit()) {
+            return Err(bad(format!(
+                "provider name may not end with a digit: {}",
+                p.name
+            )));
+        }
+        let mut def = ir::ProviderDef {
+            name: p.name.clone(),
+            probes: Vec::new(),
+        };
+        for (name, params) in &p.probes {
+            if name.len() > NAME_MAX {
+                return Err(bad(format!(
+                    "probe name may not exceed {NAME_MAX} characters: {name}"
+                )));
+            }
+            if params.len() > ARGS_MAX {
+                return Err(diag(
+                    ErrTag::D_PROV_PRARGLEN,
+                    p.span,
+                    format!(
+                        "probe {name} input prototype exceeds {ARGS_MAX} parameters: {} params used",
+                        params.len()
+                    ),
+                ));
+            }
+            let mut args = Vec::with_capacity(params.len());
+            for a in params {
+                args.push(self.type_of_name(a)?);
+            }
+            // `probe x(void)` takes no arguments.
+            if args.len() == 1 && matches!(args[0], Type::Void) {
+                args.clear();
+            }
+            if def.probes.iter().any(|q| q.name == *name) {
+                return Err(diag(
+                    ErrTag::D_PROV_PRDUP,
+                    p.span,
+                    format!("probe redeclared: {}:::{name}", p.name),
+                ));
+            }
+            def.probes.push(ir::ProviderProbe {
+                name: name.clone(),
+                args,
+            });
+        }
+        match self.prog.providers.iter().find(|q| q.name == def.name) {
+            Some(previous) => provider_compatible(previous, &def, p.span),
+            None => {
+                self.prog.providers.push(def);
+                Ok(())
             }
         }
-        Ok(())
     }
 
     /// Which field a clause's probe descriptions end at.
@@ -429,3 +490,53 @@ impl<'a> Resolver<'a> {
 
 #[cfg(test)]
 mod tests;
+
+/// DTrace's check of a provider declared again: the same probes, each
+/// with the same prototype.
+fn provider_compatible(
+    previous: &ir::ProviderDef,
+    current: &ir::ProviderDef,
+    span: Span,
+) -> DResult<()> {
+    let err = |msg: String| Err(diag(ErrTag::D_PROV_INCOMPAT, span, msg));
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let name = &current.name;
+    for probe in &current.probes {
+        let Some(old) = previous.probes.iter().find(|q| q.name == probe.name) else {
+            return err(format!(
+                "provider interface mismatch: {name}\n\t current: probe {name}:::{0} defined\n\tprevious: probe {name}:::{0} not defined",
+                probe.name
+            ));
+        };
+        if old.args.len() != probe.args.len() {
+            return err(format!(
+                "probe {name}:::{} input prototype mismatch:\n\t current: {} arg{}\n\tprevious: {} arg{}",
+                probe.name,
+                probe.args.len(),
+                plural(probe.args.len()),
+                old.args.len(),
+                plural(old.args.len())
+            ));
+        }
+        for (i, (a, b)) in probe.args.iter().zip(&old.args).enumerate() {
+            if a.name() != b.name() {
+                return err(format!(
+                    "probe {name}:::{} input prototype argument #{} mismatch:\n\t current: {a}\n\tprevious: {b}",
+                    probe.name,
+                    i + 1
+                ));
+            }
+        }
+    }
+    if let Some(old) = previous
+        .probes
+        .iter()
+        .find(|q| !current.probes.iter().any(|p| p.name == q.name))
+    {
+        return err(format!(
+            "provider interface mismatch: {name}\n\t current: probe {name}:::{0} not defined\n\tprevious: probe {name}:::{0} defined",
+            old.name
+        ));
+    }
+    Ok(())
+}

@@ -11,7 +11,7 @@
 use super::strings::Emit;
 use super::{Lower, R};
 use crate::codegen::asm::Label;
-use crate::codegen::insn::{helper, reg::*, Alu, Cond, Insn};
+use crate::codegen::insn::{helper, reg::*, Alu, Cond};
 use crate::codegen::layout::STRING_TEMPS;
 use crate::ir::Expr;
 
@@ -83,11 +83,11 @@ impl Lower<'_> {
                 let size = self.const_size(name, &args[1], 2)?;
                 self.expr(&args[0])?;
                 let off = self.reserve(size, "copyin( )")?;
-                // On a fault the helper zeroes the buffer.
                 self.asm.mov(R3, R0);
                 self.scratch_ptr(R1, off);
                 self.asm.movi(R2, size as i32);
-                self.asm.push(Insn::call(helper::PROBE_READ_USER));
+                self.fault_addr(R3);
+                self.checked_read(helper::PROBE_READ_USER);
                 self.scratch_ptr(R0, off);
                 Ok(())
             }
@@ -133,13 +133,21 @@ impl Lower<'_> {
         if size == 0 || self.reserved < size {
             return;
         }
-        let skip = self.asm.label();
+        let outside = self.asm.label();
+        let done = self.asm.label();
+        // A destination outside alloca'd memory faults at that address,
+        // as DTrace's store check does.
+        self.fault_addr(R0);
         self.asm.mov(R1, R0);
         self.launder(R1);
-        self.reserved_place(size, skip);
+        self.reserved_place(size, outside);
         self.asm.mov(R1, R4);
         self.asm.movi(R2, size as i32);
-        self.asm.push(Insn::call(read));
-        self.asm.bind(skip);
+        self.fault_addr(R3);
+        self.checked_read(read);
+        self.asm.ja(done);
+        self.asm.bind(outside);
+        self.raise(crate::codegen::object::Fault::BadAddr);
+        self.asm.bind(done);
     }
 }

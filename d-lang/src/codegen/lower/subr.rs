@@ -29,7 +29,10 @@ impl Lower<'_> {
                 self.asm.push(Insn::mov64_reg(R3, R0));
                 self.scratch_ptr(R1, t);
                 self.asm.push(Insn::mov64_imm(R2, len as i32));
-                self.asm.push(Insn::call(helper::PROBE_READ_USER_STR));
+                // An address the process has not mapped, or a page not
+                // yet resident, faults as in DTrace.
+                self.fault_addr(R3);
+                self.checked_read(helper::PROBE_READ_USER_STR);
                 self.scratch_ptr(R0, t);
                 Ok(())
             }
