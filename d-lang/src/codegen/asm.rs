@@ -1,7 +1,7 @@
 //! An instruction buffer with symbolic labels: jumps are emitted against
 //! labels and resolved to relative offsets when the program is finished.
 
-use super::insn::{Cond, Insn, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE};
+use super::insn::{class, Cond, Insn, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE};
 use super::object::MapReloc;
 
 /// A jump target, bound to an instruction index later.
@@ -124,6 +124,7 @@ impl Asm {
 
     /// Resolve labels; returns the instructions and map relocations.
     pub fn finish(mut self) -> Result<(Vec<Insn>, Vec<MapReloc>), AsmError> {
+        self.fall_through_loop_exits()?;
         for (at, l) in &self.fixups {
             let target = self.labels[l.0].ok_or(AsmError::Unbound)?;
             let off = target as i64 - (*at as i64 + 1);
@@ -133,6 +134,108 @@ impl Asm {
             return Err(AsmError::TooLong(self.insns.len()));
         }
         Ok((self.insns, self.relocs))
+    }
+}
+
+/// The opposite test of a conditional jump's operation bits; `None` for
+/// `JSET`, which has no opposite, and for what is not a conditional jump.
+fn inverted(code: u8) -> Option<u8> {
+    let class = code & 0x07;
+    if class != class::JMP && class != class::JMP32 {
+        return None;
+    }
+    let op = match code & 0xf0 {
+        0x10 => Cond::Ne,
+        0x50 => Cond::Eq,
+        0x20 => Cond::Le,
+        0xb0 => Cond::Gt,
+        0x30 => Cond::Lt,
+        0xa0 => Cond::Ge,
+        0x60 => Cond::Sle,
+        0xd0 => Cond::Sgt,
+        0x70 => Cond::Slt,
+        0xc0 => Cond::Sge,
+        _ => return None,
+    };
+    Some((code & 0x0f) | op as u8)
+}
+
+impl Asm {
+    /// Rewrite every conditional jump that leaves a loop forwards,
+    /// `if c goto out`, as `if !c goto +1; goto out`.
+    ///
+    /// The kernel's verifier walks a bounded loop one iteration at a time.
+    /// At a conditional jump both ways of which are possible it follows
+    /// the fall-through and stacks the taken way for later, and it refuses
+    /// a program once 8192 ways are stacked ("the sequence of 8192 jumps
+    /// is too complex"). A string loop whose exit (a NUL, a match) is the
+    /// taken way stacks one state per iteration, so a clause with a dozen
+    /// string subroutines over 256-byte strings ran out. With the exit as
+    /// the fall-through the verifier walks each exit first and stacks the
+    /// next iteration instead: the stack stays as deep as the loops are
+    /// nested, and the work done is the same.
+    fn fall_through_loop_exits(&mut self) -> Result<(), AsmError> {
+        let target = |labels: &[Option<usize>], l: Label| labels[l.0].ok_or(AsmError::Unbound);
+        let mut loops = Vec::new();
+        for &(at, l) in &self.fixups {
+            let t = target(&self.labels, l)?;
+            if t <= at {
+                loops.push((t, at));
+            }
+        }
+        if loops.is_empty() {
+            return Ok(());
+        }
+        let mut exits = vec![false; self.insns.len()];
+        let mut any = false;
+        for &(at, l) in &self.fixups {
+            let t = target(&self.labels, l)?;
+            let leaves = loops
+                .iter()
+                .any(|&(start, end)| start <= at && at <= end && t > end);
+            if leaves && inverted(self.insns[at].code).is_some() {
+                exits[at] = true;
+                any = true;
+            }
+        }
+        if !any {
+            return Ok(());
+        }
+        let fixup_at: std::collections::HashMap<usize, Label> =
+            self.fixups.iter().map(|&(at, l)| (at, l)).collect();
+        let mut insns = Vec::with_capacity(self.insns.len() + exits.len() / 8);
+        let mut fixups = Vec::with_capacity(self.fixups.len());
+        let mut moved = Vec::with_capacity(self.insns.len() + 1);
+        for (i, insn) in self.insns.iter().enumerate() {
+            moved.push(insns.len());
+            match (exits[i], fixup_at.get(&i)) {
+                (true, Some(&l)) => {
+                    let code = inverted(insn.code).unwrap_or(insn.code);
+                    insns.push(Insn {
+                        code,
+                        off: 1,
+                        ..*insn
+                    });
+                    fixups.push((insns.len(), l));
+                    insns.push(Insn::ja(0));
+                }
+                (_, Some(&l)) => {
+                    fixups.push((insns.len(), l));
+                    insns.push(*insn);
+                }
+                (_, None) => insns.push(*insn),
+            }
+        }
+        moved.push(insns.len());
+        for bound in self.labels.iter_mut().flatten() {
+            *bound = moved[*bound];
+        }
+        for r in &mut self.relocs {
+            r.insn = moved[r.insn];
+        }
+        self.insns = insns;
+        self.fixups = fixups;
+        Ok(())
     }
 }
 
@@ -152,7 +255,35 @@ mod tests {
         a.bind(end);
         a.push(Insn::exit());
         let (v, _) = a.finish().unwrap();
+        // The loop's exit became `if r0 != 0 goto +1; goto end`.
+        assert_eq!(v[1].code & 0xf0, Cond::Ne as u8);
+        assert_eq!((v[1].off, v[2].off), (1, 1));
+        assert_eq!(v[3].off, -4);
+    }
+
+    #[test]
+    fn loop_exits_become_fall_throughs() {
+        let mut a = Asm::new();
+        let top = a.label();
+        let out = a.label();
+        a.push(Insn::mov64_imm(1, 0));
+        a.bind(top);
+        a.jmp_imm(Cond::Ge, 1, 8, out); // the loop's bound
+        a.jmp_imm(Cond::Set, 2, 1, out); // JSET: left alone
+        a.push(Insn::alu64_imm(super::super::insn::Alu::Add, 1, 1));
+        a.ja(top);
+        a.bind(out);
+        a.jmp_imm(Cond::Eq, 1, 0, top); // not inside the loop it jumps to
+        a.push(Insn::exit());
+        let (v, _) = a.finish().unwrap();
+        // if r1 < 8 goto +1; goto out
+        assert_eq!(v[1].code & 0xf0, Cond::Lt as u8);
         assert_eq!(v[1].off, 1);
-        assert_eq!(v[2].off, -3);
+        assert_eq!((v[2].code, v[2].off), (Insn::ja(0).code, 3));
+        assert_eq!(v[3].code & 0xf0, Cond::Set as u8);
+        assert_eq!(v[3].off, 2);
+        assert_eq!(v[5].off, -5);
+        assert_eq!(v[6].code & 0xf0, Cond::Eq as u8);
+        assert_eq!(v[6].off, -6);
     }
 }

@@ -14,7 +14,9 @@
 //! back; the verifier does not follow values through map memory) or kept
 //! in scratch words throughout, and bounds-checked again where they index
 //! a buffer. Loop counters start from constants, never from another
-//! register, so that no two registers are linked.
+//! register, so that no two registers are linked. Each loop's exits are
+//! made fall-throughs by the assembler ([`crate::codegen::asm`]), so the
+//! verifier does not stack a pending state per iteration.
 //!
 //! NULL strings: where DTrace's strchr( ), strrchr( ), strstr( ) and
 //! strtok( ) return NULL, these return the empty string. D compares a
