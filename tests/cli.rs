@@ -51,10 +51,63 @@ fn bad_option_value() {
         text(&out.stderr),
         "dtrace: failed to set -x bufsize: Invalid value for specified option\n"
     );
-    let out = dtrace(&["-x", "quiet=yes", "-n", "BEGIN"]);
+    // A flag takes no value; a boolean takes yes/no words and numbers.
+    let out = dtrace(&["-x", "errtags=1", "-n", "BEGIN"]);
     assert_eq!(
         text(&out.stderr),
-        "dtrace: failed to set -x quiet: Invalid value for specified option\n"
+        "dtrace: failed to set -x errtags: Invalid value for specified option\n"
+    );
+    let out = dtrace(&["-x", "quiet=yes", "-n", "BEGIN { exit(0); }"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+    // quiet=no leaves it off: the matched-probes notice is printed.
+    let out = dtrace(&["-x", "quiet=no", "-n", "BEGIN { exit(0); }"]);
+    assert!(
+        text(&out.stderr).contains("matched 1 probe"),
+        "{}",
+        text(&out.stderr)
+    );
+    for (option, message) in [
+        ("strsize=1", "Invalid value for specified option"),
+        ("strsize=8g", "Value too large for defined data type"),
+        (
+            "version=abc",
+            "Version is not properly formatted or is too large",
+        ),
+        (
+            "version=7.0",
+            "Requested version is not supported by compiler",
+        ),
+        ("iregs=2", "Insufficient registers to generate code"),
+        ("stdc=q", "Invalid value for specified option"),
+    ] {
+        let out = dtrace(&["-x", option, "-n", "BEGIN { exit(0); }"]);
+        let name = option.split('=').next().unwrap_or(option);
+        assert_eq!(out.status.code(), Some(1), "{option}");
+        assert_eq!(
+            text(&out.stderr),
+            format!("dtrace: failed to set -x {name}: {message}\n")
+        );
+    }
+}
+
+#[test]
+fn options_only_the_command_line_may_set() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("pragma.d");
+    std::fs::write(
+        &script,
+        "#pragma D option cpppath=/bin/cpp\nBEGIN { exit(0); }\n",
+    )
+    .unwrap();
+    let out = dtrace(&["-x", "errtags", "-s", script.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).ends_with(
+            "[D_PRAGMA_OPTSET] line 1: failed to set option 'cpppath' to '/bin/cpp': Option cannot be used from within a D program\n"
+        ),
+        "{}",
+        text(&out.stderr)
     );
 }
 

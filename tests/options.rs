@@ -279,3 +279,103 @@ fn the_user_backend_runs_when_asked_and_when_bpf_is_refused() {
         text(&out.stderr)
     );
 }
+
+/// The drops `stderr` reports with message `what` (`aggregation drop`…),
+/// summed over its lines, each line starting `dtrace: ` + `prefix`.
+fn reported(stderr: &str, prefix: &str, what: &str) -> u64 {
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("dtrace: ")?.strip_prefix(prefix))
+        .filter_map(|rest| {
+            let (n, rest) = rest.split_once(' ')?;
+            rest.starts_with(what).then(|| n.parse::<u64>().ok())?
+        })
+        .sum()
+}
+
+/// Store 200 distinct keys with `store` (`@a[i] = count()`, `a[i] = 1`)
+/// one per millisecond, then exit.
+fn two_hundred_keys(store: &str) -> String {
+    format!(
+        "BEGIN {{ i = 0; }} tick-1ms /i < 200/ {{ {store}; i++; }} tick-1ms /i >= 200/ {{ exit(0); }}"
+    )
+}
+
+#[test]
+fn every_drop_kind_is_reported_in_dtraces_words() {
+    if !root("every_drop_kind_is_reported_in_dtraces_words") {
+        return;
+    }
+    // aggsize and dynvarsize this small (room for one entry, so the
+    // enabling starts) leave room for 64 keys: the other
+    // 136 of 200 are dropped and counted, on whichever CPU ran the tick.
+    for (option, store, what, tag) in [
+        (
+            "aggsize=100",
+            "@a[i] = count()",
+            "aggregation drop",
+            "DTRACEDROP_AGGREGATION",
+        ),
+        (
+            "dynvarsize=100",
+            "a[i] = 1",
+            "dynamic variable drop",
+            "DTRACEDROP_DYNAMIC",
+        ),
+    ] {
+        for droptags in [false, true] {
+            let mut args = vec!["-q", "-x", option, "-n"];
+            let program = two_hundred_keys(store);
+            args.push(&program);
+            if droptags {
+                args.extend(["-x", "droptags"]);
+            }
+            let out = dtrace(&args);
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+            let prefix = if droptags {
+                format!("[{tag}] ")
+            } else {
+                String::new()
+            };
+            let err = text(&out.stderr);
+            assert_eq!(reported(&err, &prefix, what), 136, "{option}: {err}");
+        }
+    }
+    // A speculated record larger than specsize is dropped when speculated.
+    let out = dtrace(&[
+        "-q",
+        "-x",
+        "specsize=64",
+        "-x",
+        "droptags",
+        "-n",
+        "BEGIN { s = speculation(); speculate(s); printf(\"%s\\n\", \
+         \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"); } \
+         BEGIN { commit(s); } BEGIN { exit(0); }",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "");
+    assert!(
+        text(&out.stderr).contains("dtrace: [DTRACEDROP_SPEC] 1 speculative drop\n"),
+        "{}",
+        text(&out.stderr)
+    );
+    // With one speculation buffer (nspec's default), a second speculation()
+    // before the first is committed gets none.
+    let out = dtrace(&[
+        "-q",
+        "-x",
+        "droptags",
+        "-n",
+        "BEGIN { a = speculation(); b = speculation(); printf(\"%d %d\\n\", a, b); exit(0); }",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "1 0\n\n");
+    assert!(
+        text(&out.stderr).contains(
+            "dtrace: [DTRACEDROP_SPECUNAVAIL] 1 failed speculation (no speculative buffer available)\n"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -435,6 +435,8 @@ impl StaticCatalog {
             c.add("syscall", "vmlinux", name, "entry", args);
             c.add("syscall", "vmlinux", name, "return", &[("ret", "long")]);
         }
+        c.add("proc", "", "", "exec", &[("path", "string")]);
+        c.add("proc", "", "", "exec-failure", &[("errno", "int")]);
         c.add("proc", "", "", "exec-success", &[]);
         c.add("proc", "", "", "exit", &[("reason", "int")]);
         c.add("proc", "", "", "create", &[("pid", "pid_t")]);

@@ -109,21 +109,33 @@ impl CompileOptions {
     }
 }
 
-/// How an option's value is written and checked.
+/// How an option's value is written and checked (DTrace's option classes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OptionKind {
-    /// A flag: no value (`-x quiet`); `=value` is rejected.
+    /// A flag: no value (`-x errtags`); any value, even empty, is rejected.
     Flag,
-    /// A byte size: integer with optional `k m g t` suffix.
+    /// DTrace's boolean-or-number: `yes enable enabled true on set` set it,
+    /// `no disable disabled false off unset` and the empty string unset it,
+    /// else a non-negative integer; no value is 0, which counts as set.
+    BoolNum,
+    /// A byte size: integer with optional `k m g t` suffix; no value is 0.
     Size,
-    /// A time or rate: integer with optional unit (`ns us ms s … hz`); bare = ns.
+    /// A time or rate: integer with optional unit (`ns us ms s … hz`),
+    /// bare = ns; no value is 0.
     Time,
-    /// A plain non-negative integer.
-    Count,
-    /// One of a fixed set of words.
+    /// An integer in `min..=max`.
+    Range(u64, u64),
+    /// One of a fixed set of words (exact case).
     Choice(&'static [&'static str]),
-    /// Free text (a path or name).
+    /// One of a fixed set of words, any case.
+    ChoiceNoCase(&'static [&'static str]),
+    /// Free text (a path or name); a value is required.
     Text,
+    /// Accepted with or without any value, which is ignored.
+    Ignored,
+    /// Checked by its own rule: `strsize`, `version`, `iregs`, `disasm`,
+    /// `lockmem`.
+    Special,
 }
 
 /// One option of the table.
@@ -147,32 +159,41 @@ const fn opt(name: &'static str, kind: OptionKind, supported: bool) -> OptionSpe
 
 use OptionKind::*;
 
-/// Every option dtrace(1) accepts, in DTrace's own names.
+/// Every option dtrace(1) accepts, in DTrace's own names (sorted), and
+/// Lumen's `backend`.
 pub const OPTIONS: &[OptionSpec] = &[
     opt("aggpercpu", Flag, false),
     opt("aggrate", Time, true),
     opt("aggsize", Size, true),
-    opt("aggsortkey", Flag, true),
-    opt("aggsortkeypos", Count, true),
-    opt("aggsortpos", Count, true),
-    opt("aggsortrev", Flag, true),
+    opt("aggsortkey", BoolNum, true),
+    opt("aggsortkeypos", BoolNum, true),
+    opt("aggsortpos", BoolNum, true),
+    opt("aggsortrev", BoolNum, true),
     opt("amin", Text, false),
-    opt("argref", Flag, false),
+    opt("argref", Flag, true),
     opt("backend", Choice(&["kernel", "user"]), true),
+    opt("bpflog", BoolNum, false),
+    opt("bpflogsize", Size, false),
     opt("bufpolicy", Choice(&["fill", "switch", "ring"]), true),
     opt("bufresize", Choice(&["auto", "manual"]), true),
     opt("bufsize", Size, true),
     opt("cleanrate", Time, true),
     opt("core", Flag, false),
     opt("cpp", Flag, true),
+    opt("cppargs", Text, false),
+    opt("cpphdrs", Flag, true),
     opt("cpppath", Text, true),
-    opt("cpu", Count, true),
+    opt("cpu", BoolNum, true),
+    opt("ctfpath", Text, false),
     opt("ctypes", Text, false),
     opt("debug", Flag, false),
+    opt("debugassert", Choice(&["mutexes"]), false),
     opt("defaultargs", Flag, true),
     opt("define", Text, true),
-    opt("destructive", Flag, true),
-    opt("droptags", Flag, true),
+    opt("destructive", BoolNum, true),
+    opt("disasm", Special, false),
+    opt("dofstashpath", Text, false),
+    opt("droptags", Ignored, true),
     opt("dtypes", Text, false),
     opt("dynvarsize", Size, true),
     opt("empty", Flag, true),
@@ -182,48 +203,81 @@ pub const OPTIONS: &[OptionSpec] = &[
         Choice(&["exec", "preinit", "postinit", "main"]),
         false,
     ),
-    opt("flowindent", Flag, true),
-    opt("grabanon", Flag, false),
+    opt("flowindent", BoolNum, true),
+    opt("grabanon", BoolNum, false),
     opt("incdir", Text, true),
-    opt("iregs", Count, false),
-    opt("jstackframes", Count, true),
+    opt("iregs", Special, false),
+    opt("jstackframes", BoolNum, true),
     opt("jstackstrsize", Size, true),
-    opt("lazyload", Flag, false),
+    opt("kdefs", Flag, false),
+    opt("knodefs", Flag, false),
+    opt("late", Choice(&["static", "dynamic"]), false),
+    opt("lazyload", Ignored, false),
     opt("ldpath", Text, false),
     opt("libdir", Text, false),
-    opt(
-        "linkmode",
-        Choice(&["kernel", "primary", "dynamic", "static"]),
-        false,
-    ),
-    opt("linktype", Choice(&["elf", "dof"]), false),
-    opt("maxframes", Count, true),
+    opt("linkmode", Choice(&["kernel", "dynamic", "static"]), false),
+    opt("linknommap", Ignored, false),
+    opt("linktype", ChoiceNoCase(&["elf", "dof"]), false),
+    opt("lockmem", Special, false),
+    opt("maxframes", BoolNum, true),
+    opt("modpath", Text, false),
     opt("nolibs", Flag, false),
-    opt("nspec", Count, true),
-    opt("pgmax", Count, false),
-    opt("preallocate", Flag, false),
+    opt("noresolve", BoolNum, false),
+    opt("nspec", BoolNum, true),
+    opt("pcapsize", Size, false),
+    opt("pgmax", Range(0, u64::MAX), false),
+    opt("preallocate", Size, false),
+    opt("printsize", Size, false),
+    opt("procfspath", Text, false),
     opt("pspec", Flag, false),
-    opt("quiet", Flag, true),
-    opt("quietresize", Flag, true),
-    opt("rawbytes", Flag, true),
+    opt("quiet", BoolNum, true),
+    opt("quietresize", BoolNum, true),
+    opt("rawbytes", BoolNum, true),
+    opt("scratchsize", Size, false),
     opt("specsize", Size, true),
-    opt("stackframes", Count, true),
-    opt("stackindent", Count, true),
+    opt("stackframes", BoolNum, true),
+    opt("stackindent", BoolNum, true),
     opt("statusrate", Time, true),
+    opt("stdc", Choice(&["a", "c", "s", "t"]), false),
     opt("strip", Flag, false),
-    opt("strsize", Size, true),
+    opt("strsize", Special, true),
     opt("switchrate", Time, true),
     opt("syslibdir", Text, false),
-    opt("temporal", Flag, false),
-    opt("tree", Count, false),
-    opt("tregs", Count, false),
+    opt("sysslice", Text, false),
+    opt("tree", Range(1, u64::MAX), false),
+    opt("tregs", Range(1, u64::MAX), false),
     opt("udefs", Flag, false),
     opt("undef", Text, true),
     opt("unodefs", Flag, false),
-    opt("ustackframes", Count, true),
+    opt("useruid", Range(0, u64::MAX), false),
+    opt("ustackframes", BoolNum, true),
     opt("verbose", Flag, true),
-    opt("version", Text, false),
+    opt("version", Special, false),
     opt("zdefs", Flag, true),
+];
+
+/// Options only the command line may set: a `#pragma D option` naming one
+/// is refused.
+const NOT_FROM_PROGRAMS: &[&str] = &[
+    "cppargs",
+    "cpphdrs",
+    "cpppath",
+    "define",
+    "incdir",
+    "undef",
+    "ldpath",
+    "ctfpath",
+    "modpath",
+    "procfspath",
+    "stdc",
+    "lockmem",
+];
+
+/// The D API versions `-x version=` may ask for (2.0.1, the current
+/// binding, is not among them).
+const VERSIONS: &[&str] = &[
+    "1.0", "1.1", "1.2", "1.2.1", "1.2.2", "1.3", "1.4", "1.4.1", "1.5", "1.6", "1.6.1", "1.6.2",
+    "1.6.3", "1.6.4", "2.0",
 ];
 
 /// A checked option value.
@@ -235,6 +289,8 @@ pub enum OptionValue {
     Number(u64),
     /// A choice or text.
     Text(String),
+    /// A boolean option turned off (`=no`, `=`): as if never set.
+    Unset,
 }
 
 impl fmt::Display for OptionValue {
@@ -243,6 +299,7 @@ impl fmt::Display for OptionValue {
             OptionValue::Set => f.write_str("set"),
             OptionValue::Number(n) => write!(f, "{n}"),
             OptionValue::Text(t) => f.write_str(t),
+            OptionValue::Unset => f.write_str("unset"),
         }
     }
 }
@@ -256,6 +313,21 @@ pub enum OptionError {
     /// The value does not parse for this option's kind.
     #[error("Invalid value for specified option")]
     BadValue,
+    /// A command-line-only option in a `#pragma D option`.
+    #[error("Option cannot be used from within a D program")]
+    NotInProgram,
+    /// `strsize` beyond 32 bits.
+    #[error("Value too large for defined data type")]
+    TooLarge,
+    /// `version=` that is not `M.m[.u]`.
+    #[error("Version is not properly formatted or is too large")]
+    VersionFormat,
+    /// `version=` naming a version the compiler does not offer.
+    #[error("Requested version is not supported by compiler")]
+    VersionUnsupported,
+    /// `iregs` below 8.
+    #[error("Insufficient registers to generate code")]
+    Registers,
 }
 
 /// Look an option up by name.
@@ -263,30 +335,101 @@ pub fn spec(name: &str) -> Option<&'static OptionSpec> {
     OPTIONS.iter().find(|o| o.name == name)
 }
 
+/// Check `name[=value]` from a `#pragma D option`: as from the command
+/// line, except for the options only the command line may set.
+pub fn parse_pragma_option(name: &str, value: Option<&str>) -> Result<OptionValue, OptionError> {
+    let parsed = parse_option(name, value)?;
+    if NOT_FROM_PROGRAMS.contains(&name) {
+        return Err(OptionError::NotInProgram);
+    }
+    Ok(parsed)
+}
+
 /// Check `name[=value]` against the table and convert the value.
 pub fn parse_option(name: &str, value: Option<&str>) -> Result<OptionValue, OptionError> {
     let spec = spec(name).ok_or(OptionError::BadName)?;
+    let bad = OptionError::BadValue;
     match (spec.kind, value) {
         (Flag, None) => Ok(OptionValue::Set),
-        (Flag, Some(_)) => Err(OptionError::BadValue),
-        (_, None) => Err(OptionError::BadValue),
-        (Size, Some(v)) => parse_size(v)
+        (Flag, Some(_)) => Err(bad),
+        (Ignored, _) => Ok(OptionValue::Set),
+        (BoolNum, None) => Ok(OptionValue::Number(0)),
+        (BoolNum, Some(v)) => parse_boolnum(v).ok_or(bad),
+        (Size | Time, None) => Ok(OptionValue::Number(0)),
+        (Size, Some(v)) => parse_size(v).map(OptionValue::Number).ok_or(bad),
+        (Time, Some(v)) => parse_time(v).map(OptionValue::Number).ok_or(bad),
+        (Range(lo, hi), Some(v)) => parse_int(v)
+            .filter(|n| (lo..=hi).contains(n))
             .map(OptionValue::Number)
-            .ok_or(OptionError::BadValue),
-        (Time, Some(v)) => parse_time(v)
-            .map(OptionValue::Number)
-            .ok_or(OptionError::BadValue),
-        (Count, Some(v)) => parse_int(v)
-            .map(OptionValue::Number)
-            .ok_or(OptionError::BadValue),
-        (Choice(words), Some(v)) => {
-            if words.contains(&v) {
-                Ok(OptionValue::Text(v.to_string()))
-            } else {
-                Err(OptionError::BadValue)
-            }
+            .ok_or(bad),
+        (Choice(words), Some(v)) if words.contains(&v) => Ok(OptionValue::Text(v.to_string())),
+        (ChoiceNoCase(words), Some(v)) if words.iter().any(|w| w.eq_ignore_ascii_case(v)) => {
+            Ok(OptionValue::Text(v.to_ascii_lowercase()))
         }
         (Text, Some(v)) => Ok(OptionValue::Text(v.to_string())),
+        (Special, v) => parse_special(name, v),
+        (Range(..) | Choice(_) | ChoiceNoCase(_) | Text, _) => Err(bad),
+    }
+}
+
+/// DTrace's boolean-or-number value.
+fn parse_boolnum(v: &str) -> Option<OptionValue> {
+    const YES: &[&str] = &["yes", "enable", "enabled", "true", "on", "set"];
+    const NO: &[&str] = &["no", "disable", "disabled", "false", "off", "unset"];
+    if v.is_empty() || NO.iter().any(|w| w.eq_ignore_ascii_case(v)) {
+        return Some(OptionValue::Unset);
+    }
+    if YES.iter().any(|w| w.eq_ignore_ascii_case(v)) {
+        return Some(OptionValue::Number(1));
+    }
+    parse_int(v)
+        .filter(|&n| n <= i64::MAX as u64)
+        .map(OptionValue::Number)
+}
+
+/// The options with rules of their own.
+fn parse_special(name: &str, value: Option<&str>) -> Result<OptionValue, OptionError> {
+    let bad = OptionError::BadValue;
+    match name {
+        "strsize" => {
+            let n = parse_size(value.unwrap_or("0")).ok_or(bad)?;
+            if n > u64::from(u32::MAX) {
+                Err(OptionError::TooLarge)
+            } else if n < 2 {
+                Err(bad)
+            } else {
+                Ok(OptionValue::Number(n))
+            }
+        }
+        "version" => {
+            let v = value.ok_or(bad)?;
+            let parts: Vec<&str> = v.split('.').collect();
+            let well_formed = (2..=3).contains(&parts.len())
+                && parts.iter().all(|p| {
+                    !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit())
+                });
+            if !well_formed {
+                Err(OptionError::VersionFormat)
+            } else if !VERSIONS.contains(&v) {
+                Err(OptionError::VersionUnsupported)
+            } else {
+                Ok(OptionValue::Text(v.to_string()))
+            }
+        }
+        "iregs" => match value.and_then(parse_int) {
+            Some(8) => Ok(OptionValue::Number(8)),
+            Some(n) if n < 8 => Err(OptionError::Registers),
+            _ => Err(bad),
+        },
+        // Read leniently, as DTrace does: what is not a number is 0.
+        "disasm" => Ok(OptionValue::Number(value.and_then(parse_int).unwrap_or(0))),
+        // An invalid size is ignored without a word.
+        "lockmem" => match value {
+            Some("unlimited") => Ok(OptionValue::Text("unlimited".into())),
+            Some(v) => Ok(parse_size(v).map_or(OptionValue::Unset, OptionValue::Number)),
+            None => Ok(OptionValue::Unset),
+        },
+        _ => Err(bad),
     }
 }
 
@@ -375,8 +518,33 @@ mod tests {
 
     #[test]
     fn table_checks() {
-        assert_eq!(parse_option("quiet", None), Ok(OptionValue::Set));
-        assert_eq!(parse_option("quiet", Some("1")), Err(OptionError::BadValue));
+        assert_eq!(parse_option("errtags", None), Ok(OptionValue::Set));
+        assert_eq!(
+            parse_option("errtags", Some("1")),
+            Err(OptionError::BadValue)
+        );
+        assert_eq!(
+            parse_option("errtags", Some("")),
+            Err(OptionError::BadValue)
+        );
+        // Booleans: no value and 0 both set; words and the empty string.
+        assert_eq!(parse_option("quiet", None), Ok(OptionValue::Number(0)));
+        assert_eq!(parse_option("quiet", Some("0")), Ok(OptionValue::Number(0)));
+        assert_eq!(
+            parse_option("quiet", Some("Yes")),
+            Ok(OptionValue::Number(1))
+        );
+        assert_eq!(parse_option("quiet", Some("off")), Ok(OptionValue::Unset));
+        assert_eq!(parse_option("quiet", Some("")), Ok(OptionValue::Unset));
+        assert_eq!(
+            parse_option("quiet", Some("-1")),
+            Err(OptionError::BadValue)
+        );
+        assert_eq!(
+            parse_option("quiet", Some("2x")),
+            Err(OptionError::BadValue)
+        );
+        assert_eq!(parse_option("bufsize", None), Ok(OptionValue::Number(0)));
         assert_eq!(parse_option("nosuch", None), Err(OptionError::BadName));
         assert_eq!(
             parse_option("bufsize", Some("8k")),
@@ -390,9 +558,67 @@ mod tests {
             parse_option("bufpolicy", Some("odd")),
             Err(OptionError::BadValue)
         );
-        let mut names: Vec<_> = OPTIONS.iter().map(|o| o.name).collect();
-        let n = names.len();
-        names.dedup();
-        assert_eq!(names.len(), n);
+        let names: Vec<_> = OPTIONS.iter().map(|o| o.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(names, sorted, "the table is sorted, each name once");
+    }
+
+    #[test]
+    fn options_with_their_own_rules() {
+        use OptionError::*;
+        assert_eq!(parse_option("strsize", Some("1")), Err(BadValue));
+        assert_eq!(
+            parse_option("strsize", Some("2")),
+            Ok(OptionValue::Number(2))
+        );
+        assert_eq!(parse_option("strsize", Some("5g")), Err(TooLarge));
+        assert_eq!(
+            parse_option("version", Some("1.6.4")),
+            Ok(OptionValue::Text("1.6.4".into()))
+        );
+        assert_eq!(
+            parse_option("version", Some("2.0.1")),
+            Err(VersionUnsupported)
+        );
+        assert_eq!(
+            parse_option("version", Some("9.9")),
+            Err(VersionUnsupported)
+        );
+        assert_eq!(parse_option("version", Some("abc")), Err(VersionFormat));
+        assert_eq!(parse_option("version", Some("1")), Err(VersionFormat));
+        assert_eq!(parse_option("iregs", Some("4")), Err(Registers));
+        assert_eq!(parse_option("iregs", Some("9")), Err(BadValue));
+        assert_eq!(
+            parse_option("disasm", Some("x")),
+            Ok(OptionValue::Number(0))
+        );
+        assert_eq!(
+            parse_option("lockmem", Some("junk")),
+            Ok(OptionValue::Unset)
+        );
+        assert_eq!(parse_option("tree", Some("0")), Err(BadValue));
+        assert_eq!(
+            parse_option("stdc", Some("a")),
+            Ok(OptionValue::Text("a".into()))
+        );
+        assert_eq!(
+            parse_option("linktype", Some("DOF")),
+            Ok(OptionValue::Text("dof".into()))
+        );
+        assert_eq!(
+            parse_option("droptags", Some("whatever")),
+            Ok(OptionValue::Set)
+        );
+        assert_eq!(
+            parse_pragma_option("cpppath", Some("/bin/cpp")),
+            Err(NotInProgram)
+        );
+        assert_eq!(parse_pragma_option("nosuch", None), Err(BadName));
+        assert_eq!(
+            parse_pragma_option("quiet", None),
+            Ok(OptionValue::Number(0))
+        );
     }
 }

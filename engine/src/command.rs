@@ -287,6 +287,9 @@ impl<'c, 'a> DtraceRun<'c, 'a> {
                 generated = self.generate_all(&compiled, &targets, backend)?;
             }
         }
+        for g in &generated {
+            program::check_buffer_sizes(&g.object, &self.settings).map_err(DtraceError::Tracing)?;
+        }
         let mut instances = Vec::new();
         let mut attachments = Vec::new();
         for (c, g) in compiled.iter().zip(generated) {
@@ -445,7 +448,7 @@ impl<'c, 'a> DtraceRun<'c, 'a> {
                 ("incdir", OptionValue::Text(v)) => self.settings.cpp_args.push(format!("-I{v}")),
                 _ => {}
             }
-            self.settings.values.insert(s.name.clone(), value);
+            self.settings.set(&s.name, value);
         }
         self.settings.cpp_args.extend(args.cpp_args.iter().cloned());
         for name in ignored {

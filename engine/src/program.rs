@@ -14,7 +14,7 @@ use crate::backend::Backend;
 use crate::catalog::LiveCatalog;
 use crate::run::{self, Instance, InstanceError};
 use crate::target::{Attachment, Targets};
-use d_lang::codegen::{CodegenOptions, Object};
+use d_lang::codegen::{CodegenOptions, MapKind, MapRole, Object};
 use d_lang::options::OptionValue;
 use d_lang::{CompileOptions, Diagnostic, Origin};
 use std::collections::HashMap;
@@ -52,12 +52,22 @@ impl Settings {
         }
     }
 
+    /// Record option `name`'s checked value; a boolean turned off
+    /// (`=no`) is as if never set.
+    pub fn set(&mut self, name: &str, value: OptionValue) {
+        if value == OptionValue::Unset {
+            self.values.remove(name);
+        } else {
+            self.values.insert(name.to_string(), value);
+        }
+    }
+
     /// Take up a program's `#pragma D option` settings: they act like
     /// `-x` for the whole run.
     pub fn take_pragmas(&mut self, program: &d_lang::ir::Program) {
         for o in &program.options {
             if let Ok(v) = d_lang::options::parse_option(&o.name, o.value.as_deref()) {
-                self.values.insert(o.name.clone(), v);
+                self.set(&o.name, v);
             }
         }
     }
@@ -210,6 +220,38 @@ impl Generated {
             .iter()
             .all(|p| targets.attachment(&p.probe).is_ok_and(|a| backend.runs(&a)))
     }
+}
+
+/// DTrace's start-up check that each buffer can hold at least one of what
+/// the program puts in it: a record of its largest enabling in `bufsize`,
+/// an entry of its largest aggregation in `aggsize`, and of its largest
+/// associative array or thread-local in `dynvarsize`. Anything smaller is
+/// `Enabling exceeds size of buffer`, before a map is made.
+pub fn check_buffer_sizes(object: &Object, settings: &Settings) -> Result<(), String> {
+    const EXCEEDS: &str = "Enabling exceeds size of buffer";
+    let limit = |name: &str, default: u64| settings.number(name).unwrap_or(default);
+    let record = object.enablings.iter().map(|e| u64::from(e.size)).max();
+    if record.is_some_and(|size| size > limit("bufsize", 4 << 20)) {
+        return Err(EXCEEDS.into());
+    }
+    let agg = object
+        .aggs
+        .iter()
+        .map(|a| u64::from(a.key_size) + u64::from(a.value_size))
+        .max();
+    if agg.is_some_and(|size| size > limit("aggsize", 4 << 20)) {
+        return Err(EXCEEDS.into());
+    }
+    let dynvar = object
+        .maps
+        .iter()
+        .filter(|m| matches!(m.role, MapRole::Variable(_)) && m.kind == MapKind::Hash)
+        .map(|m| u64::from(m.key_size) + u64::from(m.value_size))
+        .max();
+    if dynvar.is_some_and(|size| size > limit("dynvarsize", 1 << 20)) {
+        return Err(EXCEEDS.into());
+    }
+    Ok(())
 }
 
 /// Why a generated program could not be enabled.

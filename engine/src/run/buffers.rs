@@ -134,7 +134,8 @@ impl Session<'_> {
                             Counter::RecordDrops => "DTRACEDROP_PRINCIPAL",
                             Counter::AggDrops => "DTRACEDROP_AGGREGATION",
                             Counter::DynvarDrops => "DTRACEDROP_DYNAMIC",
-                            _ => "DTRACEDROP_SPECBUSY",
+                            // speculation() found every buffer in use.
+                            _ => "DTRACEDROP_SPECUNAVAIL",
                         });
                         match counter {
                             Counter::DynvarDrops => writeln!(self.err, "dtrace: {t}{n} {what}{s}")?,

@@ -207,6 +207,7 @@ impl<'o> Session<'o> {
             filled: 0,
             replaying: false,
             ending: false,
+            stopped_by_program: false,
             spec_drops: 0,
             feed: None,
         })

@@ -171,6 +171,10 @@ pub struct Session<'o> {
     pub(super) spec_drops: u64,
     /// Where snapshots go when a metrics endpoint asks for them.
     pub(super) feed: Option<std::sync::Arc<AggregationFeed>>,
+    /// A program's exit() stopped tracing in the kernel (its stop word is
+    /// 2) before its record arrived: seen once, the next round without
+    /// the record ends the run with status 0 (the record was lost).
+    pub(super) stopped_by_program: bool,
 }
 
 impl<'o> Session<'o> {
@@ -333,7 +337,25 @@ impl<'o> Session<'o> {
                 TargetStatus::Running => {}
             }
             self.step(poll_ms)?;
+            if self.exit.is_none() && self.stopped_in_kernel() {
+                if self.stopped_by_program {
+                    self.exit = Some(0);
+                }
+                self.stopped_by_program = true;
+            }
         }
+    }
+
+    /// Whether a program's exit() has set its stop word (2) in the kernel.
+    fn stopped_in_kernel(&self) -> bool {
+        self.instances.iter().any(|inst| {
+            inst.object
+                .maps
+                .iter()
+                .position(|m| m.role == MapRole::Control)
+                .and_then(|ci| inst.maps[ci].lookup_vec(&0u32.to_ne_bytes()).ok().flatten())
+                .is_some_and(|v| v.get(..8) == Some(&2u64.to_ne_bytes()[..]))
+        })
     }
 
     /// One round of consuming: fire due timers (user backend), wait up to

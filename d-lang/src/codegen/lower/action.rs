@@ -234,7 +234,16 @@ impl Lower<'_> {
         for v in values {
             fields.push(self.record_value(v)?);
         }
+        let exits = matches!(kind, RecordKind::Exit);
         self.push_action(kind, fields);
+        if exits {
+            // exit() stops tracing at once, in probe context: the clauses
+            // after this one and every later firing but END's see the
+            // stop word (2: stopped by the program) and do nothing. The
+            // record still tells the consumer the status.
+            self.asm.ld_map_value(R1, self.lay.control, 0);
+            self.asm.push(Insn::st(Size::DW, R1, 0, 2));
+        }
         Ok(())
     }
 

@@ -435,6 +435,14 @@ impl<'a> Lower<'a> {
         }
         self.fault = None;
         self.action_no = 0;
+        // A clause after one that called exit() in this firing does not
+        // run (the prologue stops later firings); END's and ERROR's do.
+        let p = self.probe;
+        if !(p.provider == "dtrace" && (p.name == "END" || p.name == "ERROR")) {
+            self.asm.ld_map_value(R1, self.lay.control, 0);
+            self.asm.push(Insn::ldx(Size::DW, R1, R1, 0));
+            self.asm.jmp_imm(Cond::Ne, R1, 0, next);
+        }
         self.via_filters(next)?;
         if let Some(p) = &c.predicate {
             self.temps = 0;

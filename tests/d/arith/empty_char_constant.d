@@ -1,0 +1,7 @@
+/* args: -x errtags */
+/* exit: 1 */
+/* '' is no character constant */
+BEGIN
+{
+	trace('');
+}

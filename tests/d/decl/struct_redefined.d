@@ -1,0 +1,5 @@
+/* args: -x errtags */
+/* exit: 1 */
+/* A struct may be defined once */
+struct s { int a; };
+struct s { int b; };
