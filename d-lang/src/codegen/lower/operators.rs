@@ -141,6 +141,20 @@ impl Lower<'_> {
             _ => return Err(self.err(format!("operator {} is not supported here", op.as_str()))),
         };
         self.asm.push(insn);
+        // Pointer minus pointer counts elements, as in C: the byte
+        // difference divided by the element size.
+        if op == BinOp::Sub && a.ty.is_pointer() && b.ty.is_pointer() {
+            let elem = a.ty.referent().map(|t| t.size()).unwrap_or(1).max(1);
+            if elem.is_power_of_two() {
+                if elem > 1 {
+                    let shift = elem.trailing_zeros() as i32;
+                    self.asm.push(Insn::alu64_imm(Alu::Arsh, R0, shift));
+                }
+            } else {
+                self.asm.push(Insn::mov64_imm(R1, elem as i32));
+                self.divide(true, true);
+            }
+        }
         if ty.is_integer() {
             self.normalize(R0, ty);
         }
