@@ -166,7 +166,10 @@ impl<'a> Lexer<'a> {
                 let line_end = rest.find('\n').unwrap_or(rest.len());
                 let line = &rest[1..line_end];
                 let word = line.trim_start();
-                if word.starts_with("pragma") {
+                // `#pragma`, and the control lines DTrace also takes
+                // without it (`#error`, `#ident`), become pragma tokens.
+                let directive = word.split(char::is_whitespace).next().unwrap_or("");
+                if word.starts_with("pragma") || matches!(directive, "error" | "ident") {
                     return Ok(());
                 }
                 if self.pos == 0 && line.starts_with('!') {
@@ -208,7 +211,13 @@ impl<'a> Lexer<'a> {
         let tok = if c == '#' {
             let line_end = rest.find('\n').unwrap_or(rest.len());
             let text = rest[1..line_end].trim_start();
-            let body = text.strip_prefix("pragma").unwrap_or("").trim().to_string();
+            // `#error …` is `#pragma error …` (a control line starts a line).
+            let body = match text.strip_prefix("pragma") {
+                Some(b) => b,
+                None if self.at_line_start(start) => text,
+                None => "",
+            };
+            let body = body.trim().to_string();
             self.pos += line_end;
             Tok::Pragma(body)
         } else if mode == Mode::ProbeSpec && is_pspec_char(c) {
@@ -301,18 +310,14 @@ impl<'a> Lexer<'a> {
             } else {
                 (10, text, true)
             };
+        // dt_lex.l's texts name the whole constant as written, suffix
+        // included.
+        let written = &rest[..end - start];
         if let Some(bad) = body.chars().find(|c| !c.is_digit(radix)) {
             return Err(diag(
                 ErrTag::D_INT_DIGIT,
                 span,
-                format!(
-                    "invalid digit '{bad}' in {} constant",
-                    match radix {
-                        16 => "hexadecimal",
-                        8 => "octal",
-                        _ => "decimal",
-                    }
-                ),
+                format!("constant {written} contains invalid digit {bad}"),
             ));
         }
         if body.is_empty() {
@@ -326,10 +331,7 @@ impl<'a> Lexer<'a> {
             diag(
                 ErrTag::D_INT_OFLOW,
                 span,
-                format!(
-                    "integer constant {} results in integer overflow",
-                    &rest[..end - start]
-                ),
+                format!("constant {written} results in integer overflow"),
             )
         })?;
         let mut sfx = IntSuffix::default();

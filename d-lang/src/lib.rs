@@ -44,22 +44,27 @@ pub fn compile(
     opts: &CompileOptions,
     catalog: &dyn ProbeCatalog,
 ) -> Result<ir::Program, Diagnostic> {
-    let finish = |mut d: Diagnostic| {
-        if let Some(span) = d.span {
-            let (file, line) = lexer::line_of(source, span.start);
-            d.line = line;
-            d.file = file;
-        }
-        d
-    };
+    let finish = |d: Diagnostic| locate(source, d);
     let ast = parser::parse(source, opts).map_err(finish)?;
     macro_unused(source, opts).map_err(finish)?;
-    let program = resolve::resolve(&ast, opts, catalog).map_err(finish)?;
+    let program = resolve::resolve(&ast, source, opts, catalog).map_err(finish)?;
     // DTrace checks declarations while parsing, so their errors come
     // before an empty program's; a program with nothing but them (and
     // pragmas) resolves to its declarations alone.
     empty(source, &ast, opts).map_err(finish)?;
     Ok(program)
+}
+
+/// Fill in a diagnostic's `line` (and `file`, after `-C` line markers)
+/// from its span in `source`: for errors found after [`compile`], such as
+/// code generation's.
+pub fn locate(source: &str, mut d: Diagnostic) -> Diagnostic {
+    if let Some(span) = d.span {
+        let (file, line) = lexer::line_of(source, span.start);
+        d.line = line;
+        d.file = file;
+    }
+    d
 }
 
 /// An operand no program has named so far (`D_MACRO_UNUSED`: only the

@@ -233,7 +233,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt("quiet", BoolNum, true),
     opt("quietresize", BoolNum, true),
     opt("rawbytes", BoolNum, true),
-    opt("scratchsize", Size, false),
+    opt("scratchsize", Size, true),
     opt("specsize", Size, true),
     opt("stackframes", BoolNum, true),
     opt("stackindent", BoolNum, true),

@@ -319,7 +319,7 @@ fn inlines_and_translators() {
 #[test]
 fn pragmas() {
     let p = file(
-        "#pragma D option quiet\n#pragma D option bufsize=8m\n#pragma D option switchrate=10hz aggsortkey\n\
+        "#pragma D option quiet\n#pragma D option bufsize=8m\n#pragma D option switchrate=10hz\n#pragma D option aggsortkey\n\
          #pragma D depends_on provider syscall\n#pragma D depends_on module vmlinux\n\
          #pragma D attributes Evolving/Evolving/Common provider syscall\n#pragma D binding \"1.0\" myfunc\n\
          #pragma ident \"whatever\"\nBEGIN { }",

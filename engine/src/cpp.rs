@@ -3,8 +3,11 @@
 //! The script goes to cpp on standard input behind a `# 1 "FILE"` line
 //! marker, so the output's line markers name the script and d-lang can
 //! report `"FILE", line N:`. A first line starting `#!` (an interpreter
-//! line) is blanked, keeping line numbers. Like DTrace, cpp runs with
-//! `-undef` and D's own predefined macros; `-D`, `-U`, `-I` and `-H` follow.
+//! line) is blanked, keeping line numbers. As Oracle's dtrace does with
+//! GNU cpp, it runs with the compiler's own macros but `-U__GNUC__` (so
+//! system headers such as `<sys/types.h>` still work and take their
+//! non-GCC paths), plus D's predefined macros; `-D`, `-U`, `-I` and `-H`
+//! follow.
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -53,7 +56,7 @@ pub fn preprocess(
 ) -> Result<String, CppError> {
     let input = cpp_input(file, source);
     let mut child = Command::new(cpp)
-        .arg("-undef")
+        .arg("-U__GNUC__")
         .args(PREDEFINED)
         .args(args)
         .stdin(Stdio::piped())

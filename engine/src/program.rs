@@ -92,6 +92,9 @@ impl Settings {
         if let Some(n) = self.number("aggsize") {
             c.aggsize = n;
         }
+        if let Some(n) = self.number("scratchsize") {
+            c.scratchsize = (n.clamp(8, 16 << 10) as u32).div_ceil(8) * 8;
+        }
         if let Some(n) = self.number("nspec") {
             c.nspec = n.clamp(1, 64) as u32;
         }
@@ -208,7 +211,8 @@ pub fn generate(
         &compiled.program,
         targets,
         &settings.codegen_options(backend),
-    )?;
+    )
+    .map_err(|d| d_lang::locate(&compiled.source, d))?;
     Ok(Generated { object, backend })
 }
 

@@ -132,6 +132,13 @@ pub struct Layout {
     pub stack_off: u32,
     /// The `ustack()` buffer.
     pub ustack_off: u32,
+    /// How much of the `alloca()` area is handed out in this firing (a
+    /// u64, zeroed by each program's prologue).
+    pub alloca_top_off: u32,
+    /// The `alloca()`/`copyin()` area: `scratchsize` bytes.
+    pub alloca_off: u32,
+    /// Its size (`scratchsize`, a multiple of 8).
+    pub alloca_size: u32,
     /// The zones' table of network namespaces, for `zonename` and `zoneid`
     /// in probes of packets and sockets ([`Layout::add_netns_zones`]).
     pub netns_zones: Option<usize>,
@@ -300,7 +307,10 @@ impl Layout {
         let error_off = value_off + VALUE_MAX;
         let stack_off = error_off + ERROR_RECORD_SIZE;
         let ustack_off = stack_off + sizes.stack_buf();
-        let scratch_size = ustack_off + sizes.ustack_buf();
+        let alloca_top_off = ustack_off + sizes.ustack_buf();
+        let alloca_off = alloca_top_off + 8;
+        let alloca_size = opts.scratchsize.max(8).div_ceil(8) * 8;
+        let scratch_size = alloca_off + alloca_size;
         if scratch_size > SCRATCH_SIZE {
             return Err(Diagnostic::new(
                 ErrTag::D_UNSUPPORTED,
@@ -482,6 +492,9 @@ impl Layout {
             error_off,
             stack_off,
             ustack_off,
+            alloca_top_off,
+            alloca_off,
+            alloca_size,
             strsize,
             sizes,
             max_agg_value,

@@ -46,6 +46,9 @@ pub struct CodegenOptions {
     pub stackframes: u32,
     /// `ustackframes`: frames `ustack()` records.
     pub ustackframes: u32,
+    /// `scratchsize`: bytes `alloca()` and `copyin()` may hand out per
+    /// probe firing (a multiple of 8).
+    pub scratchsize: u32,
     /// Code for the user-space backend (rbpf): single-threaded, so no
     /// atomic instructions (the one difference; neither form uses cpu-v4
     /// instructions, which rbpf lacks). The kernel accepts portable code too.
@@ -62,6 +65,7 @@ impl Default for CodegenOptions {
             nspec: 1,
             stackframes: 20,
             ustackframes: 100,
+            scratchsize: 256,
             portable: false,
         }
     }

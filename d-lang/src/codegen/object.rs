@@ -263,7 +263,10 @@ pub struct Enabling {
     pub probe: ProbeInfo,
     /// Record size in bytes, header included.
     pub size: u32,
-    /// Data-recording actions in order; header mask bit `i` = action `i` ran.
+    /// Action-mask words: the header's, then `mask_words - 1` right after
+    /// the header (a clause with more than 64 data-recording actions).
+    pub mask_words: u32,
+    /// Data-recording actions in order; mask bit `i` = action `i` ran.
     pub actions: Vec<RecordAction>,
 }
 

@@ -50,14 +50,8 @@ impl Parser<'_> {
                 }
             }
         }
-        let t = self.peek()?.clone();
-        if t.tok == Tok::Punct("=") {
-            return Err(diag(
-                ErrTag::D_DECL_IDENT,
-                t.span,
-                "initializers are not permitted in D declarations (use an inline or an assignment)",
-            ));
-        }
+        // D has no initializers: `int x = 1;` is DTrace's syntax error
+        // near "=".
         let end = self.expect_punct(";")?;
         Ok(Decl {
             specs,
@@ -482,11 +476,20 @@ impl Parser<'_> {
             self.bump()?;
             let (pname, _) = self.expect_ident()?;
             self.expect_punct("(")?;
-            let (params, _) = self.params()?;
+            let (params, varargs) = self.params()?;
+            let after = Span::new(self.lex.pos(), self.lex.pos());
             // A provider may also name translated argument types: `: (types)`.
-            if self.eat_punct(":")? {
+            let output = if self.eat_punct(":")? {
                 self.expect_punct("(")?;
-                let _ = self.params()?;
+                let (out, out_varargs) = self.params()?;
+                Some((out, out_varargs, Span::new(self.lex.pos(), self.lex.pos())))
+            } else {
+                None
+            };
+            // DTrace checks both prototypes as it parses the probe.
+            probe_prototype(&params, &params, varargs, after, "probe input")?;
+            if let Some((out, out_varargs, out_end)) = &output {
+                probe_prototype(&params, out, *out_varargs, *out_end, "probe output")?;
             }
             self.expect_punct(";")?;
             probes.push((
@@ -501,4 +504,79 @@ impl Parser<'_> {
             span: start.to(end),
         })
     }
+}
+
+/// DTrace's checks of a probe's prototype (`dt_decl_prototype`): `flist`
+/// is the list checked, `plist` the input list (the same list for the
+/// input prototype). Both may take a sole `void` and neither `...`; input
+/// parameters may be unnamed and not repeat a name, output ones must be
+/// named after an input parameter.
+fn probe_prototype(
+    plist: &[Param],
+    flist: &[Param],
+    varargs: bool,
+    end: Span,
+    kind: &str,
+) -> DResult<()> {
+    let output = kind == "probe output";
+    let is_void = |p: &Param| {
+        matches!(&p.ty.specs.base, BaseType::Words(w) if w.as_slice() == [Keyword::Void])
+            && matches!(p.ty.decl, Declarator::Name(..))
+    };
+    let mut voids = 0;
+    for (i, p) in flist.iter().enumerate() {
+        let n = i + 1;
+        let name = p.ty.decl.name().map(|(n, _)| n);
+        let void = is_void(p);
+        voids += usize::from(void);
+        if let (true, Some(name)) = (void, name) {
+            return Err(diag(
+                ErrTag::D_DECL_PROTO_NAME,
+                p.ty.span,
+                format!("void parameter may not have a name: {name}"),
+            ));
+        }
+        if let Some(name) = name {
+            let in_input = if output {
+                plist
+                    .iter()
+                    .any(|q| q.ty.decl.name().map(|(n, _)| n) == Some(name))
+            } else {
+                flist[..i]
+                    .iter()
+                    .any(|q| q.ty.decl.name().map(|(n, _)| n) == Some(name))
+            };
+            if in_input != output {
+                return Err(diag(
+                    ErrTag::D_DECL_PROTO_FORM,
+                    p.ty.span,
+                    format!(
+                        "parameter is {} declared in {kind} prototype: {name}, parameter #{n}",
+                        if output { "not" } else { "already" }
+                    ),
+                ));
+            }
+        } else if output && !void {
+            return Err(diag(
+                ErrTag::D_DECL_PROTO_NAME,
+                p.ty.span,
+                format!("parameter declaration requires a name: parameter #{n}"),
+            ));
+        }
+    }
+    if varargs {
+        return Err(diag(
+            ErrTag::D_DECL_PROTO_VARARGS,
+            end,
+            format!("{kind} prototype may not use a variable-length argument list"),
+        ));
+    }
+    if voids > 0 && plist.len() > 1 {
+        return Err(diag(
+            ErrTag::D_DECL_PROTO_VOID,
+            plist[0].ty.span,
+            "void must be sole parameter",
+        ));
+    }
+    Ok(())
 }

@@ -2,7 +2,7 @@
 
 use super::Parser;
 use crate::ast::{BinOp, Expr, ExprKind, UnOp};
-use crate::diag::DResult;
+use crate::diag::{diag, DResult, ErrTag};
 use crate::lexer::Mode;
 use crate::recursion::grow;
 use crate::span::Span;
@@ -350,6 +350,20 @@ impl Parser<'_> {
                 decimal,
             } => {
                 self.bump()?;
+                // A decimal constant without `u` may only be int, long or
+                // long long (dt_parser.c's dt_node_int). Not a macro
+                // argument's value, which may be negative.
+                let literal =
+                    self.lex.source()[t.span.start..].starts_with(|c: char| c.is_ascii_digit());
+                if literal && decimal && !suffix.unsigned && value > i64::MAX as u64 {
+                    return Err(diag(
+                        ErrTag::D_INT_OFLOW,
+                        t.span,
+                        format!(
+                            "integer constant 0x{value:x} cannot be represented in any built-in integral type"
+                        ),
+                    ));
+                }
                 Ok(mk(
                     ExprKind::Int {
                         value,

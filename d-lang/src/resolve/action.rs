@@ -3,6 +3,7 @@
 //! `trace`, `printf`, `printa`, `exit`, `stack`, the aggregation actions
 //! (`clear`, `trunc`…), `setopt` and the destructive actions.
 
+use super::aggregate::is_agg;
 use super::speculation::zero;
 use super::Resolver;
 use crate::ast::{self, ExprKind as A};
@@ -14,25 +15,33 @@ use crate::types::{DynType, Type};
 
 impl Resolver<'_> {
     /// An aggregation argument (`@a`) of `printa`, `clear`, …
+    ///
+    /// Anything else is `tag` (`D_PRINTA_AGGARG`, `D_CLEAR_AGGARG`…) with
+    /// DTrace's text, naming the argument's type; DTrace type-checks the
+    /// argument first, so its own errors (an unknown name) win.
     pub(super) fn agg_arg(
-        &self,
+        &mut self,
         f: &Func,
         a: &ast::Expr,
         argno: usize,
         tag: ErrTag,
     ) -> DResult<AggId> {
         let A::Agg(name) = &a.kind else {
-            let msg = match tag {
-                ErrTag::D_PRINTA_AGGARG => format!(
-                    "{} argument #{argno} must be an aggregation",
-                    f.display_name()
-                ),
-                _ => format!(
-                    "{} argument #{argno} must be an aggregation",
-                    f.display_name()
-                ),
+            // `@a[k]` is an aggregation to DTrace (accepted, or *_AGGBAD
+            // when never assigned); Lumen takes only `@a` here.
+            let ty = if is_agg(a) {
+                "aggregation".to_string()
+            } else {
+                self.expr(a)?.ty.name()
             };
-            return Err(diag(tag, a.span, msg));
+            return Err(diag(
+                tag,
+                a.span,
+                format!(
+                    "{} argument #{argno} is incompatible with prototype:\n\tprototype: aggregation\n\t argument: {ty}",
+                    f.display_name()
+                ),
+            ));
         };
         // Never seen at all: an unknown name, as DTrace reports it;
         // D_PRINTA_AGGBAD is for an @a[…] reference that was never
@@ -72,6 +81,7 @@ impl Resolver<'_> {
                 } else {
                     ErrTag::D_NORMALIZE_AGGARG
                 };
+                self.note_record(f, span)?;
                 let id = self.agg_arg(f, &args[0], 1, tag)?;
                 Ok(if f.name == "clear" {
                     Action::Clear(id)
@@ -80,27 +90,26 @@ impl Resolver<'_> {
                 })
             }
             "trunc" | "normalize" => {
-                self.checked_len(f, args, span)?;
-                let (aggtag, sctag) = if f.name == "trunc" {
-                    (ErrTag::D_TRUNC_AGGARG, ErrTag::D_TRUNC_SCALAR)
+                // The second argument is checked against the prototype
+                // (D_PROTO_LEN, D_PROTO_ARG) before the aggregation, as
+                // DTrace checks prototypes before generating code. DTrace's
+                // prototype for trunc is `void(@, [int64_t])`.
+                let proto = Func {
+                    params: if f.name == "trunc" {
+                        &["@", "int64_t"]
+                    } else {
+                        f.params
+                    },
+                    ..*f
+                };
+                let n = self.checked_args(&proto, args, span)?.into_iter().next();
+                let tag = if f.name == "trunc" {
+                    ErrTag::D_TRUNC_AGGARG
                 } else {
-                    (ErrTag::D_NORMALIZE_AGGARG, ErrTag::D_NORMALIZE_SCALAR)
+                    ErrTag::D_NORMALIZE_AGGARG
                 };
-                let id = self.agg_arg(f, &args[0], 1, aggtag)?;
-                let n = match args.get(1) {
-                    Some(a) => {
-                        let v = self.expr(a)?;
-                        if !v.ty.is_scalar() {
-                            return Err(diag(
-                                sctag,
-                                a.span,
-                                format!("{} argument #2 must be of scalar type", f.display_name()),
-                            ));
-                        }
-                        Some(v)
-                    }
-                    None => None,
-                };
+                self.note_record(f, span)?;
+                let id = self.agg_arg(f, &args[0], 1, tag)?;
                 Ok(match (f.name, n) {
                     ("trunc", n) => Action::Trunc(id, n),
                     (_, Some(n)) => Action::Normalize(id, n),
@@ -109,6 +118,7 @@ impl Resolver<'_> {
             }
             "setopt" => {
                 self.checked_len(f, args, span)?;
+                self.note_record(f, span)?;
                 let lit = |a: &ast::Expr| match &a.kind {
                     A::Str(s) => Some(String::from_utf8_lossy(s).into_owned()),
                     _ => None,
@@ -135,13 +145,6 @@ impl Resolver<'_> {
             "speculate" => self.speculate(f, args, span),
             "commit" | "discard" => self.commit_or_discard(f, args, span),
             "exit" => {
-                if self.acts.speculated {
-                    return Err(diag(
-                        ErrTag::D_EXIT_SPEC,
-                        span,
-                        "exit( ) may not follow speculate( )",
-                    ));
-                }
                 self.note_record(f, span)?;
                 let v = self.checked_args(f, args, span)?;
                 Ok(Action::Exit(
@@ -202,51 +205,58 @@ impl Resolver<'_> {
                 let v = self.checked_args(f, args, span)?;
                 if (f.name == "system" || f.name == "freopen") && !matches!(args[0].kind, A::Str(_))
                 {
-                    return Err(diag(
-                        ErrTag::D_PRINTF_ARG_FMT,
-                        args[0].span,
-                        format!("{} argument #1 must be a string constant", f.display_name()),
-                    ));
+                    // D_PRINTF_ARG_FMT, in printf's words.
+                    self.format_arg(f, &args[0])?;
                 }
                 Ok(Action::Destructive(f.name, v))
             }
             _ => {
                 self.note_record(f, span)?;
                 let v = self.checked_args(f, args, span)?;
-                if let Some(c) = v.first().and_then(|x| x.as_const()) {
-                    if matches!(f.name, "stack" | "ustack") && c == 0 {
-                        return Err(diag(
-                            if f.name == "stack" {
-                                ErrTag::D_STACK_SIZE
-                            } else {
-                                ErrTag::D_USTACK_FRAMES
-                            },
-                            args[0].span,
-                            format!(
-                                "{} size must be a non-zero positive integer constant",
-                                f.display_name()
-                            ),
-                        ));
-                    }
-                }
-                if matches!(f.name, "stack" | "ustack")
-                    && v.first().is_some_and(|x| x.as_const().is_none())
-                {
-                    return Err(diag(
-                        if f.name == "stack" {
-                            ErrTag::D_STACK_PROTO
-                        } else {
-                            ErrTag::D_USTACK_PROTO
-                        },
-                        args[0].span,
-                        format!(
-                            "{} argument #1 must be a non-zero positive integer constant",
-                            f.display_name()
-                        ),
-                    ));
-                }
+                self.stack_args(f, &v)?;
                 Ok(Action::Record(f.name, v))
             }
         }
+    }
+
+    /// `stack(n)` and `ustack(n, s)` (as actions or aggregation keys): the
+    /// frame count must be a positive constant; ustack's string-space
+    /// size (accepted, unused) a non-negative one.
+    pub(super) fn stack_args(&self, f: &Func, v: &[crate::ir::Expr]) -> DResult<()> {
+        if !matches!(f.name, "stack" | "ustack") {
+            return Ok(());
+        }
+        let konst = |x: &crate::ir::Expr, zero_ok: bool| {
+            x.as_const().is_some_and(|c| {
+                let positive = if x.ty.is_signed() {
+                    c as i64 > 0
+                } else {
+                    c > 0
+                };
+                x.ty.is_integer() && (positive || (zero_ok && c == 0))
+            })
+        };
+        if let Some(x) = v.first().filter(|x| !konst(x, false)) {
+            return Err(diag(
+                if f.name == "stack" {
+                    ErrTag::D_STACK_SIZE
+                } else {
+                    ErrTag::D_USTACK_FRAMES
+                },
+                x.span,
+                format!(
+                    "{} argument #1 must be a non-zero positive integer constant",
+                    f.display_name()
+                ),
+            ));
+        }
+        if let Some(x) = v.get(1).filter(|x| !konst(x, true)) {
+            return Err(diag(
+                ErrTag::D_USTACK_STRSIZE,
+                x.span,
+                "ustack( ) argument #2 must be a positive integer constant",
+            ));
+        }
+        Ok(())
     }
 }

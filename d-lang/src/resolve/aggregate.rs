@@ -13,7 +13,11 @@ use crate::ir::{self, AggFunc, AggId, Expr, Stmt};
 use crate::span::Span;
 
 impl Resolver<'_> {
-    /// `@a[keys] = func(args)`.
+    /// `@a[keys] = func(args)`, checked in DTrace's order: what it cooks
+    /// (the function's prototype, `D_AGG_FUNC`, `D_AGG_REDEF`, the keys),
+    /// then what its code generator checks (the clause's speculation
+    /// rules, `D_AGG_SCALAR`, the function's parameters, agreement with
+    /// earlier uses).
     pub(super) fn aggregation(
         &mut self,
         l: &ast::Expr,
@@ -28,7 +32,10 @@ impl Resolver<'_> {
                     return Err(diag(
                         ErrTag::D_AGG_MDIM,
                         l.span,
-                        "multi-dimensional aggregation arrays may not be used",
+                        format!(
+                            "improper attempt to reference {} as a multi-dimensional array",
+                            agg_text(l)
+                        ),
                     ))
                 }
                 _ => unreachable!("is_agg checked the shape"),
@@ -52,33 +59,30 @@ impl Resolver<'_> {
                 ))
             }
         };
-        if self.acts.speculated {
-            return Err(diag(
-                ErrTag::D_ACT_SPEC,
-                span,
-                "aggregating actions may not follow speculate( )",
-            ));
-        }
-        let keys = {
-            let mut out = Vec::new();
-            for (i, k) in key_exprs.iter().enumerate() {
-                let v = self.expr(k)?;
-                if v.ty.is_void() {
-                    return Err(diag(
-                        ErrTag::D_KEY_TYPE,
-                        k.span,
-                        format!(
-                            "void expression may not be used as an aggregation key: key #{}",
-                            i + 1
-                        ),
-                    ));
-                }
-                out.push(v);
-            }
-            out
-        };
         let vals = self.checked_args(f, fargs, r.span)?;
-        let func = self.agg_func(f, fargs, &vals)?;
+        let prev = self.aggs.get(&name).copied();
+        if let Some(id) = prev {
+            let prev_func = self.prog.aggregations[id.0 as usize].func.name();
+            if prev_func != f.name {
+                // DTrace names the line where the aggregation was first
+                // assigned.
+                let line = self.agg_defs.get(&id).map_or(0, |s| self.line_of(*s));
+                return Err(diag(
+                    ErrTag::D_AGG_REDEF,
+                    r.span,
+                    format!(
+                        "aggregation redefined: @{name}\n\t current: @{name} = {}( )\n\tprevious: @{name} = {prev_func}( ) : line {line}",
+                        f.name
+                    ),
+                ));
+            }
+        }
+        let keys = self.key_values(key_exprs, "aggregation")?;
+        if let Some(id) = prev {
+            let sig = self.prog.aggregations[id.0 as usize].keys.clone();
+            self.check_keys(&format!("@{name}"), &sig, &keys, l.span)?;
+        }
+        self.note_aggregation(span)?;
         if let Some(v) = vals.first() {
             if !v.ty.is_scalar() {
                 return Err(diag(
@@ -88,6 +92,7 @@ impl Resolver<'_> {
                 ));
             }
         }
+        let func = self.agg_func(f, fargs, &vals)?;
         // Only the value and the optional increment reach codegen.
         let args: Vec<Expr> = match &func {
             AggFunc::Lquantize { .. } => vals
@@ -104,6 +109,10 @@ impl Resolver<'_> {
                 .collect(),
             _ => vals,
         };
+        if let Some(id) = prev {
+            let prev_func = self.prog.aggregations[id.0 as usize].func;
+            self.check_agg_params(&prev_func, &func, r.span)?;
+        }
         for inc in args.iter().skip(1) {
             if !inc.ty.is_scalar() {
                 return Err(diag(
@@ -113,22 +122,8 @@ impl Resolver<'_> {
                 ));
             }
         }
-        let id = match self.aggs.get(&name).copied() {
+        let id = match prev {
             Some(id) => {
-                let prev = self.prog.aggregations[id.0 as usize].clone();
-                if prev.func.name() != func.name() {
-                    return Err(diag(
-                        ErrTag::D_AGG_REDEF,
-                        r.span,
-                        format!(
-                            "aggregation redefined: @{name}\n\t current: {}( )\n\tprevious: {}( )",
-                            func.name(),
-                            prev.func.name()
-                        ),
-                    ));
-                }
-                self.check_agg_params(&prev.func, &func, r.span)?;
-                self.check_keys(&format!("@{name}"), &prev.keys, &keys, l.span)?;
                 key_name::merge(
                     &mut self.prog.aggregations[id.0 as usize].key_names,
                     &key_name::key_names(key_exprs),
@@ -144,10 +139,10 @@ impl Resolver<'_> {
                     key_names: key_name::key_names(key_exprs),
                 });
                 self.aggs.insert(name, id);
+                self.agg_defs.insert(id, l.span);
                 id
             }
         };
-        self.acts.aggregated = true;
         Ok(Stmt::AggUpdate {
             agg: id,
             keys,
@@ -211,21 +206,15 @@ impl Resolver<'_> {
             ) => {
                 let check = |tag, what: &str, n: u32, a: u16, b: u16| {
                     if a != b {
-                        Err(diag(tag, span, format!("llquantize( ) {what} (argument #{n}) doesn't match previous declaration: expected {a}, found {b}")))
+                        Err(diag(tag, span, format!("llquantize() {what} (argument #{n}) doesn't match previous declaration: expected {a}, found {b}")))
                     } else {
                         Ok(())
                     }
                 };
-                check(ErrTag::D_LLQUANT_FACTORMATCH, "factor", 1, *f0, *factor)?;
-                check(ErrTag::D_LLQUANT_LOWMATCH, "low magnitude", 2, *lo0, *low)?;
-                check(ErrTag::D_LLQUANT_HIGHMATCH, "high magnitude", 3, *h0, *high)?;
-                check(
-                    ErrTag::D_LLQUANT_NSTEPMATCH,
-                    "linear steps per magnitude",
-                    4,
-                    *n0,
-                    *nsteps,
-                )
+                check(ErrTag::D_LLQUANT_MATCHFACTOR, "factor", 1, *f0, *factor)?;
+                check(ErrTag::D_LLQUANT_MATCHLMAG, "lmag", 2, *lo0, *low)?;
+                check(ErrTag::D_LLQUANT_MATCHHMAG, "hmag", 3, *h0, *high)?;
+                check(ErrTag::D_LLQUANT_MATCHSTEPS, "steps", 4, *n0, *nsteps)
             }
             _ => Ok(()),
         }
@@ -329,17 +318,23 @@ impl Resolver<'_> {
                 }
             }
             "llquantize" => {
-                let get = |i: usize, ttag: ErrTag, vtag: ErrTag| -> DResult<u16> {
-                    let Some(v) = konst(i) else {
-                        return Err(diag(
+                // OL's checks (dt_cg.c), in its order: each parameter's
+                // type, then its value; the steps' relation to the factor
+                // last. Values are compared as uint64_t, so a negative
+                // one is too big.
+                let get = |i: usize, ttag: ErrTag| -> DResult<u64> {
+                    konst(i).map(|v| v as u64).ok_or_else(|| {
+                        diag(
                             ttag,
                             sp(i),
                             format!("llquantize( ) argument #{i} must be an integer constant"),
-                        ));
-                    };
+                        )
+                    })
+                };
+                let u16_val = |i: usize, v: u64, tag: ErrTag| -> DResult<u16> {
                     u16::try_from(v).map_err(|_| {
                         diag(
-                            vtag,
+                            tag,
                             sp(i),
                             format!(
                                 "llquantize( ) argument #{i} must be an unsigned 16-bit quantity"
@@ -347,44 +342,58 @@ impl Resolver<'_> {
                         )
                     })
                 };
-                let factor = get(1, ErrTag::D_LLQUANT_FACTORTYPE, ErrTag::D_LLQUANT_FACTORVAL)?;
-                let low = get(2, ErrTag::D_LLQUANT_LOWTYPE, ErrTag::D_LLQUANT_LOWVAL)?;
-                let high = get(3, ErrTag::D_LLQUANT_HIGHTYPE, ErrTag::D_LLQUANT_HIGHVAL)?;
-                let nsteps = get(4, ErrTag::D_LLQUANT_NSTEPTYPE, ErrTag::D_LLQUANT_NSTEPVAL)?;
-                if factor < 2 {
+                let factor = get(1, ErrTag::D_LLQUANT_FACTORTYPE)?;
+                if !(2..=u16::MAX as u64).contains(&factor) {
                     return Err(diag(
-                        ErrTag::D_LLQUANT_FACTORSMALL,
+                        ErrTag::D_LLQUANT_FACTORVAL,
                         sp(1),
-                        "llquantize( ) argument #1 (factor) must be at least 2",
+                        "llquantize( ) argument #1 must be an unsigned 16-bit quantity greater than or equal to 2",
                     ));
                 }
-                if nsteps == 0 || (factor % nsteps != 0 && nsteps % factor != 0) {
-                    return Err(diag(
-                        ErrTag::D_LLQUANT_FACTORNSTEPS,
-                        sp(4),
-                        "llquantize( ) argument #1 (factor) must be a multiple of argument #4 (nsteps) or vice versa",
-                    ));
-                }
-                if nsteps > factor && nsteps % factor != 0 {
-                    return Err(diag(
-                        ErrTag::D_LLQUANT_FACTOREVEN,
-                        sp(4),
-                        "llquantize( ) argument #4 (nsteps) must be a multiple of argument #1 (factor) when it exceeds it",
-                    ));
-                }
+                let factor = factor as u16;
+                let low = get(2, ErrTag::D_LLQUANT_LMAGTYPE)?;
+                let low = u16_val(2, low, ErrTag::D_LLQUANT_LMAGVAL)?;
+                let high = get(3, ErrTag::D_LLQUANT_HMAGTYPE)?;
+                let high = u16_val(3, high, ErrTag::D_LLQUANT_HMAGVAL)?;
                 if high < low {
                     return Err(diag(
-                        ErrTag::D_LLQUANT_MAGRANGE,
+                        ErrTag::D_LLQUANT_HMAGVAL,
                         sp(3),
                         "llquantize( ) argument #3 (high magnitude) must be at least argument #2 (low magnitude)",
                     ));
                 }
-                if (factor as f64).powi(high as i32 + 1) > u64::MAX as f64 {
+                if (factor as u64).checked_pow(high as u32 + 1).is_none() {
                     return Err(diag(
-                        ErrTag::D_LLQUANT_MAGTOOBIG,
+                        ErrTag::D_LLQUANT_HMAGVAL,
                         sp(3),
-                        "llquantize( ) argument #1 (factor) raised to the power of argument #3 (high magnitude) plus one must fit in 64 bits",
+                        "llquantize( ) argument #3 (high magnitude) will cause overflow of 64 bits",
                     ));
+                }
+                let Some(nsteps) = konst(4).filter(|&v| v > 0) else {
+                    return Err(diag(
+                        ErrTag::D_LLQUANT_STEPTYPE,
+                        sp(4),
+                        "llquantize( ) argument #4 must be a non-zero positive integer constant",
+                    ));
+                };
+                let nsteps = u16_val(4, nsteps as u64, ErrTag::D_LLQUANT_STEPVAL)?;
+                let steps_err = |msg: &str| Err(diag(ErrTag::D_LLQUANT_STEPVAL, sp(4), msg));
+                let (f, n) = (factor as u64, nsteps as u64);
+                if n < f && f % n != 0 {
+                    return steps_err("llquantize() argument #4 (steps) must evenly divide argument #1 (factor) when steps<factor");
+                }
+                if n > f {
+                    if n % f != 0 {
+                        return steps_err("llquantize() argument #4 (steps) must be a multiple of argument #1 (factor) when steps>factor");
+                    }
+                    if low == 0 && (f * f) % n != 0 {
+                        return steps_err("llquantize() argument #4 (steps) must evenly divide the square of argument #1 (factor) when steps>factor and lmag==0");
+                    }
+                    // factor^(low + 1) fits: high >= low and
+                    // factor^(high + 1) was checked above.
+                    if low > 0 && f.pow(low as u32 + 1) % n != 0 {
+                        return steps_err("llquantize() argument #4 (steps) must evenly divide pow(argument #1 (factor), lmag (argument #2) + 1) when steps>factor and lmag>0");
+                    }
                 }
                 AggFunc::Llquantize {
                     factor,

@@ -170,6 +170,13 @@ impl Resolver<'_> {
             ));
         }
         let target = self.assign_target(l, &rv, &opname)?;
+        // A string variable also takes the literal 0 (NULL): it is unset,
+        // and reads back as the empty string, as an unset one does.
+        let rv = if target.ty.is_string() && rv.ty.is_integer() && rv.as_const() == Some(0) {
+            mk(I::Str(Vec::new()), Type::String, rv.span)
+        } else {
+            rv
+        };
         if !target.ty.accepts(&rv.ty) {
             return Err(diag(
                 ErrTag::D_OP_INCOMPAT,
@@ -207,13 +214,10 @@ impl Resolver<'_> {
             if let Some(&id) = this.scope_map(scope).get(name) {
                 let v = this.var(id);
                 if v.keys.is_some() {
-                    return Err(diag(
-                        ErrTag::D_IDENT_BADREF,
+                    return Err(super::names::bad_ref(
+                        "associative array",
+                        &Self::scoped_name(scope, name),
                         span,
-                        format!(
-                            "array '{}' may not be referenced as a scalar",
-                            Self::scoped_name(scope, name)
-                        ),
                     ));
                 }
                 return Ok(mk(I::Var(id), v.ty.clone(), span));
@@ -222,10 +226,15 @@ impl Resolver<'_> {
                 rv.ty.strip(),
                 Type::Dyn(crate::types::DynType::Stack | crate::types::DynType::UStack)
             ) {
+                // DTrace's code generator refuses to evaluate the action.
+                let func = match &rv.kind {
+                    I::Call(f, _) => f.to_string(),
+                    _ => rv.ty.name(),
+                };
                 return Err(diag(
-                    ErrTag::D_OP_DYN,
-                    span,
-                    format!("operator {opname} cannot be applied to a stack( ) value: stacks may only be aggregation keys or traced"),
+                    ErrTag::D_CG_EXPR,
+                    rv.span,
+                    format!("tracing function {func}( ) may not be called from a D expression (D program context required)"),
                 ));
             }
             let ty = Self::storage_type(rv);
@@ -265,7 +274,7 @@ impl Resolver<'_> {
             A::ThisVar(n) => scalar(self, Scope::Clause, n),
             A::Index(base, keys) => {
                 if let Some((scope, name)) = self.array_ref(base) {
-                    let k = self.keys(keys)?;
+                    let k = self.key_values(keys, "associative array")?;
                     if let Some(&id) = self.scope_map(scope).get(&name) {
                         let v = self.var(id).clone();
                         self.check_keys(

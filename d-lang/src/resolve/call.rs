@@ -50,6 +50,27 @@ impl Resolver<'_> {
         }
     }
 
+    /// An operand that may be a void action call (`trace(1)`), which DTrace
+    /// types as `void` and leaves to the operator to refuse: the value
+    /// (void for such a call, once its arguments are checked) and whether
+    /// it was one.
+    pub(super) fn operand(&mut self, e: &ast::Expr) -> DResult<(Expr, bool)> {
+        if let A::Call(name, args, _) = &e.kind {
+            if let Some(f) = builtins::func(name) {
+                if f.kind == FuncKind::Action && f.ret == "void" {
+                    self.checked_args(f, args, e.span)?;
+                    let void = Expr {
+                        kind: I::Const(0),
+                        ty: Type::Void,
+                        span: e.span,
+                    };
+                    return Ok((void, true));
+                }
+            }
+        }
+        Ok((self.expr(e)?, false))
+    }
+
     /// Resolve arguments and check them against a built-in's prototype.
     pub(super) fn checked_args(
         &mut self,
@@ -168,6 +189,7 @@ impl Resolver<'_> {
             )),
             _ => {
                 let vals = self.checked_args(f, args, span)?;
+                self.stack_args(f, &vals)?;
                 let ty = match f.ret {
                     "stack" => Type::Dyn(DynType::Stack),
                     "ustack" => Type::Dyn(DynType::UStack),
@@ -193,7 +215,11 @@ impl Resolver<'_> {
                 .globals
                 .get(name)
                 .is_some_and(|&id| self.var(id).keys.is_some());
-            Some(if is_array { "array" } else { "scalar" })
+            Some(if is_array {
+                "associative array"
+            } else {
+                "scalar"
+            })
         } else if self.inlines.contains_key(name) {
             Some("inline")
         } else if self.types.enumerators.contains_key(name) {

@@ -102,13 +102,6 @@ impl Resolver<'_> {
                     return Ok(mk(I::Const(s.len() as u64 + 1), self.size_t(), span));
                 }
                 let v = self.expr(x)?;
-                if matches!(v.ty.strip(), Type::Function(_)) {
-                    return Err(diag(
-                        ErrTag::D_SIZEOF_TYPE,
-                        span,
-                        "cannot apply sizeof to a function",
-                    ));
-                }
                 if let I::Member { bits: Some(_), .. } = v.kind {
                     return Err(diag(
                         ErrTag::D_SIZEOF_BITFIELD,
@@ -120,20 +113,18 @@ impl Resolver<'_> {
             }
             A::Offsetof(tn, member) => {
                 let t = self.type_of_name(tn)?;
-                let Type::Sou(s) = t.strip() else {
+                // A forward declaration is not a struct or union to DTrace
+                // (its kind is CTF_K_FORWARD).
+                let Some(s) = (match t.strip() {
+                    Type::Sou(s) if s.complete => Some(s),
+                    _ => None,
+                }) else {
                     return Err(diag(
                         ErrTag::D_OFFSETOF_TYPE,
                         span,
-                        "offsetof( ) first argument must be a struct or union type",
+                        "offsetof operand must be a struct or union type",
                     ));
                 };
-                if !s.complete {
-                    return Err(diag(
-                        ErrTag::D_OFFSETOF_TYPE,
-                        span,
-                        format!("offsetof( ) cannot be applied to a forward declaration: no {} definition is available", t.name()),
-                    ));
-                }
                 let Some(m) = s.members.iter().find(|m| &m.name == member) else {
                     return Err(diag(
                         ErrTag::D_TYPE_MEMBER,
@@ -172,30 +163,22 @@ impl Resolver<'_> {
             .unwrap_or_else(|| int(8, false))
     }
 
+    /// `sizeof` of a type: anything of size 0 (void, a function, a
+    /// forward declaration, a dynamic type) is DTrace's one error.
     fn sizeof_type(&self, t: &Type, span: Span) -> DResult<Expr> {
-        match t.strip() {
-            Type::Void => Err(diag(
+        let unknown = match t.strip() {
+            Type::Void | Type::Function(_) | Type::Dyn(_) => true,
+            Type::Sou(s) => !s.complete,
+            _ => false,
+        };
+        if unknown {
+            return Err(diag(
                 ErrTag::D_SIZEOF_TYPE,
                 span,
-                "cannot apply sizeof to an expression of type void",
-            )),
-            Type::Function(_) => Err(diag(
-                ErrTag::D_SIZEOF_TYPE,
-                span,
-                "cannot apply sizeof to a function",
-            )),
-            Type::Dyn(_) => Err(diag(
-                ErrTag::D_SIZEOF_TYPE,
-                span,
-                "cannot apply sizeof to an expression of dynamic type",
-            )),
-            Type::Sou(s) if !s.complete => Err(diag(
-                ErrTag::D_SIZEOF_TYPE,
-                span,
-                format!("cannot apply sizeof to an incomplete type: {}", t.name()),
-            )),
-            _ => Ok(mk(I::Const(t.size()), self.size_t(), span)),
+                "cannot apply sizeof to an operand of unknown size",
+            ));
         }
+        Ok(mk(I::Const(t.size()), self.size_t(), span))
     }
 }
 

@@ -7,16 +7,35 @@ use crate::diag::{diag, DResult, ErrTag};
 use crate::ir::{Action, Expr, ExprKind as I};
 use crate::printf::{conversion_accepts, conversion_prototype, Count, Format};
 use crate::span::Span;
-use crate::types::Type;
 
 impl Resolver<'_> {
-    /// The format (argument #1) of printf/printa/system.
-    fn format_arg(&self, f: &Func, a: &ast::Expr) -> DResult<Format> {
+    /// The format (argument #1) of printf/printa/system/freopen. Its
+    /// syntax errors are `D_SYNTAX`, as DTrace's format parser reports them.
+    pub(super) fn format_arg(&mut self, f: &Func, a: &ast::Expr) -> DResult<Format> {
         let A::Str(bytes) = &a.kind else {
+            let v = self.expr(a)?;
+            // printf's prototype takes a string (checked first, as DTrace
+            // checks prototypes before generating code); then only a
+            // string constant will do.
+            if f.name == "printf" && !(v.ty.is_string() || v.ty.is_char_string()) {
+                return Err(diag(
+                    ErrTag::D_PROTO_ARG,
+                    a.span,
+                    format!(
+                        "{} argument #1 is incompatible with prototype:\n\tprototype: string\n\t argument: {}",
+                        f.display_name(),
+                        v.ty.name()
+                    ),
+                ));
+            }
             return Err(diag(
                 ErrTag::D_PRINTF_ARG_FMT,
                 a.span,
-                format!("{} argument #1 is incompatible with prototype:\n\tprototype: string constant\n\t argument: {}", f.display_name(), "expression"),
+                format!(
+                    "{} argument #1 is incompatible with prototype:\n\tprototype: string constant\n\t argument: {}",
+                    f.display_name(),
+                    v.ty.name()
+                ),
             ));
         };
         let text = String::from_utf8_lossy(bytes);
@@ -27,7 +46,7 @@ impl Resolver<'_> {
                 format!("{} format string is empty", f.display_name()),
             ));
         }
-        Format::parse(&text).map_err(|e| diag(ErrTag::D_PRINTF_ARG_FMT, a.span, e.message))
+        Format::parse(&text).map_err(|e| diag(ErrTag::D_SYNTAX, a.span, e.message))
     }
 
     pub(super) fn printf_args(
@@ -68,7 +87,10 @@ impl Resolver<'_> {
                     return Err(diag(
                         ErrTag::D_PRINTF_AGG_CONV,
                         span,
-                        "%@ conversion requires an aggregation and is for use with printa( ) only",
+                        format!(
+                            "%@ conversion requires an aggregation and is not for use with {}",
+                            f.display_name()
+                        ),
                     ));
                 }
                 continue;
@@ -142,11 +164,8 @@ impl Resolver<'_> {
 
     pub(super) fn printa(&mut self, f: &Func, args: &[ast::Expr], span: Span) -> DResult<Action> {
         if args.is_empty() {
-            return Err(diag(
-                ErrTag::D_PRINTA_PROTO,
-                span,
-                "printa( ) prototype mismatch: 0 args passed, at least 1 expected",
-            ));
+            // The prototype `void(@, ...)` wants one argument at least.
+            self.checked_args(f, args, span)?;
         }
         let (fmt, rest, first) = match &args[0].kind {
             A::Str(_) => (Some(self.format_arg(f, &args[0])?), &args[1..], 2),
@@ -156,36 +175,24 @@ impl Resolver<'_> {
             return Err(diag(
                 ErrTag::D_PRINTA_PROTO,
                 span,
-                "printa( ) prototype mismatch: aggregation argument expected",
+                format!(
+                    "{} prototype mismatch: {} args passed, 2 expected",
+                    f.display_name(),
+                    args.len()
+                ),
             ));
         }
-        let mut ids = Vec::new();
+        // Each aggregation in turn: an aggregation, then (after the
+        // first) the same key signature as the first.
+        let mut ids: Vec<crate::ir::AggId> = Vec::new();
         for (i, a) in rest.iter().enumerate() {
-            ids.push(self.agg_arg(f, a, i + first, ErrTag::D_PRINTA_AGGARG)?);
+            let id = self.agg_arg(f, a, i + first, ErrTag::D_PRINTA_AGGARG)?;
+            if let Some(&lead) = ids.first() {
+                self.printa_validate(lead, id, a.span)?;
+            }
+            ids.push(id);
         }
         let keys = self.prog.aggregations[ids[0].0 as usize].keys.clone();
-        for (i, id) in ids.iter().enumerate().skip(1) {
-            let other = &self.prog.aggregations[id.0 as usize];
-            let same = other.keys.len() == keys.len()
-                && other.keys.iter().zip(&keys).all(|(a, b)| {
-                    a.strip() == b.strip()
-                        || (a.is_integer() && b.is_integer() && a.int_size() == b.int_size())
-                });
-            if !same {
-                let sig = |k: &[Type]| k.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ");
-                return Err(diag(
-                    ErrTag::D_PRINTA_AGGKEY,
-                    rest[i].span,
-                    format!(
-                        "printa( ) argument #{} is incompatible with argument #{}:\n\tprototype: @[ {} ]\n\t argument: @[ {} ]",
-                        i + first,
-                        first,
-                        sig(&keys),
-                        sig(&other.keys)
-                    ),
-                ));
-            }
-        }
         if let Some(fm) = &fmt {
             // Keys are the format's leading arguments; `%@` takes the values.
             let key_vals: Vec<Expr> = keys
@@ -199,6 +206,53 @@ impl Resolver<'_> {
             self.check_printa_keys(f, fm, &key_vals, span)?;
         }
         Ok(Action::Printa(fmt, ids))
+    }
+
+    /// DTrace's `dt_printa_validate`: a later aggregation of one `printa`
+    /// must have as many keys as the first, each of a compatible type.
+    fn printa_validate(
+        &self,
+        lead: crate::ir::AggId,
+        other: crate::ir::AggId,
+        span: Span,
+    ) -> DResult<()> {
+        let l = &self.prog.aggregations[lead.0 as usize];
+        let r = &self.prog.aggregations[other.0 as usize];
+        let (ln, rn) = (l.keys.len(), r.keys.len());
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        if ln != rn {
+            return Err(diag(
+                ErrTag::D_PRINTA_AGGKEY,
+                span,
+                format!(
+                    "printa( ): @{0} and @{1} do not have matching key signatures: @{0} has {ln} key{2}, @{1} has {rn} key{3}",
+                    l.name,
+                    r.name,
+                    plural(ln),
+                    plural(rn)
+                ),
+            ));
+        }
+        for (i, (a, b)) in l.keys.iter().zip(&r.keys).enumerate() {
+            let compatible = (a.is_integer() && b.is_integer())
+                || (a.is_string() && b.is_string())
+                || a.accepts(b);
+            if !compatible {
+                let k = i + 1;
+                return Err(diag(
+                    ErrTag::D_PRINTA_AGGPROTO,
+                    span,
+                    format!(
+                        "printa( ): @{1}[ ] key #{k} is incompatible with @{0}:\n{0:>9} key #{k}: {2}\n{1:>9} key #{k}: {3}",
+                        l.name,
+                        r.name,
+                        a.name(),
+                        b.name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn check_printa_keys(&self, f: &Func, fmt: &Format, keys: &[Expr], span: Span) -> DResult<()> {
@@ -215,9 +269,10 @@ impl Resolver<'_> {
                     ErrTag::D_PRINTF_ARG_TYPE,
                     span,
                     format!(
-                        "{} aggregation key #{} is incompatible with conversion #{} prototype:\n\tconversion: %{}\n\t prototype: {}\n\t  argument: {}",
+                        "{} argument #{} is incompatible with conversion #{} prototype:\n\tconversion: %{}\n\t prototype: {}\n\t  argument: {}",
                         f.display_name(),
-                        next + 1,
+                        // The keys count as arguments #2, #3…
+                        next + 2,
                         ci + 1,
                         c.text,
                         conversion_prototype(c.conv),

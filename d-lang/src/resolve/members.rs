@@ -79,6 +79,21 @@ impl Resolver<'_> {
         self.bound.push((tr.param.clone(), v));
         let r = self.expr(def);
         self.bound.pop();
+        let r = r.and_then(|mv| {
+            if decl.ty.accepts(&mv.ty) {
+                Ok(mv)
+            } else {
+                Err(diag(
+                    ErrTag::D_XLATE_INCOMPAT,
+                    def.span,
+                    format!(
+                        "translator member {member} definition uses incompatible types: \"{}\" = \"{}\"",
+                        decl.ty.name(),
+                        mv.ty.name()
+                    ),
+                ))
+            }
+        });
         Some(r.map(|mv| {
             if decl.ty.is_integer() && mv.ty.is_integer() {
                 mk(I::Cast(Box::new(mv)), decl.ty.clone(), span)
@@ -120,11 +135,12 @@ impl Resolver<'_> {
             (b.ty.clone(), b)
         };
         let Type::Sou(s) = sou_ty.strip() else {
-            return Err(diag(
-                ErrTag::D_OP_SOU,
-                span,
-                format!("operator {op} cannot be applied to type \"{}\": must be applied to a struct or union", sou_ty.name()),
-            ));
+            let msg = if arrow {
+                format!("operator -> cannot be applied to pointer to type \"{}\"; must be applied to a struct or union pointer", sou_ty.name())
+            } else {
+                format!("operator . cannot be applied to type \"{}\"; must be applied to a struct or union", sou_ty.name())
+            };
+            return Err(diag(ErrTag::D_OP_SOU, span, msg));
         };
         // A kernel struct reached through a pointer member is a forward
         // declaration until used: complete it from the kernel's types.
@@ -150,7 +166,7 @@ impl Resolver<'_> {
         };
         if !s.complete {
             return Err(diag(
-                ErrTag::D_OP_SOU,
+                ErrTag::D_OP_INCOMPLETE,
                 span,
                 format!(
                     "operator {op} cannot be applied to a forward declaration: no {} definition is available",
@@ -198,7 +214,7 @@ impl Resolver<'_> {
             return Err(diag(
                 ErrTag::D_XLATE_SOU,
                 span,
-                "translator output must be a struct or union",
+                "translator output type must be a struct or union",
             ));
         };
         self.bound.push((tr.param.clone(), v.clone()));

@@ -37,13 +37,17 @@ pub use typing::TypeTable;
 /// Translators from kernel types to `psinfo_t` and `lwpsinfo_t`.
 pub const PROCFS_LIBRARY: &str = include_str!("../../lib/procfs.d");
 
-/// Resolve and type-check a parsed program.
+/// Resolve and type-check a parsed program; `source` is the text it was
+/// parsed from (a few messages name the line of a second place, such as
+/// `D_AGG_REDEF`'s previous definition).
 pub fn resolve(
     script: &ast::Script,
+    source: &str,
     opts: &CompileOptions,
     catalog: &dyn ProbeCatalog,
 ) -> DResult<Program> {
     let mut r = Resolver::new(opts, catalog);
+    r.source = std::rc::Rc::from(source);
     for item in &script.items {
         r.item(item)?;
     }
@@ -84,6 +88,9 @@ pub(crate) struct Resolver<'a> {
     probes: Vec<ProbeInfo>,
     /// Description text of the clause, for messages.
     clause_desc: String,
+    /// Each description of the clause, as DTrace prints it
+    /// (`:::BEGIN`), with the probes it matches (for `args[]`).
+    desc_probes: Vec<(String, Vec<ProbeInfo>)>,
     acts: ClauseActs,
     /// Names of inlines and translator parameters being expanded (recursion guard and bindings).
     bound: Vec<(String, ir::Expr)>,
@@ -92,6 +99,10 @@ pub(crate) struct Resolver<'a> {
     text_types: HashMap<String, Option<Type>>,
     /// Whether the translator library has been loaded (or found unneeded).
     library_loaded: bool,
+    /// Where each aggregation was first assigned, for `D_AGG_REDEF`.
+    agg_defs: HashMap<AggId, Span>,
+    /// The program's text, to turn such a span into a line.
+    source: std::rc::Rc<str>,
 }
 
 impl<'a> Resolver<'a> {
@@ -119,11 +130,14 @@ impl<'a> Resolver<'a> {
             translators: Vec::new(),
             probes: Vec::new(),
             clause_desc: String::new(),
+            desc_probes: Vec::new(),
             acts: ClauseActs::default(),
             bound: Vec::new(),
             depth: 0,
             text_types: HashMap::new(),
             library_loaded: false,
+            agg_defs: HashMap::new(),
+            source: std::rc::Rc::from(""),
         }
     }
 
@@ -142,34 +156,32 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// A control line, with `dt_pragma.c`'s messages: they name the
+    /// pragma without its `D` (`malformed #pragma option …`).
     fn pragma(&mut self, p: &ast::Pragma) -> DResult<()> {
         let words: Vec<&str> = p.words.iter().map(String::as_str).collect();
+        let malformed = |msg: String| Err(diag(ErrTag::D_PRAGMA_MALFORM, p.span, msg));
         match words.as_slice() {
-            ["D", "option", rest @ ..] => {
-                if rest.is_empty() {
-                    return Err(diag(
-                        ErrTag::D_PRAGMA_MALFORM,
-                        p.span,
-                        "malformed #pragma D option",
-                    ));
-                }
-                for opt in rest {
-                    let (name, value) = match opt.split_once('=') {
-                        Some((n, v)) => (n, Some(v)),
-                        None => (*opt, None),
+            ["D", "option"] => malformed("malformed #pragma option <option>=<val>".into()),
+            ["D", "option", _, _, ..] => {
+                malformed("superfluous arguments specified for #pragma option".into())
+            }
+            ["D", "option", opt] => {
+                let (name, value) = match opt.split_once('=') {
+                    Some((n, v)) => (n, Some(v)),
+                    None => (*opt, None),
+                };
+                if let Err(e) = crate::options::parse_pragma_option(name, value) {
+                    let msg = match value {
+                        Some(v) => format!("failed to set option '{name}' to '{v}': {e}"),
+                        None => format!("failed to set option '{name}': {e}"),
                     };
-                    if let Err(e) = crate::options::parse_option(name, value) {
-                        let msg = match value {
-                            Some(v) => format!("failed to set option '{name}' to '{v}': {e}"),
-                            None => format!("failed to set option '{name}': {e}"),
-                        };
-                        return Err(diag(ErrTag::D_PRAGMA_OPTSET, p.span, msg));
-                    }
-                    self.prog.options.push(ir::PragmaOption {
-                        name: name.to_string(),
-                        value: value.map(str::to_string),
-                    });
+                    return Err(diag(ErrTag::D_PRAGMA_OPTSET, p.span, msg));
                 }
+                self.prog.options.push(ir::PragmaOption {
+                    name: name.to_string(),
+                    value: value.map(str::to_string),
+                });
                 Ok(())
             }
             ["D", "depends_on", kind, what] => match *kind {
@@ -191,52 +203,56 @@ impl<'a> Resolver<'a> {
                 _ => Err(diag(
                     ErrTag::D_PRAGMA_INVAL,
                     p.span,
-                    format!("invalid class {kind} specified by #pragma D depends_on"),
+                    format!("invalid class {kind} specified by #pragma depends_on"),
                 )),
             },
-            ["D", "depends_on", ..] => Err(diag(
-                ErrTag::D_PRAGMA_MALFORM,
-                p.span,
-                "malformed #pragma D depends_on",
-            )),
+            ["D", "depends_on", ..] => {
+                malformed("malformed #pragma depends_on <class> <name>".into())
+            }
             ["D", "attributes", attrs, _, ..] => {
                 if attrs.split('/').count() != 3 {
                     return Err(diag(
                         ErrTag::D_PRAGMA_INVAL,
                         p.span,
-                        format!("invalid attributes specified by #pragma D attributes: {attrs}"),
+                        "invalid attributes specified by #pragma attributes",
                     ));
                 }
                 Ok(())
             }
-            ["D", "attributes", ..] => Err(diag(
-                ErrTag::D_PRAGMA_MALFORM,
+            ["D", "attributes", ..] => {
+                malformed("malformed #pragma attributes <attributes> <ident>".into())
+            }
+            ["D", "binding", version, _] if version.starts_with('"') => {
+                if !valid_version(version.trim_matches('"')) {
+                    return Err(diag(
+                        ErrTag::D_PRAGMA_INVAL,
+                        p.span,
+                        "invalid version string specified by #pragma binding",
+                    ));
+                }
+                Ok(())
+            }
+            ["D", "binding", ..] => {
+                malformed("malformed #pragma binding \"version\" <ident>".into())
+            }
+            ["D", "ident", ..] | ["ident", ..] => Ok(()),
+            // `#error`, `#pragma error`, `#pragma D error`.
+            ["D", "error", rest @ ..] | ["error", rest @ ..] => Err(diag(
+                ErrTag::D_PRAGERR,
                 p.span,
-                "malformed #pragma D attributes",
+                format!("#error: {}", pragma_error_text(&rest.join(" "))),
             )),
-            ["D", "binding", _version, _ident] => Ok(()),
-            ["D", "binding", ..] => Err(diag(
-                ErrTag::D_PRAGMA_MALFORM,
-                p.span,
-                "malformed #pragma D binding",
-            )),
-            ["D", "ident", ..] => Ok(()),
             ["D", other, ..] => Err(diag(
                 ErrTag::D_PRAGMA_INVAL,
                 p.span,
-                format!("invalid control directive: #pragma D {other}"),
+                format!("invalid D pragma: {other}"),
             )),
             ["D"] => Err(diag(
                 ErrTag::D_PRAGMA_MALFORM,
                 p.span,
                 "malformed #pragma D",
             )),
-            ["error", rest @ ..] => Err(diag(
-                ErrTag::D_PRAGERR,
-                p.span,
-                format!("#pragma error: {}", rest.join(" ")),
-            )),
-            // Other pragmas (ident, C compilers' own) are ignored, as DTrace does.
+            // Other pragmas (C compilers' own) are ignored, as DTrace does.
             _ => Ok(()),
         }
     }
@@ -364,13 +380,19 @@ impl<'a> Resolver<'a> {
         // A clause on `fbt:::` names a quarter of a million probes: no
         // search of the list for each.
         let mut seen = std::collections::HashSet::new();
+        let mut desc_probes = Vec::new();
         for (text, span) in &c.descs {
-            for p in self.match_probes(text, *span)? {
+            let matched = self.match_probes(text, *span)?;
+            let shown = ProbeDesc::parse(text, self.desc_field())
+                .map_or_else(|_| text.clone(), |d| d.to_string());
+            for p in &matched {
                 if seen.insert(p.id) {
-                    probes.push(p);
+                    probes.push(p.clone());
                 }
             }
+            desc_probes.push((shown, matched));
         }
+        self.desc_probes = desc_probes;
         probes.sort_by_key(|p| p.id);
         self.probes = probes.clone();
         self.clause_desc = c.descs.first().map(|d| d.0.clone()).unwrap_or_default();
@@ -486,10 +508,57 @@ impl<'a> Resolver<'a> {
     fn var(&self, id: VarId) -> &ir::Variable {
         &self.prog.variables[id.0 as usize]
     }
+
+    /// The line DTrace reports for a place in the program (after `#line`
+    /// markers), as the compiler does for the error's own place.
+    fn line_of(&self, span: Span) -> usize {
+        crate::lexer::line_of(&self.source, span.start).1
+    }
 }
 
 #[cfg(test)]
 mod tests;
+
+/// A `#pragma D binding` version: `M[.m[.u]]`, within the 8/12/12 bits
+/// DTrace encodes versions in.
+fn valid_version(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('.').collect();
+    let limits = [0xff_u32, 0xfff, 0xfff];
+    parts.len() <= 3
+        && parts.iter().zip(limits).all(|(p, max)| {
+            !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|n| n <= max)
+        })
+}
+
+/// The text of `#error`: each identifier or string (without its quotes)
+/// followed by one space; integers are dropped.
+fn pragma_error_text(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line.trim_start();
+    while !rest.is_empty() {
+        let (token, after) = match rest.strip_prefix('"') {
+            Some(s) => match s.find('"') {
+                Some(end) => (&s[..end], &s[end + 1..]),
+                None => (s, ""),
+            },
+            None => {
+                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                let word = &rest[..end];
+                let is_int = crate::options::parse_int(word).is_some()
+                    && word.starts_with(|c: char| c.is_ascii_digit());
+                (if is_int { "" } else { word }, &rest[end..])
+            }
+        };
+        if !token.is_empty() || rest.starts_with('"') {
+            out.push_str(token);
+            out.push(' ');
+        }
+        rest = after.trim_start();
+    }
+    out
+}
 
 /// DTrace's check of a provider declared again: the same probes, each
 /// with the same prototype.

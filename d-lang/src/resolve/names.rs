@@ -7,6 +7,7 @@
 use super::expr::mk;
 use super::Resolver;
 use crate::ast::{self, BinOp, ExprKind as A};
+use crate::catalog::ProbeInfo;
 use crate::diag::{diag, DResult, ErrTag};
 use crate::ir::{Expr, ExprKind as I, Scope, VarId};
 use crate::span::Span;
@@ -52,27 +53,21 @@ impl Resolver<'_> {
         if let Some(&id) = self.globals.get(name) {
             let v = self.var(id);
             if v.keys.is_some() {
-                return Err(diag(
-                    ErrTag::D_IDENT_BADREF,
-                    span,
-                    format!("array '{name}' may not be referenced as a scalar"),
-                ));
+                return Err(bad_ref("associative array", name, span));
             }
             return Ok(mk(I::Var(id), v.ty.clone(), span));
         }
+        // `args` is a built-in associative array to DTrace.
         if name == "args" {
-            return Err(diag(
-                ErrTag::D_ARGS_IDX,
-                span,
-                "args[ ] must be indexed by an integer constant",
-            ));
+            return Err(bad_ref("associative array", name, span));
         }
-        if crate::builtins::func(name).is_some() {
-            return Err(diag(
-                ErrTag::D_IDENT_BADREF,
-                span,
-                format!("function '{name}' may not be referenced as a scalar"),
-            ));
+        if let Some(f) = crate::builtins::func(name) {
+            let kind = match f.kind {
+                crate::builtins::FuncKind::Subroutine => "function",
+                crate::builtins::FuncKind::Action => "tracing function",
+                crate::builtins::FuncKind::Aggregating => "aggregating function",
+            };
+            return Err(bad_ref(kind, name, span));
         }
         Err(diag(
             ErrTag::D_IDENT_UNDEF,
@@ -116,13 +111,10 @@ impl Resolver<'_> {
             Some(&id) => {
                 let v = self.var(id);
                 if v.keys.is_some() {
-                    return Err(diag(
-                        ErrTag::D_IDENT_BADREF,
+                    return Err(bad_ref(
+                        "associative array",
+                        &Self::scoped_name(scope, name),
                         span,
-                        format!(
-                            "array '{}' may not be referenced as a scalar",
-                            Self::scoped_name(scope, name)
-                        ),
                     ));
                 }
                 Ok(mk(I::Var(id), v.ty.clone(), span))
@@ -155,17 +147,30 @@ impl Resolver<'_> {
         }
     }
 
-    pub(super) fn keys(&mut self, keys: &[ast::Expr]) -> DResult<Vec<Expr>> {
+    /// The keys of an associative array (`kind` "associative array") or
+    /// aggregation ("aggregation"): none may be void (`D_KEY_TYPE`). A
+    /// void action such as `trace(1)` is a void key here, as in DTrace,
+    /// once its arguments are checked.
+    pub(super) fn key_values(&mut self, keys: &[ast::Expr], kind: &str) -> DResult<Vec<Expr>> {
         let mut out = Vec::new();
         for (i, k) in keys.iter().enumerate() {
-            let v = self.expr(k)?;
+            let v = match &k.kind {
+                A::Call(name, args, _) => match crate::builtins::func(name) {
+                    Some(f) if f.kind == crate::builtins::FuncKind::Action && f.ret == "void" => {
+                        self.checked_args(f, args, k.span)?;
+                        mk(I::Const(0), Type::Void, k.span)
+                    }
+                    _ => self.expr(k)?,
+                },
+                _ => self.expr(k)?,
+            };
             let v = self.rvalue(v)?;
             if v.ty.is_void() || matches!(v.ty.strip(), Type::Function(_)) {
                 return Err(diag(
                     ErrTag::D_KEY_TYPE,
                     k.span,
                     format!(
-                        "{} expression may not be used as associative array index: key #{}",
+                        "{} expression may not be used as {kind} index: key #{}",
                         v.ty.name(),
                         i + 1
                     ),
@@ -189,7 +194,7 @@ impl Resolver<'_> {
                 ErrTag::D_PROTO_LEN,
                 span,
                 format!(
-                    "{what}[ ] prototype mismatch: {} arg{} passed, {} expected",
+                    "{what}[ ] prototype mismatch: {} key{} passed, {} expected",
                     keys.len(),
                     if keys.len() == 1 { "" } else { "s" },
                     sig.len()
@@ -205,7 +210,7 @@ impl Resolver<'_> {
                     ErrTag::D_PROTO_ARG,
                     k.span,
                     format!(
-                        "{what}[ ] argument #{} is incompatible with prototype:\n\tprototype: {}\n\t argument: {}",
+                        "{what}[ ] key #{} is incompatible with prototype:\n\tprototype: {}\n\t      key: {}",
                         i + 1,
                         t.name(),
                         k.ty.name()
@@ -235,7 +240,7 @@ impl Resolver<'_> {
             ));
         }
         if let Some((scope, name)) = self.array_ref(base) {
-            let k = self.keys(keys)?;
+            let k = self.key_values(keys, "associative array")?;
             let Some(&id) = self.scope_map(scope).get(&name) else {
                 let tag = if scope == Scope::Global {
                     ErrTag::D_IDENT_UNDEF
@@ -302,24 +307,47 @@ impl Resolver<'_> {
         Ok(mk(I::Deref(Box::new(sum)), elem, span))
     }
 
+    /// `args[N]`, checked in DTrace's order (`dt_ident.c`, `dt_probe.c`):
+    /// one subscript, an integer constant, inside a clause, a stable set of
+    /// probes, an index in range.
     fn probe_arg(&mut self, keys: &[ast::Expr], span: Span) -> DResult<Expr> {
         if keys.len() != 1 {
             return Err(diag(
-                ErrTag::D_ARGS_IDX,
+                ErrTag::D_PROTO_LEN,
                 span,
-                "args[ ] requires exactly one index",
+                format!(
+                    "args[ ] prototype mismatch: {} arg{} passed, 1 expected",
+                    keys.len(),
+                    if keys.len() == 1 { "" } else { "s" }
+                ),
             ));
         }
         let k = self.expr(&keys[0])?;
         let Some(n) = k.as_const().filter(|_| k.ty.is_integer()) else {
             return Err(diag(
-                ErrTag::D_ARGS_IDX,
+                ErrTag::D_PROTO_ARG,
                 keys[0].span,
-                "args[ ] must be indexed by an integer constant",
+                format!(
+                    "args[ ] argument #1 is incompatible with prototype:\n\tprototype: integer constant\n\t argument: {}",
+                    k.ty.name()
+                ),
             ));
         };
-        let probes = self.probes.clone();
-        let Some(first) = probes.first() else {
+        // Outside a clause (an inline's value) there is no probe.
+        if self.clause_desc.is_empty() {
+            return Err(diag(
+                ErrTag::D_ARGS_NONE,
+                span,
+                "args[ ] may not be referenced outside of a probe clause",
+            ));
+        }
+        let descs: Vec<(String, Vec<ProbeInfo>)> = self
+            .desc_probes
+            .iter()
+            .filter(|(_, p)| !p.is_empty())
+            .cloned()
+            .collect();
+        let Some((first_desc, first_probes)) = descs.first() else {
             return Err(diag(
                 ErrTag::D_ARGS_NONE,
                 span,
@@ -329,18 +357,40 @@ impl Resolver<'_> {
                 ),
             ));
         };
-        let first_args = self.catalog.probe_args(first);
-        if probes
+        let first = first_probes[0].clone();
+        let first_args = self.catalog.probe_args(&first);
+        // DTrace refuses a description whose probes form an unstable set
+        // (judged by the providers' stability attributes, which Lumen's
+        // catalogue lacks: probes whose argument types differ stand in
+        // for it), and types args[] from its first probe.
+        for (desc, probes) in &descs {
+            let args0 = self.catalog.probe_args(&probes[0]);
+            if probes
+                .iter()
+                .skip(1)
+                .any(|p| self.catalog.probe_args(p) != args0)
+            {
+                return Err(diag(
+                    ErrTag::D_ARGS_MULTI,
+                    span,
+                    format!(
+                        "args[ ] may not be referenced because probe description {desc} matches an unstable set of probes"
+                    ),
+                ));
+            }
+        }
+        // DTrace compiles a clause once per description, each with its
+        // own argument types; Lumen compiles it once, so they must agree.
+        if let Some((desc, _)) = descs
             .iter()
             .skip(1)
-            .any(|p| self.catalog.probe_args(p) != first_args)
+            .find(|(_, p)| self.catalog.probe_args(&p[0]) != first_args)
         {
             return Err(diag(
-                ErrTag::D_ARGS_MULTI,
+                ErrTag::D_UNSUPPORTED,
                 span,
                 format!(
-                    "args[ ] may not be referenced because probe description {} matches an unstable set of probes",
-                    self.clause_desc
+                    "args[ ] may not be referenced in one clause for probe descriptions {first_desc} and {desc}: their arguments differ (Lumen compiles a clause once for all its descriptions; give each its own clause)"
                 ),
             ));
         }
@@ -349,9 +399,8 @@ impl Resolver<'_> {
                 ErrTag::D_ARGS_IDX,
                 keys[0].span,
                 format!(
-                    "index {} is out of range for {} args[ ]",
-                    n as i64,
-                    first.full_name()
+                    "index {} is out of range for {first_desc} args[ ]",
+                    n as i64
                 ),
             ));
         };
@@ -400,4 +449,14 @@ impl Resolver<'_> {
         }
         Ok(mk(I::Deref(Box::new(ptr)), target, span))
     }
+}
+
+/// `D_IDENT_BADREF`: a name of one kind used as a scalar, in DTrace's words
+/// (`associative array 'a' may not be referenced as scalar`).
+pub(super) fn bad_ref(kind: &str, name: &str, span: Span) -> crate::diag::Diagnostic {
+    diag(
+        ErrTag::D_IDENT_BADREF,
+        span,
+        format!("{kind} '{name}' may not be referenced as scalar"),
+    )
 }

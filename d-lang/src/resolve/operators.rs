@@ -57,7 +57,7 @@ impl Resolver<'_> {
                     return Err(diag(
                         ErrTag::D_DEREF_FUNC,
                         span,
-                        "cannot dereference function pointer",
+                        "cannot dereference pointer to function",
                     ));
                 }
                 let Some(t) = v.ty.referent().cloned().filter(|_| v.ty.is_pointer()) else {
@@ -208,6 +208,16 @@ impl Resolver<'_> {
                 l.ty.promote()
             }
             BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge | BinOp::Eq | BinOp::Ne => {
+                // A string compared with NULL (the literal 0): D reads a
+                // NULL string as empty, so `s != NULL` is `s != ""`.
+                let null = |e: &Expr| e.ty.is_integer() && e.as_const() == Some(0);
+                let empty = |e: &Expr| mk(I::Str(Vec::new()), Type::String, e.span);
+                if l.ty.is_string() && null(&r) {
+                    return self.binary_typed(op, l, empty(&r), span);
+                }
+                if r.ty.is_string() && null(&l) {
+                    return self.binary_typed(op, empty(&l), r, span);
+                }
                 let strings = (l.ty.is_string() || l.ty.is_char_string())
                     && (r.ty.is_string() || r.ty.is_char_string())
                     && (l.ty.is_string() || r.ty.is_string());
@@ -258,6 +268,18 @@ impl Resolver<'_> {
         r: &ast::Expr,
         span: Span,
     ) -> DResult<Expr> {
+        if op == BinOp::Comma {
+            let (lv, l_act) = self.operand(l)?;
+            let (rv, r_act) = self.operand(r)?;
+            if l_act || r_act {
+                return Err(diag(
+                    ErrTag::D_OP_ACT,
+                    span,
+                    "operator , operands cannot be actions",
+                ));
+            }
+            return self.binary_typed(op, lv, rv, span);
+        }
         let lv = self.expr(l)?;
         let rv = self.expr(r)?;
         self.binary_typed(op, lv, rv, span)
@@ -275,11 +297,11 @@ impl Resolver<'_> {
             return Err(diag(
                 ErrTag::D_OP_SCALAR,
                 c.span,
-                "operator ?: requires an operand of scalar type",
+                "operator ?: expression must be of scalar type",
             ));
         }
-        let av = self.expr(a)?;
-        let bv = self.expr(b)?;
+        let (av, a_act) = self.operand(a)?;
+        let (bv, b_act) = self.operand(b)?;
         let ty = if av.ty.is_arith() && bv.ty.is_arith() {
             Type::arith_result(&av.ty, &bv.ty)
         } else if (av.ty.is_string() || av.ty.is_char_string())
@@ -297,6 +319,13 @@ impl Resolver<'_> {
                 "operator ?: operands must have compatible types",
             ));
         };
+        if a_act || b_act {
+            return Err(diag(
+                ErrTag::D_OP_ACT,
+                span,
+                "action cannot be used in a conditional context",
+            ));
+        }
         if let Some(cc) = cv.as_const() {
             if let (Some(x), Some(y)) = (av.as_const(), bv.as_const()) {
                 let v = if cc != 0 { x } else { y };

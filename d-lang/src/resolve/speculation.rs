@@ -1,7 +1,8 @@
 //! Speculation: `speculate`, `commit`, `discard`, and the order rules of actions in a clause.
 //!
-//! No data after `commit`, nothing destructive or aggregating after
-//! `speculate`, and `speculate` before any data-recording action.
+//! No data or aggregation after `commit`, nothing destructive or
+//! aggregating after `speculate`, and `speculate` and `commit` before any
+//! data-recording or aggregating action (libdtrace's `dt_cg_clsflags`).
 
 use super::Resolver;
 use crate::ast;
@@ -32,15 +33,11 @@ impl Resolver<'_> {
                     ErrTag::D_SPEC_COMM,
                     "speculate( ) may not follow commit( )",
                 ),
+                // DTrace has one message for data and aggregations.
                 (
-                    self.acts.recorded,
+                    self.acts.recorded || self.acts.aggregated,
                     ErrTag::D_SPEC_DREC,
-                    "speculate( ) may not follow data-recording actions",
-                ),
-                (
-                    self.acts.aggregated,
-                    ErrTag::D_SPEC_DREC,
-                    "speculate( ) may not follow aggregating actions",
+                    "speculate( ) may not follow data-recording action(s)",
                 ),
             ],
         )?;
@@ -52,7 +49,8 @@ impl Resolver<'_> {
     }
 
     /// `commit(id)` and `discard(id)`: never after `speculate`; `commit`
-    /// also never after another commit or a data-recording action.
+    /// also never after a data-recording or aggregating action. Two
+    /// `commit()`s are fine, as in DTrace.
     pub(super) fn commit_or_discard(
         &mut self,
         f: &Func,
@@ -69,14 +67,9 @@ impl Resolver<'_> {
                         "commit( ) may not follow speculate( )",
                     ),
                     (
-                        self.acts.committed,
-                        ErrTag::D_COMM_COMM,
-                        "commit( ) may not follow commit( )",
-                    ),
-                    (
-                        self.acts.recorded,
+                        self.acts.recorded || self.acts.aggregated,
                         ErrTag::D_COMM_DREC,
-                        "commit( ) may not follow data-recording actions",
+                        "commit( ) may not follow data-recording action(s)",
                     ),
                 ],
             )?;
@@ -100,30 +93,59 @@ impl Resolver<'_> {
         })
     }
 
-    /// Record that the clause has used action `f`, refusing what the
-    /// speculation rules forbid: data after `commit`, destruction after
-    /// `speculate`.
+    /// Record that the clause has used action `f` (any action but
+    /// `speculate`, `commit` and `discard`: DTrace counts them all as
+    /// data-recording), refusing what the speculation rules forbid, in
+    /// `dt_cg_clsflags`'s order: destruction or `exit` after `speculate`,
+    /// then data after `commit`.
     pub(super) fn note_record(&mut self, f: &Func, span: Span) -> DResult<()> {
-        if self.acts.committed && f.flags.records {
-            return Err(diag(
-                ErrTag::D_COMM_DREC,
-                span,
-                "data-recording actions may not follow commit( )",
-            ));
-        }
-        if f.flags.destructive && self.acts.speculated {
+        if self.acts.speculated && f.flags.destructive {
             return Err(diag(
                 ErrTag::D_ACT_SPEC,
                 span,
                 "destructive actions may not follow speculate( )",
             ));
         }
-        if f.flags.records {
-            self.acts.recorded = true;
+        if self.acts.speculated && f.name == "exit" {
+            return Err(diag(
+                ErrTag::D_EXIT_SPEC,
+                span,
+                "exit( ) may not follow speculate( )",
+            ));
         }
+        if self.acts.committed {
+            return Err(diag(
+                ErrTag::D_DREC_COMM,
+                span,
+                "data-recording actions may not follow commit( )",
+            ));
+        }
+        self.acts.recorded = true;
         if f.flags.destructive {
             self.prog.destructive = true;
         }
+        Ok(())
+    }
+
+    /// Record that the clause aggregates, refusing it after `commit` or
+    /// `speculate` (DTrace checks them in that order).
+    pub(super) fn note_aggregation(&mut self, span: Span) -> DResult<()> {
+        refuse_first(
+            span,
+            &[
+                (
+                    self.acts.committed,
+                    ErrTag::D_AGG_COMM,
+                    "aggregating actions may not follow commit( )",
+                ),
+                (
+                    self.acts.speculated,
+                    ErrTag::D_AGG_SPEC,
+                    "aggregating actions may not follow speculate( )",
+                ),
+            ],
+        )?;
+        self.acts.aggregated = true;
         Ok(())
     }
 }

@@ -137,22 +137,48 @@ impl Resolver<'_> {
             BaseType::Words(words) => {
                 let w: Vec<&str> = words.iter().map(|k| k.as_str()).collect();
                 words_type(&w).ok_or_else(|| {
-                    let tag = if words.iter().filter(|k| **k == Keyword::Long).count() > 2 {
-                        ErrTag::D_DECL_LONGINT
-                    } else if words.contains(&Keyword::Signed) && words.contains(&Keyword::Unsigned)
+                    let has = |k: Keyword| words.contains(&k);
+                    let sign = has(Keyword::Signed) || has(Keyword::Unsigned);
+                    let size = has(Keyword::Short) || has(Keyword::Long);
+                    // DTrace's checks of the words around a base type
+                    // (dt_decl.c); other bad mixes are left as they were.
+                    let (tag, msg) = if has(Keyword::Char) && size {
+                        (
+                            ErrTag::D_DECL_CHARATTR,
+                            "invalid type declaration: short and long may not be used with char type",
+                        )
+                    } else if has(Keyword::Void) && (sign || size) {
+                        (
+                            ErrTag::D_DECL_VOIDATTR,
+                            "invalid type declaration: attributes may not be used with void type",
+                        )
+                    } else if sign
+                        && (has(Keyword::String) || has(Keyword::Float) || has(Keyword::Double))
                     {
-                        ErrTag::D_DECL_SIGNINT
+                        (
+                            ErrTag::D_DECL_SIGNINT,
+                            "invalid type declaration: signed and unsigned may only be used with integer type",
+                        )
+                    } else if has(Keyword::Long) && has(Keyword::String) {
+                        (
+                            ErrTag::D_DECL_LONGINT,
+                            "invalid type declaration: long and long long may only be used with integer or floating-point type",
+                        )
+                    } else if words.iter().filter(|k| **k == Keyword::Long).count() > 2 {
+                        (ErrTag::D_DECL_LONGINT, "invalid type combination")
+                    } else if has(Keyword::Signed) && has(Keyword::Unsigned) {
+                        (ErrTag::D_DECL_SIGNINT, "invalid type combination")
                     } else {
-                        ErrTag::D_DECL_COMBO
+                        (ErrTag::D_DECL_COMBO, "invalid type combination")
                     };
-                    diag(tag, specs.span, "invalid type combination")
+                    diag(tag, specs.span, msg)
                 })
             }
             BaseType::Named(name) => self.types.typedefs.get(name).cloned().ok_or_else(|| {
                 diag(
-                    ErrTag::D_TYPE_ERR,
+                    ErrTag::D_UNKNOWN,
                     specs.span,
-                    format!("failed to resolve type {name}"),
+                    format!("failed to resolve type {name}: Unknown type name"),
                 )
             }),
             BaseType::Struct(name, members) => {
@@ -215,6 +241,15 @@ impl Resolver<'_> {
             let base = self.specs_type(&m.specs)?;
             let (mname, ty, _) = self.apply_declarator(base, &m.decl, false)?;
             let mname = mname.map(|(n, _)| n).unwrap_or_default();
+            if let Type::Sou(fwd) = ty.strip() {
+                if !fwd.complete {
+                    return Err(diag(
+                        ErrTag::D_DECL_INCOMPLETE,
+                        m.span,
+                        format!("incomplete struct/union/enum {}: {mname}", ty.name()),
+                    ));
+                }
+            }
             if !mname.is_empty() && out.iter().any(|o| o.name == mname) {
                 return Err(diag(
                     ErrTag::D_DECL_MNAME,
@@ -226,12 +261,19 @@ impl Resolver<'_> {
                 return Err(diag(
                     ErrTag::D_DECL_VOIDOBJ,
                     m.span,
-                    format!("cannot have void object: {mname}"),
+                    format!("cannot have void member: {mname}"),
                 ));
             }
             let a = ty.align();
             align = align.max(a);
             let (moff, bits) = if let Some(w) = &m.bits {
+                // DTrace's order (dt_decl.c): the width (an unnamed `: 0`
+                // is allowed), then the type, then the width against it.
+                let bad_width = "positive integral constant expression expected as bit-field size";
+                let width = self.const_int(w, ErrTag::D_DECL_BFCONST, bad_width)?;
+                if width < 0 || (width == 0 && !mname.is_empty()) {
+                    return Err(diag(ErrTag::D_DECL_BFCONST, w.span, bad_width));
+                }
                 if !ty.is_integer() {
                     return Err(diag(
                         ErrTag::D_DECL_BFTYPE,
@@ -239,17 +281,12 @@ impl Resolver<'_> {
                         format!("invalid type for bit-field: {mname}"),
                     ));
                 }
-                let width = self.const_int(
-                    w,
-                    ErrTag::D_DECL_BFCONST,
-                    "positive integral constant expression must be used as a bit-field width",
-                )?;
                 let unit = ty.size();
-                if width < 0 || width as u64 > unit * 8 || (width == 0 && !mname.is_empty()) {
+                if width as u64 > unit * 8 {
                     return Err(diag(
                         ErrTag::D_DECL_BFSIZE,
                         m.span,
-                        format!("bit-field size {width} is invalid for type {}", ty.name()),
+                        format!("bit-field too big for type: {mname}"),
                     ));
                 }
                 let width = width as u32;
@@ -315,11 +352,14 @@ impl Resolver<'_> {
                 .enums
                 .get(&n)
                 .map(|e| Type::Enum(e.clone()))
+                // Unlike a struct or union, an unknown enum gets no
+                // forward declaration: DTrace cannot resolve the type
+                // (dt_decl.c; the reason is libdtrace's EDT_NOTYPE text).
                 .ok_or_else(|| {
                     diag(
-                        ErrTag::D_TYPE_ERR,
+                        ErrTag::D_UNKNOWN,
                         span,
-                        format!("failed to resolve type enum {n}"),
+                        format!("failed to resolve type enum {n}: Unknown type name"),
                     )
                 });
         };
@@ -340,7 +380,7 @@ impl Resolver<'_> {
                     v,
                     ErrTag::D_DECL_ENCONST,
                     &format!(
-                        "enumerator '{ename}' must be assigned an integral constant expression"
+                        "enumerator '{ename}' must be assigned to an integral constant expression"
                     ),
                 )?;
             }
@@ -348,7 +388,7 @@ impl Resolver<'_> {
                 return Err(diag(
                     ErrTag::D_DECL_ENOFLOW,
                     *espan,
-                    format!("enumerator '{ename}' overflows INT_MAX (2147483647)"),
+                    format!("enumerator '{ename}' value overflows INT_MAX (2147483647)"),
                 ));
             }
             if self.types.enumerators.contains_key(ename)
@@ -417,8 +457,19 @@ impl Resolver<'_> {
                     let mut kt = Vec::new();
                     for k in keys {
                         let t = self.type_of_name(k)?;
+                        // A key list is an "array" prototype, which may
+                        // not take void (dt_decl_prototype).
                         if t.is_void() {
-                            return Err(diag(ErrTag::D_KEY_TYPE, k.span, "void expression may not be used as associative array index: key #1"));
+                            return Err(diag(
+                                ErrTag::D_DECL_PROTO_TYPE,
+                                k.span,
+                                format!(
+                                    "array prototype may not use parameter of type {}: {}, parameter #{}",
+                                    t.name(),
+                                    k.decl.name().map_or("(anonymous)", |n| n.0),
+                                    kt.len() + 1
+                                ),
+                            ));
                         }
                         kt.push(t);
                     }
@@ -434,7 +485,7 @@ impl Resolver<'_> {
                         return Err(diag(
                             ErrTag::D_DECL_ARRBIG,
                             e.span,
-                            "array dimension too large",
+                            "array dimension too big",
                         ));
                     }
                     self.apply_declarator(Type::Array(Rc::new(base), n as u64), inner, allow_keys)
@@ -442,7 +493,10 @@ impl Resolver<'_> {
                 None => Err(diag(
                     ErrTag::D_DECL_ARRNULL,
                     d.name().map(|n| n.1).unwrap_or_default(),
-                    "array declaration requires array dimension or tuple signature",
+                    format!(
+                        "array declaration requires array dimension or tuple signature: {}",
+                        d.name().map_or("", |n| n.0)
+                    ),
                 )),
             },
             Declarator::Function(inner, params, varargs) => {
@@ -549,11 +603,18 @@ impl Resolver<'_> {
                     let scope = match class {
                         Some(StorageClass::SelfScope) => Scope::Thread,
                         Some(StorageClass::ThisScope) => Scope::Clause,
-                        Some(StorageClass::Auto | StorageClass::Register) => {
+                        // A function prototype declared `static` is
+                        // an extern one, as in DTrace.
+                        Some(StorageClass::Static) if matches!(ty.strip(), Type::Function(_)) => {
+                            Scope::Global
+                        }
+                        Some(
+                            StorageClass::Auto | StorageClass::Register | StorageClass::Static,
+                        ) => {
                             return Err(diag(
                                 ErrTag::D_DECL_BADCLASS,
                                 d.span,
-                                "auto and register storage classes are not supported in D",
+                                "specified storage class not appropriate in D",
                             ))
                         }
                         _ => Scope::Global,
@@ -591,7 +652,7 @@ impl Resolver<'_> {
                 return Err(diag(
                     ErrTag::D_DECL_INCOMPLETE,
                     span,
-                    format!("declaration of {name} has incomplete type {}", ty.name()),
+                    format!("incomplete struct/union/enum {}: {name}", ty.name()),
                 ));
             }
         }
@@ -603,10 +664,16 @@ impl Resolver<'_> {
             ));
         }
         if scope == Scope::Global
-            && (crate::builtins::variable(name).is_some()
-                || crate::builtins::func(name).is_some()
-                || self.inlines.contains_key(name)
-                || self.types.enumerators.contains_key(name))
+            && (crate::builtins::variable(name).is_some() || crate::builtins::func(name).is_some())
+        {
+            return Err(diag(
+                ErrTag::D_DECL_IDRED,
+                span,
+                format!("built-in identifier redeclared: {name}"),
+            ));
+        }
+        if scope == Scope::Global
+            && (self.inlines.contains_key(name) || self.types.enumerators.contains_key(name))
         {
             return Err(diag(
                 ErrTag::D_DECL_IDRED,
@@ -620,13 +687,55 @@ impl Resolver<'_> {
             Scope::Clause => &self.clause_vars,
         };
         if let Some(&id) = map.get(name) {
+            // The same kind and type again is fine; else DTrace says what
+            // differs: kind or type, then the tuple's length, then a key.
             let v = self.var(id);
-            if v.ty.strip() != ty.strip() || v.keys != keys {
-                return Err(diag(
+            let kind = |k: &Option<Vec<Type>>| {
+                if k.is_some() {
+                    "associative array"
+                } else {
+                    "scalar"
+                }
+            };
+            let redeclared = |what: String| {
+                Err(diag(
                     ErrTag::D_DECL_IDRED,
                     span,
-                    format!("identifier redeclared: {name}"),
+                    format!("identifier redeclared: {name}\n\t current: {what}"),
+                ))
+            };
+            if kind(&keys) != kind(&v.keys) || v.ty.strip() != ty.strip() {
+                return redeclared(format!(
+                    "{} {}\n\tprevious: {} {}",
+                    kind(&keys),
+                    ty.name(),
+                    kind(&v.keys),
+                    v.ty.name()
                 ));
+            }
+            if let (Some(cur), Some(prev)) = (&keys, &v.keys) {
+                if cur.len() != prev.len() {
+                    return redeclared(format!(
+                        "associative array of {0}, tuple length {1}\n\tprevious: associative array of {2}, tuple length {3}",
+                        ty.name(),
+                        cur.len(),
+                        v.ty.name(),
+                        prev.len()
+                    ));
+                }
+                if let Some((i, (c, p))) = cur
+                    .iter()
+                    .zip(prev)
+                    .enumerate()
+                    .find(|(_, (c, p))| c.strip() != p.strip())
+                {
+                    return redeclared(format!(
+                        "associative array, key #{0} of type {1}\n\tprevious: associative array, key #{0} of type {2}",
+                        i + 1,
+                        c.name(),
+                        p.name()
+                    ));
+                }
             }
             return Ok(());
         }
@@ -640,24 +749,42 @@ impl Resolver<'_> {
         let (name, ty, _) = self.apply_declarator(base, &i.decl, false)?;
         let Some((name, nspan)) = name else {
             return Err(diag(
-                ErrTag::D_DECL_IDENT,
+                ErrTag::D_DECL_USELESS,
                 i.span,
-                "identifier expected in inline declaration",
+                "inline declaration requires a name",
             ));
         };
-        if self.inlines.contains_key(&name)
-            || self.globals.contains_key(&name)
-            || crate::builtins::variable(&name).is_some()
-        {
+        // DTrace names the earlier global's kind, and `inline` if it was one.
+        let previous = if self.inlines.contains_key(&name) {
+            Some("scalar inline")
+        } else if let Some(&id) = self.globals.get(&name) {
+            Some(if self.var(id).keys.is_some() {
+                "associative array "
+            } else {
+                "scalar "
+            })
+        } else if crate::builtins::variable(&name).is_some() {
+            Some("scalar ")
+        } else {
+            None
+        };
+        if let Some(previous) = previous {
             return Err(diag(
                 ErrTag::D_DECL_IDRED,
                 nspan,
-                format!("identifier redeclared: {name}"),
+                format!(
+                    "identifier redefined: {name}\n\t current: inline definition\n\tprevious: {previous}"
+                ),
             ));
         }
-        // Check the value now so errors point at the inline, not its uses.
-        let v = self.expr(&i.value)?;
-        let v = self.rvalue(v)?;
+        // Check the value now so errors point at the inline, not its uses;
+        // outside any clause, as DTrace does (no `args[]` there).
+        let probes = std::mem::take(&mut self.probes);
+        let desc = std::mem::take(&mut self.clause_desc);
+        let v = self.expr(&i.value).and_then(|v| self.rvalue(v));
+        self.probes = probes;
+        self.clause_desc = desc;
+        let v = v?;
         if !ty.accepts(&v.ty) {
             return Err(diag(
                 ErrTag::D_OP_INCOMPAT,
@@ -681,12 +808,16 @@ impl Resolver<'_> {
             return Err(diag(
                 ErrTag::D_XLATE_SOU,
                 t.output.span,
-                format!(
-                    "translator output type must be a struct or union: {}",
-                    output.name()
-                ),
+                "translator output type must be a struct or union",
             ));
         };
+        if !sou.complete {
+            return Err(diag(
+                ErrTag::D_XLATE_SOU,
+                t.output.span,
+                format!("incomplete struct/union/enum {}", output.name()),
+            ));
+        }
         if self
             .translators
             .iter()

@@ -144,11 +144,17 @@ pub fn record<'a>(enablings: &'a [Enabling], bytes: &[u8]) -> Result<Record<'a>,
     if bytes.len() < enabling.size as usize {
         return Err(DecodeError::Short(bytes.len()));
     }
+    // Bit i of the mask words: the header's for the first 64 actions,
+    // then one word per 64 right after the header.
+    let ran = |i: usize| match i / 64 {
+        0 => mask & (1u64 << i) != 0,
+        w => u64_at(bytes, 24 + 8 * (w - 1)) & (1u64 << (i % 64)) != 0,
+    };
     let actions = enabling
         .actions
         .iter()
         .enumerate()
-        .filter(|(i, _)| mask & (1u64 << i) != 0)
+        .filter(|(i, _)| ran(*i))
         .map(|(_, a)| (a, a.fields.iter().map(|f| field(bytes, 0, f)).collect()))
         .collect();
     let speculation = (spec != 0).then_some(spec & !(1u64 << 63));
@@ -182,6 +188,7 @@ mod tests {
             statement: 0,
             probe,
             size: 24 + 8 + 16,
+            mask_words: 1,
             actions: vec![
                 RecordAction {
                     kind: RecordKind::Trace,

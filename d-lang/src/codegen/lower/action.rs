@@ -247,23 +247,29 @@ impl Lower<'_> {
         Ok(())
     }
 
-    /// Check there is room for one more data-recording action (the
-    /// record's action mask has 64 bits).
+    /// Check there is a mask bit for one more data-recording action (the
+    /// clause was given a mask word per 64 actions it holds).
     fn next_action(&self) -> R<()> {
-        if self.actions.len() >= 64 {
-            return Err(self.err("a clause may have at most 64 data-recording actions"));
+        if self.actions.len() as u32 >= 64 * (1 + self.extra_masks) {
+            return Err(self.err("more data-recording actions than the clause was counted to hold"));
         }
         Ok(())
     }
 
-    /// Record that the next action ran (`mask |= 1 << index`) and describe it.
+    /// Record that the next action ran (bit `index % 64` of its mask word:
+    /// the header's for the first 64, then the words after the header)
+    /// and describe it.
     fn push_action(&mut self, kind: RecordKind, fields: Vec<Field>) {
-        let index = self.actions.len();
+        let index = self.actions.len() as u32;
         let rec = self.lay.record_off as i16;
-        self.asm.push(Insn::ldx(Size::DW, R1, R9, rec + 8));
-        self.imm(R2, 1u64 << index);
+        let word = match index / 64 {
+            0 => rec + 8,
+            w => rec + (crate::codegen::layout::HEADER_SIZE + 8 * (w - 1)) as i16,
+        };
+        self.asm.push(Insn::ldx(Size::DW, R1, R9, word));
+        self.imm(R2, 1u64 << (index % 64));
         self.asm.push(Insn::alu64_reg(Alu::Or, R1, R2));
-        self.asm.push(Insn::stx(Size::DW, R9, rec + 8, R1));
+        self.asm.push(Insn::stx(Size::DW, R9, word, R1));
         self.actions.push(RecordAction { kind, fields });
     }
 

@@ -159,6 +159,7 @@ pub(crate) fn lower_program(
                         statement: statement_of(ci, probe),
                         probe: probe.clone(),
                         size: l.record_size,
+                        mask_words: 1 + l.extra_masks,
                         actions,
                     });
                 }
@@ -237,6 +238,9 @@ pub(crate) struct Lower<'a> {
     /// 1-based number of the statement being lowered (0: the predicate),
     /// DTrace's "action #N" of run-time errors.
     action_no: u32,
+    /// Action-mask words the clause's record has beyond the header's
+    /// (one per 64 data-recording actions after the first 64).
+    extra_masks: u32,
 }
 
 impl<'a> Lower<'a> {
@@ -271,6 +275,7 @@ impl<'a> Lower<'a> {
             span: Span::default(),
             fault: None,
             action_no: 0,
+            extra_masks: 0,
         }
     }
 
@@ -355,6 +360,9 @@ impl<'a> Lower<'a> {
         let exit = self.exit;
         self.asm.jmp_imm(Cond::Eq, R0, 0, exit);
         self.asm.push(Insn::mov64_reg(R9, R0));
+        // Nothing is alloca'd yet in this firing.
+        self.asm
+            .push(Insn::st(Size::DW, R9, self.lay.alloca_top_off as i16, 0));
         Ok(())
     }
 
@@ -404,6 +412,19 @@ impl<'a> Lower<'a> {
         Ok(())
     }
 
+    /// How many data-recording actions a clause's statements hold, at most
+    /// (both ways of an `if` count).
+    fn count_actions(stmts: &[ir::Stmt]) -> u32 {
+        stmts
+            .iter()
+            .map(|s| match s {
+                ir::Stmt::Action(a) => u32::from(action::is_recording(a)),
+                ir::Stmt::If(_, a, b) => Self::count_actions(a) + Self::count_actions(b),
+                _ => 0,
+            })
+            .sum()
+    }
+
     /// Whether a clause's statements include a data-recording action.
     fn records(stmts: &[ir::Stmt]) -> bool {
         stmts.iter().any(|s| match s {
@@ -418,14 +439,21 @@ impl<'a> Lower<'a> {
         self.span = c.span;
         self.cache.clear();
         self.cond_depth = 0;
-        self.record_size = HEADER_SIZE;
         self.actions = Vec::new();
+        // Actions past the 64 the header's mask word covers get more mask
+        // words, right after the header.
+        self.extra_masks = Self::count_actions(&c.body).saturating_sub(1) / 64;
+        self.record_size = HEADER_SIZE + 8 * self.extra_masks;
         let next = self.asm.label();
         let records = c.default_action || Self::records(&c.body);
         let rec = self.lay.record_off as i16;
         if records {
             // mask = 0, speculation = 0
             self.asm.push(Insn::st(Size::DW, R9, rec + 8, 0));
+            for w in 0..self.extra_masks {
+                let off = rec + (HEADER_SIZE + 8 * w) as i16;
+                self.asm.push(Insn::st(Size::DW, R9, off, 0));
+            }
             self.asm.push(Insn::st(
                 Size::DW,
                 R9,

@@ -308,18 +308,6 @@ impl Lower<'_> {
         self.fault_addr(R1);
         let bad = self.asm.label();
         let ok = self.asm.label();
-        if self.reserved < width as u32 {
-            // Nothing allocated yet: no address can be right. The jump is
-            // conditional (always taken) so that the code after it stays
-            // reachable in the program's graph, as the verifier requires.
-            self.asm.jmp_imm(Cond::Ge, R1, 0, bad);
-            self.asm.ja(ok);
-            self.asm.bind(bad);
-            self.raise(crate::codegen::object::Fault::BadAddr);
-            self.asm.bind(ok);
-            self.unspill(R0, value);
-            return Ok(());
-        }
         self.reserved_place(width as u32, bad);
         self.asm.ja(ok);
         self.asm.bind(bad);
