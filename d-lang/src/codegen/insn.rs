@@ -153,6 +153,8 @@ pub mod helper {
     pub const PROBE_READ_USER_STR: i32 = 114;
     pub const PROBE_READ_KERNEL_STR: i32 = 115;
     pub const RINGBUF_OUTPUT: i32 = 130;
+    pub const GET_CURRENT_TASK_BTF: i32 = 158;
+    pub const TASK_PT_REGS: i32 = 175;
     /// tc programs (`net`'s classifier): tag, untag and redirect a frame.
     pub const SKB_VLAN_PUSH: i32 = 18;
     pub const SKB_VLAN_POP: i32 = 19;
@@ -178,6 +180,8 @@ pub mod helper {
             PROBE_READ_USER_STR => "probe_read_user_str",
             PROBE_READ_KERNEL_STR => "probe_read_kernel_str",
             RINGBUF_OUTPUT => "ringbuf_output",
+            GET_CURRENT_TASK_BTF => "get_current_task_btf",
+            TASK_PT_REGS => "task_pt_regs",
             SKB_VLAN_PUSH => "skb_vlan_push",
             SKB_VLAN_POP => "skb_vlan_pop",
             REDIRECT => "redirect",

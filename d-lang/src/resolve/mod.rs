@@ -13,6 +13,7 @@ mod action;
 mod aggregate;
 mod assign;
 mod call;
+mod declare;
 mod expr;
 mod format;
 mod key_name;

@@ -231,6 +231,9 @@ impl Resolver<'_> {
             if n == "args" && !self.bound.iter().any(|(b, _)| b == "args") {
                 return self.probe_arg(keys, span);
             }
+            if n == "uregs" && !self.bound.iter().any(|(b, _)| b == "uregs") {
+                return self.user_register(keys, span);
+            }
         }
         if let A::Agg(name) = &base.kind {
             return Err(diag(
@@ -310,6 +313,46 @@ impl Resolver<'_> {
     /// `args[N]`, checked in DTrace's order (`dt_ident.c`, `dt_probe.c`):
     /// one subscript, an integer constant, inside a clause, a stable set of
     /// probes, an index in range.
+    /// `uregs[R_x]`: a saved user register of the current thread, as
+    /// `uint64_t`. The subscript is checked as `args[]`'s is, and may not
+    /// be negative; too large an index is code generation's error.
+    fn user_register(&mut self, keys: &[ast::Expr], span: Span) -> DResult<Expr> {
+        if keys.len() != 1 {
+            return Err(diag(
+                ErrTag::D_PROTO_LEN,
+                span,
+                format!(
+                    "uregs[ ] prototype mismatch: {} args passed, 1 expected",
+                    keys.len()
+                ),
+            ));
+        }
+        let k = self.expr(&keys[0])?;
+        let Some(n) = k.as_const().filter(|_| k.ty.is_integer()) else {
+            return Err(diag(
+                ErrTag::D_PROTO_ARG,
+                keys[0].span,
+                format!(
+                    "uregs[ ] argument #1 is incompatible with prototype:\n\tprototype: integer constant\n\t argument: {}",
+                    k.ty.name()
+                ),
+            ));
+        };
+        if k.ty.is_signed() && (n as i64) < 0 {
+            return Err(diag(
+                ErrTag::D_REGS_IDX,
+                keys[0].span,
+                format!("index {} is out of range for array uregs", n as i64),
+            ));
+        }
+        let ty = self
+            .types
+            .typedef("uint64_t")
+            .cloned()
+            .unwrap_or_else(|| crate::types::int(8, false));
+        Ok(mk(I::Call("uregs", vec![k]), ty, span))
+    }
+
     fn probe_arg(&mut self, keys: &[ast::Expr], span: Span) -> DResult<Expr> {
         if keys.len() != 1 {
             return Err(diag(

@@ -36,6 +36,7 @@ impl Lower<'_> {
                 self.scratch_ptr(R0, t);
                 Ok(())
             }
+            "uregs" => self.user_register(&args[0]),
             "rand" => {
                 self.asm.push(Insn::call(helper::GET_PRANDOM_U32));
                 self.normalize(R0, ty);
@@ -284,6 +285,53 @@ impl Lower<'_> {
             self.asm.push(Insn::stx(Size::DW, R9, pcs as i16 + 8, R1));
             self.unspill(R0, result);
         }
+        Ok(())
+    }
+
+    /// r0 = `uregs[i]`: the current thread's user registers as the kernel
+    /// saved them on entry. Indices 0–20 are x86-64's `struct pt_regs`
+    /// words in order (regs.d's R_R15 … R_SS); 21–25 (DS ES FS GS
+    /// TRAPNO) come from the task's `thread` data, as in DTrace.
+    fn user_register(&mut self, index: &Expr) -> R<()> {
+        let i = index.as_const().unwrap_or(u64::MAX);
+        if i > 25 {
+            return Err(crate::diag::Diagnostic::new(
+                crate::diag::ErrTag::D_UNKNOWN,
+                Some(index.span),
+                format!("uregs[]: index out of bounds ({})", i as i64),
+            ));
+        }
+        if self.lay.portable {
+            return Err(self.err("uregs[ ] needs the kernel backend"));
+        }
+        let slot = -16 - self.stack as i16;
+        self.asm.push(Insn::st(Size::DW, FP, slot, 0));
+        if i <= 20 {
+            self.asm.push(Insn::call(helper::GET_CURRENT_TASK_BTF));
+            self.asm.push(Insn::mov64_reg(R1, R0));
+            self.asm.push(Insn::call(helper::TASK_PT_REGS));
+            self.asm.push(Insn::mov64_reg(R3, R0));
+            self.asm.push(Insn::alu64_imm(Alu::Add, R3, 8 * i as i32));
+            self.asm.push(Insn::mov64_imm(R2, 8));
+        } else {
+            let (field, size) = match i {
+                21 => ("ds", 2),
+                22 => ("es", 2),
+                23 => ("fsindex", 2),
+                24 => ("gsindex", 2),
+                _ => ("trap_nr", 8),
+            };
+            let off =
+                self.kmember("task_struct", "thread")? + self.kmember("thread_struct", field)?;
+            self.asm.push(Insn::call(helper::GET_CURRENT_TASK));
+            self.asm.push(Insn::mov64_reg(R3, R0));
+            self.asm.push(Insn::alu64_imm(Alu::Add, R3, off as i32));
+            self.asm.push(Insn::mov64_imm(R2, size));
+        }
+        self.asm.push(Insn::mov64_reg(R1, FP));
+        self.asm.push(Insn::alu64_imm(Alu::Add, R1, slot as i32));
+        self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
+        self.asm.push(Insn::ldx(Size::DW, R0, FP, slot));
         Ok(())
     }
 }
