@@ -355,6 +355,8 @@ pub enum Fault {
     DivZero = 4,
     /// Scratch space exhausted (`alloca`).
     NoScratch = 5,
+    /// A run-time index past a fixed-size D array (`arg5` is the index).
+    BadIndex = 11,
 }
 
 impl Fault {
@@ -366,6 +368,7 @@ impl Fault {
             3 => Fault::IllOp,
             4 => Fault::DivZero,
             5 => Fault::NoScratch,
+            11 => Fault::BadIndex,
             _ => return None,
         })
     }
@@ -380,6 +383,7 @@ impl Fault {
             Fault::IllOp => "illegal operation".into(),
             Fault::DivZero => "divide-by-zero".into(),
             Fault::NoScratch => "out of scratch space".into(),
+            Fault::BadIndex => format!("index out of bounds ({})", addr as i64),
         }
     }
 }

@@ -301,6 +301,22 @@ impl Resolver<'_> {
                 "cannot dereference pointer to void",
             ));
         }
+        // A constant index past a fixed-size array of more than one
+        // element is refused here; others are checked at run time.
+        if let (Type::Array(_, n), Some(c)) = (b.ty.strip(), i.as_const()) {
+            let past = if i.ty.is_signed() {
+                (c as i64) < 0 || c >= *n
+            } else {
+                c >= *n
+            };
+            if *n > 1 && past {
+                return Err(diag(
+                    ErrTag::D_ARR_BOUNDS,
+                    span,
+                    format!("index outside array bounds: {c}, max is {n}"),
+                ));
+            }
+        }
         let ptr_ty = Type::Pointer(Rc::new(elem.clone()));
         let sum = mk(
             I::Binary(BinOp::Add, Box::new(b), Box::new(i)),
@@ -310,9 +326,6 @@ impl Resolver<'_> {
         Ok(mk(I::Deref(Box::new(sum)), elem, span))
     }
 
-    /// `args[N]`, checked in DTrace's order (`dt_ident.c`, `dt_probe.c`):
-    /// one subscript, an integer constant, inside a clause, a stable set of
-    /// probes, an index in range.
     /// `uregs[R_x]`: a saved user register of the current thread, as
     /// `uint64_t`. The subscript is checked as `args[]`'s is, and may not
     /// be negative; too large an index is code generation's error.
@@ -353,6 +366,9 @@ impl Resolver<'_> {
         Ok(mk(I::Call("uregs", vec![k]), ty, span))
     }
 
+    /// `args[N]`, checked in DTrace's order (`dt_ident.c`, `dt_probe.c`):
+    /// one subscript, an integer constant, inside a clause, a stable set of
+    /// probes, an index in range.
     fn probe_arg(&mut self, keys: &[ast::Expr], span: Span) -> DResult<Expr> {
         if keys.len() != 1 {
             return Err(diag(

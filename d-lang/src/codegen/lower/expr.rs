@@ -65,6 +65,9 @@ impl Lower<'_> {
                 prefix,
             } => self.incdec(target, *inc, *prefix),
             K::Deref(p) => {
+                if self.load_d_array_element(e)? {
+                    return Ok(());
+                }
                 self.expr(p)?;
                 self.read_kernel(&e.ty)
             }

@@ -220,8 +220,79 @@ impl Lower<'_> {
         }
     }
 
+    /// r1 = a pointer to element `index` of the D array at static place
+    /// `p` + `off` (`n` elements of `size` bytes). An index past the end
+    /// faults with BADINDEX (the index in `arg5`), as DTrace's run-time
+    /// check does; it also bounds the pointer for the verifier.
+    fn element_ptr(&mut self, p: &Place, off: u32, index: &Expr, size: u64, n: u64) -> R<()> {
+        self.expr(index)?;
+        let ok = self.asm.label();
+        self.asm
+            .jmp_imm(Cond::Lt, R0, n.min(i32::MAX as u64) as i32, ok);
+        self.fault_addr(R0);
+        self.raise(crate::codegen::object::Fault::BadIndex);
+        self.asm.bind(ok);
+        if size > 1 {
+            self.asm.push(Insn::alu64_imm(Alu::Mul, R0, size as i32));
+        }
+        self.static_ptr(p, off);
+        self.asm.push(Insn::alu64_reg(Alu::Add, R1, R0));
+        Ok(())
+    }
+
+    /// Load element `a[i]` of a D array (a global or clause-local) into
+    /// r0, if `e` is one; false if it is not.
+    pub(crate) fn load_d_array_element(&mut self, e: &Expr) -> R<bool> {
+        let Some((base, index, elem, n)) = d_array_element(e) else {
+            return Ok(false);
+        };
+        let Ok((p, off)) = self.place(base) else {
+            return Ok(false);
+        };
+        if matches!(p, Place::Dynamic(..)) {
+            return Ok(false);
+        }
+        self.element_ptr(&p, off, index, elem.size(), n)?;
+        if is_stringish(elem) {
+            self.asm.push(Insn::mov64_reg(R0, R1));
+            return Ok(true);
+        }
+        self.scalar_check(elem)?;
+        self.asm.push(Insn::ldx(Size::of(elem.size()), R0, R1, 0));
+        self.normalize(R0, elem);
+        Ok(true)
+    }
+
+    /// Store r0 into element `a[i]` of a D array, if `target` is one;
+    /// r0 keeps the value. False if it is not one.
+    fn store_d_array_element(&mut self, target: &Expr, ty: &Type) -> R<bool> {
+        let Some((base, index, elem, n)) = d_array_element(target) else {
+            return Ok(false);
+        };
+        let Ok((p, off)) = self.place(base) else {
+            return Ok(false);
+        };
+        if matches!(p, Place::Dynamic(..)) {
+            return Ok(false);
+        }
+        if is_stringish(ty) || !matches!(elem.size(), 1 | 2 | 4 | 8) {
+            return Err(self.err(format!(
+                "storing a value of type {} into a D array is not supported yet",
+                ty.name()
+            )));
+        }
+        let value = self.spill(R0)?;
+        self.element_ptr(&p, off, index, elem.size(), n)?;
+        self.unspill(R0, value);
+        self.asm.push(Insn::stx(Size::of(elem.size()), R1, 0, R0));
+        Ok(true)
+    }
+
     /// Store r0 (a value of type `ty`) into `target`; r0 keeps the value.
     fn store(&mut self, target: &Expr, ty: &Type) -> R<()> {
+        if self.store_d_array_element(target, ty)? {
+            return Ok(());
+        }
         if let Some((pointer, offset)) = through_pointer(target) {
             return self.store_through(pointer, offset, ty);
         }
@@ -359,6 +430,25 @@ impl Lower<'_> {
             self.unspill(R0, old);
         }
         Ok(())
+    }
+}
+
+/// An element of a fixed-size array held in a D variable or member:
+/// `*(a + i)` where `a` has an array type. The array's lvalue, the index,
+/// the element type and the element count.
+fn d_array_element(e: &Expr) -> Option<(&Expr, &Expr, &Type, u64)> {
+    let K::Deref(p) = &e.kind else {
+        return None;
+    };
+    let K::Binary(BinOp::Add, base, index) = &p.kind else {
+        return None;
+    };
+    if !matches!(base.kind, K::Var(_) | K::Member { .. }) {
+        return None;
+    }
+    match base.ty.strip() {
+        Type::Array(elem, n) => Some((base, index, elem, *n)),
+        _ => None,
     }
 }
 
