@@ -56,10 +56,14 @@ impl Resolver<'_> {
         // memory, checked at run time); a built-in's or a cast's pointee
         // may not.
         let held_in_variable = |p: &Expr| {
-            let p = match &p.kind {
+            let mut p = match &p.kind {
                 I::Binary(BinOp::Add | BinOp::Sub, l, _) => l.as_ref(),
                 _ => p,
             };
+            // An array member of a D struct (`r.name[0]`) is the struct's.
+            while let I::Member { base, .. } = &p.kind {
+                p = base;
+            }
             matches!(p.kind, I::Var(_) | I::Elem(..))
         };
         if matches!(&root.kind, I::Deref(p) if !held_in_variable(p)) {

@@ -86,7 +86,9 @@ impl Lower<'_> {
         match p {
             Place::Global(_) | Place::Local(_) => {
                 self.static_ptr(&p, off);
-                if is_stringish(&e.ty) {
+                // Strings and structs are values by reference: r0 points
+                // at their bytes.
+                if is_stringish(&e.ty) || matches!(e.ty.strip(), Type::Sou(_)) {
                     self.asm.push(Insn::mov64_reg(R0, R1));
                     return Ok(());
                 }
@@ -299,16 +301,29 @@ impl Lower<'_> {
         let (p, off) = self.place(target)?;
         let in_struct = matches!(target.kind, K::Member { .. });
         let string = is_stringish(ty);
-        if !string {
+        // A struct is copied whole (`q = p`), as a string is.
+        let sou = matches!(ty.strip(), Type::Sou(_));
+        if !string && !sou {
             self.scalar_check(ty)?;
+        }
+        if sou && matches!(p, Place::Dynamic(..)) {
+            return Err(self.err(format!(
+                "{} values in associative arrays and thread-locals are not supported yet",
+                ty.name()
+            )));
         }
         match p {
             Place::Global(_) | Place::Local(_) => {
-                if string {
+                if string || sou {
+                    let bytes = if sou {
+                        ty.size() as i32
+                    } else {
+                        self.lay.strsize as i32
+                    };
                     let slot = self.spill(R0)?;
                     self.static_ptr(&p, off);
                     self.asm.push(Insn::ldx(Size::DW, R3, FP, slot));
-                    self.asm.push(Insn::mov64_imm(R2, self.lay.strsize as i32));
+                    self.asm.push(Insn::mov64_imm(R2, bytes));
                     self.asm.push(Insn::call(helper::PROBE_READ_KERNEL));
                     self.unspill(R0, slot);
                 } else {
