@@ -636,6 +636,17 @@ impl<'a> Lexer<'a> {
 
 /// File and 1-based line of a byte offset, honouring preprocessor line
 /// markers (`# 12 "file.d"`) so `-C` errors name the original file and line.
+/// Whether byte `offset` of a `-C` script's preprocessed text `src` lies
+/// in a file the script included: a line marker before it names a file
+/// other than the script (`main`) and cpp's own `<stdin>`-like names.
+pub fn in_included_file(src: &str, offset: usize, main: &str) -> bool {
+    match line_of(src, offset).0 {
+        Some(file) => file != main && !file.starts_with('<'),
+        None => false,
+    }
+}
+
+/// The file and line of byte `offset`, after the line markers before it.
 pub fn line_of(src: &str, offset: usize) -> (Option<String>, usize) {
     let map = SourceMap::new(src);
     let target = map.line_of(offset.min(src.len()));

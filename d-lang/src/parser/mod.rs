@@ -70,6 +70,8 @@ pub(crate) struct Parser<'a> {
     /// its lexer meets it, wherever it is; they become items before the
     /// clause.
     inner_pragmas: Vec<Pragma>,
+    /// The script's file (`-s`), to tell it from the headers it includes.
+    main_file: Option<String>,
 }
 
 impl<'a> Parser<'a> {
@@ -82,6 +84,10 @@ impl<'a> Parser<'a> {
             depth: 0,
             in_members: false,
             inner_pragmas: Vec::new(),
+            main_file: match &opts.origin {
+                Origin::File(f) => Some(f.clone()),
+                _ => None,
+            },
         }
     }
 
@@ -233,6 +239,8 @@ impl<'a> Parser<'a> {
                 Tok::Punct("}") => {
                     return Err(diag(ErrTag::D_SYNTAX, t.span, "extra } in input stream"));
                 }
+                Tok::Kw(Keyword::Static | Keyword::Extern | Keyword::Inline)
+                    if self.skip_header_function(t.span.start)? => {}
                 _ if self.starts_declaration(&t.tok) => items.push(self.top_declaration()?),
                 _ => {
                     let clause = self.clause()?;
@@ -242,6 +250,64 @@ impl<'a> Parser<'a> {
             }
         }
         Ok(ast::Script { items })
+    }
+
+    /// Skip a C function definition (`static inline T f(…) { … }`) that
+    /// starts at byte `at` inside a header a `-C` script `#include`d:
+    /// glibc's `<sys/types.h>` defines such functions, whose bodies D
+    /// cannot read and does not need. Only in included files (a line
+    /// marker names another file than the script's first one): in the
+    /// script itself a function body stays D's syntax error. True if one
+    /// was skipped.
+    fn skip_header_function(&mut self, at: usize) -> DResult<bool> {
+        let src = self.lex.source();
+        let Some(main) = &self.main_file else {
+            return Ok(false);
+        };
+        if !crate::lexer::in_included_file(src, at, main) {
+            return Ok(false);
+        }
+        // A definition has its body's `{` before any `;` outside parentheses.
+        let rest = &src.as_bytes()[at..];
+        let mut depth = 0usize;
+        let mut body = None;
+        for (i, &b) in rest.iter().enumerate() {
+            match b {
+                b'(' => depth += 1,
+                b')' => depth = depth.saturating_sub(1),
+                b';' if depth == 0 => break,
+                b'{' if depth == 0 => {
+                    body = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(open) = body else {
+            return Ok(false);
+        };
+        let mut braces = 0usize;
+        let mut end = None;
+        for (i, &b) in rest[open..].iter().enumerate() {
+            match b {
+                b'{' => braces += 1,
+                b'}' => {
+                    braces -= 1;
+                    if braces == 0 {
+                        end = Some(at + open + i + 1);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else {
+            return Ok(false);
+        };
+        while self.peek()?.span.start < end && self.peek_tok()? != Tok::Eof {
+            self.bump()?;
+        }
+        Ok(true)
     }
 
     /// Whether a top-level item beginning with `tok` is a declaration.

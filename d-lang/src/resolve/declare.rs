@@ -41,6 +41,12 @@ impl Resolver<'_> {
             match d.specs.class {
                 Some(StorageClass::Typedef) => {
                     if let Some(prev) = self.types.typedefs.get(&name) {
+                        // A system header (`-C`) redefining one of D's
+                        // own typedefs (glibc's `id_t` is unsigned) keeps
+                        // D's: the header's is for C code.
+                        if prev.strip() != ty.strip() && self.in_included_file(nspan) {
+                            continue;
+                        }
                         if prev.strip() != ty.strip() {
                             return Err(diag(
                                 ErrTag::D_DECL_IDRED,
@@ -342,6 +348,17 @@ impl Resolver<'_> {
             if self.item(item).is_err() {
                 break;
             }
+        }
+    }
+
+    /// Whether `span` lies in a file the script `#include`d (under `-C`):
+    /// a line marker before it names another file than the script's.
+    pub(crate) fn in_included_file(&self, span: Span) -> bool {
+        match &self.opts.origin {
+            crate::options::Origin::File(main) => {
+                crate::lexer::in_included_file(&self.source, span.start, main)
+            }
+            _ => false,
         }
     }
 }
