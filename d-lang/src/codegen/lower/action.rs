@@ -313,6 +313,25 @@ impl Lower<'_> {
                 kind: FieldKind::Str { size },
             });
         }
+        // A struct or union value (a D variable's) is recorded as its
+        // bytes; trace() shows them as DTrace does other data (a string
+        // if printable, else a hex dump).
+        if matches!(e.ty.strip(), Type::Sou(_)) {
+            let size = e.ty.size() as u32;
+            if size == 0 {
+                return Err(self.err(format!("cannot record {}: it has no size", e.ty.name())));
+            }
+            let off = self.record_field(size)?;
+            self.asm.push(Insn::mov64_reg(R3, R0));
+            self.scratch_ptr(R1, rec + off);
+            self.asm.push(Insn::mov64_imm(R2, size as i32));
+            self.fault_addr(R3);
+            self.checked_read(helper::PROBE_READ_KERNEL);
+            return Ok(Field {
+                offset: off,
+                kind: FieldKind::Bytes { size },
+            });
+        }
         if let crate::types::Type::Dyn(_) = e.ty.strip() {
             let kind = crate::codegen::layout::key_kind(&e.ty, &self.lay.sizes);
             let off = self.record_field(kind.stored_size())?;
