@@ -359,16 +359,19 @@ impl Type {
         }
     }
 
-    /// C's integer promotion: integers narrower than `int` become `int`.
+    /// The type an operand takes part in arithmetic as. Unlike C, D does
+    /// not promote integers narrower than `int` (`char + char` is a
+    /// `char`, `~` of a `uint8_t` a `uint8_t`); enums count as `int`.
     pub fn promote(&self) -> Type {
         match self.strip() {
-            Type::Int(i) if i.size < 4 => int(4, true),
             Type::Enum(_) => int(4, true),
             _ => self.clone(),
         }
     }
 
-    /// C's usual arithmetic conversions for two arithmetic operands.
+    /// D's usual arithmetic conversions for two arithmetic operands: the
+    /// wider type, at equal width the unsigned one (DTrace's
+    /// `dt_type_promote`, without C's promotion to `int`).
     pub fn arith_result(a: &Type, b: &Type) -> Type {
         if let (Type::Float(x), Type::Float(y)) = (a.strip(), b.strip()) {
             return Type::Float(*x.max(y));
@@ -392,8 +395,7 @@ impl Type {
             }
             return if ua { a } else { b };
         }
-        // After promotion the narrower side is 4 bytes and the wider 8, so the
-        // wider type, signed or not, represents the result.
+        // The wider type, signed or not, is the result's.
         if sa > sb {
             a
         } else {
@@ -573,7 +575,13 @@ mod tests {
         let u = int(4, false);
         let l = int(8, true);
         let ul = int(8, false);
-        assert_eq!(Type::arith_result(&c, &c).name(), "int");
+        // No promotion to int in D: char + char is a char.
+        assert_eq!(Type::arith_result(&c, &c).name(), "char");
+        assert_eq!(
+            Type::arith_result(&c, &int(1, false)).name(),
+            "unsigned char"
+        );
+        assert_eq!(Type::arith_result(&c, &int(4, true)).name(), "int");
         assert_eq!(Type::arith_result(&u, &int(4, true)).name(), "unsigned int");
         assert_eq!(Type::arith_result(&u, &l).name(), "long");
         assert_eq!(Type::arith_result(&ul, &l).name(), "unsigned long");
