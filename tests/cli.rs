@@ -491,3 +491,30 @@ fn a_kernel_data_symbol_comes_from_kallsyms_or_system_map_or_the_error_names_bot
         );
     }
 }
+
+#[test]
+fn programs_on_one_command_line_share_variables_and_aggregations() {
+    // As in DTrace, every -n/-s program of a run sees the globals and
+    // aggregations the earlier ones made, and their clauses run in order.
+    let out = dtrace(&[
+        "-q",
+        "-n",
+        "BEGIN { @a = count(); x = 41; }",
+        "-n",
+        "BEGIN { x++; exit(0); }",
+        "-n",
+        "END { printa(\"%@d \", @a); printf(\"%d\\n\", x); }",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "1 42\n\n");
+    // Each program's notice and errors are its own.
+    let out = dtrace(&["-n", "BEGIN { exit(0); }", "-n", "END { }"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("dtrace: description 'END ' matched 1 probe\n"));
+    let out = dtrace(&["-n", "BEGIN { x = 1; }", "-n", "END { trace(y); }"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "dtrace: invalid probe specifier END { trace(y); }: in action list: failed to resolve y: Unknown variable name\n"
+    );
+}

@@ -119,6 +119,8 @@ pub struct Diagnostic {
     pub file: Option<String>,
     /// Predicate or action list, for errors found while type-checking a clause.
     pub region: Option<Region>,
+    /// Which of a run's programs the span is in (see [`crate::compile_run`]).
+    pub program: usize,
 }
 
 impl Diagnostic {
@@ -131,6 +133,7 @@ impl Diagnostic {
             line: 0,
             file: None,
             region: None,
+            program: 0,
         }
     }
 

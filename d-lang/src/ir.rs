@@ -179,6 +179,9 @@ pub struct Clause {
     pub default_action: bool,
     /// Span in the source.
     pub span: Span,
+    /// Which of the run's programs (`-n`, `-s`…, in command-line order)
+    /// the clause comes from: its span is in that program's text.
+    pub program: usize,
 }
 
 /// A statement.
@@ -332,6 +335,15 @@ impl Program {
     /// How many probe enablings the program makes (DTrace's "matched N probes").
     pub fn matched_probes(&self) -> usize {
         self.clauses.iter().map(|c| c.probes.len()).sum()
+    }
+
+    /// Probes the clauses of the run's program `program` matched.
+    pub fn matched_probes_of(&self, program: usize) -> usize {
+        self.clauses
+            .iter()
+            .filter(|c| c.program == program)
+            .map(|c| c.probes.len())
+            .sum()
     }
 
     fn var_name(&self, id: VarId) -> String {

@@ -55,6 +55,31 @@ pub fn compile(
     Ok(program)
 }
 
+/// Compile a run's programs (`-n`, `-s`… in command-line order) into one
+/// program, each seeing what the earlier ones declared, as DTrace's do.
+/// Each clause records which program it came from. An error names the
+/// program it is in (`Diagnostic::program`) and is located in its text.
+pub fn compile_run(
+    programs: &[(&str, &CompileOptions)],
+    catalog: &dyn ProbeCatalog,
+) -> Result<ir::Program, Diagnostic> {
+    let Some((_, first)) = programs.first() else {
+        return Ok(ir::Program::default());
+    };
+    let mut run = resolve::RunResolver::new(first, catalog);
+    for (i, (source, opts)) in programs.iter().enumerate() {
+        let finish = |mut d: Diagnostic| {
+            d.program = i;
+            locate(source, d)
+        };
+        let ast = parser::parse(source, opts).map_err(finish)?;
+        macro_unused(source, opts).map_err(finish)?;
+        run.add(&ast, source, opts).map_err(finish)?;
+        empty(source, &ast, opts).map_err(finish)?;
+    }
+    Ok(run.finish())
+}
+
 /// Fill in a diagnostic's `line` (and `file`, after `-C` line markers)
 /// from its span in `source`: for errors found after [`compile`], such as
 /// code generation's.

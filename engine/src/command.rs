@@ -111,9 +111,10 @@ impl From<io::Error> for Failure {
     }
 }
 
-/// One compiled program and the command-line argument it came from.
+/// A run's programs compiled as one, and the command-line arguments they
+/// came from (a diagnostic's `program` indexes them).
 struct Compiled {
-    arg: ProgramArg,
+    args: Vec<ProgramArg>,
     compiled: program::Compiled,
 }
 
@@ -229,17 +230,25 @@ impl<'c, 'a> DtraceRun<'c, 'a> {
             self.out().flush()?;
             return Ok(0);
         }
-        let mut compiled = Vec::new();
+        // The run's programs compile as one, each seeing what the earlier
+        // ones declared (DTrace's programs share one namespace).
+        let mut inputs = Vec::new();
         for arg in &args.programs {
-            let c = self.compile(arg, args, &catalog)?;
-            if args.show_ir {
-                write!(self.out(), "{}", c.program)?;
-            }
-            compiled.push(Compiled {
-                arg: arg.clone(),
-                compiled: c,
-            });
+            inputs.push(self.program_input(arg, args)?);
         }
+        let errtags = self.settings.is_set("errtags");
+        let sources: Vec<String> = inputs.iter().map(|(s, _)| s.clone()).collect();
+        let run = program::compile_run(inputs, &catalog).map_err(|diag| {
+            let i = diag.program.min(args.programs.len() - 1);
+            self.compile_failure(&args.programs[i], &sources[i], &diag, errtags)
+        })?;
+        if args.show_ir {
+            write!(self.out(), "{}", run.program)?;
+        }
+        let compiled = vec![Compiled {
+            args: args.programs.clone(),
+            compiled: run,
+        }];
         self.out().flush()?;
         for c in &compiled {
             self.settings.take_pragmas(&c.compiled.program);
@@ -266,11 +275,13 @@ impl<'c, 'a> DtraceRun<'c, 'a> {
         }
         let mut total = 0;
         for c in &compiled {
-            let n = c.compiled.program.matched_probes();
-            total += n;
             let pragma_quiet = c.compiled.program.options.iter().any(|o| o.name == "quiet");
-            if !pragma_quiet {
-                self.notice(&matched_notice(&c.arg, n));
+            for (i, arg) in c.args.iter().enumerate() {
+                let n = c.compiled.program.matched_probes_of(i);
+                total += n;
+                if !pragma_quiet {
+                    self.notice(&matched_notice(arg, n));
+                }
             }
         }
         if total == 0 {
@@ -295,7 +306,7 @@ impl<'c, 'a> DtraceRun<'c, 'a> {
         for (c, g) in compiled.iter().zip(generated) {
             let enabled = program::enable(g, &targets).map_err(|e| match e {
                 program::EnableError::Attachment(why) => DtraceError::Tracing(why),
-                program::EnableError::Instance(e) => enable_error(&c.arg, e),
+                program::EnableError::Instance(e) => enable_error(&c.args[0], e),
             })?;
             instances.push(enabled.instance);
             attachments.push(enabled.attachments);
@@ -320,7 +331,9 @@ impl<'c, 'a> DtraceRun<'c, 'a> {
             .iter()
             .map(|c| {
                 program::generate(&c.compiled, targets, &self.settings, backend).map_err(|diag| {
-                    self.compile_failure(&c.arg, &c.compiled.source, &diag, errtags)
+                    let i = diag.program.min(c.args.len() - 1);
+                    let source = c.compiled.sources.get(i).map_or("", String::as_str);
+                    self.compile_failure(&c.args[i], source, &diag, errtags)
                 })
             })
             .collect()
@@ -516,6 +529,18 @@ impl<'c, 'a> DtraceRun<'c, 'a> {
         catalog: &LiveCatalog,
     ) -> Result<program::Compiled, Failure> {
         let errtags = self.settings.is_set("errtags");
+        let (source, opts) = self.program_input(arg, args)?;
+        program::compile(source.clone(), &opts, catalog)
+            .map_err(|diag| self.compile_failure(arg, &source, &diag, errtags))
+    }
+
+    /// A program's text (read, preprocessed with `-C`) and its compile
+    /// options.
+    fn program_input(
+        &mut self,
+        arg: &ProgramArg,
+        args: &DtraceArgs,
+    ) -> Result<(String, CompileOptions), Failure> {
         let (source, opts) = match arg {
             ProgramArg::Script(file) => {
                 let text = std::fs::read_to_string(file).map_err(|e| DtraceError::Open {
@@ -547,8 +572,7 @@ impl<'c, 'a> DtraceRun<'c, 'a> {
                 self.compile_options(Origin::ProbeId, "dtrace", args),
             ),
         };
-        program::compile(source.clone(), &opts, catalog)
-            .map_err(|diag| self.compile_failure(arg, &source, &diag, errtags))
+        Ok((source, opts))
     }
 
     fn compile_failure(

@@ -170,13 +170,14 @@ impl Settings {
     }
 }
 
-/// A compiled program: the text the compiler read (after the
-/// preprocessor, so a later diagnostic can point into it) and its IR.
+/// A compiled program: the texts the compiler read (after the
+/// preprocessor, so a later diagnostic can point into them: one per
+/// program of the run, in order) and its IR.
 #[derive(Debug, Clone)]
 pub struct Compiled {
-    /// The source as compiled.
-    pub source: String,
-    /// The typed program.
+    /// The source of each of the run's programs, as compiled.
+    pub sources: Vec<String>,
+    /// The typed program (all of the run's programs as one).
     pub program: d_lang::ir::Program,
 }
 
@@ -187,7 +188,26 @@ pub fn compile(
     catalog: &LiveCatalog,
 ) -> Result<Compiled, Diagnostic> {
     let program = d_lang::compile(&source, opts, catalog)?;
-    Ok(Compiled { source, program })
+    Ok(Compiled {
+        sources: vec![source],
+        program,
+    })
+}
+
+/// Compile a run's programs (`-n`, `-s`… in order) as one, sharing their
+/// variables and aggregations as DTrace's programs do; an error's
+/// `program` says whose it is.
+pub fn compile_run(
+    programs: Vec<(String, CompileOptions)>,
+    catalog: &LiveCatalog,
+) -> Result<Compiled, Diagnostic> {
+    let refs: Vec<(&str, &CompileOptions)> =
+        programs.iter().map(|(s, o)| (s.as_str(), o)).collect();
+    let program = d_lang::compile_run(&refs, catalog)?;
+    Ok(Compiled {
+        sources: programs.into_iter().map(|(s, _)| s).collect(),
+        program,
+    })
 }
 
 /// A program's code for one backend, with what each of its programs is
@@ -212,7 +232,10 @@ pub fn generate(
         targets,
         &settings.codegen_options(backend),
     )
-    .map_err(|d| d_lang::locate(&compiled.source, d))?;
+    .map_err(|d| {
+        let source = compiled.sources.get(d.program).map_or("", String::as_str);
+        d_lang::locate(source, d)
+    })?;
     Ok(Generated { object, backend })
 }
 

@@ -47,12 +47,49 @@ pub fn resolve(
     opts: &CompileOptions,
     catalog: &dyn ProbeCatalog,
 ) -> DResult<Program> {
-    let mut r = Resolver::new(opts, catalog);
-    r.source = std::rc::Rc::from(source);
-    for item in &script.items {
-        r.item(item)?;
+    let mut run = RunResolver::new(opts, catalog);
+    run.add(script, source, opts)?;
+    Ok(run.finish())
+}
+
+/// Resolves a run's programs in turn into one program: each sees the
+/// variables, aggregations, types, inlines and translators the earlier
+/// ones declared, as DTrace's programs share one handle's namespace.
+pub struct RunResolver<'a> {
+    r: Resolver<'a>,
+    programs: usize,
+}
+
+impl<'a> RunResolver<'a> {
+    /// A resolver for a run whose first program is compiled with `opts`.
+    pub fn new(opts: &'a CompileOptions, catalog: &'a dyn ProbeCatalog) -> Self {
+        RunResolver {
+            r: Resolver::new(opts, catalog),
+            programs: 0,
+        }
     }
-    Ok(r.prog)
+
+    /// Resolve the next program, parsed from `source` with `opts`.
+    pub fn add(
+        &mut self,
+        script: &ast::Script,
+        source: &str,
+        opts: &'a CompileOptions,
+    ) -> DResult<()> {
+        self.r.opts = opts;
+        self.r.source = std::rc::Rc::from(source);
+        self.r.program = self.programs;
+        self.programs += 1;
+        for item in &script.items {
+            self.r.item(item)?;
+        }
+        Ok(())
+    }
+
+    /// The run's programs as one.
+    pub fn finish(self) -> Program {
+        self.r.prog
+    }
 }
 
 /// A translator: input type, output type, member expressions (still AST,
@@ -104,6 +141,8 @@ pub(crate) struct Resolver<'a> {
     agg_defs: HashMap<AggId, Span>,
     /// The program's text, to turn such a span into a line.
     source: std::rc::Rc<str>,
+    /// Which of the run's programs is being resolved (tags its clauses).
+    program: usize,
 }
 
 impl<'a> Resolver<'a> {
@@ -139,6 +178,7 @@ impl<'a> Resolver<'a> {
             library_loaded: false,
             agg_defs: HashMap::new(),
             source: std::rc::Rc::from(""),
+            program: 0,
         }
     }
 
@@ -423,6 +463,7 @@ impl<'a> Resolver<'a> {
             body,
             default_action,
             span: c.span,
+            program: self.program,
         })
     }
 

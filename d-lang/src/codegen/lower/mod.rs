@@ -151,7 +151,10 @@ pub(crate) fn lower_program(
             l.prologue()?;
             let mut epids = Vec::new();
             for &(ci, epid) in clauses {
-                let actions = l.clause(&prog.clauses[ci], epid)?;
+                let actions = l.clause(&prog.clauses[ci], epid).map_err(|mut d| {
+                    d.program = prog.clauses[ci].program;
+                    d
+                })?;
                 if variant == 0 {
                     enablings.push(Enabling {
                         epid,
