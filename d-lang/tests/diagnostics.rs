@@ -271,6 +271,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("D_UNKNOWN", "BEGIN { jstack(); }", "[D_UNKNOWN] line 1: jstack() is not implemented (yet)"),
     ("D_UNKNOWN", "BEGIN { panic(); }", "[D_UNKNOWN] line 1: panic() is not implemented (yet)"),
     ("D_PROTO_LEN", "BEGIN { breakpoint(1); }", "[D_PROTO_LEN] line 1: breakpoint( ) prototype mismatch: 1 arg passed, 0 expected"),
+    ("D_OP_INCOMPAT", "BEGIN { s = \"abc\"; s += 1; }", "[D_OP_INCOMPAT] line 1: operands have incompatible types: \"string\" += \"int\""),
     ("D_ARR_BOUNDS", "int a[4]; BEGIN { a[4] = 1; }", "[D_ARR_BOUNDS] line 1: index outside array bounds: 4, max is 4"),
     ("D_REGS_IDX", "BEGIN { trace(uregs[-1]); }", "[D_REGS_IDX] line 1: index -1 is out of range for array uregs"),
     ("D_PROTO_ARG", "BEGIN { trace(uregs[arg0]); }", "[D_PROTO_ARG] line 1: uregs[ ] argument #1 is incompatible with prototype:\n\tprototype: integer constant\n\t argument: int64_t"),
