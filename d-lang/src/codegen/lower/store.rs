@@ -81,6 +81,20 @@ impl Lower<'_> {
             // A checked read, as any dereference.
             return self.expr(e);
         }
+        // A member of a struct held in an associative array or a
+        // thread-local: the struct's bytes (or zeros), then the member.
+        if let Some((root, off)) = self.dynamic_member(e) {
+            self.load_place(root)?;
+            if is_stringish(&e.ty) || matches!(e.ty.strip(), Type::Sou(_)) {
+                self.asm.push(Insn::alu64_imm(Alu::Add, R0, off as i32));
+                return Ok(());
+            }
+            self.scalar_check(&e.ty)?;
+            self.asm
+                .push(Insn::ldx(Size::of(e.ty.size()), R0, R0, off as i16));
+            self.normalize(R0, &e.ty);
+            return Ok(());
+        }
         let (p, off) = self.place(e)?;
         let in_struct = matches!(e.kind, K::Member { .. });
         match p {
@@ -101,8 +115,11 @@ impl Lower<'_> {
                 Ok(())
             }
             Place::Dynamic(id, keys) => {
-                let cacheable =
-                    keys.is_empty() && !in_struct && !is_stringish(&e.ty) && self.is_thread(id);
+                let cacheable = keys.is_empty()
+                    && !in_struct
+                    && !is_stringish(&e.ty)
+                    && !matches!(e.ty.strip(), Type::Sou(_))
+                    && self.is_thread(id);
                 if cacheable {
                     if let Some(&(_, slot)) = self.cache.iter().find(|(v, _)| *v == id) {
                         self.asm.push(Insn::ldx(Size::DW, R0, FP, slot));
@@ -116,15 +133,16 @@ impl Lower<'_> {
                 self.scratch_ptr(R2, self.lay.key_off);
                 self.asm.push(Insn::call(helper::MAP_LOOKUP_ELEM));
                 self.asm.jmp_imm(Cond::Ne, R0, 0, found);
-                // Absent: 0, or the empty string.
-                if is_stringish(&e.ty) {
+                // Absent: 0, or the empty string (a struct: zeros).
+                let by_ref = is_stringish(&e.ty) || matches!(e.ty.strip(), Type::Sou(_));
+                if by_ref {
                     self.asm.ld_map_value(R0, self.lay.strings, 0);
                 } else {
                     self.asm.push(Insn::mov64_imm(R0, 0));
                 }
                 self.asm.ja(end);
                 self.asm.bind(found);
-                if !is_stringish(&e.ty) {
+                if !by_ref {
                     self.scalar_check(&e.ty)?;
                     self.asm.push(Insn::ldx(Size::DW, R0, R0, 0));
                 }
@@ -136,6 +154,33 @@ impl Lower<'_> {
                 }
                 Ok(())
             }
+        }
+    }
+
+    /// If `e` is a member (however nested) of a struct held in an
+    /// associative array or thread-local: that variable's expression and
+    /// the member's byte offset in the struct.
+    fn dynamic_member<'e>(&self, e: &'e Expr) -> Option<(&'e Expr, u64)> {
+        let mut off = 0;
+        let mut root = e;
+        while let K::Member {
+            base,
+            offset,
+            bits: None,
+        } = &root.kind
+        {
+            off += *offset;
+            root = base;
+        }
+        if std::ptr::eq(root, e) {
+            return None;
+        }
+        match &root.kind {
+            K::Var(id) | K::Elem(id, _) => {
+                matches!(self.lay.vars.get(id), Some(VarStorage::Dynamic { .. }))
+                    .then_some((root, off))
+            }
+            _ => None,
         }
     }
 
@@ -306,9 +351,10 @@ impl Lower<'_> {
         if !string && !sou {
             self.scalar_check(ty)?;
         }
-        if sou && matches!(p, Place::Dynamic(..)) {
+        if sou && matches!(p, Place::Dynamic(..)) && ty.size() > u64::from(self.lay.strsize) {
+            // An absent element reads as the strings map's strsize zeros.
             return Err(self.err(format!(
-                "{} values in associative arrays and thread-locals are not supported yet",
+                "{} values larger than strsize in associative arrays and thread-locals are not supported yet",
                 ty.name()
             )));
         }
@@ -343,7 +389,9 @@ impl Lower<'_> {
                 let delete = self.asm.label();
                 let end = self.asm.label();
                 self.asm.push(Insn::ldx(Size::DW, R3, FP, value));
-                if string {
+                if sou {
+                    // The struct's bytes are the value (never deleted).
+                } else if string {
                     // "" deletes; otherwise the string buffer is the value.
                     self.asm.push(Insn::ldx(Size::B, R1, R3, 0));
                     self.asm.jmp_imm(Cond::Eq, R1, 0, delete);
@@ -359,11 +407,15 @@ impl Lower<'_> {
                 self.asm.push(Insn::call(helper::MAP_UPDATE_ELEM));
                 self.asm.jmp_imm(Cond::Eq, R0, 0, end);
                 self.count(Counter::DynvarDrops);
-                self.asm.ja(end);
-                self.asm.bind(delete);
-                self.asm.ld_map(R1, map);
-                self.scratch_ptr(R2, self.lay.key_off);
-                self.asm.push(Insn::call(helper::MAP_DELETE_ELEM));
+                // A struct is never deleted: no way leads to the delete
+                // (the verifier refuses unreachable code).
+                if !sou {
+                    self.asm.ja(end);
+                    self.asm.bind(delete);
+                    self.asm.ld_map(R1, map);
+                    self.scratch_ptr(R2, self.lay.key_off);
+                    self.asm.push(Insn::call(helper::MAP_DELETE_ELEM));
+                }
                 self.asm.bind(end);
                 self.unspill(R0, value);
                 Ok(())
