@@ -518,3 +518,26 @@ fn programs_on_one_command_line_share_variables_and_aggregations() {
         "dtrace: invalid probe specifier END { trace(y); }: in action list: failed to resolve y: Unknown variable name\n"
     );
 }
+
+#[test]
+fn lgrp_is_the_cpus_numa_node() {
+    // sysfs links each CPU to its node: cpuN/nodeM.
+    for backend in ["kernel", "user"] {
+        let out = dtrace(&[
+            "-q",
+            "-x",
+            &format!("backend={backend}"),
+            "-n",
+            "BEGIN { printf(\"%d %d\\n\", cpu, lgrp); exit(0); }",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let line = text(&out.stdout);
+        let mut words = line.split_whitespace();
+        let (cpu, node) = (words.next().expect("cpu"), words.next().expect("lgrp"));
+        let link = format!("/sys/devices/system/cpu/cpu{cpu}/node{node}");
+        assert!(
+            std::path::Path::new(&link).exists(),
+            "{backend}: {link} does not exist"
+        );
+    }
+}

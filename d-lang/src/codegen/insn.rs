@@ -145,6 +145,7 @@ pub mod helper {
     pub const GET_CURRENT_COMM: i32 = 16;
     pub const GET_CURRENT_TASK: i32 = 35;
     pub const GET_STACK: i32 = 67;
+    pub const GET_NUMA_NODE_ID: i32 = 42;
     pub const PROBE_WRITE_USER: i32 = 36;
     pub const SEND_SIGNAL: i32 = 109;
     pub const PROBE_READ_STR: i32 = 45;
@@ -174,6 +175,7 @@ pub mod helper {
             GET_CURRENT_UID_GID => "get_current_uid_gid",
             GET_CURRENT_COMM => "get_current_comm",
             GET_CURRENT_TASK => "get_current_task",
+            GET_NUMA_NODE_ID => "get_numa_node_id",
             PROBE_READ_STR => "probe_read_str",
             PROBE_READ_USER => "probe_read_user",
             PROBE_READ_KERNEL => "probe_read_kernel",

@@ -205,6 +205,25 @@ fn smp_processor_id(_: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
     unsafe { libc::sched_getcpu() }.max(0) as u64
 }
 
+fn numa_node_id(_: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    let (mut cpu, mut node) = (0u32, 0u32);
+    // SAFETY: getcpu(2) writes two u32s through the pointers we pass; its
+    // third argument (a cache) is unused and may be null.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_getcpu,
+            &mut cpu as *mut u32,
+            &mut node as *mut u32,
+            std::ptr::null_mut::<libc::c_void>(),
+        )
+    };
+    if r == 0 {
+        u64::from(node)
+    } else {
+        0
+    }
+}
+
 fn pid_tgid(_: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
     // SAFETY: getpid and gettid have no preconditions.
     let (pid, tid) = unsafe { (libc::getpid(), libc::gettid()) };
@@ -272,6 +291,7 @@ pub fn all() -> Vec<(u32, rbpf::ebpf::Helper)> {
         (helper::KTIME_GET_NS as u32, ktime_get_ns),
         (helper::GET_PRANDOM_U32 as u32, prandom_u32),
         (helper::GET_SMP_PROCESSOR_ID as u32, smp_processor_id),
+        (helper::GET_NUMA_NODE_ID as u32, numa_node_id),
         (helper::GET_CURRENT_PID_TGID as u32, pid_tgid),
         (helper::GET_CURRENT_UID_GID as u32, uid_gid),
         (helper::GET_CURRENT_COMM as u32, current_comm),

@@ -40,6 +40,8 @@ impl Lower<'_> {
                 }
             }
             Cpu => self.asm.push(Insn::call(helper::GET_SMP_PROCESSOR_ID)),
+            // The locality group is the CPU's NUMA node.
+            Lgrp => self.asm.push(Insn::call(helper::GET_NUMA_NODE_ID)),
             Timestamp => self.timestamp(),
             Walltimestamp => {
                 self.timestamp();
