@@ -335,9 +335,68 @@ impl Lower<'_> {
         Ok(true)
     }
 
+    /// Store r0 into a member of a struct held in an associative array or
+    /// thread-local (`self->s.x = 1`), if `target` is one: the element is
+    /// made (zeroed) if absent, then the member written in place. r0 keeps
+    /// the value. False if it is not one.
+    fn store_dynamic_member(&mut self, target: &Expr, ty: &Type) -> R<bool> {
+        let Some((root, off)) = self.dynamic_member(target) else {
+            return Ok(false);
+        };
+        let (id, keys): (VarId, &[Expr]) = match &root.kind {
+            K::Var(id) => (*id, &[]),
+            K::Elem(id, keys) => (*id, keys),
+            _ => return Ok(false),
+        };
+        let Some(VarStorage::Dynamic { value_size, .. }) = self.lay.vars.get(&id).cloned() else {
+            return Ok(false);
+        };
+        if is_stringish(ty) || !matches!(ty.size(), 1 | 2 | 4 | 8) {
+            return Err(self.err(format!(
+                "storing a value of type {} into a member of a struct in an associative array is not supported yet",
+                ty.name()
+            )));
+        }
+        self.cache.retain(|(v, _)| *v != id);
+        let value = self.spill(R0)?;
+        let map = self.build_key(id, keys)?;
+        let have = self.asm.label();
+        let end = self.asm.label();
+        self.asm.ld_map(R1, map);
+        self.scratch_ptr(R2, self.lay.key_off);
+        self.asm.push(Insn::call(helper::MAP_LOOKUP_ELEM));
+        self.asm.jmp_imm(Cond::Ne, R0, 0, have);
+        // Absent: make it, zeroed, then find it.
+        self.zero_scratch(self.lay.value_off, value_size);
+        self.asm.ld_map(R1, map);
+        self.scratch_ptr(R2, self.lay.key_off);
+        self.scratch_ptr(R3, self.lay.value_off);
+        self.asm.push(Insn::mov64_imm(R4, 0));
+        self.asm.push(Insn::call(helper::MAP_UPDATE_ELEM));
+        let made = self.asm.label();
+        self.asm.jmp_imm(Cond::Eq, R0, 0, made);
+        self.count(Counter::DynvarDrops);
+        self.asm.ja(end);
+        self.asm.bind(made);
+        self.asm.ld_map(R1, map);
+        self.scratch_ptr(R2, self.lay.key_off);
+        self.asm.push(Insn::call(helper::MAP_LOOKUP_ELEM));
+        self.asm.jmp_imm(Cond::Eq, R0, 0, end);
+        self.asm.bind(have);
+        self.asm.push(Insn::ldx(Size::DW, R1, FP, value));
+        self.asm
+            .push(Insn::stx(Size::of(ty.size()), R0, off as i16, R1));
+        self.asm.bind(end);
+        self.unspill(R0, value);
+        Ok(true)
+    }
+
     /// Store r0 (a value of type `ty`) into `target`; r0 keeps the value.
     fn store(&mut self, target: &Expr, ty: &Type) -> R<()> {
         if self.store_d_array_element(target, ty)? {
+            return Ok(());
+        }
+        if self.store_dynamic_member(target, ty)? {
             return Ok(());
         }
         if let Some((pointer, offset)) = through_pointer(target) {
