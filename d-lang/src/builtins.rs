@@ -238,7 +238,8 @@ pub const FUNCS: &[Func] = &[
         2,
         REC,
     ),
-    f("trunc", A, "void", &["@", "uint64_t"], 1, NONE),
+    // DTrace's prototype is `void(@, [int64_t])`.
+    f("trunc", A, "void", &["@", "int64_t"], 1, NONE),
     f("ustack", A, "ustack", &["uint32_t", "uint32_t"], 0, REC),
     // Symbol-address conversions (values usable as keys and in printf).
     f("func", A, "_symaddr", &["uintptr_t"], 1, REC),

@@ -18,8 +18,9 @@ use crate::sdt_notes;
 use d_lang::ir::{ProviderDef, ProviderProbe};
 use d_lang::types::Type;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// The most arguments `<sys/sdt.h>` carries (`STAP_PROBE12`).
 pub const SDT_MAX_ARGS: usize = 12;
@@ -296,15 +297,22 @@ pub fn write_object(
         cc: cc.to_string(),
         reason,
     };
-    let dir = tempfile_dir().map_err(|e| fail(e.to_string()))?;
-    let src = dir.join("semaphores.c");
-    std::fs::write(&src, semaphores_source(providers)).map_err(|e| fail(e.to_string()))?;
+    // The source goes to the compiler on its standard input: no file of
+    // ours to make and clean up.
     let result = Command::new(cc)
-        .args(["-c", "-fPIC", "-o"])
+        .args(["-c", "-fPIC", "-x", "c", "-o"])
         .arg(out)
-        .arg(&src)
-        .output();
-    let _ = std::fs::remove_dir_all(&dir);
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            if let Some(mut stdin) = child.stdin.take() {
+                stdin.write_all(semaphores_source(providers).as_bytes())?;
+            }
+            child.wait_with_output()
+        });
     let output = result.map_err(|e| fail(crate::error::reason(&e)))?;
     if !output.status.success() {
         return Err(fail(
@@ -312,20 +320,6 @@ pub fn write_object(
         ));
     }
     Ok(())
-}
-
-/// A private directory for the generated source.
-fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!(
-        "lumen-dtrace-G-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    ));
-    std::fs::create_dir(&dir)?;
-    Ok(dir)
 }
 
 #[cfg(test)]

@@ -92,17 +92,8 @@ impl Resolver<'_> {
             "trunc" | "normalize" => {
                 // The second argument is checked against the prototype
                 // (D_PROTO_LEN, D_PROTO_ARG) before the aggregation, as
-                // DTrace checks prototypes before generating code. DTrace's
-                // prototype for trunc is `void(@, [int64_t])`.
-                let proto = Func {
-                    params: if f.name == "trunc" {
-                        &["@", "int64_t"]
-                    } else {
-                        f.params
-                    },
-                    ..*f
-                };
-                let n = self.checked_args(&proto, args, span)?.into_iter().next();
+                // DTrace checks prototypes before generating code.
+                let n = self.checked_args(f, args, span)?.into_iter().next();
                 let tag = if f.name == "trunc" {
                     ErrTag::D_TRUNC_AGGARG
                 } else {

@@ -147,30 +147,25 @@ impl Resolver<'_> {
                 }
             }
             let target = self.existing_lvalue(l, &opname, false)?;
+            let incompat = || {
+                diag(
+                    ErrTag::D_OP_INCOMPAT,
+                    span,
+                    format!(
+                        "operands have incompatible types: \"{}\" {opname} \"{}\"",
+                        target.ty.name(),
+                        rv.ty.name()
+                    ),
+                )
+            };
             // `s + 1` is pointer arithmetic on a string, but `s += 1`
             // would store a pointer into it: DTrace refuses it.
             if target.ty.is_string() && matches!(o, BinOp::Add | BinOp::Sub) {
-                return Err(diag(
-                    ErrTag::D_OP_INCOMPAT,
-                    span,
-                    format!(
-                        "operands have incompatible types: \"{}\" {opname} \"{}\"",
-                        target.ty.name(),
-                        rv.ty.name()
-                    ),
-                ));
+                return Err(incompat());
             }
             let combined = self.binary_typed(o, target.clone(), rv.clone(), span)?;
             if !target.ty.accepts(&combined.ty) {
-                return Err(diag(
-                    ErrTag::D_OP_INCOMPAT,
-                    span,
-                    format!(
-                        "operands have incompatible types: \"{}\" {opname} \"{}\"",
-                        target.ty.name(),
-                        rv.ty.name()
-                    ),
-                ));
+                return Err(incompat());
             }
             let ty = target.ty.clone();
             return Ok(mk(

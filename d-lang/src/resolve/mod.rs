@@ -202,6 +202,7 @@ impl<'a> Resolver<'a> {
     fn pragma(&mut self, p: &ast::Pragma) -> DResult<()> {
         let words: Vec<&str> = p.words.iter().map(String::as_str).collect();
         let malformed = |msg: String| Err(diag(ErrTag::D_PRAGMA_MALFORM, p.span, msg));
+        let invalid = |msg: String| Err(diag(ErrTag::D_PRAGMA_INVAL, p.span, msg));
         match words.as_slice() {
             ["D", "option"] => malformed("malformed #pragma option <option>=<val>".into()),
             ["D", "option", _, _, ..] => {
@@ -241,10 +242,8 @@ impl<'a> Resolver<'a> {
                     Ok(())
                 }
                 "module" | "library" => Ok(()),
-                _ => Err(diag(
-                    ErrTag::D_PRAGMA_INVAL,
-                    p.span,
-                    format!("invalid class {kind} specified by #pragma depends_on"),
+                _ => invalid(format!(
+                    "invalid class {kind} specified by #pragma depends_on"
                 )),
             },
             ["D", "depends_on", ..] => {
@@ -252,11 +251,7 @@ impl<'a> Resolver<'a> {
             }
             ["D", "attributes", attrs, _, ..] => {
                 if attrs.split('/').count() != 3 {
-                    return Err(diag(
-                        ErrTag::D_PRAGMA_INVAL,
-                        p.span,
-                        "invalid attributes specified by #pragma attributes",
-                    ));
+                    return invalid("invalid attributes specified by #pragma attributes".into());
                 }
                 Ok(())
             }
@@ -265,11 +260,7 @@ impl<'a> Resolver<'a> {
             }
             ["D", "binding", version, _] if version.starts_with('"') => {
                 if !valid_version(version.trim_matches('"')) {
-                    return Err(diag(
-                        ErrTag::D_PRAGMA_INVAL,
-                        p.span,
-                        "invalid version string specified by #pragma binding",
-                    ));
+                    return invalid("invalid version string specified by #pragma binding".into());
                 }
                 Ok(())
             }
@@ -283,11 +274,7 @@ impl<'a> Resolver<'a> {
                 p.span,
                 format!("#error: {}", pragma_error_text(&rest.join(" "))),
             )),
-            ["D", other, ..] => Err(diag(
-                ErrTag::D_PRAGMA_INVAL,
-                p.span,
-                format!("invalid D pragma: {other}"),
-            )),
+            ["D", other, ..] => invalid(format!("invalid D pragma: {other}")),
             ["D"] => Err(diag(
                 ErrTag::D_PRAGMA_MALFORM,
                 p.span,

@@ -326,16 +326,21 @@ impl Resolver<'_> {
         Ok(mk(I::Deref(Box::new(sum)), elem, span))
     }
 
-    /// `uregs[R_x]`: a saved user register of the current thread, as
-    /// `uint64_t`. The subscript is checked as `args[]`'s is, and may not
-    /// be negative; too large an index is code generation's error.
-    fn user_register(&mut self, keys: &[ast::Expr], span: Span) -> DResult<Expr> {
+    /// The one subscript of `args[]` or `uregs[]` (`name`), checked in
+    /// DTrace's order: exactly one (`D_PROTO_LEN`), an integer constant
+    /// (`D_PROTO_ARG`); the subscript and its value.
+    fn constant_subscript(
+        &mut self,
+        name: &str,
+        keys: &[ast::Expr],
+        span: Span,
+    ) -> DResult<(Expr, u64)> {
         if keys.len() != 1 {
             return Err(diag(
                 ErrTag::D_PROTO_LEN,
                 span,
                 format!(
-                    "uregs[ ] prototype mismatch: {} args passed, 1 expected",
+                    "{name}[ ] prototype mismatch: {} args passed, 1 expected",
                     keys.len()
                 ),
             ));
@@ -346,11 +351,19 @@ impl Resolver<'_> {
                 ErrTag::D_PROTO_ARG,
                 keys[0].span,
                 format!(
-                    "uregs[ ] argument #1 is incompatible with prototype:\n\tprototype: integer constant\n\t argument: {}",
+                    "{name}[ ] argument #1 is incompatible with prototype:\n\tprototype: integer constant\n\t argument: {}",
                     k.ty.name()
                 ),
             ));
         };
+        Ok((k, n))
+    }
+
+    /// `uregs[R_x]`: a saved user register of the current thread, as
+    /// `uint64_t`. The subscript is checked as `args[]`'s is, and may not
+    /// be negative; too large an index is code generation's error.
+    fn user_register(&mut self, keys: &[ast::Expr], span: Span) -> DResult<Expr> {
+        let (k, n) = self.constant_subscript("uregs", keys, span)?;
         if k.ty.is_signed() && (n as i64) < 0 {
             return Err(diag(
                 ErrTag::D_REGS_IDX,
@@ -370,28 +383,7 @@ impl Resolver<'_> {
     /// one subscript, an integer constant, inside a clause, a stable set of
     /// probes, an index in range.
     fn probe_arg(&mut self, keys: &[ast::Expr], span: Span) -> DResult<Expr> {
-        if keys.len() != 1 {
-            return Err(diag(
-                ErrTag::D_PROTO_LEN,
-                span,
-                format!(
-                    "args[ ] prototype mismatch: {} arg{} passed, 1 expected",
-                    keys.len(),
-                    if keys.len() == 1 { "" } else { "s" }
-                ),
-            ));
-        }
-        let k = self.expr(&keys[0])?;
-        let Some(n) = k.as_const().filter(|_| k.ty.is_integer()) else {
-            return Err(diag(
-                ErrTag::D_PROTO_ARG,
-                keys[0].span,
-                format!(
-                    "args[ ] argument #1 is incompatible with prototype:\n\tprototype: integer constant\n\t argument: {}",
-                    k.ty.name()
-                ),
-            ));
-        };
+        let (_, n) = self.constant_subscript("args", keys, span)?;
         // Outside a clause (an inline's value) there is no probe.
         if self.clause_desc.is_empty() {
             return Err(diag(

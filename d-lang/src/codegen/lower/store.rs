@@ -287,18 +287,25 @@ impl Lower<'_> {
         Ok(())
     }
 
+    /// If `e` is an element of a D array held in a global or clause-local:
+    /// the array's place and offset, the index, the element type and the
+    /// element count.
+    #[allow(clippy::type_complexity)]
+    fn static_array_element<'e>(
+        &self,
+        e: &'e Expr,
+    ) -> Option<(Place<'e>, u32, &'e Expr, &'e Type, u64)> {
+        let (base, index, elem, n) = d_array_element(e)?;
+        let (p, off) = self.place(base).ok()?;
+        (!matches!(p, Place::Dynamic(..))).then_some((p, off, index, elem, n))
+    }
+
     /// Load element `a[i]` of a D array (a global or clause-local) into
     /// r0, if `e` is one; false if it is not.
     pub(crate) fn load_d_array_element(&mut self, e: &Expr) -> R<bool> {
-        let Some((base, index, elem, n)) = d_array_element(e) else {
+        let Some((p, off, index, elem, n)) = self.static_array_element(e) else {
             return Ok(false);
         };
-        let Ok((p, off)) = self.place(base) else {
-            return Ok(false);
-        };
-        if matches!(p, Place::Dynamic(..)) {
-            return Ok(false);
-        }
         self.element_ptr(&p, off, index, elem.size(), n)?;
         if is_stringish(elem) {
             self.asm.push(Insn::mov64_reg(R0, R1));
@@ -313,15 +320,9 @@ impl Lower<'_> {
     /// Store r0 into element `a[i]` of a D array, if `target` is one;
     /// r0 keeps the value. False if it is not one.
     fn store_d_array_element(&mut self, target: &Expr, ty: &Type) -> R<bool> {
-        let Some((base, index, elem, n)) = d_array_element(target) else {
+        let Some((p, off, index, elem, n)) = self.static_array_element(target) else {
             return Ok(false);
         };
-        let Ok((p, off)) = self.place(base) else {
-            return Ok(false);
-        };
-        if matches!(p, Place::Dynamic(..)) {
-            return Ok(false);
-        }
         if is_stringish(ty) || !matches!(elem.size(), 1 | 2 | 4 | 8) {
             return Err(self.err(format!(
                 "storing a value of type {} into a D array is not supported yet",
